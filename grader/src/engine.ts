@@ -1,0 +1,114 @@
+/// <reference types="vitest/config" />
+import os from 'node:os';
+import path from 'node:path';
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
+import type { CheckMeta } from '../support/lesson.js';
+import { checksDir, graderDir } from './paths.js';
+import { lessonById } from './registry/index.js';
+import { type GradeJob, type LessonResult, type TestResult, lessonStatus } from './results.js';
+
+interface Outcome {
+  state: string;
+  message: string;
+  meta?: CheckMeta;
+  durationMs: number;
+}
+
+/** Collects every check's outcome, keyed by lesson, target label and check id. */
+class Collector implements Reporter {
+  readonly outcomes = new Map<string, Outcome>();
+  readonly moduleErrors = new Map<string, string>();
+  constructor(private readonly onCheck?: (lesson: string, label: string, id: string) => void) {}
+
+  onTestCaseResult(testCase: TestCase): void {
+    const result = testCase.result();
+    const label = testCase.parent.type === 'suite' ? testCase.parent.name : '';
+    const lesson = path.basename(testCase.module.moduleId).replace(/\.check\.ts$/, '');
+    const error = result.errors?.[0];
+    this.outcomes.set(key(lesson, label, testCase.name), {
+      state: result.state,
+      message: error?.message ?? '',
+      meta: testCase.meta().course,
+      durationMs: testCase.diagnostic()?.duration ?? 0,
+    });
+    this.onCheck?.(lesson, label, testCase.name);
+  }
+
+  onTestModuleEnd(testModule: TestModule): void {
+    const errors = testModule.errors();
+    if (errors.length > 0) {
+      const lesson = path.basename(testModule.moduleId).replace(/\.check\.ts$/, '');
+      this.moduleErrors.set(lesson, errors.map((error) => error.stack ?? error.message).join('\n'));
+    }
+  }
+}
+
+function key(lesson: string, label: string, id: string): string {
+  return `${lesson}\u0000${label}\u0000${id}`;
+}
+
+export interface RunOptions {
+  /** Called as each check finishes, for progress displays. */
+  onCheck?: (lesson: string, label: string, id: string) => void;
+}
+
+/** Runs the check files of the jobs' lessons, once, and turns the outcomes into lesson results. */
+export async function grade(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<LessonResult[]> {
+  const { startVitest } = await import('vitest/node');
+  const collector = new Collector(options.onCheck);
+  const lessonIds = [...new Set(jobs.map((job) => job.lesson))];
+  const started = Date.now();
+  const vitest = await startVitest(
+    'test',
+    lessonIds.map((id) => path.join(checksDir, `${id}.check.ts`)),
+    {
+      root: graderDir,
+      config: false,
+      watch: false,
+      reporters: [collector],
+      provide: { courseJobs: [...jobs] },
+      maxWorkers: Math.max(1, Math.min(os.availableParallelism(), lessonIds.length)),
+      passWithNoTests: true,
+    },
+    { test: { include: ['checks/*.check.ts'] }, logLevel: 'silent' },
+  );
+  await vitest.close();
+  process.exitCode = undefined; // vitest sets it; the course decides its own exit code
+  const gradedAt = new Date().toISOString();
+  return jobs.map((job) => toLessonResult(job, collector, gradedAt, Date.now() - started));
+}
+
+function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number): LessonResult {
+  const lesson = lessonById(job.lesson);
+  const moduleError = collector.moduleErrors.get(job.lesson);
+  const tests = lesson.checks.map((check): TestResult => {
+    const outcome = collector.outcomes.get(key(job.lesson, job.label, check.id));
+    const base = { id: check.id, title: check.title, points: check.points, hintLevel: 0 };
+    if (!outcome || outcome.state === 'skipped' || outcome.state === 'pending') {
+      const why = moduleError ? `The grader's check file failed to load: ${moduleError.split('\n')[0]}` : 'This check did not run.';
+      return { ...base, status: 'error', score: 0, message: why, durationMs: 0 };
+    }
+    const passed = outcome.state === 'passed';
+    return {
+      ...base,
+      status: passed ? 'pass' : outcome.meta?.cannotJudge ? 'error' : 'fail',
+      score: passed ? check.points : 0,
+      message: passed ? '' : outcome.message,
+      curl: passed ? undefined : outcome.meta?.curl,
+      output: passed ? undefined : outcome.meta?.output,
+      durationMs: Math.round(outcome.durationMs),
+    };
+  });
+  return {
+    number: lesson.number,
+    id: lesson.id,
+    title: lesson.title,
+    status: lessonStatus(tests),
+    score: tests.reduce((sum, test) => sum + test.score, 0),
+    maxScore: lesson.checks.reduce((sum, check) => sum + check.points, 0),
+    dir: job.dir,
+    gradedAt,
+    durationMs,
+    tests,
+  };
+}

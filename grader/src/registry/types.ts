@@ -1,0 +1,39 @@
+/**
+ * The course registry: lessons in order, their checks, points and hints. Everything else (checks,
+ * terminal, progress, site, CI reports) joins on the ids declared here.
+ */
+
+/** Four steps, from a nudge to a near-solution. */
+export type HintLadder = readonly [nudge: string, concept: string, whereToLook: string, nearSolution: string];
+
+export interface CheckDefinition {
+  /** Stable id, `NN.what-it-proves`, e.g. `01.sync-throw-answers-generic-json`. */
+  readonly id: string;
+  /** The behaviour, phrased as a sentence about the learner's app. */
+  readonly title: string;
+  readonly points: number;
+  readonly hints: HintLadder;
+  /**
+   * Set when the flawed exercise already does this right and the check guards against a fix that
+   * breaks it. The self-check then expects it to pass on the exercise too. Say why.
+   */
+  readonly guards?: string;
+  /** A service the check cannot judge without. */
+  readonly needs?: 'redis';
+}
+
+export interface LessonDefinition {
+  readonly number: number;
+  /** `NN-slug`, the folder name in lessons/, exercises/, solutions/ and grader/checks/. */
+  readonly id: string;
+  readonly title: string;
+  /** One sentence: the production flaw this lesson fixes. */
+  readonly summary: string;
+  /** Files the learner edits, relative to the lesson folder. */
+  readonly edits: readonly string[];
+  /** Packages the learner may add for this lesson. */
+  readonly packages?: readonly string[];
+  /** Hard limit for grading this lesson on one target, in milliseconds. */
+  readonly timeLimitMs: number;
+  readonly checks: readonly CheckDefinition[];
+}

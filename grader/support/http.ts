@@ -1,0 +1,157 @@
+import http from 'node:http';
+import supertest from 'supertest';
+import { CheckFailure, expectThat, show } from './expect.js';
+
+export interface SentRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface Reply {
+  request: SentRequest;
+  status: number;
+  /** Lower-case header names, as Node gives them. */
+  headers: http.IncomingHttpHeaders;
+  /** The decoded body as text. */
+  text: string;
+  /** The parsed body when the response is JSON, else undefined. */
+  json: unknown;
+}
+
+export interface RawReply {
+  request: SentRequest;
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Exactly the bytes that crossed the wire, still encoded. */
+  bytes: Buffer;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string is sent as is (with the content type you set). */
+  body?: unknown;
+}
+
+/** How long one request may take before the app is said not to answer. */
+export const ANSWER_TIMEOUT_MS = 2500;
+
+/** An HTTP client bound to one running app that remembers what it sent, for the curl line. */
+export class Client {
+  constructor(
+    readonly baseUrl: string,
+    private readonly sent: SentRequest[],
+  ) {}
+
+  get(path: string, options?: RequestOptions) {
+    return this.request('GET', path, options);
+  }
+
+  post(path: string, options?: RequestOptions) {
+    return this.request('POST', path, options);
+  }
+
+  head(path: string, options?: RequestOptions) {
+    return this.request('HEAD', path, options);
+  }
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
+    const request = describeRequest(method, path, options);
+    this.sent.push(request);
+    const agent = supertest(this.baseUrl);
+    let test = agent[method.toLowerCase() as 'get'](path).timeout({ response: ANSWER_TIMEOUT_MS, deadline: ANSWER_TIMEOUT_MS * 2 });
+    for (const [name, value] of Object.entries(request.headers)) test = test.set(name, value);
+    if (request.body !== undefined) test = test.send(request.body);
+    try {
+      const response = await test.ok(() => true).buffer(true);
+      const json = /\bjson\b/.test(String(response.headers['content-type'])) ? tryParse(response.text) : undefined;
+      return { request, status: response.status, headers: response.headers, text: response.text ?? '', json };
+    } catch (error) {
+      throw noAnswer(request, error);
+    }
+  }
+
+  /** Sends one request with node:http and returns the body undecoded: bytes on the wire. */
+  raw(method: string, path: string, options: RequestOptions = {}): Promise<RawReply> {
+    const request = describeRequest(method, path, options);
+    this.sent.push(request);
+    return new Promise((resolve, reject) => {
+      const req = http.request(new URL(path, this.baseUrl), { method, headers: request.headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ request, status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
+        res.on('error', (error) => reject(noAnswer(request, error)));
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { timeout: true })));
+      req.on('error', (error) => reject(noAnswer(request, error)));
+      req.end(request.body);
+    });
+  }
+}
+
+function describeRequest(method: string, path: string, options: RequestOptions): SentRequest {
+  const headers = { ...options.headers };
+  let body: string | undefined;
+  if (typeof options.body === 'string') body = options.body;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  return { method, path, headers, body };
+}
+
+function tryParse(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function noAnswer(request: SentRequest, error: unknown): CheckFailure {
+  const { code, timeout } = error as { code?: string; timeout?: unknown };
+  const what = `${request.method} ${request.path}`;
+  if (timeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    return new CheckFailure(
+      `Expected an answer to ${what}, got none within ${ANSWER_TIMEOUT_MS / 1000} s. Some code path never calls res.send/res.json or next().`,
+    );
+  }
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'socket hang up') {
+    return new CheckFailure(`Expected an answer to ${what}, but the connection was cut (${code}): your app crashed or closed it. Read its output below.`);
+  }
+  return new CheckFailure(`Expected an answer to ${what}, got a network error: ${(error as Error).message}`);
+}
+
+/** The shell command that sends the same request to the learner's own dev server. */
+export function toCurl(request: SentRequest, base = 'http://localhost:3000'): string {
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  const parts = ['curl -i'];
+  if (request.method === 'HEAD') parts.push('--head');
+  else if (request.method !== 'GET') parts.push(`-X ${request.method}`);
+  for (const [name, value] of Object.entries(request.headers)) parts.push(`-H ${quote(`${name}: ${value}`)}`);
+  if (request.body !== undefined) parts.push(`--data ${quote(request.body)}`);
+  parts.push(quote(new URL(request.path, base).href));
+  return parts.join(' ');
+}
+
+/** The header as one string (joined when Node gave a list), or undefined. */
+export function header(reply: Reply | RawReply, name: string): string | undefined {
+  const value = reply.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+export function expectStatus(reply: Reply | RawReply, expected: number): void {
+  expectThat(
+    reply.status === expected,
+    `Expected ${reply.request.method} ${reply.request.path} to answer ${expected}, got ${reply.status}.`,
+  );
+}
+
+export function expectJsonType(reply: Reply): void {
+  const type = header(reply, 'content-type');
+  expectThat(
+    /^application\/([\w.+-]+\+)?json\b/i.test(type ?? ''),
+    `Expected ${reply.request.method} ${reply.request.path} to answer with a JSON content type, got ${show(type)} (body ${show(reply.text, 60)}).`,
+  );
+}

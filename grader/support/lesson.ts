@@ -1,0 +1,243 @@
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, inject, test } from 'vitest';
+import { lessonById } from '../src/registry/index.js';
+import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
+import type { GradeJob } from '../src/results.js';
+import { AppProcess, baseEnv, type ExitInfo } from './app-process.js';
+import { CannotJudge, CheckFailure } from './expect.js';
+import { AppHost } from './host.js';
+import { Client, toCurl, type SentRequest } from './http.js';
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    courseJobs: GradeJob[];
+  }
+  interface TaskMeta {
+    course?: CheckMeta;
+  }
+}
+
+/** What a check leaves for the reporters beside its error message. */
+export interface CheckMeta {
+  curl?: string;
+  output: string;
+  cannotJudge: boolean;
+}
+
+/** How long one check may run, within the lesson's own limit. */
+const CHECK_LIMIT_MS = 20_000;
+const STARTUP_LIMIT_MS = 10_000;
+
+type Env = Record<string, string | undefined>;
+
+export interface AppOptions {
+  /** Variables for the process that hosts the app (NODE_ENV unset unless given). */
+  env?: Env;
+  /** Arguments for createApp(). */
+  args?: unknown[];
+}
+
+export interface ServerOptions {
+  env?: Env;
+  /** Working directory of the process; the lesson folder unless given. */
+  cwd?: string;
+}
+
+/** src/server.ts running in its own process, ready (GET /health answered 200). */
+export interface RunningServer {
+  client: Client;
+  port: number;
+  process: AppProcess;
+  /** Sends SIGTERM and waits for the exit (SIGKILL after a grace period). */
+  stop(): Promise<ExitInfo>;
+}
+
+export interface Startup {
+  /** How the process ended, or undefined if it was still running when the wait ended. */
+  exit: ExitInfo | undefined;
+  /** Whether anything accepted a TCP connection on the app's port meanwhile. */
+  acceptedConnection: boolean;
+  output: string;
+}
+
+/** Declares a lesson's checks, once per folder being graded. */
+export function lesson(id: string, body: (kit: LessonKit) => void): void {
+  const definition = lessonById(id);
+  for (const job of inject('courseJobs').filter((job) => job.lesson === id)) {
+    describe(job.label, () => {
+      const kit = new LessonKit(definition, job.dir);
+      afterAll(() => kit.dispose());
+      body(kit);
+    });
+  }
+}
+
+/** Everything a check needs: its app, its server processes, and the check() declaration itself. */
+export class LessonKit {
+  private hosts = new Map<string, AppHost>();
+  private servers = new Set<AppProcess>();
+  private sent: SentRequest[] = [];
+  private marks = new Map<AppProcess, number>();
+  private deadline = 0;
+
+  constructor(
+    readonly definition: LessonDefinition,
+    /** The lesson folder being graded. */
+    readonly dir: string,
+  ) {}
+
+  check(id: string, body: () => Promise<void>): void {
+    const definition = this.checkDefinition(id);
+    test(definition.id, async ({ task }) => {
+      this.deadline ||= Date.now() + this.definition.timeLimitMs;
+      this.sent = [];
+      this.marks = new Map([...this.hosts.values()].map((host) => [host.process, host.process.mark]));
+      try {
+        await this.withinLimits(body);
+      } catch (error) {
+        const last = this.sent.at(-1);
+        task.meta.course = {
+          curl: last && toCurl(last),
+          output: this.checkOutput(),
+          cannotJudge: error instanceof CannotJudge,
+        };
+        throw error instanceof Error ? error : new CheckFailure(String(error));
+      } finally {
+        await this.afterCheck();
+      }
+    }, this.definition.timeLimitMs + 5_000);
+  }
+
+  /** A fresh app from the learner's createApp(), served by a child process. */
+  async app(options: AppOptions = {}): Promise<Client> {
+    const key = JSON.stringify(options.env ?? {});
+    let host = this.hosts.get(key);
+    if (!host?.running) {
+      host = new AppHost(this.dir, options.env ?? {});
+      this.hosts.set(key, host);
+      this.marks.set(host.process, 0);
+    }
+    return new Client(await host.create(options.args), this.sent);
+  }
+
+  /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
+  async server(options: ServerOptions = {}): Promise<RunningServer> {
+    const port = await freePort();
+    const process = this.launch(port, options);
+    const started = Date.now();
+    while (Date.now() - started < STARTUP_LIMIT_MS) {
+      if (!process.running) {
+        const { code, signal } = process.exit!;
+        throw new CheckFailure(`Expected src/server.ts to keep running, but it exited (${signal ?? `code ${code}`}) during startup. Its output is below.`);
+      }
+      if (await healthy(port)) {
+        return { client: new Client(`http://127.0.0.1:${port}`, this.sent), port, process, stop: () => process.stop() };
+      }
+      await delay(50);
+    }
+    process.kill();
+    throw new CannotJudge(`src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting.`);
+  }
+
+  /**
+   * Starts src/server.ts and watches it for up to `waitMs`: whether it exits, and whether its port
+   * ever accepts a connection. For lessons about what happens at startup.
+   */
+  async startup(options: ServerOptions, waitMs: number): Promise<Startup> {
+    const port = await freePort();
+    const process = this.launch(port, options);
+    let acceptedConnection = false;
+    const until = Date.now() + waitMs;
+    while (process.running && Date.now() < until) {
+      acceptedConnection ||= await accepts(port);
+      await Promise.race([delay(50), process.exited]);
+    }
+    const exit = process.exit;
+    await process.stop();
+    return { exit, acceptedConnection, output: process.output() };
+  }
+
+  /** Everything the apps printed during the current check. */
+  checkOutput(): string {
+    return [...this.marks].map(([process, mark]) => process.output(mark)).join('');
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((host) => host.process.stop(500)));
+    await Promise.all([...this.servers].map((server) => server.stop(500)));
+  }
+
+  private launch(port: number, options: ServerOptions): AppProcess {
+    const process = new AppProcess({
+      script: path.join(this.dir, 'src', 'server.ts'),
+      cwd: options.cwd ?? this.dir,
+      env: baseEnv({ PORT: String(port), ...options.env }),
+    });
+    this.servers.add(process);
+    this.marks.set(process, 0);
+    return process;
+  }
+
+  private checkDefinition(id: string): CheckDefinition {
+    const found = this.definition.checks.find((check) => check.id === id);
+    if (!found) throw new Error(`Check ${id} is not in the registry of lesson ${this.definition.id}.`);
+    return found;
+  }
+
+  private async withinLimits(body: () => Promise<void>): Promise<void> {
+    const remaining = this.deadline - Date.now();
+    if (remaining <= 0) throw new CannotJudge(`Not run: the lesson's time limit of ${this.definition.timeLimitMs / 1000} s was used up by earlier checks.`);
+    const limit = Math.min(remaining, CHECK_LIMIT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CannotJudge(`The check did not finish within ${limit / 1000} s and was stopped. Your app may be stuck; its output is below.`)), limit);
+    });
+    try {
+      await Promise.race([body(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async afterCheck(): Promise<void> {
+    await Promise.all([...this.servers].map((server) => server.stop(1000)));
+    this.servers.clear();
+    for (const [key, host] of this.hosts) {
+      if (host.running) await host.closeAll();
+      else this.hosts.delete(key);
+    }
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function healthy(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
