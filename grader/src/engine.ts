@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
 import { checksDir, graderDir } from './paths.js';
+import { displayPath } from './target.js';
 import { lessonById } from './registry/index.js';
 import { type GradeJob, type LessonResult, type TestResult, lessonStatus } from './results.js';
 
@@ -96,6 +97,7 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
       message: passed ? '' : outcome.message,
       curl: passed ? undefined : outcome.meta?.curl,
       output: passed ? undefined : outcome.meta?.output,
+      location: passed ? undefined : learnerLocation(outcome.meta?.output ?? '', job.dir),
       durationMs: Math.round(outcome.durationMs),
     };
   });
@@ -111,4 +113,11 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
     durationMs,
     tests,
   };
+}
+
+/** The first place in the learner's own files that the app's output (a stack trace) points at. */
+export function learnerLocation(output: string, dir: string): string | undefined {
+  const escaped = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`(?:file://)?${escaped}/((?!node_modules/)[^\\s:()]+\\.[cm]?[jt]s):(\\d+)`).exec(output);
+  return match ? `${displayPath(path.join(dir, match[1]!))}:${match[2]}` : undefined;
 }

@@ -30,7 +30,7 @@ export class AppProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<ExitInfo>;
   exit: ExitInfo | undefined;
-  private chunks: { at: number; text: string }[] = [];
+  private chunks: { at: number; text: string; stream: 'stdout' | 'stderr' }[] = [];
   private kept = 0;
   private seen = 0;
 
@@ -42,8 +42,8 @@ export class AppProcess {
       { cwd: options.cwd, env: options.env, detached: true, stdio: stdio as ['ignore', 'pipe', 'pipe'] },
     );
     live.add(this);
-    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text));
-    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text));
+    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
+    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => this.record(`${error.message}\n`));
       this.child.once('close', (code, signal) => {
@@ -64,6 +64,11 @@ export class AppProcess {
     const first = this.chunks[0];
     const lost = first && first.at > since ? `[… ${first.at - since} bytes of earlier output not kept]\n` : '';
     return lost + kept.join('');
+  }
+
+  /** What the app wrote to one of its streams (as much as was kept), for checks about where output goes. */
+  streamOutput(stream: 'stdout' | 'stderr'): string {
+    return this.chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.text).join('');
   }
 
   get running(): boolean {
@@ -94,8 +99,8 @@ export class AppProcess {
     }
   }
 
-  private record(text: string): void {
-    this.chunks.push({ at: this.seen, text });
+  private record(text: string, stream: 'stdout' | 'stderr' = 'stderr'): void {
+    this.chunks.push({ at: this.seen, text, stream });
     this.seen += text.length;
     this.kept += text.length;
     while (this.kept > OUTPUT_LIMIT && this.chunks.length > 1) this.kept -= this.chunks.shift()!.text.length;

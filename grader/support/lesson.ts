@@ -96,6 +96,7 @@ export class LessonKit {
       try {
         await this.withinLimits(body);
       } catch (error) {
+        await delay(50); // let the app's last words (often the stack trace) arrive
         const last = this.sent.at(-1);
         task.meta.course = {
           curl: last && toCurl(last),

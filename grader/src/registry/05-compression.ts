@@ -1,12 +1,128 @@
 import type { LessonDefinition } from './types.js';
 
-// Being written: see the lesson's issue.
 export default {
   number: 5,
   id: '05-compression',
   title: 'Compression',
-  summary: '',
+  summary: 'The whole catalogue, the HTML page and the stylesheet go out uncompressed, so every client downloads several times more bytes than it needs.',
   edits: ['src/app.ts'],
-  timeLimitMs: 30_000,
-  checks: [],
+  packages: ['compression'],
+  // A middleware that never calls next() makes every check wait out its request timeout.
+  timeLimitMs: 45_000,
+  checks: [
+    {
+      id: '05.catalogue-gzipped-for-gzip-clients',
+      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with Vary: Accept-Encoding',
+      points: 3,
+      hints: [
+        "Run curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}\\n' localhost:3000/books, then again without the header. Compare.",
+        'Clients announce the codings they read in Accept-Encoding; a server may then send the body gzip-encoded, says so in Content-Encoding, and adds Vary: Accept-Encoding so caches keep the two versions apart.',
+        'The compression package does all three. It is a middleware factory: it has to run before the routes whose responses it should encode.',
+        "In src/app.ts: import compression from 'compression'; then app.use(compression()); right after const app = express();",
+      ],
+    },
+    {
+      id: '05.catalogue-70-percent-smaller-on-the-wire',
+      title: 'GET /books crosses the wire at least 70% smaller with gzip',
+      points: 2,
+      hints: [
+        'How many bytes does a phone download to show the catalogue? Count them on the wire, not in the JSON.',
+        'JSON and HTML repeat the same keys and tags over and over; gzip typically removes 80-90% of such text.',
+        'If responses are already encoded but not much smaller, look at the options you gave compression(): a level of 0 stores without compressing.',
+        'app.use(compression()) with the default options is enough; any level from 1 to 9 passes.',
+      ],
+    },
+    {
+      id: '05.browser-gets-compressed-catalogue',
+      title: "A browser's Accept-Encoding (gzip, deflate, br, zstd) gets br or gzip that decodes to the plain response",
+      points: 2,
+      hints: [
+        "Ask like a browser: curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip, deflate, br, zstd' localhost:3000/books.",
+        'When a client offers several codings, the server picks one it supports. compression 1.8 prefers br (Brotli), which is smaller still than gzip; it does not speak zstd.',
+        'Whatever you use must negotiate: read Accept-Encoding, choose a coding the client listed, and encode the body with exactly that one.',
+        'app.use(compression()) negotiates for you. A hand-written middleware must handle br or fall back to gzip.',
+      ],
+    },
+    {
+      id: '05.catalogue-page-compressed',
+      title: 'The HTML page GET /catalogue is compressed too',
+      points: 1,
+      hints: [
+        "curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' localhost:3000/catalogue: is there a Content-Encoding header?",
+        'HTML compresses as well as JSON. Compression belongs to the whole app, not to the one route you measured.',
+        'Register the middleware with app.use() once, before every route, rather than on GET /books only.',
+        'Move compression() out of the route and into app.use(compression()) at the top of createApp().',
+      ],
+    },
+    {
+      id: '05.authors-list-compressed',
+      title: 'The other large list, GET /authors, is compressed too',
+      points: 1,
+      hints: [
+        'GET /authors is another large JSON list. Is it encoded when you ask for gzip?',
+        'A filter that only lets HTML through, or a threshold above the size of your responses, leaves JSON alone.',
+        'Check the options you pass to compression(): threshold is the smallest body it encodes (1 kB by default); filter decides per response.',
+        'Use compression() with its defaults, or a filter that falls back to compression.filter(req, res).',
+      ],
+    },
+    {
+      id: '05.static-stylesheet-compressed',
+      title: 'The static file /storefront.css from express.static is compressed too',
+      points: 1,
+      hints: [
+        "curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' localhost:3000/storefront.css",
+        'express.static streams files through the same response object, so compression encodes them when it runs first.',
+        'Middleware only sees requests that reach it: compression must be registered before app.use(express.static(...)).',
+        'Put app.use(compression()) above the static middleware in src/app.ts.',
+      ],
+    },
+    {
+      id: '05.plain-clients-get-plain-bytes',
+      title: 'A client that sends no Accept-Encoding, or identity, gets the plain body without Content-Encoding',
+      points: 1,
+      guards: 'The exercise never encodes; a fix must keep answering plain bytes to clients that do not ask for compression.',
+      hints: [
+        'Run curl without --compressed against /books. Can you read what comes back?',
+        'A server may only use a coding the client listed in Accept-Encoding; with none listed, the body goes out as it is.',
+        'A middleware that gzips every response, whatever the request says, breaks such clients (scripts, health checkers, old proxies).',
+        "Let compression() negotiate, or check req.acceptsEncodings('gzip') before encoding anything.",
+      ],
+    },
+    {
+      id: '05.catalogue-still-lists-every-book',
+      title: 'GET /books still lists the whole catalogue (1000 books)',
+      points: 1,
+      guards: 'The exercise already lists every book; shrinking the data is not the fix.',
+      hints: [
+        'Count the books in GET /books.',
+        'The storefront and the partner feed need the whole catalogue. Fewer items is a product change, not a transport one.',
+        'Leave the route handlers as they were: compression changes bytes on the wire, not the data.',
+        'Undo any slicing or paging of the list and add app.use(compression()) instead.',
+      ],
+    },
+    {
+      id: '05.head-answers-headers-only',
+      title: 'HEAD /books answers 200 with the JSON content type and no body',
+      points: 1,
+      guards: 'Express already answers HEAD; a fix must not break it or hang it.',
+      hints: [
+        "curl -I -H 'Accept-Encoding: gzip' localhost:3000/books",
+        'HEAD asks for the headers of GET without the body. compression leaves HEAD responses unencoded.',
+        'If the request never answers, a middleware is not calling next(): app.use(compression) without the parentheses does exactly that.',
+        'Write app.use(compression()), with the call.',
+      ],
+    },
+    {
+      id: '05.error-response-decodes',
+      title: 'A 404 error body reads the same with and without compression',
+      points: 1,
+      guards: 'The exercise sends error bodies as they are; a fix must not label them with a coding they are not in.',
+      hints: [
+        "curl -s --compressed -H 'Accept-Encoding: gzip, br' localhost:3000/books/99999",
+        'Content-Encoding is a promise about the bytes that follow. Setting the header without encoding the body breaks every client that believes it.',
+        'Do not set Content-Encoding yourself; compression() sets it only on responses it has actually encoded.',
+        'Remove any res.set("Content-Encoding", …) and rely on app.use(compression()).',
+      ],
+    },
+  ],
 } satisfies LessonDefinition;

@@ -1,0 +1,186 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import pc from 'picocolors';
+import { grade } from '../engine.js';
+import { courseLessons } from '../grading.js';
+import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '../paths.js';
+import { pristineFiles, writeFiles } from '../pristine.js';
+import type { LessonDefinition } from '../registry/types.js';
+import type { GradeJob, LessonResult } from '../results.js';
+
+/** A fixture: an overlay on the pristine exercise and what the lesson's checks must make of it. */
+export interface Fixture {
+  lesson: string;
+  kind: 'wrong' | 'alt' | 'hostile';
+  name: string;
+  dir: string;
+  description: string;
+  /** For wrong and hostile fixtures: checks expected to catch it (at least one must). */
+  fails?: string[];
+}
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export function listFixtures(lesson: LessonDefinition): Fixture[] {
+  const fixtures: Fixture[] = [];
+  for (const kind of ['wrong', 'alt', 'hostile'] as const) {
+    const kindDir = path.join(fixturesDir, lesson.id, kind);
+    if (!existsSync(kindDir)) continue;
+    for (const name of readdirSync(kindDir).sort()) {
+      const dir = path.join(kindDir, name);
+      const meta = JSON.parse(readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { description: string; fails?: string[] };
+      fixtures.push({ lesson: lesson.id, kind, name, dir, ...meta });
+    }
+  }
+  return fixtures;
+}
+
+/** The pristine exercise in a temp folder, from git (or the working tree when git has none). */
+function pristineCopy(lesson: LessonDefinition, into: string, warn: (text: string) => void): void {
+  try {
+    writeFiles(into, pristineFiles(lesson.id));
+  } catch (error) {
+    warn(`${lesson.id}: ${(error as Error).message} Judging exercises/${lesson.id} as it is in the working tree.`);
+    cpSync(path.join(exercisesDir, lesson.id), into, { recursive: true });
+  }
+}
+
+export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: string[] }): Promise<number> {
+  const outcomes: Outcome[] = [];
+  const report = (outcome: Outcome) => {
+    outcomes.push(outcome);
+    console.log(`${outcome.ok ? pc.green('✓') : pc.red('✗')} ${outcome.name}${outcome.detail && !outcome.ok ? `\n    ${outcome.detail.replace(/\n/g, '\n    ')}` : ''}`);
+  };
+  const skip = new Set(options.skip ?? []);
+
+  if (!skip.has('typecheck')) {
+    console.log(pc.bold('\nType-check'));
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const run = spawnSync(process.execPath, [tsc, '--noEmit', '-p', path.join(repoRoot, 'tsconfig.json')], { encoding: 'utf8' });
+    report({ name: 'tsc --noEmit', ok: run.status === 0, detail: run.stdout + run.stderr });
+  }
+
+  if (!skip.has('unit')) {
+    console.log(pc.bold("\nThe grader's own tests"));
+    outcomes.push(...unitTests());
+  }
+
+  if (!skip.has('lessons')) outcomes.push(...(await lessonSelfCheck(options.lessons, report)));
+
+  const passed = outcomes.filter((outcome) => outcome.ok).length;
+  const failed = outcomes.length - passed;
+  console.log(`\n${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** Runs grader/test with vitest in a child process and reports each test. */
+function unitTests(): Outcome[] {
+  const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs');
+  const jsonFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-unit-')), 'results.json');
+  const run = spawnSync(
+    process.execPath,
+    [vitest, 'run', '--config', path.join(graderDir, 'vitest.config.ts'), '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`],
+    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NO_COLOR: process.env.NO_COLOR } },
+  );
+  if (!existsSync(jsonFile)) return [{ name: 'grader unit tests ran', ok: false, detail: `vitest exited with ${run.status}` }];
+  const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
+    testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string }[] }[];
+  };
+  const outcomes = json.testResults.flatMap((file) => [
+    ...file.assertionResults.map((test) => ({ name: test.fullName, ok: test.status === 'passed' })),
+    ...(file.status === 'failed' && file.assertionResults.length === 0 ? [{ name: path.basename(file.name), ok: false, detail: file.message }] : []),
+  ]);
+  if (run.status !== 0 && outcomes.every((outcome) => outcome.ok)) outcomes.push({ name: 'vitest exit code', ok: false, detail: `exited with ${run.status}` });
+  return outcomes;
+}
+
+async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Outcome) => void): Promise<Outcome[]> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-'));
+  const jobs: GradeJob[] = [];
+  const fixtures = new Map<string, Fixture>();
+  const warnings: string[] = [];
+  try {
+    for (const lesson of lessons) {
+      const exercise = path.join(work, 'exercise', lesson.id);
+      pristineCopy(lesson, exercise, (text) => warnings.push(text));
+      jobs.push({ lesson: lesson.id, dir: exercise, label: 'exercise' });
+      jobs.push({ lesson: lesson.id, dir: path.join(solutionsDir, lesson.id), label: 'solution' });
+      for (const fixture of listFixtures(lesson)) {
+        const label = `${fixture.kind}/${fixture.name}`;
+        const dir = path.join(work, fixture.kind, fixture.name, lesson.id);
+        cpSync(exercise, dir, { recursive: true });
+        cpSync(fixture.dir, dir, { recursive: true, filter: (source) => path.basename(source) !== 'fixture.json' });
+        jobs.push({ lesson: lesson.id, dir, label });
+        fixtures.set(`${lesson.id}:${label}`, fixture);
+      }
+    }
+    for (const warning of warnings) console.log(pc.yellow(warning));
+    console.log(pc.bold(`\nLessons: ${jobs.length} folders to grade (exercises, solutions, fixtures)`));
+    let done = 0;
+    const total = lessons.reduce((sum, lesson) => sum + lesson.checks.length * jobs.filter((job) => job.lesson === lesson.id).length, 0);
+    const results = await grade(jobs, {
+      onCheck: () => {
+        done += 1;
+        if (process.stdout.isTTY) process.stdout.write(`\r  ${done}/${total} checks run`);
+      },
+    });
+    if (process.stdout.isTTY) process.stdout.write('\n');
+    const outcomes: Outcome[] = [];
+    const add = (outcome: Outcome) => (outcomes.push(outcome), report(outcome));
+    results.forEach((result, index) => {
+      const job = jobs[index]!;
+      const lesson = lessons.find((candidate) => candidate.id === job.lesson)!;
+      if (job.label === 'exercise') judgeExercise(lesson, result).forEach(add);
+      else if (job.label === 'solution') judgeSolution(lesson, result).forEach(add);
+      else add(judgeFixture(fixtures.get(`${lesson.id}:${job.label}`)!, result));
+    });
+    return outcomes;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function summary(result: LessonResult): string {
+  return result.tests.map((test) => `${test.status === 'pass' ? '✓' : test.status === 'fail' ? '✗' : '!'} ${test.id}${test.message ? `: ${test.message.split('\n')[0]}` : ''}`).join('\n');
+}
+
+function judgeExercise(lesson: LessonDefinition, result: LessonResult): Outcome[] {
+  return lesson.checks.map((check) => {
+    const test = result.tests.find((candidate) => candidate.id === check.id)!;
+    const wanted = check.guards ? 'pass' : 'fail';
+    return {
+      name: `${check.id} ${check.guards ? 'passes on the flawed exercise (it guards what already works)' : 'catches the flaw in the exercise'}`,
+      ok: test.status === wanted,
+      detail: `expected ${wanted}, got ${test.status}: ${test.message}`,
+    };
+  });
+}
+
+function judgeSolution(lesson: LessonDefinition, result: LessonResult): Outcome[] {
+  return lesson.checks.map((check) => {
+    const test = result.tests.find((candidate) => candidate.id === check.id)!;
+    return { name: `${check.id} passes on the solution`, ok: test.status === 'pass', detail: `got ${test.status}: ${test.message}\n${test.output ?? ''}`.trim() };
+  });
+}
+
+function judgeFixture(fixture: Fixture, result: LessonResult): Outcome {
+  const name = `${fixture.lesson} ${fixture.kind}/${fixture.name}: ${fixture.description}`;
+  if (fixture.kind === 'alt') return { name: `accepted: ${name}`, ok: result.status === 'pass', detail: summary(result) };
+  const caught = result.tests.filter((test) => test.status !== 'pass' && (!fixture.fails || fixture.fails.includes(test.id)));
+  const unexpectedErrors = fixture.kind === 'wrong' ? result.tests.filter((test) => test.status === 'error') : [];
+  return {
+    name: `rejected: ${name}`,
+    ok: caught.length > 0 && unexpectedErrors.length === 0,
+    detail:
+      unexpectedErrors.length > 0
+        ? `a wrong fix should fail checks, not leave the grader unable to judge:\n${summary(result)}`
+        : `no check${fixture.fails ? ` of ${fixture.fails.join(', ')}` : ''} failed:\n${summary(result)}`,
+  };
+}

@@ -1,0 +1,85 @@
+import pc from 'picocolors';
+import { checkById } from '../registry/index.js';
+import type { LessonResult, Results, Status, TestResult } from '../results.js';
+
+export interface TerminalOptions {
+  verbose?: boolean;
+  /** Whether hints may be shown (workshop policy). */
+  hints?: boolean;
+}
+
+const OUTPUT_LINES = 12;
+
+export function bar(score: number, max: number, width = 20): string {
+  const filled = max === 0 ? 0 : Math.round((score / max) * width);
+  return pc.green('█'.repeat(filled)) + pc.dim('░'.repeat(width - filled));
+}
+
+function badge(status: Status | 'not run'): string {
+  if (status === 'pass') return pc.green('✓ pass');
+  if (status === 'fail') return pc.red('✗ fail');
+  if (status === 'error') return pc.yellow('! error');
+  return pc.dim('· not run');
+}
+
+export function lessonLine(lesson: Pick<LessonResult, 'number' | 'title' | 'score' | 'maxScore'>, status: Status | 'not run'): string {
+  const name = `${String(lesson.number).padStart(2, '0')} ${lesson.title}`.padEnd(24);
+  return `${pc.bold(name)} ${bar(lesson.score, lesson.maxScore)} ${`${lesson.score}/${lesson.maxScore}`.padStart(5)}  ${badge(status)}`;
+}
+
+/** What the learner's app printed, labelled, without escape codes or workflow commands. */
+export function appOutput(output: string, verbose = false): string[] {
+  const lines = sanitize(output).replace(/\n+$/, '').split('\n').filter((line) => line.trim());
+  const shown = verbose ? lines : lines.slice(-OUTPUT_LINES);
+  const skipped = lines.length - shown.length;
+  return [
+    ...(skipped > 0 ? [pc.dim(`[your app] … ${skipped} earlier lines (--verbose shows all)`)] : []),
+    ...shown.map((line) => `${pc.dim('[your app]')} ${line}`),
+  ];
+}
+
+/** Drops terminal escape sequences and other control characters from text a learner's app printed. */
+export function sanitize(text: string): string {
+  return text
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)|\u001b[@-_]/g, '')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+}
+
+function testLines(test: TestResult, options: TerminalOptions): string[] {
+  if (test.status === 'pass') return options.verbose ? [`  ${pc.green('✓')} ${test.title}`] : [];
+  const icon = test.status === 'error' ? pc.yellow('!') : pc.red('✗');
+  const lines = [`  ${icon} ${pc.bold(test.title)} ${pc.dim(`(${test.id}, ${test.points} pt${test.points === 1 ? '' : 's'})`)}`];
+  lines.push(...sanitize(test.message).split('\n').map((line) => `    ${line}`));
+  if (test.curl) lines.push(`    ${pc.dim('Try it:')} ${pc.cyan(test.curl)}`);
+  if (test.location) lines.push(`    ${pc.dim('Look at:')} ${test.location}`);
+  if (test.output?.trim()) lines.push(...appOutput(test.output, options.verbose).map((line) => `    ${line}`));
+  if (options.hints !== false) {
+    const check = checkById(test.id)?.check;
+    const level = Math.max(1, test.hintLevel);
+    if (check) lines.push(`    ${pc.yellow(`Hint ${level}/4:`)} ${check.hints[level - 1]}`);
+  }
+  return lines;
+}
+
+export function renderLesson(lesson: LessonResult, options: TerminalOptions = {}): string {
+  const lines = [lessonLine(lesson, lesson.status)];
+  if (lesson.tests.some((test) => test.status !== 'pass' && test.curl)) {
+    lines.push(pc.dim(`  To try a request yourself, run \`npx course dev ${lesson.number}\` in another terminal and paste its curl line.`));
+  }
+  for (const test of lesson.tests) lines.push(...testLines(test, options));
+  if (lesson.status !== 'pass' && options.verbose !== true) {
+    const passed = lesson.tests.filter((test) => test.status === 'pass').length;
+    if (passed) lines.push(pc.dim(`  ${passed} of ${lesson.tests.length} checks pass (--verbose lists them).`));
+  }
+  return lines.join('\n');
+}
+
+export function renderResults(results: Results, options: TerminalOptions = {}): string {
+  const blocks = results.lessons.map((lesson) => renderLesson(lesson, options));
+  const passed = results.lessons.filter((lesson) => lesson.status === 'pass').length;
+  blocks.push(
+    `${pc.bold('Total')} ${bar(results.score, results.maxScore, 30)} ${results.score}/${results.maxScore} points, ` +
+      `${passed}/${results.lessons.length} lessons pass`,
+  );
+  return blocks.join('\n\n');
+}
