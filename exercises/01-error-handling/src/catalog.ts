@@ -24,7 +24,7 @@ export function findBook(id: number): Book | undefined {
 /** The reporting database lives on another host and is down today. */
 export async function salesReport(): Promise<{ total: number }> {
   await new Promise((resolve) => setTimeout(resolve, 5));
-  throw new Error('connect ECONNREFUSED 10.0.3.7:5432 (reports database)');
+  throw Object.assign(new Error('connect ECONNREFUSED 10.0.3.7:5432'), { code: 'ECONNREFUSED', address: '10.0.3.7', port: 5432 });
 }
 
 /** A callback-style client for the warehouse; warehouse B is offline. */
