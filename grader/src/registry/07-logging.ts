@@ -1,12 +1,92 @@
 import type { LessonDefinition } from './types.js';
 
-// Being written: see the lesson's issue.
 export default {
   number: 7,
   id: '07-logging',
   title: 'Logging',
-  summary: '',
-  edits: ['src/app.ts'],
-  timeLimitMs: 30_000,
-  checks: [],
+  summary:
+    'console.log strings carry no level, no time and no stack, nothing is kept on disk, and the login route prints passwords.',
+  edits: ['src/app.ts', 'src/server.ts', 'src/logger.ts'],
+  packages: ['winston', 'pino'],
+  timeLimitMs: 45_000,
+  checks: [
+    {
+      id: '07.stdout-lines-are-json',
+      title: 'Every line on stdout is a JSON object with a level, a message and a timestamp',
+      points: 2,
+      hints: [
+        'Run the app with NODE_ENV=production and read its stdout as a log collector would: can a machine tell an error from a startup note?',
+        'Structured logging means one JSON object per line, each with a level, a message and a time. One plain console.log line is enough to break a parser downstream.',
+        'Create src/logger.ts with winston (JSON format, a timestamp, a Console transport) and send every console.log in src/app.ts and src/server.ts through it.',
+        "winston.createLogger({ level: process.env.LOG_LEVEL ?? 'info', format: format.combine(format.errors({ stack: true }), format.timestamp(), format.json()), transports: [new transports.Console()] })",
+      ],
+    },
+    {
+      id: '07.access-line-per-request',
+      title: 'Every request, including 404s and failures, gets one access line with method, path, status and duration',
+      points: 2,
+      hints: [
+        'Ask for /no-such-page and /reports/sales. Which requests leave a trace in the log?',
+        'An access log is written once per request, when the response has finished: only then are the status and the duration known, whoever answered.',
+        'In src/app.ts, register one middleware before every route that listens for res.on("finish"), and drop the console.log lines inside the routes.',
+        "app.use((req, res, next) => { const started = performance.now(); res.on('finish', () => logger.info('request', { method: req.method, url: req.originalUrl, status: res.statusCode, durationMs: performance.now() - started })); next(); });",
+      ],
+    },
+    {
+      id: '07.error-logged-with-stack-to-file',
+      title: 'A failing route writes its error, message and stack, to a file under LOG_DIR',
+      points: 2,
+      hints: [
+        'GET /reports/sales fails. After it, what is in LOG_DIR, and does it say where in the code the failure happened?',
+        "Errors are kept on disk as well as on stdout. An Error's message and stack are not enumerable, so a JSON format drops them unless the logger copies them out first.",
+        "In src/logger.ts add a File transport at path.join(process.env.LOG_DIR, 'error.log'); in the error handler of src/app.ts log the error object itself.",
+        "format.combine(format.errors({ stack: true }), format.timestamp(), format.json()) on the logger, new transports.File({ filename: path.join(logDir, 'error.log'), level: 'error' }), and logger.error(err) in the handler.",
+      ],
+    },
+    {
+      id: '07.error-file-holds-errors-only',
+      title: 'The error file under LOG_DIR holds errors and nothing else',
+      points: 1,
+      hints: [
+        'Open the file in LOG_DIR after a few ordinary requests. How many lines would you scroll past to find the error?',
+        "A transport takes every level at or above its own level, and without one it takes the logger's. The error file needs a level of its own.",
+        "Look at the options of the File transport in src/logger.ts.",
+        "new winston.transports.File({ filename: path.join(logDir, 'error.log'), level: 'error' })",
+      ],
+    },
+    {
+      id: '07.client-still-gets-generic-500',
+      title: 'A failing route still answers the client with a generic 500',
+      points: 1,
+      guards: 'The error handler from lesson 01 already answers a generic 500; logging more must not mean telling the client more.',
+      hints: [
+        'GET /reports/sales: what does the client see now that the log knows everything?',
+        'The details belong in the log, where you read them; the client gets a fixed body that reveals nothing.',
+        'In the error handler of src/app.ts, log the error and keep the response body as it was.',
+        "logger.error(err); res.status(500).json({ error: 'Internal Server Error' });",
+      ],
+    },
+    {
+      id: '07.log-level-warn-silences-info',
+      title: 'LOG_LEVEL=warn silences info lines but keeps errors on stdout',
+      points: 1,
+      hints: [
+        'Start the app with LOG_LEVEL=warn and make a few requests. Does anything quieten down?',
+        'The level is how an operator turns the volume down in an incident without a deploy. It only works if every line goes through the logger and the logger reads its level from the environment.',
+        "In src/logger.ts, take the logger's level from process.env.LOG_LEVEL, with info as the default.",
+        "winston.createLogger({ level: process.env.LOG_LEVEL ?? 'info', ... })",
+      ],
+    },
+    {
+      id: '07.secrets-stay-out-of-logs',
+      title: 'Passwords, Authorization headers and cookies sent by clients appear in no log',
+      points: 2,
+      hints: [
+        'Sign in with POST /login, then search stdout, stderr and LOG_DIR for the password you sent.',
+        'Logs are copied to more places and kept longer than your database, and read by more people. Log chosen fields of a request, never its body or headers. Watch out for errors that carry the request body with them.',
+        'Look at the login route in src/app.ts and at whatever your access log and error handler write: no req.body, no req.headers.',
+        "Remove console.log('Login attempt', req.body) and log only method, url, status and duration per request.",
+      ],
+    },
+  ],
 } satisfies LessonDefinition;

@@ -1,0 +1,16 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { logger } from './logger.js';
+
+const app = createApp();
+const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+  // Through the logger: a plain line would be the one entry on stdout that is not JSON.
+  logger.info('Bookshop listening', { port: (server.address() as AddressInfo).port });
+});
+
+function shutdown(signal: string) {
+  logger.info('Closing the server', { signal });
+  server.close(() => process.exit(0));
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
