@@ -10,11 +10,15 @@ const CATALOGUE_SIZE = 1000;
 const BROWSER = 'gzip, deflate, br, zstd';
 
 /** A raw request (bytes as they crossed the wire) with an optional Accept-Encoding. */
-async function fetchRaw(app: Client, path: string, acceptEncoding?: string, method = 'GET'): Promise<RawReply> {
+function fetchRaw(app: Client, path: string, acceptEncoding?: string, method = 'GET'): Promise<RawReply> {
+  return explainHang(app.raw(method, path, { headers: acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding } }));
+}
+
+/** app.use(compression) without the call is a middleware that never calls next(): every request hangs. */
+async function explainHang<T>(request: Promise<T>): Promise<T> {
   try {
-    return await app.raw(method, path, { headers: acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding } });
+    return await request;
   } catch (error) {
-    // app.use(compression) without the call is a middleware that never calls next(): every request hangs.
     if (error instanceof CheckFailure && /got none within/.test(error.message)) {
       fail(`${error.message.replace(/ Some code path.*$/, '')} If every request hangs since you added compression, look for app.use(compression): it must be app.use(compression()).`);
     }
@@ -124,7 +128,7 @@ lesson('05-compression', (t) => {
 
   t.check('05.catalogue-still-lists-every-book', async () => {
     const app = await t.app();
-    const reply = await app.get(CATALOGUE);
+    const reply = await explainHang(app.get(CATALOGUE));
     expectStatus(reply, 200);
     expectJsonType(reply);
     const count = Array.isArray(reply.json) ? reply.json.length : undefined;

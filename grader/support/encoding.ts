@@ -29,7 +29,7 @@ export function decodedBody(reply: RawReply): Buffer {
       bytes = decode(bytes);
     } catch (error) {
       fail(
-        `Expected the body of ${what} to be ${coding} data, as its Content-Encoding header says, got ${reply.bytes.length} bytes that do not decode (${(error as Error).message}). ` +
+        `Expected the body of ${what} to be ${coding} data, as its Content-Encoding header says, got ${byteCount(reply.bytes.length)} that do not decode (${(error as Error).message}). ` +
           'Setting the header does not compress anything: let compression() do both.',
       );
     }
