@@ -1,0 +1,22 @@
+import type { AddressInfo } from 'node:net';
+import { createClient } from 'redis';
+import { createApp } from './app.js';
+
+// With REDIS_URL set, every instance of the shop counts requests in the same place.
+const redis = process.env.REDIS_URL ? await createClient({ url: process.env.REDIS_URL }).connect() : undefined;
+redis?.on('error', (error: Error) => console.error(`Redis: ${error.message}`));
+
+const app = createApp({ redis });
+const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+  console.log(`Bookshop listening on http://localhost:${(server.address() as AddressInfo).port}`);
+});
+
+function shutdown(signal: string) {
+  console.log(`${signal} received, closing the server`);
+  server.close(async () => {
+    await redis?.close();
+    process.exit(0);
+  });
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
