@@ -11,6 +11,7 @@ export const solutionsDir = path.join(repoRoot, 'solutions');
 export const lessonsDir = path.join(repoRoot, 'lessons');
 /** Learner state: progress, backups. Gitignored. */
 export const courseStateDir = path.join(repoRoot, '.course');
-export const progressFile = path.join(courseStateDir, 'progress.json');
+/** Tests and tools may point the CLI and the site at another file. */
+export const progressFile = process.env.COURSE_PROGRESS_FILE ?? path.join(courseStateDir, 'progress.json');
 /** Imported by every app the grader starts: TypeScript, and packages resolved from the course. */
 export const appLoader = path.join(graderDir, 'support', 'app-loader.js');
