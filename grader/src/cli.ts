@@ -6,6 +6,7 @@ import { devCommand } from './commands/dev.js';
 import { gradeCommand } from './commands/grade.js';
 import { hintCommand } from './commands/hint.js';
 import { listLessons } from './commands/list.js';
+import { regradeCommand, type RegradeOptions } from './commands/regrade.js';
 import { selfCheck } from './commands/selfcheck.js';
 import { watchCommand } from './commands/watch.js';
 import { courseLessons } from './grading.js';
@@ -23,8 +24,24 @@ program
   .option('--target <folder>', '"exercises" (default), "solutions", or a folder laid out like exercises/')
   .option('--json <file>', 'also write the results as JSON')
   .option('--verbose', 'show passing checks and all of the app output')
+  .option('--junit <file>', 'also write JUnit XML (one testsuite per lesson) for any CI')
+  .option('--classroom', 'append GitHub Classroom results lesson1 … lesson7 to $GITHUB_OUTPUT')
+  .option('--annotations', 'print GitHub annotations even outside GitHub Actions (inside, they are always printed)')
+  .option('--summary <file>', 'also write the markdown job summary here (in GitHub Actions it goes to $GITHUB_STEP_SUMMARY)')
   .action(async (names: string[], options) => {
     process.exitCode = (await gradeCommand(names, options)).code;
+  });
+
+program
+  .command('regrade')
+  .description('for instructors: grade every student repo in a folder with the pristine grader, one CSV row per student')
+  .argument('<folder>', 'a folder holding one student repo per subfolder')
+  .requiredOption('--out <file>', 'the CSV to write (one column per lesson)')
+  .option('--results <folder>', 'also keep each student\'s results JSON here (for `course roster`)')
+  .option('--jobs <n>', 'repos graded at once (default: the number of cores)')
+  .option('--lesson <lessons...>', 'only these lessons')
+  .action(async (folder: string, options: RegradeOptions) => {
+    process.exitCode = await regradeCommand(folder, options);
   });
 
 program
