@@ -1,0 +1,63 @@
+// The course plugin: puts the lesson registry and the learner's progress into the site's global data,
+// and, under `docusaurus start`, serves the progress file live so open pages follow the grader.
+import { readFileSync } from 'node:fs';
+import { currentLessonId, loadRegistry, progressFile, readProgress, registryDir, rosterModule } from './data.mjs';
+
+export const PROGRESS_ROUTE = '/__course/progress.json';
+
+export default function coursePlugin(context) {
+  const live = process.env.NODE_ENV !== 'production';
+  return {
+    name: 'course',
+
+    async loadContent() {
+      const lessons = await loadRegistry();
+      const progress = readProgress();
+      return {
+        lessons,
+        progress,
+        currentLesson: currentLessonId(lessons, progress) ?? null,
+        live,
+        progressUrl: `${context.baseUrl.replace(/\/$/, '')}${PROGRESS_ROUTE}`,
+        builtAt: new Date().toISOString(),
+      };
+    },
+
+    async contentLoaded({ content, actions }) {
+      actions.setGlobalData(content);
+    },
+
+    // Registry edits change the tables; progress is not watched (it is polled, see below).
+    getPathsToWatch() {
+      return [`${registryDir}/*.ts`];
+    },
+
+    configureWebpack() {
+      return {
+        resolve: { alias: { '@course/roster': rosterModule } },
+        devServer: {
+          // Docusaurus merges this with its own setupMiddlewares by calling both and joining their
+          // results, so add to the shared array and return nothing new.
+          setupMiddlewares(middlewares) {
+            middlewares.unshift({ name: 'course-progress', path: `${context.baseUrl.replace(/\/$/, '')}${PROGRESS_ROUTE}`, middleware: serveProgress });
+            return [];
+          },
+        },
+      };
+    },
+  };
+}
+
+function serveProgress(req, res) {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  let body;
+  try {
+    body = readFileSync(progressFile(), 'utf8');
+  } catch {
+    res.statusCode = 404;
+    res.end('{"error":"No progress yet: nothing has been graded."}');
+    return;
+  }
+  res.end(body);
+}
