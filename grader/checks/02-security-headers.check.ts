@@ -98,7 +98,7 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
   const also = others.length ? `; the same on ${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')}` : '';
   let next = advice;
   if (failures.some((failure) => failure.reply.status < 300) && rule(await app.get('/no-such-page')) === undefined) {
-    next = 'Your 404 has it but your routes do not: the headers are added after the routes. Register them first, before express.static and every route.';
+    next = 'Your 404 has it but these responses do not: the headers are added after whatever answered them. Register them first, before express.static and every route.';
   }
   // The last request sent becomes the curl line: make it the failing one.
   const { method, path, headers, body } = first.reply.request;
@@ -137,7 +137,8 @@ const rules = {
     const maxAge = value.split(';').map((part) => part.trim().match(/^max-age\s*=\s*"?(\d+)"?$/i)).find(Boolean);
     if (!maxAge) return `Strict-Transport-Security: ${value}, which has no valid max-age and is ignored`;
     const seconds = Number(maxAge[1]);
-    return seconds >= SIX_MONTHS ? undefined : `Strict-Transport-Security: ${value} (${Math.floor(seconds / 86_400)} days; at least max-age=${SIX_MONTHS}, 180 days, is needed)`;
+    const days = Math.floor(seconds / 86_400);
+    return seconds >= SIX_MONTHS ? undefined : `Strict-Transport-Security: ${value}, which is ${days} day${days === 1 ? '' : 's'}`;
   }) satisfies Rule,
 
   noXssFilter: ((reply) => {

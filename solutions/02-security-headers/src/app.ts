@@ -10,9 +10,8 @@ const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 
 export function createApp() {
   const app = express();
-  // First of all, so every response carries the headers: pages, API, static files, errors and 429s.
-  // Helmet also removes X-Powered-By, and its default CSP (script-src 'self', object-src 'none')
-  // stops scripts injected into a page while allowing the page's own files from /static.
+  // First, so every response gets the headers: pages, API, static files, 404, 500 and 429. Its default
+  // CSP (script-src 'self', object-src 'none') blocks injected scripts but not the files in /static.
   app.use(helmet());
   app.use(express.json());
   app.use('/static', express.static(publicDir));
