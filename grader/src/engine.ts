@@ -1,8 +1,11 @@
 /// <reference types="vitest/config" />
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { transform } from 'esbuild';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
+import { buildLesson } from './build.js';
 import { checksDir, graderDir } from './paths.js';
 import { displayPath } from './target.js';
 import { lessonById } from './registry/index.js';
@@ -53,30 +56,84 @@ export interface RunOptions {
   onCheck?: (lesson: string, label: string, id: string) => void;
 }
 
+/** A job ready to run: its lesson compiled into a folder of the run's own. */
+export interface PreparedJob extends GradeJob {
+  runDir: string;
+  /** Set when the learner's code does not compile: every check then reports it. */
+  buildError?: string;
+}
+
+/** Grading targets of one lesson in parallel only pays off with several targets per lesson. */
+const MIN_JOBS_PER_SHARD = 3;
+
 /** Runs the check files of the jobs' lessons, once, and turns the outcomes into lesson results. */
 export async function grade(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<LessonResult[]> {
+  const started = Date.now();
+  const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
+  try {
+    const [hostEntry, prepared] = await Promise.all([compileHostEntry(runRoot), prepare(jobs, runRoot)]);
+    const collector = await runVitest(prepared, hostEntry, options);
+    const gradedAt = new Date().toISOString();
+    return jobs.map((job) => toLessonResult(job, collector, gradedAt, Date.now() - started));
+  } finally {
+    rmSync(runRoot, { recursive: true, force: true });
+  }
+}
+
+function prepare(jobs: readonly GradeJob[], runRoot: string): Promise<PreparedJob[]> {
+  return Promise.all(
+    jobs.map(async (job, index) => {
+      const runDir = path.join(runRoot, String(index), job.lesson);
+      return { ...job, runDir, buildError: await buildLesson(job.dir, runDir) };
+    }),
+  );
+}
+
+async function compileHostEntry(runRoot: string): Promise<string> {
+  const source = path.join(graderDir, 'support', 'host-entry.ts');
+  const { code } = await transform(readFileSync(source, 'utf8'), { loader: 'ts', sourcefile: source, sourcemap: 'inline', target: 'node20' });
+  const file = path.join(runRoot, 'host-entry.mjs');
+  mkdirSync(runRoot, { recursive: true });
+  writeFileSync(file, code);
+  return file;
+}
+
+/**
+ * One vitest run for all jobs. Each check file runs the targets it is given one after the other;
+ * when a lesson has many targets (the self-check), they are dealt out to several vitest projects
+ * running the same check files, so that targets are graded in parallel.
+ */
+async function runVitest(jobs: PreparedJob[], hostEntry: string, options: RunOptions): Promise<Collector> {
   const { startVitest } = await import('vitest/node');
   const collector = new Collector(options.onCheck);
   const lessonIds = [...new Set(jobs.map((job) => job.lesson))];
-  const started = Date.now();
+  const cores = os.availableParallelism();
+  const perLesson = Math.max(...lessonIds.map((id) => jobs.filter((job) => job.lesson === id).length));
+  const shards = Math.max(1, Math.min(cores * 2, Math.floor(perLesson / MIN_JOBS_PER_SHARD)));
+  const projects = Array.from({ length: shards }, (_, shard) => ({
+    test: {
+      name: `shard-${shard}`,
+      root: graderDir,
+      include: lessonIds.map((id) => `checks/${id}.check.ts`),
+      provide: { courseJobs: jobs.filter((_, index) => index % shards === shard), courseHostEntry: hostEntry },
+    },
+  }));
   const vitest = await startVitest(
     'test',
-    lessonIds.map((id) => path.join(checksDir, `${id}.check.ts`)),
+    [],
     {
       root: graderDir,
       config: false,
       watch: false,
       reporters: [collector],
-      provide: { courseJobs: [...jobs] },
-      maxWorkers: Math.max(1, Math.min(os.availableParallelism(), lessonIds.length)),
+      maxWorkers: Math.max(1, Math.min(cores * 2, lessonIds.length * shards)),
       passWithNoTests: true,
     },
-    { test: { include: ['checks/*.check.ts'] }, logLevel: 'silent' },
+    { test: { projects }, logLevel: 'silent' },
   );
   await vitest.close();
   process.exitCode = undefined; // vitest sets it; the course decides its own exit code
-  const gradedAt = new Date().toISOString();
-  return jobs.map((job) => toLessonResult(job, collector, gradedAt, Date.now() - started));
+  return collector;
 }
 
 function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number): LessonResult {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, inject, test } from 'vitest';
 import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
-import type { GradeJob } from '../src/results.js';
+import type { PreparedJob } from '../src/engine.js';
 import { AppProcess, baseEnv, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
@@ -11,7 +11,8 @@ import { Client, toCurl, type SentRequest } from './http.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
-    courseJobs: GradeJob[];
+    courseJobs: PreparedJob[];
+    courseHostEntry: string;
   }
   interface TaskMeta {
     course?: CheckMeta;
@@ -66,7 +67,7 @@ export function lesson(id: string, body: (kit: LessonKit) => void): void {
   const definition = lessonById(id);
   for (const job of inject('courseJobs').filter((job) => job.lesson === id)) {
     describe(job.label, () => {
-      const kit = new LessonKit(definition, job.dir);
+      const kit = new LessonKit(definition, job);
       afterAll(() => kit.dispose());
       body(kit);
     });
@@ -81,11 +82,15 @@ export class LessonKit {
   private marks = new Map<AppProcess, number>();
   private deadline = 0;
 
+  /** The lesson folder being graded (the learner's; the apps run from a compiled copy). */
+  readonly dir: string;
+
   constructor(
     readonly definition: LessonDefinition,
-    /** The lesson folder being graded. */
-    readonly dir: string,
-  ) {}
+    private readonly job: PreparedJob,
+  ) {
+    this.dir = job.dir;
+  }
 
   check(id: string, body: () => Promise<void>): void {
     const definition = this.checkDefinition(id);
@@ -94,6 +99,7 @@ export class LessonKit {
       this.sent = [];
       this.marks = new Map([...this.hosts.values()].map((host) => [host.process, host.process.mark]));
       try {
+        if (this.job.buildError) throw new CannotJudge(this.job.buildError);
         await this.withinLimits(body);
       } catch (error) {
         await delay(50); // let the app's last words (often the stack trace) arrive
@@ -115,7 +121,7 @@ export class LessonKit {
     const key = JSON.stringify(options.env ?? {});
     let host = this.hosts.get(key);
     if (!host?.running) {
-      host = new AppHost(this.dir, options.env ?? {});
+      host = new AppHost(this.job.runDir, this.dir, options.env ?? {}, inject('courseHostEntry'));
       this.hosts.set(key, host);
       this.marks.set(host.process, 0);
     }
@@ -171,7 +177,7 @@ export class LessonKit {
 
   private launch(port: number, options: ServerOptions): AppProcess {
     const process = new AppProcess({
-      script: path.join(this.dir, 'src', 'server.ts'),
+      script: path.join(this.job.runDir, 'src', 'server.js'),
       cwd: options.cwd ?? this.dir,
       env: baseEnv({ PORT: String(port), ...options.env }),
     });
