@@ -7,6 +7,7 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
 import { buildLesson } from './build.js';
 import { checksDir, graderDir } from './paths.js';
+import { type RedisService, startRedis } from './redis-server.js';
 import { displayPath } from './target.js';
 import { lessonById } from './registry/index.js';
 import { type GradeJob, type LessonResult, type TestResult, lessonStatus } from './results.js';
@@ -71,8 +72,18 @@ export async function grade(jobs: readonly GradeJob[], options: RunOptions = {})
   const started = Date.now();
   const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
   try {
-    const [hostEntry, prepared] = await Promise.all([compileHostEntry(runRoot), prepare(jobs, runRoot)]);
-    const collector = await runVitest(prepared, hostEntry, options);
+    const needsRedis = jobs.some((job) => lessonById(job.lesson).checks.some((check) => check.needs === 'redis'));
+    const [hostEntry, prepared, redis] = await Promise.all([
+      compileHostEntry(runRoot),
+      prepare(jobs, runRoot),
+      needsRedis ? startRedis() : undefined,
+    ]);
+    let collector: Collector;
+    try {
+      collector = await runVitest(prepared, { courseHostEntry: hostEntry, courseRedis: redis?.service }, options);
+    } finally {
+      redis?.stop();
+    }
     const gradedAt = new Date().toISOString();
     return jobs.map((job) => toLessonResult(job, collector, gradedAt, Date.now() - started));
   } finally {
@@ -103,7 +114,7 @@ async function compileHostEntry(runRoot: string): Promise<string> {
  * when a lesson has many targets (the self-check), they are dealt out to several vitest projects
  * running the same check files, so that targets are graded in parallel.
  */
-async function runVitest(jobs: PreparedJob[], hostEntry: string, options: RunOptions): Promise<Collector> {
+async function runVitest(jobs: PreparedJob[], context: { courseHostEntry: string; courseRedis?: RedisService }, options: RunOptions): Promise<Collector> {
   const { startVitest } = await import('vitest/node');
   const collector = new Collector(options.onCheck);
   const lessonIds = [...new Set(jobs.map((job) => job.lesson))];
@@ -115,7 +126,7 @@ async function runVitest(jobs: PreparedJob[], hostEntry: string, options: RunOpt
       name: `shard-${shard}`,
       root: graderDir,
       include: lessonIds.map((id) => `checks/${id}.check.ts`),
-      provide: { courseJobs: jobs.filter((_, index) => index % shards === shard), courseHostEntry: hostEntry },
+      provide: { ...context, courseJobs: jobs.filter((_, index) => index % shards === shard) },
     },
   }));
   const vitest = await startVitest(

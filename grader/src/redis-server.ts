@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** How a grading run reaches Redis: a URL and how many databases it has, or why there is none. */
+export type RedisService = { url: string; databases: number } | { error: string };
+
+export const installRedis = [
+  'These checks need Redis. Install it, or set REDIS_URL to a server you have:',
+  '  Debian/Ubuntu: sudo apt-get install -y redis-server',
+  '  macOS:         brew install redis',
+  '  Docker:        docker run -d -p 6379:6379 redis:7  then  export REDIS_URL=redis://localhost:6379',
+].join('\n');
+
+/**
+ * REDIS_URL from the grader's environment; else a redis-server from PATH, started once for the run on
+ * a free port with no persistence; else an error that says how to install Redis.
+ */
+export async function startRedis(): Promise<{ service: RedisService; stop: () => void }> {
+  const given = process.env.REDIS_URL;
+  if (given) return { service: { url: given.replace(/\/\d*$/, ''), databases: 16 }, stop: () => {} };
+  const binary = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .map((dir) => path.join(dir, 'redis-server'))
+    .find((candidate) => existsSync(candidate));
+  if (!binary) return { service: { error: installRedis }, stop: () => {} };
+  const port = await freePort();
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '256'], {
+    stdio: 'ignore',
+  });
+  const stop = () => void child.kill('SIGKILL');
+  process.once('exit', stop);
+  const until = Date.now() + 5000;
+  while (!(await ping(port))) {
+    if (Date.now() > until || child.exitCode !== null) {
+      stop();
+      return { service: { error: `redis-server did not start on port ${port}.\n${installRedis}` }, stop };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { service: { url: `redis://127.0.0.1:${port}`, databases: 256 }, stop };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.createConnection(port, '127.0.0.1');
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => (socket.destroy(), resolve(data.toString().startsWith('+PONG'))));
+    socket.once('error', () => resolve(false));
+  });
+}
