@@ -53,8 +53,10 @@ async function readErrorFiles(logDir: string) {
   return { files, hit };
 }
 
-function describeLine(entry: LogEntry, max = 110): string {
-  return show(entry.line, max);
+/** A log line as it reads best in a one-line message: as written, in backticks, cut short. */
+function describeLine(line: string, max = 110): string {
+  const flat = line.replace(/\s+/g, ' ').trim();
+  return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}\``;
 }
 
 function secretsIn(text: string, secrets: Record<string, string>): string | undefined {
@@ -82,9 +84,9 @@ lesson('07-logging', (t) => {
     for (const entry of lines) {
       const problem = structureProblem(entry);
       if (!entry.fields) {
-        fail(`Expected every line on stdout to be a JSON object, got the plain line ${describeLine(entry)}. Send it through your logger instead of console.log.`);
+        fail(`Expected every line on stdout to be a JSON object, got the plain line ${describeLine(entry.line)}. Write every line through a logger with a JSON format: no console.log, no text format.`);
       }
-      expectThat(!problem, `Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry)}, which ${problem}.`);
+      expectThat(!problem, `Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry.line)}, which ${problem}.`);
     }
   });
 
@@ -119,7 +121,7 @@ lesson('07-logging', (t) => {
         near.access.status === undefined ? 'no status' : near.access.status !== reply.status ? `status ${near.access.status} instead of ${reply.status}` : '',
         near.access.durationMs === undefined ? 'no duration' : '',
       ].filter(Boolean);
-      fail(`Expected the access line for ${request} to hold method, path, status and duration, got ${describeLine(near.entry)} with ${missing.join(' and ')}.`);
+      fail(`Expected the access line for ${request} to hold method, path, status and duration, got ${describeLine(near.entry.line)} with ${missing.join(' and ')}.`);
     }
   });
 
@@ -141,20 +143,20 @@ lesson('07-logging', (t) => {
     }
     const entries = files.flatMap((file) => file.entries.map((entry) => ({ file: file.name, entry })));
     const plain = entries.find(({ entry }) => !entry.fields && FAILURE.test(entry.line));
-    if (plain) fail(`Expected JSON lines in ${plain.file}, got the plain line ${describeLine(plain.entry)}.`);
+    if (plain) fail(`Expected JSON lines in ${plain.file}, got the plain line ${describeLine(plain.entry.line)}.`);
     const errorLine = entries.find(({ entry }) => (entry.rank ?? 0) >= 50 && stringsOf(entry).some((text) => FAILURE.test(text)));
     if (errorLine) {
       fail(
-        `Expected the error line in ${errorLine.file} to carry the stack trace, got ${describeLine(errorLine.entry, 140)} without a stack. ` +
+        `Expected the error line in ${errorLine.file} to carry the stack trace, got ${describeLine(errorLine.entry.line, 140)} without a stack. ` +
           'Log the Error object itself; with winston, add format.errors({ stack: true }) to the logger.',
       );
     }
     const anyError = entries.find(({ entry }) => (entry.rank ?? 0) >= 50);
     fail(
       anyError
-        ? `Expected the error line in ${anyError.file} to hold the error's message (ECONNREFUSED …) and stack, got ${describeLine(anyError.entry, 140)}. ` +
+        ? `Expected the error line in ${anyError.file} to hold the error's message (ECONNREFUSED …) and stack, got ${describeLine(anyError.entry.line, 140)}. ` +
             "logger.error('msg', { err }) and winston without format.errors({ stack: true }) both lose them."
-        : `Expected an error-level line about GET ${FAILING} in ${files.map((file) => file.name).join(', ')}, got ${entries.length} lines and none at level error.`,
+        : `Expected an error-level line about GET ${FAILING} in ${files.map((file) => file.name).join(', ')}, got ${entries.length ? `${entries.length} lines, none at level error` : 'an empty file'}.`,
     );
   });
 
@@ -172,6 +174,8 @@ lesson('07-logging', (t) => {
 
     const files = (await readLogFiles(app.logDir)).map((file) => ({ ...file, entries: parseLines(`${file.text}\n`) }));
     const withErrors = files.filter((file) => file.entries.some((entry) => (entry.rank ?? 0) >= 50));
+    const plain = files.flatMap((file) => file.entries.filter((entry) => !entry.fields).map((entry) => ({ file: file.name, entry })))[0];
+    if (withErrors.length === 0 && plain) fail(`Expected JSON lines in ${plain.file}, got the plain line ${describeLine(plain.entry.line)}.`);
     if (withErrors.length === 0) {
       fail(
         files.length === 0
@@ -183,7 +187,7 @@ lesson('07-logging', (t) => {
     const file = withErrors[0]!;
     const others = file.entries.filter((entry) => (entry.rank ?? 0) < 50);
     fail(
-      `Expected ${file.name} to hold errors only, got ${others.length} other line${others.length === 1 ? '' : 's'} in it too, such as ${describeLine(others[0]!)}. ` +
+      `Expected ${file.name} to hold errors only, got ${others.length} other line${others.length === 1 ? '' : 's'} in it too, such as ${describeLine(others[0]!.line)}. ` +
         "Give the file transport its own level: 'error'.",
     );
   });
@@ -206,11 +210,11 @@ lesson('07-logging', (t) => {
 
     const lines = app.stdout();
     const plain = lines.find((entry) => !entry.fields);
-    if (plain) fail(`Expected only JSON lines at level warn or above on stdout with LOG_LEVEL=warn, got the plain line ${describeLine(plain)}, which no level can silence.`);
+    if (plain) fail(`Expected only JSON lines at level warn or above on stdout with LOG_LEVEL=warn, got the plain line ${describeLine(plain.line)}, which no level can silence.`);
     const below = lines.find((entry) => entry.rank === undefined || entry.rank < 40);
     if (below) {
       fail(
-        `Expected LOG_LEVEL=warn to silence info, got ${below.rank === undefined ? 'a line without a level' : `a ${below.level} line`}: ${describeLine(below)}. ` +
+        `Expected LOG_LEVEL=warn to silence info, got ${below.rank === undefined ? 'a line without a level' : `${below.level === 'info' ? 'an' : 'a'} ${below.level} line`}: ${describeLine(below.line)}. ` +
           'Set the logger level from process.env.LOG_LEVEL (default info).',
       );
     }
@@ -254,7 +258,7 @@ lesson('07-logging', (t) => {
       if (!secret) continue;
       const line = text.split('\n').find((candidate) => candidate.includes(secrets[secret as keyof typeof secrets]))!;
       fail(
-        `Expected ${secret} to appear nowhere in the logs, got it ${where}: ${show(line.trim(), 110)}. ` +
+        `Expected ${secret} to appear nowhere in the logs, got it ${where}: ${describeLine(line)}. ` +
           'Log chosen fields of a request (method, path, status), never its body or headers.',
       );
     }

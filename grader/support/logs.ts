@@ -89,7 +89,7 @@ export function structureProblem(entry: LogEntry): string | undefined {
     entry.message === undefined && 'a message',
     entry.time === undefined && 'a parseable timestamp',
   ].filter(Boolean);
-  return missing.length ? `has no ${missing.join(', no ')}` : undefined;
+  return missing.length ? `lacks ${missing.join(' and ')}` : undefined;
 }
 
 /** Numbers 10..60 (pino, bunyan) or names (winston, syslog, upper or lower case). */
