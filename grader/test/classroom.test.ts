@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
 import { gradeCommand } from '../src/commands/grade.js';
 import { gradesCsv, pool, studentRepos, type StudentGrade } from '../src/commands/regrade.js';
 import { hintsAllowed, readConfig, solutionAllowed, type CourseConfig } from '../src/config.js';
-import { lessonById } from '../src/registry/index.js';
+import { lessonById, lessons as registryLessons } from '../src/registry/index.js';
 import type { LessonDefinition } from '../src/registry/types.js';
 import type { Results } from '../src/results.js';
 import { gradeStudentRepo, installDependencies, integrity, isStudentRepo } from '../src/student.js';
@@ -167,7 +168,7 @@ describe('pristine grading of a tampered student repo', () => {
     const printed: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args.join(' ')));
     vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void printed.push(args.join(' ')));
-    const env = { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: repo, NO_COLOR: '1' };
+    const env = { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_WORKSPACE: work, NO_COLOR: '1' };
     const { results, code } = await gradeCommand(['1'], { target: repo, classroom: true, junit: junitFile }, env);
 
     // The true grade: the flawed app's, out of the registry's points.
@@ -217,4 +218,100 @@ describe('pristine grading of a tampered student repo', () => {
     expect(results.lessons[0]).toMatchObject({ status: 'pass', score: maxScore(lesson01), maxScore: maxScore(lesson01) });
     expect(results.integrity!.ignored).toContain('grader/src/registry/01-error-handling.ts (changed)');
   }, 240_000);
+});
+
+const templatesDir = path.join(import.meta.dirname, '..', 'templates');
+const template = (name: string) => readFileSync(path.join(templatesDir, name), 'utf8');
+
+/**
+ * Parses YAML with the `yaml` package when the course has it, else with PyYAML when python3 has it;
+ * undefined when neither is there (then only the structural checks below run).
+ */
+async function parseYaml(text: string): Promise<any> {
+  const packageName = 'yaml';
+  try {
+    const yaml = (await import(packageName)) as { parse: (text: string) => unknown };
+    return yaml.parse(text);
+  } catch {
+    const python = spawnSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin), default=str))'], { input: text, encoding: 'utf8' });
+    return python.status === 0 ? JSON.parse(python.stdout) : undefined;
+  }
+}
+
+/** What any YAML parser needs: spaces (no tabs), indentation in steps of two, `key: value` or `- item` lines. */
+function structuralProblems(text: string): string[] {
+  const problems: string[] = [];
+  let block = -1; // indentation of a block scalar (`key: >-` or `key: |`) being read
+  text.split('\n').forEach((line, index) => {
+    const where = `line ${index + 1}`;
+    if (line.includes('\t')) problems.push(`${where}: tab`);
+    if (!line.trim() || line.trim().startsWith('#')) return;
+    const indent = line.length - line.trimStart().length;
+    if (block >= 0 && indent > block) return;
+    block = -1;
+    if (indent % 2) problems.push(`${where}: odd indentation`);
+    const body = line.trim().replace(/^- /, '');
+    if (!/^[\w.${}\-]+:( |$)/.test(body) && !line.trim().startsWith('- ')) problems.push(`${where}: not "key: value" nor "- item": ${line.trim()}`);
+    if (/: [>|][-+]?$/.test(line)) block = indent;
+    if (/: [^'"#]*: /.test(body) && !/\$\{\{/.test(body) && !/: ["'>|]/.test(body)) problems.push(`${where}: a second ": " needs quotes`);
+  });
+  return problems;
+}
+
+describe('CI templates', () => {
+  const redisUrl = /REDIS_URL: redis:\/\/(localhost|redis):6379/;
+
+  test.each(['github-classroom.yml', 'github-actions.yml', 'gitlab-ci.yml'])('%s is well-formed YAML', async (name) => {
+    expect(structuralProblems(template(name))).toEqual([]);
+    const parsed = await parseYaml(template(name));
+    if (parsed !== undefined) expect(typeof parsed).toBe('object');
+  });
+
+  test('the Classroom workflow reports every lesson through the reporter, as the reporter reads it', async () => {
+    const text = template('github-classroom.yml');
+    const runners = registryLessons.map((lesson) => `lesson${lesson.number}`);
+    for (const runner of runners) expect(text).toContain(`${runner.toUpperCase()}_RESULTS: \${{ steps.grade.outputs.${runner} }}`);
+    expect(text).toContain(`runners: ${runners.join(',')}`);
+    expect(text).toMatch(redisUrl);
+    const workflow = await parseYaml(text);
+    if (workflow === undefined) return;
+    expect(workflow.name).toBe('Autograding Tests');
+    expect(Object.keys(workflow.jobs)).toEqual(['run-autograding-tests']);
+    const job = workflow.jobs['run-autograding-tests'];
+    expect(job.services.redis.image).toMatch(/^redis:/);
+    const grade = job.steps.find((step: any) => step.id === 'grade');
+    expect(grade.run).toMatch(/npx course grade --target "\$GITHUB_WORKSPACE\/student" --classroom/);
+    expect(grade['working-directory']).toBe('course');
+    expect(grade['continue-on-error']).toBe(true);
+    const reporter = job.steps.at(-1);
+    expect(reporter.uses).toBe('classroom-resources/autograding-grading-reporter@v1');
+    expect(reporter.with.runners.split(',')).toEqual(runners);
+    expect(Object.keys(reporter.env)).toEqual(runners.map((runner) => `${runner.toUpperCase()}_RESULTS`));
+    const checkouts = job.steps.filter((step: any) => String(step.uses).startsWith('actions/checkout@'));
+    expect(checkouts.map((step: any) => step.with.path)).toEqual(['student', 'course']);
+    expect(checkouts[1].with.ref).toBe('${{ env.COURSE_REF }}');
+  });
+
+  test('the plain GitHub workflow grades with JUnit and keeps it', async () => {
+    const text = template('github-actions.yml');
+    expect(text).toMatch(/npx course grade --target "\$GITHUB_WORKSPACE\/student" --junit/);
+    expect(text).toMatch(redisUrl);
+    const workflow = await parseYaml(text);
+    if (workflow === undefined) return;
+    const steps = workflow.jobs.grade.steps;
+    expect(steps.find((step: any) => String(step.uses).startsWith('actions/upload-artifact@')).with.path).toContain('junit.xml');
+    expect(workflow.jobs.grade.services.redis.image).toMatch(/^redis:/);
+  });
+
+  test('the GitLab job publishes JUnit through artifacts:reports:junit, with Redis as a service', async () => {
+    const text = template('gitlab-ci.yml');
+    expect(text).toContain('npx course grade --target "$CI_PROJECT_DIR" --junit "$CI_PROJECT_DIR/junit.xml"');
+    expect(text).toMatch(redisUrl);
+    const pipeline = await parseYaml(text);
+    if (pipeline === undefined) return;
+    expect(pipeline.grade.artifacts.reports.junit).toBe('junit.xml');
+    expect(pipeline.grade.artifacts.when).toBe('always');
+    expect(pipeline.grade.services).toEqual([{ name: 'redis:7', alias: 'redis' }]);
+    expect(pipeline.variables.REDIS_URL).toBe('redis://redis:6379');
+  });
 });

@@ -42,7 +42,8 @@ export async function gradeCommand(names: string[], options: GradeOptions, env: 
   const report = neutralize(renderResults(results, { verbose: options.verbose, hints }));
   console.log(inActions ? withCommandsStopped(report) : report);
 
-  const github = { workspace: env.GITHUB_WORKSPACE || undefined };
+  // Annotation paths are relative to the graded repo's root, wherever the workflow checked it out.
+  const github = {};
   if (options.junit) writeFileSync(path.resolve(options.junit), junitXml(results));
   if (options.classroom) appendOutputs(env.GITHUB_OUTPUT!, classroomOutputs(results, github));
   if (inActions || options.annotations) for (const line of annotationCommands(results, github)) console.log(line);
