@@ -107,7 +107,7 @@ lesson('04-rate-limiting', (t) => {
     expectLimited(
       sixth,
       '5 password-reset requests from the same client',
-      'It answers 200 every time, so a limiter that only counts failures (skipSuccessfulRequests) never counts it: limit every request to this route.',
+      'Put a 5-per-15-minutes limiter in front of it that counts every request: the route always answers 200, so a limiter that skips successful requests never counts it.',
     );
   });
 

@@ -25,25 +25,19 @@ export function createApp({ redis }: AppOptions = {}) {
     res.json({ status: 'ok' });
   });
 
-  // In memory unless Redis is given; each limiter needs a store (and a key prefix) of its own.
-  const store = (prefix: string) =>
-    redis && new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) });
-
-  const apiLimit = rateLimit({
-    windowMs: FIFTEEN_MINUTES,
-    limit: 100,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    store: store('rate-limit:api:'),
-  });
+  const limiter = (limit: number, prefix: string) =>
+    rateLimit({
+      windowMs: FIFTEEN_MINUTES,
+      limit,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      message: { error: 'Too many requests, please try again later.' },
+      // In memory unless Redis is given; each limiter needs a store (and a key prefix) of its own.
+      store: redis && new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) }),
+    });
+  const apiLimit = limiter(100, 'rate-limit:api:');
   // Login and password reset share one small budget: together they are what a brute force hammers.
-  const authLimit = rateLimit({
-    windowMs: FIFTEEN_MINUTES,
-    limit: 5,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    store: store('rate-limit:auth:'),
-  });
+  const authLimit = limiter(5, 'rate-limit:auth:');
 
   // Mounted, not compared by hand: /API/books and /api/books/ are the same route to Express.
   app.use('/api', apiLimit);
