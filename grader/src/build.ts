@@ -3,6 +3,8 @@ import path from 'node:path';
 import { transform, type TransformFailure } from 'esbuild';
 
 const typescript = /\.([cm]?)ts$/;
+/** Where a compile error is left for the checks, in the compiled copy. */
+export const BUILD_ERROR_FILE = '.build-error';
 
 /**
  * Copies a lesson folder to `into` with every TypeScript file also compiled to JavaScript beside it,
@@ -10,7 +12,8 @@ const typescript = /\.([cm]?)ts$/;
  * every process. Inline source maps keep stack traces pointing at the learner's own .ts files, and the
  * folder's own node_modules (packages a learner added) stays visible through a link.
  *
- * Returns a message when a file does not compile (a syntax error), else undefined.
+ * When a file does not compile (a syntax error), the message is also left in `<into>/.build-error`,
+ * where the checks find it, and returned.
  */
 export async function buildLesson(dir: string, into: string): Promise<string | undefined> {
   mkdirSync(into, { recursive: true });
@@ -51,5 +54,8 @@ export async function buildLesson(dir: string, into: string): Promise<string | u
   const modules = path.join(dir, 'node_modules');
   if (existsSync(modules)) symlinkSync(modules, path.join(into, 'node_modules'), 'junction');
   const failures = problems.filter(Boolean);
-  return failures.length ? `Your code does not compile:\n${failures.join('\n')}` : undefined;
+  if (failures.length === 0) return undefined;
+  const message = `Your code does not compile:\n${failures.join('\n')}`;
+  writeFileSync(path.join(into, BUILD_ERROR_FILE), message);
+  return message;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { transform } from 'esbuild';
-import type { Reporter, TestCase, TestModule } from 'vitest/node';
+import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
 import { buildLesson } from './build.js';
 import { checksDir, graderDir } from './paths.js';
@@ -24,6 +24,11 @@ class Collector implements Reporter {
   readonly outcomes = new Map<string, Outcome>();
   readonly moduleErrors = new Map<string, string>();
   constructor(private readonly onCheck?: (lesson: string, label: string, id: string) => void) {}
+
+  reset(): void {
+    this.outcomes.clear();
+    this.moduleErrors.clear();
+  }
 
   onTestCaseResult(testCase: TestCase): void {
     const result = testCase.result();
@@ -57,11 +62,9 @@ export interface RunOptions {
   onCheck?: (lesson: string, label: string, id: string) => void;
 }
 
-/** A job ready to run: its lesson compiled into a folder of the run's own. */
+/** A job ready to run: its lesson is compiled into `runDir` before each run. */
 export interface PreparedJob extends GradeJob {
   runDir: string;
-  /** Set when the learner's code does not compile: every check then reports it. */
-  buildError?: string;
 }
 
 /** Grading targets of one lesson in parallel only pays off with several targets per lesson. */
@@ -69,35 +72,70 @@ const MIN_JOBS_PER_SHARD = 3;
 
 /** Runs the check files of the jobs' lessons, once, and turns the outcomes into lesson results. */
 export async function grade(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<LessonResult[]> {
-  const started = Date.now();
-  const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
+  const session = await GradingSession.open(jobs, options);
   try {
-    const needsRedis = jobs.some((job) => lessonById(job.lesson).checks.some((check) => check.needs === 'redis'));
-    const [hostEntry, prepared, redis] = await Promise.all([
-      compileHostEntry(runRoot),
-      prepare(jobs, runRoot),
-      needsRedis ? startRedis() : undefined,
-    ]);
-    let collector: Collector;
-    try {
-      collector = await runVitest(prepared, { courseHostEntry: hostEntry, courseRedis: redis?.service }, options);
-    } finally {
-      redis?.stop();
-    }
-    const gradedAt = new Date().toISOString();
-    return jobs.map((job) => toLessonResult(job, collector, gradedAt, Date.now() - started));
+    return await session.grade();
   } finally {
-    rmSync(runRoot, { recursive: true, force: true });
+    await session.close();
   }
 }
 
-function prepare(jobs: readonly GradeJob[], runRoot: string): Promise<PreparedJob[]> {
-  return Promise.all(
-    jobs.map(async (job, index) => {
-      const runDir = path.join(runRoot, String(index), job.lesson);
-      return { ...job, runDir, buildError: await buildLesson(job.dir, runDir) };
-    }),
-  );
+/**
+ * A vitest instance, a compiled host and (when a lesson needs it) a Redis, kept across runs: watch
+ * mode re-grades a lesson without paying for their start-up again.
+ */
+export class GradingSession {
+  private constructor(
+    private readonly jobs: PreparedJob[],
+    private readonly vitest: Vitest,
+    private readonly collector: Collector,
+    private readonly cleanUp: () => void,
+  ) {}
+
+  static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
+    const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
+    const prepared = jobs.map((job, index) => ({ ...job, runDir: path.join(runRoot, String(index), job.lesson) }));
+    const needsRedis = jobs.some((job) => lessonById(job.lesson).checks.some((check) => check.needs === 'redis'));
+    const [hostEntry, redis] = await Promise.all([compileHostEntry(runRoot), needsRedis ? startRedis() : undefined]);
+    const cleanUp = () => {
+      redis?.stop();
+      rmSync(runRoot, { recursive: true, force: true });
+    };
+    try {
+      const collector = new Collector(options.onCheck);
+      const vitest = await createRunner(prepared, { courseHostEntry: hostEntry, courseRedis: redis?.service }, collector);
+      return new GradingSession(prepared, vitest, collector, cleanUp);
+    } catch (error) {
+      cleanUp();
+      throw error;
+    }
+  }
+
+  /** Compiles the lessons' folders as they are now and runs their checks (all lessons by default). */
+  async grade(lessonIds?: readonly string[]): Promise<LessonResult[]> {
+    const started = Date.now();
+    const jobs = this.jobs.filter((job) => !lessonIds || lessonIds.includes(job.lesson));
+    await Promise.all(
+      jobs.map(async (job) => {
+        rmSync(job.runDir, { recursive: true, force: true });
+        await buildLesson(job.dir, job.runDir);
+      }),
+    );
+    this.collector.reset();
+    const files = [...new Set(jobs.map((job) => path.join(checksDir, `${job.lesson}.check.ts`)))];
+    await this.vitest.runTestFiles(files);
+    process.exitCode = undefined; // vitest sets it; the course decides its own exit code
+    const gradedAt = new Date().toISOString();
+    return jobs.map((job) => toLessonResult(job, this.collector, gradedAt, Date.now() - started));
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.vitest.close();
+    } finally {
+      this.cleanUp();
+    }
+  }
 }
 
 async function compileHostEntry(runRoot: string): Promise<string> {
@@ -110,13 +148,16 @@ async function compileHostEntry(runRoot: string): Promise<string> {
 }
 
 /**
- * One vitest run for all jobs. Each check file runs the targets it is given one after the other;
- * when a lesson has many targets (the self-check), they are dealt out to several vitest projects
- * running the same check files, so that targets are graded in parallel.
+ * One vitest for all jobs. Each check file runs the targets it is given one after the other; when a
+ * lesson has many targets (the self-check), they are dealt out to several vitest projects running
+ * the same check files, so that targets are graded in parallel.
  */
-async function runVitest(jobs: PreparedJob[], context: { courseHostEntry: string; courseRedis?: RedisService }, options: RunOptions): Promise<Collector> {
-  const { startVitest } = await import('vitest/node');
-  const collector = new Collector(options.onCheck);
+async function createRunner(
+  jobs: PreparedJob[],
+  context: { courseHostEntry: string; courseRedis?: RedisService },
+  collector: Collector,
+): Promise<Vitest> {
+  const { createVitest } = await import('vitest/node');
   const lessonIds = [...new Set(jobs.map((job) => job.lesson))];
   const cores = os.availableParallelism();
   const perLesson = Math.max(...lessonIds.map((id) => jobs.filter((job) => job.lesson === id).length));
@@ -129,9 +170,8 @@ async function runVitest(jobs: PreparedJob[], context: { courseHostEntry: string
       provide: { ...context, courseJobs: jobs.filter((_, index) => index % shards === shard) },
     },
   }));
-  const vitest = await startVitest(
+  const vitest = await createVitest(
     'test',
-    [],
     {
       root: graderDir,
       config: false,
@@ -142,9 +182,8 @@ async function runVitest(jobs: PreparedJob[], context: { courseHostEntry: string
     },
     { test: { projects }, logLevel: 'silent' },
   );
-  await vitest.close();
-  process.exitCode = undefined; // vitest sets it; the course decides its own exit code
-  return collector;
+  await vitest.standalone();
+  return vitest;
 }
 
 function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number): LessonResult {

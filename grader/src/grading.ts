@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { grade, type RunOptions } from './engine.js';
+import { grade, GradingSession, type RunOptions } from './engine.js';
 import { readProgress, recordResults } from './progress.js';
 import { lessons as allLessons } from './registry/index.js';
 import type { LessonDefinition } from './registry/types.js';
-import { type LessonResult, type Results, SCHEMA_VERSION } from './results.js';
+import { type GradeJob, type LessonResult, type Results, SCHEMA_VERSION } from './results.js';
 import { lessonDir, type Target } from './target.js';
 
 /** Lessons that have checks: the course as it stands. */
@@ -12,11 +12,35 @@ export const courseLessons = (): LessonDefinition[] => allLessons.filter((lesson
 
 /** Grades lessons of one target and, for the learner's own exercises, records the progress. */
 export async function gradeTarget(target: Target, lessons: readonly LessonDefinition[], options: RunOptions = {}): Promise<Results> {
-  const present = lessons.filter((lesson) => existsSync(path.join(lessonDir(target, lesson), 'src', 'app.ts')));
-  const graded = await (present.length
-    ? grade(present.map((lesson) => ({ lesson: lesson.id, dir: lessonDir(target, lesson), label: target.name })), options)
-    : Promise.resolve([]));
-  const missing = lessons.filter((lesson) => !present.includes(lesson)).map((lesson) => missingLesson(target, lesson));
+  const present = lessons.filter((lesson) => hasApp(target, lesson));
+  const graded = present.length ? await grade(present.map((lesson) => jobFor(target, lesson)), options) : [];
+  return finish(target, lessons, graded);
+}
+
+/**
+ * Keeps a grading session open on the target (watch mode): each call re-grades one lesson as its
+ * files are now, without starting vitest, Redis or the compiler again.
+ */
+export async function openTargetSession(target: Target, lessons: readonly LessonDefinition[]) {
+  const session = await GradingSession.open(lessons.map((lesson) => jobFor(target, lesson)));
+  return {
+    grade: async (lesson: LessonDefinition): Promise<Results> =>
+      finish(target, [lesson], hasApp(target, lesson) ? await session.grade([lesson.id]) : []),
+    close: () => session.close(),
+  };
+}
+
+function hasApp(target: Target, lesson: LessonDefinition): boolean {
+  return existsSync(path.join(lessonDir(target, lesson), 'src', 'app.ts'));
+}
+
+function jobFor(target: Target, lesson: LessonDefinition): GradeJob {
+  return { lesson: lesson.id, dir: lessonDir(target, lesson), label: target.name };
+}
+
+/** Results in course order, lessons without an app reported as such, progress recorded for a learner. */
+function finish(target: Target, lessons: readonly LessonDefinition[], graded: LessonResult[]): Results {
+  const missing = lessons.filter((lesson) => !graded.some((result) => result.id === lesson.id)).map((lesson) => missingLesson(target, lesson));
   const byOrder = [...graded, ...missing].sort((a, b) => a.number - b.number);
   const hints = target.learner ? readProgress().hints : {};
   for (const lesson of byOrder) for (const test of lesson.tests) test.hintLevel = hints[test.id] ?? 0;

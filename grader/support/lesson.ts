@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, inject, test } from 'vitest';
 import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
+import { BUILD_ERROR_FILE } from '../src/build.js';
 import type { PreparedJob } from '../src/engine.js';
 import { AppProcess, baseEnv, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
@@ -99,7 +101,8 @@ export class LessonKit {
       this.sent = [];
       this.marks = new Map([...this.hosts.values()].map((host) => [host.process, host.process.mark]));
       try {
-        if (this.job.buildError) throw new CannotJudge(this.job.buildError);
+        const buildError = path.join(this.job.runDir, BUILD_ERROR_FILE);
+        if (existsSync(buildError)) throw new CannotJudge(readFileSync(buildError, 'utf8'));
         await this.withinLimits(body);
       } catch (error) {
         await delay(50); // let the app's last words (often the stack trace) arrive

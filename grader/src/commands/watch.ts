@@ -2,7 +2,7 @@ import path from 'node:path';
 import { watch } from 'chokidar';
 import pc from 'picocolors';
 import { readConfig } from '../config.js';
-import { courseLessons, gradeTarget } from '../grading.js';
+import { courseLessons, openTargetSession } from '../grading.js';
 import { exercisesDir } from '../paths.js';
 import { readProgress } from '../progress.js';
 import type { LessonDefinition } from '../registry/types.js';
@@ -26,6 +26,7 @@ export async function watchCommand(): Promise<void> {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const lessons = courseLessons();
   let shown = currentLesson();
+  const session = await openTargetSession(resolveTarget(), lessons);
   let running: Promise<void> = Promise.resolve();
   let queued: LessonDefinition | undefined;
 
@@ -45,7 +46,7 @@ export async function watchCommand(): Promise<void> {
       queued = undefined;
       const started = Date.now();
       if (!interactive) console.log(`Grading ${next.id}…`);
-      const results = await gradeTarget(resolveTarget(), [next]).catch((error: Error) => {
+      const results = await session.grade(next).catch((error: Error) => {
         console.error(pc.red(`The grader failed: ${error.message}`));
         return undefined;
       });
@@ -78,6 +79,7 @@ export async function watchCommand(): Promise<void> {
 
   const stop = async () => {
     await watcher.close();
+    await session.close().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', stop);
