@@ -29,8 +29,11 @@ interface LoggedServer {
   logDir: string;
   stdout(): LogEntry[];
   stderr(): LogEntry[];
-  /** Settles once stdout has stopped growing: the app has written what these requests cause. */
-  quiet(): Promise<void>;
+  /**
+   * Waits until the access line of the last request is on stdout (or a while has passed), then until
+   * the output stops growing: loggers such as pino's transports write from another thread, late.
+   */
+  quiet(lastPath?: string): Promise<void>;
 }
 
 async function startLogged(t: LessonKit, tempDirs: string[], env: Record<string, string> = {}): Promise<LoggedServer> {
@@ -42,7 +45,10 @@ async function startLogged(t: LessonKit, tempDirs: string[], env: Record<string,
     logDir,
     stdout: () => parseLines(server.process.streamOutput('stdout')),
     stderr: () => parseLines(server.process.streamOutput('stderr')),
-    quiet: () => settle(() => server.process.mark),
+    quiet: async (lastPath) => {
+      if (lastPath) await pollFor(() => parseLines(server.process.streamOutput('stdout')).some((entry) => accessFields(entry).path === lastPath));
+      await settle(() => server.process.mark, 300);
+    },
   };
 }
 
@@ -72,7 +78,7 @@ lesson('07-logging', (t) => {
     await app.server.client.get('/books');
     await app.server.client.get('/no-such-page');
     await app.server.client.get(FAILING);
-    await app.quiet();
+    await app.quiet(FAILING);
     const lines = app.stdout();
     if (lines.length === 0) {
       const onStderr = app.stderr().length;
@@ -166,10 +172,10 @@ lesson('07-logging', (t) => {
     await client.get('/books');
     await client.get('/no-such-page');
     await client.get(FAILING);
-    await client.get('/books');
+    await client.get('/books/1');
     await pollFor(async () => (await readErrorFiles(app.logDir)).hit);
     // The lines that follow the error (its access line, the next request) are written asynchronously too.
-    await app.quiet();
+    await app.quiet('/books/1');
     await settle(async () => (await readLogFiles(app.logDir)).reduce((size, file) => size + file.text.length, 0), 250, 1000);
 
     const files = (await readLogFiles(app.logDir)).map((file) => ({ ...file, entries: parseLines(`${file.text}\n`) }));
@@ -245,7 +251,7 @@ lesson('07-logging', (t) => {
     await client.get('/orders', { headers });
     await client.get('/no-such-page', { headers });
     await client.get(FAILING, { headers });
-    await app.quiet();
+    await app.quiet(FAILING);
     await settle(async () => (await readAllFiles(app.logDir)).reduce((size, file) => size + file.text.length, 0), 250, 1000);
 
     const places = [
