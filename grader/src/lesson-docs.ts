@@ -30,6 +30,7 @@ export function syncLessonTables(lessons: readonly LessonDefinition[]): string[]
   const changed: string[] = [];
   for (const lesson of lessons) {
     const file = lessonFile(lesson);
+    if (!existsSync(file)) continue; // the registry test reports a lesson without its text
     const text = readFileSync(file, 'utf8');
     const next = withChecksTable(text, lesson);
     if (next !== text) {

@@ -82,7 +82,7 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
 
 /** Runs grader/test with vitest in a child process and reports each test. */
 function unitTests(): Outcome[] {
-  const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs');
+  const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
   const jsonFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-unit-')), 'results.json');
   const run = spawnSync(
     process.execPath,
