@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import pc from 'picocolors';
-import { readConfig } from '../config.js';
+import { readConfig, solutionAllowed } from '../config.js';
 import { courseLessons } from '../grading.js';
 import { courseStateDir, exercisesDir, solutionsDir } from '../paths.js';
 import { pristineFiles, writeFiles } from '../pristine.js';
@@ -74,17 +74,17 @@ export function resetCommand(name: string, options: { dryRun?: boolean }): strin
 
 export function solutionCommand(name: string, options: { force?: boolean; instructor?: boolean }): string {
   const lesson = parseLesson(name);
-  const policy = readConfig().solutions;
-  if (policy === 'never') throw new UsageError('Solutions are not shown in this workshop (course.config.json). Ask your instructor.');
-  if (policy === 'instructor' && !options.instructor) {
-    throw new UsageError('In this workshop only the instructor shows solutions (course.config.json).');
-  }
   const passed = readProgress().lessons[lesson.id]?.status === 'pass';
-  if (!passed && !options.force && !options.instructor) {
-    throw new UsageError(
-      `Lesson ${lesson.number} does not pass yet, so its solution stays hidden. Try \`npx course hint ${lesson.number}\`, ` +
+  const { allowed, why } = solutionAllowed(readConfig(), { passed, ...options });
+  if (!allowed) {
+    const reasons = {
+      never: 'Solutions are not shown in this workshop (course.config.json). Ask your instructor.',
+      'instructor-only': 'In this workshop only the instructor shows solutions (course.config.json).',
+      'not-passed':
+        `Lesson ${lesson.number} does not pass yet, so its solution stays hidden. Try \`npx course hint ${lesson.number}\`, ` +
         `or \`npx course solution ${lesson.number} --force\` to see it anyway (your progress will note that).`,
-    );
+    };
+    throw new UsageError(reasons[why!]);
   }
   updateProgress((progress) => {
     progress.solutionsShown[lesson.id] = { at: new Date().toISOString(), forced: !passed };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { watch } from 'chokidar';
 import pc from 'picocolors';
-import { readConfig } from '../config.js';
+import { hintsAllowed, readConfig } from '../config.js';
 import { courseLessons, openTargetSession } from '../grading.js';
 import { exercisesDir } from '../paths.js';
 import { readProgress } from '../progress.js';
@@ -53,7 +53,7 @@ export async function watchCommand(): Promise<void> {
       if (!results) return;
       shown = next;
       if (interactive) process.stdout.write('\u001b[2J\u001b[3J\u001b[H');
-      console.log(`${header()}\n\n${renderLesson(results.lessons[0]!, { hints: readConfig().hints !== 'off' })}\n`);
+      console.log(`${header()}\n\n${renderLesson(results.lessons[0]!, { hints: hintsAllowed(readConfig(), readProgress().failedRuns[next.id] ?? 0).allowed })}\n`);
       const passed = results.lessons[0]!.status === 'pass';
       if (passed) {
         const following = lessons.find((lesson) => lesson.number > next.number && readProgress().lessons[lesson.id]?.status !== 'pass');

@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { checkById } from '../registry/index.js';
+import { neutralize } from './github.js';
 import type { LessonResult, Results, Status, TestResult } from '../results.js';
 
 export interface TerminalOptions {
@@ -38,9 +39,12 @@ export function appOutput(output: string, verbose = false): string[] {
   ];
 }
 
-/** Drops terminal escape sequences and other control characters from text a learner's app printed. */
+/**
+ * Drops terminal escape sequences and control characters from text a learner's app printed, and
+ * breaks anything that a CI runner would obey as a workflow command.
+ */
 export function sanitize(text: string): string {
-  return text
+  return neutralize(text)
     .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)|\u001b[@-_]/g, '')
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
