@@ -1,12 +1,139 @@
 import type { LessonDefinition } from './types.js';
 
-// Being written: see the lesson's issue.
 export default {
   number: 3,
   id: '03-session-store',
   title: 'Session store',
-  summary: '',
-  edits: ['src/app.ts'],
-  timeLimitMs: 30_000,
-  checks: [],
+  summary:
+    'Logins live in the memory of one process under a secret written in the code, so a second instance or a restart logs everyone out, and the cookie carries none of the protections a login needs.',
+  edits: ['src/app.ts', 'src/server.ts', 'src/session-store.ts'],
+  packages: ['connect-redis', 'redis', 'session-file-store'],
+  // Every check starts src/server.ts (some two or three times): about a second each.
+  timeLimitMs: 60_000,
+  checks: [
+    {
+      id: '03.session-shared-between-processes',
+      title: 'A login made on one process of the app is valid on a second process',
+      points: 3,
+      hints: [
+        'Start the app twice on two ports (PORT=3000 and PORT=3001), log in on the first, then send the cookie to GET /me on the second.',
+        "express-session keeps sessions in a MemoryStore by default: a Map inside one process. Behind a load balancer, the next request lands on another process that has never heard of the session.",
+        'Give session() a store that lives outside the process, chosen from the environment: Redis when REDIS_URL is set, otherwise the embedded file store in SESSION_DIR. Build it in src/server.ts (or a src/session-store.ts) and pass it to createApp().',
+        "const FileStore = sessionFileStore(session); const store = process.env.REDIS_URL ? new RedisStore({ client }) : new FileStore({ path: process.env.SESSION_DIR ?? '.sessions', retries: 0 }); then session({ store, … }).",
+      ],
+    },
+    {
+      id: '03.restart-keeps-session',
+      title: 'A login survives a restart of the app',
+      points: 2,
+      hints: [
+        'Log in, stop the server with Ctrl-C, start it again and ask GET /me with the same cookie.',
+        "Memory dies with the process. Every deploy, crash or autoscaling event restarts processes, and each one logs out everybody it served.",
+        'The store you pass to session() must keep its data outside the process: in Redis, or in files.',
+        'Same store as for the two-process check: new RedisStore({ client }) when REDIS_URL is set, new FileStore({ path: process.env.SESSION_DIR }) otherwise.',
+      ],
+    },
+    {
+      id: '03.secret-from-environment',
+      title: 'The session cookie is signed with the SESSION_SECRET the app was started with',
+      points: 1,
+      hints: [
+        "Search src/ for the string you pass to session({ secret }). Anyone who reads the repository can sign a cookie your app will trust.",
+        'The secret signs the session id in the cookie. It must be the same on every process (or their cookies do not match) and must come from the deployment, not the code: then it can be rotated without a commit.',
+        'Read process.env.SESSION_SECRET in src/server.ts, refuse to start without it, and pass it to createApp(). A random secret per process is no answer: each process would reject the others\' cookies.',
+        "const secret = process.env.SESSION_SECRET; if (!secret) { console.error('SESSION_SECRET is not set'); process.exit(1); } … session({ secret, … })",
+      ],
+    },
+    {
+      id: '03.cookie-httponly-secure-samesite',
+      title: 'The session cookie is HttpOnly, Secure and SameSite Lax or Strict',
+      points: 2,
+      hints: [
+        'Log in with curl -i (add -H "X-Forwarded-Proto: https") and read the Set-Cookie line. Which attributes does it have?',
+        'HttpOnly keeps scripts (and XSS) away from the cookie, Secure keeps it off plain HTTP, SameSite stops other sites from riding on it. A Secure cookie is only sent when Express knows the request came over HTTPS: behind a proxy that means trusting X-Forwarded-Proto.',
+        "Set the cookie options in session({ cookie: { … } }) and tell Express about the one proxy in front of it: app.set('trust proxy', 1).",
+        "app.set('trust proxy', 1); session({ …, cookie: { httpOnly: true, secure: true, sameSite: 'lax' } })",
+      ],
+    },
+    {
+      id: '03.cookie-expires-within-limit',
+      title: 'The session cookie expires within 8 hours',
+      points: 1,
+      hints: [
+        'Read the Set-Cookie line of POST /login: is there an Expires or Max-Age?',
+        'A cookie without Expires lives until the browser closes, and browsers that restore tabs keep it for weeks. A login should end on its own; this lesson\'s limit is 8 hours. The store expires the session server-side from the same value.',
+        'express-session takes the lifetime in milliseconds as cookie.maxAge.',
+        'session({ …, cookie: { …, maxAge: 8 * 60 * 60 * 1000 } })',
+      ],
+    },
+    {
+      id: '03.login-changes-session-id',
+      title: 'Logging in issues a new session id and the old one stops working',
+      points: 2,
+      hints: [
+        'Log in twice with the same cookie jar (curl -c jar -b jar). Does the session id in the cookie change?',
+        'Session fixation: if the id stays the same across a login, whoever knew it before (because they planted it in your browser) is logged in as you afterwards.',
+        'In POST /login, after the password check, replace the session before you write the user into it.',
+        'req.session.regenerate((err) => { if (err) return next(err); req.session.username = account.username; res.json(…); });',
+      ],
+    },
+    {
+      id: '03.logout-destroys-session',
+      title: 'After logout, a copy of the old session cookie no longer works',
+      points: 2,
+      guards: 'The exercise already destroys the session on logout; a cookie-only session (the user in a signed cookie) cannot be revoked and breaks this.',
+      hints: [
+        'Copy the cookie before POST /logout and replay it afterwards with curl. Are you still logged in?',
+        'Logging out must end the session on the server. Clearing the browser\'s cookie is not enough: a copy (stolen, or on another device) would keep working until it expires.',
+        'Keep the session data in the store and delete it there at logout. Storing the user in the cookie itself means nothing on the server can revoke it.',
+        "req.session.destroy((err) => { if (err) return next(err); res.clearCookie('connect.sid'); res.status(204).end(); });",
+      ],
+    },
+    {
+      id: '03.tampered-cookie-rejected',
+      title: 'An edited session cookie answers 401, not 500',
+      points: 1,
+      guards: 'express-session already rejects a cookie whose signature does not match; a store or cookie code of your own must keep it a plain 401.',
+      hints: [
+        'Change one letter of your session cookie and ask GET /me.',
+        'Anybody can edit cookies. A forged or damaged cookie is a visitor who is not logged in, not a server error.',
+        'Let express-session verify the signature (it ignores cookies that do not match); if you parse cookie contents yourself, treat any failure as "no session".',
+        'Keep the session id in a signed express-session cookie and the data in the store: then a bad cookie is simply an unknown session.',
+      ],
+    },
+    {
+      id: '03.anonymous-requests-create-no-session',
+      title: 'Requests from visitors who never logged in (health, books, /me) set no cookie',
+      points: 1,
+      hints: [
+        'curl -i localhost:3000/health: is there a Set-Cookie line?',
+        'With saveUninitialized: true every visit (health checks, crawlers, bots) writes an empty session into the store and hands out a cookie: a store full of junk and an easy way to fill it.',
+        'Only save a session once something was put in it, that is, at login.',
+        'session({ …, saveUninitialized: false, resave: false })',
+      ],
+    },
+    {
+      id: '03.no-memorystore-warning-in-production',
+      title: 'Started with NODE_ENV=production, the app prints no MemoryStore warning',
+      points: 1,
+      hints: [
+        'Start the app with NODE_ENV=production and read the first lines it prints.',
+        'express-session warns that its default MemoryStore leaks memory and does not scale past one process, but only when NODE_ENV is production: exactly where you are not looking.',
+        'The warning goes away when session() is given a store. Creating a store and forgetting to pass it does not count.',
+        'session({ store, secret, … }) with the store built from REDIS_URL or SESSION_DIR.',
+      ],
+    },
+    {
+      id: '03.sessions-stored-in-redis',
+      title: 'With REDIS_URL set, sessions live in that Redis and expire there',
+      points: 2,
+      needs: 'redis',
+      hints: [
+        'Start the app with REDIS_URL=redis://localhost:6379, log in, then run redis-cli keys "*" and redis-cli ttl <key>.',
+        'Redis is the production answer: every instance on every host shares it, it survives app restarts and deletes expired sessions by itself (connect-redis sets the key\'s TTL from cookie.maxAge).',
+        'When REDIS_URL is set, create a node-redis client with createClient({ url }), listen for its error event, await connect(), and hand it to RedisStore from connect-redis.',
+        "import { RedisStore } from 'connect-redis'; import { createClient } from 'redis'; const client = createClient({ url: process.env.REDIS_URL }); client.on('error', console.error); await client.connect(); const store = new RedisStore({ client });",
+      ],
+    },
+  ],
 } satisfies LessonDefinition;
