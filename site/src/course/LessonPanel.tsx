@@ -1,5 +1,5 @@
 import React from 'react';
-import { HintLevel, ProgressBar, StatusBadge, StatusIcon, When } from './components';
+import { CheckStrip, HintLevel, ProgressBar, StatusBadge, StatusIcon, When } from './components';
 import { useCourse } from './CourseContext';
 import { lessonStatus, STATE_LABEL } from './status';
 import styles from './course.module.css';
@@ -29,21 +29,28 @@ export default function LessonPanel({ lessonId }: { lessonId: string }) {
         {summary}
       </p>
       {lesson.checks.length > 0 && <ProgressBar value={status.score} max={status.maxScore} label={`Lesson ${lesson.number} points`} />}
+      {lesson.checks.length > 0 && <CheckStrip checks={status.checks} />}
       {lesson.checks.length > 0 && (
-        <ul className={styles.checkList}>
-          {status.checks.map((check) => (
-            <li key={check.id} data-check={check.id} data-state={check.state}>
-              <StatusIcon state={check.state} />
-              <div>
-                <span className={styles.checkState}>{STATE_LABEL[check.state]}:</span> {check.title}{' '}
-                <span className={styles.meta}>
-                  ({check.score}/{check.points} {check.points === 1 ? 'point' : 'points'} · <HintLevel level={check.hintLevel} />)
-                </span>
-                {check.state !== 'pass' && check.message && <div className={styles.message}>{check.message}</div>}
-              </div>
-            </li>
-          ))}
-        </ul>
+        // Open while something fails, so the expectations are the first thing the learner reads.
+        <details className={styles.details} open={status.state === 'fail' || status.state === 'error'}>
+          <summary>
+            <span className={styles.detailsLabel}>Each check{status.state === 'fail' || status.state === 'error' ? ', and what went wrong' : ''}</span>
+          </summary>
+          <ul className={styles.checkList}>
+            {status.checks.map((check) => (
+              <li key={check.id} data-check-row={check.id} data-state={check.state}>
+                <StatusIcon state={check.state} />
+                <div>
+                  <span className={styles.checkState}>{STATE_LABEL[check.state]}:</span> {check.title}{' '}
+                  <span className={styles.meta}>
+                    ({check.score}/{check.points} {check.points === 1 ? 'point' : 'points'} · <HintLevel level={check.hintLevel} />)
+                  </span>
+                  {check.state !== 'pass' && check.message && <div className={styles.message}>{check.message}</div>}
+                </div>
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
       <p className={styles.panelFoot}>
         {status.gradedAt ? (
