@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
-import type { LessonKit, RunningServer } from '../support/lesson.js';
+import { lesson, type LessonKit, type RunningServer } from '../support/lesson.js';
 import {
   accessFields,
   parseLines,
@@ -17,7 +17,6 @@ import {
   structureProblem,
   type LogEntry,
 } from '../support/logs.js';
-import { lesson } from '../support/lesson.js';
 
 /** The failing route: the reports database refuses connections. */
 const FAILING = '/reports/sales';
