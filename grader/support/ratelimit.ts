@@ -108,11 +108,15 @@ export async function burst(client: Client, count: number, spec: (index: number)
   return replies;
 }
 
-/** Fails on the first reply whose status is not `expected`, saying which one of how many it was. */
-export function expectAll(replies: readonly RawReply[], expected: number, what: string, advice = ''): void {
+/**
+ * Fails on the first reply whose status is not `expected`, saying which one of how many it was.
+ * `tooStrict` is added when that reply was a 429: a limit that bites too early.
+ */
+export function expectAll(replies: readonly RawReply[], expected: number, what: string, tooStrict = ''): void {
   const index = replies.findIndex((reply) => reply.status !== expected);
   if (index < 0) return;
   const reply = replies[index]!;
   const which = `${reply.request.method} ${reply.request.path}`;
-  fail(`Expected ${what} to answer ${expected}, got ${reply.status} on request ${index + 1} of ${replies.length} (${which}).${advice ? ` ${advice}` : ''}`);
+  const advice = reply.status === 429 && tooStrict ? ` ${tooStrict}` : '';
+  fail(`Expected ${what} to answer ${expected}, got ${reply.status} on request ${index + 1} of ${replies.length} (${which}).${advice}`);
 }
