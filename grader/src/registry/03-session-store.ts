@@ -18,8 +18,8 @@ export default {
       hints: [
         'Start the app twice on two ports (PORT=3000 and PORT=3001), log in on the first, then send the cookie to GET /me on the second.',
         "express-session keeps sessions in a MemoryStore by default: a Map inside one process. Behind a load balancer, the next request lands on another process that has never heard of the session.",
-        'Give session() a store that lives outside the process, chosen from the environment: Redis when REDIS_URL is set, otherwise the embedded file store in SESSION_DIR. Build it in src/server.ts (or a src/session-store.ts) and pass it to createApp().',
-        "const FileStore = sessionFileStore(session); const store = process.env.REDIS_URL ? new RedisStore({ client }) : new FileStore({ path: process.env.SESSION_DIR ?? '.sessions', retries: 0 }); then session({ store, … }).",
+        'Give session() a store that lives outside the process. src/server.ts reads SESSION_SECRET, REDIS_URL and SESSION_DIR and calls createApp({ secret, redisUrl, sessionDir }); createApp (it may be async) builds Redis when redisUrl is set, the embedded file store in sessionDir otherwise.',
+        "const store = redisUrl ? new RedisStore({ client }) : new (sessionFileStore(session))({ path: sessionDir ?? '.sessions', retries: 0, logFn: () => {} }); then session({ store, … }).",
       ],
     },
     {
@@ -30,7 +30,7 @@ export default {
         'Log in, stop the server with Ctrl-C, start it again and ask GET /me with the same cookie.',
         "Memory dies with the process. Every deploy, crash or autoscaling event restarts processes, and each one logs out everybody it served.",
         'The store you pass to session() must keep its data outside the process: in Redis, or in files.',
-        'Same store as for the two-process check: new RedisStore({ client }) when REDIS_URL is set, new FileStore({ path: process.env.SESSION_DIR }) otherwise.',
+        'Same store as for the two-process check: new RedisStore({ client }) when redisUrl is set, new FileStore({ path: sessionDir }) otherwise, passed to session({ store }).',
       ],
     },
     {
@@ -40,8 +40,8 @@ export default {
       hints: [
         "Search src/ for the string you pass to session({ secret }). Anyone who reads the repository can sign a cookie your app will trust.",
         'The secret signs the session id in the cookie. It must be the same on every process (or their cookies do not match) and must come from the deployment, not the code: then it can be rotated without a commit.',
-        'Read process.env.SESSION_SECRET in src/server.ts, refuse to start without it, and pass it to createApp(). A random secret per process is no answer: each process would reject the others\' cookies.',
-        "const secret = process.env.SESSION_SECRET; if (!secret) { console.error('SESSION_SECRET is not set'); process.exit(1); } … session({ secret, … })",
+        'Read process.env.SESSION_SECRET in src/server.ts, refuse to start without it, and pass it to createApp({ secret, … }). A random secret per process is no answer: each process would reject the others\' cookies.',
+        "In server.ts: const secret = process.env.SESSION_SECRET; if (!secret) { console.error('SESSION_SECRET is not set'); process.exit(1); } … In createApp({ secret }): session({ secret, … })",
       ],
     },
     {
@@ -131,8 +131,8 @@ export default {
       hints: [
         'Start the app with REDIS_URL=redis://localhost:6379, log in, then run redis-cli keys "*" and redis-cli ttl <key>.',
         'Redis is the production answer: every instance on every host shares it, it survives app restarts and deletes expired sessions by itself (connect-redis sets the key\'s TTL from cookie.maxAge).',
-        'When REDIS_URL is set, create a node-redis client with createClient({ url }), listen for its error event, await connect(), and hand it to RedisStore from connect-redis.',
-        "import { RedisStore } from 'connect-redis'; import { createClient } from 'redis'; const client = createClient({ url: process.env.REDIS_URL }); client.on('error', console.error); await client.connect(); const store = new RedisStore({ client });",
+        'When createApp receives a redisUrl (server.ts passes REDIS_URL), create a node-redis client with createClient({ url }), listen for its error event, await connect(), and hand it to RedisStore from connect-redis.',
+        "import { RedisStore } from 'connect-redis'; import { createClient } from 'redis'; const client = createClient({ url: redisUrl }); client.on('error', console.error); await client.connect(); const store = new RedisStore({ client });",
       ],
     },
   ],
