@@ -4,14 +4,22 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
-export type HostRequest = { id: number; type: 'create'; args: unknown[] } | { id: number; type: 'close-all' };
-export type HostReply = { id: number; port?: number; error?: string };
+export type HostRequest = { id: number; type: 'create'; args: unknown[] } | { id: number; type: 'close-all' } | { id: number; type: 'ping' };
+/** `imported` is a progress note for a create request: src/app loaded, createApp() is being called. */
+export type HostReply = { id: number; port?: number; error?: string; imported?: boolean };
+
+/** The id of the host's heartbeat messages, sent every HEARTBEAT_MS while its event loop runs. */
+export const HEARTBEAT = -1;
+export const HEARTBEAT_MS = 250;
 
 const appFile = process.argv[2]!;
 const servers = new Set<http.Server>();
+/** An error's text as the grader shows it: long enough for a stack trace, never megabytes. */
+const ERROR_LIMIT = 8_000;
 
-async function create(args: unknown[]): Promise<number> {
+async function create(id: number, args: unknown[]): Promise<number> {
   const module: Record<string, unknown> = await import(pathToFileURL(appFile).href);
+  reply({ id, imported: true });
   if (typeof module.createApp !== 'function') {
     throw new Error(`src/app.ts must export a function named createApp (it exports: ${Object.keys(module).join(', ') || 'nothing'}).`);
   }
@@ -27,24 +35,46 @@ async function create(args: unknown[]): Promise<number> {
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `an object with keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}`;
+  if (value instanceof http.Server) return 'an http.Server (what app.listen() returns): return the app itself and let src/server.ts listen';
+  if (typeof value === 'object') {
+    const name = value.constructor?.name;
+    const kind = name && name !== 'Object' ? `a ${name}` : 'an object';
+    return `${kind} with keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}`;
+  }
   return `a ${typeof value}`;
 }
 
+function errorText(error: unknown): string {
+  let text: string;
+  try {
+    text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  } catch {
+    text = 'an error that cannot be turned into text';
+  }
+  return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT)}\n[… ${text.length - ERROR_LIMIT} more characters]` : text;
+}
+
 function reply(message: HostReply): void {
-  process.send?.(message);
+  // The channel may be gone (the grader stopped waiting); nothing to tell anyone then.
+  if (process.connected) process.send?.(message, undefined, {}, () => {});
 }
 
 process.on('message', (request: HostRequest) => {
+  if (request.type === 'ping') return reply({ id: request.id });
   if (request.type === 'close-all') {
     for (const server of servers) server.closeAllConnections(), server.close();
     servers.clear();
     reply({ id: request.id });
     return;
   }
-  create(request.args).then(
+  create(request.id, request.args).then(
     (port) => reply({ id: request.id, port }),
-    (error: unknown) => reply({ id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    (error: unknown) => reply({ id: request.id, error: errorText(error) }),
   );
 });
+// The grader is gone: nobody will ever ask for or close an app again.
+process.once('disconnect', () => process.exit(0));
+// A heartbeat, so that the grader can tell a busy event loop (a synchronous endless loop in a
+// handler) from a handler that merely never answers.
+setInterval(() => reply({ id: HEARTBEAT }), HEARTBEAT_MS).unref();
 process.send?.({ id: 0 });

@@ -1,0 +1,219 @@
+// The grader against hostile learner code, end to end: what the self-check's hostile fixtures
+// cannot show on their own. Grading a hostile lesson beside a healthy one leaves the healthy one's
+// grade alone; each hostile case ends within its lesson's time limit with a message that says what
+// happened; nothing the grader started is left running; the app never sees the grader's
+// environment; the terminal never receives escape codes, workflow commands or megabytes.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '../src/paths.js';
+import { lessonById } from '../src/registry/index.js';
+import type { GradeJob, LessonResult } from '../src/results.js';
+
+const LESSON = '01-error-handling';
+const limitMs = lessonById(LESSON).timeLimitMs;
+/** Process start-up, the lesson's last check running over, teardown. */
+const SLACK_MS = 10_000;
+const SENTINEL = 'COURSE_HOSTILE_SENTINEL';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'course-hostile-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The pristine exercise with a hostile fixture laid over it, in a folder of this test's own. */
+function hostileCopy(lesson: string, name: string): string {
+  const dir = path.join(work, name, lesson);
+  cpSync(path.join(exercisesDir, lesson), dir, { recursive: true });
+  cpSync(path.join(fixturesDir, lesson, 'hostile', name), dir, { recursive: true, filter: (source) => path.basename(source) !== 'fixture.json' });
+  return dir;
+}
+
+/** Runs grade() in a child process (vitest inside vitest does not mix), with a sentinel in its environment. */
+function gradeInChild(jobs: GradeJob[]): Promise<LessonResult[]> {
+  const out = path.join(work, `results-${Date.now()}.json`);
+  const script = `
+    import { writeFileSync } from 'node:fs';
+    import { grade } from ${JSON.stringify(path.join(graderDir, 'src', 'engine.ts'))};
+    const results = await grade(JSON.parse(process.env.JOBS));
+    writeFileSync(process.env.OUT, JSON.stringify(results));
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
+      cwd: repoRoot,
+      env: { ...process.env, JOBS: JSON.stringify(jobs), OUT: out, [SENTINEL]: 'grader-only' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+    child.on('close', (code) => (existsSync(out) ? resolve(JSON.parse(readFileSync(out, 'utf8'))) : reject(new Error(`grade() exited ${code}: ${stderr}`))));
+  });
+}
+
+/** Processes whose working directory or command line lies inside `dir`. */
+function processesIn(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (cwd.startsWith(dir) || cmdline.includes(dir)) found.push(`${pid} ${cmdline.slice(0, 200)}`);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+const hasProc = existsSync('/proc/self/cmdline');
+
+const cases = [
+  { name: 'exit-at-import', message: /exited with code 3 while loading src\/app\.ts/ },
+  { name: 'loop-at-import', message: /did not finish loading src\/app\.ts within \d+ s \(an endless loop/ },
+  { name: 'loop-in-handler', message: /event loop was blocked|got none within|connection was cut/ },
+  { name: 'type-error-at-import', message: /could not be started: TypeError: Cannot read properties of undefined/ },
+  { name: 'not-an-app', message: /createApp\(\) must return an Express app, but it returned undefined/ },
+  { name: 'buffer-blowup', message: /./, output: /\[grader\] Stopped your app: it used \d+ MB of memory/ },
+  { name: 'output-flood', message: /./ },
+  { name: 'escape-codes', message: /./ },
+] as const;
+
+describe.skipIf(process.platform !== 'linux')('hostile learner code graded beside a healthy lesson', () => {
+  let results: LessonResult[] = [];
+  let dirs: Record<string, string> = {};
+  let envDir = '';
+  let healthy: GradeJob;
+
+  beforeAll(async () => {
+    dirs = Object.fromEntries(cases.map(({ name }) => [name, hostileCopy(LESSON, name)]));
+    // An app that shows what environment it was given, then fails like the exercise.
+    envDir = path.join(work, 'env-probe', LESSON);
+    cpSync(path.join(exercisesDir, LESSON), envDir, { recursive: true });
+    const app = readFileSync(path.join(envDir, 'src', 'app.ts'), 'utf8');
+    writeFileSync(path.join(envDir, 'src', 'app.ts'), `console.log('ENV=' + JSON.stringify(process.env));\n${app}`);
+    healthy = { lesson: '02-security-headers', dir: path.join(solutionsDir, '02-security-headers'), label: 'healthy' };
+    const jobs: GradeJob[] = [
+      ...cases.map(({ name }) => ({ lesson: LESSON, dir: dirs[name]!, label: name })),
+      { lesson: LESSON, dir: envDir, label: 'env-probe' },
+      healthy,
+    ];
+    results = await gradeInChild(jobs);
+  }, 600_000);
+
+  test('the healthy lesson graded in the same run still passes every check', () => {
+    const result = results.find((candidate) => candidate.dir === healthy.dir)!;
+    expect(result.tests.filter((check) => check.status !== 'pass').map((check) => `${check.id}: ${check.message}`)).toEqual([]);
+    expect(result.status).toBe('pass');
+  });
+
+  for (const hostile of cases) {
+    test(`${hostile.name}: a clear failure, within the lesson's time limit`, () => {
+      const result = results.find((candidate) => candidate.dir === dirs[hostile.name])!;
+      expect(result.status).not.toBe('pass');
+      const checksMs = result.tests.reduce((sum, check) => sum + check.durationMs, 0);
+      expect(checksMs).toBeLessThan(limitMs + SLACK_MS);
+      const failing = result.tests.filter((check) => check.status !== 'pass');
+      expect(failing.length).toBeGreaterThan(0);
+      expect(failing.some((check) => hostile.message.test(check.message))).toBe(true);
+      if ('output' in hostile) expect(failing.some((check) => hostile.output.test(check.output ?? ''))).toBe(true);
+    });
+  }
+
+  test('output is kept bounded per check, however much the app prints', () => {
+    const result = results.find((candidate) => candidate.dir === dirs['output-flood'])!;
+    for (const check of result.tests) expect((check.output ?? '').length).toBeLessThanOrEqual(2 * 256 * 1024 + 1024);
+  });
+
+  test('the app sees only the environment the grader gives it, and a temp folder of its own', () => {
+    const result = results.find((candidate) => candidate.dir === envDir)!;
+    const line = result.tests.map((check) => check.output ?? '').join('\n').match(/^ENV=(\{.*\})$/m);
+    expect(line, 'the probe app printed its environment').toBeTruthy();
+    const env = JSON.parse(line![1]!) as Record<string, string>;
+    expect(env[SENTINEL]).toBeUndefined();
+    const allowed = new Set(['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_ENV', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID']);
+    expect(Object.keys(env).filter((key) => !allowed.has(key))).toEqual([]);
+    expect(env.TMPDIR).not.toBe(os.tmpdir());
+  });
+
+  test.skipIf(!hasProc)('no process the grader started is left behind', () => {
+    expect(processesIn(work)).toEqual([]);
+  });
+});
+
+describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', () => {
+  const outputs: string[] = [];
+  function cli(args: string[], env: Record<string, string>) {
+    return spawnSync(process.execPath, [path.join(graderDir, 'bin', 'course.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', ...env },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 300_000,
+    });
+  }
+
+  test('escape codes, fake workflow commands and megabytes of output never reach the terminal as such', () => {
+    const target = path.join(work, 'cli-target');
+    for (const name of ['escape-codes', 'output-flood']) {
+      cpSync(hostileCopy(LESSON, name), path.join(target, name, LESSON), { recursive: true });
+    }
+    const progressDir = mkdtempSync(path.join(work, 'progress-'));
+    const progress = path.join(progressDir, 'progress.json');
+    writeFileSync(progress, '{"schemaVersion":1,"marker":"untouched"}\n');
+    for (const name of ['escape-codes', 'output-flood']) {
+      const run = cli(['grade', '1', '--target', path.join(target, name), '--verbose'], { COURSE_PROGRESS_FILE: progress });
+      expect([1, 2], run.stderr).toContain(run.status); // failed, or could not judge (a time limit on a loaded machine)
+      const out = run.stdout;
+      expect(out.length).toBeLessThan(1024 * 1024); // --verbose shows all kept output: 256 KB per process at most
+      outputs.push(out);
+      expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/); // ESC, BEL, BS, NUL …
+      expect(out.split(/\r?\n|\r/).filter((line) => /^\s*::/.test(line) || line.includes('##['))).toEqual([]);
+      expect(out).toContain('[your app]');
+    }
+    // Not a learner's exercises/: the progress file is not written, and certainly not left half-written.
+    expect(readFileSync(progress, 'utf8')).toBe('{"schemaVersion":1,"marker":"untouched"}\n');
+    expect(readdirSync(progressDir)).toEqual(['progress.json']);
+  }, 600_000);
+
+  // C1 controls (U+0080-U+009F; U+009B is CSI, like ESC [ on many terminals) still pass
+  // reporters/terminal.ts sanitize(): asked of the lead. Remove `.fails` once sanitize strips them.
+  test.fails('C1 control characters never reach the terminal either', () => {
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const out of outputs) expect(out).not.toMatch(/[\u0080-\u009f]/);
+  });
+
+  test.skipIf(!hasProc)('Ctrl-C during grading leaves no learner process behind', async () => {
+    const dir = hostileCopy(LESSON, 'loop-at-import');
+    const child = spawn(process.execPath, [path.join(graderDir, 'bin', 'course.js'), 'grade', '1', '--target', path.dirname(dir)], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: 'ignore',
+      detached: true, // its own process group, as a terminal's foreground job
+    });
+    const until = Date.now() + 60_000;
+    while (processesIn(dir).length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(processesIn(dir).length).toBeGreaterThan(0);
+    process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C sends: the whole foreground group, not the app's own group
+    await new Promise((resolve) => child.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the orphan guard checks twice a second
+    expect(processesIn(dir)).toEqual([]);
+  }, 120_000);
+});
+
+describe('a port the app insists on', () => {
+  test.skipIf(process.platform !== 'linux')('a server.ts on a fixed port already in use fails fast and says it exited', async () => {
+    const dir = hostileCopy('07-logging', 'fixed-port');
+    const holder = net.createServer();
+    const held = await new Promise<boolean>((resolve) => holder.once('error', () => resolve(false)).listen(8787, () => resolve(true)));
+    try {
+      const started = Date.now();
+      const [result] = await gradeInChild([{ lesson: '07-logging', dir, label: 'fixed-port' }]);
+      expect(result!.status).not.toBe('pass');
+      expect(Date.now() - started).toBeLessThan(lessonById('07-logging').timeLimitMs + 30_000);
+      if (held) expect(result!.tests.some((check) => /exited \(code \d+\) during startup/.test(check.message))).toBe(true);
+    } finally {
+      holder.close();
+    }
+  }, 300_000);
+});
