@@ -90,6 +90,7 @@ export class GradingSession {
     private readonly vitest: Vitest,
     private readonly collector: Collector,
     private readonly cleanUp: () => void,
+    private readonly redisMissing: boolean,
   ) {}
 
   static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
@@ -104,7 +105,7 @@ export class GradingSession {
     try {
       const collector = new Collector(options.onCheck);
       const vitest = await createRunner(prepared, { courseHostEntry: hostEntry, courseRedis: redis?.service }, collector);
-      return new GradingSession(prepared, vitest, collector, cleanUp);
+      return new GradingSession(prepared, vitest, collector, cleanUp, Boolean(redis && 'error' in redis.service));
     } catch (error) {
       cleanUp();
       throw error;
@@ -126,7 +127,7 @@ export class GradingSession {
     await this.vitest.runTestFiles(files);
     process.exitCode = undefined; // vitest sets it; the course decides its own exit code
     const gradedAt = new Date().toISOString();
-    return jobs.map((job) => toLessonResult(job, this.collector, gradedAt, Date.now() - started));
+    return jobs.map((job) => toLessonResult(job, this.collector, gradedAt, Date.now() - started, this.redisMissing));
   }
 
   async close(): Promise<void> {
@@ -186,7 +187,7 @@ async function createRunner(
   return vitest;
 }
 
-function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number): LessonResult {
+function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number, redisMissing: boolean): LessonResult {
   const lesson = lessonById(job.lesson);
   const moduleError = collector.moduleErrors.get(job.lesson);
   const tests = lesson.checks.map((check): TestResult => {
@@ -197,9 +198,11 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
       return { ...base, status: 'error', score: 0, message: why, durationMs: 0 };
     }
     const passed = outcome.state === 'passed';
+    const status = passed ? 'pass' : outcome.meta?.cannotJudge ? 'error' : 'fail';
     return {
       ...base,
-      status: passed ? 'pass' : outcome.meta?.cannotJudge ? 'error' : 'fail',
+      status,
+      ...(status === 'error' && check.needs === 'redis' && redisMissing ? { missingService: 'redis' as const } : {}),
       score: passed ? check.points : 0,
       message: passed ? '' : outcome.message,
       curl: passed ? undefined : outcome.meta?.curl,

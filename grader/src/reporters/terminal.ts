@@ -52,6 +52,12 @@ export function sanitize(text: string): string {
 function testLines(test: TestResult, options: TerminalOptions): string[] {
   if (test.status === 'pass') return options.verbose ? [`  ${pc.green('✓')} ${test.title}`] : [];
   const icon = test.status === 'error' ? pc.yellow('!') : pc.red('✗');
+  if (test.missingService && !process.env.CI) {
+    return [
+      `  ${pc.yellow('!')} ${pc.bold(test.title)} ${pc.dim(`(${test.id}, ${test.points} pt${test.points === 1 ? '' : 's'}, not counted: needs ${test.missingService})`)}`,
+      ...sanitize(test.message).split('\n').map((line) => `    ${line}`),
+    ];
+  }
   const lines = [`  ${icon} ${pc.bold(test.title)} ${pc.dim(`(${test.id}, ${test.points} pt${test.points === 1 ? '' : 's'})`)}`];
   lines.push(...sanitize(test.message).split('\n').map((line) => `    ${line}`));
   if (test.curl) lines.push(`    ${pc.dim('Try it:')} ${pc.cyan(test.curl)}`);
