@@ -154,13 +154,15 @@ export class LessonKit {
    * Starts src/server.ts and watches it for up to `waitMs`: whether it exits, and whether its port
    * ever accepts a connection. For lessons about what happens at startup.
    */
-  async startup(options: ServerOptions, waitMs: number): Promise<Startup> {
+  async startup(options: ServerOptions, waitMs: number, stopWhenListening = false): Promise<Startup> {
     const port = await freePort();
     const process = this.launch(port, options);
     let acceptedConnection = false;
     const until = Date.now() + waitMs;
     while (process.running && Date.now() < until) {
       acceptedConnection ||= await accepts(port);
+      // For checks where listening is already the wrong answer: no need to wait out the window.
+      if (acceptedConnection && stopWhenListening) break;
       await Promise.race([delay(50), process.exited]);
     }
     const exit = process.exit;
