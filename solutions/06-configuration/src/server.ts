@@ -1,0 +1,18 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const app = createApp(config);
+const server = app.listen(config.port, () => {
+  const { port } = server.address() as AddressInfo;
+  // The host tells you which database; the full URL would print its password into the logs.
+  console.log(`Bookshop listening on http://localhost:${port} (database ${new URL(config.databaseUrl).host})`);
+});
+
+function shutdown(signal: string) {
+  console.log(`${signal} received, closing the server`);
+  server.close(() => process.exit(0));
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
