@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest';
+import { effectiveSources, parsePolicies, scriptSourceWeaknesses } from '../support/csp.js';
+import { accessFields, parseLine } from '../support/logs.js';
+import type { RawReply } from '../support/http.js';
+import { timeStatements } from '../support/ratelimit.js';
+
+// The parsers the checks lean on, fed the formats real libraries emit.
+
+function reply(headers: Record<string, string>): RawReply {
+  return { request: { method: 'GET', path: '/', headers: {} }, status: 429, headers: { date: new Date(0).toUTCString(), ...headers }, bytes: Buffer.alloc(0) };
+}
+
+describe('RateLimit headers', () => {
+  test.each([
+    ['Retry-After seconds', { 'retry-after': '900' }, 900],
+    ['draft-6 RateLimit-Reset', { 'ratelimit-reset': '899' }, 899],
+    ['draft-8 RateLimit', { ratelimit: '"15-in-15min"; r=0; t=898' }, 898],
+    ['legacy X-RateLimit-Reset as a Unix time', { 'x-ratelimit-reset': '897' }, 897],
+  ])('%s is read as seconds to wait', (_name, headers, seconds) => {
+    expect(timeStatements(reply(headers)).map((statement) => statement.seconds)).toContain(seconds);
+  });
+
+  test('a RateLimit-Policy window is read as the window, not a wait', () => {
+    const [statement] = timeStatements(reply({ 'ratelimit-policy': '100;w=900' }));
+    expect(statement).toMatchObject({ seconds: 900, meaning: 'window' });
+  });
+});
+
+describe('Content-Security-Policy', () => {
+  test('script-src falls back to default-src, and toothless sources are named', () => {
+    const [policy] = parsePolicies("default-src 'self' 'unsafe-inline' https:; object-src 'none'");
+    const sources = effectiveSources(policy!.directives, 'script-src');
+    expect(sources).toEqual(["'self'", "'unsafe-inline'", 'https:']);
+    expect(scriptSourceWeaknesses(sources).length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a strict policy has no weakness", () => {
+    const [policy] = parsePolicies("default-src 'self'; script-src 'self'; object-src 'none'");
+    expect(scriptSourceWeaknesses(effectiveSources(policy!.directives, 'script-src'))).toEqual([]);
+  });
+});
+
+describe('log lines', () => {
+  const now = Date.now();
+  test.each([
+    ['winston', `{"level":"info","message":"GET /books 200","timestamp":"${new Date(now).toISOString()}","method":"GET","url":"/books","status":200,"durationMs":3}`],
+    ['pino', `{"level":30,"time":${now},"msg":"request completed","req":{"method":"GET","url":"/books"},"res":{"statusCode":200},"responseTime":3}`],
+  ])('%s lines give level, message, time and access fields', (_name, line) => {
+    const entry = parseLine(line);
+    expect(entry.level).toBe('info');
+    expect(entry.message).toBeTruthy();
+    expect(entry.time?.getTime()).toBe(now);
+    expect(accessFields(entry)).toMatchObject({ method: 'GET', path: '/books', status: 200, durationMs: 3 });
+  });
+
+  test('a plain console.log line is not structured', () => {
+    expect(parseLine('GET /books').fields).toBeUndefined();
+  });
+});
