@@ -1,14 +1,53 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appLoader } from '../src/paths.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loaderFor } from '../src/paths.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
 const OUTPUT_LIMIT = 256 * 1024;
+/** Resident memory at which a learner's process is stopped: the V8 heap is capped at 512 MB, buffers are not. */
+export const MEMORY_LIMIT_MB = 1024;
+const MEMORY_POLL_MS = 100;
+/** Preloaded into every learner process: it kills its own process group if the grader disappears. */
+const orphanGuard = fileURLToPath(new URL('./orphan-guard.js', import.meta.url));
 const live = new Set<AppProcess>();
+/** One temp folder per working directory (per graded lesson folder), so lessons and grader runs never share one. */
+const tempDirs = new Map<string, string>();
+const graderTmp = os.tmpdir();
 
 // Whatever happens to the grader, no learner process outlives it.
 process.once('exit', () => {
   for (const app of live) app.kill();
+  for (const dir of tempDirs.values()) rmSync(dir, { recursive: true, force: true });
 });
+// A signal ends the grader without 'exit' (Ctrl-C in watch mode, a CI cancel, vitest stopping a
+// worker), and learner processes run in process groups of their own, out of reach of the terminal's
+// Ctrl-C: kill them, then let the signal do what it would have done.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    for (const app of live) app.kill();
+    for (const dir of tempDirs.values()) rmSync(dir, { recursive: true, force: true });
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
+
+function tempDirFor(cwd: string): string {
+  let dir = tempDirs.get(cwd);
+  if (!dir) tempDirs.set(cwd, (dir = mkdtempSync(path.join(graderTmp, 'course-app-'))));
+  return dir;
+}
+
+/** Resident memory of a process in MB (Linux), or undefined where /proc is not available. */
+export function residentMb(pid: number): number | undefined {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return (pages * 4096) / 1024 / 1024;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface AppProcessOptions {
   /** The TypeScript or JavaScript file to run. */
@@ -33,25 +72,54 @@ export class AppProcess {
   private chunks: { at: number; text: string; stream: 'stdout' | 'stderr' }[] = [];
   private kept = 0;
   private seen = 0;
+  /** Why the grader stopped the process on its own (memory), for messages. */
+  private stoppedFor: string | undefined;
 
   constructor(options: AppProcessOptions) {
     const stdio = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+    // The grader's temp folder is shared with everything on the machine: the app gets one of its own.
+    const env = options.env.TMPDIR === graderTmp ? { ...options.env, TMPDIR: tempDirFor(options.cwd) } : options.env;
     this.child = spawn(
       process.execPath,
-      ['--import', appLoader, '--max-old-space-size=512', options.script, ...(options.args ?? [])],
-      { cwd: options.cwd, env: options.env, detached: true, stdio: stdio as ['ignore', 'pipe', 'pipe'] },
+      [
+        '--import',
+        orphanGuard,
+        '--import',
+        loaderFor(options.script),
+        '--enable-source-maps',
+        '--max-old-space-size=512',
+        options.script,
+        ...(options.args ?? []),
+      ],
+      { cwd: options.cwd, env, detached: true, stdio: stdio as ['ignore', 'pipe', 'pipe'] },
     );
     live.add(this);
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
+    const watchdog = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => this.record(`${error.message}\n`));
       this.child.once('close', (code, signal) => {
+        clearInterval(watchdog);
         this.exit = { code, signal };
         live.delete(this);
         resolve(this.exit);
       });
     });
+  }
+
+  /**
+   * How the process ended, for a message: "exited with code 3", "ran out of memory (…)", "was
+   * stopped by the grader: it used more than 1024 MB of memory". Undefined while it runs.
+   */
+  describeExit(): string | undefined {
+    if (!this.exit) return undefined;
+    if (this.stoppedFor) return `was stopped by the grader: ${this.stoppedFor}`;
+    if (/JavaScript heap out of memory|Reached heap limit/.test(this.output())) {
+      return 'ran out of memory (its JavaScript heap reached the 512 MB the grader allows)';
+    }
+    const { code, signal } = this.exit;
+    return signal ? `was killed by ${signal}` : `exited with code ${code}`;
   }
 
   /** Bytes of output seen so far; pass it to output() to read what came after. */
@@ -99,11 +167,35 @@ export class AppProcess {
     }
   }
 
+  private watchMemory(): void {
+    if (this.exit || this.stoppedFor || this.child.pid === undefined) return;
+    const mb = residentMb(this.child.pid);
+    if (mb === undefined || mb <= MEMORY_LIMIT_MB) return;
+    this.stoppedFor = `it used more than ${MEMORY_LIMIT_MB} MB of memory`;
+    this.kill();
+    this.note(`Stopped your app: it used ${Math.round(mb)} MB of memory (the limit is ${MEMORY_LIMIT_MB} MB). Something keeps growing.`);
+  }
+
+  /** A line from the grader in the app's output (shown with it), e.g. why the grader stopped it. */
+  note(text: string): void {
+    this.record(`\n[grader] ${text}\n`);
+  }
+
   private record(text: string, stream: 'stdout' | 'stderr' = 'stderr'): void {
     this.chunks.push({ at: this.seen, text, stream });
     this.seen += text.length;
     this.kept += text.length;
-    while (this.kept > OUTPUT_LIMIT && this.chunks.length > 1) this.kept -= this.chunks.shift()!.text.length;
+    while (this.kept > OUTPUT_LIMIT) {
+      const first = this.chunks[0]!;
+      const excess = this.kept - OUTPUT_LIMIT;
+      if (first.text.length > excess) {
+        // Keep the end of an oversized chunk: the last words are what the learner needs.
+        this.chunks[0] = { at: first.at + excess, text: first.text.slice(excess), stream: first.stream };
+        this.kept -= excess;
+      } else {
+        this.kept -= this.chunks.shift()!.text.length;
+      }
+    }
   }
 }
 
