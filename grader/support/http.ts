@@ -114,7 +114,7 @@ function noAnswer(request: SentRequest, error: unknown): CheckFailure {
   const what = `${request.method} ${request.path}`;
   if (timeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
     return new CheckFailure(
-      `Expected an answer to ${what}, got none within ${ANSWER_TIMEOUT_MS / 1000} s. Some code path never calls res.send/res.json or next().`,
+      `Expected an answer to ${what}, got none within ${ANSWER_TIMEOUT_MS / 1000} s. Some code path never calls res.send/res.json or next(), or is stuck in a loop.`,
     );
   }
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'socket hang up') {

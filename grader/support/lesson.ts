@@ -28,6 +28,8 @@ export interface CheckMeta {
   cannotJudge: boolean;
 }
 
+/** What the results keep of an app's output per check: the end, where the failure is. */
+const OUTPUT_KEPT = 16 * 1024;
 /** How long one check may run, within the lesson's own limit. */
 const CHECK_LIMIT_MS = 20_000;
 const STARTUP_LIMIT_MS = 10_000;
@@ -106,10 +108,13 @@ export class LessonKit {
         await this.withinLimits(body);
       } catch (error) {
         await delay(50); // let the app's last words (often the stack trace) arrive
+        // A request that got no answer says why when the host knows: an exit, a blocked event loop.
+        const why = error instanceof CheckFailure ? [...this.hosts.values()].map((host) => host.diagnose()).find(Boolean) : undefined;
+        if (why) (error as Error).message += ` ${why}`;
         const last = this.sent.at(-1);
         task.meta.course = {
           curl: last && toCurl(last),
-          output: this.checkOutput(),
+          output: tail(this.checkOutput(), OUTPUT_KEPT),
           cannotJudge: error instanceof CannotJudge,
         };
         throw error instanceof Error ? error : new CheckFailure(String(error));
@@ -220,6 +225,10 @@ export class LessonKit {
       else this.hosts.delete(key);
     }
   }
+}
+
+function tail(text: string, max: number): string {
+  return text.length <= max ? text : `[… ${text.length - max} earlier characters not kept]\n${text.slice(-max)}`;
 }
 
 export function delay(ms: number): Promise<void> {

@@ -10,6 +10,7 @@ export interface TerminalOptions {
 }
 
 const OUTPUT_LINES = 12;
+const LINE_LIMIT = 400;
 
 export function bar(score: number, max: number, width = 20): string {
   const filled = max === 0 ? 0 : Math.round((score / max) * width);
@@ -30,7 +31,11 @@ export function lessonLine(lesson: Pick<LessonResult, 'number' | 'title' | 'scor
 
 /** What the learner's app printed, labelled, without escape codes or workflow commands. */
 export function appOutput(output: string, verbose = false): string[] {
-  const lines = sanitize(output).replace(/\n+$/, '').split('\n').filter((line) => line.trim());
+  const lines = sanitize(output)
+    .replace(/\n+$/, '')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => (line.length > LINE_LIMIT ? `${line.slice(0, LINE_LIMIT)}… (${line.length - LINE_LIMIT} more characters)` : line));
   const shown = verbose ? lines : lines.slice(-OUTPUT_LINES);
   const skipped = lines.length - shown.length;
   return [
@@ -45,8 +50,8 @@ export function appOutput(output: string, verbose = false): string[] {
  */
 export function sanitize(text: string): string {
   return neutralize(text)
-    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)|\u001b[@-_]/g, '')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)|\u001b[@-_]|\u009b[0-9;?]*[ -/]*[@-~]|\u009d[^\u0007\u009c]*(\u0007|\u009c)/g, '')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
 
 function testLines(test: TestResult, options: TerminalOptions): string[] {
