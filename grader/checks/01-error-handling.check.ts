@@ -1,6 +1,7 @@
 import { expectThat, show } from '../support/expect.js';
 import { expectJsonType, expectStatus, type Reply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
+import { pollFor } from '../support/logs.js';
 
 /** Three ways a request fails on the server: a sync throw, a rejected promise, a middleware throw. */
 const serverErrors = {
@@ -63,7 +64,7 @@ lesson('01-error-handling', (t) => {
     const app = await t.app({ env: { NODE_ENV: 'production' } });
     await app.get(serverErrors.async.path);
     // Logging may be asynchronous: give it a moment to reach the output.
-    const logged = await eventually(() => /ECONNREFUSED/.test(t.checkOutput()) && /^\s+at .+:\d+/m.test(t.checkOutput()));
+    const logged = await pollFor(() => /ECONNREFUSED/.test(t.checkOutput()) && /^\s+at .+:\d+/m.test(t.checkOutput()));
     expectThat(
       logged,
       'Expected the server log to hold the error message and its stack trace after GET /reports/sales failed, got ' +
@@ -97,12 +98,3 @@ lesson('01-error-handling', (t) => {
     );
   });
 });
-
-async function eventually(test: () => boolean, ms = 1000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
-}
