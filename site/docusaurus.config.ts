@@ -1,8 +1,8 @@
 import type { Config } from '@docusaurus/types';
 import type * as Preset from '@docusaurus/preset-classic';
-import { themes as prismThemes } from 'prism-react-renderer';
 import { lessonsDir } from './plugins/course/data.mjs';
 import remarkGraderChecks from './plugins/course/remark-grader-checks.mjs';
+import { darkCode, lightCode } from './src/prism-themes';
 
 const config: Config = {
   title: 'Production-Ready Express',
@@ -69,7 +69,7 @@ const config: Config = {
       ],
       copyright: 'Production-Ready Express. Progress comes from the grader: run npm start.',
     },
-    prism: { theme: prismThemes.github, darkTheme: prismThemes.dracula, additionalLanguages: ['bash', 'json'] },
+    prism: { theme: lightCode, darkTheme: darkCode, additionalLanguages: ['bash', 'json'] },
   } satisfies Preset.ThemeConfig,
 };
 

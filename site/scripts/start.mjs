@@ -26,6 +26,7 @@ function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   for (const child of children) kill(child);
+  if (interactive) process.stdout.write('\u001b[?25h'); // the dev server's progress bar hides the cursor
   // Give the children a moment to clean up (the grader stops its apps), then leave.
   setTimeout(() => process.exit(code), 1500).unref();
 }
@@ -100,11 +101,21 @@ if (!interactive) {
   prefixLines(grader.stderr, GRADER);
 }
 
+function siteEnv() {
+  const env = { ...process.env, NO_UPDATE_NOTIFIER: '1', BROWSER: 'none' };
+  if (color) env.FORCE_COLOR = '1';
+  else {
+    delete env.FORCE_COLOR; // any value, even 0, turns colours on in Docusaurus's logger
+    env.NO_COLOR = '1';
+  }
+  return env;
+}
+
 // The dev server, in its own process group so that a terminal Ctrl-C reaches it only through stop().
 const docusaurus = path.join(siteDir, 'node_modules', '@docusaurus', 'core', 'bin', 'docusaurus.mjs');
 const site = spawn(process.execPath, [docusaurus, 'start', '--no-open', '--host', 'localhost', '--port', String(port)], {
   cwd: siteDir,
-  env: { ...process.env, NO_UPDATE_NOTIFIER: '1', BROWSER: 'none', FORCE_COLOR: color ? '1' : '0' },
+  env: siteEnv(),
   stdio: ['ignore', 'pipe', 'pipe'],
   detached: process.platform !== 'win32',
 });

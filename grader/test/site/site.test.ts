@@ -114,7 +114,8 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('the course website', () => {
+// Each test visits many pages of a real build: more time than a unit test.
+describe('the course website', { timeout: 300_000 }, () => {
   it('builds with no network', () => {
     // Where the kernel has no user namespaces the build ran with dead proxies instead: say so.
     if (!isolated) console.warn('site build: no network namespace available (unshare -rn); built with dead proxies instead.');
@@ -225,7 +226,7 @@ describe('the course website', () => {
     let reached = false;
     for (let step = 0; step < 25 && !reached; step += 1) {
       await page.keyboard.press('Tab');
-      reached = await page.evaluate(() => document.activeElement?.hasAttribute('data-roster-input') ?? false);
+      reached = await page.locator('[data-roster-input]').evaluate((input) => input === input.ownerDocument.activeElement);
     }
     expect(reached, 'the roster file picker is reachable with Tab').toBe(true);
     await page.close();

@@ -83,3 +83,25 @@ export function currentLessonId(lessons, progress) {
   const current = course.find((lesson) => progress?.lessons?.[lesson.id]?.status !== 'pass') ?? course.at(-1);
   return current?.id;
 }
+
+/**
+ * What pages need of the progress: per check its status, score, message and hint level. The app output
+ * and curl lines stay in the terminal; they would only make every page's bundle heavier.
+ */
+export function slimProgress(progress) {
+  if (!progress) return null;
+  const lessons = {};
+  for (const [id, lesson] of Object.entries(progress.lessons ?? {})) {
+    lessons[id] = {
+      number: lesson.number,
+      id: lesson.id,
+      title: lesson.title,
+      status: lesson.status,
+      score: lesson.score,
+      maxScore: lesson.maxScore,
+      gradedAt: lesson.gradedAt,
+      tests: (lesson.tests ?? []).map(({ id: testId, status, points, score, message, hintLevel }) => ({ id: testId, status, points, score, message, hintLevel })),
+    };
+  }
+  return { schemaVersion: progress.schemaVersion, updatedAt: progress.updatedAt, lessons, hints: progress.hints ?? {} };
+}

@@ -1,7 +1,6 @@
 // The course plugin: puts the lesson registry and the learner's progress into the site's global data,
 // and, under `docusaurus start`, serves the progress file live so open pages follow the grader.
-import { readFileSync } from 'node:fs';
-import { currentLessonId, loadRegistry, progressFile, readProgress, registryDir, rosterModule } from './data.mjs';
+import { currentLessonId, loadRegistry, readProgress, registryDir, rosterModule, slimProgress } from './data.mjs';
 
 export const PROGRESS_ROUTE = '/__course/progress.json';
 
@@ -15,7 +14,7 @@ export default function coursePlugin(context) {
       const progress = readProgress();
       return {
         lessons,
-        progress,
+        progress: slimProgress(progress),
         currentLesson: currentLessonId(lessons, progress) ?? null,
         live,
         progressUrl: `${context.baseUrl.replace(/\/$/, '')}${PROGRESS_ROUTE}`,
@@ -51,13 +50,11 @@ export default function coursePlugin(context) {
 function serveProgress(req, res) {
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  let body;
-  try {
-    body = readFileSync(progressFile(), 'utf8');
-  } catch {
+  const progress = slimProgress(readProgress());
+  if (!progress) {
     res.statusCode = 404;
     res.end('{"error":"No progress yet: nothing has been graded."}');
     return;
   }
-  res.end(body);
+  res.end(JSON.stringify(progress));
 }
