@@ -63,6 +63,8 @@ try {
         for (const item of (audit.details?.items ?? []).slice(0, 4)) console.log(`      ${item.node?.snippet ?? ''} ${item.node?.explanation?.split('\n').at(-1) ?? ''}`);
       }
       const metric = (id) => result.lhr.audits[id]?.displayValue ?? '?';
+      const lcp = result.lhr.audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node?.snippet;
+      if (lcp) console.log(`  ${preset} ${route}: largest contentful paint: ${lcp.slice(0, 120)}`);
       rows.at(-1).metrics = `FCP ${metric('first-contentful-paint')}, LCP ${metric('largest-contentful-paint')}, TBT ${metric('total-blocking-time')}, CLS ${metric('cumulative-layout-shift')}`;
     }
   }
