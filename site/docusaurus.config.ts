@@ -65,7 +65,13 @@ const config: Config = {
             { label: 'Your progress', to: '/progress' },
           ],
         },
-        { title: 'Instructors', items: [{ label: 'Roster of results files', to: '/roster' }] },
+        {
+          title: 'Instructors',
+          items: [
+            { label: 'Running the course', to: '/instructors' },
+            { label: 'Roster of results files', to: '/roster' },
+          ],
+        },
       ],
       copyright: 'Production-Ready Express. Progress comes from the grader: run npm start.',
     },
