@@ -7,6 +7,7 @@ import { gradeCommand } from './commands/grade.js';
 import { hintCommand } from './commands/hint.js';
 import { listLessons } from './commands/list.js';
 import { regradeCommand, type RegradeOptions } from './commands/regrade.js';
+import { rosterCommand } from './commands/roster.js';
 import { selfCheck } from './commands/selfcheck.js';
 import { watchCommand } from './commands/watch.js';
 import { courseLessons } from './grading.js';
@@ -43,6 +44,13 @@ program
   .action(async (folder: string, options: RegradeOptions) => {
     process.exitCode = await regradeCommand(folder, options);
   });
+
+program
+  .command('roster')
+  .description('for instructors: learners × lessons and the checks most failed, from results files')
+  .argument('<files...>', 'results JSON files (course grade --json, CI artifacts) or .course/progress.json')
+  .option('--csv <file>', 'also write the roster as CSV')
+  .action((files: string[], options: { csv?: string }) => console.log(rosterCommand(files, options)));
 
 program
   .command('watch')

@@ -192,7 +192,7 @@ describe('pristine grading of a tampered student repo', () => {
 
     // The log: the app's fake commands arrived, neutralised; the only commands are the grader's own.
     const log = printed.join('\n');
-    expect(log).toContain('[your app] ::notice title=Autograding complete::Points 100/100');
+    expect(log).toContain('[your app] :\u200b:notice title=Autograding complete::Points 100/100');
     expect(log).toContain('[your app] #\u200b#[warning]legacy command');
     const commands = log.split('\n').filter((line) => /^[\s\u0085]*::/.test(line) || line.includes('##['));
     expect(commands.length).toBeGreaterThan(2);

@@ -74,7 +74,9 @@ const cases = [
   { name: 'loop-in-handler', message: /event loop was blocked|got none within|connection was cut/ },
   { name: 'type-error-at-import', message: /could not be started: TypeError: Cannot read properties of undefined/ },
   { name: 'not-an-app', message: /createApp\(\) must return an Express app, but it returned undefined/ },
-  { name: 'buffer-blowup', message: /./, output: /\[grader\] Stopped your app: it used \d+ MB of memory/ },
+  // The memory note races the failing request on a loaded machine, so only the failure is asserted here;
+  // the watchdog itself is proven by its own test below.
+  { name: 'buffer-blowup', message: /./ },
   { name: 'output-flood', message: /./ },
   { name: 'escape-codes', message: /./ },
 ] as const;
@@ -116,7 +118,6 @@ describe.skipIf(process.platform !== 'linux')('hostile learner code graded besid
       const failing = result.tests.filter((check) => check.status !== 'pass');
       expect(failing.length).toBeGreaterThan(0);
       expect(failing.some((check) => hostile.message.test(check.message))).toBe(true);
-      if ('output' in hostile) expect(failing.some((check) => hostile.output.test(check.output ?? ''))).toBe(true);
     });
   }
 
@@ -216,4 +217,20 @@ describe('a port the app insists on', () => {
       holder.close();
     }
   }, 300_000);
+});
+
+describe.skipIf(process.platform !== 'linux')('the memory watchdog', () => {
+  test('stops a process whose Buffers grow past the limit, and says so in its output', async () => {
+    const { AppProcess, baseEnv } = await import('../support/app-process.js');
+    const dir = mkdtempSync(path.join(work, 'grow-'));
+    const script = path.join(dir, 'grow.mjs');
+    // Buffers live outside the V8 heap: --max-old-space-size alone would not stop this.
+    writeFileSync(script, 'const kept = []; setInterval(() => { for (let i = 0; i < 4; i++) kept.push(Buffer.alloc(32 * 1024 * 1024, 1)); }, 20);\n');
+    const app = new AppProcess({ script, cwd: dir, env: baseEnv() });
+    const exit = await Promise.race([app.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 30_000))]);
+    app.kill();
+    expect(exit).not.toBe('running');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.output()).toMatch(/Stopped your app: it used \d+ MB of memory/);
+  }, 60_000);
 });
