@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { courseLessons } from '../grading.js';
 import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '../paths.js';
 import { pristineFiles, writeFiles } from '../pristine.js';
 import type { LessonDefinition } from '../registry/types.js';
-import type { GradeJob, LessonResult } from '../results.js';
+import { type GradeJob, type LessonResult, type Results, SCHEMA_VERSION } from '../results.js';
 
 /** A fixture: an overlay on the pristine exercise and what the lesson's checks must make of it. */
 export interface Fixture {
@@ -67,12 +67,17 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
     report({ name: 'tsc --noEmit', ok: run.status === 0, detail: run.stdout + run.stderr });
   }
 
-  if (!skip.has('unit')) {
-    console.log(pc.bold("\nThe grader's own tests"));
-    outcomes.push(...unitTests());
+  // Lessons first: the site's tests reuse what this phase graded (solutions, pristine exercises).
+  const graded = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-results-'));
+  try {
+    if (!skip.has('lessons')) outcomes.push(...(await lessonSelfCheck(options.lessons, report, graded)));
+    if (!skip.has('unit')) {
+      console.log(pc.bold("\nThe grader's own tests"));
+      outcomes.push(...unitTests(skip.has('lessons') ? undefined : graded));
+    }
+  } finally {
+    rmSync(graded, { recursive: true, force: true });
   }
-
-  if (!skip.has('lessons')) outcomes.push(...(await lessonSelfCheck(options.lessons, report)));
 
   const passed = outcomes.filter((outcome) => outcome.ok).length;
   const failed = outcomes.length - passed;
@@ -81,13 +86,13 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
 }
 
 /** Runs grader/test with vitest in a child process and reports each test. */
-function unitTests(): Outcome[] {
+function unitTests(graded?: string): Outcome[] {
   const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
   const jsonFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-unit-')), 'results.json');
   const run = spawnSync(
     process.execPath,
     [vitest, 'run', '--config', path.join(graderDir, 'vitest.config.ts'), '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`],
-    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NO_COLOR: process.env.NO_COLOR } },
+    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...(graded ? { COURSE_SELFCHECK_RESULTS: graded } : {}) } },
   );
   if (!existsSync(jsonFile)) return [{ name: 'grader unit tests ran', ok: false, detail: `vitest exited with ${run.status}` }];
   const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
@@ -101,7 +106,7 @@ function unitTests(): Outcome[] {
   return outcomes;
 }
 
-async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Outcome) => void): Promise<Outcome[]> {
+async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Outcome) => void, graded: string): Promise<Outcome[]> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-'));
   const jobs: GradeJob[] = [];
   const fixtures = new Map<string, Fixture>();
@@ -132,6 +137,10 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
       },
     });
     if (process.stdout.isTTY) process.stdout.write('\n');
+    for (const [label, name] of [['exercise', 'exercises'], ['solution', 'solutions']] as const) {
+      const lessonResults = results.filter((_, index) => jobs[index]!.label === label);
+      writeResults(path.join(graded, `${name}-results.json`), name, lessonResults);
+    }
     const outcomes: Outcome[] = [];
     const add = (outcome: Outcome) => (outcomes.push(outcome), report(outcome));
     results.forEach((result, index) => {
@@ -183,4 +192,16 @@ function judgeFixture(fixture: Fixture, result: LessonResult): Outcome {
         ? `a wrong fix should fail checks, not leave the grader unable to judge:\n${summary(result)}`
         : `no check${fixture.fails ? ` of ${fixture.fails.join(', ')}` : ''} failed:\n${summary(result)}`,
   };
+}
+
+function writeResults(file: string, target: string, lessons: LessonResult[]): void {
+  const results: Results = {
+    schemaVersion: SCHEMA_VERSION,
+    gradedAt: new Date().toISOString(),
+    target,
+    lessons,
+    score: lessons.reduce((sum, lesson) => sum + lesson.score, 0),
+    maxScore: lessons.reduce((sum, lesson) => sum + lesson.maxScore, 0),
+  };
+  writeFileSync(file, JSON.stringify(results));
 }

@@ -97,10 +97,14 @@ beforeAll(async () => {
         .sort()
     : [];
 
-  const solved = gradeWithCli('solutions', path.join(work, 'solutions-results.json'));
+  // Inside `course self-check`, the lesson phase has just graded the solutions and the pristine
+  // exercises with the same engine: reuse its results instead of grading both again.
+  const graded = process.env.COURSE_SELFCHECK_RESULTS;
+  const reuse = (name: string) => JSON.parse(readFileSync(path.join(graded!, `${name}-results.json`), 'utf8')) as Results;
+  const solved = graded ? reuse('solutions') : gradeWithCli('solutions', path.join(work, 'solutions-results.json'));
   const pristineDir = path.join(work, 'pristine');
-  pristineExercises(pristineDir);
-  const flawed = gradeWithCli(pristineDir, path.join(work, 'exercises-results.json'));
+  if (!graded) pristineExercises(pristineDir);
+  const flawed = graded ? reuse('exercises') : gradeWithCli(pristineDir, path.join(work, 'exercises-results.json'));
 
   solutions = await buildFor('solutions', solved);
   exercises = await buildFor('exercises', flawed);
