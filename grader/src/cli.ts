@@ -103,9 +103,10 @@ program
   .description('for contributors: prove every check catches its flaw, passes the solution and judges every fixture right')
   .option('--lesson <lessons...>', 'only these lessons')
   .option('--skip <phases...>', 'skip phases: typecheck, unit, lessons')
-  .action(async (options: { lesson?: string[]; skip?: string[] }) => {
+  .option('--no-fixtures', 'grade only the pristine exercises and the solutions, not the fixtures')
+  .action(async (options: { lesson?: string[]; skip?: string[]; fixtures: boolean }) => {
     const lessonsToCheck = options.lesson ? parseLessons(options.lesson) : courseLessons();
-    process.exitCode = await selfCheck({ lessons: lessonsToCheck, skip: options.skip });
+    process.exitCode = await selfCheck({ lessons: lessonsToCheck, skip: options.skip, fixtures: options.fixtures });
   });
 
 program

@@ -52,7 +52,7 @@ function pristineCopy(lesson: LessonDefinition, into: string, warn: (text: strin
   }
 }
 
-export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: string[] }): Promise<number> {
+export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: string[]; fixtures?: boolean }): Promise<number> {
   const outcomes: Outcome[] = [];
   const report = (outcome: Outcome) => {
     outcomes.push(outcome);
@@ -70,7 +70,7 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
   // Lessons first: the site's tests reuse what this phase graded (solutions, pristine exercises).
   const graded = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-results-'));
   try {
-    if (!skip.has('lessons')) outcomes.push(...(await lessonSelfCheck(options.lessons, report, graded)));
+    if (!skip.has('lessons')) outcomes.push(...(await lessonSelfCheck(options.lessons, report, graded, options.fixtures ?? true)));
     if (!skip.has('unit')) {
       console.log(pc.bold("\nThe grader's own tests"));
       outcomes.push(...unitTests(skip.has('lessons') ? undefined : graded));
@@ -106,7 +106,7 @@ function unitTests(graded?: string): Outcome[] {
   return outcomes;
 }
 
-async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Outcome) => void, graded: string): Promise<Outcome[]> {
+async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Outcome) => void, graded: string, withFixtures: boolean): Promise<Outcome[]> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-'));
   const jobs: GradeJob[] = [];
   const fixtures = new Map<string, Fixture>();
@@ -117,7 +117,7 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
       pristineCopy(lesson, exercise, (text) => warnings.push(text));
       jobs.push({ lesson: lesson.id, dir: exercise, label: 'exercise' });
       jobs.push({ lesson: lesson.id, dir: path.join(solutionsDir, lesson.id), label: 'solution' });
-      for (const fixture of listFixtures(lesson)) {
+      for (const fixture of withFixtures ? listFixtures(lesson) : []) {
         const label = `${fixture.kind}/${fixture.name}`;
         const dir = path.join(work, fixture.kind, fixture.name, lesson.id);
         cpSync(exercise, dir, { recursive: true });
