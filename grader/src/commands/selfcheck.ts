@@ -70,7 +70,7 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
   // Lessons first: the site's tests reuse what this phase graded (solutions, pristine exercises).
   const graded = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-results-'));
   try {
-    if (!skip.has('lessons')) outcomes.push(...(await lessonSelfCheck(options.lessons, report, graded, options.fixtures ?? true)));
+    if (!skip.has('lessons')) await lessonSelfCheck(options.lessons, report, graded, options.fixtures ?? true); // reports each outcome itself
     if (!skip.has('unit')) {
       console.log(pc.bold("\nThe grader's own tests"));
       outcomes.push(...unitTests(skip.has('lessons') ? undefined : graded));
