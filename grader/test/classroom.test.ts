@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
 import { parse } from 'yaml';
 import { gradeCommand } from '../src/commands/grade.js';
@@ -191,7 +192,8 @@ describe('pristine grading of a tampered student repo', () => {
     expect(JSON.stringify(results)).not.toContain('course-student-');
 
     // The log: the app's fake commands arrived, neutralised; the only commands are the grader's own.
-    const log = printed.join('\n');
+    // Colours are stripped: picocolors turns them on whenever CI is set, whatever NO_COLOR the grade was given.
+    const log = stripVTControlCharacters(printed.join('\n'));
     expect(log).toContain('[your app] :\u200b:notice title=Autograding complete::Points 100/100');
     expect(log).toContain('[your app] #\u200b#[warning]legacy command');
     const commands = log.split('\n').filter((line) => /^[\s\u0085]*::/.test(line) || line.includes('##['));
