@@ -1,21 +1,55 @@
-// Prints median wall times of grading the reference solutions, end to end (a fresh `course grade`
-// process each run, as a learner or CI would start it). Usage: npm run bench [-- --runs 5 --lessons 1 3]
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// The grader's speed, as medians over several runs. Figures are printed, never asserted: a loaded
+// machine is slower, not broken. Usage:
+//
+//   npm run bench                                   # everything, 5 runs each
+//   npm run bench -- --runs 3 --lessons 1 3         # some lessons only
+//   npm run bench -- --skip npm --skip watch        # leave out the slow parts
+//
+// 1. Each lesson's solution graded end to end by a fresh `course grade N` process, as a learner or a
+//    CI job starts it, and all the lessons in one process.
+// 2. One lesson graded again by a session that is already open (vitest, Redis and the compiler
+//    started once): the work watch mode does per save.
+// 3. Watch mode itself: from saving a file to the verdict printed and the progress file written.
+// 4. A cold `npm ci` of what grading needs (the root and the grader, not the site), with an empty
+//    npm cache, then the same install offline from the cache it warmed.
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { courseLessons } from '../src/grading.js';
+import { courseLessons, openTargetSession } from '../src/grading.js';
+import { graderDir, repoRoot, solutionsDir } from '../src/paths.js';
+import { resolveTarget } from '../src/target.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, lessons: { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    lessons: { type: 'string', multiple: true },
+    skip: { type: 'string', multiple: true, default: [] },
+  },
+});
 const runs = Number(values.runs);
-const course = fileURLToPath(new URL('../bin/course.js', import.meta.url));
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number of at least 1');
+const skip = new Set(values.skip);
+const course = path.join(graderDir, 'bin', 'course.js');
 const lessons = courseLessons().filter((lesson) => !values.lessons || values.lessons.some((name) => Number(name) === lesson.number));
+const first = lessons[0]!;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'course-bench-'));
 
 function median(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function time(args: string[]): number {
+function report(label: string, samples: number[], targetMs?: number): void {
+  const verdict = targetMs === undefined ? '' : median(samples) <= targetMs ? `  target ≤ ${targetMs / 1000} s: met` : `  target ≤ ${targetMs / 1000} s: NOT met`;
+  const spread = samples.length > 1 ? `  (min ${seconds(Math.min(...samples))}, max ${seconds(Math.max(...samples))})` : '';
+  console.log(`  ${label.padEnd(34)} ${seconds(median(samples)).padStart(8)}${spread}${verdict}`);
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function timeGrade(args: string[]): number {
   const started = performance.now();
   const run = spawnSync(process.execPath, [course, 'grade', ...args, '--target', 'solutions'], { encoding: 'utf8' });
   const elapsed = performance.now() - started;
@@ -23,12 +57,119 @@ function time(args: string[]): number {
   return elapsed;
 }
 
-console.log(`Grading the solutions, ${runs} runs each, median wall time (${process.version}, ${(await import('node:os')).availableParallelism()} cores)`);
-for (const lesson of lessons) {
-  const samples = Array.from({ length: runs }, () => time([String(lesson.number)]));
-  console.log(`  ${lesson.id.padEnd(22)} ${(median(samples) / 1000).toFixed(2)} s   (min ${(Math.min(...samples) / 1000).toFixed(2)} s)`);
+async function endToEnd(): Promise<void> {
+  console.log(`\nA fresh \`course grade\` process on the solutions, ${runs} runs each`);
+  for (const lesson of lessons) report(lesson.id, Array.from({ length: runs }, () => timeGrade([String(lesson.number)])));
+  if (lessons.length > 1) {
+    const all = Array.from({ length: runs }, () => timeGrade(lessons.map((lesson) => String(lesson.number))));
+    report(`all ${lessons.length} lessons`, all, lessons.length === 7 ? 6000 : undefined);
+  }
 }
-if (lessons.length > 1) {
-  const samples = Array.from({ length: runs }, () => time(lessons.map((lesson) => String(lesson.number))));
-  console.log(`  ${`all ${lessons.length} lessons`.padEnd(22)} ${(median(samples) / 1000).toFixed(2)} s   (min ${(Math.min(...samples) / 1000).toFixed(2)} s)`);
+
+async function warmSession(): Promise<void> {
+  console.log(`\nAn open grading session re-grading the solutions, ${runs} runs each (the first run warms up and is not counted)`);
+  const session = await openTargetSession(resolveTarget('solutions'), lessons);
+  try {
+    for (const lesson of lessons) {
+      await session.grade(lesson);
+      const samples: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const started = performance.now();
+        const results = await session.grade(lesson);
+        samples.push(performance.now() - started);
+        if (results.lessons[0]!.status !== 'pass') throw new Error(`${lesson.id}: the solution did not pass in the open session`);
+      }
+      report(lesson.id, samples, lesson === first ? 1500 : undefined);
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+/** `course watch` on a scratch copy of the solutions: the time from a save to both signs of a verdict. */
+async function watchLatency(): Promise<void> {
+  console.log(`\n\`course watch\`: a save in ${first.id} to the verdict printed and the progress written, ${runs} saves`);
+  const exercises = path.join(scratch, 'exercises');
+  cpSync(solutionsDir, exercises, { recursive: true, filter: (source) => path.basename(source) !== 'node_modules' });
+  const progressFile = path.join(scratch, 'progress.json');
+  const watcher = spawn(process.execPath, [course, 'watch'], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', COURSE_EXERCISES_DIR: exercises, COURSE_PROGRESS_FILE: progressFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let printed = '';
+  let verdicts = 0;
+  const waiters: (() => void)[] = [];
+  watcher.stdout.on('data', (chunk: Buffer) => {
+    printed = (printed + chunk.toString()).slice(-20_000);
+    verdicts += chunk.toString().match(/^graded in /gm)?.length ?? 0;
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  watcher.stderr.on('data', (chunk: Buffer) => void (printed = (printed + chunk.toString()).slice(-20_000)));
+  const exited = new Promise<never>((_, reject) => watcher.on('exit', (code) => reject(new Error(`course watch exited (${code}):\n${printed}`))));
+  const nextVerdict = (count: number) =>
+    Promise.race([
+      exited,
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no verdict from course watch within 60 s:\n${printed}`)), 60_000);
+        const check = () => (verdicts >= count ? (clearTimeout(timer), resolve()) : waiters.push(check));
+        check();
+      }),
+    ]);
+  const progressGradedAt = () => {
+    try {
+      return Date.parse(JSON.parse(readFileSync(progressFile, 'utf8')).lessons[first.id].gradedAt);
+    } catch {
+      return 0;
+    }
+  };
+  try {
+    await nextVerdict(1); // the first grade when watch starts
+    const file = path.join(exercises, first.id, 'src', 'app.ts');
+    const samples: number[] = [];
+    for (let save = 1; save <= runs; save++) {
+      const savedAt = Date.now();
+      const started = performance.now();
+      appendFileSync(file, `\n// saved ${save}\n`);
+      await nextVerdict(save + 1);
+      while (progressGradedAt() < savedAt) await new Promise((resolve) => setTimeout(resolve, 5));
+      samples.push(performance.now() - started);
+    }
+    report(first.id, samples, 1000);
+  } finally {
+    watcher.removeAllListeners('exit');
+    process.kill(-watcher.pid!, 'SIGTERM');
+  }
+}
+
+/** What a grading-only CI job installs: the root and grader packages, without the site. */
+function npmInstall(): void {
+  console.log('\n`npm ci` of what grading needs (root and grader, no site), one run each');
+  const project = path.join(scratch, 'install');
+  mkdirSync(path.join(project, 'site', 'scripts'), { recursive: true });
+  for (const file of ['package.json', 'package-lock.json', 'grader/package.json', 'grader/bin', 'site/scripts/install.mjs']) {
+    cpSync(path.join(repoRoot, file), path.join(project, file), { recursive: true });
+  }
+  const env = { ...process.env, COURSE_SKIP_SITE: '1', npm_config_cache: path.join(scratch, 'npm-cache') };
+  const install = (label: string, extra: string[]) => {
+    rmSync(path.join(project, 'node_modules'), { recursive: true, force: true });
+    const started = performance.now();
+    const run = spawnSync('npm', ['ci', '--no-audit', '--no-fund', ...extra], { cwd: project, env, encoding: 'utf8' });
+    const elapsed = performance.now() - started;
+    if (run.status === 0) report(label, [elapsed]);
+    else console.log(`  ${label.padEnd(34)} failed (exit ${run.status}): ${(run.stderr.trim().split('\n').find((line) => /ERR!/.test(line)) ?? run.stderr.trim().split('\n').at(-1) ?? '').slice(0, 200)}`);
+  };
+  install('cold cache', []);
+  install('warm cache, --offline', ['--offline']);
+}
+
+console.log(`Production-Ready Express grader benchmark: ${process.version}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(1)}`);
+try {
+  if (!skip.has('grade')) await endToEnd();
+  if (!skip.has('session')) await warmSession();
+  if (!skip.has('watch')) await watchLatency();
+  if (!skip.has('npm')) npmInstall();
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
 }

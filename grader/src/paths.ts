@@ -6,7 +6,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const graderDir = path.join(repoRoot, 'grader');
 export const checksDir = path.join(graderDir, 'checks');
 export const fixturesDir = path.join(graderDir, 'fixtures');
-export const exercisesDir = path.join(repoRoot, 'exercises');
+/** The learner's exercises; the benchmark points the watch loop at a scratch copy. */
+export const exercisesDir = process.env.COURSE_EXERCISES_DIR ? path.resolve(process.env.COURSE_EXERCISES_DIR) : path.join(repoRoot, 'exercises');
 export const solutionsDir = path.join(repoRoot, 'solutions');
 export const lessonsDir = path.join(repoRoot, 'lessons');
 /** Learner state: progress, backups. Gitignored. */
