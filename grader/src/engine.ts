@@ -1,12 +1,12 @@
 /// <reference types="vitest/config" />
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { transform } from 'esbuild';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
 import { buildLesson } from './build.js';
-import { checksDir, graderDir } from './paths.js';
+import { checksDir, graderDir, repoRoot } from './paths.js';
 import { type RedisService, startRedis } from './redis-server.js';
 import { displayPath } from './target.js';
 import { lessonById } from './registry/index.js';
@@ -95,6 +95,9 @@ export class GradingSession {
 
   static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
     const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
+    // The compiled apps below find the course's packages the way any Node app does, by walking up to
+    // a node_modules folder: no resolve hook to load in every process the checks start.
+    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(runRoot, 'node_modules'), 'junction');
     const prepared = jobs.map((job, index) => ({ ...job, runDir: path.join(runRoot, String(index), job.lesson) }));
     const needsRedis = jobs.some((job) => lessonById(job.lesson).checks.some((check) => check.needs === 'redis'));
     const [hostEntry, redis] = await Promise.all([compileHostEntry(runRoot), needsRedis ? startRedis() : undefined]);

@@ -14,12 +14,13 @@ export const lessonsDir = path.join(repoRoot, 'lessons');
 export const courseStateDir = path.join(repoRoot, '.course');
 /** Tests and tools may point the CLI and the site at another file. */
 export const progressFile = process.env.COURSE_PROGRESS_FILE ?? path.join(courseStateDir, 'progress.json');
-/** Preloaded into TypeScript run as is: tsx, and packages resolved from the course. */
+/** Preloaded into TypeScript run as is (`course dev`, tests): tsx, and packages resolved from the course. */
 export const appLoader = path.join(graderDir, 'support', 'app-loader.js');
-/** Preloaded into apps the grader compiled beforehand: packages resolved from the course. */
-export const compiledAppLoader = path.join(graderDir, 'support', 'register-resolve.js');
 
-/** The preload a script needs: TypeScript gets tsx, compiled JavaScript only the resolve hook. */
-export function loaderFor(script: string): string {
-  return /\.[cm]?tsx?$/.test(script) ? appLoader : compiledAppLoader;
+/**
+ * The preload a script needs: TypeScript gets tsx. JavaScript the grader compiled needs none: its
+ * run folder has the course's node_modules linked above it.
+ */
+export function loaderFor(script: string): string | undefined {
+  return /\.[cm]?tsx?$/.test(script) ? appLoader : undefined;
 }

@@ -79,13 +79,13 @@ export class AppProcess {
     const stdio = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own.
     const env = options.env.TMPDIR === graderTmp ? { ...options.env, TMPDIR: tempDirFor(options.cwd) } : options.env;
+    const loader = loaderFor(options.script);
     this.child = spawn(
       process.execPath,
       [
         '--import',
         orphanGuard,
-        '--import',
-        loaderFor(options.script),
+        ...(loader ? ['--import', loader] : []),
         '--enable-source-maps',
         '--max-old-space-size=512',
         options.script,
