@@ -8,7 +8,7 @@
 // own progress file; the two parallel ones share the machine's ports, temp folder and Redis, which
 // is the point. Exit code 0 when every run passed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -57,7 +57,14 @@ function selfCheck(round: number, slot: number): Promise<Run> {
       // Failed lines of the self-check: "✗ name" and the indented detail that follows.
       const failures = output.split('\n').filter((line) => line.startsWith('✗')).map((line) => line.slice(2));
       if (values.verbose && code !== 0) console.log(output.slice(-8000));
-      resolve({ round, slot, ok: code === 0, ms: Date.now() - started, failures: code === 0 || failures.length ? failures : [`exited with code ${code}`] });
+      // A failed run's whole output is kept (outside the scratch folder), so its messages can be read.
+      if (code !== 0) {
+        if (!failures.length) failures.push(`exited with code ${code}`);
+        const log = path.join(os.tmpdir(), `course-stress-${process.pid}-round-${round}-slot-${slot + 1}.log`);
+        writeFileSync(log, output);
+        failures.push(`(its output: ${log})`);
+      }
+      resolve({ round, slot, ok: code === 0, ms: Date.now() - started, failures });
     });
   });
 }
@@ -79,7 +86,7 @@ try {
 
 const failed = all.filter((run) => !run.ok);
 const flaky = new Map<string, number>();
-for (const run of failed) for (const name of run.failures) flaky.set(name, (flaky.get(name) ?? 0) + 1);
+for (const run of failed) for (const name of run.failures.filter((line) => !line.startsWith('(its output'))) flaky.set(name, (flaky.get(name) ?? 0) + 1);
 const times = all.map((run) => run.ms / 1000).sort((a, b) => a - b);
 console.log(
   `\nstress: ${all.length - failed.length}/${all.length} self-checks passed (${runs} rounds × ${parallel} at once` +
