@@ -99,11 +99,15 @@ async function watchLatency(): Promise<void> {
     detached: true,
   });
   let printed = '';
+  let partialLine = '';
   let verdicts = 0;
   const waiters: (() => void)[] = [];
   watcher.stdout.on('data', (chunk: Buffer) => {
     printed = (printed + chunk.toString()).slice(-20_000);
-    verdicts += chunk.toString().match(/^graded in /gm)?.length ?? 0;
+    // Whole lines only: a chunk may end in the middle of "graded in 1.2 s".
+    const lines = (partialLine + chunk.toString()).split('\n');
+    partialLine = lines.pop()!;
+    verdicts += lines.filter((line) => line.startsWith('graded in ')).length;
     waiters.splice(0).forEach((wake) => wake());
   });
   watcher.stderr.on('data', (chunk: Buffer) => void (printed = (printed + chunk.toString()).slice(-20_000)));
@@ -138,8 +142,11 @@ async function watchLatency(): Promise<void> {
     }
     report(first.id, samples, 1000);
   } finally {
+    // Let watch stop its session before the scratch folder goes.
     watcher.removeAllListeners('exit');
+    const stopped = new Promise((resolve) => watcher.once('exit', resolve));
     process.kill(-watcher.pid!, 'SIGTERM');
+    await stopped;
   }
 }
 

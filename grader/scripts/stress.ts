@@ -32,6 +32,8 @@ interface Run {
   ok: boolean;
   ms: number;
   failures: string[];
+  /** A failed run's whole output, kept outside the scratch folder so that its messages can be read. */
+  outputFile?: string;
 }
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'course-stress-'));
@@ -57,14 +59,13 @@ function selfCheck(round: number, slot: number): Promise<Run> {
       // Failed lines of the self-check: "✗ name" and the indented detail that follows.
       const failures = output.split('\n').filter((line) => line.startsWith('✗')).map((line) => line.slice(2));
       if (values.verbose && code !== 0) console.log(output.slice(-8000));
-      // A failed run's whole output is kept (outside the scratch folder), so its messages can be read.
+      let outputFile: string | undefined;
       if (code !== 0) {
         if (!failures.length) failures.push(`exited with code ${code}`);
-        const log = path.join(os.tmpdir(), `course-stress-${process.pid}-round-${round}-slot-${slot + 1}.log`);
-        writeFileSync(log, output);
-        failures.push(`(its output: ${log})`);
+        outputFile = path.join(os.tmpdir(), `course-stress-${process.pid}-round-${round}-slot-${slot + 1}.log`);
+        writeFileSync(outputFile, output);
       }
-      resolve({ round, slot, ok: code === 0, ms: Date.now() - started, failures });
+      resolve({ round, slot, ok: code === 0, ms: Date.now() - started, failures, outputFile });
     });
   });
 }
@@ -77,7 +78,7 @@ try {
     for (const run of results) {
       all.push(run);
       const label = parallel > 1 ? `round ${round}/${runs} slot ${run.slot + 1}` : `round ${round}/${runs}`;
-      console.log(`${run.ok ? 'ok  ' : 'FAIL'} ${label} ${(run.ms / 1000).toFixed(1)} s${run.failures.length ? `\n       ${run.failures.join('\n       ')}` : ''}`);
+      console.log(`${run.ok ? 'ok  ' : 'FAIL'} ${label} ${(run.ms / 1000).toFixed(1)} s${run.failures.length ? `\n       ${run.failures.join('\n       ')}` : ''}${run.outputFile ? `\n       its output: ${run.outputFile}` : ''}`);
     }
   }
 } finally {
@@ -86,7 +87,7 @@ try {
 
 const failed = all.filter((run) => !run.ok);
 const flaky = new Map<string, number>();
-for (const run of failed) for (const name of run.failures.filter((line) => !line.startsWith('(its output'))) flaky.set(name, (flaky.get(name) ?? 0) + 1);
+for (const run of failed) for (const name of run.failures) flaky.set(name, (flaky.get(name) ?? 0) + 1);
 const times = all.map((run) => run.ms / 1000).sort((a, b) => a - b);
 console.log(
   `\nstress: ${all.length - failed.length}/${all.length} self-checks passed (${runs} rounds × ${parallel} at once` +

@@ -192,11 +192,13 @@ describe('pristine grading of a tampered student repo', () => {
     expect(JSON.stringify(results)).not.toContain('course-student-');
 
     // The log: the app's fake commands arrived, neutralised; the only commands are the grader's own.
-    // Colours are stripped: picocolors turns them on whenever CI is set, whatever NO_COLOR the grade was given.
-    const log = stripVTControlCharacters(printed.join('\n'));
+    // The app's lines are read without colours (picocolors turns them on whenever CI is set); the
+    // commands are read as printed, since GitHub only obeys one that starts its line uncoloured.
+    const raw = printed.join('\n');
+    const log = stripVTControlCharacters(raw);
     expect(log).toContain('[your app] :\u200b:notice title=Autograding complete::Points 100/100');
     expect(log).toContain('[your app] #\u200b#[warning]legacy command');
-    const commands = log.split('\n').filter((line) => /^[\s\u0085]*::/.test(line) || line.includes('##['));
+    const commands = raw.split('\n').filter((line) => /^[\s\u0085]*::/.test(line) || line.includes('##['));
     expect(commands.length).toBeGreaterThan(2);
     for (const line of commands) expect(line).toMatch(/^::stop-commands::course-[\w-]+$|^::course-[\w-]+::$|^::(error|warning) file=exercises\/01-error-handling\/src\/[\w.]+(,line=\d+)?,title=/);
 
