@@ -1,3 +1,4 @@
+import type { RedisClientType } from 'redis';
 import { inject } from 'vitest';
 import { installRedis, type RedisService, startRedis } from '../src/redis-server.js';
 import { CannotJudge } from './expect.js';
@@ -36,28 +37,30 @@ export function redis(): Promise<RedisServer> {
 }
 
 function server(url: string, databases: number): RedisServer {
-  // Databases other than 0 in turn, starting at random so that concurrent grader runs rarely
-  // collide; each database is flushed before use.
-  let next = 1 + Math.floor(Math.random() * (databases - 1));
   return {
     url,
     async isolatedUrl() {
-      const db = next;
-      next = (next % (databases - 1)) + 1;
+      // Databases other than 0 in turn, counted in Redis itself: every worker of this run, and every
+      // other grader run on the same Redis, gets the next one, so no two checks running at once share
+      // (and flush) a database. Each is flushed before use.
+      const db = 1 + ((await withClient(`${url}/0`, (client) => client.incr(ALLOCATOR_KEY))) % (databases - 1));
       const target = `${url}/${db}`;
-      await flush(target);
+      await withClient(target, (client) => client.flushDb());
       return target;
     },
   };
 }
 
-async function flush(url: string): Promise<void> {
+/** The key in database 0 counting the databases handed out. */
+const ALLOCATOR_KEY = 'course-grader:databases-handed-out';
+
+async function withClient<T>(url: string, use: (client: RedisClientType) => Promise<T>): Promise<T> {
   const { createClient } = await import('redis');
-  const client = createClient({ url });
+  const client = createClient({ url }) as RedisClientType;
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.flushDb();
+    return await use(client);
   } catch (error) {
     throw new CannotJudge(`Could not reach Redis at ${url}: ${(error as Error).message}\n${installRedis}`);
   } finally {
