@@ -152,22 +152,66 @@ lesson('03-session-store', (t) => {
     return { browser: new Browser(client), secret: env.SESSION_SECRET! };
   }
 
-  t.check('03.session-shared-between-processes', async () => {
-    const env = await deployment();
-    const [first, second] = await Promise.all([t.server({ env }), t.server({ env })]);
-    const browser = new Browser(first.client);
-    await browser.login();
-    await expectLoggedIn(browser.on(second), 'on a second process of the app', `that process does not know the session, although both were started with ${await sameStore()}. Sessions kept in the memory of one process are invisible to the others: use a shared store.`);
-  });
+  // These start their own servers, each on a store of its own: they run side by side.
+  t.concurrently(() => {
+    t.check('03.session-shared-between-processes', async () => {
+      const env = await deployment();
+      const [first, second] = await Promise.all([t.server({ env }), t.server({ env })]);
+      const browser = new Browser(first.client);
+      await browser.login();
+      await expectLoggedIn(browser.on(second), 'on a second process of the app', `that process does not know the session, although both were started with ${await sameStore()}. Sessions kept in the memory of one process are invisible to the others: use a shared store.`);
+    });
 
-  t.check('03.restart-keeps-session', async () => {
-    const env = await deployment();
-    const before = await t.server({ env });
-    const browser = new Browser(before.client);
-    await browser.login();
-    await before.stop();
-    const after = await t.server({ env });
-    await expectLoggedIn(browser.on(after), 'after the app was restarted', `the login did not survive a restart, although both processes were started with ${await sameStore()}. Every deploy would log every customer out.`);
+    t.check('03.restart-keeps-session', async () => {
+      const env = await deployment();
+      const before = await t.server({ env });
+      const browser = new Browser(before.client);
+      await browser.login();
+      await before.stop();
+      const after = await t.server({ env });
+      await expectLoggedIn(browser.on(after), 'after the app was restarted', `the login did not survive a restart, although both processes were started with ${await sameStore()}. Every deploy would log every customer out.`);
+    });
+
+    t.check('03.sessions-stored-in-redis', async () => {
+      const mode = await storeMode();
+      let url: string;
+      try {
+        url = await (await redis()).isolatedUrl();
+      } catch (error) {
+        if (!(error instanceof CannotJudge)) throw error;
+        const used = mode.kind === 'embedded' ? ` The other checks ran against the embedded store because ${mode.why}.` : '';
+        throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis.${used}\n${installRedis}`);
+      }
+      const server = await t.server({ env: { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), REDIS_URL: url, SESSION_DIR: tempDir() } });
+      const browser = new Browser(server.client);
+      await browser.login();
+      const db = createClient({ url });
+      db.on('error', () => {});
+      try {
+        await db.connect();
+        const keys = await db.keys('*');
+        expectThat(
+          keys.length > 0,
+          'Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database: with REDIS_URL set the app must keep sessions there (connect-redis RedisStore).',
+        );
+        for (const key of keys) {
+          const ttl = await db.ttl(key);
+          expectThat(
+            ttl > 0 && ttl <= MAX_SESSION_SECONDS + CLOCK_SLACK_SECONDS,
+            `Expected the session key ${show(key)} in Redis to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${ttl === -1 ? 'no expiry (TTL -1)' : `TTL ${ttl} s`}. RedisStore takes its TTL from cookie.maxAge.`,
+          );
+        }
+        await expectLoggedIn(browser, 'right after logging in', 'the session could not be read back.');
+        await db.flushDb();
+        await expectLoggedOut(
+          browser,
+          'after the grader emptied the Redis database',
+          'the app still knows the session without Redis, so it keeps a copy of its own in memory that other processes cannot see.',
+        );
+      } finally {
+        await db.close().catch(() => {});
+      }
+    });
   });
 
   t.check('03.secret-from-environment', async () => {
@@ -289,46 +333,6 @@ lesson('03-session-store', (t) => {
     );
   });
 
-  t.check('03.sessions-stored-in-redis', async () => {
-    const mode = await storeMode();
-    let url: string;
-    try {
-      url = await (await redis()).isolatedUrl();
-    } catch (error) {
-      if (!(error instanceof CannotJudge)) throw error;
-      const used = mode.kind === 'embedded' ? ` The other checks ran against the embedded store because ${mode.why}.` : '';
-      throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis.${used}\n${installRedis}`);
-    }
-    const server = await t.server({ env: { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), REDIS_URL: url, SESSION_DIR: tempDir() } });
-    const browser = new Browser(server.client);
-    await browser.login();
-    const db = createClient({ url });
-    db.on('error', () => {});
-    try {
-      await db.connect();
-      const keys = await db.keys('*');
-      expectThat(
-        keys.length > 0,
-        'Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database: with REDIS_URL set the app must keep sessions there (connect-redis RedisStore).',
-      );
-      for (const key of keys) {
-        const ttl = await db.ttl(key);
-        expectThat(
-          ttl > 0 && ttl <= MAX_SESSION_SECONDS + CLOCK_SLACK_SECONDS,
-          `Expected the session key ${show(key)} in Redis to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${ttl === -1 ? 'no expiry (TTL -1)' : `TTL ${ttl} s`}. RedisStore takes its TTL from cookie.maxAge.`,
-        );
-      }
-      await expectLoggedIn(browser, 'right after logging in', 'the session could not be read back.');
-      await db.flushDb();
-      await expectLoggedOut(
-        browser,
-        'after the grader emptied the Redis database',
-        'the app still knows the session without Redis, so it keeps a copy of its own in memory that other processes cannot see.',
-      );
-    } finally {
-      await db.close().catch(() => {});
-    }
-  });
 });
 
 /** Cookie names with the start of their values: enough to recognise them in a message. */

@@ -82,101 +82,104 @@ async function expectDatabaseHost(reply: Reply, expected: string, situation: str
 }
 
 lesson('06-configuration', (t) => {
-  t.check('06.starts-with-valid-environment', async () => {
-    await inTempDir(undefined, async (cwd) => {
-      const server = await t.server({ env: valid, cwd });
-      await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, 'with DATABASE_URL set in the environment and no .env file');
+  // Every check starts processes of its own: they run side by side.
+  t.concurrently(() => {
+    t.check('06.starts-with-valid-environment', async () => {
+      await inTempDir(undefined, async (cwd) => {
+        const server = await t.server({ env: valid, cwd });
+        await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, 'with DATABASE_URL set in the environment and no .env file');
+      });
     });
-  });
 
-  t.check('06.missing-database-url-stops-startup', async () => {
-    const run = await startup(t, { SESSION_SECRET });
-    expectRefusedToStart(run, 'when DATABASE_URL is not set', ['DATABASE_URL']);
-  });
-
-  t.check('06.missing-session-secret-stops-startup', async () => {
-    const run = await startup(t, { DATABASE_URL: valid.DATABASE_URL });
-    expectRefusedToStart(run, 'when SESSION_SECRET is not set', ['SESSION_SECRET']);
-  });
-
-  t.check('06.every-problem-reported-in-one-run', async () => {
-    const run = await startup(t, {});
-    expectRefusedToStart(run, 'when both DATABASE_URL and SESSION_SECRET are missing', ['DATABASE_URL', 'SESSION_SECRET']);
-  });
-
-  t.check('06.empty-variables-count-as-missing', async () => {
-    const run = await startup(t, { DATABASE_URL: '', SESSION_SECRET: '' });
-    expectRefusedToStart(run, 'when DATABASE_URL and SESSION_SECRET are set to empty strings', ['DATABASE_URL', 'SESSION_SECRET']);
-  });
-
-  t.check('06.malformed-database-url-stops-startup', async () => {
-    const run = await startup(t, { ...valid, DATABASE_URL: 'db.internal/bookshop' });
-    expectRefusedToStart(run, 'when DATABASE_URL is not a URL (db.internal/bookshop)', ['DATABASE_URL']);
-  });
-
-  t.check('06.short-session-secret-stops-startup', async () => {
-    const run = await startup(t, { ...valid, SESSION_SECRET: SHORT_SECRET });
-    expectRefusedToStart(run, `when SESSION_SECRET is ${SHORT_SECRET.length} characters long`, ['SESSION_SECRET']);
-  });
-
-  t.check('06.bad-port-stops-startup', async () => {
-    for (const port of ['abc', '99999']) {
-      const run = await startup(t, { ...valid, PORT: port });
-      expectRefusedToStart(run, `when PORT is ${port}`, ['PORT']);
-    }
-  });
-
-  t.check('06.dotenv-file-alone-starts', async () => {
-    const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
-    await inTempDir(dotenv, async (cwd) => {
-      const server = await t.server({ env: {}, cwd });
-      await expectDatabaseHost(await server.client.get('/health'), FILE_DB_HOST, 'when only .env sets DATABASE_URL (no NODE_ENV)');
+    t.check('06.missing-database-url-stops-startup', async () => {
+      const run = await startup(t, { SESSION_SECRET });
+      expectRefusedToStart(run, 'when DATABASE_URL is not set', ['DATABASE_URL']);
     });
-  });
 
-  t.check('06.environment-wins-over-dotenv', async () => {
-    const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}-from-file\n`;
-    await inTempDir(dotenv, async (cwd) => {
-      const server = await t.server({ env: valid, cwd });
-      await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST}`);
+    t.check('06.missing-session-secret-stops-startup', async () => {
+      const run = await startup(t, { DATABASE_URL: valid.DATABASE_URL });
+      expectRefusedToStart(run, 'when SESSION_SECRET is not set', ['SESSION_SECRET']);
     });
-  });
 
-  t.check('06.dotenv-ignored-in-production', async () => {
-    const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
-    const run = await startup(t, { NODE_ENV: 'production' }, dotenv);
-    expectRefusedToStart(run, 'with NODE_ENV=production, no variables in the environment and a .env file in the working directory', ['DATABASE_URL', 'SESSION_SECRET']);
-  });
-
-  t.check('06.secrets-never-printed-or-served', async () => {
-    const secrets: [string, string][] = [
-      [DB_PASSWORD, 'the database password'],
-      [SESSION_SECRET, 'SESSION_SECRET'],
-      [SHORT_SECRET, 'SESSION_SECRET'],
-    ];
-    const seen: [string, string][] = [];
-    await inTempDir(undefined, async (cwd) => {
-      const server = await t.server({ env: valid, cwd });
-      const replies = [
-        await server.client.get('/health'),
-        await server.client.get('/books'),
-        await server.client.post('/session', { body: { customer: 'ada' } }),
-        await server.client.get('/no-such-page'),
-      ];
-      for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}`]);
-      await server.stop();
-      seen.push([server.process.output(), 'the output of a normal start']);
+    t.check('06.every-problem-reported-in-one-run', async () => {
+      const run = await startup(t, {});
+      expectRefusedToStart(run, 'when both DATABASE_URL and SESSION_SECRET are missing', ['DATABASE_URL', 'SESSION_SECRET']);
     });
-    const failing = await startup(t, { ...valid, SESSION_SECRET: SHORT_SECRET });
-    seen.push([failing.output, 'the output of a start refused for a short SESSION_SECRET']);
-    for (const [text, where] of seen) {
-      for (const [secret, what] of secrets) {
-        expectThat(
-          !text.includes(secret),
-          `Expected ${where} never to contain ${what}, got it in ${show(excerpt(text, secret), 100)}. Print names and hosts, never values.`,
-        );
+
+    t.check('06.empty-variables-count-as-missing', async () => {
+      const run = await startup(t, { DATABASE_URL: '', SESSION_SECRET: '' });
+      expectRefusedToStart(run, 'when DATABASE_URL and SESSION_SECRET are set to empty strings', ['DATABASE_URL', 'SESSION_SECRET']);
+    });
+
+    t.check('06.malformed-database-url-stops-startup', async () => {
+      const run = await startup(t, { ...valid, DATABASE_URL: 'db.internal/bookshop' });
+      expectRefusedToStart(run, 'when DATABASE_URL is not a URL (db.internal/bookshop)', ['DATABASE_URL']);
+    });
+
+    t.check('06.short-session-secret-stops-startup', async () => {
+      const run = await startup(t, { ...valid, SESSION_SECRET: SHORT_SECRET });
+      expectRefusedToStart(run, `when SESSION_SECRET is ${SHORT_SECRET.length} characters long`, ['SESSION_SECRET']);
+    });
+
+    t.check('06.bad-port-stops-startup', async () => {
+      for (const port of ['abc', '99999']) {
+        const run = await startup(t, { ...valid, PORT: port });
+        expectRefusedToStart(run, `when PORT is ${port}`, ['PORT']);
       }
-    }
+    });
+
+    t.check('06.dotenv-file-alone-starts', async () => {
+      const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
+      await inTempDir(dotenv, async (cwd) => {
+        const server = await t.server({ env: {}, cwd });
+        await expectDatabaseHost(await server.client.get('/health'), FILE_DB_HOST, 'when only .env sets DATABASE_URL (no NODE_ENV)');
+      });
+    });
+
+    t.check('06.environment-wins-over-dotenv', async () => {
+      const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}-from-file\n`;
+      await inTempDir(dotenv, async (cwd) => {
+        const server = await t.server({ env: valid, cwd });
+        await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST}`);
+      });
+    });
+
+    t.check('06.dotenv-ignored-in-production', async () => {
+      const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
+      const run = await startup(t, { NODE_ENV: 'production' }, dotenv);
+      expectRefusedToStart(run, 'with NODE_ENV=production, no variables in the environment and a .env file in the working directory', ['DATABASE_URL', 'SESSION_SECRET']);
+    });
+
+    t.check('06.secrets-never-printed-or-served', async () => {
+      const secrets: [string, string][] = [
+        [DB_PASSWORD, 'the database password'],
+        [SESSION_SECRET, 'SESSION_SECRET'],
+        [SHORT_SECRET, 'SESSION_SECRET'],
+      ];
+      const seen: [string, string][] = [];
+      await inTempDir(undefined, async (cwd) => {
+        const server = await t.server({ env: valid, cwd });
+        const replies = [
+          await server.client.get('/health'),
+          await server.client.get('/books'),
+          await server.client.post('/session', { body: { customer: 'ada' } }),
+          await server.client.get('/no-such-page'),
+        ];
+        for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}`]);
+        await server.stop();
+        seen.push([server.process.output(), 'the output of a normal start']);
+      });
+      const failing = await startup(t, { ...valid, SESSION_SECRET: SHORT_SECRET });
+      seen.push([failing.output, 'the output of a start refused for a short SESSION_SECRET']);
+      for (const [text, where] of seen) {
+        for (const [secret, what] of secrets) {
+          expectThat(
+            !text.includes(secret),
+            `Expected ${where} never to contain ${what}, got it in ${show(excerpt(text, secret), 100)}. Print names and hosts, never values.`,
+          );
+        }
+      }
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -78,12 +79,24 @@ export function lesson(id: string, body: (kit: LessonKit) => void): void {
   }
 }
 
+/** What one running check has started and sent, for its messages and its clean-up. */
+interface CheckState {
+  /** App hosts by environment: the lesson's shared ones, or the check's own when it runs concurrently. */
+  hosts: Map<string, AppHost>;
+  servers: Set<AppProcess>;
+  sent: SentRequest[];
+  /** Where each process's output stood when the check began: its output since is the check's. */
+  marks: Map<AppProcess, number>;
+  concurrent: boolean;
+}
+
 /** Everything a check needs: its app, its server processes, and the check() declaration itself. */
 export class LessonKit {
+  /** App hosts shared by the checks that run one after another. */
   private hosts = new Map<string, AppHost>();
-  private servers = new Set<AppProcess>();
-  private sent: SentRequest[] = [];
-  private marks = new Map<AppProcess, number>();
+  private running = new Set<CheckState>();
+  private current = new AsyncLocalStorage<CheckState>();
+  private declaringConcurrent = false;
   private deadline = 0;
 
   /** The lesson folder being graded (the learner's; the apps run from a compiled copy). */
@@ -98,42 +111,66 @@ export class LessonKit {
 
   check(id: string, body: () => Promise<void>): void {
     const definition = this.checkDefinition(id);
-    test(definition.id, async ({ task }) => {
+    const concurrent = this.declaringConcurrent;
+    const run = async ({ task }: { task: { meta: { course?: CheckMeta } } }) => {
       this.deadline ||= Date.now() + this.definition.timeLimitMs;
-      this.sent = [];
-      this.marks = new Map([...this.hosts.values()].map((host) => [host.process, host.process.mark]));
+      const hosts = concurrent ? new Map<string, AppHost>() : this.hosts;
+      const marks = new Map([...hosts.values()].map((host) => [host.process, host.process.mark]));
+      const state: CheckState = { hosts, servers: new Set(), sent: [], marks, concurrent };
+      this.running.add(state);
       try {
-        const buildError = path.join(this.job.runDir, BUILD_ERROR_FILE);
-        if (existsSync(buildError)) throw new CannotJudge(readFileSync(buildError, 'utf8'));
-        await this.withinLimits(body);
+        await this.current.run(state, async () => {
+          const buildError = path.join(this.job.runDir, BUILD_ERROR_FILE);
+          if (existsSync(buildError)) throw new CannotJudge(readFileSync(buildError, 'utf8'));
+          await this.withinLimits(body);
+        });
       } catch (error) {
         await delay(50); // let the app's last words (often the stack trace) arrive
         // A request that got no answer says why when the host knows: an exit, a blocked event loop.
-        const why = error instanceof CheckFailure ? [...this.hosts.values()].map((host) => host.diagnose()).find(Boolean) : undefined;
+        const why = error instanceof CheckFailure ? [...hosts.values()].map((host) => host.diagnose()).find(Boolean) : undefined;
         if (why) (error as Error).message += ` ${why}`;
-        const last = this.sent.at(-1);
+        const last = state.sent.at(-1);
         task.meta.course = {
           curl: last && toCurl(last),
-          output: tail(this.checkOutput(), OUTPUT_KEPT),
+          output: tail(outputSince(state.marks), OUTPUT_KEPT),
           cannotJudge: error instanceof CannotJudge,
         };
         throw error instanceof Error ? error : new CheckFailure(String(error));
       } finally {
-        await this.afterCheck();
+        await this.afterCheck(state);
+        this.running.delete(state);
       }
-    }, this.definition.timeLimitMs + 5_000);
+    };
+    const timeout = this.definition.timeLimitMs + 5_000;
+    if (concurrent) test.concurrent(definition.id, run, timeout);
+    else test(definition.id, run, timeout);
+  }
+
+  /**
+   * Checks declared in `declare` run at the same time as each other (after the checks before them,
+   * before the checks after them). Each must share nothing: its servers are its own, and so is the
+   * app host of any t.app() it calls, so its output is its own too.
+   */
+  concurrently(declare: () => void): void {
+    this.declaringConcurrent = true;
+    try {
+      declare();
+    } finally {
+      this.declaringConcurrent = false;
+    }
   }
 
   /** A fresh app from the learner's createApp(), served by a child process. */
   async app(options: AppOptions = {}): Promise<Client> {
+    const state = this.state();
     const key = JSON.stringify(options.env ?? {});
-    let host = this.hosts.get(key);
+    let host = state.hosts.get(key);
     if (!host?.running) {
       host = new AppHost(this.job.runDir, this.dir, options.env ?? {}, inject('courseHostEntry'));
-      this.hosts.set(key, host);
-      this.marks.set(host.process, 0);
+      state.hosts.set(key, host);
+      state.marks.set(host.process, 0);
     }
-    return new Client(await host.create(options.args), this.sent);
+    return new Client(await host.create(options.args), state.sent);
   }
 
   /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
@@ -147,7 +184,7 @@ export class LessonKit {
         throw new CheckFailure(`Expected src/server.ts to keep running, but it exited (${signal ?? `code ${code}`}) during startup. Its output is below.`);
       }
       if (await healthy(port)) {
-        return { client: new Client(`http://127.0.0.1:${port}`, this.sent), port, process, stop: () => process.stop() };
+        return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
       }
       await delay(50);
     }
@@ -177,12 +214,14 @@ export class LessonKit {
 
   /** Everything the apps printed during the current check. */
   checkOutput(): string {
-    return [...this.marks].map(([process, mark]) => process.output(mark)).join('');
+    return outputSince(this.state().marks);
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([...this.hosts.values()].map((host) => host.process.stop(500)));
-    await Promise.all([...this.servers].map((server) => server.stop(500)));
+    const states = [...this.running];
+    const hosts = [...this.hosts.values(), ...states.flatMap((state) => [...state.hosts.values()])];
+    await Promise.all(hosts.map((host) => host.process.stop(500)));
+    await Promise.all(states.flatMap((state) => [...state.servers].map((server) => server.stop(500))));
   }
 
   private launch(port: number, options: ServerOptions): AppProcess {
@@ -191,8 +230,9 @@ export class LessonKit {
       cwd: options.cwd ?? this.dir,
       env: baseEnv({ PORT: String(port), ...options.env }),
     });
-    this.servers.add(process);
-    this.marks.set(process, 0);
+    const state = this.state();
+    state.servers.add(process);
+    state.marks.set(process, 0);
     return process;
   }
 
@@ -217,14 +257,28 @@ export class LessonKit {
     }
   }
 
-  private async afterCheck(): Promise<void> {
-    await Promise.all([...this.servers].map((server) => server.stop(1000)));
-    this.servers.clear();
-    for (const [key, host] of this.hosts) {
+  /** The check running in this async context. */
+  private state(): CheckState {
+    const state = this.current.getStore();
+    if (!state) throw new Error('LessonKit used outside a check: call t.app(), t.server() and t.startup() inside t.check().');
+    return state;
+  }
+
+  private async afterCheck(state: CheckState): Promise<void> {
+    await Promise.all([...state.servers].map((server) => server.stop(1000)));
+    if (state.concurrent) {
+      await Promise.all([...state.hosts.values()].map((host) => host.process.stop(500)));
+      return;
+    }
+    for (const [key, host] of state.hosts) {
       if (host.running) await host.closeAll();
-      else this.hosts.delete(key);
+      else state.hosts.delete(key);
     }
   }
+}
+
+function outputSince(marks: Map<AppProcess, number>): string {
+  return [...marks].map(([process, mark]) => process.output(mark)).join('');
 }
 
 function tail(text: string, max: number): string {
