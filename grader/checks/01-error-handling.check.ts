@@ -33,6 +33,9 @@ function expectGenericServerError(reply: Reply): void {
 }
 
 lesson('01-error-handling', (t) => {
+  const production = { NODE_ENV: 'production' };
+  t.prestart({}, production);
+
   t.check('01.sync-throw-answers-generic-json', async () => {
     const app = await t.app();
     expectGenericServerError(await app.get(serverErrors.sync.path));
@@ -49,7 +52,7 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.production-mode-answers-generic-json', async () => {
-    const app = await t.app({ env: { NODE_ENV: 'production' } });
+    const app = await t.app({ env: production });
     for (const { path, ...options } of Object.values(serverErrors)) expectGenericServerError(await app.get(path, options));
   });
 
@@ -61,7 +64,7 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.errors-logged-with-stack', async () => {
-    const app = await t.app({ env: { NODE_ENV: 'production' } });
+    const app = await t.app({ env: production });
     await app.get(serverErrors.async.path);
     // Logging may be asynchronous: give it a moment to reach the output.
     const logged = await pollFor(() => /ECONNREFUSED/.test(t.checkOutput()) && /^\s+at .+:\d+/m.test(t.checkOutput()));

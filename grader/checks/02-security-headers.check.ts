@@ -244,6 +244,8 @@ function pageElements(html: string): PageElement[] {
 }
 
 lesson('02-security-headers', (t) => {
+  t.prestart({});
+
   t.check('02.no-x-powered-by', async () => {
     const app = await t.app();
     await expectOnEvery(

@@ -66,6 +66,8 @@ function expectFifteenMinutes(reply: RawReply): void {
 }
 
 lesson('04-rate-limiting', (t) => {
+  t.prestart({});
+
   t.check('04.api-allows-100-then-429', async () => {
     const app = await t.app();
     const over = await exhaustApi(app, '203.0.113.10');

@@ -68,6 +68,8 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
 }
 
 lesson('05-compression', (t) => {
+  t.prestart({});
+
   t.check('05.catalogue-gzipped-for-gzip-clients', async () => {
     const app = await t.app();
     await expectCompressed(app, CATALOGUE, 'gzip', ['gzip']);

@@ -17,8 +17,13 @@ const servers = new Set<http.Server>();
 /** An error's text as the grader shows it: long enough for a stack trace, never megabytes. */
 const ERROR_LIMIT = 8_000;
 
+// Loading starts as soon as the host is up, so that a host started ahead of its first check is warm
+// by then. Its outcome, an error included, is the first create request's to report.
+const loading = new Promise((resolve) => setImmediate(resolve)).then(() => import(pathToFileURL(appFile).href) as Promise<Record<string, unknown>>);
+loading.catch(() => {});
+
 async function create(id: number, args: unknown[]): Promise<number> {
-  const module: Record<string, unknown> = await import(pathToFileURL(appFile).href);
+  const module = await loading;
   reply({ id, imported: true });
   if (typeof module.createApp !== 'function') {
     throw new Error(`src/app.ts must export a function named createApp (it exports: ${Object.keys(module).join(', ') || 'nothing'}).`);

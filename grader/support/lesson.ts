@@ -94,6 +94,8 @@ interface CheckState {
 export class LessonKit {
   /** App hosts shared by the checks that run one after another. */
   private hosts = new Map<string, AppHost>();
+  /** Hosts some check has used: output from a host's start belongs to the first check that uses it. */
+  private claimed = new WeakSet<AppHost>();
   private running = new Set<CheckState>();
   private current = new AsyncLocalStorage<CheckState>();
   private declaringConcurrent = false;
@@ -115,7 +117,7 @@ export class LessonKit {
     const run = async ({ task }: { task: { meta: { course?: CheckMeta } } }) => {
       this.deadline ||= Date.now() + this.definition.timeLimitMs;
       const hosts = concurrent ? new Map<string, AppHost>() : this.hosts;
-      const marks = new Map([...hosts.values()].map((host) => [host.process, host.process.mark]));
+      const marks = new Map([...hosts.values()].filter((host) => this.claimed.has(host)).map((host) => [host.process, host.process.mark]));
       const state: CheckState = { hosts, servers: new Set(), sent: [], marks, concurrent };
       this.running.add(state);
       try {
@@ -163,14 +165,28 @@ export class LessonKit {
   /** A fresh app from the learner's createApp(), served by a child process. */
   async app(options: AppOptions = {}): Promise<Client> {
     const state = this.state();
-    const key = JSON.stringify(options.env ?? {});
-    let host = state.hosts.get(key);
-    if (!host?.running) {
-      host = new AppHost(this.job.runDir, this.dir, options.env ?? {}, inject('courseHostEntry'));
-      state.hosts.set(key, host);
+    const env = options.env ?? {};
+    let host = state.hosts.get(hostKey(env));
+    if (!host?.running) state.hosts.set(hostKey(env), (host = this.startHost(env)));
+    if (!this.claimed.has(host)) {
+      this.claimed.add(host);
       state.marks.set(host.process, 0);
     }
     return new Client(await host.create(options.args), state.sent);
+  }
+
+  /**
+   * Starts the app hosts of these environments now, while vitest is still collecting the checks, so
+   * that they have loaded src/app.ts, side by side, by the time the checks' t.app() calls need them.
+   * For checks that run one after another.
+   */
+  prestart(...envs: Env[]): void {
+    if (existsSync(path.join(this.job.runDir, BUILD_ERROR_FILE))) return;
+    for (const env of envs) this.hosts.set(hostKey(env), this.startHost(env));
+  }
+
+  private startHost(env: Env): AppHost {
+    return new AppHost(this.job.runDir, this.dir, env, inject('courseHostEntry'));
   }
 
   /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
@@ -275,6 +291,10 @@ export class LessonKit {
       else state.hosts.delete(key);
     }
   }
+}
+
+function hostKey(env: Env): string {
+  return JSON.stringify(env);
 }
 
 function outputSince(marks: Map<AppProcess, number>): string {

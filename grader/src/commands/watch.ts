@@ -11,6 +11,9 @@ import { resolveTarget } from '../target.js';
 import { hintCommand } from './hint.js';
 import { listLessons } from './list.js';
 
+/** How long a lesson's files must stay unchanged before it is re-graded. */
+const SETTLE_MS = 50;
+
 /** The first lesson that does not pass yet: where the learner is. */
 export function currentLesson(): LessonDefinition {
   const progress = readProgress();
@@ -65,6 +68,7 @@ export async function watchCommand(): Promise<void> {
     });
   };
 
+  // An editor's save is a burst of events (write, rename, chmod) within a few milliseconds.
   const timers = new Map<string, NodeJS.Timeout>();
   const watcher = watch(exercisesDir, {
     ignored: (file) => file.includes(`${path.sep}node_modules`),
@@ -74,7 +78,7 @@ export async function watchCommand(): Promise<void> {
     const lesson = lessons.find((candidate) => path.relative(exercisesDir, file).split(path.sep)[0] === candidate.id);
     if (!lesson) return;
     clearTimeout(timers.get(lesson.id));
-    timers.set(lesson.id, setTimeout(() => regrade(lesson), 100));
+    timers.set(lesson.id, setTimeout(() => regrade(lesson), SETTLE_MS));
   });
 
   const stop = async () => {
