@@ -188,8 +188,7 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     expect(readdirSync(progressDir)).toEqual(['progress.json']);
   }, 600_000);
 
-  // C1 controls (U+0080-U+009F; U+009B is CSI, like ESC [ on many terminals) still pass
-  // reporters/terminal.ts sanitize(): asked of the lead. Remove `.fails` once sanitize strips them.
+  // C1 controls (U+0080-U+009F): U+009B is CSI, which many terminals read like ESC [.
   test('C1 control characters never reach the terminal either', () => {
     expect(outputs.length).toBeGreaterThan(0);
     for (const out of outputs) expect(out).not.toMatch(/[\u0080-\u009f]/);
