@@ -287,6 +287,7 @@ export class LessonKit {
       return;
     }
     for (const [key, host] of state.hosts) {
+      if (!this.claimed.has(host)) continue; // started ahead, perhaps still loading: no apps to close
       if (host.running) await host.closeAll();
       else state.hosts.delete(key);
     }
