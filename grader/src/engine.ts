@@ -67,6 +67,8 @@ export interface PreparedJob extends GradeJob {
   runDir: string;
 }
 
+/** Checks of one lesson running at once, at most: each starts a Node process or two. */
+const MAX_CONCURRENT_CHECKS = 4;
 /** Grading targets of one lesson in parallel only pays off with several targets per lesson. */
 const MIN_JOBS_PER_SHARD = 3;
 
@@ -183,6 +185,10 @@ async function createRunner(
       reporters: [collector],
       maxWorkers: Math.max(1, Math.min(cores * 2, lessonIds.length * shards)),
       passWithNoTests: true,
+      // Checks declared with t.concurrently run side by side only when each lesson has one target. With
+      // many targets (the self-check) the shards already keep every core busy, and more at once would
+      // only stretch each check towards its time limit.
+      maxConcurrency: shards > 1 ? 1 : MAX_CONCURRENT_CHECKS,
       // Check files run in worker threads: a thread starts in half the time of a child process, which
       // a watch-mode re-grade pays on every save. The learner's apps run in child processes either way.
       pool: 'threads',
