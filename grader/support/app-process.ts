@@ -10,14 +10,11 @@ const OUTPUT_LIMIT = 256 * 1024;
 export const MEMORY_LIMIT_MB = 1024;
 const MEMORY_POLL_MS = 100;
 const live = new Set<AppProcess>();
-/** One temp folder per working directory (per graded lesson folder), so lessons and grader runs never share one. */
-const tempDirs = new Map<string, string>();
 const graderTmp = os.tmpdir();
 
 // Whatever happens to the grader, no learner process outlives it.
 process.once('exit', () => {
   for (const app of live) app.kill();
-  for (const dir of tempDirs.values()) rmSync(dir, { recursive: true, force: true });
 });
 // A signal ends the grader without 'exit' (Ctrl-C in watch mode, a CI cancel, vitest stopping a
 // worker), and learner processes run in process groups of their own, out of reach of the terminal's
@@ -25,7 +22,6 @@ process.once('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
     for (const app of live) app.kill();
-    for (const dir of tempDirs.values()) rmSync(dir, { recursive: true, force: true });
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   });
 }
@@ -60,12 +56,6 @@ function tellReaper(line: string): void {
     (reaper.stdin as unknown as { unref(): void }).unref();
   }
   reaper.stdin!.write(`${line}\n`);
-}
-
-function tempDirFor(cwd: string): string {
-  let dir = tempDirs.get(cwd);
-  if (!dir) tempDirs.set(cwd, (dir = mkdtempSync(path.join(graderTmp, 'course-app-'))));
-  return dir;
 }
 
 /** Resident memory of a process in MB (Linux), or undefined where /proc is not available. */
@@ -106,8 +96,10 @@ export class AppProcess {
 
   constructor(options: AppProcessOptions) {
     const stdio = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
-    // The grader's temp folder is shared with everything on the machine: the app gets one of its own.
-    const env = options.env.TMPDIR === graderTmp ? { ...options.env, TMPDIR: tempDirFor(options.cwd) } : options.env;
+    // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
+    // removed when it ends (a grader thread that vitest terminates never sees its own 'exit').
+    const tmp = options.env.TMPDIR === graderTmp ? mkdtempSync(path.join(graderTmp, 'course-app-')) : undefined;
+    const env = tmp ? { ...options.env, TMPDIR: tmp } : options.env;
     const loader = loaderFor(options.script);
     this.child = spawn(
       process.execPath,
@@ -132,6 +124,7 @@ export class AppProcess {
         this.exit = { code, signal };
         live.delete(this);
         if (this.child.pid !== undefined) tellReaper(`forget ${this.child.pid}`);
+        if (tmp) rmSync(tmp, { recursive: true, force: true });
         resolve(this.exit);
       });
     });

@@ -43,9 +43,9 @@ function server(url: string, databases: number): RedisServer {
       // Databases other than 0 in turn, counted in Redis itself: every worker of this run, and every
       // other grader run on the same Redis, gets the next one, so no two checks running at once share
       // (and flush) a database. Each is flushed before use.
-      const db = 1 + ((await withClient(`${url}/0`, (client) => client.incr(ALLOCATOR_KEY))) % (databases - 1));
+      const db = 1 + ((await twice(() => withClient(`${url}/0`, (client) => client.incr(ALLOCATOR_KEY)))) % (databases - 1));
       const target = `${url}/${db}`;
-      await withClient(target, (client) => client.flushDb());
+      await twice(() => withClient(target, (client) => client.flushDb()));
       return target;
     },
   };
@@ -54,16 +54,45 @@ function server(url: string, databases: number): RedisServer {
 /** The key in database 0 counting the databases handed out. */
 const ALLOCATOR_KEY = 'course-grader:databases-handed-out';
 
+/**
+ * Tries once more when Redis did not answer in time: under the heaviest load seen (two self-checks at
+ * once on 2 cores) a command once waited over 5 s. Both are harmless to repeat: a second INCR only
+ * skips a database, a second FLUSHDB empties it again.
+ */
+async function twice<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch {
+    return attempt();
+  }
+}
+
+/** How long the grader waits for its own Redis commands (connecting included) before it gives up. */
+const REDIS_ANSWER_MS = 5_000;
+
 async function withClient<T>(url: string, use: (client: RedisClientType) => Promise<T>): Promise<T> {
   const { createClient } = await import('redis');
-  const client = createClient({ url }) as RedisClientType;
+  // No reconnecting: a Redis that is not there is reported at once, not retried until the check's limit.
+  const client = createClient({ url, socket: { connectTimeout: REDIS_ANSWER_MS, reconnectStrategy: false } }) as RedisClientType;
   client.on('error', () => {});
+  let step = 'connecting';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_ANSWER_MS / 1000} s while ${step}`)), REDIS_ANSWER_MS);
+  });
   try {
-    await client.connect();
-    return await use(client);
+    return await Promise.race([
+      (async () => {
+        await client.connect();
+        step = 'waiting for a command';
+        return use(client);
+      })(),
+      timeout,
+    ]);
   } catch (error) {
     throw new CannotJudge(`Could not reach Redis at ${url}: ${(error as Error).message}\n${installRedis}`);
   } finally {
-    await client.close().catch(() => {});
+    clearTimeout(timer);
+    client.destroy();
   }
 }
