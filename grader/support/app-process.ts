@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loaderFor } from '../src/paths.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
@@ -11,6 +12,8 @@ export const MEMORY_LIMIT_MB = 1024;
 const MEMORY_POLL_MS = 100;
 const live = new Set<AppProcess>();
 const graderTmp = os.tmpdir();
+/** Preloaded into every learner process: it kills its own process group if the grader disappears. */
+const orphanGuard = fileURLToPath(new URL('./orphan-guard.js', import.meta.url));
 
 // Whatever happens to the grader, no learner process outlives it.
 process.once('exit', () => {
@@ -24,38 +27,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     for (const app of live) app.kill();
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   });
-}
-
-/**
- * Kills the process groups of learner apps if the grader dies without doing it (SIGKILL, an
- * out-of-memory kill, Ctrl-C while a worker thread runs the checks): a shell reading "add <group>" and
- * "forget <group>" lines, which reaches the end of its input when the grader's end of the pipe closes,
- * however the grader ended. One per grader thread, in its own process group, deaf to Ctrl-C. An app
- * stuck in a synchronous loop is stopped too, and no app pays for a guard of its own.
- */
-const REAPER = `
-  trap '' INT TERM HUP
-  groups=' '
-  while read -r verb group; do
-    case $verb in
-      add) groups="$groups$group " ;;
-      forget) groups=$(printf '%s' "$groups" | sed "s/ $group / /") ;;
-    esac
-  done
-  for group in $groups; do kill -s KILL -- "-$group" 2>/dev/null; done
-`;
-let reaper: ChildProcess | undefined;
-
-function tellReaper(line: string): void {
-  if (process.platform === 'win32') return;
-  if (!reaper) {
-    reaper = spawn('/bin/sh', ['-c', REAPER], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-    reaper.on('error', () => {}); // no /bin/sh: the grader still kills its apps itself
-    reaper.stdin!.on('error', () => {});
-    reaper.unref();
-    (reaper.stdin as unknown as { unref(): void }).unref();
-  }
-  reaper.stdin!.write(`${line}\n`);
 }
 
 /** Resident memory of a process in MB (Linux), or undefined where /proc is not available. */
@@ -104,6 +75,8 @@ export class AppProcess {
     this.child = spawn(
       process.execPath,
       [
+        '--import',
+        orphanGuard,
         ...(loader ? ['--import', loader] : []),
         '--enable-source-maps',
         '--max-old-space-size=512',
@@ -113,7 +86,6 @@ export class AppProcess {
       { cwd: options.cwd, env, detached: true, stdio: stdio as ['ignore', 'pipe', 'pipe'] },
     );
     live.add(this);
-    if (this.child.pid !== undefined) tellReaper(`add ${this.child.pid}`);
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
     const watchdog = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
@@ -123,7 +95,6 @@ export class AppProcess {
         clearInterval(watchdog);
         this.exit = { code, signal };
         live.delete(this);
-        if (this.child.pid !== undefined) tellReaper(`forget ${this.child.pid}`);
         if (tmp) rmSync(tmp, { recursive: true, force: true });
         resolve(this.exit);
       });
