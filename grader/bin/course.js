@@ -57,7 +57,8 @@ function pruneOldBundles(current) {
   const hourAgo = Date.now() - 3_600_000;
   for (const name of readdirSync(cacheDir)) {
     const file = cacheDir + name;
-    if (file !== current && name.startsWith('cli-') && statSync(file).mtimeMs < hourAgo) rmSync(file, { force: true });
+    const modified = statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now(); // another command may have removed it
+    if (file !== current && name.startsWith('cli-') && modified < hourAgo) rmSync(file, { force: true });
   }
 }
 

@@ -39,6 +39,18 @@ export function residentMb(pid: number): number | undefined {
   }
 }
 
+/** CPU time a process used so far, in seconds (Linux), or undefined where /proc is not available. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 per second on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
 export interface AppProcessOptions {
   /** The TypeScript or JavaScript file to run. */
   script: string;

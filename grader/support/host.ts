@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppProcess, baseEnv, residentMb } from './app-process.js';
+import { AppProcess, baseEnv, cpuSeconds, residentMb } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import type { HostReply, HostRequest } from './host-entry.js';
 
@@ -194,17 +194,6 @@ export class AppHost {
 
 class Stuck extends Error {}
 
-/** CPU time a process used so far, in seconds (Linux), or undefined where /proc is not available. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 per second on Linux)
-  } catch {
-    return undefined;
-  }
-}
 class Exited extends Error {}
 
 function firstLines(text: string, count = 6): string {

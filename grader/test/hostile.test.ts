@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '../src/paths.js';
 import { lessonById } from '../src/registry/index.js';
 import type { GradeJob, LessonResult } from '../src/results.js';
+import { cpuSeconds } from '../support/app-process.js';
 
 const LESSON = '01-error-handling';
 const limitMs = lessonById(LESSON).timeLimitMs;
@@ -64,17 +65,6 @@ function processesIn(dir: string): string[] {
     }
   }
   return found;
-}
-
-/** CPU time a process has used, in seconds (utime + stime from /proc, 100 ticks a second). */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 const hasProc = existsSync('/proc/self/cmdline');
@@ -207,7 +197,7 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     // Signalled once the app is inside its loop (it has burnt CPU), where it can no longer notice
     // anything itself: a process still starting would exit on its own when the grader's channel closes.
     const until = Date.now() + 60_000;
-    const looping = () => processesIn(dir).some((line) => cpuSecondsOf(Number(line.split(' ')[0])) >= 0.5);
+    const looping = () => processesIn(dir).some((line) => (cpuSeconds(Number(line.split(' ')[0])) ?? 0) >= 0.5);
     while (!looping() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(looping()).toBe(true);
     process.kill(-child.pid!, signal); // to the whole foreground group, as a terminal does, not the app's own group
