@@ -3,12 +3,13 @@
 import path from 'node:path';
 import { AppProcess, baseEnv } from '../support/app-process.js';
 import { Client, type SentRequest } from '../support/http.js';
-import { delay, freePort } from '../support/lesson.js';
+import { delay } from '../support/lesson.js';
+import { pickPort } from '../support/ports.js';
 import { solutionsDir } from '../src/paths.js';
 
 const dir = path.resolve(process.argv[2] ?? path.join(solutionsDir, '05-compression'));
 const route = '/books';
-const port = await freePort();
+const port = await pickPort();
 const server = new AppProcess({ script: path.join(dir, 'src', 'server.ts'), cwd: dir, env: baseEnv({ PORT: String(port) }) });
 const client = new Client(`http://127.0.0.1:${port}`, [] as SentRequest[]);
 

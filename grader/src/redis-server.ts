@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { listenerIsOwn, pickPort } from '../support/ports.js';
 
 /** How a grading run reaches Redis: a URL and how many databases it has, or why there is none. */
 export type RedisService = { url: string; databases: number } | { error: string };
@@ -25,31 +26,28 @@ export async function startRedis(): Promise<{ service: RedisService; stop: () =>
     .map((dir) => path.join(dir, 'redis-server'))
     .find((candidate) => existsSync(candidate));
   if (!binary) return { service: { error: installRedis }, stop: () => {} };
-  const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '256'], {
-    stdio: 'ignore',
-  });
-  const stop = () => void child.kill('SIGKILL');
-  process.once('exit', stop);
-  const until = Date.now() + 5000;
-  while (!(await ping(port))) {
-    if (Date.now() > until || child.exitCode !== null) {
-      stop();
-      return { service: { error: `redis-server did not start on port ${port}.\n${installRedis}` }, stop };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { service: { url: `redis://127.0.0.1:${port}`, databases: 256 }, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+  let error = '';
+  // A port chosen free may be taken before redis-server binds it: then it tries another.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await pickPort();
+    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '256'], {
+      stdio: 'ignore',
     });
-  });
+    const stop = () => void child.kill('SIGKILL');
+    process.once('exit', stop);
+    const until = Date.now() + 5000;
+    while (child.exitCode === null && Date.now() < until) {
+      if (await ping(port)) {
+        if (listenerIsOwn(port, child.pid ?? 0) === false) break; // another grader's Redis answered
+        return { service: { url: `redis://127.0.0.1:${port}`, databases: 256 }, stop };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stop();
+    process.off('exit', stop);
+    error = `redis-server did not start on port ${port}.\n${installRedis}`;
+  }
+  return { service: { error }, stop: () => {} };
 }
 
 function ping(port: number): Promise<boolean> {

@@ -74,6 +74,8 @@ export class AppProcess {
   private chunks: { at: number; text: string; stream: 'stdout' | 'stderr' }[] = [];
   private kept = 0;
   private seen = 0;
+  /** Whether the grader asked the process to stop (so its end is no news to report). */
+  stopping = false;
   /** Why the grader stopped the process on its own (memory), for messages. */
   private stoppedFor: string | undefined;
 
@@ -151,6 +153,7 @@ export class AppProcess {
   /** SIGTERM to the whole process group, SIGKILL if it is still there after `graceMs`. */
   async stop(graceMs = 2000): Promise<ExitInfo> {
     if (this.exit) return this.exit;
+    this.stopping = true;
     this.signal('SIGTERM');
     const timer = setTimeout(() => this.kill(), graceMs);
     const exit = await this.exited;

@@ -7,10 +7,11 @@ import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
 import { BUILD_ERROR_FILE } from '../src/build.js';
 import type { PreparedJob } from '../src/engine.js';
-import { AppProcess, baseEnv, type ExitInfo } from './app-process.js';
+import { AppProcess, baseEnv, cpuSeconds, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
 import { Client, toCurl, type SentRequest } from './http.js';
+import { listenerIsOwn, pickPort } from './ports.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -34,6 +35,8 @@ const OUTPUT_KEPT = 16 * 1024;
 /** How long one check may run, within the lesson's own limit. */
 const CHECK_LIMIT_MS = 20_000;
 const STARTUP_LIMIT_MS = 10_000;
+/** Starts of a server whose port another process took first before the grader reports what it sees. */
+const PORT_ATTEMPTS = 3;
 
 type Env = Record<string, string | undefined>;
 
@@ -129,7 +132,7 @@ export class LessonKit {
       } catch (error) {
         await delay(50); // let the app's last words (often the stack trace) arrive
         // A request that got no answer says why when the host knows: an exit, a blocked event loop.
-        const why = error instanceof CheckFailure ? [...hosts.values()].map((host) => host.diagnose()).find(Boolean) : undefined;
+        const why = error instanceof CheckFailure ? diagnose(state) : undefined;
         if (why) (error as Error).message += ` ${why}`;
         const last = state.sent.at(-1);
         task.meta.course = {
@@ -191,21 +194,28 @@ export class LessonKit {
 
   /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
-    const port = await freePort();
-    const process = this.launch(port, options);
-    const started = Date.now();
-    while (Date.now() - started < STARTUP_LIMIT_MS) {
+    const until = Date.now() + STARTUP_LIMIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      const port = await pickPort();
+      const process = this.launch(port, options);
+      let last: Awaited<ReturnType<typeof health>> = 'refused';
+      let healthyNow = false;
+      while (process.running && Date.now() < until && !(healthyNow = (last = await health(port)) === 200)) await delay(50);
+      if ((healthyNow || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
+      if (healthyNow) return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
       if (!process.running) {
         const { code, signal } = process.exit!;
         throw new CheckFailure(`Expected src/server.ts to keep running, but it exited (${signal ?? `code ${code}`}) during startup. Its output is below.`);
       }
-      if (await healthy(port)) {
-        return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
-      }
-      await delay(50);
+      // What it did meanwhile tells a stuck app (busy, or never listening) from a starved machine.
+      const cpu = cpuSeconds(process.child.pid);
+      process.kill();
+      const seen = last === 'refused' ? `nothing listened on its port (PORT=${port})` : last === 'no answer' ? 'GET /health got no answer' : `GET /health answered ${last}`;
+      throw new CannotJudge(
+        `src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting: ${seen}` +
+          `${cpu === undefined ? '' : `, and the process used ${cpu.toFixed(1)} s of CPU meanwhile`}. Its output is below.`,
+      );
     }
-    process.kill();
-    throw new CannotJudge(`src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting.`);
   }
 
   /**
@@ -213,19 +223,35 @@ export class LessonKit {
    * ever accepts a connection. For lessons about what happens at startup.
    */
   async startup(options: ServerOptions, waitMs: number, stopWhenListening = false): Promise<Startup> {
-    const port = await freePort();
-    const process = this.launch(port, options);
-    let acceptedConnection = false;
-    const until = Date.now() + waitMs;
-    while (process.running && Date.now() < until) {
-      acceptedConnection ||= await accepts(port);
-      // For checks where listening is already the wrong answer: no need to wait out the window.
-      if (acceptedConnection && stopWhenListening) break;
-      await Promise.race([delay(50), process.exited]);
+    for (let attempt = 1; ; attempt++) {
+      const port = await pickPort();
+      const process = this.launch(port, options);
+      let acceptedConnection = false;
+      const until = Date.now() + waitMs;
+      while (process.running && Date.now() < until) {
+        acceptedConnection ||= await accepts(port);
+        // For checks where listening is already the wrong answer: no need to wait out the window.
+        if (acceptedConnection && stopWhenListening) break;
+        await Promise.race([delay(50), process.exited]);
+      }
+      if ((acceptedConnection || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
+      const exit = process.exit;
+      await process.stop();
+      return { exit, acceptedConnection, output: process.output() };
     }
-    const exit = process.exit;
-    await process.stop();
-    return { exit, acceptedConnection, output: process.output() };
+  }
+
+  /**
+   * Whether another process listens on the port given to `process` (which then talked to the grader,
+   * or made the app fail to listen): if so the process is dropped from the check, to start again.
+   */
+  private lostPort(port: number, process: AppProcess): boolean {
+    if (listenerIsOwn(port, process.child.pid ?? 0) !== false) return false;
+    process.kill();
+    const state = this.state();
+    state.servers.delete(process);
+    state.marks.delete(process);
+    return true;
   }
 
   /** Everything the apps printed during the current check. */
@@ -294,6 +320,14 @@ export class LessonKit {
   }
 }
 
+/** Why a check's request may have gone unanswered: a host's exit or blocked loop, or a server that ended. */
+function diagnose(state: CheckState): string | undefined {
+  const fromHost = [...state.hosts.values()].map((host) => host.diagnose()).find(Boolean);
+  if (fromHost) return fromHost;
+  const ended = [...state.servers].find((server) => !server.running && !server.stopping);
+  return ended && `src/server.ts ${ended.describeExit()} before the check ended.`;
+}
+
 function hostKey(env: Env): string {
   return JSON.stringify(env);
 }
@@ -310,16 +344,6 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -328,12 +352,14 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-async function healthy(port: number): Promise<boolean> {
+/** GET /health on the port: its status, or what went wrong instead. */
+async function health(port: number): Promise<number | 'refused' | 'no answer'> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
     await response.body?.cancel();
-    return response.status === 200;
-  } catch {
-    return false;
+    return response.status;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 'refused' : 'no answer';
   }
 }
+

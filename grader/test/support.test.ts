@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { effectiveSources, parsePolicies, scriptSourceWeaknesses } from '../support/csp.js';
 import { accessFields, parseLine } from '../support/logs.js';
 import type { RawReply } from '../support/http.js';
 import { timeStatements } from '../support/ratelimit.js';
+import { listenerIsOwn, pickPort } from '../support/ports.js';
 
 // The parsers the checks lean on, fed the formats real libraries emit.
 
@@ -55,5 +58,30 @@ describe('log lines', () => {
 
   test('a plain console.log line is not structured', () => {
     expect(parseLine('GET /books').fields).toBeUndefined();
+  });
+});
+
+describe('ports for learner servers', () => {
+  test('are free, and below the range the system hands out by itself', async () => {
+    const port = await pickPort();
+    expect(port).toBeGreaterThanOrEqual(10_000);
+    expect(port).toBeLessThan(32_768);
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(port, resolve));
+    server.close();
+  });
+
+  // The grader tells its own server from another process that took the port first (Linux).
+  test.runIf(process.platform === 'linux')('are known to be held by the process that listens, and by no other', async () => {
+    const port = await pickPort();
+    expect(listenerIsOwn(port, process.pid)).toBeUndefined(); // no one listens yet
+    const other = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => other.stdout.once('data', resolve));
+      expect(listenerIsOwn(port, other.pid!)).toBe(true);
+      expect(listenerIsOwn(port, process.pid)).toBe(false);
+    } finally {
+      other.kill();
+    }
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { AppProcess, baseEnv } from '../../support/app-process.js';
-import { freePort } from '../../support/lesson.js';
+import { pickPort } from '../../support/ports.js';
 import { exercisesDir, graderDir, solutionsDir } from '../../src/paths.js';
 
 const LESSON = '02-security-headers';
@@ -29,7 +29,7 @@ interface RunningApp {
 
 /** Runs a lesson folder's src/server.ts the way the grader does and waits for GET /health. */
 async function startServer(dir: string): Promise<RunningApp> {
-  const port = await freePort();
+  const port = await pickPort();
   const child = new AppProcess({ script: path.join(dir, 'src', 'server.ts'), cwd: dir, env: baseEnv({ PORT: String(port) }) });
   const base = `http://127.0.0.1:${port}`;
   const until = Date.now() + 15_000;
