@@ -174,6 +174,11 @@ async function createRunner(
       root: graderDir,
       include: lessonIds.map((id) => `checks/${id}.check.ts`),
       provide: { ...context, courseJobs: jobs.filter((_, index) => index % shards === shard) },
+      // Checks declared with t.concurrently run side by side only when each lesson has one target. With
+      // many targets (the self-check) the shards already keep every core busy, and more at once would
+      // only stretch each check towards its time limit. (A project's own setting: inline projects do
+      // not inherit the root's.)
+      maxConcurrency: shards > 1 ? 1 : MAX_CONCURRENT_CHECKS,
     },
   }));
   const vitest = await createVitest(
@@ -185,10 +190,6 @@ async function createRunner(
       reporters: [collector],
       maxWorkers: Math.max(1, Math.min(cores * 2, lessonIds.length * shards)),
       passWithNoTests: true,
-      // Checks declared with t.concurrently run side by side only when each lesson has one target. With
-      // many targets (the self-check) the shards already keep every core busy, and more at once would
-      // only stretch each check towards its time limit.
-      maxConcurrency: shards > 1 ? 1 : MAX_CONCURRENT_CHECKS,
       // Check files run in worker threads: a thread starts in half the time of a child process, which
       // a watch-mode re-grade pays on every save. The learner's apps run in child processes either way.
       pool: 'threads',
