@@ -138,7 +138,9 @@ lesson('03-session-store', (t) => {
   }
 
   // Checks about one process's answers share one deployment, so that one app host serves them all.
+  // It starts ahead, while the checks that start servers of their own run.
   let shared: Promise<Record<string, string>> | undefined;
+  t.prestart(() => (shared ??= deployment()));
 
   /**
    * A fresh app from createApp({ secret, redisUrl, sessionDir }), in a host process whose

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, describe, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, inject, test } from 'vitest';
 import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
 import { BUILD_ERROR_FILE } from '../src/build.js';
@@ -73,13 +73,18 @@ export interface Startup {
 /** Declares a lesson's checks, once per folder being graded. */
 export function lesson(id: string, body: (kit: LessonKit) => void): void {
   const definition = lessonById(id);
-  for (const job of inject('courseJobs').filter((job) => job.lesson === id)) {
-    describe(job.label, () => {
-      const kit = new LessonKit(definition, job);
+  const kits = inject('courseJobs')
+    .filter((job) => job.lesson === id)
+    .map((job) => new LessonKit(definition, job));
+  kits.forEach((kit, index) => {
+    describe(kit.label, () => {
+      // While one folder is graded, the app hosts of the next one start: never all folders' at once.
+      beforeAll(() => kits[index + 1]?.warmUp());
       afterAll(() => kit.dispose());
       body(kit);
     });
-  }
+  });
+  kits[0]?.warmUp();
 }
 
 /** What one running check has started and sent, for its messages and its clean-up. */
@@ -104,14 +109,20 @@ export class LessonKit {
   private declaringConcurrent = false;
   private deadline = 0;
 
+  /** Environments of the app hosts to start ahead, and whether it is time to start them. */
+  private ahead: (Env | (() => Promise<Env>))[] = [];
+  private warm = false;
+
   /** The lesson folder being graded (the learner's; the apps run from a compiled copy). */
   readonly dir: string;
+  readonly label: string;
 
   constructor(
     readonly definition: LessonDefinition,
     private readonly job: PreparedJob,
   ) {
     this.dir = job.dir;
+    this.label = job.label;
   }
 
   check(id: string, body: () => Promise<void>): void {
@@ -179,13 +190,36 @@ export class LessonKit {
   }
 
   /**
-   * Starts the app hosts of these environments now, while vitest is still collecting the checks, so
-   * that they have loaded src/app.ts, side by side, by the time the checks' t.app() calls need them.
-   * For checks that run one after another.
+   * Starts the app hosts of these environments ahead, while vitest is still collecting the checks (or,
+   * when several folders are graded, while the one before is), so that they have loaded src/app.ts,
+   * side by side, by the time the checks' t.app() calls need them. An environment that takes work to
+   * make (a Redis database, say) is given as a function, called when the hosts start. For checks that
+   * run one after another.
    */
-  prestart(...envs: Env[]): void {
+  prestart(...envs: (Env | (() => Promise<Env>))[]): void {
+    this.ahead.push(...envs);
+    if (this.warm) this.startAhead();
+  }
+
+  /** Time to start the hosts asked for ahead. */
+  warmUp(): void {
+    this.warm = true;
+    this.startAhead();
+  }
+
+  private startAhead(): void {
     if (existsSync(path.join(this.job.runDir, BUILD_ERROR_FILE))) return;
-    for (const env of envs) this.hosts.set(hostKey(env), this.startHost(env));
+    for (const env of this.ahead.splice(0)) {
+      if (typeof env !== 'function') {
+        this.hosts.set(hostKey(env), this.startHost(env));
+        continue;
+      }
+      // A check that needed the host before its environment was ready has started one itself.
+      env().then(
+        (ready) => this.hosts.has(hostKey(ready)) || this.hosts.set(hostKey(ready), this.startHost(ready)),
+        () => {}, // the check that uses it reports the same error
+      );
+    }
   }
 
   private startHost(env: Env): AppHost {
