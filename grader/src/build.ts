@@ -9,8 +9,9 @@ export const BUILD_ERROR_FILE = '.build-error';
 /**
  * Copies a lesson folder to `into` with every TypeScript file also compiled to JavaScript beside it,
  * so that the apps the grader starts run on plain Node: TypeScript is transpiled once per run, not in
- * every process. Inline source maps keep stack traces pointing at the learner's own .ts files, and the
- * folder's own node_modules (packages a learner added) stays visible through a link.
+ * every process. Inline source maps let the grader show the positions in the stack traces an app
+ * prints in the learner's own .ts files (support/source-positions.ts), and the folder's own
+ * node_modules (packages a learner added) stays visible through a link.
  *
  * When a file does not compile (a syntax error), the message is also left in `<into>/.build-error`,
  * where the checks find it, and returned.

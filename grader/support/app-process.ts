@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loaderFor } from '../src/paths.js';
+import { SourcePositions } from './source-positions.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
 const OUTPUT_LIMIT = 256 * 1024;
@@ -59,6 +60,8 @@ export interface AppProcessOptions {
   /** The child's whole environment: the grader's own never leaks into a learner's app. */
   env: Record<string, string>;
   ipc?: boolean;
+  /** The compiled copy the app runs from: positions in it are shown in the learner's .ts files. */
+  compiledDir?: string;
 }
 
 export interface ExitInfo {
@@ -71,6 +74,7 @@ export class AppProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<ExitInfo>;
   exit: ExitInfo | undefined;
+  private readonly positions: SourcePositions | undefined;
   private chunks: { at: number; text: string; stream: 'stdout' | 'stderr' }[] = [];
   private kept = 0;
   private seen = 0;
@@ -80,6 +84,7 @@ export class AppProcess {
   private stoppedFor: string | undefined;
 
   constructor(options: AppProcessOptions) {
+    this.positions = options.compiledDir ? new SourcePositions(options.compiledDir) : undefined;
     const stdio = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
     // removed when it ends (a grader thread that vitest terminates never sees its own 'exit').
@@ -92,7 +97,6 @@ export class AppProcess {
         '--import',
         orphanGuard,
         ...(loader ? ['--import', loader] : []),
-        '--enable-source-maps',
         '--max-old-space-size=512',
         options.script,
         ...(options.args ?? []),
@@ -138,12 +142,17 @@ export class AppProcess {
     const kept = this.chunks.filter((chunk) => chunk.at >= since).map((chunk) => chunk.text);
     const first = this.chunks[0];
     const lost = first && first.at > since ? `[… ${first.at - since} bytes of earlier output not kept]\n` : '';
-    return lost + kept.join('');
+    return this.inSource(lost + kept.join(''));
   }
 
   /** What the app wrote to one of its streams (as much as was kept), for checks about where output goes. */
   streamOutput(stream: 'stdout' | 'stderr'): string {
-    return this.chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.text).join('');
+    return this.inSource(this.chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.text).join(''));
+  }
+
+  /** Text that names positions in the compiled copy, with those positions in the learner's files. */
+  inSource(text: string): string {
+    return this.positions ? this.positions.map(text) : text;
   }
 
   get running(): boolean {

@@ -63,6 +63,7 @@ export class AppHost {
       cwd,
       env: baseEnv(env),
       ipc: true,
+      compiledDir: appFile === compiled ? appDir : undefined,
     });
     let markReady!: () => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
@@ -111,7 +112,7 @@ export class AppHost {
       this.creating -= 1;
       this.lastBeat = Date.now();
     }
-    if (reply.error) throw new CannotJudge(`Your app could not be started: ${firstLines(reply.error)}`);
+    if (reply.error) throw new CannotJudge(`Your app could not be started: ${firstLines(this.process.inSource(reply.error))}`);
     this.served = true;
     return `http://127.0.0.1:${reply.port}`;
   }

@@ -305,6 +305,7 @@ export class LessonKit {
       script: path.join(this.job.runDir, 'src', 'server.js'),
       cwd: options.cwd ?? this.dir,
       env: baseEnv({ PORT: String(port), ...options.env }),
+      compiledDir: this.job.runDir,
     });
     const state = this.state();
     state.servers.add(process);

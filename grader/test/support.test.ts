@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { effectiveSources, parsePolicies, scriptSourceWeaknesses } from '../support/csp.js';
@@ -6,6 +9,8 @@ import { accessFields, parseLine } from '../support/logs.js';
 import type { RawReply } from '../support/http.js';
 import { timeStatements } from '../support/ratelimit.js';
 import { listenerIsOwn, pickPort } from '../support/ports.js';
+import { SourcePositions } from '../support/source-positions.js';
+import { buildLesson } from '../src/build.js';
 
 // The parsers the checks lean on, fed the formats real libraries emit.
 
@@ -82,6 +87,31 @@ describe('ports for learner servers', () => {
       expect(listenerIsOwn(port, process.pid)).toBe(false);
     } finally {
       other.kill();
+    }
+  });
+});
+
+describe('stack traces of a compiled app', () => {
+  test("name the learner's .ts file and line, not the compiled copy's", async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'course-positions-test-'));
+    try {
+      const lesson = path.join(work, 'lesson');
+      mkdirSync(path.join(lesson, 'src'), { recursive: true });
+      // Types and blank lines that the compiled file loses, so its lines differ from the source's.
+      const source = ['interface Book {', '  title: string;', '}', '', 'type Shelf = Book[];', '', 'export function fail(shelf: Shelf): never {', "  throw new Error(`no ${shelf.length} books`);", '}', '', 'fail([]);', ''];
+      writeFileSync(path.join(lesson, 'src', 'app.ts'), source.join('\n'));
+      writeFileSync(path.join(lesson, 'package.json'), '{ "type": "module" }');
+      const copy = path.join(work, 'copy');
+      expect(await buildLesson(lesson, copy)).toBeUndefined();
+      const { stderr } = spawnSync(process.execPath, [path.join(copy, 'src', 'app.js')], { encoding: 'utf8' });
+      expect(stderr).toContain(path.join('copy', 'src', 'app.js'));
+      const mapped = new SourcePositions(copy).map(stderr);
+      const appTs = path.join(lesson, 'src', 'app.ts');
+      expect(mapped).toContain(`at fail (${appTs}:8:9)`); // the throw, on line 8 of the source
+      expect(mapped).toContain(`${appTs}:11:1`); // the call
+      expect(mapped).not.toContain(path.join('copy', 'src', 'app.js:'));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });
