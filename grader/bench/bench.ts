@@ -172,7 +172,23 @@ function npmInstall(): void {
   install('warm cache, --offline', ['--offline']);
 }
 
-console.log(`Production-Ready Express grader benchmark: ${process.version}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(1)}`);
+/**
+ * The same machine runs fast or slow from one hour to the next (a shared host): a bare `node` start,
+ * timed beside the figures, tells readers which it was, so that figures from two runs can be compared.
+ */
+function nodeStartMs(): number {
+  const samples = Array.from({ length: 10 }, () => {
+    const started = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    return performance.now() - started;
+  });
+  return median(samples);
+}
+
+console.log(
+  `Production-Ready Express grader benchmark: ${process.version}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(1)}, ` +
+    `a bare node starts in ${nodeStartMs().toFixed(0)} ms`,
+);
 try {
   if (!skip.has('grade')) await endToEnd();
   if (!skip.has('session')) await warmSession();
