@@ -112,6 +112,7 @@ export class LessonKit {
   /** Environments of the app hosts to start ahead, and whether it is time to start them. */
   private ahead: (Env | (() => Promise<Env>))[] = [];
   private warm = false;
+  private disposed = false;
 
   /** The lesson folder being graded (the learner's; the apps run from a compiled copy). */
   readonly dir: string;
@@ -216,7 +217,7 @@ export class LessonKit {
       }
       // A check that needed the host before its environment was ready has started one itself.
       env().then(
-        (ready) => this.hosts.has(hostKey(ready)) || this.hosts.set(hostKey(ready), this.startHost(ready)),
+        (ready) => this.disposed || this.hosts.has(hostKey(ready)) || this.hosts.set(hostKey(ready), this.startHost(ready)),
         () => {}, // the check that uses it reports the same error
       );
     }
@@ -294,6 +295,7 @@ export class LessonKit {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const states = [...this.running];
     const hosts = [...this.hosts.values(), ...states.flatMap((state) => [...state.hosts.values()])];
     await Promise.all(hosts.map((host) => host.process.stop(500)));
