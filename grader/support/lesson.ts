@@ -399,4 +399,3 @@ async function health(port: number): Promise<number | 'refused' | 'no answer'> {
     return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 'refused' : 'no answer';
   }
 }
-
