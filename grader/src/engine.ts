@@ -9,6 +9,7 @@ import { buildLesson } from './build.js';
 import { checksDir, graderDir, repoRoot } from './paths.js';
 import { type RedisService, startRedis } from './redis-server.js';
 import { displayPath } from './target.js';
+import { linkVendor, lessonVendor } from './vendor.js';
 import { lessonById } from './registry/index.js';
 import { type GradeJob, type LessonResult, type TestResult, lessonStatus } from './results.js';
 
@@ -93,6 +94,7 @@ export class GradingSession {
     private readonly collector: Collector,
     private readonly cleanUp: () => void,
     private readonly redisMissing: boolean,
+    private readonly vendors: ReadonlyMap<string, string | undefined>,
   ) {}
 
   static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
@@ -102,7 +104,12 @@ export class GradingSession {
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(runRoot, 'node_modules'), 'junction');
     const prepared = jobs.map((job, index) => ({ ...job, runDir: path.join(runRoot, String(index), job.lesson) }));
     const needsRedis = jobs.some((job) => lessonById(job.lesson).checks.some((check) => check.needs === 'redis'));
-    const [hostEntry, redis] = await Promise.all([compileHostEntry(runRoot), needsRedis ? startRedis() : undefined]);
+    const lessons = [...new Set(jobs.map((job) => job.lesson))];
+    const [hostEntry, redis, vendors] = await Promise.all([
+      compileHostEntry(runRoot),
+      needsRedis ? startRedis() : undefined,
+      Promise.all(lessons.map(async (lesson) => [lesson, await lessonVendor(lesson)] as const)).then((pairs) => new Map(pairs)),
+    ]);
     const cleanUp = () => {
       redis?.stop();
       rmSync(runRoot, { recursive: true, force: true });
@@ -110,7 +117,7 @@ export class GradingSession {
     try {
       const collector = new Collector(options.onCheck);
       const vitest = await createRunner(prepared, { courseHostEntry: hostEntry, courseRedis: redis?.service }, collector);
-      return new GradingSession(prepared, vitest, collector, cleanUp, Boolean(redis && 'error' in redis.service));
+      return new GradingSession(prepared, vitest, collector, cleanUp, Boolean(redis && 'error' in redis.service), vendors);
     } catch (error) {
       cleanUp();
       throw error;
@@ -125,6 +132,7 @@ export class GradingSession {
       jobs.map(async (job) => {
         rmSync(job.runDir, { recursive: true, force: true });
         await buildLesson(job.dir, job.runDir);
+        await linkVendor(job.runDir, this.vendors.get(job.lesson));
       }),
     );
     this.collector.reset();

@@ -10,6 +10,8 @@ export const fixturesDir = path.join(graderDir, 'fixtures');
 export const exercisesDir = process.env.COURSE_EXERCISES_DIR ? path.resolve(process.env.COURSE_EXERCISES_DIR) : path.join(repoRoot, 'exercises');
 export const solutionsDir = path.join(repoRoot, 'solutions');
 export const lessonsDir = path.join(repoRoot, 'lessons');
+/** The course's packages bundled per lesson (src/vendor.ts). Gitignored. */
+export const vendorCacheDir = path.join(graderDir, '.cache', 'vendor');
 /** Learner state: progress, backups. Gitignored. */
 export const courseStateDir = path.join(repoRoot, '.course');
 /** Tests and tools may point the CLI and the site at another file. */

@@ -2,13 +2,18 @@
 // they print name the copy's .js files. Node could map them back itself (--enable-source-maps), but
 // then every process reads the source maps of every package it loads too: node-redis ships hundreds,
 // 0.13 s of CPU in each process that imports it. The grader maps the few positions that appear in
-// the output instead, when it reads the output.
+// the output instead, when it reads the output. The same goes for the packages the grader bundles
+// (src/vendor.ts): a frame in the bundle is shown at its file in node_modules.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SourceMapConsumer } from 'source-map-js';
+import { vendorCacheDir } from '../src/paths.js';
 
 const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
+const LINKED_MAP = /\/\/# sourceMappingURL=([^\s]+\.map)\s*$/;
+/** A bundle never changes once built (its folder is named after what went in): one map per grader. */
+const vendorMaps = new Map<string, SourceMapConsumer | undefined>();
 
 /** Rewrites positions in a compiled copy, `<copy>/src/app.js:12:5`, to the learner's `src/app.ts:15:9`. */
 export class SourcePositions {
@@ -16,8 +21,8 @@ export class SourcePositions {
   private readonly pattern: RegExp;
   private readonly maps = new Map<string, SourceMapConsumer | undefined>();
 
-  constructor(private readonly compiledDir: string) {
-    this.prefixes = [pathToFileURL(compiledDir).href + '/', compiledDir + path.sep];
+  constructor(compiledDir: string) {
+    this.prefixes = [compiledDir, vendorCacheDir].flatMap((dir) => [pathToFileURL(dir).href + '/', dir + path.sep]);
     const escaped = this.prefixes.map((prefix) => prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     // A stack frame has line and column; the header Node prints above an uncaught error's code, a line.
     this.pattern = new RegExp(`(${escaped.join('|')})([^\\s:()'"]+?\\.[cm]?js):(\\d+)(?::(\\d+))?`, 'g');
@@ -33,21 +38,27 @@ export class SourcePositions {
       let original = consumer.originalPositionFor(at);
       if (original.line === null) original = consumer.originalPositionFor({ ...at, bias: SourceMapConsumer.LEAST_UPPER_BOUND });
       if (original.source === null || original.line === null) return whole;
-      return `${original.source}:${original.line}${column ? `:${original.column + 1}` : ''}`;
+      // A learner file's source is the absolute path it was compiled from; a bundle's, relative to the bundle.
+      return `${path.resolve(path.dirname(file), original.source)}:${original.line}${column ? `:${original.column + 1}` : ''}`;
     });
   }
 
   private consumer(file: string): SourceMapConsumer | undefined {
-    if (!this.maps.has(file)) {
-      let consumer: SourceMapConsumer | undefined;
-      try {
-        const inline = INLINE_MAP.exec(readFileSync(file, 'utf8'));
-        if (inline) consumer = new SourceMapConsumer(JSON.parse(Buffer.from(inline[1]!, 'base64').toString('utf8')));
-      } catch {
-        // not a compiled file of the copy, or gone: the position stays as it was printed
-      }
-      this.maps.set(file, consumer);
-    }
-    return this.maps.get(file);
+    const maps = file.startsWith(vendorCacheDir + path.sep) ? vendorMaps : this.maps;
+    if (!maps.has(file)) maps.set(file, readMap(file));
+    return maps.get(file);
   }
+}
+
+function readMap(file: string): SourceMapConsumer | undefined {
+  try {
+    const code = readFileSync(file, 'utf8');
+    const inline = INLINE_MAP.exec(code);
+    if (inline) return new SourceMapConsumer(JSON.parse(Buffer.from(inline[1]!, 'base64').toString('utf8')));
+    const linked = LINKED_MAP.exec(code);
+    if (linked) return new SourceMapConsumer(JSON.parse(readFileSync(path.resolve(path.dirname(file), linked[1]!), 'utf8')));
+  } catch {
+    // not a compiled file, or gone: the position stays as it was printed
+  }
+  return undefined;
 }

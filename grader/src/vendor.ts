@@ -1,0 +1,196 @@
+// Every app the grader starts loads the course's packages (express, node-redis, winston…) from
+// node_modules: lesson 03's solution imports some 900 files, which each process finds, reads and
+// compiles, and a lesson starts up to fifteen processes. Per lesson, the packages its solution uses
+// are bundled into one file instead, once per install, and the apps reach them through small
+// packages of the same names placed between the app's folder and the course's node_modules.
+//
+// The learner's own files are never bundled: they run as compiled, module by module, so paths,
+// import.meta.url and module order are exactly as in `npm run dev`. A folder is given the bundle
+// only when everything it imports by name is a package of the bundle; anything else (a package the
+// learner installed, a deep import, a computed import()) and the folder loads from node_modules as
+// any Node app does. COURSE_BUNDLE_PACKAGES=0 turns the bundles off.
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import path from 'node:path';
+import { build, version as esbuildVersion } from 'esbuild';
+import { init as initLexer, parse as parseImports } from 'es-module-lexer';
+import { repoRoot, solutionsDir, vendorCacheDir } from './paths.js';
+
+/** Raised when the shape of what is built changes, so that old bundles are not used. */
+const FORMAT = 2;
+const courseManifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+const coursePackages = new Set(Object.keys(courseManifest.dependencies ?? {}));
+
+/** The course's packages that a lesson's solution imports, sorted. */
+export function lessonPackages(lesson: string): string[] {
+  const found = new Set<string>();
+  for (const file of sourceFiles(path.join(solutionsDir, lesson, 'src'), /\.ts$/)) {
+    for (const [, name] of readFileSync(file, 'utf8').matchAll(/\bfrom\s+'([^'.][^']*)'/g)) {
+      if (coursePackages.has(name!)) found.add(name!);
+    }
+  }
+  return [...found].sort();
+}
+
+function sourceFiles(dir: string, pattern: RegExp): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => pattern.test(name) && !name.split(path.sep).includes('node_modules'))
+    .map((name) => path.join(dir, name));
+}
+
+/**
+ * The folder whose node_modules holds a lesson's bundle, built now when this install has none yet
+ * (a few seconds, once). Undefined when the lesson uses no course package or the bundle cannot be
+ * built: the apps then load from node_modules, as without it.
+ */
+export async function lessonVendor(lesson: string): Promise<string | undefined> {
+  const packages = lessonPackages(lesson);
+  if (packages.length === 0 || process.env.COURSE_BUNDLE_PACKAGES === '0') return undefined;
+  const key = createHash('sha256')
+    .update(JSON.stringify([FORMAT, esbuildVersion, process.version.split('.')[0], packages]))
+    .update(readInstallState())
+    .digest('hex')
+    .slice(0, 16);
+  const dir = path.join(vendorCacheDir, `${lesson}-${key}`);
+  if (existsSync(path.join(dir, 'node_modules', '.vendor.mjs'))) return dir;
+  try {
+    await buildVendor(packages, dir);
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What npm installed: any install, update or removal changes it. */
+function readInstallState(): string {
+  try {
+    return readFileSync(path.join(repoRoot, 'node_modules', '.package-lock.json'), 'utf8');
+  } catch {
+    return readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8');
+  }
+}
+
+async function buildVendor(packages: string[], dir: string): Promise<void> {
+  // Built aside and renamed into place: a grader running at the same time sees all of it or none.
+  const scratch = path.join(vendorCacheDir, `.building-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const modules = path.join(scratch, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  try {
+    // import() keeps each package's code unevaluated until an app imports that package.
+    const entry = packages.map((name, index) => `export const p${index} = () => import(${JSON.stringify(name)});`).join('\n');
+    await build({
+      stdin: { contents: entry, resolveDir: repoRoot, sourcefile: 'vendor-entry.mjs', loader: 'js' },
+      outfile: path.join(modules, '.vendor.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+      // Read by the grader (support/source-positions.ts), so that a stack frame in the bundle names its package's file.
+      sourcemap: 'linked',
+      // CommonJS packages inside an ES module bundle still call require() and read __dirname.
+      banner: {
+        js: [
+          "import { createRequire as __courseRequire } from 'node:module';",
+          "import { fileURLToPath as __courseFilePath } from 'node:url';",
+          'const require = __courseRequire(import.meta.url);',
+          'const __filename = __courseFilePath(import.meta.url);',
+          'const __dirname = __courseFilePath(new URL(".", import.meta.url));',
+        ].join(' '),
+      },
+    });
+    const names = exportNames(packages);
+    for (const [index, name] of packages.entries()) {
+      const exported = names[name]!;
+      const bindings = exported.named.map((binding, at) => [binding, `_${at}`] as const);
+      mkdirSync(path.join(modules, name), { recursive: true });
+      writeFileSync(path.join(modules, name, 'package.json'), JSON.stringify({ name, private: true, type: 'module', exports: './index.js' }));
+      writeFileSync(
+        path.join(modules, name, 'index.js'),
+        [
+          `// ${name} as bundled by the grader (grader/src/vendor.ts), with the exports Node gives it.`,
+          `import { p${index} } from '${path.relative(path.join(modules, name), path.join(modules, '.vendor.mjs')).split(path.sep).join('/')}';`,
+          `const ns = await p${index}();`,
+          exported.hasDefault ? 'export default ns.default;' : '',
+          bindings.length ? `const { ${bindings.map(([binding, local]) => `${JSON.stringify(binding)}: ${local}`).join(', ')} } = ns;` : '',
+          bindings.length ? `export { ${bindings.map(([binding, local]) => `${local} as ${JSON.stringify(binding)}`).join(', ')} };` : '',
+        ]
+          .filter(Boolean)
+          .join('\n') + '\n',
+      );
+    }
+    try {
+      renameSync(scratch, dir);
+    } catch (error) {
+      if (!existsSync(path.join(dir, 'node_modules', '.vendor.mjs'))) throw error; // another grader's build won
+    }
+    pruneOthers(dir);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The names each package exports when an app imports it, as Node itself sees them (for a CommonJS
+ * package, the names its static analysis finds): asked of a Node process in the course's root, so
+ * that packages resolve as they do for the apps and their code never runs in the grader.
+ */
+function exportNames(packages: string[]): Record<string, { named: string[]; hasDefault: boolean }> {
+  const script = `
+    const names = {};
+    for (const name of ${JSON.stringify(packages)}) {
+      const ns = await import(name);
+      names[name] = { named: Object.keys(ns).filter((key) => key !== 'default' && key !== 'module.exports'), hasDefault: 'default' in ns };
+    }
+    process.stdout.write(JSON.stringify(names));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`could not list the packages' exports: ${run.stderr}`);
+  return JSON.parse(run.stdout) as Record<string, { named: string[]; hasDefault: boolean }>;
+}
+
+/** Removes the bundles of earlier installs for the same lesson. */
+function pruneOthers(dir: string): void {
+  const lesson = path.basename(dir).replace(/-[0-9a-f]{16}$/, '');
+  for (const name of readdirSync(vendorCacheDir)) {
+    if (name !== path.basename(dir) && name.replace(/-[0-9a-f]{16}$/, '') === lesson) rmSync(path.join(vendorCacheDir, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Gives the compiled folder `runDir` the lesson's bundle, or takes it away, by placing or removing
+ * `node_modules` in the folder above it (Node looks there after the folder's own node_modules, a
+ * learner's installs, and before the course's). Returns whether the folder uses the bundle.
+ */
+export async function linkVendor(runDir: string, vendor: string | undefined): Promise<boolean> {
+  const link = path.join(path.dirname(runDir), 'node_modules');
+  rmSync(link, { force: true });
+  if (!vendor || !(await importsOnly(runDir, new Set(readdirSync(path.join(vendor, 'node_modules')).filter((name) => !name.startsWith('.')))))) return false;
+  symlinkSync(path.join(vendor, 'node_modules'), link, 'junction');
+  return true;
+}
+
+/** Whether every module the folder's compiled JavaScript imports by name is one of `packages` or built into Node. */
+async function importsOnly(runDir: string, packages: Set<string>): Promise<boolean> {
+  await initLexer;
+  for (const file of sourceFiles(runDir, /\.[cm]?js$/)) {
+    const code = readFileSync(file, 'utf8');
+    // require() through createRequire would load a second copy of a bundled package.
+    if (code.includes('createRequire')) return false;
+    let imports;
+    try {
+      [imports] = parseImports(code);
+    } catch {
+      return false;
+    }
+    for (const { n: name, d: dynamic } of imports) {
+      if (dynamic === -2) continue; // import.meta
+      if (name === undefined) return false; // import() of a computed name
+      if (name.startsWith('.') || name.startsWith('/') || name.startsWith('node:') || name.startsWith('file:')) continue;
+      if (!packages.has(name) && !isBuiltin(name)) return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { lessons } from '../src/registry/index.js';
+import { repoRoot } from '../src/paths.js';
+import { lessonPackages, lessonVendor, linkVendor } from '../src/vendor.js';
+import { SourcePositions } from '../support/source-positions.js';
+
+// The bundled packages (src/vendor.ts) must look to an app exactly like the packages in node_modules.
+
+/** What `import * as ns from <specifier>` gives in a Node process started in the course's root. */
+function namespaceShape(specifier: string): Record<string, string> {
+  const script = `
+    const ns = await import(${JSON.stringify(specifier)});
+    const shape = {};
+    for (const key of Object.keys(ns).sort()) shape[key] = typeof ns[key];
+    process.stdout.write(JSON.stringify(shape));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout) as Record<string, string>;
+}
+
+describe.each(lessons.map((lesson) => lesson.id))('%s bundle', (lesson) => {
+  test('exports what each package exports from node_modules, name for name', async () => {
+    const vendor = await lessonVendor(lesson);
+    expect(vendor, 'the bundle could not be built').toBeDefined();
+    const packages = lessonPackages(lesson);
+    expect(packages).toContain('express');
+    for (const name of packages) {
+      const shim = pathToFileURL(path.join(vendor!, 'node_modules', name, 'index.js')).href;
+      expect({ name, ...namespaceShape(shim) }).toEqual({ name, ...namespaceShape(name) });
+    }
+  }, 180_000); // the first test of an install builds the bundle
+});
+
+describe('which folders get the bundle', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'course-vendor-test-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  async function linked(name: string, code: string): Promise<boolean> {
+    const runDir = path.join(root, name, 'lesson');
+    mkdirSync(path.join(runDir, 'src'), { recursive: true });
+    writeFileSync(path.join(runDir, 'src', 'app.js'), code);
+    writeFileSync(path.join(runDir, 'src', 'app.ts'), "import pino from 'pino';\n"); // sources are not read, only what runs
+    const vendor = await lessonVendor('07-logging');
+    const uses = await linkVendor(runDir, vendor);
+    expect(existsSync(path.join(root, name, 'node_modules'))).toBe(uses);
+    return uses;
+  }
+
+  test('a folder importing only the lesson’s packages, Node’s and its own files', async () => {
+    const code = "import express from 'express';\nimport winston from 'winston';\nimport { readFile } from 'node:fs/promises';\nimport http from 'http';\nimport { x } from './x.js';\nconsole.log(import.meta.url);\n";
+    expect(await linked('plain', code)).toBe(true);
+  });
+
+  test.each([
+    ['a package the bundle lacks', "import pino from 'pino';\n"],
+    ['a file inside a bundled package', "import Router from 'express/lib/router/index.js';\n"],
+    ['import() of a computed name', "const name = 'express';\nawait import(name);\n"],
+    ['require() through createRequire', "import { createRequire } from 'node:module';\nconst express = createRequire(import.meta.url)('express');\n"],
+  ])('not a folder with %s', async (_what, code) => {
+    expect(await linked(_what.replace(/\W+/g, '-'), code)).toBe(false);
+  });
+
+  test('a folder that stops qualifying loses the bundle on the next build', async () => {
+    expect(await linked('changes', "import express from 'express';\n")).toBe(true);
+    expect(await linked('changes', "import pino from 'pino';\n")).toBe(false);
+  });
+});
+
+test('a stack frame inside the bundle is shown at its file in node_modules', async () => {
+  const runDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-vendor-frames-')), 'lesson');
+  try {
+    mkdirSync(path.join(runDir, 'src'), { recursive: true });
+    // serve-static throws from its own code when it is given no folder.
+    writeFileSync(path.join(runDir, 'src', 'app.js'), "import express from 'express';\ntry { express.static(); } catch (error) { console.error(error.stack); }\n");
+    expect(await linkVendor(runDir, await lessonVendor('01-error-handling'))).toBe(true);
+    const { stderr } = spawnSync(process.execPath, [path.join(runDir, 'src', 'app.js')], { encoding: 'utf8' });
+    expect(stderr).toMatch(/\.vendor\.mjs:\d+:\d+/);
+    const mapped = new SourcePositions(runDir).map(stderr);
+    expect(mapped).toContain(`${path.join(repoRoot, 'node_modules', 'serve-static', 'index.js')}:`);
+    expect(mapped).not.toMatch(/\.vendor\.mjs/);
+  } finally {
+    rmSync(path.dirname(runDir), { recursive: true, force: true });
+  }
+});
