@@ -55,11 +55,16 @@ export async function lessonVendor(lesson: string): Promise<string | undefined> 
     .digest('hex')
     .slice(0, 16);
   const dir = path.join(vendorCacheDir, `${lesson}-${key}`);
+  const failed = `${dir}.failed`;
   if (existsSync(path.join(dir, 'node_modules', '.vendor.mjs'))) return dir;
+  if (existsSync(failed)) return undefined;
   try {
     await buildVendor(packages, dir);
     return dir;
-  } catch {
+  } catch (error) {
+    // Tried once per install: the reason stays beside the bundles for whoever wonders why there is none.
+    mkdirSync(vendorCacheDir, { recursive: true });
+    writeFileSync(failed, `${(error as Error).stack ?? error}\n`);
     return undefined;
   }
 }
@@ -155,7 +160,7 @@ function exportNames(packages: string[]): Record<string, { named: string[]; hasD
 function pruneOthers(dir: string): void {
   const lesson = path.basename(dir).replace(/-[0-9a-f]{16}$/, '');
   for (const name of readdirSync(vendorCacheDir)) {
-    if (name !== path.basename(dir) && name.replace(/-[0-9a-f]{16}$/, '') === lesson) rmSync(path.join(vendorCacheDir, name), { recursive: true, force: true });
+    if (name !== path.basename(dir) && name.replace(/-[0-9a-f]{16}(\.failed)?$/, '') === lesson) rmSync(path.join(vendorCacheDir, name), { recursive: true, force: true });
   }
 }
 
@@ -177,8 +182,8 @@ async function importsOnly(runDir: string, packages: Set<string>): Promise<boole
   await initLexer;
   for (const file of sourceFiles(runDir, /\.[cm]?js$/)) {
     const code = readFileSync(file, 'utf8');
-    // require() through createRequire would load a second copy of a bundled package.
-    if (code.includes('createRequire')) return false;
+    // require() (through createRequire, or in a CommonJS file) would load a second copy of a bundled package.
+    if (/\brequire\s*\(|createRequire/.test(code)) return false;
     let imports;
     try {
       [imports] = parseImports(code);

@@ -61,6 +61,7 @@ describe('which folders get the bundle', () => {
     ['a file inside a bundled package', "import Router from 'express/lib/router/index.js';\n"],
     ['import() of a computed name', "const name = 'express';\nawait import(name);\n"],
     ['require() through createRequire', "import { createRequire } from 'node:module';\nconst express = createRequire(import.meta.url)('express');\n"],
+    ['require() in CommonJS', "module.exports = require('express');\n"],
   ])('not a folder with %s', async (_what, code) => {
     expect(await linked(_what.replace(/\W+/g, '-'), code)).toBe(false);
   });
