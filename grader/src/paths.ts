@@ -19,6 +19,9 @@ export const progressFile = process.env.COURSE_PROGRESS_FILE ?? path.join(course
 /** Preloaded into TypeScript run as is (`course dev`, tests): tsx, and packages resolved from the course. */
 export const appLoader = path.join(graderDir, 'support', 'app-loader.js');
 
+/** Node's own options for every learner process: a heap cap, so that a memory blow-up ends as a clear failure. */
+export const APP_NODE_FLAGS = ['--max-old-space-size=512'];
+
 /**
  * The preload a script needs: TypeScript gets tsx. JavaScript the grader compiled needs none: its
  * run folder has the course's node_modules linked above it.

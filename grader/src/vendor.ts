@@ -1,8 +1,9 @@
 // Every app the grader starts loads the course's packages (express, node-redis, winston…) from
 // node_modules: lesson 03's solution imports some 900 files, which each process finds, reads and
 // compiles, and a lesson starts up to fifteen processes. Per lesson, the packages its solution uses
-// are bundled into one file instead, once per install, and the apps reach them through small
-// packages of the same names placed between the app's folder and the course's node_modules.
+// are bundled into one file instead, once per install, with the code V8 compiled for them saved
+// beside it (support/vendor-loader.mjs); the apps reach them through small packages of the same
+// names placed between the app's folder and the course's node_modules.
 //
 // The learner's own files are never bundled: they run as compiled, module by module, so paths,
 // import.meta.url and module order are exactly as in `npm run dev`. A folder is given the bundle
@@ -11,15 +12,19 @@
 // any Node app does. COURSE_BUNDLE_PACKAGES=0 turns the bundles off.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, version as esbuildVersion } from 'esbuild';
 import { init as initLexer, parse as parseImports } from 'es-module-lexer';
-import { repoRoot, solutionsDir, vendorCacheDir } from './paths.js';
+import { APP_NODE_FLAGS, repoRoot, solutionsDir, vendorCacheDir } from './paths.js';
 
 /** Raised when the shape of what is built changes, so that old bundles are not used. */
-const FORMAT = 2;
+const FORMAT = 1;
+const BUNDLE = '.vendor.cjs';
+const LOADER = '.vendor-loader.mjs';
+const vendorLoader = fileURLToPath(new URL('../support/vendor-loader.mjs', import.meta.url));
 const courseManifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
 const coursePackages = new Set(Object.keys(courseManifest.dependencies ?? {}));
 
@@ -50,13 +55,15 @@ export async function lessonVendor(lesson: string): Promise<string | undefined> 
   const packages = lessonPackages(lesson);
   if (packages.length === 0 || process.env.COURSE_BUNDLE_PACKAGES === '0') return undefined;
   const key = createHash('sha256')
-    .update(JSON.stringify([FORMAT, esbuildVersion, process.version.split('.')[0], packages]))
+    .update(JSON.stringify([FORMAT, esbuildVersion, process.version, packages]))
+    .update(readFileSync(vendorLoader))
     .update(readInstallState())
     .digest('hex')
     .slice(0, 16);
-  const dir = path.join(vendorCacheDir, `${lesson}-${key}`);
+  // V8 takes compiled code only from its own version: each Node major keeps its own bundles.
+  const dir = path.join(vendorCacheDir, `${lesson}-node${process.versions.node.split('.')[0]}-${key}`);
   const failed = `${dir}.failed`;
-  if (existsSync(path.join(dir, 'node_modules', '.vendor.mjs'))) return dir;
+  if (existsSync(path.join(dir, 'node_modules', BUNDLE))) return dir;
   if (existsSync(failed)) return undefined;
   try {
     await buildVendor(packages, dir);
@@ -88,25 +95,17 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
     const entry = packages.map((name, index) => `export const p${index} = () => import(${JSON.stringify(name)});`).join('\n');
     await build({
       stdin: { contents: entry, resolveDir: repoRoot, sourcefile: 'vendor-entry.mjs', loader: 'js' },
-      outfile: path.join(modules, '.vendor.mjs'),
+      outfile: path.join(modules, BUNDLE),
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      // CommonJS, which V8 can run from the code it compiled before (support/vendor-loader.mjs).
+      format: 'cjs',
       target: 'node20',
       logLevel: 'silent',
       // Read by the grader (support/source-positions.ts), so that a stack frame in the bundle names its package's file.
       sourcemap: 'linked',
-      // CommonJS packages inside an ES module bundle still call require() and read __dirname.
-      banner: {
-        js: [
-          "import { createRequire as __courseRequire } from 'node:module';",
-          "import { fileURLToPath as __courseFilePath } from 'node:url';",
-          'const require = __courseRequire(import.meta.url);',
-          'const __filename = __courseFilePath(import.meta.url);',
-          'const __dirname = __courseFilePath(new URL(".", import.meta.url));',
-        ].join(' '),
-      },
     });
+    copyFileSync(vendorLoader, path.join(modules, LOADER));
     const names = exportNames(packages);
     for (const [index, name] of packages.entries()) {
       const exported = names[name]!;
@@ -117,8 +116,8 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
         path.join(modules, name, 'index.js'),
         [
           `// ${name} as bundled by the grader (grader/src/vendor.ts), with the exports Node gives it.`,
-          `import { p${index} } from '${path.relative(path.join(modules, name), path.join(modules, '.vendor.mjs')).split(path.sep).join('/')}';`,
-          `const ns = await p${index}();`,
+          `import { packages } from '${path.relative(path.join(modules, name), path.join(modules, LOADER)).split(path.sep).join('/')}';`,
+          `const ns = await packages.p${index}();`,
           exported.hasDefault ? 'export default ns.default;' : '',
           bindings.length ? `const { ${bindings.map(([binding, local]) => `${JSON.stringify(binding)}: ${local}`).join(', ')} } = ns;` : '',
           bindings.length ? `export { ${bindings.map(([binding, local]) => `${local} as ${JSON.stringify(binding)}`).join(', ')} };` : '',
@@ -127,15 +126,29 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
           .join('\n') + '\n',
       );
     }
+    saveCompiledCode(modules, packages.length);
     try {
       renameSync(scratch, dir);
     } catch (error) {
-      if (!existsSync(path.join(dir, 'node_modules', '.vendor.mjs'))) throw error; // another grader's build won
+      if (!existsSync(path.join(dir, 'node_modules', BUNDLE))) throw error; // another grader's build won
     }
     pruneOthers(dir);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Evaluates every package of the bundle in a process started as the grader starts apps (V8 only
+ * takes compiled code made under the same flags), and saves the code V8 compiled meanwhile.
+ */
+function saveCompiledCode(modules: string, count: number): void {
+  const script = `
+    const loader = await import(${JSON.stringify(pathToFileURL(path.join(modules, LOADER)).href)});
+    for (let index = 0; index < ${count}; index++) await loader.packages['p' + index]();
+    loader.saveCompiledCode();`;
+  const run = spawnSync(process.execPath, [...APP_NODE_FLAGS, '--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`could not evaluate the bundle: ${run.stderr}`);
 }
 
 /**
@@ -156,11 +169,11 @@ function exportNames(packages: string[]): Record<string, { named: string[]; hasD
   return JSON.parse(run.stdout) as Record<string, { named: string[]; hasDefault: boolean }>;
 }
 
-/** Removes the bundles of earlier installs for the same lesson. */
+/** Removes the bundles of earlier installs for the same lesson and Node major. */
 function pruneOthers(dir: string): void {
-  const lesson = path.basename(dir).replace(/-[0-9a-f]{16}$/, '');
+  const kind = path.basename(dir).replace(/-[0-9a-f]{16}$/, '');
   for (const name of readdirSync(vendorCacheDir)) {
-    if (name !== path.basename(dir) && name.replace(/-[0-9a-f]{16}(\.failed)?$/, '') === lesson) rmSync(path.join(vendorCacheDir, name), { recursive: true, force: true });
+    if (name !== path.basename(dir) && name.replace(/-[0-9a-f]{16}(\.failed)?$/, '') === kind) rmSync(path.join(vendorCacheDir, name), { recursive: true, force: true });
   }
 }
 

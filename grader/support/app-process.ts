@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loaderFor } from '../src/paths.js';
+import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { SourcePositions } from './source-positions.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
@@ -97,7 +97,7 @@ export class AppProcess {
         '--import',
         orphanGuard,
         ...(loader ? ['--import', loader] : []),
-        '--max-old-space-size=512',
+        ...APP_NODE_FLAGS,
         options.script,
         ...(options.args ?? []),
       ],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { lessons } from '../src/registry/index.js';
-import { repoRoot } from '../src/paths.js';
+import { APP_NODE_FLAGS, repoRoot } from '../src/paths.js';
 import { lessonPackages, lessonVendor, linkVendor } from '../src/vendor.js';
 import { SourcePositions } from '../support/source-positions.js';
 
@@ -33,6 +33,11 @@ describe.each(lessons.map((lesson) => lesson.id))('%s bundle', (lesson) => {
       const shim = pathToFileURL(path.join(vendor!, 'node_modules', name, 'index.js')).href;
       expect({ name, ...namespaceShape(shim) }).toEqual({ name, ...namespaceShape(name) });
     }
+    // An app started as the grader starts apps runs on the code V8 compiled when the bundle was built.
+    const loader = pathToFileURL(path.join(vendor!, 'node_modules', '.vendor-loader.mjs')).href;
+    const script = `const loader = await import(${JSON.stringify(loader)}); await loader.packages.p0(); process.stdout.write(String(loader.usedCompiledCode));`;
+    const run = spawnSync(process.execPath, [...APP_NODE_FLAGS, '--input-type=module', '--eval', script], { encoding: 'utf8' });
+    expect(run.stdout).toBe('true');
   }, 180_000); // the first test of an install builds the bundle
 });
 
@@ -80,10 +85,10 @@ test('a stack frame inside the bundle is shown at its file in node_modules', asy
     writeFileSync(path.join(runDir, 'src', 'app.js'), "import express from 'express';\ntry { express.static(); } catch (error) { console.error(error.stack); }\n");
     expect(await linkVendor(runDir, await lessonVendor('01-error-handling'))).toBe(true);
     const { stderr } = spawnSync(process.execPath, [path.join(runDir, 'src', 'app.js')], { encoding: 'utf8' });
-    expect(stderr).toMatch(/\.vendor\.mjs:\d+:\d+/);
+    expect(stderr).toMatch(/\.vendor\.cjs:\d+:\d+/);
     const mapped = new SourcePositions(runDir).map(stderr);
     expect(mapped).toContain(`${path.join(repoRoot, 'node_modules', 'serve-static', 'index.js')}:`);
-    expect(mapped).not.toMatch(/\.vendor\.mjs/);
+    expect(mapped).not.toMatch(/\.vendor\.cjs/);
   } finally {
     rmSync(path.dirname(runDir), { recursive: true, force: true });
   }
