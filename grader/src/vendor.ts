@@ -147,7 +147,7 @@ function saveCompiledCode(modules: string, count: number): void {
     const loader = await import(${JSON.stringify(pathToFileURL(path.join(modules, LOADER)).href)});
     for (let index = 0; index < ${count}; index++) await loader.packages['p' + index]();
     loader.saveCompiledCode();`;
-  const run = spawnSync(process.execPath, [...APP_NODE_FLAGS, '--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [...APP_NODE_FLAGS, '--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`could not evaluate the bundle: ${run.stderr}`);
 }
 
@@ -164,7 +164,7 @@ function exportNames(packages: string[]): Record<string, { named: string[]; hasD
       names[name] = { named: Object.keys(ns).filter((key) => key !== 'default' && key !== 'module.exports'), hasDefault: 'default' in ns };
     }
     process.stdout.write(JSON.stringify(names));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`could not list the packages' exports: ${run.stderr}`);
   return JSON.parse(run.stdout) as Record<string, { named: string[]; hasDefault: boolean }>;
 }
