@@ -148,8 +148,7 @@ function saveCompiledCode(modules: string, count: number): void {
     const loader = await import(${JSON.stringify(pathToFileURL(path.join(modules, LOADER)).href)});
     for (let index = 0; index < ${count}; index++) await loader.packages['p' + index]();
     loader.saveCompiledCode();`;
-  const run = spawnSync(process.execPath, [...APP_NODE_FLAGS, '--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`could not evaluate the bundle: ${run.stderr}`);
+  runInCourse(script, APP_NODE_FLAGS, 'could not evaluate the bundle');
 }
 
 /**
@@ -165,9 +164,14 @@ function exportNames(packages: string[]): Record<string, { named: string[]; hasD
       names[name] = { named: Object.keys(ns).filter((key) => key !== 'default' && key !== 'module.exports'), hasDefault: 'default' in ns };
     }
     process.stdout.write(JSON.stringify(names));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) throw new Error(`could not list the packages' exports: ${run.stderr}`);
-  return JSON.parse(run.stdout) as Record<string, { named: string[]; hasDefault: boolean }>;
+  return JSON.parse(runInCourse(script, [], "could not list the packages' exports")) as Record<string, { named: string[]; hasDefault: boolean }>;
+}
+
+/** Runs an ES module script in a Node process in the course's root; returns what it printed. Slow on a busy machine: two minutes. */
+function runInCourse(script: string, flags: string[], failure: string): string {
+  const run = spawnSync(process.execPath, [...flags, '--input-type=module', '--eval', script], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`${failure}: ${run.stderr || run.error?.message || `exit ${run.status ?? run.signal}`}`);
+  return run.stdout;
 }
 
 /** Removes the bundles of earlier installs for the same lesson and Node major. */
