@@ -2,7 +2,7 @@
 // imported by the packages' stand-ins there. It runs the bundle with the code V8 compiled for it when
 // the bundle was built, so that an app the grader starts skips most of the parsing and compiling of
 // its packages. Without that code (another Node version, a file gone) V8 compiles as usual.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,5 +33,7 @@ export const usedCompiledCode = cachedData !== undefined && !script.cachedDataRe
 
 /** For the build: saves what V8 compiled so far, once every package has been evaluated. */
 export function saveCompiledCode() {
-  writeFileSync(compiledFile, script.createCachedData());
+  // Renamed into place: an app starting meanwhile reads all of it or none.
+  writeFileSync(`${compiledFile}.${process.pid}`, script.createCachedData());
+  renameSync(`${compiledFile}.${process.pid}`, compiledFile);
 }
