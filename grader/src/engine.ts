@@ -187,6 +187,10 @@ async function createRunner(
       // only stretch each check towards its time limit. (A project's own setting: inline projects do
       // not inherit the root's.)
       maxConcurrency: shards > 1 ? 1 : MAX_CONCURRENT_CHECKS,
+      // A worker runs one check file after another and keeps the support modules it has loaded: a
+      // fresh worker per file cost a second or two of CPU across seven lessons, and check files share
+      // no state (each lesson's apps and folders are its own). Every run starts fresh workers.
+      isolate: false,
     },
   }));
   const vitest = await createVitest(
