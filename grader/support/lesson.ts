@@ -391,17 +391,21 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /**
- * GET /health on the port: its status, or what went wrong instead. With node:http on a connection of
- * its own: fetch() costs a worker tens of milliseconds of CPU to load, and this runs every 50 ms
- * while an app starts.
+ * GET /health on the port: its status, or what went wrong instead, within a second. With node:http on
+ * a connection of its own: fetch() costs a worker tens of milliseconds of CPU to load, and this runs
+ * every 50 ms while an app starts.
  */
 function health(port: number): Promise<number | 'refused' | 'no answer'> {
   return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 1000 }, (response) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, (response) => {
+      clearTimeout(timer);
       response.resume();
       resolve(response.statusCode ?? 'no answer');
     });
-    request.once('timeout', () => request.destroy(new Error('no answer within 1 s')));
-    request.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'refused' : 'no answer'));
+    const timer = setTimeout(() => request.destroy(new Error('no answer within 1 s')), 1000);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error.code === 'ECONNREFUSED' ? 'refused' : 'no answer');
+    });
   });
 }
