@@ -25,9 +25,9 @@ const FORMAT = 1;
 const BUNDLE = '.vendor.cjs';
 const LOADER = '.vendor-loader.mjs';
 const vendorLoader = fileURLToPath(new URL('../support/vendor-loader.mjs', import.meta.url));
-const courseManifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-/** What the course installs at its root (a solution may use a development package, such as zod in 06). */
-const coursePackages = new Set([...Object.keys(courseManifest.dependencies ?? {}), ...Object.keys(courseManifest.devDependencies ?? {})]);
+const courseManifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+/** The packages the course gives every app (the solutions use no others). */
+const coursePackages = new Set(Object.keys(courseManifest.dependencies ?? {}));
 
 /** The course's packages that a lesson's solution imports, sorted. */
 export function lessonPackages(lesson: string): string[] {
