@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +14,39 @@ export const MEMORY_LIMIT_MB = 1024;
 const MEMORY_POLL_MS = 100;
 const live = new Set<AppProcess>();
 const graderTmp = os.tmpdir();
-/** Preloaded into every learner process: it kills its own process group if the grader disappears. */
+/** Preloaded into learner processes where there is no POSIX shell for the watchdog below (Windows). */
 const orphanGuard = fileURLToPath(new URL('./orphan-guard.js', import.meta.url));
+
+// The grader kills each app's process group when it finishes, but a grader that is itself killed
+// (SIGKILL, an out-of-memory kill, a crashed vitest worker) cannot. So one small shell per grader
+// thread keeps the list of live groups; the thread holds the only writing end of its input, so when
+// the thread or its process ends in any way, the shell reads end-of-file and kills what is listed.
+// An app stuck in a synchronous endless loop is stopped too: nothing runs inside the app.
+const WATCHDOG = `
+trap '' INT HUP
+groups=
+while read -r op group; do
+  if [ "$op" = + ]; then groups="$groups $group"; else
+    kept=; for g in $groups; do [ "$g" = "$group" ] || kept="$kept $g"; done; groups=$kept
+  fi
+done
+for g in $groups; do kill -9 "-$g" 2>/dev/null; done
+`;
+const hasWatchdog = process.platform !== 'win32';
+let watchdog: Writable | undefined;
+
+/** Tells the watchdog that a learner's process group appeared (+) or is gone (-). */
+function watch(op: '+' | '-', group: number | undefined): void {
+  if (!hasWatchdog || group === undefined) return;
+  if (!watchdog) {
+    const shell = spawn('/bin/sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    shell.unref();
+    (shell.stdin as Writable & { unref(): void }).unref(); // the grader ends when its work does
+    shell.stdin!.on('error', () => {}); // a watchdog that is gone cannot be helped; the grader goes on
+    watchdog = shell.stdin!;
+  }
+  watchdog.write(`${op} ${group}\n`);
+}
 
 // Whatever happens to the grader, no learner process outlives it.
 process.once('exit', () => {
@@ -94,8 +126,7 @@ export class AppProcess {
     this.child = spawn(
       process.execPath,
       [
-        '--import',
-        orphanGuard,
+        ...(hasWatchdog ? [] : ['--import', orphanGuard]),
         ...(loader ? ['--import', loader] : []),
         ...APP_NODE_FLAGS,
         options.script,
@@ -104,6 +135,7 @@ export class AppProcess {
       { cwd: options.cwd, env, detached: true, stdio: stdio as ['ignore', 'pipe', 'pipe'] },
     );
     live.add(this);
+    watch('+', this.child.pid);
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
     const watchdog = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
@@ -113,6 +145,7 @@ export class AppProcess {
         clearInterval(watchdog);
         this.exit = { code, signal };
         live.delete(this);
+        watch('-', this.child.pid);
         if (tmp) rmSync(tmp, { recursive: true, force: true });
         resolve(this.exit);
       });

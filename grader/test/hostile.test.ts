@@ -202,7 +202,7 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     expect(looping()).toBe(true);
     process.kill(-child.pid!, signal); // to the whole foreground group, as a terminal does, not the app's own group
     await new Promise((resolve) => child.once('close', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the orphan guard checks twice a second
+    await new Promise((resolve) => setTimeout(resolve, 500)); // time for the watchdog to read the end of its input
     expect(processesIn(dir)).toEqual([]);
   }, 120_000);
 });
