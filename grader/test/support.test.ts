@@ -116,3 +116,84 @@ describe('stack traces of a compiled app', () => {
     }
   });
 });
+
+describe("the grader's Redis connection", () => {
+  // A server that answers each command with the next scripted reply, one byte per write, so that
+  // every reply arrives in pieces; it records what it was sent.
+  async function scriptedRedis(replies: string[]): Promise<{ url: string; received: () => string; close: () => void }> {
+    let received = '';
+    const server = net.createServer((socket) => {
+      socket.on('data', async (data) => {
+        received += data.toString();
+        const commands = data.toString().match(/^\*\d+\r\n/gm)?.length ?? 0;
+        for (let index = 0; index < commands; index++) {
+          for (const byte of Buffer.from(replies.shift() ?? '-ERR no more replies\r\n')) {
+            socket.write(Buffer.from([byte]));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    return { url: `redis://grader:p%40ss@127.0.0.1:${port}/7`, received: () => received, close: () => server.close() };
+  }
+
+  test('logs in and selects the database before any command, and reads replies that arrive in pieces', async () => {
+    const { RedisConnection } = await import('../support/redis.js');
+    const fake = await scriptedRedis(['+OK\r\n', '+OK\r\n', '*3\r\n$4\r\nsess\r\n$-1\r\n:42\r\n', ':-2\r\n', '$4\r\nh\u00e9!\r\n']);
+    const connection = new RedisConnection(fake.url);
+    try {
+      expect(await connection.command('KEYS', '*')).toEqual(['sess', null, 42]);
+      expect(await connection.command('TTL', 'gone')).toBe(-2);
+      expect(await connection.command('GET', 'k')).toBe('hé!');
+      const sent = fake.received();
+      expect(sent.startsWith('*3\r\n$4\r\nAUTH\r\n$6\r\ngrader\r\n$4\r\np@ss\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n7\r\n*2\r\n$4\r\nKEYS\r\n')).toBe(true);
+    } finally {
+      connection.close();
+      fake.close();
+    }
+  });
+
+  test("rejects with Redis's own words, and never runs a command when it could not select the database", async () => {
+    const { RedisConnection } = await import('../support/redis.js');
+    const fake = await scriptedRedis(['+OK\r\n', '-ERR DB index is out of range\r\n', ':1\r\n']);
+    const connection = new RedisConnection(fake.url);
+    try {
+      await expect(connection.command('FLUSHDB')).rejects.toThrow('ERR DB index is out of range');
+      expect(fake.received()).not.toContain('FLUSHDB');
+    } finally {
+      connection.close();
+      fake.close();
+    }
+  });
+
+  test('speaks to a real Redis: counts, lists keys with their time to live, and empties a database', async () => {
+    const { startRedis } = await import('../src/redis-server.js');
+    const { RedisConnection, withConnection } = await import('../support/redis.js');
+    const { service, stop } = await startRedis();
+    try {
+      if ('error' in service) throw new Error(service.error); // CI installs redis-server: missing is a failure
+      const url = `${service.url}/3`;
+      await withConnection(url, async (redis) => {
+        expect(await redis.command('FLUSHDB')).toBe('OK');
+        expect(await redis.command('INCR', 'counter')).toBe(1);
+        expect(await redis.command('SET', 'session', 'x', 'EX', '60')).toBe('OK');
+        expect(((await redis.command('KEYS', '*')) as string[]).sort()).toEqual(['counter', 'session']);
+        expect(await redis.command('TTL', 'session')).toBeGreaterThan(50);
+        expect(await redis.command('FLUSHDB')).toBe('OK');
+        expect(await redis.command('KEYS', '*')).toEqual([]);
+      });
+      const other = new RedisConnection(`${service.url}/4`);
+      try {
+        expect(await other.command('DBSIZE')).toBe(0);
+      } finally {
+        other.close();
+      }
+      const closed = await pickPort();
+      await expect(withConnection(`redis://127.0.0.1:${closed}/1`, (redis) => redis.command('PING'))).rejects.toThrow(/Could not reach Redis at .*ECONNREFUSED/);
+    } finally {
+      stop();
+    }
+  });
+});
