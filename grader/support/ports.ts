@@ -8,7 +8,7 @@
 //   outgoing connections), so only another grader choosing the same way can collide;
 // - where the system shows who listens on a port (Linux /proc), the grader confirms it is the
 //   process it started, and starts it again on another port when it is not.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import net from 'node:net';
 
 /** The lowest port the grader uses: above every port fetch() refuses to talk to (the highest is 10080). */
@@ -72,22 +72,43 @@ export function listenerIsOwn(port: number, group: number): boolean | undefined 
   return holds(group) || groupMembers(group).some(holds);
 }
 
-/** The `socket:[inode]` names of the sockets listening on a port, from /proc/net/tcp and tcp6. */
+/**
+ * The `socket:[inode]` names of the sockets listening on a port, from /proc/net/tcp and tcp6. The
+ * kernel lists listening sockets first, then walks every connection's bucket, which takes
+ * milliseconds of system time: the table is read in small pieces and no further than the listeners.
+ */
 function listeningSockets(port: number): Set<string> | undefined {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   const found = new Set<string>();
+  const chunk = Buffer.alloc(16 * 1024);
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
+    let fd: number;
     try {
-      text = readFileSync(table, 'utf8');
+      fd = openSync(table, 'r');
     } catch {
       if (table.endsWith('6')) continue;
       return undefined;
     }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is fields[1] (ADDRESS:PORT in hex), st is fields[3] (0A: LISTEN), inode is fields[9]
-      if (fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`)) found.add(`socket:[${fields[9]}]`);
+    try {
+      let rest = '';
+      let heading = true;
+      reading: for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+        const lines = (rest + chunk.toString('latin1', 0, read)).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          if (heading) {
+            heading = false;
+            continue;
+          }
+          // local_address is fields[1] (ADDRESS:PORT in hex), st is fields[3] (0A: LISTEN; 03, SYN_RECV,
+          // sits among them on old kernels), inode is fields[9]
+          const fields = line.trim().split(/\s+/);
+          if (fields[3] !== '0A' && fields[3] !== '03') break reading;
+          if (fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`)) found.add(`socket:[${fields[9]}]`);
+        }
+      }
+    } finally {
+      closeSync(fd);
     }
   }
   return found;
