@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { listenerIsOwn, pickPort } from '../support/ports.js';
+import { watch } from '../support/watchdog.js';
 
 /** How a grading run reaches Redis: a URL and how many databases it has, or why there is none. */
 export type RedisService = { url: string; databases: number } | { error: string };
@@ -30,10 +31,16 @@ export async function startRedis(): Promise<{ service: RedisService; stop: () =>
   // A port chosen free may be taken before redis-server binds it: then it tries another.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await pickPort();
+    // A group of its own, known to the watchdog: a grader that is killed leaves no Redis behind.
     const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '256'], {
       stdio: 'ignore',
+      detached: true,
     });
-    const stop = () => void child.kill('SIGKILL');
+    watch('+', child.pid);
+    const stop = () => {
+      child.kill('SIGKILL');
+      watch('-', child.pid);
+    };
     process.once('exit', stop);
     const until = Date.now() + 5000;
     while (child.exitCode === null && Date.now() < until) {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Writable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { SourcePositions } from './source-positions.js';
+import { hasWatchdog, watch } from './watchdog.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
 const OUTPUT_LIMIT = 256 * 1024;
@@ -14,39 +14,8 @@ export const MEMORY_LIMIT_MB = 1024;
 const MEMORY_POLL_MS = 100;
 const live = new Set<AppProcess>();
 const graderTmp = os.tmpdir();
-/** Preloaded into learner processes where there is no POSIX shell for the watchdog below (Windows). */
+/** Preloaded into learner processes where there is no POSIX shell for the watchdog (Windows). */
 const orphanGuard = fileURLToPath(new URL('./orphan-guard.js', import.meta.url));
-
-// The grader kills each app's process group when it finishes, but a grader that is itself killed
-// (SIGKILL, an out-of-memory kill, a crashed vitest worker) cannot. So one small shell per grader
-// thread keeps the list of live groups; the thread holds the only writing end of its input, so when
-// the thread or its process ends in any way, the shell reads end-of-file and kills what is listed.
-// An app stuck in a synchronous endless loop is stopped too: nothing runs inside the app.
-const WATCHDOG = `
-trap '' INT HUP
-groups=
-while read -r op group; do
-  if [ "$op" = + ]; then groups="$groups $group"; else
-    kept=; for g in $groups; do [ "$g" = "$group" ] || kept="$kept $g"; done; groups=$kept
-  fi
-done
-for g in $groups; do kill -9 "-$g" 2>/dev/null; done
-`;
-const hasWatchdog = process.platform !== 'win32';
-let watchdog: Writable | undefined;
-
-/** Tells the watchdog that a learner's process group appeared (+) or is gone (-). */
-function watch(op: '+' | '-', group: number | undefined): void {
-  if (!hasWatchdog || group === undefined) return;
-  if (!watchdog) {
-    const shell = spawn('/bin/sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-    shell.unref();
-    (shell.stdin as Writable & { unref(): void }).unref(); // the grader ends when its work does
-    shell.stdin!.on('error', () => {}); // a watchdog that is gone cannot be helped; the grader goes on
-    watchdog = shell.stdin!;
-  }
-  watchdog.write(`${op} ${group}\n`);
-}
 
 // Whatever happens to the grader, no learner process outlives it.
 process.once('exit', () => {
@@ -138,11 +107,11 @@ export class AppProcess {
     watch('+', this.child.pid);
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
-    const watchdog = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
+    const memoryPoll = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => this.record(`${error.message}\n`));
       this.child.once('close', (code, signal) => {
-        clearInterval(watchdog);
+        clearInterval(memoryPoll);
         this.exit = { code, signal };
         live.delete(this);
         watch('-', this.child.pid);

@@ -205,6 +205,40 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     await new Promise((resolve) => setTimeout(resolve, 500)); // time for the watchdog to read the end of its input
     expect(processesIn(dir)).toEqual([]);
   }, 120_000);
+
+  // The run's own Redis is the grader's child, not the learner's: it must not outlive a killed grader
+  // either. The kill hits the grader alone, as the kernel's out-of-memory killer does.
+  test.skipIf(!hasProc)("SIGKILL to the grader alone leaves the run's Redis behind neither", async () => {
+    const dir = path.join(work, 'redis-run', '03-session-store');
+    cpSync(path.join(solutionsDir, '03-session-store'), dir, { recursive: true });
+    const { REDIS_URL: _given, ...env } = process.env; // so that the grader starts a redis-server of its own
+    const child = spawn(process.execPath, [path.join(graderDir, 'bin', 'course.js'), 'grade', '3', '--target', path.dirname(dir)], {
+      cwd: repoRoot,
+      env: { ...env, NO_COLOR: '1' },
+      stdio: 'ignore',
+      detached: true,
+    });
+    const redisOf = (parent: number) =>
+      readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .find((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return stat.includes('(redis-server)') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+          } catch {
+            return false;
+          }
+        });
+    const until = Date.now() + 60_000;
+    let redisPid: string | undefined;
+    while (!(redisPid = redisOf(child.pid!)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(redisPid, 'the grader started no redis-server (is it installed?)').toBeDefined();
+    process.kill(child.pid!, 'SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const state = existsSync(`/proc/${redisPid}/stat`) ? readFileSync(`/proc/${redisPid}/stat`, 'utf8').split(') ')[1]?.[0] : undefined;
+    expect(state === undefined || state === 'Z', `redis-server ${redisPid} still runs`).toBe(true);
+  }, 120_000);
 });
 
 describe('a port the app insists on', () => {
