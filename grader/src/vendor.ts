@@ -56,7 +56,7 @@ export async function lessonVendor(lesson: string): Promise<string | undefined> 
   const packages = lessonPackages(lesson);
   if (packages.length === 0 || process.env.COURSE_BUNDLE_PACKAGES === '0') return undefined;
   const key = createHash('sha256')
-    .update(JSON.stringify([FORMAT, esbuildVersion, process.version, packages]))
+    .update(JSON.stringify([FORMAT, esbuildVersion, process.version, packages, APP_NODE_FLAGS]))
     .update(readFileSync(vendorLoader))
     .update(readInstallState())
     .digest('hex')
