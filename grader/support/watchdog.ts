@@ -25,6 +25,7 @@ export function watch(op: '+' | '-', group: number | undefined): void {
   if (!hasWatchdog || group === undefined) return;
   if (!watchdog) {
     const shell = spawn('/bin/sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    shell.on('error', () => {}); // no /bin/sh: the grader still stops its processes itself whenever it can
     shell.unref();
     (shell.stdin as Writable & { unref(): void }).unref(); // the grader ends when its work does
     shell.stdin!.on('error', () => {}); // a watchdog that is gone cannot be helped; the grader goes on
