@@ -1,5 +1,5 @@
 // Preloaded (`node --import`) into every learner process the grader starts on Windows, where there is no
-// POSIX shell for the watchdog of support/app-process.ts, before the app's own code.
+// POSIX shell for support/watchdog.ts, before the app's own code.
 // The grader kills each app's process group when it finishes, but a grader that is itself killed
 // (SIGKILL, an out-of-memory kill, a crashed vitest worker) cannot. This guard notices that the
 // grader is gone (the process was re-parented) and kills its own process group. It runs in a worker
