@@ -21,7 +21,7 @@ import { init as initLexer, parse as parseImports } from 'es-module-lexer';
 import { APP_NODE_FLAGS, repoRoot, solutionsDir, vendorCacheDir } from './paths.js';
 
 /** Raised when the shape of what is built changes, so that old bundles are not used. */
-const FORMAT = 1;
+const FORMAT = 2;
 const BUNDLE = '.vendor.cjs';
 const LOADER = '.vendor-loader.mjs';
 const vendorLoader = fileURLToPath(new URL('../support/vendor-loader.mjs', import.meta.url));
@@ -120,6 +120,7 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
           `import { packages } from '${path.relative(path.join(modules, name), path.join(modules, LOADER)).split(path.sep).join('/')}';`,
           `const ns = await packages.p${index}();`,
           exported.hasDefault ? 'export default ns.default;' : '',
+          exported.hasModuleExports ? 'const moduleExports = ns.default;\nexport { moduleExports as "module.exports" };' : '',
           bindings.length ? `const { ${bindings.map(([binding, local]) => `${JSON.stringify(binding)}: ${local}`).join(', ')} } = ns;` : '',
           bindings.length ? `export { ${bindings.map(([binding, local]) => `${local} as ${JSON.stringify(binding)}`).join(', ')} };` : '',
         ]
@@ -153,20 +154,27 @@ function saveCompiledCode(modules: string, count: number): void {
   runInCourse(script, APP_NODE_FLAGS, 'could not evaluate the bundle');
 }
 
+interface PackageExports {
+  named: string[];
+  hasDefault: boolean;
+  /** Node 23 and later also give a CommonJS package's exports object under the name "module.exports". */
+  hasModuleExports: boolean;
+}
+
 /**
  * The names each package exports when an app imports it, as Node itself sees them (for a CommonJS
  * package, the names its static analysis finds): asked of a Node process in the course's root, so
  * that packages resolve as they do for the apps and their code never runs in the grader.
  */
-function exportNames(packages: string[]): Record<string, { named: string[]; hasDefault: boolean }> {
+function exportNames(packages: string[]): Record<string, PackageExports> {
   const script = `
     const names = {};
     for (const name of ${JSON.stringify(packages)}) {
       const ns = await import(name);
-      names[name] = { named: Object.keys(ns).filter((key) => key !== 'default' && key !== 'module.exports'), hasDefault: 'default' in ns };
+      names[name] = { named: Object.keys(ns).filter((key) => key !== 'default' && key !== 'module.exports'), hasDefault: 'default' in ns, hasModuleExports: 'module.exports' in ns };
     }
     process.stdout.write(JSON.stringify(names));`;
-  return JSON.parse(runInCourse(script, [], "could not list the packages' exports")) as Record<string, { named: string[]; hasDefault: boolean }>;
+  return JSON.parse(runInCourse(script, [], "could not list the packages' exports")) as Record<string, PackageExports>;
 }
 
 /** Runs an ES module script in a Node process in the course's root; returns what it printed. Slow on a busy machine: two minutes. */
