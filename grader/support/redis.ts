@@ -44,9 +44,9 @@ function server(url: string, databases: number): RedisServer {
       // Databases other than 0 in turn, counted in Redis itself: every worker of this run, and every
       // other grader run on the same Redis, gets the next one, so no two checks running at once share
       // (and flush) a database. Each is flushed before use.
-      const db = 1 + (Number(await twice(() => withConnection(`${url}/0`, (redis) => redis.command('INCR', ALLOCATOR_KEY)))) % (databases - 1));
+      const db = 1 + (Number(await twice(() => withConnection(`${url}/0`, (connection) => connection.command('INCR', ALLOCATOR_KEY)))) % (databases - 1));
       const target = `${url}/${db}`;
-      await twice(() => withConnection(target, (redis) => redis.command('FLUSHDB')));
+      await twice(() => withConnection(target, (connection) => connection.command('FLUSHDB')));
       return target;
     },
   };
