@@ -160,16 +160,18 @@ function parseReply(buffer: Buffer, at: number): { value: RedisReply | Error; ne
     case '*': {
       const count = Number(line);
       if (count < 0) return { value: null, next };
+      // An error inside an array (a transaction's) fails the whole reply, once all of it is read.
       const items: RedisReply[] = [];
+      let error: Error | undefined;
       let from = next;
       for (let index = 0; index < count; index++) {
         const item = parseReply(buffer, from);
         if (!item) return undefined;
-        if (item.value instanceof Error) return item;
-        items.push(item.value);
+        if (item.value instanceof Error) error ??= item.value;
+        else items.push(item.value);
         from = item.next;
       }
-      return { value: items, next: from };
+      return { value: error ?? items, next: from };
     }
     default:
       return { value: new Error(`not a RESP reply: ${line.slice(0, 40)}`), next: buffer.length };

@@ -123,14 +123,18 @@ describe("the grader's Redis connection", () => {
   async function scriptedRedis(replies: string[]): Promise<{ url: string; received: () => string; close: () => void }> {
     let received = '';
     const server = net.createServer((socket) => {
-      socket.on('data', async (data) => {
+      let writing = Promise.resolve(); // replies go out in order, however the commands arrived
+      socket.on('data', (data) => {
         received += data.toString();
         const commands = data.toString().match(/^\*\d+\r\n/gm)?.length ?? 0;
         for (let index = 0; index < commands; index++) {
-          for (const byte of Buffer.from(replies.shift() ?? '-ERR no more replies\r\n')) {
-            socket.write(Buffer.from([byte]));
-            await new Promise((resolve) => setImmediate(resolve));
-          }
+          const reply = Buffer.from(replies.shift() ?? '-ERR no more replies\r\n');
+          writing = writing.then(async () => {
+            for (const byte of reply) {
+              socket.write(Buffer.from([byte]));
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          });
         }
       });
     });
@@ -162,6 +166,21 @@ describe("the grader's Redis connection", () => {
     try {
       await expect(connection.command('FLUSHDB')).rejects.toThrow('ERR DB index is out of range');
       expect(fake.received()).not.toContain('FLUSHDB');
+    } finally {
+      connection.close();
+      fake.close();
+    }
+  });
+
+  test('an error inside an array fails that reply only, and the next reply is still read', async () => {
+    const { RedisConnection } = await import('../support/redis.js');
+    const fake = await scriptedRedis(['+OK\r\n', '+OK\r\n', '*3\r\n:1\r\n-WRONGTYPE not a list\r\n$2\r\nok\r\n', ':7\r\n']);
+    const connection = new RedisConnection(fake.url);
+    try {
+      const exec = connection.command('EXEC');
+      const incr = connection.command('INCR', 'n'); // sent before the first reply arrives
+      await expect(exec).rejects.toThrow('WRONGTYPE not a list');
+      expect(await incr).toBe(7);
     } finally {
       connection.close();
       fake.close();
