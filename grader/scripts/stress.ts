@@ -3,10 +3,11 @@
 //
 //   npx tsx grader/scripts/stress.ts                       # 20 rounds, one self-check at a time
 //   npx tsx grader/scripts/stress.ts --runs 3 --parallel 2 --lesson 1
+//   npx tsx grader/scripts/stress.ts --unit                # the grader's own tests too (hostile, site, browser)
 //
-// Each self-check runs in its own process (`course self-check --skip typecheck unit`), with its
-// own progress file; the two parallel ones share the machine's ports, temp folder and Redis, which
-// is the point. Exit code 0 when every run passed.
+// Each self-check runs in its own process (`course self-check --skip typecheck unit`; with --unit,
+// `--skip typecheck`), with its own progress file; the two parallel ones share the machine's ports,
+// temp folder and Redis, which is the point. Exit code 0 when every run passed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '1' },
     lesson: { type: 'string', multiple: true },
     verbose: { type: 'boolean', default: false },
+    unit: { type: 'boolean', default: false },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -39,7 +41,7 @@ interface Run {
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'course-stress-'));
 
 function selfCheck(round: number, slot: number): Promise<Run> {
-  const args = [path.join(graderDir, 'bin', 'course.js'), 'self-check', '--skip', 'typecheck', 'unit'];
+  const args = [path.join(graderDir, 'bin', 'course.js'), 'self-check', '--skip', 'typecheck', ...(values.unit ? [] : ['unit'])];
   if (values.lesson?.length) args.push('--lesson', ...values.lesson);
   const started = Date.now();
   return new Promise((resolve) => {
@@ -56,8 +58,10 @@ function selfCheck(round: number, slot: number): Promise<Run> {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('close', (code) => {
-      // Failed lines of the self-check: "✗ name" and the indented detail that follows.
-      const failures = output.split('\n').filter((line) => line.startsWith('✗')).map((line) => line.slice(2));
+      // Failed lines of the self-check ("✗ name") and of the grader's own tests (" FAIL  file > name").
+      const failures = output
+        .split('\n')
+        .flatMap((line) => (line.startsWith('✗') ? [line.slice(2)] : line.startsWith(' FAIL ') ? [line.slice(6).trim()] : []));
       if (values.verbose && code !== 0) console.log(output.slice(-8000));
       let outputFile: string | undefined;
       if (code !== 0) {
@@ -91,7 +95,7 @@ for (const run of failed) for (const name of run.failures) flaky.set(name, (flak
 const times = all.map((run) => run.ms / 1000).sort((a, b) => a - b);
 console.log(
   `\nstress: ${all.length - failed.length}/${all.length} self-checks passed (${runs} rounds × ${parallel} at once` +
-    `${values.lesson?.length ? `, lessons ${values.lesson.join(' ')}` : ''}); ` +
+    `${values.lesson?.length ? `, lessons ${values.lesson.join(' ')}` : ''}${values.unit ? ', with the grader\'s own tests' : ''}); ` +
     `median ${times[Math.floor(times.length / 2)]!.toFixed(1)} s, max ${times.at(-1)!.toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
 for (const [name, count] of flaky) console.log(`  ${count}× ${name}`);

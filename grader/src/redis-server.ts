@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { listenerIsOwn, pickPort } from '../support/ports.js';
-import { watch } from '../support/watchdog.js';
+import { spawnWatched, unwatch } from '../support/watchdog.js';
 
 /** How a grading run reaches Redis: a URL and how many databases it has, or why there is none. */
 export type RedisService = { url: string; databases: number } | { error: string };
@@ -32,14 +31,12 @@ export async function startRedis(): Promise<{ service: RedisService; stop: () =>
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await pickPort();
     // A group of its own, known to the watchdog: a grader that is killed leaves no Redis behind.
-    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '256'], {
-      stdio: 'ignore',
-      detached: true,
+    const child = spawnWatched(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '256'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
     });
-    watch('+', child.pid);
     const stop = () => {
       child.kill('SIGKILL');
-      watch('-', child.pid);
+      unwatch(child.pid);
     };
     process.once('exit', stop);
     const until = Date.now() + 5000;

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { SourcePositions } from './source-positions.js';
-import { hasWatchdog, watch } from './watchdog.js';
+import { hasWatchdog, spawnWatched, unwatch } from './watchdog.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
 const OUTPUT_LIMIT = 256 * 1024;
@@ -86,13 +86,13 @@ export class AppProcess {
 
   constructor(options: AppProcessOptions) {
     this.positions = options.compiledDir ? new SourcePositions(options.compiledDir) : undefined;
-    const stdio = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+    const stdio: ('ignore' | 'pipe' | 'ipc')[] = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
     // removed when it ends (a grader thread that vitest terminates never sees its own 'exit').
     const tmp = options.env.TMPDIR === graderTmp ? mkdtempSync(path.join(graderTmp, 'course-app-')) : undefined;
     const env = tmp ? { ...options.env, TMPDIR: tmp } : options.env;
     const loader = loaderFor(options.script);
-    this.child = spawn(
+    this.child = spawnWatched(
       process.execPath,
       [
         ...(hasWatchdog ? [] : ['--import', orphanGuard]),
@@ -101,10 +101,9 @@ export class AppProcess {
         options.script,
         ...(options.args ?? []),
       ],
-      { cwd: options.cwd, env, detached: true, stdio: stdio as ['ignore', 'pipe', 'pipe'] },
+      { cwd: options.cwd, env, stdio },
     );
     live.add(this);
-    watch('+', this.child.pid);
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
     const memoryPoll = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
@@ -114,7 +113,7 @@ export class AppProcess {
         clearInterval(memoryPoll);
         this.exit = { code, signal };
         live.delete(this);
-        watch('-', this.child.pid);
+        unwatch(this.child.pid);
         if (tmp) rmSync(tmp, { recursive: true, force: true });
         resolve(this.exit);
       });
