@@ -276,7 +276,6 @@ describe.skipIf(process.platform !== 'linux')('the memory watchdog', () => {
     const exit = await Promise.race([app.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 30_000))]);
     app.kill();
     expect(exit).not.toBe('running');
-    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(app.output()).toMatch(/Stopped your app: it used \d+ MB of memory/);
   }, 60_000);
 });
