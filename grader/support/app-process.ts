@@ -113,6 +113,7 @@ export class AppProcess {
         clearInterval(memoryPoll);
         this.exit = { code, signal };
         live.delete(this);
+        this.kill(); // what the app started in its group and left running ends with it
         unwatch(this.child.pid);
         if (tmp) rmSync(tmp, { recursive: true, force: true });
         resolve(this.exit);
@@ -168,7 +169,6 @@ export class AppProcess {
     const timer = setTimeout(() => this.kill(), graceMs);
     const exit = await this.exited;
     clearTimeout(timer);
-    this.kill(); // children the app started may still be in the group
     return exit;
   }
 

@@ -69,6 +69,15 @@ function processesIn(dir: string): string[] {
 
 const hasProc = existsSync('/proc/self/cmdline');
 
+/** Whether a process has ended (gone, or a zombie nobody has reaped yet). */
+function ended(pid: number | string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z';
+  } catch {
+    return true;
+  }
+}
+
 /** Polls until the condition holds or the time is up (a loaded machine may be slow to run the watchdog). */
 async function eventually(condition: () => boolean, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
@@ -239,12 +248,8 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     expect(redisPid, 'the grader started no redis-server (is it installed?)').toBeDefined();
     process.kill(child.pid!, 'SIGKILL');
     await new Promise((resolve) => child.once('close', resolve));
-    const gone = () => {
-      const state = existsSync(`/proc/${redisPid}/stat`) ? readFileSync(`/proc/${redisPid}/stat`, 'utf8').split(') ')[1]?.[0] : undefined;
-      return state === undefined || state === 'Z';
-    };
-    await eventually(gone);
-    expect(gone(), `redis-server ${redisPid} still runs`).toBe(true);
+    await eventually(() => ended(redisPid!));
+    expect(ended(redisPid!), `redis-server ${redisPid} still runs`).toBe(true);
   }, 120_000);
 });
 
@@ -277,5 +282,21 @@ describe.skipIf(process.platform !== 'linux')('the memory watchdog', () => {
     app.kill();
     expect(exit).not.toBe('running');
     expect(app.output()).toMatch(/Stopped your app: it used \d+ MB of memory/);
+  }, 60_000);
+});
+
+describe.skipIf(!hasProc)('an app that exits on its own', () => {
+  test('takes the processes it started in its group with it', async () => {
+    const { AppProcess, baseEnv } = await import('../support/app-process.js');
+    const dir = mkdtempSync(path.join(work, 'leaver-'));
+    const script = path.join(dir, 'leaver.mjs');
+    // The child keeps none of the app's output open, so nothing delays the grader's news of the exit.
+    writeFileSync(script, "import { spawn } from 'node:child_process';\nconsole.log(`CHILD=${spawn('sleep', ['300'], { stdio: 'ignore' }).pid}`);\nprocess.exit(3);\n");
+    const app = new AppProcess({ script, cwd: dir, env: baseEnv() });
+    expect((await app.exited).code).toBe(3);
+    const pid = Number(/CHILD=(\d+)/.exec(app.output())?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await eventually(() => ended(pid));
+    expect(ended(pid), `sleep ${pid}, started by the app, still runs`).toBe(true);
   }, 60_000);
 });
