@@ -5,6 +5,7 @@
 // more per command. Where the bundle cannot be written, the hook is the fallback.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const entry = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -61,6 +62,12 @@ function pruneOldBundles(current) {
     if (file !== current && name.startsWith('cli-') && modified < hourAgo) rmSync(file, { force: true });
   }
 }
+
+// Node 22.1 and later keep what V8 compiled for the grader's modules (vitest and vite are megabytes of
+// JavaScript) from one run to the next; vitest's worker threads take the setting from the environment.
+// Node 20 has no such cache and compiles them each time.
+const compileCache = module.enableCompileCache?.(`${cacheDir}node-compile`);
+if (compileCache?.directory) process.env.NODE_COMPILE_CACHE = compileCache.directory;
 
 let bundled;
 try {
