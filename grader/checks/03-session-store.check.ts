@@ -55,13 +55,6 @@ const DEMO = { username: 'reader', password: 'open-sesame' };
 /** What the one reverse proxy in front of the app adds to every request it forwards. */
 const PROXY_HEADERS = { 'X-Forwarded-Proto': 'https' };
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'course-03-sessions-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
 /** A browser behind the proxy: sends X-Forwarded-Proto: https and its cookies, keeps what it is given. */
 class Browser {
   constructor(
@@ -118,6 +111,14 @@ async function expectLoggedOut(browser: Browser, where: string, why: string): Pr
 }
 
 lesson('03-session-store', (t) => {
+  // This folder's own: the next folder's prestarted host makes its session folder while this one is
+  // still being graded.
+  const tempDirs: string[] = [];
+  function tempDir(): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'course-03-sessions-'));
+    tempDirs.push(dir);
+    return dir;
+  }
   afterAll(() => {
     for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });

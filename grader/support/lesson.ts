@@ -97,6 +97,8 @@ interface CheckState {
   /** Where each process's output stood when the check began: its output since is the check's. */
   marks: Map<AppProcess, number>;
   concurrent: boolean;
+  /** Set once the check has ended: a body still running after its time limit may start nothing more. */
+  over?: boolean;
 }
 
 /** Everything a check needs: its app, its server processes, and the check() declaration itself. */
@@ -155,6 +157,7 @@ export class LessonKit {
         };
         throw error instanceof Error ? error : new CheckFailure(String(error));
       } finally {
+        state.over = true;
         await this.afterCheck(state);
         this.running.delete(state);
       }
@@ -180,7 +183,7 @@ export class LessonKit {
 
   /** A fresh app from the learner's createApp(), served by a child process. */
   async app(options: AppOptions = {}): Promise<Client> {
-    const state = this.state();
+    const state = this.liveState();
     const env = options.env ?? {};
     let host = state.hosts.get(hostKey(env));
     if (!host?.running) state.hosts.set(hostKey(env), (host = this.startHost(env)));
@@ -290,6 +293,13 @@ export class LessonKit {
     return true;
   }
 
+  /** The running check's state, for starting a process: none once the check is over. */
+  private liveState(): CheckState {
+    const state = this.state();
+    if (state.over) throw new CannotJudge('The check was already stopped (its time limit passed): nothing more is started for it.');
+    return state;
+  }
+
   /** Everything the apps printed during the current check. */
   checkOutput(): string {
     return outputSince(this.state().marks);
@@ -304,13 +314,13 @@ export class LessonKit {
   }
 
   private launch(port: number, options: ServerOptions): AppProcess {
+    const state = this.liveState();
     const process = new AppProcess({
       script: path.join(this.job.runDir, 'src', 'server.js'),
       cwd: options.cwd ?? this.dir,
       env: baseEnv({ PORT: String(port), ...options.env }),
       compiledDir: this.job.runDir,
     });
-    const state = this.state();
     state.servers.add(process);
     state.marks.set(process, 0);
     return process;

@@ -32,7 +32,7 @@ function hostileCopy(lesson: string, name: string): string {
 }
 
 /** Runs grade() in a child process (vitest inside vitest does not mix), with a sentinel in its environment. */
-function gradeInChild(jobs: GradeJob[]): Promise<LessonResult[]> {
+function gradeInChild(jobs: GradeJob[], env: Record<string, string> = {}): Promise<LessonResult[]> {
   const out = path.join(work, `results-${Date.now()}.json`);
   const script = `
     import { writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ function gradeInChild(jobs: GradeJob[]): Promise<LessonResult[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
       cwd: repoRoot,
-      env: { ...process.env, JOBS: JSON.stringify(jobs), OUT: out, [SENTINEL]: 'grader-only' },
+      env: { ...process.env, JOBS: JSON.stringify(jobs), OUT: out, [SENTINEL]: 'grader-only', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -283,6 +283,25 @@ describe.skipIf(process.platform !== 'linux')('the memory watchdog', () => {
     expect(exit).not.toBe('running');
     expect(app.output()).toMatch(/Stopped your app: it used \d+ MB of memory/);
   }, 60_000);
+});
+
+describe('temp folders', () => {
+  // Two folders of one lesson in one run: the second's app host starts (and makes its session folder)
+  // while the first is graded. Embedded sessions are files, which an app writes into whatever folder
+  // it is given, recreating one that was taken away too early.
+  test('a run leaves none behind, in the grader temp folder or the apps\' own', async () => {
+    const tmp = mkdtempSync(path.join(work, 'tmp-'));
+    const results = await gradeInChild(
+      [
+        { lesson: '03-session-store', dir: path.join(exercisesDir, '03-session-store'), label: 'exercise' },
+        { lesson: '03-session-store', dir: path.join(solutionsDir, '03-session-store'), label: 'solution' },
+      ],
+      { TMPDIR: tmp, COURSE_SESSION_STORE: 'embedded' },
+    );
+    expect(results.map((result) => result.status)).toEqual(['fail', 'pass']);
+    // tsx-*: the cache of the tsx that runs this test's grade() from TypeScript.
+    expect(readdirSync(tmp).filter((name) => !name.startsWith('tsx-'))).toEqual([]);
+  }, 180_000);
 });
 
 describe.skipIf(!hasProc)('an app that exits on its own', () => {
