@@ -1,8 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll } from 'vitest';
 import { CookieJar, describeCookie, isDeletion, lifetimeSeconds, setCookieLines, setCookies, type SetCookie } from '../support/cookies.js';
 import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
 import type { Client, Reply } from '../support/http.js';
@@ -111,22 +107,11 @@ async function expectLoggedOut(browser: Browser, where: string, why: string): Pr
 }
 
 lesson('03-session-store', (t) => {
-  // This folder's own: the next folder's prestarted host makes its session folder while this one is
-  // still being graded.
-  const tempDirs: string[] = [];
-  function tempDir(): string {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'course-03-sessions-'));
-    tempDirs.push(dir);
-    return dir;
-  }
-  afterAll(() => {
-    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
 
   /** Environment for the servers of one check: the same secret and one shared store, as in production. */
   async function deployment(secret = randomSecret()): Promise<Record<string, string>> {
     const mode = await storeMode();
-    const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: secret, SESSION_DIR: tempDir() };
+    const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: secret, SESSION_DIR: t.tempDir('course-03-sessions-') };
     if (mode.kind === 'redis') env.REDIS_URL = await (await redis()).isolatedUrl();
     return env;
   }
@@ -184,7 +169,7 @@ lesson('03-session-store', (t) => {
         const used = mode.kind === 'embedded' ? ` The other checks ran against the embedded store because ${mode.why}.` : '';
         throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis.${used}\n${installRedis}`);
       }
-      const server = await t.server({ env: { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), REDIS_URL: url, SESSION_DIR: tempDir() } });
+      const server = await t.server({ env: { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), REDIS_URL: url, SESSION_DIR: t.tempDir('course-03-sessions-') } });
       const browser = new Browser(server.client);
       await browser.login();
       const db = new RedisConnection(url);

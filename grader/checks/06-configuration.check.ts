@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expectThat, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
@@ -24,21 +23,17 @@ const STOP_WITHIN_MS = 10_000;
 type Env = Record<string, string | undefined>;
 
 /**
- * Runs `body` with an empty temporary working directory (holding `dotenv` as .env when given), so
+ * An empty working directory of the check's own (holding `dotenv` as .env when given), so that
  * neither this machine's variables nor a .env in the lesson folder can reach the app.
  */
-async function inTempDir<T>(dotenv: string | undefined, body: (cwd: string) => Promise<T>): Promise<T> {
-  const cwd = await mkdtemp(path.join(os.tmpdir(), 'course-06-'));
-  try {
-    if (dotenv !== undefined) await writeFile(path.join(cwd, '.env'), dotenv);
-    return await body(cwd);
-  } finally {
-    await rm(cwd, { recursive: true, force: true });
-  }
+function workingDir(t: LessonKit, dotenv?: string): string {
+  const cwd = t.tempDir('course-06-');
+  if (dotenv !== undefined) writeFileSync(path.join(cwd, '.env'), dotenv);
+  return cwd;
 }
 
 function startup(t: LessonKit, env: Env, dotenv?: string): Promise<Startup> {
-  return inTempDir(dotenv, (cwd) => t.startup({ env, cwd }, STOP_WITHIN_MS, true));
+  return t.startup({ env, cwd: workingDir(t, dotenv) }, STOP_WITHIN_MS, true);
 }
 
 const plain = (output: string) => output.replace(/\x1b\[[0-9;]*m/g, '');
@@ -85,10 +80,8 @@ lesson('06-configuration', (t) => {
   // Every check starts processes of its own: they run side by side.
   t.concurrently(() => {
     t.check('06.starts-with-valid-environment', async () => {
-      await inTempDir(undefined, async (cwd) => {
-        const server = await t.server({ env: valid, cwd });
-        await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, 'with DATABASE_URL set in the environment and no .env file');
-      });
+      const server = await t.server({ env: valid, cwd: workingDir(t) });
+      await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, 'with DATABASE_URL set in the environment and no .env file');
     });
 
     t.check('06.missing-database-url-stops-startup', async () => {
@@ -130,18 +123,14 @@ lesson('06-configuration', (t) => {
 
     t.check('06.dotenv-file-alone-starts', async () => {
       const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
-      await inTempDir(dotenv, async (cwd) => {
-        const server = await t.server({ env: {}, cwd });
-        await expectDatabaseHost(await server.client.get('/health'), FILE_DB_HOST, 'when only .env sets DATABASE_URL (no NODE_ENV)');
-      });
+      const server = await t.server({ env: {}, cwd: workingDir(t, dotenv) });
+      await expectDatabaseHost(await server.client.get('/health'), FILE_DB_HOST, 'when only .env sets DATABASE_URL (no NODE_ENV)');
     });
 
     t.check('06.environment-wins-over-dotenv', async () => {
       const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}-from-file\n`;
-      await inTempDir(dotenv, async (cwd) => {
-        const server = await t.server({ env: valid, cwd });
-        await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST}`);
-      });
+      const server = await t.server({ env: valid, cwd: workingDir(t, dotenv) });
+      await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST}`);
     });
 
     t.check('06.dotenv-ignored-in-production', async () => {
@@ -157,18 +146,16 @@ lesson('06-configuration', (t) => {
         [SHORT_SECRET, 'SESSION_SECRET'],
       ];
       const seen: [string, string][] = [];
-      await inTempDir(undefined, async (cwd) => {
-        const server = await t.server({ env: valid, cwd });
-        const replies = [
-          await server.client.get('/health'),
-          await server.client.get('/books'),
-          await server.client.post('/session', { body: { customer: 'ada' } }),
-          await server.client.get('/no-such-page'),
-        ];
-        for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}`]);
-        await server.stop();
-        seen.push([server.process.output(), 'the output of a normal start']);
-      });
+      const server = await t.server({ env: valid, cwd: workingDir(t) });
+      const replies = [
+        await server.client.get('/health'),
+        await server.client.get('/books'),
+        await server.client.post('/session', { body: { customer: 'ada' } }),
+        await server.client.get('/no-such-page'),
+      ];
+      for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}`]);
+      await server.stop();
+      seen.push([server.process.output(), 'the output of a normal start']);
       const failing = await startup(t, { ...valid, SESSION_SECRET: SHORT_SECRET });
       seen.push([failing.output, 'the output of a start refused for a short SESSION_SECRET']);
       for (const [text, where] of seen) {

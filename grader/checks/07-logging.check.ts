@@ -1,7 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll } from 'vitest';
 import { expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { lesson, type LessonKit, type RunningServer } from '../support/lesson.js';
@@ -35,9 +31,8 @@ interface LoggedServer {
   quiet(lastPath?: string): Promise<void>;
 }
 
-async function startLogged(t: LessonKit, tempDirs: string[], env: Record<string, string> = {}): Promise<LoggedServer> {
-  const logDir = await mkdtemp(path.join(os.tmpdir(), 'course-07-logs-'));
-  tempDirs.push(logDir);
+async function startLogged(t: LessonKit, env: Record<string, string> = {}): Promise<LoggedServer> {
+  const logDir = t.tempDir('course-07-logs-');
   const server = await t.server({ env: { NODE_ENV: 'production', LOG_DIR: logDir, ...env } });
   return {
     server,
@@ -69,12 +64,10 @@ function secretsIn(text: string, secrets: Record<string, string>): string | unde
 }
 
 lesson('07-logging', (t) => {
-  const tempDirs: string[] = [];
-  afterAll(() => Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
   // Every check starts processes of its own: they run side by side.
   t.concurrently(() => {
     t.check('07.stdout-lines-are-json', async () => {
-      const app = await startLogged(t, tempDirs);
+      const app = await startLogged(t);
       await app.server.client.get('/books');
       await app.server.client.get('/no-such-page');
       await app.server.client.get(FAILING);
@@ -97,7 +90,7 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.access-line-per-request', async () => {
-      const app = await startLogged(t, tempDirs);
+      const app = await startLogged(t);
       const client = app.server.client;
       const sent: [string, Reply][] = [
         ['answered by its route', await client.get('/books')],
@@ -132,7 +125,7 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.error-logged-with-stack-to-file', async () => {
-      const app = await startLogged(t, tempDirs);
+      const app = await startLogged(t);
       expectStatus(await app.server.client.get(FAILING), 500);
       // Good enough: the line with the message and a stack frame, in any *.log file directly in LOG_DIR.
       const withStack = await pollFor(async () => {
@@ -167,7 +160,7 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.error-file-holds-errors-only', async () => {
-      const app = await startLogged(t, tempDirs);
+      const app = await startLogged(t);
       const client = app.server.client;
       await client.get('/books');
       await client.get('/no-such-page');
@@ -199,7 +192,7 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.client-still-gets-generic-500', async () => {
-      const app = await startLogged(t, tempDirs);
+      const app = await startLogged(t);
       const reply = await app.server.client.get(FAILING);
       expectStatus(reply, 500);
       const leaked = reply.text.match(/ECONNREFUSED|10\.0\.3\.7|reports database|\n\s+at |\bat \S+ \(/);
@@ -207,7 +200,7 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.log-level-warn-silences-info', async () => {
-      const app = await startLogged(t, tempDirs, { LOG_LEVEL: 'warn' });
+      const app = await startLogged(t, { LOG_LEVEL: 'warn' });
       await app.server.client.get('/books');
       await app.server.client.get('/no-such-page');
       expectStatus(await app.server.client.get(FAILING), 500);
@@ -243,7 +236,7 @@ lesson('07-logging', (t) => {
       };
       const headers = { Authorization: `Bearer ${secrets['the Authorization header']}`, Cookie: `sid=${secrets['the Cookie header']}` };
       const password = secrets['the password sent to POST /login'];
-      const app = await startLogged(t, tempDirs);
+      const app = await startLogged(t);
       const client = app.server.client;
       await client.post('/login', { headers, body: { email: 'reader@example.com', password } });
       // A body express.json() cannot parse: its error carries the raw body, password and all.

@@ -8,6 +8,7 @@ import type { CheckMeta } from '../support/lesson.js';
 import { buildLesson } from './build.js';
 import { checksDir, graderDir, repoRoot } from './paths.js';
 import { type RedisService, startRedis } from './redis-server.js';
+import { watchFolder } from '../support/watchdog.js';
 import { displayPath } from './target.js';
 import { linkVendor, lessonVendor } from './vendor.js';
 import { lessonById } from './registry/index.js';
@@ -99,6 +100,7 @@ export class GradingSession {
 
   static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
     const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
+    watchFolder(runRoot, true);
     // The compiled apps below find the course's packages the way any Node app does, by walking up to
     // a node_modules folder: no resolve hook to load in every process the checks start.
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(runRoot, 'node_modules'), 'junction');
@@ -113,6 +115,7 @@ export class GradingSession {
     const cleanUp = () => {
       redis?.stop();
       rmSync(runRoot, { recursive: true, force: true });
+      watchFolder(runRoot, false);
     };
     try {
       const collector = new Collector(options.onCheck);

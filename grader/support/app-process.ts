@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { SourcePositions } from './source-positions.js';
-import { hasWatchdog, spawnWatched, unwatch } from './watchdog.js';
+import { hasWatchdog, spawnWatched, unwatch, watchFolder } from './watchdog.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
 const OUTPUT_LIMIT = 256 * 1024;
@@ -90,6 +90,7 @@ export class AppProcess {
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
     // removed when it ends (a grader thread that vitest terminates never sees its own 'exit').
     const tmp = options.env.TMPDIR === graderTmp ? mkdtempSync(path.join(graderTmp, 'course-app-')) : undefined;
+    if (tmp) watchFolder(tmp, true);
     const env = tmp ? { ...options.env, TMPDIR: tmp } : options.env;
     const loader = loaderFor(options.script);
     this.child = spawnWatched(
@@ -115,7 +116,10 @@ export class AppProcess {
         live.delete(this);
         this.kill(); // what the app started in its group and left running ends with it
         unwatch(this.child.pid);
-        if (tmp) rmSync(tmp, { recursive: true, force: true });
+        if (tmp) {
+          rmSync(tmp, { recursive: true, force: true });
+          watchFolder(tmp, false);
+        }
         resolve(this.exit);
       });
     });

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, inject, test } from 'vitest';
 import { lessonById } from '../src/registry/index.js';
@@ -13,6 +14,7 @@ import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
 import { Client, toCurl, type SentRequest } from './http.js';
 import { listenerIsOwn, pickPort } from './ports.js';
+import { watchFolder } from './watchdog.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -108,6 +110,7 @@ export class LessonKit {
   /** Hosts some check has used: output from a host's start belongs to the first check that uses it. */
   private claimed = new WeakSet<AppHost>();
   private running = new Set<CheckState>();
+  private folders: string[] = [];
   private current = new AsyncLocalStorage<CheckState>();
   private declaringConcurrent = false;
   private deadline = 0;
@@ -305,12 +308,27 @@ export class LessonKit {
     return outputSince(this.state().marks);
   }
 
+  /**
+   * A new empty temp folder (a session store, a log folder, a working directory) for this folder's
+   * checks, removed once its apps have stopped, or by the watchdog if the grader is killed first.
+   */
+  tempDir(prefix: string): string {
+    const folder = mkdtempSync(path.join(os.tmpdir(), prefix));
+    watchFolder(folder, true);
+    this.folders.push(folder);
+    return folder;
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     const states = [...this.running];
     const hosts = [...this.hosts.values(), ...states.flatMap((state) => [...state.hosts.values()])];
     await Promise.all(hosts.map((host) => host.process.stop(500)));
     await Promise.all(states.flatMap((state) => [...state.servers].map((server) => server.stop(500))));
+    for (const folder of this.folders.splice(0)) {
+      rmSync(folder, { recursive: true, force: true });
+      watchFolder(folder, false);
+    }
   }
 
   private launch(port: number, options: ServerOptions): AppProcess {

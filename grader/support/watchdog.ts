@@ -1,21 +1,30 @@
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
 import type { Writable } from 'node:stream';
 
-// The grader stops the processes it starts (learner apps, its Redis) when it is done with them, but a
-// grader that is itself killed (SIGKILL, an out-of-memory kill, a crash) cannot. So one small shell
-// per grader thread keeps the list of their process groups; the thread holds the only lasting writing
-// end of the shell's input, so when the thread or its process ends in any way, the shell reads
-// end-of-file and kills every group still listed. An app stuck in a synchronous endless loop is stopped too:
-// nothing of this runs inside the app.
+// The grader stops the processes it starts (learner apps, its Redis) and removes its temp folders when
+// it is done with them, but a grader that is itself killed (SIGKILL, an out-of-memory kill, a crash)
+// cannot. So one small shell per grader thread keeps the list of their process groups and folders;
+// the thread holds the only lasting writing end of the shell's input, so when the thread or its
+// process ends in any way, the shell reads end-of-file, kills every group still listed and then
+// removes every folder still listed. An app stuck in a synchronous endless loop is stopped too:
+// nothing of this runs inside the app. Lines: "+ group", "- group", "d folder", "r folder" (removed).
 const WATCHDOG = `
 trap '' INT HUP
+nl='
+'
 groups=
-while read -r op group; do
-  if [ "$op" = + ]; then groups="$groups $group"; else
-    kept=; for g in $groups; do [ "$g" = "$group" ] || kept="$kept $g"; done; groups=$kept
-  fi
+folders=$nl
+while IFS= read -r line; do
+  arg=\${line#??}
+  case $line in
+    '+ '*) groups="$groups $arg" ;;
+    '- '*) kept=; for g in $groups; do [ "$g" = "$arg" ] || kept="$kept $g"; done; groups=$kept ;;
+    'd '*) folders="$folders$arg$nl" ;;
+    'r '*) case $folders in *"$nl$arg$nl"*) folders="\${folders%%"$nl$arg$nl"*}$nl\${folders#*"$nl$arg$nl"}" ;; esac ;;
+  esac
 done
 for g in $groups; do kill -9 "-$g" 2>/dev/null; done
+printf '%s' "$folders" | while IFS= read -r f; do [ -z "$f" ] || rm -rf -- "$f"; done
 `;
 export const hasWatchdog = process.platform !== 'win32';
 let watchdog: Writable | undefined;
@@ -49,4 +58,9 @@ export function spawnWatched(command: string, args: string[], options: SpawnOpti
 /** Tells the watchdog that a group spawnWatched() started is gone. */
 export function unwatch(group: number | undefined): void {
   if (hasWatchdog && group !== undefined) watchdogInput().write(`- ${group}\n`);
+}
+
+/** Has the watchdog remove this temp folder if the grader ends before it does (true), or not (false: removed). */
+export function watchFolder(folder: string, watched: boolean): void {
+  if (hasWatchdog && !folder.includes('\n')) watchdogInput().write(`${watched ? 'd' : 'r'} ${folder}\n`);
 }

@@ -201,11 +201,12 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
 
   // SIGINT is what Ctrl-C sends; SIGKILL (an out-of-memory kill, a cancelled CI job) gives the
   // grader no chance to clean up at all.
-  test.skipIf(!hasProc).each(['SIGINT', 'SIGKILL'] as const)('%s during grading leaves no learner process behind', async (signal) => {
+  test.skipIf(!hasProc).each(['SIGINT', 'SIGKILL'] as const)('%s during grading leaves no learner process or temp folder behind', async (signal) => {
     const dir = hostileCopy(LESSON, 'loop-at-import');
+    const tmp = mkdtempSync(path.join(work, 'tmp-'));
     const child = spawn(process.execPath, [path.join(graderDir, 'bin', 'course.js'), 'grade', '1', '--target', path.dirname(dir)], {
       cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', TMPDIR: tmp },
       stdio: 'ignore',
       detached: true, // its own process group, as a terminal's foreground job
     });
@@ -216,19 +217,21 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     expect(looping()).toBe(true);
     process.kill(-child.pid!, signal); // to the whole foreground group, as a terminal does, not the app's own group
     await new Promise((resolve) => child.once('close', resolve));
-    await eventually(() => processesIn(dir).length === 0); // the watchdog reads the end of its input
+    await eventually(() => processesIn(dir).length === 0 && readdirSync(tmp).length === 0); // the watchdog reads the end of its input
     expect(processesIn(dir)).toEqual([]);
+    expect(readdirSync(tmp), 'temp folders left in TMPDIR').toEqual([]);
   }, 120_000);
 
   // The run's own Redis is the grader's child, not the learner's: it must not outlive a killed grader
   // either. The kill hits the grader alone, as the kernel's out-of-memory killer does.
-  test.skipIf(!hasProc)("SIGKILL to the grader alone leaves the run's Redis behind neither", async () => {
+  test.skipIf(!hasProc)("SIGKILL to the grader alone leaves the run's Redis and temp folders behind neither", async () => {
     const dir = path.join(work, 'redis-run', '03-session-store');
+    const tmp = mkdtempSync(path.join(work, 'tmp-'));
     cpSync(path.join(solutionsDir, '03-session-store'), dir, { recursive: true });
     const { REDIS_URL: _given, ...env } = process.env; // so that the grader starts a redis-server of its own
     const child = spawn(process.execPath, [path.join(graderDir, 'bin', 'course.js'), 'grade', '3', '--target', path.dirname(dir)], {
       cwd: repoRoot,
-      env: { ...env, NO_COLOR: '1' },
+      env: { ...env, NO_COLOR: '1', TMPDIR: tmp },
       stdio: 'ignore',
       detached: true,
     });
@@ -248,8 +251,9 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     expect(redisPid, 'the grader started no redis-server (is it installed?)').toBeDefined();
     process.kill(child.pid!, 'SIGKILL');
     await new Promise((resolve) => child.once('close', resolve));
-    await eventually(() => ended(redisPid!));
+    await eventually(() => ended(redisPid!) && readdirSync(tmp).length === 0);
     expect(ended(redisPid!), `redis-server ${redisPid} still runs`).toBe(true);
+    expect(readdirSync(tmp), 'temp folders left in TMPDIR').toEqual([]);
   }, 120_000);
 });
 

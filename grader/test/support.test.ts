@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -213,6 +213,45 @@ describe("the grader's Redis connection", () => {
       await expect(withConnection(`redis://127.0.0.1:${closed}/1`, (redis) => redis.command('PING'))).rejects.toThrow(/Could not reach Redis at .*ECONNREFUSED/);
     } finally {
       stop();
+    }
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('the watchdog', () => {
+  // A grader thread that dies at once, without cleaning up anything itself.
+  test('kills the watched groups and removes the watched folders when its grader dies, and only those', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'course-watchdog-test-'));
+    const folders = ['a', 'with space', 'removed already', "it's \"quoted\" * ?"].map((name) => path.join(root, name));
+    for (const folder of folders) mkdirSync(folder);
+    const script = `
+      import { spawnWatched, watchFolder } from ${JSON.stringify(path.join(import.meta.dirname, '..', 'support', 'watchdog.ts'))};
+      const folders = JSON.parse(process.env.FOLDERS);
+      for (const folder of folders) watchFolder(folder, true);
+      watchFolder(folders[2], false); // the grader's word that it removed this one itself
+      const sleeper = spawnWatched('sleep', ['300'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      setTimeout(() => { console.log(sleeper.pid); process.kill(process.pid, 'SIGKILL'); }, 300);
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
+      env: { ...process.env, FOLDERS: JSON.stringify(folders) },
+      encoding: 'utf8',
+    });
+    expect(child.signal).toBe('SIGKILL');
+    const sleeper = Number(child.stdout.trim());
+    expect(sleeper).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        return readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 5000;
+    while ((alive() || folders.some((folder, index) => index !== 2 && existsSync(folder))) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      expect(alive(), `sleep ${sleeper} still runs`).toBe(false);
+      expect(folders.map((folder) => existsSync(folder))).toEqual([false, false, true, false]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
