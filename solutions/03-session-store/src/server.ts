@@ -9,7 +9,8 @@ if (!secret) {
 }
 
 const app = await createApp({ secret, redisUrl: process.env.REDIS_URL, sessionDir: process.env.SESSION_DIR });
-const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+const server = app.listen(Number(process.env.PORT ?? 3000), (error) => {
+  if (error) throw error; // Express 5 hands a failed listen (a port in use) to this callback
   console.log(`Bookshop listening on http://localhost:${(server.address() as AddressInfo).port}`);
 });
 

@@ -7,7 +7,8 @@ const redis = process.env.REDIS_URL ? await createClient({ url: process.env.REDI
 redis?.on('error', (error: Error) => console.error(`Redis: ${error.message}`));
 
 const app = createApp({ redis });
-const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+const server = app.listen(Number(process.env.PORT ?? 3000), (error) => {
+  if (error) throw error; // Express 5 hands a failed listen (a port in use) to this callback
   console.log(`Bookshop listening on http://localhost:${(server.address() as AddressInfo).port}`);
 });
 

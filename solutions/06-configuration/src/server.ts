@@ -4,7 +4,8 @@ import { loadConfig } from './config.js';
 
 const config = loadConfig();
 const app = createApp(config);
-const server = app.listen(config.port, () => {
+const server = app.listen(config.port, (error) => {
+  if (error) throw error; // Express 5 hands a failed listen (a port in use) to this callback
   const { port } = server.address() as AddressInfo;
   // The host tells you which database; the full URL would print its password into the logs.
   console.log(`Bookshop listening on http://localhost:${port} (database ${new URL(config.databaseUrl).host})`);

@@ -3,7 +3,8 @@ import { createApp } from './app.js';
 import { logger } from './logger.js';
 
 const app = createApp();
-const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+const server = app.listen(Number(process.env.PORT ?? 3000), (error) => {
+  if (error) throw error; // Express 5 hands a failed listen (a port in use) to this callback
   // Through the logger: a plain line would be the one entry on stdout that is not JSON.
   logger.info('Bookshop listening', { port: (server.address() as AddressInfo).port });
 });
