@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { readProgress, recordResults, updateProgress } from '../src/progress.js';
 import type { LessonResult, Results } from '../src/results.js';
 
@@ -24,9 +24,12 @@ function results(...lessons: LessonResult[]): Results {
   return { schemaVersion: 1, gradedAt: new Date().toISOString(), target: 'exercises', lessons, score: 0, maxScore: 0 };
 }
 
+const work = mkdtempSync(path.join(os.tmpdir(), 'course-progress-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
 describe('.course/progress.json', () => {
   test('grading one lesson keeps the others, and counts failed runs until a pass', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'progress-')), 'progress.json');
+    const file = path.join(mkdtempSync(path.join(work, 'progress-')), 'progress.json');
     recordResults(results(lessonResult('01-a', 'fail'), lessonResult('02-b', 'pass')), file);
     recordResults(results(lessonResult('01-a', 'fail')), file);
     let progress = readProgress(file);
@@ -38,14 +41,14 @@ describe('.course/progress.json', () => {
   });
 
   test('hint levels are copied into the lesson results the site reads', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'progress-')), 'progress.json');
+    const file = path.join(mkdtempSync(path.join(work, 'progress-')), 'progress.json');
     recordResults(results(lessonResult('01-a', 'fail')), file);
     updateProgress((progress) => void (progress.hints['01.a'] = 2), file);
     expect(readProgress(file).lessons['01-a']!.tests[0]!.hintLevel).toBe(2);
   });
 
   test('is replaced by rename: no temp files are left, and a corrupt file reads as empty progress', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'progress-'));
+    const dir = mkdtempSync(path.join(work, 'progress-'));
     const file = path.join(dir, 'progress.json');
     recordResults(results(lessonResult('01-a', 'fail')), file);
     expect(readdirSync(dir)).toEqual(['progress.json']);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { lessons as registryLessons } from '../src/registry/index.js';
 import type { Results } from '../src/results.js';
 import { classroomOutputs, classroomResult, type ClassroomResult } from '../src/reporters/classroom.js';
@@ -197,7 +197,9 @@ describe('GitHub Classroom', () => {
   });
 
   test('appendOutputs writes heredoc entries that the runner parses back to the same values', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-gh-')), 'output');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'course-gh-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'output');
     writeFileSync(file, 'earlier=1\n');
     appendOutputs(file, { lesson1: outputs.lesson1!, note: 'two\nlines' });
     expect(parseFileCommand(readFileSync(file, 'utf8'))).toEqual({ earlier: '1', lesson1: outputs.lesson1, note: 'two\nlines' });

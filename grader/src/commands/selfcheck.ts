@@ -88,7 +88,15 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
 /** Runs grader/test with vitest in a child process and reports each test. */
 function unitTests(graded?: string): Outcome[] {
   const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-  const jsonFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-unit-')), 'results.json');
+  const resultsDir = mkdtempSync(path.join(os.tmpdir(), 'course-unit-'));
+  try {
+    return runUnitTests(path.join(resultsDir, 'results.json'), vitest, graded);
+  } finally {
+    rmSync(resultsDir, { recursive: true, force: true });
+  }
+}
+
+function runUnitTests(jsonFile: string, vitest: string, graded?: string): Outcome[] {
   const run = spawnSync(
     process.execPath,
     [vitest, 'run', '--config', path.join(graderDir, 'vitest.config.ts'), '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`],

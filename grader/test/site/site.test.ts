@@ -108,7 +108,7 @@ beforeAll(async () => {
 
   solutions = await buildFor('solutions', solved);
   exercises = await buildFor('exercises', flawed);
-  browser = await launchBrowser();
+  browser = await launchBrowser(work);
 }, SETUP_MS);
 
 afterAll(async () => {
@@ -240,7 +240,7 @@ describe('the course website', { timeout: 300_000 }, () => {
     expect(reached, 'the roster file picker is reachable with Tab').toBe(true);
     await page.close();
 
-    const dark = await launchBrowser({ colorScheme: 'dark' });
+    const dark = await launchBrowser(work, { colorScheme: 'dark' });
     try {
       for (const route of ['/progress', ...pages.slice(0, 1).map((id) => `/lessons/${id}`)]) {
         const darkPage = await dark.newPage();

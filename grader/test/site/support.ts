@@ -98,10 +98,9 @@ export async function serveStatic(root: string): Promise<{ url: string; close: (
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** Chromium with a fresh profile, no background traffic, no sandbox (containers). */
-export async function launchBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserContext> {
-  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'course-chromium-'));
-  return chromium.launchPersistentContext(userDataDir, {
+/** Chromium with a fresh profile inside `parent` (the test's folder, removed after it closes Chromium), no background traffic, no sandbox (containers). */
+export function launchBrowser(parent: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(path.join(parent, 'chromium-')), {
     executablePath: chromiumPath(),
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
