@@ -1,5 +1,5 @@
 /// <reference types="vitest/config" />
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { transform } from 'esbuild';
@@ -175,6 +175,7 @@ async function createRunner(
   collector: Collector,
 ): Promise<Vitest> {
   const { createVitest } = await import('vitest/node');
+  const moduleCache = writableFolder(path.join(graderDir, '.cache', 'vitest'));
   const lessonIds = [...new Set(jobs.map((job) => job.lesson))];
   const cores = os.availableParallelism();
   const perLesson = Math.max(...lessonIds.map((id) => jobs.filter((job) => job.lesson === id).length));
@@ -215,13 +216,25 @@ async function createRunner(
       pool: 'threads',
       // The check files and support modules, transformed from TypeScript once and kept on disk (keyed
       // by their content and vitest's version) instead of in every run: about 0.4 s less CPU for a
-      // fresh `course grade 1`. A classroom grades from a trusted checkout, whose cache is its own.
-      experimental: { fsModuleCache: true, fsModuleCachePath: path.join(graderDir, '.cache', 'vitest') },
+      // fresh `course grade 1`. A classroom grades from a trusted checkout, whose cache is its own. A
+      // read-only checkout transforms them in memory each time, as vitest does by default.
+      experimental: moduleCache ? { fsModuleCache: true, fsModuleCachePath: moduleCache } : {},
     },
     { test: { projects }, logLevel: 'silent' },
   );
   await vitest.standalone();
   return vitest;
+}
+
+/** The folder, made if need be, when this process can write in it. */
+function writableFolder(folder: string): string | undefined {
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK);
+    return folder;
+  } catch {
+    return undefined;
+  }
 }
 
 function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number, redisMissing: boolean): LessonResult {
