@@ -1,11 +1,11 @@
 /// <reference types="vitest/config" />
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { transform } from 'esbuild';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
-import { watchFolder } from '../support/watchdog.js';
+import { makeTempFolder, removeTempFolder } from '../support/watchdog.js';
 import { buildLesson } from './build.js';
 import { checksDir, graderDir, repoRoot } from './paths.js';
 import { type RedisService, startRedis } from './redis-server.js';
@@ -99,8 +99,7 @@ export class GradingSession {
   ) {}
 
   static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
-    const runRoot = mkdtempSync(path.join(os.tmpdir(), 'course-run-'));
-    watchFolder(runRoot, true);
+    const runRoot = makeTempFolder('course-run-');
     // The compiled apps below find the course's packages the way any Node app does, by walking up to
     // a node_modules folder: no resolve hook to load in every process the checks start.
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(runRoot, 'node_modules'), 'junction');
@@ -114,8 +113,7 @@ export class GradingSession {
     ]);
     const cleanUp = () => {
       redis?.stop();
-      rmSync(runRoot, { recursive: true, force: true });
-      watchFolder(runRoot, false);
+      removeTempFolder(runRoot);
     };
     try {
       const collector = new Collector(options.onCheck);

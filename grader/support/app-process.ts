@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { SourcePositions } from './source-positions.js';
-import { hasWatchdog, spawnWatched, unwatch, watchFolder } from './watchdog.js';
+import { hasWatchdog, makeTempFolder, removeTempFolder, spawnWatched, unwatch } from './watchdog.js';
 
 /** What a learner's app may print before the grader stops keeping it (the rest is counted). */
 const OUTPUT_LIMIT = 256 * 1024;
@@ -89,8 +88,7 @@ export class AppProcess {
     const stdio: ('ignore' | 'pipe' | 'ipc')[] = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
     // removed when it ends (a grader thread that vitest terminates never sees its own 'exit').
-    const tmp = options.env.TMPDIR === graderTmp ? mkdtempSync(path.join(graderTmp, 'course-app-')) : undefined;
-    if (tmp) watchFolder(tmp, true);
+    const tmp = options.env.TMPDIR === graderTmp ? makeTempFolder('course-app-', graderTmp) : undefined;
     const env = tmp ? { ...options.env, TMPDIR: tmp } : options.env;
     const loader = loaderFor(options.script);
     this.child = spawnWatched(
@@ -116,10 +114,7 @@ export class AppProcess {
         live.delete(this);
         this.kill(); // what the app started in its group and left running ends with it
         unwatch(this.child.pid);
-        if (tmp) {
-          rmSync(tmp, { recursive: true, force: true });
-          watchFolder(tmp, false);
-        }
+        if (tmp) removeTempFolder(tmp);
         resolve(this.exit);
       });
     });

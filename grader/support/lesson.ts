@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, inject, test } from 'vitest';
 import { lessonById } from '../src/registry/index.js';
@@ -14,7 +13,7 @@ import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
 import { Client, toCurl, type SentRequest } from './http.js';
 import { listenerIsOwn, pickPort } from './ports.js';
-import { watchFolder } from './watchdog.js';
+import { makeTempFolder, removeTempFolder } from './watchdog.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -313,8 +312,7 @@ export class LessonKit {
    * checks, removed once its apps have stopped, or by the watchdog if the grader is killed first.
    */
   tempDir(prefix: string): string {
-    const folder = mkdtempSync(path.join(os.tmpdir(), prefix));
-    watchFolder(folder, true);
+    const folder = makeTempFolder(prefix);
     this.folders.push(folder);
     return folder;
   }
@@ -325,10 +323,7 @@ export class LessonKit {
     const hosts = [...this.hosts.values(), ...states.flatMap((state) => [...state.hosts.values()])];
     await Promise.all(hosts.map((host) => host.process.stop(500)));
     await Promise.all(states.flatMap((state) => [...state.servers].map((server) => server.stop(500))));
-    for (const folder of this.folders.splice(0)) {
-      rmSync(folder, { recursive: true, force: true });
-      watchFolder(folder, false);
-    }
+    for (const folder of this.folders.splice(0)) removeTempFolder(folder);
   }
 
   private launch(port: number, options: ServerOptions): AppProcess {

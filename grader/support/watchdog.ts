@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Writable } from 'node:stream';
 
 // The grader stops the processes it starts (learner apps, its Redis) and removes its temp folders when
@@ -60,7 +63,19 @@ export function unwatch(group: number | undefined): void {
   if (hasWatchdog && group !== undefined) watchdogInput().write(`- ${group}\n`);
 }
 
-/** Has the watchdog remove this temp folder if the grader ends before it does (true), or not (false: removed). */
-export function watchFolder(folder: string, watched: boolean): void {
+function watchFolder(folder: string, watched: boolean): void {
   if (hasWatchdog && !folder.includes('\n')) watchdogInput().write(`${watched ? 'd' : 'r'} ${folder}\n`);
+}
+
+/** A new empty temp folder, which the watchdog removes if the grader ends before removeTempFolder(). */
+export function makeTempFolder(prefix: string, parent = os.tmpdir()): string {
+  const folder = mkdtempSync(path.join(parent, prefix));
+  watchFolder(folder, true);
+  return folder;
+}
+
+/** Removes a folder makeTempFolder() made, and takes it off the watchdog's list. */
+export function removeTempFolder(folder: string): void {
+  rmSync(folder, { recursive: true, force: true });
+  watchFolder(folder, false);
 }

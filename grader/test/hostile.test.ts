@@ -13,6 +13,7 @@ import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '..
 import { lessonById } from '../src/registry/index.js';
 import type { GradeJob, LessonResult } from '../src/results.js';
 import { cpuSeconds } from '../support/app-process.js';
+import { ended, eventually, hasProc } from './processes.js';
 
 const LESSON = '01-error-handling';
 const limitMs = lessonById(LESSON).timeLimitMs;
@@ -65,23 +66,6 @@ function processesIn(dir: string): string[] {
     }
   }
   return found;
-}
-
-const hasProc = existsSync('/proc/self/cmdline');
-
-/** Whether a process has ended (gone, or a zombie nobody has reaped yet). */
-function ended(pid: number | string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z';
-  } catch {
-    return true;
-  }
-}
-
-/** Polls until the condition holds or the time is up (a loaded machine may be slow to run the watchdog). */
-async function eventually(condition: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 const cases = [
@@ -274,14 +258,19 @@ describe('a port the app insists on', () => {
   }, 300_000);
 });
 
+/** A one-file app run as the grader runs a learner's process, in a folder of its own. */
+async function scriptApp(source: string) {
+  const { AppProcess, baseEnv } = await import('../support/app-process.js');
+  const dir = mkdtempSync(path.join(work, 'script-'));
+  const script = path.join(dir, 'app.mjs');
+  writeFileSync(script, source);
+  return new AppProcess({ script, cwd: dir, env: baseEnv() });
+}
+
 describe.skipIf(process.platform !== 'linux')('the memory watchdog', () => {
   test('stops a process whose Buffers grow past the limit, and says so in its output', async () => {
-    const { AppProcess, baseEnv } = await import('../support/app-process.js');
-    const dir = mkdtempSync(path.join(work, 'grow-'));
-    const script = path.join(dir, 'grow.mjs');
     // Buffers live outside the V8 heap: --max-old-space-size alone would not stop this.
-    writeFileSync(script, 'const kept = []; setInterval(() => { for (let i = 0; i < 4; i++) kept.push(Buffer.alloc(32 * 1024 * 1024, 1)); }, 20);\n');
-    const app = new AppProcess({ script, cwd: dir, env: baseEnv() });
+    const app = await scriptApp('const kept = []; setInterval(() => { for (let i = 0; i < 4; i++) kept.push(Buffer.alloc(32 * 1024 * 1024, 1)); }, 20);\n');
     const exit = await Promise.race([app.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 30_000))]);
     app.kill();
     expect(exit).not.toBe('running');
@@ -310,12 +299,8 @@ describe('temp folders', () => {
 
 describe.skipIf(!hasProc)('an app that exits on its own', () => {
   test('takes the processes it started in its group with it', async () => {
-    const { AppProcess, baseEnv } = await import('../support/app-process.js');
-    const dir = mkdtempSync(path.join(work, 'leaver-'));
-    const script = path.join(dir, 'leaver.mjs');
     // The child keeps none of the app's output open, so nothing delays the grader's news of the exit.
-    writeFileSync(script, "import { spawn } from 'node:child_process';\nconsole.log(`CHILD=${spawn('sleep', ['300'], { stdio: 'ignore' }).pid}`);\nprocess.exit(3);\n");
-    const app = new AppProcess({ script, cwd: dir, env: baseEnv() });
+    const app = await scriptApp("import { spawn } from 'node:child_process';\nconsole.log(`CHILD=${spawn('sleep', ['300'], { stdio: 'ignore' }).pid}`);\nprocess.exit(3);\n");
     expect((await app.exited).code).toBe(3);
     const pid = Number(/CHILD=(\d+)/.exec(app.output())?.[1]);
     expect(pid).toBeGreaterThan(0);

@@ -11,6 +11,7 @@ import { timeStatements } from '../support/ratelimit.js';
 import { listenerIsOwn, pickPort } from '../support/ports.js';
 import { SourcePositions } from '../support/source-positions.js';
 import { buildLesson } from '../src/build.js';
+import { ended, eventually, hasProc } from './processes.js';
 
 // The parsers the checks lean on, fed the formats real libraries emit.
 
@@ -217,39 +218,30 @@ describe("the grader's Redis connection", () => {
   });
 });
 
-describe.skipIf(process.platform === 'win32')('the watchdog', () => {
+describe.skipIf(!hasProc)('the watchdog', () => {
   // A grader thread that dies at once, without cleaning up anything itself.
   test('kills the watched groups and removes the watched folders when its grader dies, and only those', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'course-watchdog-test-'));
-    const folders = ['a', 'with space', 'removed already', "it's \"quoted\" * ?"].map((name) => path.join(root, name));
-    for (const folder of folders) mkdirSync(folder);
     const script = `
-      import { spawnWatched, watchFolder } from ${JSON.stringify(path.join(import.meta.dirname, '..', 'support', 'watchdog.ts'))};
-      const folders = JSON.parse(process.env.FOLDERS);
-      for (const folder of folders) watchFolder(folder, true);
-      watchFolder(folders[2], false); // the grader's word that it removed this one itself
+      import { mkdirSync } from 'node:fs';
+      import { makeTempFolder, removeTempFolder, spawnWatched } from ${JSON.stringify(path.join(import.meta.dirname, '..', 'support', 'watchdog.ts'))};
+      const folders = ['plain-', 'with space-', 'removed-', 'it\\'s "quoted" * ?-'].map((prefix) => makeTempFolder(prefix, process.env.ROOT));
+      removeTempFolder(folders[2]);
+      mkdirSync(folders[2]); // made again by someone else: no longer the grader's to remove
       const sleeper = spawnWatched('sleep', ['300'], { stdio: ['ignore', 'ignore', 'ignore'] });
-      setTimeout(() => { console.log(sleeper.pid); process.kill(process.pid, 'SIGKILL'); }, 300);
+      setTimeout(() => { console.log(JSON.stringify({ folders, sleeper: sleeper.pid })); process.kill(process.pid, 'SIGKILL'); }, 300);
     `;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
-      env: { ...process.env, FOLDERS: JSON.stringify(folders) },
-      encoding: 'utf8',
-    });
-    expect(child.signal).toBe('SIGKILL');
-    const sleeper = Number(child.stdout.trim());
-    expect(sleeper).toBeGreaterThan(0);
-    const alive = () => {
-      try {
-        return readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    };
-    const until = Date.now() + 5000;
-    while ((alive() || folders.some((folder, index) => index !== 2 && existsSync(folder))) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
     try {
-      expect(alive(), `sleep ${sleeper} still runs`).toBe(false);
-      expect(folders.map((folder) => existsSync(folder))).toEqual([false, false, true, false]);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
+        env: { ...process.env, ROOT: root },
+        encoding: 'utf8',
+      });
+      expect(child.signal, child.stderr).toBe('SIGKILL');
+      const { folders, sleeper } = JSON.parse(child.stdout) as { folders: string[]; sleeper: number };
+      const left = () => folders.map((folder) => existsSync(folder));
+      await eventually(() => ended(sleeper) && left().filter(Boolean).length === 1);
+      expect(ended(sleeper), `sleep ${sleeper} still runs`).toBe(true);
+      expect(left()).toEqual([false, false, true, false]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
