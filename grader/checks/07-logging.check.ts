@@ -1,5 +1,6 @@
 import { expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
+import { OUTPUT_LIMIT } from '../support/app-process.js';
 import { lesson, type LessonKit, type RunningServer } from '../support/lesson.js';
 import {
   accessFields,
@@ -29,6 +30,8 @@ interface LoggedServer {
    * the output stops growing: loggers such as pino's transports write from another thread, late.
    */
   quiet(lastPath?: string): Promise<void>;
+  /** For a message about lines not found: that the grader kept only the end of a large stdout, if so. */
+  lostNote(): string;
 }
 
 async function startLogged(t: LessonKit, env: Record<string, string> = {}): Promise<LoggedServer> {
@@ -39,6 +42,12 @@ async function startLogged(t: LessonKit, env: Record<string, string> = {}): Prom
     logDir,
     stdout: () => parseLines(server.process.streamOutput('stdout')),
     stderr: () => parseLines(server.process.streamOutput('stderr')),
+    lostNote: () => {
+      const lost = server.process.lost.stdout;
+      return lost > 0
+        ? ` The grader keeps the last ${megabytes(OUTPUT_LIMIT)} of an app's output, and this app printed ${megabytes(lost)} on stdout before that: those lines were not seen. Log less per request.`
+        : '';
+    },
     quiet: async (lastPath) => {
       if (lastPath) await pollFor(() => parseLines(server.process.streamOutput('stdout')).some((entry) => accessFields(entry).path === lastPath));
       await settle(() => server.process.mark, 300);
@@ -58,6 +67,8 @@ function describeLine(line: string, max = 110): string {
   const flat = line.replace(/\s+/g, ' ').trim();
   return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}\``;
 }
+
+const megabytes = (characters: number) => `${(characters / 1024 / 1024).toFixed(1)} MB`;
 
 function secretsIn(text: string, secrets: Record<string, string>): string | undefined {
   return Object.entries(secrets).find(([, value]) => text.includes(value))?.[0];
@@ -113,7 +124,7 @@ lesson('07-logging', (t) => {
           const elsewhere = app.stderr().some((entry) => accessFields(entry).path === reply.request.path) ? ' on stdout (it went to stderr)' : '';
           fail(
             `Expected an access line on stdout for ${request} (a request ${what}, status ${reply.status}) with its method, path, status and duration, got none${elsewhere}. ` +
-              'Log every request from one middleware registered before the routes, when the response finishes.',
+              `Log every request from one middleware registered before the routes, when the response finishes.${app.lostNote()}`,
           );
         }
         const missing = [

@@ -6,8 +6,12 @@ import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { SourcePositions } from './source-positions.js';
 import { hasWatchdog, makeTempFolder, removeTempFolder, spawnWatched, unwatch } from './watchdog.js';
 
-/** What a learner's app may print before the grader stops keeping it (the rest is counted). */
-const OUTPUT_LIMIT = 256 * 1024;
+/**
+ * How much of a learner's output the grader keeps: the last 4 MB (the rest is counted). Enough for
+ * structured logs with large lines (a logged request body of 200 KB per request still fits a check);
+ * a flood of output keeps only its end.
+ */
+export const OUTPUT_LIMIT = 4 * 1024 * 1024;
 /** Resident memory at which a learner's process is stopped: the V8 heap is capped at 512 MB, buffers are not. */
 export const MEMORY_LIMIT_MB = 1024;
 const MEMORY_POLL_MS = 100;
@@ -78,6 +82,10 @@ export class AppProcess {
   private chunks: { at: number; text: string; stream: 'stdout' | 'stderr' }[] = [];
   private kept = 0;
   private seen = 0;
+  /** Characters of each stream no longer kept. */
+  readonly lost = { stdout: 0, stderr: 0 };
+  /** Whether what each stream kept starts in the middle of a line. */
+  private cutMidLine = { stdout: false, stderr: false };
   /** Whether the grader asked the process to stop (so its end is no news to report). */
   stopping = false;
   /** Why the grader stopped the process on its own (memory), for messages. */
@@ -146,9 +154,13 @@ export class AppProcess {
     return this.inSource(lost + kept.join(''));
   }
 
-  /** What the app wrote to one of its streams (as much as was kept), for checks about where output goes. */
+  /**
+   * What the app wrote to one of its streams (as much as was kept), for checks about where output
+   * goes. When the start was dropped, so is the rest of the line it cut: only whole lines are judged.
+   */
   streamOutput(stream: 'stdout' | 'stderr'): string {
-    return this.inSource(this.chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.text).join(''));
+    const text = this.chunks.filter((chunk) => chunk.stream === stream).map((chunk) => chunk.text).join('');
+    return this.inSource(this.cutMidLine[stream] ? text.slice(text.indexOf('\n') + 1 || text.length) : text);
   }
 
   /** Text that names positions in the compiled copy, with those positions in the learner's files. */
@@ -209,8 +221,13 @@ export class AppProcess {
         // Keep the end of an oversized chunk: the last words are what the learner needs.
         this.chunks[0] = { at: first.at + excess, text: first.text.slice(excess), stream: first.stream };
         this.kept -= excess;
+        this.lost[first.stream] += excess;
+        this.cutMidLine[first.stream] = first.text[excess - 1] !== '\n';
       } else {
-        this.kept -= this.chunks.shift()!.text.length;
+        this.kept -= first.text.length;
+        this.lost[first.stream] += first.text.length;
+        this.cutMidLine[first.stream] = !first.text.endsWith('\n');
+        this.chunks.shift();
       }
     }
   }

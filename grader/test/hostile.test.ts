@@ -308,3 +308,22 @@ describe.skipIf(!hasProc)('an app that exits on its own', () => {
     expect(ended(pid), `sleep ${pid}, started by the app, still runs`).toBe(true);
   }, 60_000);
 });
+
+describe('output past what the grader keeps', () => {
+  test('keeps whole lines only: the line cut by the limit is dropped, not judged as a fragment', async () => {
+    const { OUTPUT_LIMIT } = await import('../support/app-process.js');
+    // 60 JSON lines of about 100 KB each: half again the limit, so the start of stdout is dropped.
+    const app = await scriptApp(
+      "const line = JSON.stringify({ level: 'info', message: 'x'.repeat(100_000) }) + '\\n';\n" +
+        'for (let i = 0; i < 60; i++) process.stdout.write(`{"n":${i},` + line.slice(1));\n',
+    );
+    expect((await app.exited).code).toBe(0);
+    const stdout = app.streamOutput('stdout');
+    expect(app.lost.stdout).toBeGreaterThan(0);
+    expect(stdout.length).toBeLessThanOrEqual(OUTPUT_LIMIT);
+    const lines = stdout.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(30);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(JSON.parse(lines.at(-1)!).n).toBe(59);
+  }, 60_000);
+});
