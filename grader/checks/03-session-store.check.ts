@@ -32,7 +32,7 @@ function storeMode(): Promise<StoreMode> {
       throw new CannotJudge(`COURSE_SESSION_STORE must be "redis", "embedded" or unset, got ${show(wanted)}.`);
     }
     try {
-      await redis();
+      await redis('03-session-store');
       return { kind: 'redis', why: wanted === 'redis' ? 'COURSE_SESSION_STORE=redis' : 'Redis was found' };
     } catch (error) {
       if (!(error instanceof CannotJudge)) throw error;
@@ -112,7 +112,7 @@ lesson('03-session-store', (t) => {
   async function deployment(secret = randomSecret()): Promise<Record<string, string>> {
     const mode = await storeMode();
     const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: secret, SESSION_DIR: t.tempDir('course-03-sessions-') };
-    if (mode.kind === 'redis') env.REDIS_URL = await (await redis()).isolatedUrl();
+    if (mode.kind === 'redis') env.REDIS_URL = await (await redis('03-session-store')).isolatedUrl();
     return env;
   }
 
@@ -163,7 +163,7 @@ lesson('03-session-store', (t) => {
       const mode = await storeMode();
       let url: string;
       try {
-        url = await (await redis()).isolatedUrl();
+        url = await (await redis('03-session-store')).isolatedUrl();
       } catch (error) {
         if (!(error instanceof CannotJudge)) throw error;
         const used = mode.kind === 'embedded' ? ` The other checks ran against the embedded store because ${mode.why}.` : '';

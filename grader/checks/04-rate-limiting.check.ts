@@ -194,7 +194,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.redis-shares-limit-across-processes', async () => {
-    const url = await (await redis()).isolatedUrl();
+    const url = await (await redis('04-rate-limiting')).isolatedUrl();
     const [one, two] = await Promise.all([t.server({ env: { REDIS_URL: url } }), t.server({ env: { REDIS_URL: url } })]);
     const client = '203.0.113.100';
     const attempts = [one, one, one, two, two].map((server, index) => loginAs(server.client, client, `guess-${index + 1}`));

@@ -94,7 +94,8 @@ export class GradingSession {
     private readonly vitest: Vitest,
     private readonly collector: Collector,
     private readonly cleanUp: () => void,
-    private readonly redisMissing: boolean,
+    /** Lessons whose Redis could not be started. */
+    private readonly redisMissing: ReadonlySet<string>,
     private readonly vendors: ReadonlyMap<string, string | undefined>,
   ) {}
 
@@ -104,21 +105,25 @@ export class GradingSession {
     // a node_modules folder: no resolve hook to load in every process the checks start.
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(runRoot, 'node_modules'), 'junction');
     const prepared = jobs.map((job, index) => ({ ...job, runDir: path.join(runRoot, String(index), job.lesson) }));
-    const needsRedis = jobs.some((job) => lessonById(job.lesson).checks.some((check) => check.needs === 'redis'));
     const lessons = [...new Set(jobs.map((job) => job.lesson))];
+    const redisLessons = lessons.filter((lesson) => lessonById(lesson).checks.some((check) => check.needs === 'redis'));
     const [hostEntry, redis, vendors] = await Promise.all([
       compileHostEntry(runRoot),
-      needsRedis ? startRedis() : undefined,
+      // A Redis per lesson: a learner's app that shuts its Redis down, pauses it or sets a password
+      // there (lesson 03 hands it a REDIS_URL) must not take another lesson's checks with it.
+      Promise.all(redisLessons.map(async (lesson) => [lesson, await startRedis()] as const)).then((pairs) => new Map(pairs)),
       Promise.all(lessons.map(async (lesson) => [lesson, await lessonVendor(lesson)] as const)).then((pairs) => new Map(pairs)),
     ]);
     const cleanUp = () => {
-      redis?.stop();
+      for (const { stop } of redis.values()) stop();
       removeTempFolder(runRoot);
     };
     try {
       const collector = new Collector(options.onCheck);
-      const vitest = await createRunner(prepared, { courseHostEntry: hostEntry, courseRedis: redis?.service }, collector);
-      return new GradingSession(prepared, vitest, collector, cleanUp, Boolean(redis && 'error' in redis.service), vendors);
+      const services = Object.fromEntries([...redis].map(([lesson, { service }]) => [lesson, service]));
+      const vitest = await createRunner(prepared, { courseHostEntry: hostEntry, courseRedis: services }, collector);
+      const redisMissing = new Set([...redis].filter(([, { service }]) => 'error' in service).map(([lesson]) => lesson));
+      return new GradingSession(prepared, vitest, collector, cleanUp, redisMissing, vendors);
     } catch (error) {
       cleanUp();
       throw error;
@@ -141,7 +146,7 @@ export class GradingSession {
     await this.vitest.runTestFiles(files);
     process.exitCode = undefined; // vitest sets it; the course decides its own exit code
     const gradedAt = new Date().toISOString();
-    return jobs.map((job) => toLessonResult(job, this.collector, gradedAt, Date.now() - started, this.redisMissing));
+    return jobs.map((job) => toLessonResult(job, this.collector, gradedAt, Date.now() - started, this.redisMissing.has(job.lesson)));
   }
 
   async close(): Promise<void> {
@@ -169,7 +174,7 @@ async function compileHostEntry(runRoot: string): Promise<string> {
  */
 async function createRunner(
   jobs: PreparedJob[],
-  context: { courseHostEntry: string; courseRedis?: RedisService },
+  context: { courseHostEntry: string; courseRedis: Record<string, RedisService> },
   collector: Collector,
 ): Promise<Vitest> {
   const { createVitest } = await import('vitest/node');

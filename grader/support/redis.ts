@@ -8,8 +8,8 @@ export { installRedis };
 
 declare module 'vitest' {
   interface ProvidedContext {
-    /** Set by the grading engine: the run's one Redis, or why there is none. */
-    courseRedis?: RedisService;
+    /** Set by the grading engine: each lesson's Redis, or why there is none. */
+    courseRedis?: Record<string, RedisService>;
   }
 }
 
@@ -21,20 +21,25 @@ export interface RedisServer {
   isolatedUrl(): Promise<string>;
 }
 
-let shared: Promise<RedisServer> | undefined;
+const servers = new Map<string, Promise<RedisServer>>();
 
 /**
- * The engine starts Redis once per run (REDIS_URL, else redis-server from PATH) and provides it;
- * outside the engine, a Redis is provisioned the same way for this worker. Without one, the check
- * cannot be judged and says how to install Redis.
+ * The lesson's Redis. The engine starts one per lesson and run (a redis-server from PATH, so that an
+ * app that shuts its Redis down, pauses it or sets a password harms its own lesson only), or passes
+ * on REDIS_URL to all of them; outside the engine, one is provisioned the same way for this worker.
+ * Without one, the check cannot be judged and says how to install Redis.
  */
-export function redis(): Promise<RedisServer> {
-  shared ??= (async () => {
-    const service = inject('courseRedis') ?? (await startRedis()).service;
-    if ('error' in service) throw new CannotJudge(service.error);
-    return server(service.url, service.databases);
-  })();
-  return shared;
+export function redis(lesson: string): Promise<RedisServer> {
+  let found = servers.get(lesson);
+  if (!found) {
+    found = (async () => {
+      const service = inject('courseRedis')?.[lesson] ?? (await startRedis()).service;
+      if ('error' in service) throw new CannotJudge(service.error);
+      return server(service.url, service.databases);
+    })();
+    servers.set(lesson, found);
+  }
+  return found;
 }
 
 function server(url: string, databases: number): RedisServer {

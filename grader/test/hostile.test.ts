@@ -327,3 +327,25 @@ describe('output past what the grader keeps', () => {
     expect(JSON.parse(lines.at(-1)!).n).toBe(59);
   }, 60_000);
 });
+
+describe('a lesson whose app turns on its Redis', () => {
+  // Lesson 03 hands the app a REDIS_URL. An app that shuts that Redis down (or pauses it, or sets a
+  // password on it) fails its own checks; lesson 04, graded in the same run, keeps its own Redis.
+  test("takes no other lesson's checks with it", async () => {
+    const dir = path.join(work, 'redis-shutdown', '03-session-store');
+    cpSync(path.join(solutionsDir, '03-session-store'), dir, { recursive: true, filter: (source) => path.basename(source) !== 'node_modules' });
+    const store = path.join(dir, 'src', 'session-store.ts');
+    const connect = 'await client.connect();';
+    expect(readFileSync(store, 'utf8')).toContain(connect);
+    writeFileSync(
+      store,
+      readFileSync(store, 'utf8').replace(connect, `${connect}\n    setTimeout(() => client.sendCommand(['SHUTDOWN', 'NOSAVE']).catch(() => {}), 300);`),
+    );
+    const [own, other] = await gradeInChild([
+      { lesson: '03-session-store', dir, label: 'redis-shutdown' },
+      { lesson: '04-rate-limiting', dir: path.join(solutionsDir, '04-rate-limiting'), label: 'solution' },
+    ]);
+    expect(own!.status).not.toBe('pass');
+    expect(other!.tests.filter((check) => check.status !== 'pass').map((check) => `${check.id}: ${check.message}`)).toEqual([]);
+  }, 180_000);
+});
