@@ -36,6 +36,8 @@ export interface RequestOptions {
 
 /** How long one request may take before the app is said not to answer. */
 export const ANSWER_TIMEOUT_MS = 2500;
+/** How long a whole answer, its body to the last byte, may take: a body that never ends fails here. */
+export const ANSWER_DEADLINE_MS = ANSWER_TIMEOUT_MS * 2;
 
 /** An HTTP client bound to one running app that remembers what it sent, for the curl line. */
 export class Client {
@@ -60,7 +62,7 @@ export class Client {
     const request = describeRequest(method, path, options);
     this.sent.push(request);
     const agent = supertest(this.baseUrl);
-    let test = agent[method.toLowerCase() as 'get'](path).timeout({ response: ANSWER_TIMEOUT_MS, deadline: ANSWER_TIMEOUT_MS * 2 });
+    let test = agent[method.toLowerCase() as 'get'](path).timeout({ response: ANSWER_TIMEOUT_MS, deadline: ANSWER_DEADLINE_MS });
     for (const [name, value] of Object.entries(request.headers)) test = test.set(name, value);
     if (request.body !== undefined) test = test.send(request.body);
     try {
@@ -77,14 +79,17 @@ export class Client {
     const request = describeRequest(method, path, options);
     this.sent.push(request);
     return new Promise((resolve, reject) => {
+      let received = 0;
       const req = http.request(new URL(path, this.baseUrl), { method, headers: request.headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ request, status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
+        res.on('data', (chunk: Buffer) => (chunks.push(chunk), (received += chunk.length)));
+        res.on('end', () => (clearTimeout(deadline), resolve({ request, status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) })));
         res.on('error', (error) => reject(noAnswer(request, error)));
       });
+      // The socket's timeout only notices silence: a body that keeps coming and never ends meets this.
+      const deadline = setTimeout(() => (reject(noAnswer(request, { deadline: true, received })), req.destroy()), ANSWER_DEADLINE_MS);
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { timeout: true })));
-      req.on('error', (error) => reject(noAnswer(request, error)));
+      req.on('error', (error) => (clearTimeout(deadline), reject(noAnswer(request, error))));
       req.end(request.body);
     });
   }
@@ -110,8 +115,15 @@ function tryParse(text: string | undefined): unknown {
 }
 
 function noAnswer(request: SentRequest, error: unknown): CheckFailure {
-  const { code, timeout } = error as { code?: string; timeout?: unknown };
+  const { code, timeout, deadline, received, message } = error as { code?: string; timeout?: unknown; deadline?: boolean; received?: number; message?: string };
   const what = `${request.method} ${request.path}`;
+  // superagent says "Timeout of 5000ms exceeded" when its deadline passes, "Response timeout…" otherwise.
+  if (deadline || /^Timeout of \d+ms exceeded/.test(message ?? '')) {
+    return new CheckFailure(
+      `Expected the answer to ${what} to end within ${ANSWER_DEADLINE_MS / 1000} s, but it was still coming${received ? ` (${received} bytes so far)` : ''}. ` +
+        'A response that writes and never calls res.end() (res.send and res.json call it) keeps the client waiting forever.',
+    );
+  }
   if (timeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
     return new CheckFailure(
       `Expected an answer to ${what}, got none within ${ANSWER_TIMEOUT_MS / 1000} s. Some code path never calls res.send/res.json or next(), or is stuck in a loop.`,
@@ -120,7 +132,7 @@ function noAnswer(request: SentRequest, error: unknown): CheckFailure {
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'socket hang up') {
     return new CheckFailure(`Expected an answer to ${what}, but the connection was cut (${code}): your app crashed or closed it. Read its output below.`);
   }
-  return new CheckFailure(`Expected an answer to ${what}, got a network error: ${(error as Error).message}`);
+  return new CheckFailure(`Expected an answer to ${what}, got a network error: ${message}`);
 }
 
 /** The shell command that sends the same request to the learner's own dev server. */

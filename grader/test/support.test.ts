@@ -6,7 +6,8 @@ import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { effectiveSources, parsePolicies, scriptSourceWeaknesses } from '../support/csp.js';
 import { accessFields, parseLine } from '../support/logs.js';
-import type { RawReply } from '../support/http.js';
+import http from 'node:http';
+import { ANSWER_DEADLINE_MS, Client, type RawReply } from '../support/http.js';
 import { timeStatements } from '../support/ratelimit.js';
 import { listenerIsOwn, pickPort } from '../support/ports.js';
 import { SourcePositions } from '../support/source-positions.js';
@@ -65,6 +66,29 @@ describe('log lines', () => {
   test('a plain console.log line is not structured', () => {
     expect(parseLine('GET /books').fields).toBeUndefined();
   });
+});
+
+describe('answers that never end', () => {
+  // Headers at once, then a chunk every 100 ms: the socket is never silent long enough to time out.
+  test('fail both clients at the deadline, saying the body kept coming', async () => {
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).write('[');
+      const timer = setInterval(() => res.write('{"id":1},'), 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Client(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, []);
+    try {
+      for (const send of [() => client.raw('GET', '/books'), () => client.get('/books')]) {
+        const started = Date.now();
+        await expect(send()).rejects.toThrow(/Expected the answer to GET \/books to end within 5 s, but it was still coming/);
+        expect(Date.now() - started).toBeLessThan(ANSWER_DEADLINE_MS + 2000);
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 30_000);
 });
 
 describe('ports for learner servers', () => {
