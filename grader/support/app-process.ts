@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
@@ -90,6 +90,8 @@ export class AppProcess {
   stopping = false;
   /** Why the grader stopped the process on its own (memory), for messages. */
   private stoppedFor: string | undefined;
+  /** Descendants of the app seen when it was signalled, with their start times. */
+  private strays = new Map<number, string | undefined>();
 
   constructor(options: AppProcessOptions) {
     this.positions = options.compiledDir ? new SourcePositions(options.compiledDir) : undefined;
@@ -189,10 +191,16 @@ export class AppProcess {
 
   private signal(signal: NodeJS.Signals): void {
     if (this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      // already gone
+    // Processes the app started in a session or group of their own (`detached: true`) are out of the
+    // group's reach: found while the app runs, they get the same signal, and SIGKILL when it ends.
+    if (!this.exit) for (const found of descendants(this.child.pid)) this.strays.set(found, startTime(found));
+    for (const target of [-this.child.pid, ...this.strays.keys()]) {
+      if (target > 0 && startTime(target) !== this.strays.get(target)) continue; // gone, its number maybe reused
+      try {
+        process.kill(target, signal);
+      } catch {
+        // already gone
+      }
     }
   }
 
@@ -230,6 +238,35 @@ export class AppProcess {
         this.chunks.shift();
       }
     }
+  }
+}
+
+/** Every process descended from `pid`, from /proc's lists of each thread's children (Linux; none elsewhere). */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    try {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) found.push(Number(child), ...descendants(Number(child)));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return found;
+}
+
+/** When a process started (in clock ticks since boot, from /proc), to tell it from a later one with its number. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 

@@ -309,6 +309,23 @@ describe.skipIf(!hasProc)('an app that exits on its own', () => {
   }, 60_000);
 });
 
+describe.skipIf(!hasProc)('an app the grader stops', () => {
+  test('takes the processes it started in a session of their own with it', async () => {
+    // detached: a new session and process group, out of reach of a signal to the app's group.
+    const app = await scriptApp(
+      "import { spawn } from 'node:child_process';\n" +
+        "const child = spawn('sleep', ['300'], { stdio: 'ignore', detached: true });\nchild.unref();\n" +
+        "process.on('SIGTERM', () => process.exit(0));\nconsole.log(`CHILD=${child.pid}`);\nsetInterval(() => {}, 1000);\n",
+    );
+    await eventually(() => /CHILD=\d+/.test(app.output()));
+    const pid = Number(/CHILD=(\d+)/.exec(app.output())?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await app.stop();
+    await eventually(() => ended(pid));
+    expect(ended(pid), `sleep ${pid}, started detached by the app, still runs`).toBe(true);
+  }, 60_000);
+});
+
 describe('output past what the grader keeps', () => {
   test('keeps whole lines only: the line cut by the limit is dropped, not judged as a fragment', async () => {
     const { OUTPUT_LIMIT } = await import('../support/app-process.js');
