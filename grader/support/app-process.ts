@@ -141,7 +141,9 @@ export class AppProcess {
       return 'ran out of memory (its JavaScript heap reached the 512 MB the grader allows)';
     }
     const { code, signal } = this.exit;
-    return signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (signal) return `was killed by ${signal}`;
+    // Node's own code, printed with no message by Node 20: the main module awaited what never came.
+    return code === 13 ? 'exited with code 13 (Node\'s code for a top-level await that never settled)' : `exited with code ${code}`;
   }
 
   /** Bytes of output seen so far; pass it to output() to read what came after. */

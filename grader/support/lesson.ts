@@ -245,13 +245,12 @@ export class LessonKit {
       if ((healthyNow || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
       if (healthyNow) return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
       if (!process.running) {
-        const { code, signal } = process.exit!;
-        throw new CheckFailure(`Expected src/server.ts to keep running, but it exited (${signal ?? `code ${code}`}) during startup. Its output is below.`);
+        throw new CheckFailure(`Expected src/server.ts to keep running, but it ${process.describeExit()} during startup. Its output is below.`);
       }
       // What it did meanwhile tells a stuck app (busy, or never listening) from a starved machine.
       const cpu = cpuSeconds(process.child.pid);
       process.kill();
-      const seen = last === 'refused' ? `nothing listened on its port (PORT=${port})` : last === 'no answer' ? 'GET /health got no answer' : `GET /health answered ${last}`;
+      const seen = last === 'refused' ? `nothing accepted connections on 127.0.0.1:${port} (the PORT it was given)` : last === 'no answer' ? 'GET /health got no answer' : `GET /health answered ${last}`;
       throw new CannotJudge(
         `src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting: ${seen}` +
           `${cpu === undefined ? '' : `, and the process used ${cpu.toFixed(1)} s of CPU meanwhile`}. Its output is below.`,

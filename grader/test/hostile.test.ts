@@ -251,7 +251,7 @@ describe('a port the app insists on', () => {
       const [result] = await gradeInChild([{ lesson: '07-logging', dir, label: 'fixed-port' }]);
       expect(result!.status).not.toBe('pass');
       expect(Date.now() - started).toBeLessThan(lessonById('07-logging').timeLimitMs + 30_000);
-      if (held) expect(result!.tests.some((check) => /exited \(code \d+\) during startup/.test(check.message))).toBe(true);
+      if (held) expect(result!.tests.some((check) => /exited with code \d+ during startup/.test(check.message))).toBe(true);
     } finally {
       holder.close();
     }
@@ -307,6 +307,14 @@ describe.skipIf(!hasProc)('an app that exits on its own', () => {
     await eventually(() => ended(pid));
     expect(ended(pid), `sleep ${pid}, started by the app, still runs`).toBe(true);
   }, 60_000);
+});
+
+describe('an app whose top-level await never settles', () => {
+  test('is said to have exited for that, not with a bare code 13', async () => {
+    const app = await scriptApp('await new Promise(() => {});\n');
+    expect((await app.exited).code).toBe(13);
+    expect(app.describeExit()).toMatch(/code 13 \(.*top-level await that never settled\)/);
+  }, 30_000);
 });
 
 describe.skipIf(!hasProc)('an app the grader stops', () => {
