@@ -44,16 +44,21 @@ export function residentMb(pid: number): number | undefined {
   }
 }
 
-/** CPU time a process used so far, in seconds (Linux), or undefined where /proc is not available. */
-export function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** The fields of /proc/<pid>/stat after the command name (Linux), or undefined. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 per second on Linux)
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU time a process used so far, in seconds (Linux), or undefined where /proc is not available. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  const fields = pid === undefined ? undefined : procStat(pid);
+  // utime + stime, in clock ticks (100 per second on Linux)
+  return fields && (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface AppProcessOptions {
@@ -264,12 +269,7 @@ function descendants(pid: number): number[] {
 
 /** When a process started (in clock ticks since boot, from /proc), to tell it from a later one with its number. */
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[19];
 }
 
 /** The environment every learner app starts from; checks add what their lesson needs. */
