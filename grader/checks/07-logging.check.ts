@@ -111,10 +111,15 @@ lesson('07-logging', (t) => {
         ['that failed', await client.get(FAILING)],
       ];
       const accessLines = () => app.stdout().map((entry) => ({ entry, access: accessFields(entry) }));
-      const linesFor = (reply: Reply) =>
-        accessLines().filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path);
-      const complete = (reply: Reply) => linesFor(reply).some(({ access }) => access.status === reply.status && access.durationMs !== undefined);
-      await pollFor(() => sent.every(([, reply]) => complete(reply)));
+      const linesFor = (reply: Reply, lines = accessLines()) =>
+        lines.filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path);
+      const complete = (reply: Reply, lines = accessLines()) =>
+        linesFor(reply, lines).some(({ access }) => access.status === reply.status && access.durationMs !== undefined);
+      // Stdout read once per look, not once per request.
+      await pollFor(() => {
+        const lines = accessLines();
+        return sent.every(([, reply]) => complete(reply, lines));
+      });
 
       for (const [what, reply] of sent) {
         if (complete(reply)) continue;

@@ -116,8 +116,10 @@ export function parseTime(value: unknown): Date | undefined {
 export function accessFields(entry: LogEntry): AccessFields {
   const found: AccessFields = {};
   if (!entry.fields) return found;
-  // Shallow fields first, so `status` wins over some nested `status` in a body.
-  for (const [keyPath, value] of leaves(entry.fields).sort((a, b) => a[0].length - b[0].length)) {
+  // Shallow fields first, so `status` wins over some nested `status` in a body. Access fields sit at
+  // most three deep (ECS: http.response.status_code) and never in arrays: a line that also logs a
+  // large body is read in the time of a small one.
+  for (const [keyPath, value] of leaves(entry.fields, ACCESS_DEPTH, false).sort((a, b) => a[0].length - b[0].length)) {
     const key = keyPath.at(-1)!.toLowerCase();
     const dotted = keyPath.slice(-2).join('.').toLowerCase();
     if (found.method === undefined && key === 'method' && typeof value === 'string' && HTTP_METHODS.test(value)) {
@@ -204,9 +206,13 @@ function first(fields: Record<string, unknown>, keys: string[]): unknown {
   return undefined;
 }
 
-function leaves(value: unknown, keyPath: string[] = [], depth = 0): [string[], unknown][] {
-  if (value && typeof value === 'object' && depth < 5) {
-    return Object.entries(value).flatMap(([key, inner]) => leaves(inner, [...keyPath, key], depth + 1));
+const ACCESS_DEPTH = 3;
+
+/** Every value under `value` that is not an object, with its key path, down to `maxDepth` levels. */
+function leaves(value: unknown, maxDepth = 5, arrays = true, keyPath: string[] = []): [string[], unknown][] {
+  if (value && typeof value === 'object') {
+    if (keyPath.length >= maxDepth || (!arrays && Array.isArray(value))) return [];
+    return Object.entries(value).flatMap(([key, inner]) => leaves(inner, maxDepth, arrays, [...keyPath, key]));
   }
   return keyPath.length ? [[keyPath, value]] : [];
 }
