@@ -111,20 +111,22 @@ lesson('07-logging', (t) => {
         ['that failed', await client.get(FAILING)],
       ];
       const accessLines = () => app.stdout().map((entry) => ({ entry, access: accessFields(entry) }));
-      const linesFor = (reply: Reply, lines = accessLines()) =>
+      type Lines = ReturnType<typeof accessLines>;
+      const linesFor = (reply: Reply, lines: Lines) =>
         lines.filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path);
-      const complete = (reply: Reply, lines = accessLines()) =>
+      const complete = (reply: Reply, lines: Lines) =>
         linesFor(reply, lines).some(({ access }) => access.status === reply.status && access.durationMs !== undefined);
-      // Stdout read once per look, not once per request.
+      // Stdout is read once per look, not once per request.
       await pollFor(() => {
         const lines = accessLines();
         return sent.every(([, reply]) => complete(reply, lines));
       });
 
+      const lines = accessLines();
       for (const [what, reply] of sent) {
-        if (complete(reply)) continue;
+        if (complete(reply, lines)) continue;
         const request = `${reply.request.method} ${reply.request.path}`;
-        const near = linesFor(reply)[0];
+        const near = linesFor(reply, lines)[0];
         if (!near) {
           const elsewhere = app.stderr().some((entry) => accessFields(entry).path === reply.request.path) ? ' on stdout (it went to stderr)' : '';
           fail(

@@ -116,10 +116,10 @@ export function parseTime(value: unknown): Date | undefined {
 export function accessFields(entry: LogEntry): AccessFields {
   const found: AccessFields = {};
   if (!entry.fields) return found;
-  // Shallow fields first, so `status` wins over some nested `status` in a body. Access fields sit at
-  // most three deep (ECS: http.response.status_code) and never in arrays: a line that also logs a
-  // large body is read in the time of a small one.
-  for (const [keyPath, value] of leaves(entry.fields, ACCESS_DEPTH, false).sort((a, b) => a[0].length - b[0].length)) {
+  // Shallow fields first, so `status` wins over some nested `status` in a body. Access fields are
+  // never inside arrays: a line that also logs a list of a thousand records is read in the time of a
+  // small one.
+  for (const [keyPath, value] of leaves(entry.fields, false).sort((a, b) => a[0].length - b[0].length)) {
     const key = keyPath.at(-1)!.toLowerCase();
     const dotted = keyPath.slice(-2).join('.').toLowerCase();
     if (found.method === undefined && key === 'method' && typeof value === 'string' && HTTP_METHODS.test(value)) {
@@ -206,13 +206,11 @@ function first(fields: Record<string, unknown>, keys: string[]): unknown {
   return undefined;
 }
 
-const ACCESS_DEPTH = 3;
-
-/** Every value under `value` that is not an object, with its key path, down to `maxDepth` levels. */
-function leaves(value: unknown, maxDepth = 5, arrays = true, keyPath: string[] = []): [string[], unknown][] {
-  if (value && typeof value === 'object') {
-    if (keyPath.length >= maxDepth || (!arrays && Array.isArray(value))) return [];
-    return Object.entries(value).flatMap(([key, inner]) => leaves(inner, maxDepth, arrays, [...keyPath, key]));
+/** Every value under `value` that is not an object, with its key path, five levels deep at most. */
+function leaves(value: unknown, arrays = true, keyPath: string[] = []): [string[], unknown][] {
+  if (value && typeof value === 'object' && keyPath.length < 5) {
+    if (!arrays && Array.isArray(value)) return [];
+    return Object.entries(value).flatMap(([key, inner]) => leaves(inner, arrays, [...keyPath, key]));
   }
   return keyPath.length ? [[keyPath, value]] : [];
 }
