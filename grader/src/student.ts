@@ -5,14 +5,14 @@
  * outside exercises/ has no effect and is listed in the results' integrity section.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunOptions } from './engine.js';
 import { gradeTarget } from './grading.js';
 import { repoRoot } from './paths.js';
 import type { LessonDefinition } from './registry/types.js';
 import type { Results } from './results.js';
+import { makeTempFolder, removeTempFolder } from '../support/watchdog.js';
 
 /** A folder that holds exercises/ and is not this course itself: a student's repo. */
 export function isStudentRepo(given: string | undefined): boolean {
@@ -31,7 +31,7 @@ export async function gradeStudentRepo(given: string, lessons: readonly LessonDe
   const log = options.log ?? ((line: string) => console.error(line));
   const studentRoot = path.resolve(given);
   const studentExercises = path.join(studentRoot, 'exercises');
-  const work = mkdtempSync(path.join(os.tmpdir(), 'course-student-'));
+  const work = makeTempFolder('course-student-');
   const copyRoot = path.join(work, 'exercises');
   try {
     for (const lesson of lessons) {
@@ -53,7 +53,7 @@ export async function gradeStudentRepo(given: string, lessons: readonly LessonDe
     results.integrity = { ignored: integrity(studentRoot) };
     return results;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeTempFolder(work);
   }
 }
 

@@ -14,6 +14,7 @@ import { lessonById } from '../src/registry/index.js';
 import type { GradeJob, LessonResult } from '../src/results.js';
 import { cpuSeconds } from '../support/app-process.js';
 import { ended, eventually, hasProc } from './processes.js';
+import { makeStudentRepo } from './student-repos.js';
 
 const LESSON = '01-error-handling';
 const limitMs = lessonById(LESSON).timeLimitMs;
@@ -238,6 +239,45 @@ describe.skipIf(process.platform !== 'linux')('the course CLI on hostile code', 
     await eventually(() => ended(redisPid!) && readdirSync(tmp).length === 0);
     expect(ended(redisPid!), `redis-server ${redisPid} still runs`).toBe(true);
     expect(readdirSync(tmp), 'temp folders left in TMPDIR').toEqual([]);
+  }, 120_000);
+});
+
+// The commands that grade many folders (the self-check, an instructor's regrade) make temp folders
+// and start graders of their own: killed, they too must leave nothing behind.
+describe.skipIf(!hasProc)('a killed command that grades many folders', () => {
+  const course = path.join(graderDir, 'bin', 'course.js');
+  const run = (args: string[], tmp: string) =>
+    spawn(process.execPath, [course, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', TMPDIR: tmp }, stdio: 'ignore', detached: true });
+  const looping = (dir: string) => processesIn(dir).some((line) => (cpuSeconds(Number(line.split(' ')[0])) ?? 0) >= 0.5);
+
+  async function killAndExpectNothingLeft(child: ReturnType<typeof spawn>, tmp: string): Promise<void> {
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    await eventually(() => processesIn(tmp).length === 0 && readdirSync(tmp).length === 0, 15_000);
+    expect(processesIn(tmp), 'processes left running').toEqual([]);
+    expect(readdirSync(tmp), 'temp folders left in TMPDIR').toEqual([]);
+  }
+
+  test('SIGKILL to a self-check leaves none of its folders behind', async () => {
+    const tmp = mkdtempSync(path.join(work, 'tmp-'));
+    const child = run(['self-check', '--skip', 'typecheck', 'unit', '--lesson', '1'], tmp);
+    await eventually(() => readdirSync(tmp).some((name) => name.startsWith('course-run-')), 60_000); // grading has begun
+    expect(readdirSync(tmp).some((name) => name.startsWith('course-selfcheck-'))).toBe(true);
+    await killAndExpectNothingLeft(child, tmp);
+  }, 120_000);
+
+  test('SIGKILL to a regrade ends the graders it started and leaves none of their folders behind', async () => {
+    const tmp = mkdtempSync(path.join(work, 'tmp-'));
+    const repos = mkdtempSync(path.join(work, 'repos-'));
+    const repo = makeStudentRepo(path.join(repos, 'student-a'));
+    cpSync(path.join(fixturesDir, LESSON, 'hostile', 'loop-at-import'), path.join(repo, 'exercises', LESSON), {
+      recursive: true,
+      filter: (source) => path.basename(source) !== 'fixture.json',
+    });
+    const child = run(['regrade', repos, '--out', path.join(work, 'regrade.csv'), '--lesson', '1'], tmp);
+    await eventually(() => looping(tmp), 60_000); // the student's app, started by the grader the regrade started
+    expect(looping(tmp)).toBe(true);
+    await killAndExpectNothingLeft(child, tmp);
   }, 120_000);
 });
 

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pc from 'picocolors';
@@ -8,6 +7,7 @@ import { graderDir } from '../paths.js';
 import { writeJsonAtomic } from '../progress.js';
 import type { LessonDefinition } from '../registry/types.js';
 import type { Results } from '../results.js';
+import { makeTempFolder, removeTempFolder, spawnWatched, unwatch } from '../../support/watchdog.js';
 import { parseLessons, UsageError } from './common.js';
 
 export interface RegradeOptions {
@@ -36,21 +36,22 @@ export function studentRepos(folder: string): { student: string; repo: string }[
 
 /**
  * Grades one repo in a child process (`course grade --target <repo> --json <file>`): the pristine
- * path, isolated, so a repo that hangs or crashes the grader costs only its own row.
+ * path, isolated, so a repo that hangs or crashes the grader costs only its own row. The child and
+ * its folder are the watchdog's to end and remove should the regrade itself be killed.
  */
 export function gradeInChild(repo: string, lessons: readonly LessonDefinition[], timeoutMs: number): Promise<{ results?: Results; error?: string }> {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'course-regrade-'));
+  const scratch = makeTempFolder('course-regrade-');
   const jsonFile = path.join(scratch, 'results.json');
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const name of ['GITHUB_ACTIONS', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY']) delete env[name];
-  const child = spawn(
+  const child = spawnWatched(
     process.execPath,
     [path.join(graderDir, 'bin', 'course.js'), 'grade', '--target', repo, '--json', jsonFile, ...lessons.map((lesson) => lesson.id)],
-    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
-  child.stdout.resume();
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
+  child.stdout!.resume();
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
   const timer = setTimeout(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -61,6 +62,7 @@ export function gradeInChild(repo: string, lessons: readonly LessonDefinition[],
   return new Promise((resolve) => {
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      unwatch(child.pid);
       try {
         if (existsSync(jsonFile)) return resolve({ results: JSON.parse(readFileSync(jsonFile, 'utf8')) as Results });
         const why = signal === 'SIGKILL' ? `stopped after ${Math.round(timeoutMs / 1000)} s` : `the grader exited with ${signal ?? `code ${code}`}`;
@@ -69,7 +71,7 @@ export function gradeInChild(repo: string, lessons: readonly LessonDefinition[],
       } catch (error) {
         resolve({ error: (error as Error).message });
       } finally {
-        rmSync(scratch, { recursive: true, force: true });
+        removeTempFolder(scratch);
       }
     });
   });

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import pc from 'picocolors';
 import { grade } from '../engine.js';
@@ -10,6 +9,7 @@ import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '..
 import { pristineFiles, writeFiles } from '../pristine.js';
 import type { LessonDefinition } from '../registry/types.js';
 import { type GradeJob, type LessonResult, type Results, SCHEMA_VERSION } from '../results.js';
+import { makeTempFolder, removeTempFolder } from '../../support/watchdog.js';
 
 /** A fixture: an overlay on the pristine exercise and what the lesson's checks must make of it. */
 export interface Fixture {
@@ -68,7 +68,8 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
   }
 
   // Lessons first: the site's tests reuse what this phase graded (solutions, pristine exercises).
-  const graded = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-results-'));
+  // Temp folders are the watchdog's to remove should the self-check be killed (CI cancels, Ctrl-C twice).
+  const graded = makeTempFolder('course-selfcheck-results-');
   try {
     if (!skip.has('lessons')) await lessonSelfCheck(options.lessons, report, graded, options.fixtures ?? true); // reports each outcome itself
     if (!skip.has('unit')) {
@@ -76,7 +77,7 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
       outcomes.push(...unitTests(skip.has('lessons') ? undefined : graded));
     }
   } finally {
-    rmSync(graded, { recursive: true, force: true });
+    removeTempFolder(graded);
   }
 
   const passed = outcomes.filter((outcome) => outcome.ok).length;
@@ -88,11 +89,11 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
 /** Runs grader/test with vitest in a child process and reports each test. */
 function unitTests(graded?: string): Outcome[] {
   const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-  const resultsDir = mkdtempSync(path.join(os.tmpdir(), 'course-unit-'));
+  const resultsDir = makeTempFolder('course-unit-');
   try {
     return runUnitTests(path.join(resultsDir, 'results.json'), vitest, graded);
   } finally {
-    rmSync(resultsDir, { recursive: true, force: true });
+    removeTempFolder(resultsDir);
   }
 }
 
@@ -115,7 +116,7 @@ function runUnitTests(jsonFile: string, vitest: string, graded?: string): Outcom
 }
 
 async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Outcome) => void, graded: string, withFixtures: boolean): Promise<Outcome[]> {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'course-selfcheck-'));
+  const work = makeTempFolder('course-selfcheck-');
   const jobs: GradeJob[] = [];
   const fixtures = new Map<string, Fixture>();
   const warnings: string[] = [];
@@ -160,7 +161,7 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
     });
     return outcomes;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeTempFolder(work);
   }
 }
 
