@@ -21,7 +21,7 @@ import { init as initLexer, parse as parseImports } from 'es-module-lexer';
 import { APP_NODE_FLAGS, repoRoot, solutionsDir, vendorCacheDir } from './paths.js';
 
 /** Raised when the shape of what is built changes, so that old bundles are not used. */
-const FORMAT = 2;
+const FORMAT = 3;
 const BUNDLE = '.vendor.cjs';
 const LOADER = '.vendor-loader.mjs';
 const vendorLoader = fileURLToPath(new URL('../support/vendor-loader.mjs', import.meta.url));
@@ -106,6 +106,7 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
       // Read by the grader (support/source-positions.ts), so that a stack frame in the bundle names its package's file.
       sourcemap: 'linked',
     });
+    asciiOnly(path.join(modules, BUNDLE));
     copyFileSync(vendorLoader, path.join(modules, LOADER));
     const names = exportNames(packages);
     for (const [index, name] of packages.entries()) {
@@ -140,6 +141,17 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes the bundle pure ASCII, so that every app reads it as Latin-1 into a one-byte string: a 3 MB
+ * bundle decoded as UTF-8 cost each app about 10 ms, as Latin-1 about 2 ms. esbuild already escapes
+ * non-ASCII characters in strings, templates, regular expressions and names (its default charset), so
+ * what is left is in comments; each UTF-16 unit there becomes a '?', which keeps every position that
+ * the source map and stack traces point at.
+ */
+function asciiOnly(file: string): void {
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/[^\x00-\x7f]/g, '?'));
 }
 
 /**

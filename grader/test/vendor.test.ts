@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,6 +38,9 @@ describe.each(lessons.map((lesson) => lesson.id))('%s bundle', (lesson) => {
     const script = `const loader = await import(${JSON.stringify(loader)}); await loader.packages.p0(); process.stdout.write(String(loader.usedCompiledCode));`;
     const run = spawnSync(process.execPath, [...APP_NODE_FLAGS, '--input-type=module', '--eval', script], { encoding: 'utf8' });
     expect(run.stdout).toBe('true');
+    // Read as Latin-1 by every app: a byte past ASCII would reach it as the wrong character.
+    const bundle = readFileSync(path.join(vendor!, 'node_modules', '.vendor.cjs'));
+    expect(bundle.findIndex((byte) => byte > 0x7f), 'a byte past ASCII in the bundle').toBe(-1);
   }, 180_000); // the first test of an install builds the bundle
 });
 
