@@ -115,8 +115,23 @@ function tryParse(text: string | undefined): unknown {
 }
 
 function noAnswer(request: SentRequest, error: unknown): CheckFailure {
-  const { code, timeout, deadline, received, message } = error as { code?: string; timeout?: unknown; deadline?: boolean; received?: number; message?: string };
+  const { code, timeout, deadline, received, message, rawResponse, statusCode } = error as {
+    code?: string;
+    timeout?: unknown;
+    deadline?: boolean;
+    received?: number;
+    message?: string;
+    rawResponse?: string | null;
+    statusCode?: number;
+  };
   const what = `${request.method} ${request.path}`;
+  // superagent parses a body sent as JSON, and rejects one that does not parse with the text it got.
+  if (rawResponse !== undefined && statusCode !== undefined) {
+    return new CheckFailure(
+      `Expected ${what} to answer with a body that is what its Content-Type says (JSON), got status ${statusCode} and a body that does not parse as JSON ` +
+        `(${message}): ${show((rawResponse ?? '').slice(0, 200), 80)}. res.json() always writes valid JSON; res.type('json').send(text) sends the text as it is.`,
+    );
+  }
   // superagent says "Timeout of 5000ms exceeded" when its deadline passes, "Response timeout…" otherwise.
   if (deadline || /^Timeout of \d+ms exceeded/.test(message ?? '')) {
     return new CheckFailure(

@@ -91,6 +91,19 @@ describe('answers that never end', () => {
   }, 30_000);
 });
 
+describe('an answer that is not what its Content-Type says', () => {
+  test('is reported as a body that does not parse as JSON, with its status and text', async () => {
+    const server = http.createServer((req, res) => res.writeHead(500, { 'Content-Type': 'application/json' }).end('Something broke!'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Client(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, []);
+    try {
+      await expect(client.get('/books')).rejects.toThrow(/^Expected GET \/books to answer .*got status 500 and a body that does not parse as JSON \(.+\): "Something broke!"\./);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('ports for learner servers', () => {
   test('are free, and below the range the system hands out by itself', async () => {
     const port = await pickPort();
