@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lessons } from '../src/registry/index.js';
 import { APP_NODE_FLAGS, repoRoot } from '../src/paths.js';
 import { lessonPackages, lessonVendor, linkVendor } from '../src/vendor.js';
@@ -45,7 +45,9 @@ describe.each(lessons.map((lesson) => lesson.id))('%s bundle', (lesson) => {
 });
 
 describe('which folders get the bundle', () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'course-vendor-test-'));
+  // Made in beforeAll, not while collecting: a run whose filter skips these tests skips afterAll too.
+  let root = '';
+  beforeAll(() => void (root = mkdtempSync(path.join(os.tmpdir(), 'course-vendor-test-'))));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   async function linked(name: string, code: string): Promise<boolean> {
