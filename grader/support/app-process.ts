@@ -61,6 +61,34 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   return fields && (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Seconds the process's main thread has spent ready to run but waiting for a CPU (Linux), or undefined. */
+export function runQueueSeconds(pid: number | undefined): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the process's main thread is doing right now, in words for a message (Linux), or undefined. */
+export function mainThreadActivity(pid: number | undefined): string | undefined {
+  const state = pid === undefined ? undefined : procStat(pid)?.[0];
+  if (state === undefined) return undefined;
+  if (state === 'R') return 'running JavaScript';
+  if (state === 'D') return 'waiting for the disk';
+  let blockedIn = '';
+  try {
+    blockedIn = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    // not ours to read: the state alone says it is asleep
+  }
+  if (/epoll/.test(blockedIn)) return 'idle in its event loop, waiting for something that never came (a promise, a connection, a timer)';
+  // Its stdout and stderr are socket pairs (as Node makes them for 'pipe'), or pipes from a shell.
+  if (/pipe_write|sock_alloc_send|unix_stream_sendmsg|sk_stream_wait/.test(blockedIn)) return 'blocked writing its output';
+  if (/futex/.test(blockedIn)) return 'waiting for another of its threads';
+  return 'asleep';
+}
+
 export interface AppProcessOptions {
   /** The TypeScript or JavaScript file to run. */
   script: string;

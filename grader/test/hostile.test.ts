@@ -299,6 +299,19 @@ describe('a port the app insists on', () => {
   }, 300_000);
 });
 
+describe('a server.ts that never listens', () => {
+  test.skipIf(!hasProc)('is said to be waiting for something, not busy and not crashed', async () => {
+    const dir = path.join(work, 'never-listens', '07-logging');
+    cpSync(path.join(solutionsDir, '07-logging'), dir, { recursive: true });
+    // Waits for a connection to a database that never comes before it would listen.
+    writeFileSync(path.join(dir, 'src', 'server.ts'), 'setInterval(() => {}, 60_000);\nawait new Promise(() => {});\n');
+    const [result] = await gradeInChild([{ lesson: '07-logging', dir, label: 'never-listens' }]);
+    expect(result!.status).not.toBe('pass');
+    const messages = result!.tests.map((check) => check.message);
+    expect(messages.filter((message) => /nothing accepted connections on 127\.0\.0\.1:\d+ .*main thread was idle in its event loop/.test(message))).not.toEqual([]);
+  }, 120_000);
+});
+
 /** A one-file app run as the grader runs a learner's process, in a folder of its own. */
 async function scriptApp(source: string) {
   const { AppProcess, baseEnv } = await import('../support/app-process.js');

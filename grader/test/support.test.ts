@@ -12,6 +12,7 @@ import { timeStatements } from '../support/ratelimit.js';
 import { listenerIsOwn, pickPort } from '../support/ports.js';
 import { SourcePositions } from '../support/source-positions.js';
 import { buildLesson } from '../src/build.js';
+import { mainThreadActivity, runQueueSeconds } from '../support/app-process.js';
 import { ended, eventually, hasProc } from './processes.js';
 
 // The parsers the checks lean on, fed the formats real libraries emit.
@@ -251,6 +252,24 @@ describe("the grader's Redis connection", () => {
       await expect(withConnection(`redis://127.0.0.1:${closed}/1`, (redis) => redis.command('PING'))).rejects.toThrow(/Could not reach Redis at .*ECONNREFUSED/);
     } finally {
       stop();
+    }
+  });
+});
+
+describe.skipIf(!hasProc)('what a process that does not answer is doing', () => {
+  // The three ways an app's main thread fails to listen: busy, waiting for something, stuck writing.
+  test.each([
+    ['busy in a loop', 'while (true) {}', /^running JavaScript$/],
+    ['waiting for a promise', 'setInterval(() => {}, 60_000); await new Promise(() => {});', /^idle in its event loop/],
+    ['writing to a pipe nobody reads', "require('node:fs').writeSync(1, 'x'.repeat(1 << 20));", /^blocked writing its output$/],
+  ])('%s', async (_, code, expected) => {
+    const child = spawn(process.execPath, [code.includes('await') ? '--input-type=module' : '--input-type=commonjs', '-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(mainThreadActivity(child.pid)).toMatch(expected);
+      expect(runQueueSeconds(child.pid)).toBeGreaterThanOrEqual(0);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
