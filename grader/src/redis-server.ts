@@ -15,8 +15,8 @@ export const installRedis = [
 ].join('\n');
 
 /**
- * REDIS_URL from the grader's environment; else a redis-server from PATH, started once for the run on
- * a free port with no persistence; else an error that says how to install Redis.
+ * REDIS_URL from the grader's environment; else a redis-server from PATH, started on a free port with
+ * no persistence (the engine starts one per lesson and run); else an error that says how to install Redis.
  */
 export async function startRedis(): Promise<{ service: RedisService; stop: () => void }> {
   const given = process.env.REDIS_URL;

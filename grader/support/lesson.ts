@@ -235,23 +235,13 @@ export class LessonKit {
 
   /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
-    let until = Date.now() + STARTUP_LIMIT_MS;
-    let extended = false;
+    const until = Date.now() + STARTUP_LIMIT_MS;
     for (let attempt = 1; ; attempt++) {
       const port = await pickPort();
       const process = this.launch(port, options);
       let last: Awaited<ReturnType<typeof health>> = 'refused';
       let healthyNow = false;
-      while (process.running) {
-        if (Date.now() >= until) {
-          // A machine too busy to run the app at all is not the app's fault: it gets half the time again, once.
-          if (extended || (runQueueSeconds(process.child.pid) ?? 0) < STARTUP_LIMIT_MS / 2000) break;
-          extended = true;
-          until = Date.now() + STARTUP_LIMIT_MS / 2;
-        }
-        if ((healthyNow = (last = await health(port)) === 200)) break;
-        await delay(50);
-      }
+      while (process.running && Date.now() < until && !(healthyNow = (last = await health(port)) === 200)) await delay(50);
       if ((healthyNow || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
       if (healthyNow) return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
       if (!process.running) {
@@ -268,7 +258,7 @@ export class LessonKit {
         activity === undefined ? '' : `and its main thread was ${activity}`,
       ].filter(Boolean);
       throw new CannotJudge(
-        `src/server.ts did not answer GET /health with 200 within ${((extended ? 1.5 : 1) * STARTUP_LIMIT_MS) / 1000} s of starting: ${seen}` +
+        `src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting: ${seen}` +
           `${doing.length ? `; ${doing.join(', ')}` : ''}. Its output is below.`,
       );
     }

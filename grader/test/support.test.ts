@@ -265,13 +265,14 @@ describe.skipIf(!hasProc)('what a process that does not answer is doing', () => 
   ])('%s', async (_, code, expected) => {
     const child = spawn(process.execPath, [code.includes('await') ? '--input-type=module' : '--input-type=commonjs', '-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Looked at until it gets there: a loaded machine may take a while to start it.
+      await eventually(() => expected.test(mainThreadActivity(child.pid) ?? ''), 15_000);
       expect(mainThreadActivity(child.pid)).toMatch(expected);
       expect(runQueueSeconds(child.pid)).toBeGreaterThanOrEqual(0);
     } finally {
       child.kill('SIGKILL');
     }
-  });
+  }, 30_000);
 });
 
 describe.skipIf(!hasProc)('the watchdog', () => {
