@@ -19,6 +19,7 @@ declare module 'vitest' {
   interface ProvidedContext {
     courseJobs: PreparedJob[];
     courseHostEntry: string;
+    courseSideBySide: boolean;
   }
   interface TaskMeta {
     course?: CheckMeta;
@@ -78,8 +79,11 @@ export function lesson(id: string, body: (kit: LessonKit) => void): void {
   const kits = inject('courseJobs')
     .filter((job) => job.lesson === id)
     .map((job) => new LessonKit(definition, job));
+  // In a run of several lessons from one check file (checks/side-by-side.check.ts), each lesson's
+  // suite runs alongside the others', as many at once as the project's maxConcurrency.
+  const suite = inject('courseSideBySide') ? describe.concurrent : describe;
   kits.forEach((kit, index) => {
-    describe(kit.label, () => {
+    suite(kit.label, () => {
       // While one folder is graded, the app hosts of the next one start: never all folders' at once.
       beforeAll(() => kits[index + 1]?.warmUp());
       afterAll(() => kit.dispose());
@@ -165,8 +169,10 @@ export class LessonKit {
       }
     };
     const timeout = this.definition.timeLimitMs + 5_000;
+    // Sequential by name: inside a lesson suite that runs side by side with others, a plain test()
+    // would run concurrently too.
     if (concurrent) test.concurrent(definition.id, run, timeout);
-    else test(definition.id, run, timeout);
+    else test.sequential(definition.id, run, timeout);
   }
 
   /**

@@ -407,6 +407,27 @@ describe('output past what the grader keeps', () => {
   }, 60_000);
 });
 
+describe.skipIf(process.platform !== 'linux')('lessons graded side by side, one folder each', () => {
+  // One worker grades them all from one check file (`course grade`): the hostile lesson's flood of
+  // output passes through the same thread as the other lessons' checks.
+  test('a hostile lesson fails alone, and each lesson beside it gets the verdicts it gets when graded alone', async () => {
+    const flood = path.join(work, 'side-by-side', LESSON);
+    cpSync(path.join(exercisesDir, LESSON), flood, { recursive: true });
+    cpSync(path.join(fixturesDir, LESSON, 'hostile', 'output-flood'), flood, { recursive: true, filter: (source) => path.basename(source) !== 'fixture.json' });
+    const healthy: GradeJob = { lesson: '02-security-headers', dir: path.join(solutionsDir, '02-security-headers'), label: 'solution' };
+    const flawed: GradeJob = { lesson: '05-compression', dir: path.join(exercisesDir, '05-compression'), label: 'exercise' };
+    const verdicts = (result: LessonResult) => result.tests.map((check) => `${check.id}: ${check.status}`);
+
+    const [together, alone] = await Promise.all([gradeInChild([{ lesson: LESSON, dir: flood, label: 'output-flood' }, healthy, flawed]), gradeInChild([flawed])]);
+    expect(together.map((result) => result.id)).toEqual([LESSON, healthy.lesson, flawed.lesson]);
+    const [hostile, passing, failing] = together as [LessonResult, LessonResult, LessonResult];
+    expect(hostile.status).not.toBe('pass');
+    expect(passing.tests.filter((check) => check.status !== 'pass').map((check) => `${check.id}: ${check.message}`)).toEqual([]);
+    expect(failing.status).toBe('fail');
+    expect(verdicts(failing)).toEqual(verdicts(alone[0]!));
+  }, 180_000);
+});
+
 describe('a lesson whose app turns on its Redis', () => {
   // Lesson 03 hands the app a REDIS_URL. An app that shuts that Redis down (or pauses it, or sets a
   // password on it) fails its own checks; lesson 04, graded in the same run, keeps its own Redis.
