@@ -103,9 +103,13 @@ export class GradingSession {
     private readonly vendors: ReadonlyMap<string, string | undefined>,
     /** Whether a run of all the jobs grades their lessons side by side, from one check file. */
     private readonly sideBySide: boolean,
+    /** Every job compiled as its folder was when the session opened: for the first run only. */
+    private compiled?: Promise<unknown>,
   ) {}
 
   static async open(jobs: readonly GradeJob[], options: RunOptions = {}): Promise<GradingSession> {
+    // vite and vitest take a quarter of a second of this thread to load: meanwhile Redis and esbuild start.
+    import('vitest/node').catch(() => {}); // createRunner() imports it again and reports any error
     const runRoot = makeTempFolder('course-run-');
     // The compiled apps below find the course's packages the way any Node app does, by walking up to
     // a node_modules folder: no resolve hook to load in every process the checks start.
@@ -124,29 +128,31 @@ export class GradingSession {
       for (const { stop } of redis.values()) stop();
       removeTempFolder(runRoot);
     };
+    // The first run's copies are compiled while vitest starts (esbuild works in a process of its own).
+    const compiled = Promise.all(prepared.map((job) => compile(job, vendors.get(job.lesson))));
+    compiled.catch(() => {}); // the first run awaits it and reports any error
     try {
       const collector = new Collector(options.onCheck);
       const services = Object.fromEntries([...redis].map(([lesson, { service }]) => [lesson, service]));
       const { vitest, sideBySide } = await createRunner(prepared, { courseHostEntry: hostEntry, courseRedis: services }, collector);
       const redisMissing = new Set([...redis].filter(([, { service }]) => 'error' in service).map(([lesson]) => lesson));
-      return new GradingSession(prepared, vitest, collector, cleanUp, redisMissing, vendors, sideBySide);
+      return new GradingSession(prepared, vitest, collector, cleanUp, redisMissing, vendors, sideBySide, compiled);
     } catch (error) {
       cleanUp();
       throw error;
     }
   }
 
-  /** Compiles the lessons' folders as they are now and runs their checks (all lessons by default). */
+  /**
+   * Compiles the lessons' folders as they are now (for the first run, as they were a moment before,
+   * when the session opened) and runs their checks (all lessons by default).
+   */
   async grade(lessonIds?: readonly string[]): Promise<LessonResult[]> {
     const started = Date.now();
     const jobs = this.jobs.filter((job) => !lessonIds || lessonIds.includes(job.lesson));
-    await Promise.all(
-      jobs.map(async (job) => {
-        rmSync(job.runDir, { recursive: true, force: true });
-        await buildLesson(job.dir, job.runDir);
-        await linkVendor(job.runDir, this.vendors.get(job.lesson));
-      }),
-    );
+    const compiled = this.compiled;
+    this.compiled = undefined;
+    await (compiled ?? Promise.all(jobs.map((job) => compile(job, this.vendors.get(job.lesson)))));
     this.collector.reset();
     // The side-by-side file runs all of the session's jobs: a run of some of them uses their own files.
     const sideBySide = this.sideBySide && jobs.length === this.jobs.length;
@@ -164,6 +170,13 @@ export class GradingSession {
       this.cleanUp();
     }
   }
+}
+
+/** The job's folder as it is now, compiled into its run folder. */
+async function compile(job: PreparedJob, vendor: string | undefined): Promise<void> {
+  rmSync(job.runDir, { recursive: true, force: true });
+  await buildLesson(job.dir, job.runDir);
+  await linkVendor(job.runDir, vendor);
 }
 
 function checkFile(name: string): string {
