@@ -1,16 +1,38 @@
 #!/usr/bin/env node
-// The `course` command. The CLI is TypeScript that contributors never build: each start bundles
-// src/ into one module with esbuild (~70 ms) and runs that. Running it through a TypeScript loader
-// hook instead would send every import, vitest's and vite's included, through the hook: a second
-// more per command. Where the bundle cannot be written, the hook is the fallback.
+// The `course` command. The CLI is TypeScript that contributors never build: a start bundles src/
+// into one module with esbuild (~70 ms) and runs that, or runs the bundle an earlier start made when
+// none of the files in it has changed since. Running it through a TypeScript loader hook instead
+// would send every import, vitest's and vite's included, through the hook: a second more per
+// command. Where the bundle cannot be written, the hook is the fallback.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const entry = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 // Inside the grader package, so that the bundle resolves its packages as src/ does.
-const cacheDir = fileURLToPath(new URL('../.cache/', import.meta.url));
+const graderDir = fileURLToPath(new URL('..', import.meta.url));
+const cacheDir = path.join(graderDir, '.cache/');
+/** The newest bundle and the size and time of change of every file in it, as they were bundled. */
+const inputsFile = `${cacheDir}bundle-inputs.json`;
+
+const stamp = (file) => {
+  const { size, mtimeMs } = statSync(file);
+  return `${size}:${mtimeMs}`;
+};
+
+/** The newest bundle, if none of its files has changed since it was made. */
+function unchangedBundle() {
+  try {
+    const { bundle, inputs } = JSON.parse(readFileSync(inputsFile, 'utf8'));
+    if (Object.entries(inputs).some(([file, was]) => stamp(file) !== was)) return undefined;
+    statSync(bundle);
+    return bundle;
+  } catch {
+    return undefined; // none yet, or a file of it is gone
+  }
+}
 
 async function bundle() {
   const { build } = await import('esbuild');
@@ -23,6 +45,8 @@ async function bundle() {
     target: 'node20',
     sourcemap: 'inline',
     write: false,
+    metafile: true,
+    absWorkingDir: graderDir, // metafile paths are relative to it
     outdir: cacheDir,
     logLevel: 'silent',
     // Each file keeps its own import.meta.url, so paths computed from it are the same as unbundled.
@@ -44,13 +68,19 @@ async function bundle() {
   try {
     statSync(file);
   } catch {
-    // Another course command may be writing the same bundle: each writes its own file, then renames.
-    const partial = `${file}.${process.pid}.partial`;
-    writeFileSync(partial, code);
-    renameSync(partial, file);
+    writeWhole(file, code);
     pruneOldBundles(file);
   }
+  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((input) => [path.resolve(graderDir, input), stamp(path.resolve(graderDir, input))]));
+  writeWhole(inputsFile, JSON.stringify({ bundle: file, inputs }));
   return file;
+}
+
+/** Another course command may be writing the same file: each writes its own copy, then renames it. */
+function writeWhole(file, contents) {
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, contents);
+  renameSync(partial, file);
 }
 
 /** Bundles of an earlier src/, left over after a contributor's edit, once no command can still be loading them. */
@@ -71,7 +101,7 @@ if (compileCache?.directory) process.env.NODE_COMPILE_CACHE = compileCache.direc
 
 let bundled;
 try {
-  bundled = await bundle();
+  bundled = unchangedBundle() ?? (await bundle());
 } catch {
   // A read-only checkout, or a build error: tsx runs the sources and reports any error in them.
 }
