@@ -1,5 +1,4 @@
 import http from 'node:http';
-import supertest from 'supertest';
 import { CheckFailure, expectThat, show } from './expect.js';
 
 export interface SentRequest {
@@ -39,6 +38,13 @@ export const ANSWER_TIMEOUT_MS = 2500;
 /** How long a whole answer, its body to the last byte, may take: a body that never ends fails here. */
 export const ANSWER_DEADLINE_MS = ANSWER_TIMEOUT_MS * 2;
 
+/**
+ * supertest, with superagent and its form, cookie and HTTP/2 modules: loaded by the first request
+ * instead of with the check files, so that the apps a worker starts ahead are not kept waiting for it.
+ */
+const importSupertest = () => import('supertest');
+let loadingSupertest: ReturnType<typeof importSupertest> | undefined;
+
 /** An HTTP client bound to one running app that remembers what it sent, for the curl line. */
 export class Client {
   constructor(
@@ -61,6 +67,7 @@ export class Client {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
     const request = describeRequest(method, path, options);
     this.sent.push(request);
+    const { default: supertest } = await (loadingSupertest ??= importSupertest());
     const agent = supertest(this.baseUrl);
     let test = agent[method.toLowerCase() as 'get'](path).timeout({ response: ANSWER_TIMEOUT_MS, deadline: ANSWER_DEADLINE_MS });
     for (const [name, value] of Object.entries(request.headers)) test = test.set(name, value);
