@@ -68,6 +68,23 @@ function expectFifteenMinutes(reply: RawReply): void {
 lesson('04-rate-limiting', (t) => {
   t.prestart({});
 
+  // First: its two servers start while the app host started ahead loads, instead of after the last check.
+  t.check('04.redis-shares-limit-across-processes', async () => {
+    const url = await (await redis('04-rate-limiting')).isolatedUrl();
+    const [one, two] = await Promise.all([t.server({ env: { REDIS_URL: url } }), t.server({ env: { REDIS_URL: url } })]);
+    const client = '203.0.113.100';
+    const attempts = [one, one, one, two, two].map((server, index) => loginAs(server.client, client, `guess-${index + 1}`));
+    expectAll(await Promise.all(attempts), 401, '5 failed logins spread over two processes', 'The limit is 5 attempts per 15 minutes, not fewer.');
+    const sixth = await loginAs(two.client, client, account.password);
+    expectLimited(
+      sixth,
+      '3 failed logins on one process and 2 on another, both started with the same REDIS_URL',
+      sixth.status === 429
+        ? ''
+        : 'Each process counts on its own, so N instances allow N × 5 guesses. When REDIS_URL is set, keep the counts in Redis (rate-limit-redis).',
+    );
+  });
+
   t.check('04.api-allows-100-then-429', async () => {
     const app = await t.app();
     const over = await exhaustApi(app, '203.0.113.10');
@@ -190,22 +207,6 @@ lesson('04-rate-limiting', (t) => {
       200,
       '150 health checks in a row',
       'The load balancer polls /health; a 429 there takes the instance out of service. Register /health before any limiter, or skip it.',
-    );
-  });
-
-  t.check('04.redis-shares-limit-across-processes', async () => {
-    const url = await (await redis('04-rate-limiting')).isolatedUrl();
-    const [one, two] = await Promise.all([t.server({ env: { REDIS_URL: url } }), t.server({ env: { REDIS_URL: url } })]);
-    const client = '203.0.113.100';
-    const attempts = [one, one, one, two, two].map((server, index) => loginAs(server.client, client, `guess-${index + 1}`));
-    expectAll(await Promise.all(attempts), 401, '5 failed logins spread over two processes', 'The limit is 5 attempts per 15 minutes, not fewer.');
-    const sixth = await loginAs(two.client, client, account.password);
-    expectLimited(
-      sixth,
-      '3 failed logins on one process and 2 on another, both started with the same REDIS_URL',
-      sixth.status === 429
-        ? ''
-        : 'Each process counts on its own, so N instances allow N × 5 guesses. When REDIS_URL is set, keep the counts in Redis (rate-limit-redis).',
     );
   });
 });
