@@ -35,6 +35,7 @@ function unchangedBundle() {
 }
 
 async function bundle() {
+  const started = Date.now();
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [entry],
@@ -71,8 +72,11 @@ async function bundle() {
     writeWhole(file, code);
     pruneOldBundles(file);
   }
-  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((input) => [path.resolve(graderDir, input), stamp(path.resolve(graderDir, input))]));
-  writeWhole(inputsFile, JSON.stringify({ bundle: file, inputs }));
+  const files = Object.keys(result.metafile.inputs).map((input) => path.resolve(graderDir, input));
+  // A file saved while esbuild read it may be in the bundle as it was before: the next start bundles again.
+  if (files.every((input) => statSync(input).mtimeMs < started)) {
+    writeWhole(inputsFile, JSON.stringify({ bundle: file, inputs: Object.fromEntries(files.map((input) => [input, stamp(input)])) }));
+  }
   return file;
 }
 

@@ -138,6 +138,7 @@ export class GradingSession {
       const redisMissing = new Set([...redis].filter(([, { service }]) => 'error' in service).map(([lesson]) => lesson));
       return new GradingSession(prepared, vitest, collector, cleanUp, redisMissing, vendors, sideBySide, compiled);
     } catch (error) {
+      await compiled.catch(() => {}); // done writing into the folders about to be removed
       cleanUp();
       throw error;
     }
