@@ -57,7 +57,7 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   const decoded = decodedBody(encoded);
   expectThat(
     decoded.equals(original),
-    `Expected the ${used[0]} body of GET ${path} to decode to exactly the plain response (${byteCount(original.length)}), got ${byteCount(decoded.length)} that differ: ${show(decoded.toString('utf8'), 60)}.`,
+    () => `Expected the ${used[0]} body of GET ${path} to decode to exactly the plain response (${byteCount(original.length)}), got ${byteCount(decoded.length)} that differ: ${show(decoded.toString('utf8'), 60)}.`,
   );
   const vary = header(encoded, 'vary') ?? '';
   expectThat(

@@ -37,7 +37,10 @@ export function decodedBody(reply: RawReply): Buffer {
   return bytes;
 }
 
-/** "12,345 bytes" */
+/**
+ * "12,345 bytes". Grouped by hand: the first toLocaleString() in a worker loads ICU's locale data,
+ * which cost the compression checks 20 ms on a quiet machine and 150 ms on a busy one.
+ */
 export function byteCount(count: number): string {
-  return `${count.toLocaleString('en-US')} bytes`;
+  return `${String(count).replace(/\B(?=(\d{3})+$)/g, ',')} bytes`;
 }

@@ -14,8 +14,9 @@ export function fail(message: string): never {
   throw new CheckFailure(message);
 }
 
-export function expectThat(condition: unknown, message: string): asserts condition {
-  if (!condition) fail(message);
+/** `message` may be a function, for a message that costs something to write (a large body shown). */
+export function expectThat(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) fail(typeof message === 'string' ? message : message());
 }
 
 /** A value as it reads best in a one-line message. */

@@ -6,6 +6,8 @@ import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { effectiveSources, parsePolicies, scriptSourceWeaknesses } from '../support/csp.js';
 import { accessFields, parseLine } from '../support/logs.js';
+import { byteCount } from '../support/encoding.js';
+import { CheckFailure, expectThat } from '../support/expect.js';
 import http from 'node:http';
 import { ANSWER_DEADLINE_MS, Client, type RawReply } from '../support/http.js';
 import { timeStatements } from '../support/ratelimit.js';
@@ -34,6 +36,21 @@ describe('RateLimit headers', () => {
   test('a RateLimit-Policy window is read as the window, not a wait', () => {
     const [statement] = timeStatements(reply({ 'ratelimit-policy': '100;w=900' }));
     expect(statement).toMatchObject({ seconds: 900, meaning: 'window' });
+  });
+});
+
+describe('messages', () => {
+  test('byte counts are grouped by thousands, as en-US writes them', () => {
+    for (const count of [0, 7, 999, 1000, 12_345, 333_071, 1_234_567]) expect(byteCount(count)).toBe(`${count.toLocaleString('en-US')} bytes`);
+  });
+
+  test('a message given as a function is written only when the expectation fails', () => {
+    let written = 0;
+    const message = () => (written++, 'Expected the body to match, got another.');
+    expectThat(true, message);
+    expect(written).toBe(0);
+    expect(() => expectThat(false, message)).toThrow(new CheckFailure('Expected the body to match, got another.'));
+    expect(written).toBe(1);
   });
 });
 
