@@ -9,11 +9,12 @@
 // `--skip typecheck`), with its own progress file; the two parallel ones share the machine's ports,
 // temp folder and Redis, which is the point. Exit code 0 when every run passed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { graderDir, repoRoot } from '../src/paths.js';
+import { makeTempFolder, removeTempFolder } from '../support/watchdog.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +39,8 @@ interface Run {
   outputFile?: string;
 }
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'course-stress-'));
+// Removed by the grader's watchdog too, should this script be stopped (Ctrl-C, a CI cancel).
+const scratch = makeTempFolder('course-stress-');
 
 function selfCheck(round: number, slot: number): Promise<Run> {
   const args = [path.join(graderDir, 'bin', 'course.js'), 'self-check', '--skip', 'typecheck', ...(values.unit ? [] : ['unit'])];
@@ -86,7 +88,7 @@ try {
     }
   }
 } finally {
-  rmSync(scratch, { recursive: true, force: true });
+  removeTempFolder(scratch);
 }
 
 const failed = all.filter((run) => !run.ok);
