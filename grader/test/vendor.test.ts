@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lessons } from '../src/registry/index.js';
 import { APP_NODE_FLAGS, repoRoot } from '../src/paths.js';
 import { lessonPackages, lessonVendor, linkVendor } from '../src/vendor.js';
-import { SourcePositions } from '../support/source-positions.js';
+import { SourceMapConsumer } from 'source-map-js';
+import { readLineIndex, SourcePositions } from '../support/source-positions.js';
 
 // The bundled packages (src/vendor.ts) must look to an app exactly like the packages in node_modules.
 
@@ -81,6 +82,27 @@ describe('which folders get the bundle', () => {
     expect(await linked('changes', "import pino from 'pino';\n")).toBe(false);
   });
 });
+
+test('the line index maps a position in the bundle where its whole source map does', async () => {
+  const bundle = path.join((await lessonVendor('03-session-store'))!, 'node_modules', '.vendor.cjs');
+  const consumer = new SourceMapConsumer(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')));
+  const mapping = readLineIndex(bundle)!;
+  const lines = readFileSync(bundle, 'latin1').split('\n');
+  let compared = 0;
+  // Every 13th line, at its start, at its first code, in its middle and past its end.
+  for (let line = 1; line <= lines.length; line += 13) {
+    const text = lines[line - 1]!;
+    for (const column of new Set([0, text.search(/\S|$/), text.length >> 1, text.length + 5])) {
+      let expected = consumer.originalPositionFor({ line, column });
+      if (expected.line === null) expected = consumer.originalPositionFor({ line, column, bias: SourceMapConsumer.LEAST_UPPER_BOUND });
+      const actual = mapping(line, column);
+      if (expected.source === null || expected.line === null) expect(actual, `line ${line} column ${column}`).toBeUndefined();
+      else expect(actual, `line ${line} column ${column}`).toEqual({ source: path.resolve(path.dirname(bundle), expected.source), line: expected.line, column: expected.column });
+      compared++;
+    }
+  }
+  expect(compared).toBeGreaterThan(10_000);
+}, 120_000);
 
 test('a stack frame inside the bundle is shown at its file in node_modules', async () => {
   const runDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'course-vendor-frames-')), 'lesson');
