@@ -163,7 +163,7 @@ export class LessonKit {
         };
         if (error instanceof CheckFailure || error instanceof CannotJudge) {
           // The message is the whole verdict. A stack would cost vitest's main thread a file read and a
-          // source-map lookup per frame: over 1 s of a grade of the seven exercises.
+          // source-map lookup per frame: about 0.6 s of CPU in a grade of the seven exercises.
           error.stack = `${error.name}: ${error.message}`;
         }
         throw error instanceof Error ? error : new CheckFailure(String(error));
