@@ -19,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { courseLessons, openTargetSession } from '../src/grading.js';
 import { graderDir, repoRoot, solutionsDir } from '../src/paths.js';
+import { startRedis } from '../src/redis-server.js';
 import { resolveTarget } from '../src/target.js';
 
 const { values } = parseArgs({
@@ -34,6 +35,15 @@ const skip = new Set(values.skip);
 const course = path.join(graderDir, 'bin', 'course.js');
 const lessons = courseLessons().filter((lesson) => !values.lessons || values.lessons.some((name) => Number(name) === lesson.number));
 const first = lessons[0]!;
+// Without Redis a grade leaves out the checks that need it (and passes): its figures would not be a grade's.
+if (lessons.some((lesson) => lesson.checks.some((check) => check.needs === 'redis'))) {
+  const redis = await startRedis();
+  redis.stop();
+  if ('error' in redis.service) {
+    console.error(`npm run bench grades every check, and lessons 03 and 04 have checks that need Redis.\n${redis.service.error}`);
+    process.exit(1);
+  }
+}
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'course-bench-'));
 
 function median(samples: number[]): number {
