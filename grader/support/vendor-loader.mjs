@@ -16,10 +16,10 @@ try {
 } catch {
   // not made yet (the build makes it), or not readable: compile from source
 }
-// The bundle is CommonJS run as Node runs a CommonJS file, on one line's wrapper, so that positions in
-// its stack frames are the file's own. It is pure ASCII (grader/src/vendor.ts): read as Latin-1, it
-// needs no UTF-8 decoding.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'latin1')}\n})`, {
+// The bundle is CommonJS, written inside the function wrapper Node would add (grader/src/vendor.ts),
+// so that it is compiled as read and positions in its stack frames are the file's own. It is pure
+// ASCII: read as Latin-1, it needs no UTF-8 decoding.
+const script = new vm.Script(readFileSync(file, 'latin1'), {
   filename: file,
   cachedData,
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
