@@ -1,9 +1,9 @@
 // The grader's speed, as medians over several runs. Figures are printed, never asserted: a loaded
 // machine is slower, not broken. Usage:
 //
-//   npm run bench                                   # everything, 5 runs each
-//   npm run bench -- --runs 3 --lessons 1 3         # some lessons only
-//   npm run bench -- --skip npm --skip watch        # leave out the slow parts
+//   npm run bench                                       # everything, 5 runs each
+//   npm run bench -- --runs 3 --lessons 1 --lessons 3   # some lessons only
+//   npm run bench -- --skip npm --skip watch            # leave out the slow parts
 //
 // 1. Each lesson's solution graded end to end by a fresh `course grade N` process, as a learner or a
 //    CI job starts it, and all the lessons in one process.
@@ -51,44 +51,55 @@ function median(samples: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function report(label: string, samples: number[], targetMs?: number, cpuSamples: (number | undefined)[] = []): void {
+interface Usage {
+  /** CPU time, in ms. */
+  cpu: number;
+  /** Page faults (minor: memory touched for the first time, no disk). */
+  faults: number;
+}
+
+function report(label: string, samples: number[], targetMs?: number, usages: (Usage | undefined)[] = []): void {
   const verdict = targetMs === undefined ? '' : median(samples) <= targetMs ? `  target ≤ ${targetMs / 1000} s: met` : `  target ≤ ${targetMs / 1000} s: NOT met`;
   const spread = samples.length > 1 ? `  (min ${seconds(Math.min(...samples))}, max ${seconds(Math.max(...samples))})` : '';
-  const cpus = cpuSamples.filter((cpu) => cpu !== undefined);
-  const cpu = cpus.length > 0 ? `  CPU ${seconds(median(cpus))}` : '';
-  console.log(`  ${label.padEnd(34)} ${seconds(median(samples)).padStart(8)}${spread}${cpu}${verdict}`);
+  const measured = usages.filter((usage) => usage !== undefined);
+  const usage =
+    measured.length > 0
+      ? `  CPU ${seconds(median(measured.map((one) => one.cpu)))}, ${Math.round(median(measured.map((one) => one.faults)) / 1000)}K page faults`
+      : '';
+  console.log(`  ${label.padEnd(34)} ${seconds(median(samples)).padStart(8)}${spread}${usage}${verdict}`);
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
- * CPU time of this process's finished children and everything they waited for, in ms (Linux): a
+ * What this process's finished children and everything they waited for used so far (Linux): a
  * `course grade` with its vitest workers, app processes and Redis. Undefined elsewhere.
  */
-function childrenCpuMs(): number | undefined {
+function childrenUsage(): Usage | undefined {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) / 100) * 1000; // cutime + cstime, in clock ticks
+    // cminflt, and cutime + cstime in clock ticks
+    return { faults: Number(fields[8]), cpu: ((Number(fields[13]) + Number(fields[14])) / 100) * 1000 };
   } catch {
     return undefined;
   }
 }
 
-/** One fresh `course grade`: its wall time, and the CPU of its whole process tree. */
-function timeGrade(args: string[]): { wall: number; cpu: number | undefined } {
-  const cpuBefore = childrenCpuMs();
+/** One fresh `course grade`: its wall time, and what its whole process tree used. */
+function timeGrade(args: string[]): { wall: number; usage: Usage | undefined } {
+  const before = childrenUsage();
   const started = performance.now();
   const run = spawnSync(process.execPath, [course, 'grade', ...args, '--target', 'solutions'], { encoding: 'utf8' });
   const wall = performance.now() - started;
-  const cpuAfter = childrenCpuMs();
+  const after = childrenUsage();
   if (run.status !== 0) throw new Error(`course grade ${args.join(' ')} exited with ${run.status}:\n${run.stdout}${run.stderr}`);
-  return { wall, cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
+  return { wall, usage: before && after ? { cpu: after.cpu - before.cpu, faults: after.faults - before.faults } : undefined };
 }
 
 function reportGrades(label: string, args: string[], targetMs?: number): void {
   const timed = Array.from({ length: runs }, () => timeGrade(args));
-  report(label, timed.map((run) => run.wall), targetMs, timed.map((run) => run.cpu));
+  report(label, timed.map((run) => run.wall), targetMs, timed.map((run) => run.usage));
 }
 
 async function endToEnd(): Promise<void> {
@@ -216,9 +227,28 @@ function nodeStartMs(): number {
   return median(samples);
 }
 
+/**
+ * What a page fault costs here, in µs: the time to touch memory for the first time, less the time to
+ * write it again. Most of a grade's system time is page faults (every app process is a fresh Node),
+ * and that cost varies widely between machines (13 µs on the virtual machine the course is developed
+ * on), which moves every figure below with it.
+ */
+function pageFaultMicros(): number {
+  const script = `
+    const pages = 16384; // 64 MB
+    const memory = Buffer.allocUnsafeSlow(pages * 4096); // mapped, not yet touched
+    let started = performance.now();
+    memory.fill(1);
+    const first = performance.now() - started;
+    started = performance.now();
+    memory.fill(2);
+    process.stdout.write(String(((first - (performance.now() - started)) * 1000) / pages));`;
+  return median(Array.from({ length: 5 }, () => Number(spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' }).stdout)));
+}
+
 console.log(
   `Production-Ready Express grader benchmark: ${process.version}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(1)}, ` +
-    `a bare node starts in ${nodeStartMs().toFixed(0)} ms`,
+    `a bare node starts in ${nodeStartMs().toFixed(0)} ms, a page fault costs ${pageFaultMicros().toFixed(1)} µs`,
 );
 try {
   if (!skip.has('grade')) await endToEnd();
