@@ -39,11 +39,20 @@ export const ANSWER_TIMEOUT_MS = 2500;
 export const ANSWER_DEADLINE_MS = ANSWER_TIMEOUT_MS * 2;
 
 /**
- * supertest, with superagent and its form, cookie and HTTP/2 modules: loaded by the first request
- * instead of with the check files, so that the apps a worker starts ahead are not kept waiting for it.
+ * supertest, with superagent and its form, cookie and HTTP/2 modules: loaded once the worker has
+ * started its first apps (loadClientSoon), instead of with the check files, so that those apps are not
+ * kept waiting for it to start, nor their first request for it to load (about 0.1 s).
  */
 const importSupertest = () => import('supertest');
 let loadingSupertest: ReturnType<typeof importSupertest> | undefined;
+
+/**
+ * Loads the HTTP client as soon as the thread is free: call it after starting an app, whose start
+ * in a process of its own leaves the worker waiting anyway. A failure is the first request's to report.
+ */
+export function loadClientSoon(): void {
+  if (!loadingSupertest) setImmediate(() => void (loadingSupertest ??= importSupertest()).catch(() => {}));
+}
 
 /** An HTTP client bound to one running app that remembers what it sent, for the curl line. */
 export class Client {

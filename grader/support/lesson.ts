@@ -11,7 +11,7 @@ import type { PreparedJob } from '../src/engine.js';
 import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, runQueueSeconds, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
-import { Client, toCurl, type SentRequest } from './http.js';
+import { Client, loadClientSoon, toCurl, type SentRequest } from './http.js';
 import { listenerIsOwn, pickPort } from './ports.js';
 import { makeTempFolder, removeTempFolder } from './watchdog.js';
 
@@ -241,7 +241,9 @@ export class LessonKit {
   }
 
   private startHost(env: Env): AppHost {
-    return new AppHost(this.job.runDir, this.dir, env, inject('courseHostEntry'));
+    const host = new AppHost(this.job.runDir, this.dir, env, inject('courseHostEntry'));
+    loadClientSoon();
+    return host;
   }
 
   /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
@@ -352,6 +354,7 @@ export class LessonKit {
     });
     state.servers.add(process);
     state.marks.set(process, 0);
+    loadClientSoon();
     return process;
   }
 
