@@ -5,6 +5,8 @@ import type { LessonDefinition } from './registry/types.js';
 
 export const CHECKS_START = '<!-- grader-checks:start -->';
 export const CHECKS_END = '<!-- grader-checks:end -->';
+export const REQUIREMENTS_START = '<!-- requirements:start -->';
+export const REQUIREMENTS_END = '<!-- requirements:end -->';
 
 export function lessonFile(lesson: LessonDefinition): string {
   const md = path.join(lessonsDir, `${lesson.id}.md`);
@@ -17,12 +19,31 @@ export function checksTable(lesson: LessonDefinition): string {
   return ['| The grader proves that… | Check | Points |', '| --- | --- | ---: |', ...rows].join('\n');
 }
 
-/** The lesson text with its table regenerated; throws if the markers are missing. */
+/**
+ * The requirement trace as the lesson text shows it: what the app must do and which checks prove it,
+ * then what the text only advises, which no check looks at.
+ */
+export function requirementsTable(lesson: LessonDefinition): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = lesson.requirements.map((requirement) => `| ${cell(requirement.text)} | ${requirement.checks.map((id) => `\`${id}\``).join(', ')} |`);
+  const lines = ['| Your app must… | Proven by |', '| --- | --- |', ...rows];
+  if (lesson.advice.length) {
+    lines.push('', 'Advice the grader does not check (good practice, and your choice):', '', ...lesson.advice.map((advice) => `- ${advice}`));
+  }
+  return lines.join('\n');
+}
+
+function replaceBetween(text: string, lesson: LessonDefinition, [startMarker, endMarker]: [string, string], body: string): string {
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
+  if (start < 0 || end < start) throw new Error(`${lesson.id}: the lesson text needs the lines ${startMarker} and ${endMarker}.`);
+  return `${text.slice(0, start + startMarker.length)}\n${body}\n${text.slice(end)}`;
+}
+
+/** The lesson text with its generated tables regenerated; throws if the markers are missing. */
 export function withChecksTable(text: string, lesson: LessonDefinition): string {
-  const start = text.indexOf(CHECKS_START);
-  const end = text.indexOf(CHECKS_END);
-  if (start < 0 || end < start) throw new Error(`${lesson.id}: the lesson text needs the lines ${CHECKS_START} and ${CHECKS_END}.`);
-  return `${text.slice(0, start + CHECKS_START.length)}\n${checksTable(lesson)}\n${text.slice(end)}`;
+  const checks = replaceBetween(text, lesson, [CHECKS_START, CHECKS_END], checksTable(lesson));
+  return replaceBetween(checks, lesson, [REQUIREMENTS_START, REQUIREMENTS_END], requirementsTable(lesson));
 }
 
 /** Rewrites each lesson's table; returns the lessons whose file changed. */

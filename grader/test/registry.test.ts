@@ -47,6 +47,24 @@ describe('the registry', () => {
     }
   });
 
+  test('the requirement trace: every requirement is proven by checks of its lesson, and every check proves one', () => {
+    for (const lesson of courseLessons()) {
+      const ids = new Set(lesson.checks.map((check) => check.id));
+      expect(lesson.requirements.length, `${lesson.id} lists no requirements`).toBeGreaterThan(0);
+      const proven = new Set<string>();
+      for (const requirement of lesson.requirements) {
+        expect(requirement.text.trim().length, `${lesson.id}: a requirement without text`).toBeGreaterThan(10);
+        expect(requirement.checks.length, `${lesson.id}: "${requirement.text}" names no check; word it as advice instead`).toBeGreaterThan(0);
+        for (const id of requirement.checks) {
+          expect(ids.has(id), `${lesson.id}: "${requirement.text}" names ${id}, which is not one of its checks`).toBe(true);
+          proven.add(id);
+        }
+      }
+      for (const id of ids) expect(proven.has(id), `${lesson.id}: ${id} proves none of the lesson's requirements`).toBe(true);
+      for (const advice of lesson.advice) expect(advice.trim().length, `${lesson.id}: empty advice`).toBeGreaterThan(10);
+    }
+  });
+
   test('lessons are found by number, padded number, id or slug', () => {
     const first = lessons[0]!;
     for (const name of ['1', '01', first.id, first.id.slice(3)]) expect(findLesson(name)).toBe(first);

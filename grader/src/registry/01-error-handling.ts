@@ -110,4 +110,6 @@ export default {
       ],
     },
   ],
+  requirements: [],
+  advice: [],
 } satisfies LessonDefinition;

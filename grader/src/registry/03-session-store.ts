@@ -136,4 +136,6 @@ export default {
       ],
     },
   ],
+  requirements: [],
+  advice: [],
 } satisfies LessonDefinition;

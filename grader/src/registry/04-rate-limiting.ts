@@ -122,4 +122,6 @@ export default {
       ],
     },
   ],
+  requirements: [],
+  advice: [],
 } satisfies LessonDefinition;

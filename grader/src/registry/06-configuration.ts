@@ -145,4 +145,6 @@ export default {
       ],
     },
   ],
+  requirements: [],
+  advice: [],
 } satisfies LessonDefinition;

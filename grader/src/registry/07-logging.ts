@@ -90,4 +90,6 @@ export default {
       ],
     },
   ],
+  requirements: [],
+  advice: [],
 } satisfies LessonDefinition;

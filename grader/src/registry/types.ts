@@ -22,6 +22,14 @@ export interface CheckDefinition {
   readonly needs?: 'redis';
 }
 
+/** Something the lesson text tells the learner their app must do, and the checks that prove it. */
+export interface Requirement {
+  /** The requirement as the lesson text states it, phrased about the learner's app. */
+  readonly text: string;
+  /** The ids of the checks (of this lesson) that fail when the app does not do it. */
+  readonly checks: readonly string[];
+}
+
 export interface LessonDefinition {
   readonly number: number;
   /** `NN-slug`, the folder name in lessons/, exercises/, solutions/ and grader/checks/. */
@@ -36,4 +44,11 @@ export interface LessonDefinition {
   /** Hard limit for grading this lesson on one target, in milliseconds. */
   readonly timeLimitMs: number;
   readonly checks: readonly CheckDefinition[];
+  /**
+   * The requirement trace: everything the lesson text asks of the app, each proven by named checks.
+   * The lesson text's requirements table is generated from it (npx course sync-lessons).
+   */
+  readonly requirements: readonly Requirement[];
+  /** What the lesson text recommends but the grader does not check, worded as advice. */
+  readonly advice: readonly string[];
 }
