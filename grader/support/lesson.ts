@@ -8,7 +8,7 @@ import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
 import { BUILD_ERROR_FILE } from '../src/build.js';
 import type { PreparedJob } from '../src/engine.js';
-import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, runQueueSeconds, type ExitInfo } from './app-process.js';
+import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, runQueueSeconds, starved, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
 import { Client, loadClientSoon, toCurl, type SentRequest } from './http.js';
@@ -65,6 +65,14 @@ export interface RunningServer {
   stop(): Promise<ExitInfo>;
 }
 
+/** A start that ended before the app was ready: how the process ended and what it printed. */
+export interface StartupExit {
+  exit: ExitInfo;
+  /** "exited with code 1", "was killed by SIGSEGV", … */
+  description: string;
+  output: string;
+}
+
 export interface Startup {
   /** How the process ended, or undefined if it was still running when the wait ended. */
   exit: ExitInfo | undefined;
@@ -113,6 +121,8 @@ export class LessonKit {
   /** Hosts some check has used: output from a host's start belongs to the first check that uses it. */
   private claimed = new WeakSet<AppHost>();
   private running = new Set<CheckState>();
+  /** Runs several checks judge, by key: see shared(). */
+  private sharedRuns = new Map<string, { state: CheckState; result: Promise<unknown> }>();
   private folders: string[] = [];
   private current = new AsyncLocalStorage<CheckState>();
   private declaringConcurrent = false;
@@ -248,6 +258,16 @@ export class LessonKit {
 
   /** Starts src/server.ts on a free port and waits until GET /health answers 200. */
   async server(options: ServerOptions = {}): Promise<RunningServer> {
+    const started = await this.serverOrExit(options);
+    if ('client' in started) return started;
+    throw new CheckFailure(`Expected src/server.ts to keep running, but it ${started.description} during startup. Its output is below.`);
+  }
+
+  /**
+   * Like server(), for a start the app may rightly refuse (a setting it rejects): the running server,
+   * or how the process ended before it was ready.
+   */
+  async serverOrExit(options: ServerOptions = {}): Promise<RunningServer | StartupExit> {
     const until = Date.now() + STARTUP_LIMIT_MS;
     for (let attempt = 1; ; attempt++) {
       const port = await pickPort();
@@ -257,12 +277,10 @@ export class LessonKit {
       while (process.running && Date.now() < until && !(healthyNow = (last = await health(port)) === 200)) await delay(50);
       if ((healthyNow || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
       if (healthyNow) return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
-      if (!process.running) {
-        throw new CheckFailure(`Expected src/server.ts to keep running, but it ${process.describeExit()} during startup. Its output is below.`);
-      }
+      if (!process.running) return { exit: process.exit!, description: process.describeExit()!, output: process.output() };
       // What it did meanwhile tells a stuck app (busy, or waiting for something) from a starved machine.
       const pid = process.child.pid;
-      const [cpu, queued, activity] = [cpuSeconds(pid), runQueueSeconds(pid), mainThreadActivity(pid)];
+      const [cpu, queued, activity, waiting] = [cpuSeconds(pid), runQueueSeconds(pid), mainThreadActivity(pid), process.waitingOn()];
       process.kill();
       const seen = last === 'refused' ? `nothing accepted connections on 127.0.0.1:${port} (the PORT it was given)` : last === 'no answer' ? 'GET /health got no answer' : `GET /health answered ${last}`;
       const doing = [
@@ -270,10 +288,13 @@ export class LessonKit {
         queued === undefined || queued < 1 ? '' : `waited ${queued.toFixed(1)} s for a CPU (a busy machine)`,
         activity === undefined ? '' : `and its main thread was ${activity}`,
       ].filter(Boolean);
-      throw new CannotJudge(
-        `src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting: ${seen}` +
-          `${doing.length ? `; ${doing.join(', ')}` : ''}. Its output is below.`,
-      );
+      const what = `${seen}${doing.length ? `; ${doing.join(', ')}` : ''}${waiting ? `; ${waiting}` : ''}`;
+      // Only a machine too busy to run the app is the grader's trouble; an app that waits on something
+      // of its own (a server it hard-coded, a promise that never settles, a port it chose) fails.
+      if (starved(queued, STARTUP_LIMIT_MS)) {
+        throw new CannotJudge(`src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, on a machine too busy to run it: ${what}. Its output is below.`);
+      }
+      throw new CheckFailure(`Expected src/server.ts to answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, got ${what}. Its output is below.`);
     }
   }
 
@@ -318,6 +339,39 @@ export class LessonKit {
     const state = this.state();
     if (state.over) throw new CannotJudge('The check was already stopped (its time limit passed): nothing more is started for it.');
     return state;
+  }
+
+  /**
+   * A run of the app that several checks judge (one server per environment instead of one per
+   * check): `make` runs once per folder, for whichever check asks first, and every check that asks
+   * gets its result and shows, in its own report, the output of the processes it started and the
+   * requests it sent. `make` stops what it starts; what it leaves running is stopped with the folder.
+   */
+  async shared<T>(key: string, make: () => Promise<T>): Promise<T> {
+    const state = this.liveState();
+    let run = this.sharedRuns.get(key);
+    if (!run) {
+      const own: CheckState = { hosts: new Map(), servers: new Set(), sent: [], marks: new Map(), concurrent: true };
+      this.running.add(own);
+      run = { state: own, result: this.current.run(own, make) };
+      run.result.catch(() => {}); // reported by each check that asks
+      this.sharedRuns.set(key, run);
+    }
+    try {
+      return (await run.result) as T;
+    } catch (error) {
+      // A copy for each check, whose report adds to its message.
+      if (error instanceof CheckFailure) throw new CheckFailure([error.message, diagnose(run.state)].filter(Boolean).join(' '));
+      throw error instanceof CannotJudge ? new CannotJudge(error.message) : error;
+    } finally {
+      for (const [process, mark] of run.state.marks) if (!state.marks.has(process)) state.marks.set(process, mark);
+      state.sent.push(...run.state.sent);
+    }
+  }
+
+  /** Makes `request` the one this check's report gives as a curl command (else the last one sent). */
+  reproduce(request: SentRequest): void {
+    this.state().sent.push(request);
   }
 
   /** Everything the apps printed during the current check. */
