@@ -12,7 +12,7 @@ import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, runQueueSeconds, s
 import { CannotJudge, CheckFailure } from './expect.js';
 import { AppHost } from './host.js';
 import { Client, loadClientSoon, toCurl, type SentRequest } from './http.js';
-import { listenerIsOwn, pickPort } from './ports.js';
+import { listenerIsOwn, pickPort, portsListenedOnBy } from './ports.js';
 import { makeTempFolder, removeTempFolder } from './watchdog.js';
 
 declare module 'vitest' {
@@ -73,11 +73,18 @@ export interface StartupExit {
   output: string;
 }
 
+export interface StartupOptions extends ServerOptions {
+  /** Also watch every port the process itself listens on, not only the PORT it was given (Linux only). */
+  anyPort?: boolean;
+}
+
 export interface Startup {
   /** How the process ended, or undefined if it was still running when the wait ended. */
   exit: ExitInfo | undefined;
   /** Whether anything accepted a TCP connection on the app's port meanwhile. */
   acceptedConnection: boolean;
+  /** With `anyPort`: the ports the process was seen listening on; undefined where the system does not tell. */
+  listenedOn?: number[];
   output: string;
 }
 
@@ -294,7 +301,7 @@ export class LessonKit {
       if (starved(queued, STARTUP_LIMIT_MS)) {
         throw new CannotJudge(`src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, on a machine too busy to run it: ${what}. Its output is below.`);
       }
-      throw new CheckFailure(`Expected src/server.ts to answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, got ${what}. Its output is below.`);
+      throw new CheckFailure(`Expected src/server.ts to answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, but ${what}. Its output is below.`);
     }
   }
 
@@ -302,22 +309,25 @@ export class LessonKit {
    * Starts src/server.ts and watches it for up to `waitMs`: whether it exits, and whether its port
    * ever accepts a connection. For lessons about what happens at startup.
    */
-  async startup(options: ServerOptions, waitMs: number, stopWhenListening = false): Promise<Startup> {
+  async startup(options: StartupOptions, waitMs: number, stopWhenListening = false): Promise<Startup> {
     for (let attempt = 1; ; attempt++) {
       const port = await pickPort();
       const process = this.launch(port, options);
       let acceptedConnection = false;
+      let listenedOn: Set<number> | undefined;
       const until = Date.now() + waitMs;
       while (process.running && Date.now() < until) {
         acceptedConnection ||= await accepts(port);
+        const ports = options.anyPort ? portsListenedOnBy(process.child.pid ?? 0) : undefined;
+        if (ports) listenedOn = new Set([...(listenedOn ?? []), ...ports]);
         // For checks where listening is already the wrong answer: no need to wait out the window.
-        if (acceptedConnection && stopWhenListening) break;
+        if ((acceptedConnection || listenedOn?.size) && stopWhenListening) break;
         await Promise.race([delay(50), process.exited]);
       }
       if ((acceptedConnection || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
       const exit = process.exit;
       await process.stop();
-      return { exit, acceptedConnection, output: process.output() };
+      return { exit, acceptedConnection, listenedOn: listenedOn && [...listenedOn], output: process.output() };
     }
   }
 

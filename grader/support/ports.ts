@@ -73,13 +73,41 @@ export function listenerIsOwn(port: number, group: number): boolean | undefined 
 }
 
 /**
- * The `socket:[inode]` names of the sockets listening on a port, from /proc/net/tcp and tcp6. The
+ * The ports the process `pid` itself listens on (TCP), or undefined where the system does not tell
+ * (anything but Linux): for an app that may listen somewhere other than the PORT it was given.
+ */
+export function portsListenedOnBy(pid: number): number[] | undefined {
+  const all = listeners();
+  if (!all) return undefined;
+  const ports = new Set<number>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const port = all.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (port !== undefined) ports.add(port);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // gone meanwhile
+  }
+  return [...ports];
+}
+
+/** The `socket:[inode]` names of the sockets listening on a port. */
+function listeningSockets(port: number): Set<string> | undefined {
+  const all = listeners();
+  return all && new Set([...all].filter(([, listening]) => listening === port).map(([name]) => name));
+}
+
+/**
+ * Every listening TCP socket, as its `socket:[inode]` name and port, from /proc/net/tcp and tcp6. The
  * kernel lists listening sockets first, then walks every connection's bucket, which takes
  * milliseconds of system time: the table is read in small pieces and no further than the listeners.
  */
-function listeningSockets(port: number): Set<string> | undefined {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const found = new Set<string>();
+function listeners(): Map<string, number> | undefined {
+  const found = new Map<string, number>();
   const chunk = Buffer.alloc(16 * 1024);
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let fd: number;
@@ -104,7 +132,7 @@ function listeningSockets(port: number): Set<string> | undefined {
           // sits among them on old kernels), inode is fields[9]
           const fields = line.trim().split(/\s+/);
           if (fields[3] !== '0A' && fields[3] !== '03') break reading;
-          if (fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`)) found.add(`socket:[${fields[9]}]`);
+          if (fields[3] === '0A') found.set(`socket:[${fields[9]}]`, parseInt(fields[1]!.split(':')[1]!, 16));
         }
       }
     } finally {

@@ -11,7 +11,7 @@ import { CheckFailure, expectThat } from '../support/expect.js';
 import http from 'node:http';
 import { ANSWER_DEADLINE_MS, Client, type RawReply } from '../support/http.js';
 import { timeStatements } from '../support/ratelimit.js';
-import { listenerIsOwn, pickPort } from '../support/ports.js';
+import { listenerIsOwn, pickPort, portsListenedOnBy } from '../support/ports.js';
 import { SourcePositions } from '../support/source-positions.js';
 import { buildLesson } from '../src/build.js';
 import { mainThreadActivity, runQueueSeconds } from '../support/app-process.js';
@@ -145,6 +145,8 @@ describe('ports for learner servers', () => {
       await new Promise((resolve) => other.stdout.once('data', resolve));
       expect(listenerIsOwn(port, other.pid!)).toBe(true);
       expect(listenerIsOwn(port, process.pid)).toBe(false);
+      expect(portsListenedOnBy(other.pid!)).toEqual([port]);
+      expect(portsListenedOnBy(process.pid)).not.toContain(port);
     } finally {
       other.kill();
     }
