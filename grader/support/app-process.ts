@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
@@ -79,6 +79,14 @@ export function runQueueSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * Whether a process spent at least half of `windowMs` waiting for a CPU: then a wait that ran out
+ * says more about the machine than about the app (the grader cannot judge it).
+ */
+export function starved(queuedSeconds: number | undefined, windowMs: number): boolean {
+  return queuedSeconds !== undefined && queuedSeconds * 1000 >= windowMs / 2;
+}
+
 /** What the process's main thread is doing right now, in words for a message (Linux), or undefined. */
 export function mainThreadActivity(pid: number | undefined): string | undefined {
   const state = pid === undefined ? undefined : procStat(pid)?.[0];
@@ -96,6 +104,69 @@ export function mainThreadActivity(pid: number | undefined): string | undefined 
   if (/pipe_write|sock_alloc_send|unix_stream_sendmsg|sk_stream_wait/.test(blockedIn)) return 'blocked writing its output';
   if (/futex/.test(blockedIn)) return 'waiting for another of its threads';
   return 'asleep';
+}
+
+/**
+ * The TCP connections a process has begun and not completed (SYN sent, no answer yet), as
+ * "host:port" (Linux; none elsewhere): what an app that waits on a server of its own is waiting for.
+ */
+export function connectingTo(pid: number | undefined): string[] {
+  if (pid === undefined) return [];
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (socket) inodes.add(socket[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      // st 02 is SYN_SENT; field 9 is the socket's inode
+      if (fields[3] === '02' && inodes.has(fields[9] ?? '')) found.push(procAddress(fields[2]!));
+    }
+  }
+  return [...new Set(found)];
+}
+
+/** "0100007F:18EB" (or its 32-digit IPv6 form) from /proc/net/tcp as "127.0.0.1:6379". */
+function procAddress(hex: string): string {
+  const [ip, port] = hex.split(':') as [string, string];
+  // Each 32-bit word is in the machine's byte order (little-endian on every Linux the course runs on).
+  const words = ip.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(''));
+  const bytes = words.join('').match(/../g)!.map((byte) => parseInt(byte, 16));
+  const v4 = bytes.length === 4 ? bytes : bytes.slice(0, 12).every((byte, i) => byte === (i < 10 ? 0 : 255)) ? bytes.slice(12) : undefined;
+  const host = v4 ? v4.join('.') : `[${words.join('').match(/.{4}/g)!.map((group) => group.replace(/^0+(?=.)/, '')).join(':')}]`;
+  return `${host}:${parseInt(port, 16)}`;
+}
+
+/**
+ * The addresses an app's output says it could not reach, most often named first: "connect
+ * ECONNREFUSED 127.0.0.1:6379", "getaddrinfo ENOTFOUND redis", as Node words its network errors.
+ */
+export function unreachableInOutput(output: string): { target: string; code: string; count: number }[] {
+  const counts = new Map<string, { target: string; code: string; count: number }>();
+  const pattern = /\b(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\s+(\[[0-9a-fA-F:.]+\]:\d+|[0-9a-fA-F:.]+:\d+|[A-Za-z0-9][\w.-]*)/g;
+  for (const [, code, target] of output.matchAll(pattern)) {
+    const key = `${code} ${target}`;
+    const entry = counts.get(key) ?? { target: target!, code: code!, count: 0 };
+    entry.count += 1;
+    counts.set(key, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count);
 }
 
 export interface AppProcessOptions {
@@ -135,7 +206,11 @@ export class AppProcess {
   /** Descendants of the app seen when it was signalled, with their start times. */
   private strays = new Map<number, string | undefined>();
 
+  /** The environment the grader gave the process (without what every process gets). */
+  private readonly given: Record<string, string>;
+
   constructor(options: AppProcessOptions) {
+    this.given = options.env;
     this.positions = options.compiledDir ? new SourcePositions(options.compiledDir) : undefined;
     const stdio: ('ignore' | 'pipe' | 'ipc')[] = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
     // The grader's temp folder is shared with everything on the machine: the app gets one of its own,
@@ -186,6 +261,26 @@ export class AppProcess {
     if (signal) return `was killed by ${signal}`;
     // Node's own code, printed with no message by Node 20: the main module awaited what never came.
     return code === 13 ? 'exited with code 13 (Node\'s code for a top-level await that never settled)' : `exited with code ${code}`;
+  }
+
+  /**
+   * What a running process that does not get on seems to wait for, in words for a message, where the
+   * grader can tell: the servers it is connecting to right now, and those its output says it could
+   * not reach, beside the addresses the grader gave it (variables such as REDIS_URL). Undefined when
+   * nothing says.
+   */
+  waitingOn(): string | undefined {
+    const connecting = connectingTo(this.child.pid).map((target) => `${target} (connecting now, no answer yet)`);
+    const unreachable = unreachableInOutput(this.output())
+      .slice(0, 3)
+      .map(({ target, code, count }) => `${target} (${code}${count > 1 ? `, ${count} times in its output` : ''})`);
+    const targets = [...new Set([...connecting, ...unreachable])];
+    if (!targets.length) return undefined;
+    const given = Object.entries(this.given).filter(([key, value]) => /(_URL|_HOST|_ADDR)$/.test(key) && value);
+    return (
+      `it kept trying to reach ${targets.join(', ')}` +
+      (given.length ? `, while the addresses the grader gave it are ${given.map(([key, value]) => `${key}=${value}`).join(', ')}` : ', though the grader gave it no address to connect to')
+    );
   }
 
   /** Bytes of output seen so far; pass it to output() to read what came after. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppProcess, baseEnv, cpuSeconds, residentMb } from './app-process.js';
+import { AppProcess, baseEnv, cpuSeconds, residentMb, runQueueSeconds, starved } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import type { HostReply, HostRequest } from './host-entry.js';
 
@@ -86,10 +86,11 @@ export class AppHost {
 
   /** A fresh app from createApp(...args), listening on a free port. Returns its base URL. */
   async create(args: unknown[] = []): Promise<string> {
-    const earlier = loadFailures.get(this.loadKey);
+    const createKey = `${this.loadKey}\u0000${JSON.stringify(args)}`;
+    const earlier = loadFailures.get(this.loadKey) ?? loadFailures.get(createKey);
     if (earlier) {
       this.process.kill();
-      throw new CannotJudge(earlier);
+      throw new CheckFailure(earlier);
     }
     const id = this.nextId++;
     let reply: HostReply;
@@ -100,19 +101,25 @@ export class AppHost {
       if (!(error instanceof Stuck || error instanceof Exited)) throw error;
       // Once an app was served, src/app.ts has loaded: a later exit is not a loading failure.
       const loaded = this.served || this.imported.has(id);
+      const waiting = error instanceof Stuck && error.waiting ? `: ${error.waiting}` : '';
       const message =
         error instanceof Stuck
           ? loaded
-            ? `Your createApp() did not return within ${LOAD_TIMEOUT_MS / 1000} s (an endless loop, or awaiting something that never comes?). It was stopped.`
-            : `Your app did not finish loading src/app.ts within ${LOAD_TIMEOUT_MS / 1000} s (an endless loop or a wait at import time?). It was stopped.`
+            ? `Your createApp() did not return within ${LOAD_TIMEOUT_MS / 1000} s${waiting || ' (an endless loop, or awaiting something that never comes?)'}. It was stopped.`
+            : `Your app did not finish loading src/app.ts within ${LOAD_TIMEOUT_MS / 1000} s (an endless loop or a wait at import time?)${waiting}. It was stopped.`
           : `Your app ${this.process.describeExit()} while ${loaded ? 'running createApp()' : 'loading src/app.ts'}. Its output is below.`;
-      if (!loaded) loadFailures.set(this.loadKey, `${message.replace(/ Its output is below\.$/, '')} (Seen in an earlier check; not tried again.)${lastWords(this.process.output())}`);
-      throw new CannotJudge(message);
+      // Only a machine too busy to run the app is the grader's trouble; what the app does is its own.
+      if (error instanceof Stuck && error.starved) throw new CannotJudge(`${message} The machine was too busy to run it: it waited for a CPU for much of that time.`);
+      // The same createApp() called the same way waits again: later checks report it at once.
+      const repeated = `${message.replace(/ Its output is below\.$/, '')} (Seen in an earlier check; not tried again.)${lastWords(this.process.output())}`;
+      if (!loaded) loadFailures.set(this.loadKey, repeated);
+      else if (error instanceof Stuck) loadFailures.set(createKey, repeated);
+      throw new CheckFailure(message);
     } finally {
       this.creating -= 1;
       this.lastBeat = Date.now();
     }
-    if (reply.error) throw new CannotJudge(`Your app could not be started: ${firstLines(this.process.inSource(reply.error))}`);
+    if (reply.error) throw new CheckFailure(`Your app could not be started: ${firstLines(this.process.inSource(reply.error))}`);
     this.served = true;
     return `http://127.0.0.1:${reply.port}`;
   }
@@ -185,15 +192,25 @@ export class AppHost {
     clearTimeout(timer);
     this.pending.delete(id);
     if (outcome === 'timeout') {
+      const stuck = new Stuck(this.process.waitingOn(), starved(runQueueSeconds(this.process.child.pid), timeoutMs));
       this.process.kill();
-      throw new Stuck();
+      throw stuck;
     }
     if ('code' in outcome) throw new Exited();
     return outcome;
   }
 }
 
-class Stuck extends Error {}
+class Stuck extends Error {
+  constructor(
+    /** What the host seemed to wait for (AppProcess.waitingOn), when it could tell. */
+    readonly waiting?: string,
+    /** Whether it spent much of the wait without a CPU: the machine's trouble, not the app's. */
+    readonly starved = false,
+  ) {
+    super();
+  }
+}
 
 class Exited extends Error {}
 

@@ -308,8 +308,10 @@ describe('a server.ts that never listens', () => {
     writeFileSync(path.join(dir, 'src', 'server.ts'), 'setInterval(() => {}, 60_000);\nawait new Promise(() => {});\n');
     const [result] = await gradeInChild([{ lesson: '07-logging', dir, label: 'never-listens' }]);
     expect(result!.status).not.toBe('pass');
-    const messages = result!.tests.map((check) => check.message);
-    expect(messages.filter((message) => /nothing accepted connections on 127\.0\.0\.1:\d+ .*main thread was idle in its event loop/.test(message))).not.toEqual([]);
+    const waiting = result!.tests.filter((check) => /nothing accepted connections on 127\.0\.0\.1:\d+ .*main thread was idle in its event loop/.test(check.message ?? ''));
+    expect(waiting).not.toEqual([]);
+    // The app's own wait fails its checks; only a machine too busy to run it leaves them unjudged.
+    for (const check of waiting) expect(check.status === 'fail' || /too busy/.test(check.message ?? ''), check.message).toBe(true);
   }, 120_000);
 });
 

@@ -14,7 +14,7 @@ import { timeStatements } from '../support/ratelimit.js';
 import { listenerIsOwn, pickPort, portsListenedOnBy } from '../support/ports.js';
 import { SourcePositions } from '../support/source-positions.js';
 import { buildLesson } from '../src/build.js';
-import { mainThreadActivity, runQueueSeconds } from '../support/app-process.js';
+import { mainThreadActivity, runQueueSeconds, unreachableInOutput } from '../support/app-process.js';
 import { ended, eventually, hasProc } from './processes.js';
 
 // The parsers the checks lean on, fed the formats real libraries emit.
@@ -295,6 +295,37 @@ describe.skipIf(!hasProc)('what a process that does not answer is doing', () => 
       child.kill('SIGKILL');
     }
   }, 30_000);
+});
+
+describe('what a process that waits on a server of its own is waiting for', () => {
+  test('names the address it keeps failing to reach, beside the addresses the grader gave it', async () => {
+    const { AppProcess, baseEnv } = await import('../support/app-process.js');
+    const closed = await pickPort(); // nothing listens there
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'course-waiting-'));
+    const script = path.join(dir, 'app.mjs');
+    // As a Redis client does with a listener for its errors: connect, print the error, try again.
+    writeFileSync(script, `import net from 'node:net';\nconst tryAgain = () => net.connect(${closed}, '127.0.0.1').on('error', (error) => { console.error('client error:', error.message); setTimeout(tryAgain, 20); });\ntryAgain();\n`);
+    const app = new AppProcess({ script, cwd: dir, env: baseEnv({ REDIS_URL: 'redis://127.0.0.1:1234/5' }) });
+    try {
+      await eventually(() => (app.output().match(/ECONNREFUSED/g) ?? []).length >= 3, 15_000);
+      expect(app.waitingOn()).toMatch(new RegExp(`^it kept trying to reach 127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED, \\d+ times in its output\\), while the addresses the grader gave it are REDIS_URL=redis://127\\.0\\.0\\.1:1234/5$`));
+    } finally {
+      app.kill();
+      await app.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test('reads the ways Node words a server it could not reach', () => {
+    const output = 'Redis client error: connect ECONNREFUSED 127.0.0.1:6379\nError: getaddrinfo ENOTFOUND redis\nconnect ECONNREFUSED ::1:6379\nconnect ETIMEDOUT 10.0.0.7:5432\nconnect ECONNREFUSED 127.0.0.1:6379\n';
+    expect(unreachableInOutput(output)).toEqual([
+      { target: '127.0.0.1:6379', code: 'ECONNREFUSED', count: 2 },
+      { target: 'redis', code: 'ENOTFOUND', count: 1 },
+      { target: '::1:6379', code: 'ECONNREFUSED', count: 1 },
+      { target: '10.0.0.7:5432', code: 'ETIMEDOUT', count: 1 },
+    ]);
+    expect(unreachableInOutput('Bookshop listening on http://localhost:3000\n')).toEqual([]);
+  });
 });
 
 describe.skipIf(!hasProc)('the watchdog', () => {
