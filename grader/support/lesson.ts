@@ -134,6 +134,8 @@ export class LessonKit {
   private current = new AsyncLocalStorage<CheckState>();
   private declaringConcurrent = false;
   private deadline = 0;
+  /** Every process this folder's checks started, with the environment the grader gave it. */
+  private started: { env: Env; process: AppProcess }[] = [];
 
   /** Environments of the app hosts to start ahead, and whether it is time to start them. */
   private ahead: (Env | (() => Promise<Env>))[] = [];
@@ -259,6 +261,7 @@ export class LessonKit {
 
   private startHost(env: Env): AppHost {
     const host = new AppHost(this.job.runDir, this.dir, env, inject('courseHostEntry'));
+    this.started.push({ env, process: host.process });
     loadClientSoon();
     return host;
   }
@@ -390,6 +393,15 @@ export class LessonKit {
   }
 
   /**
+   * Everything printed so far by each app process this folder's checks started (app hosts and
+   * servers, stopped ones included), from its start, with the environment the grader gave it: for a
+   * check about the whole run's output, such as a library's warnings printed once as an app is built.
+   */
+  outputSoFar(): { env: Env; output: string }[] {
+    return this.started.map(({ env, process }) => ({ env, output: process.output() }));
+  }
+
+  /**
    * A new empty temp folder (a session store, a log folder, a working directory) for this folder's
    * checks, removed once its apps have stopped, or by the watchdog if the grader is killed first.
    */
@@ -418,6 +430,7 @@ export class LessonKit {
     });
     state.servers.add(process);
     state.marks.set(process, 0);
+    this.started.push({ env: options.env ?? {}, process });
     loadClientSoon();
     return process;
   }
