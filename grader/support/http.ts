@@ -11,6 +11,8 @@ export interface SentRequest {
 export interface Reply {
   request: SentRequest;
   status: number;
+  /** The reason phrase of the status line ("Internal Server Error"), as the app sent it. */
+  statusMessage?: string;
   /** Lower-case header names, as Node gives them. */
   headers: http.IncomingHttpHeaders;
   /** The decoded body as text. */
@@ -84,7 +86,8 @@ export class Client {
     try {
       const response = await test.ok(() => true).buffer(true);
       const json = /\bjson\b/.test(String(response.headers['content-type'])) ? tryParse(response.text) : undefined;
-      return { request, status: response.status, headers: response.headers, text: response.text ?? '', json };
+      const statusMessage = (response as { res?: { statusMessage?: string } }).res?.statusMessage;
+      return { request, status: response.status, statusMessage, headers: response.headers, text: response.text ?? '', json };
     } catch (error) {
       throw noAnswer(request, error);
     }
