@@ -27,7 +27,7 @@ export default {
       hints: [
         'GET /reports/sales awaits a database that is down. Where does that rejection go?',
         'Express 5 passes a rejected promise from a route to next(err) for you, so the same error handler answers it.',
-        'Once your error handler is registered after the routes, check that its body names no error, file or database.',
+        'Once your error handler is registered after the routes, check that nothing it sends (body, headers, status line) names the error, a file or the database.',
         'Answer every 5xx with one fixed body, for example { error: "Internal Server Error" }, whatever the error says.',
       ],
     },
@@ -44,7 +44,7 @@ export default {
     },
     {
       id: '01.production-mode-answers-generic-json',
-      title: 'With NODE_ENV=production, server errors still answer generic JSON',
+      title: 'With NODE_ENV=production, every server error still answers generic JSON',
       points: 1,
       hints: [
         'Run your app with NODE_ENV=production and repeat the failing requests.',
@@ -60,20 +60,20 @@ export default {
       hints: [
         'Ask for /books/3/stock, then for /health. Is your app still there?',
         'Express cannot catch an exception thrown inside a callback or timer: it happens on another turn of the event loop and crashes the process.',
-        'In the stockLevel callback of GET /books/:id/stock, hand the error to Express instead of throwing it.',
+        'In the stockLevel callback of GET /books/:id/stock, hand the error to Express instead of throwing it (or answering it there yourself, which skips your log and your one generic body).',
         'Take next as the route\'s third parameter and write: if (err) return next(err);',
       ],
     },
     {
       id: '01.errors-logged-with-stack',
-      title: 'Server errors are logged with their stack trace',
+      title: 'Every server error is logged with its message and stack trace',
       points: 1,
-      guards: "Express's built-in handler already logs the stack outside tests; a custom handler must keep doing it.",
+      guards: "Express's built-in handler already logs the stack outside tests, and the crash prints the callback error's; a custom handler must keep logging every server error.",
       hints: [
         'When a 500 happens at 3 a.m., what will you read to find out why?',
         'Hide details from the client, never from yourself: the server log needs the message and the stack.',
-        'In your error handler, log the error object itself before answering.',
-        'console.error(err) prints the message and the stack; a logger works too (lesson 07).',
+        'In your error handler, log the error object itself before answering, and let every server error reach that handler: a route that answers its own 500 logs nothing.',
+        'console.error(err) prints the message and the stack; a JSON logger works too (lesson 07) when it keeps the stack, for example winston with format.errors({ stack: true }).',
       ],
     },
     {
@@ -88,28 +88,69 @@ export default {
       ],
     },
     {
-      id: '01.unknown-route-answers-404-json',
-      title: 'An unknown route answers 404 with a JSON body',
+      id: '01.parser-client-errors-keep-their-status',
+      title: 'A body the JSON parser refuses as too large (413) or in an unsupported charset or encoding (415) keeps that status, in JSON',
       points: 1,
       hints: [
-        'GET /no-such-page. What content type comes back?',
-        'A request no route matched is not an error: Express answers "Cannot GET" itself after the last middleware.',
-        'Add a plain middleware after all routes, before the error handler, that answers 404.',
+        "POST /books a JSON body over 100 kB, or one sent with Content-Type: application/json; charset=latin1. Which status comes back?",
+        'express.json() refuses a body for several reasons, each with its own 4xx status on the error (413 too large, 415 unsupported charset or encoding, 400 bad syntax). They are all client errors.',
+        'In your error handler, look at how you decide the status: a test for SyntaxError or for one error type catches 400 only and turns the others into 500s.',
+        'const status = Number.isInteger(err.status) && err.status >= 400 && err.status < 500 ? err.status : 500; then answer JSON with that status.',
+      ],
+    },
+    {
+      id: '01.unknown-route-answers-404-json',
+      title: 'An unknown route answers 404 with a JSON body, whatever the method',
+      points: 1,
+      hints: [
+        'GET /no-such-page, then POST /no-such-page and DELETE /books. What content type comes back?',
+        'A request no route matched is not an error: whatever its method, it reaches the end of the app, where Express answers "Cannot GET" (or POST, DELETE…) itself.',
+        'Add a plain middleware with app.use() after all routes, before the error handler, that answers 404: app.get() would catch GET only.',
         "app.use((req, res) => { res.status(404).json({ error: 'Not Found' }); });",
       ],
     },
     {
       id: '01.server-errors-share-one-body',
-      title: 'Two different server errors produce exactly the same body',
+      title: 'Every server error answers exactly the same body, with and without NODE_ENV=production',
       points: 1,
       hints: [
-        'Compare the bodies of GET /books/2/cover and GET /reports/sales.',
+        'Compare the bodies of GET /books/2/cover, GET /reports/sales, GET /books with X-Shop: atlantis and GET /books/3/stock.',
         'Any difference between two 500 bodies tells an attacker something about your code.',
-        'Build the 5xx body from nothing that comes from the error.',
+        'Build the 5xx body in one place, the error handler, from nothing that comes from the error; a route or middleware that answers its own 500 breaks that.',
         'res.status(500).json({ error: "Internal Server Error" }) for every server error.',
       ],
     },
   ],
-  requirements: [],
-  advice: [],
+  requirements: [
+    { text: 'Answer a synchronous throw in a route with 500 and a generic JSON body.', checks: ['01.sync-throw-answers-generic-json'] },
+    { text: 'Answer a rejected promise in an async route with 500 and a generic JSON body.', checks: ['01.rejected-promise-answers-generic-json'] },
+    { text: 'Answer a throw in a middleware that runs before the routes with 500 and a generic JSON body.', checks: ['01.middleware-throw-answers-generic-json'] },
+    {
+      text: 'Hand an error raised in a callback to Express (next(err), or a promisified call you await), so that it answers 500 JSON and the process keeps serving.',
+      checks: ['01.callback-error-answers-and-app-survives', '01.errors-logged-with-stack', '01.server-errors-share-one-body'],
+    },
+    {
+      text: 'Let no part of a server error\'s answer (body, headers, status line) carry its message, stack, a file path or its class name.',
+      checks: [
+        '01.sync-throw-answers-generic-json',
+        '01.rejected-promise-answers-generic-json',
+        '01.middleware-throw-answers-generic-json',
+        '01.callback-error-answers-and-app-survives',
+        '01.production-mode-answers-generic-json',
+      ],
+    },
+    { text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset and when it is production.', checks: ['01.production-mode-answers-generic-json'] },
+    { text: 'Answer every server error with byte-for-byte the same body.', checks: ['01.server-errors-share-one-body'] },
+    { text: 'Log every server error with its message and its stack trace.', checks: ['01.errors-logged-with-stack'] },
+    {
+      text: "Keep a client error's own 4xx status and answer it in JSON: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding.",
+      checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status'],
+    },
+    { text: 'Answer an unknown route with 404 and a JSON body, whatever the method.', checks: ['01.unknown-route-answers-404-json'] },
+  ],
+  advice: [
+    'Errors made with http-errors (a status and an expose flag) let the handler decide what a client may read.',
+    'If you want error details while you develop, add them only when NODE_ENV is explicitly development, never when it is merely unset.',
+    'Turn a callback API into a promise with util.promisify and await it, instead of calling next(err) by hand in every callback.',
+  ],
 } satisfies LessonDefinition;
