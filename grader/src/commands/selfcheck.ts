@@ -20,6 +20,12 @@ export interface Fixture {
   description: string;
   /** For wrong and hostile fixtures: checks expected to catch it (at least one must). */
   fails?: string[];
+  /**
+   * For wrong fixtures whose point is the message: check id to a text its failure message must
+   * contain, so that a check keeps naming the cause it can see (e.g. Retry-After in minutes, not
+   * the window). A check named here must fail.
+   */
+  messages?: Record<string, string>;
 }
 
 interface Outcome {
@@ -35,7 +41,7 @@ export function listFixtures(lesson: LessonDefinition): Fixture[] {
     if (!existsSync(kindDir)) continue;
     for (const name of readdirSync(kindDir).sort()) {
       const dir = path.join(kindDir, name);
-      const meta = JSON.parse(readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as { description: string; fails?: string[] };
+      const meta = JSON.parse(readFileSync(path.join(dir, 'fixture.json'), 'utf8')) as Pick<Fixture, 'description' | 'fails' | 'messages'>;
       fixtures.push({ lesson: lesson.id, kind, name, dir, ...meta });
     }
   }
@@ -193,13 +199,20 @@ function judgeFixture(fixture: Fixture, result: LessonResult): Outcome {
   if (fixture.kind === 'alt') return { name: `accepted: ${name}`, ok: result.status === 'pass', detail: summary(result) };
   const caught = result.tests.filter((test) => test.status !== 'pass' && (!fixture.fails || fixture.fails.includes(test.id)));
   const unexpectedErrors = fixture.kind === 'wrong' ? result.tests.filter((test) => test.status === 'error') : [];
+  const wrongMessages = Object.entries(fixture.messages ?? {}).filter(([id, text]) => {
+    const test = result.tests.find((candidate) => candidate.id === id);
+    if (test?.missingService) return false; // not judged on this machine
+    return test?.status !== 'fail' || !test.message.includes(text);
+  });
   return {
     name: `rejected: ${name}`,
-    ok: caught.length > 0 && unexpectedErrors.length === 0,
+    ok: caught.length > 0 && unexpectedErrors.length === 0 && wrongMessages.length === 0,
     detail:
       unexpectedErrors.length > 0
         ? `a wrong fix should fail checks, not leave the grader unable to judge:\n${summary(result)}`
-        : `no check${fixture.fails ? ` of ${fixture.fails.join(', ')}` : ''} failed:\n${summary(result)}`,
+        : wrongMessages.length > 0
+          ? `${wrongMessages.map(([id, text]) => `${id} should fail with a message containing ${JSON.stringify(text)}`).join('; ')}:\n${summary(result)}`
+          : `no check${fixture.fails ? ` of ${fixture.fails.join(', ')}` : ''} failed:\n${summary(result)}`,
   };
 }
 
