@@ -1,65 +1,155 @@
 import { expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { OUTPUT_LIMIT } from '../support/app-process.js';
-import { lesson, type LessonKit, type RunningServer } from '../support/lesson.js';
+import { lesson, type LessonKit, type StartupExit } from '../support/lesson.js';
 import {
   accessFields,
+  completeLines,
+  levelRank,
   parseLines,
   pollFor,
   readAllFiles,
-  readLogFiles,
   settle,
   STACK_FRAME,
   stringsOf,
   structureProblem,
   type LogEntry,
+  type LogFile,
 } from '../support/logs.js';
 
 /** The failing route: the reports database refuses connections. */
 const FAILING = '/reports/sales';
 const FAILURE = /ECONNREFUSED/;
+/** The demo account of src/accounts.ts. */
+const ACCOUNT = { email: 'reader@example.com', password: 'correct horse battery staple' };
+/** A LOG_LEVEL no logger knows: a typo, or an operator's guess. */
+const UNKNOWN_LEVEL = 'quiet';
+/** The values of LOG_LEVEL an app may refuse at startup: every other run must serve. */
+const MAY_REFUSE = new Set(['WARN', UNKNOWN_LEVEL]);
 
-/** src/server.ts in production mode, writing its log files to a temporary LOG_DIR of its own. */
-interface LoggedServer {
-  server: RunningServer;
-  logDir: string;
-  stdout(): LogEntry[];
-  stderr(): LogEntry[];
-  /**
-   * Waits until the access line of the last request is on stdout (or a while has passed), then until
-   * the output stops growing: loggers such as pino's transports write from another thread, late.
-   */
-  quiet(lastPath?: string): Promise<void>;
+/** A request of a run, with what it stands for in a message ("made signed in"). */
+interface Sent {
+  what: string;
+  reply: Reply;
+}
+
+type ParsedFile = LogFile & { entries: LogEntry[] };
+
+/**
+ * One run of src/server.ts (NODE_ENV=production, a LOG_DIR of its own, one LOG_LEVEL) from its start to
+ * its exit: every route signed in and not, a failing one, secrets in bodies and headers, then SIGTERM.
+ * The checks of a level all judge the one run.
+ */
+interface Run {
+  /** "at the default level", "with LOG_LEVEL=debug". */
+  label: string;
+  /** Set when the app refused to start (for the levels it may refuse). */
+  refused?: StartupExit;
+  sent: Sent[];
+  failing?: Reply;
+  /** Every line on stdout up to the exit, the last one included even without a newline. */
+  stdout: LogEntry[];
+  stdoutText: string;
+  /** Index in `stdout` of the first line written after SIGTERM. */
+  shutdownFrom: number;
+  stderr: LogEntry[];
+  stderrText: string;
+  /** Every file under LOG_DIR after the exit. */
+  files: LogFile[];
+  /** The *.log files directly in LOG_DIR, parsed. */
+  logFiles: ParsedFile[];
+  /** What must appear in no log, by description. */
+  secrets: Record<string, string>;
   /** For a message about lines not found: that the grader kept only the end of a large stdout, if so. */
-  lostNote(): string;
+  lostNote: string;
 }
 
-async function startLogged(t: LessonKit, env: Record<string, string> = {}): Promise<LoggedServer> {
+/** The levels of the runs: unset (the default), debug, warn, and two that are not lower-case level names. */
+const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL] as const;
+
+/**
+ * The run at `level` (undefined: LOG_LEVEL unset), made once for all the checks that read it. The first
+ * check to ask starts every run, so that the runs of checks queued behind it go side by side with its own.
+ */
+function runAt(t: LessonKit, level: (typeof LEVELS)[number] = undefined): Promise<Run> {
+  for (const each of LEVELS) t.startShared(runKey(each), () => makeRun(t, each));
+  return t.shared(runKey(level), () => makeRun(t, level));
+}
+
+const runKey = (level: string | undefined) => `07-run:${level ?? ''}`;
+
+async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
+  const label = level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`;
   const logDir = t.tempDir('course-07-logs-');
-  const server = await t.server({ env: { NODE_ENV: 'production', LOG_DIR: logDir, ...env } });
-  return {
-    server,
-    logDir,
-    stdout: () => parseLines(server.process.streamOutput('stdout')),
-    stderr: () => parseLines(server.process.streamOutput('stderr')),
-    lostNote: () => {
-      const lost = server.process.lost.stdout;
-      return lost > 0
-        ? ` The grader keeps the last ${megabytes(OUTPUT_LIMIT)} of an app's output, and this app printed ${megabytes(lost)} on stdout before that: those lines were not seen. Log less per request.`
-        : '';
-    },
-    quiet: async (lastPath) => {
-      if (lastPath) await pollFor(() => parseLines(server.process.streamOutput('stdout')).some((entry) => accessFields(entry).path === lastPath));
-      await settle(() => server.process.mark, 300);
-    },
-  };
-}
+  const env = { NODE_ENV: 'production', LOG_DIR: logDir, ...(level === undefined ? {} : { LOG_LEVEL: level }) };
+  const started = await t.serverOrExit({ env });
+  if (!('client' in started)) {
+    if (!MAY_REFUSE.has(level ?? '')) {
+      fail(`Expected src/server.ts to keep running ${label}, but it ${started.description} during startup. Its output is below.`);
+    }
+    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '' };
+  }
+  const { client, process } = started;
 
-/** LOG_DIR's *.log files, parsed, and the one holding the error line of GET /reports/sales, if any. */
-async function readErrorFiles(logDir: string) {
-  const files = (await readLogFiles(logDir)).map((file) => ({ ...file, entries: parseLines(`${file.text}\n`) }));
-  const hit = files.find((file) => file.entries.some((entry) => (entry.rank ?? 0) >= 50 && stringsOf(entry).some((text) => FAILURE.test(text))));
-  return { files, hit };
+  const mark = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const password = `pw-${mark}`;
+  const cookie = { Cookie: `sid=ck-${mark}` };
+  const headers = { Authorization: `Bearer tok-${mark}`, ...cookie };
+  const sent: Sent[] = [];
+  const send = async (what: string, request: Promise<Reply>) => {
+    const reply = await request;
+    sent.push({ what, reply });
+    return reply;
+  };
+  await send('answered by its route', client.get('/books', { headers: cookie }));
+  await send('answered by its route', client.get('/books/1'));
+  await send('answered 404 by its route', client.get('/books/999'));
+  await send('a failed login, answered 401', client.post('/login', { headers, body: { email: ACCOUNT.email, password } }));
+  // A body express.json() cannot parse: its error carries the raw body, password and all.
+  await send('with a body express.json() cannot parse', client.post('/login', { headers: { ...headers, 'Content-Type': 'application/json' }, body: `{"email":"${ACCOUNT.email}","password":"${password}"` }));
+  const login = await send('a successful login', client.post('/login', { body: ACCOUNT }));
+  const token = (login.json as { token?: unknown } | undefined)?.token;
+  await send('refused because it is not signed in', client.get('/orders', { headers }));
+  await send('made signed in', client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
+  await send('matched by no route', client.get('/no-such-page', { headers }));
+  await send('with a method no route takes', client.request('DELETE', '/books/1', { headers }));
+  const failing = await send('that failed', client.get(FAILING, { headers }));
+
+  // Loggers that write from another thread or to files write late: the last request's lines first.
+  const filesSize = async () => (await readAllFiles(logDir)).reduce((size, file) => size + file.text.length, 0);
+  await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === FAILING || stringsOf(entry).some((text) => FAILURE.test(text))));
+  await settle(async () => process.mark + (await filesSize()), 250, 1000);
+  const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
+  await process.stop(1500);
+
+  const files = await readAllFiles(logDir);
+  const stdoutText = process.streamOutput('stdout');
+  const stderrText = process.streamOutput('stderr');
+  const lost = process.lost.stdout;
+  return {
+    label,
+    sent,
+    failing,
+    // The process has ended: a last line without a newline is complete too.
+    stdout: parseLines(`${stdoutText}\n`),
+    stdoutText,
+    shutdownFrom,
+    stderr: parseLines(`${stderrText}\n`),
+    stderrText,
+    files,
+    logFiles: files.filter((file) => !/[\\/]/.test(file.name) && file.name.endsWith('.log')).map((file) => ({ ...file, entries: parseLines(`${file.text}\n`) })),
+    secrets: {
+      'the password sent to POST /login': password,
+      'the password of the account that signed in': ACCOUNT.password,
+      'the Authorization header': `tok-${mark}`,
+      'the Cookie header': `ck-${mark}`,
+      ...(typeof token === 'string' && token.length >= 8 ? { 'the bearer token POST /login issued': token } : {}),
+    },
+    lostNote:
+      lost > 0
+        ? ` The grader keeps the last ${megabytes(OUTPUT_LIMIT)} of an app's output, and this app printed ${megabytes(lost)} on stdout before that: those lines were not seen. Log less per request.`
+        : '',
+  };
 }
 
 /** A log line as it reads best in a one-line message: as written, in backticks, cut short. */
@@ -70,139 +160,166 @@ function describeLine(line: string, max = 110): string {
 
 const megabytes = (characters: number) => `${(characters / 1024 / 1024).toFixed(1)} MB`;
 
-function secretsIn(text: string, secrets: Record<string, string>): string | undefined {
-  return Object.entries(secrets).find(([, value]) => text.includes(value))?.[0];
+/** Terminal colour codes, as winston's colorize() writes them around a level. */
+const COLOUR_CODE = /\u001b\[[\d;]*m/;
+const COLOURS_ADVICE = 'colorize() is for people at a terminal: leave it out of the JSON format (keep it, if you like, for a text format used in development only).';
+
+/** The level of a line whose level field holds terminal colour codes, read without them. */
+function colouredRank(entry: LogEntry): number | undefined {
+  const raw = entry.fields?.level;
+  return typeof raw === 'string' && COLOUR_CODE.test(raw) ? levelRank(raw.replace(new RegExp(COLOUR_CODE, 'g'), '')) : undefined;
+}
+
+/** A line written by pino or bunyan (numeric level, msg), whose Error serialiser works only under `err`. */
+const pinoShaped = (entry: LogEntry) => typeof entry.fields?.level === 'number' && typeof entry.fields.msg === 'string';
+const ERROR_ADVICE = {
+  pino: "pino (like bunyan) writes an Error's message and stack only under the err key: logger.error(err) or logger.error({ err }, 'Request failed'); under any other key (error, e) it becomes {}.",
+  winston: "Log the Error object itself, logger.error(err); with winston, add format.errors({ stack: true }) to the logger's format: logger.error('msg', { err }) and winston without it both lose them.",
+};
+const errorAdvice = (entry: LogEntry) => (pinoShaped(entry) ? ERROR_ADVICE.pino : ERROR_ADVICE.winston);
+
+const isErrorLine = (entry: LogEntry) => (entry.rank ?? 0) >= 50;
+const aboutFailure = (entry: LogEntry) => stringsOf(entry).some((text) => FAILURE.test(text));
+
+/** A failure for a file that holds no error-level line: the cause when colour codes hide the level. */
+function noErrorLine(files: ParsedFile[], expected: string): never {
+  const coloured = files.flatMap((file) => file.entries.filter((entry) => (colouredRank(entry) ?? 0) >= 50).map((entry) => ({ file: file.name, entry })))[0];
+  if (coloured) {
+    fail(
+      `${expected}, got ${describeLine(coloured.entry.line)} in ${coloured.file}, whose level ${show(coloured.entry.fields!.level)} holds terminal colour codes: ` +
+        `no collector reads that as error. ${COLOURS_ADVICE}`,
+    );
+  }
+  const entries = files.flatMap((file) => file.entries);
+  fail(`${expected}, got ${files.map((file) => file.name).join(', ')} with ${entries.length ? `${entries.length} line${entries.length === 1 ? '' : 's'}, none at level error` : 'no line in it'}.`);
+}
+
+/**
+ * What is wrong with a run that should behave as LOG_LEVEL=warn: plain lines, lines below warn, or no
+ * error on stdout. `asked` names the level in the message.
+ */
+function warnProblem(run: Run, asked: string, advice: { below: string; silenced: string }): string | undefined {
+  const plain = run.stdout.find((entry) => !entry.fields);
+  if (plain) return `Expected only JSON lines at level warn or above on stdout with ${asked}, got the plain line ${describeLine(plain.line)}, which no level can silence.`;
+  const below = run.stdout.find((entry) => entry.rank === undefined || entry.rank < 40);
+  if (below) {
+    const coloured = colouredRank(below);
+    if (coloured !== undefined) {
+      return `Expected lines whose level a collector can read with ${asked}, got ${describeLine(below.line)}, whose level ${show(below.fields!.level)} holds terminal colour codes. ${COLOURS_ADVICE}`;
+    }
+    return `Expected ${asked} to silence info, got ${below.rank === undefined ? 'a line without a level' : `${below.level === 'info' ? 'an' : 'a'} ${below.level} line`}: ${describeLine(below.line)}. ${advice.below}`;
+  }
+  if (run.stdout.some(isErrorLine)) return undefined;
+  const onStderr = run.stderr.some(isErrorLine);
+  return (
+    `Expected the error of GET ${FAILING} on stdout with ${asked}, got ${onStderr ? 'it on stderr only' : run.stdout.length ? 'no error line on stdout' : 'nothing at all on stdout'}. ` +
+    (onStderr ? 'LOG_LEVEL sets the least severe level kept; errors stay, on stdout.' : advice.silenced)
+  );
+}
+
+/** What is wrong with the way the app refused a LOG_LEVEL, or undefined when it refused it well. */
+function refusalProblem(run: Run, value: string): string | undefined {
+  const refused = run.refused!;
+  if (refused.exit.code === 0) {
+    return `Expected an app that refuses LOG_LEVEL=${value} to exit with a non-zero code, got one that ${refused.description} without serving: a platform reads 0 as success and will not say why the service is gone. Call process.exit(1).`;
+  }
+  if (!refused.output.includes('LOG_LEVEL') && !refused.output.includes(value)) {
+    return `Expected an app that stops at LOG_LEVEL=${value} to say that LOG_LEVEL is the problem, got one that ${refused.description} without naming it (its output is below). Print which setting is wrong and what it accepts, as lesson 06 teaches.`;
+  }
+  return undefined;
 }
 
 lesson('07-logging', (t) => {
-  // Every check starts processes of its own: they run side by side.
+  // The checks read runs of the app (one per LOG_LEVEL) that they share; the runs go side by side.
   t.concurrently(() => {
     t.check('07.stdout-lines-are-json', async () => {
-      const app = await startLogged(t);
-      await app.server.client.get('/books');
-      await app.server.client.get('/no-such-page');
-      await app.server.client.get(FAILING);
-      await app.quiet(FAILING);
-      const lines = app.stdout();
-      if (lines.length === 0) {
-        const onStderr = app.stderr().length;
+      const run = await runAt(t);
+      if (run.stdout.length === 0) {
         fail(
-          `Expected JSON log lines on stdout in production, got nothing on stdout${onStderr ? ` (${onStderr} lines went to stderr)` : ''}. ` +
+          `Expected JSON log lines on stdout in production, got nothing on stdout${run.stderr.length ? ` (${run.stderr.length} lines went to stderr)` : ''}. ` +
             'Keep a console transport in every environment: the platform collects stdout.',
         );
       }
-      for (const entry of lines) {
-        const problem = structureProblem(entry);
-        if (!entry.fields) {
-          fail(`Expected every line on stdout to be a JSON object, got the plain line ${describeLine(entry.line)}. Write every line through a logger with a JSON format: no console.log, no text format.`);
-        }
-        expectThat(!problem, `Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry.line)}, which ${problem}.`);
+      // One run after another, so that the report shows the output of the run a failure is about last.
+      for (const level of [undefined, 'debug', 'warn'] as const) {
+        const { label, stdout, stdoutText, shutdownFrom } = await runAt(t, level);
+        stdout.forEach((entry, index) => {
+          const problem = structureProblem(entry);
+          if (!problem) return;
+          const last = index === stdout.length - 1 && !stdoutText.endsWith('\n') ? ', its last output, without a newline' : '';
+          const when = `${label === 'at the default level' ? '' : ` ${label}`}${index >= shutdownFrom ? `, printed after SIGTERM while the app shut down${last}` : ''}`;
+          if (!entry.fields) {
+            fail(
+              `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
+                `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : 'from startup to shutdown'}: no console.log, no text format.`,
+            );
+          }
+          if (colouredRank(entry) !== undefined) {
+            fail(`Expected every line on stdout to carry a level a collector can read, got ${describeLine(entry.line)}${when}, whose level ${show(entry.fields.level)} holds terminal colour codes. ${COLOURS_ADVICE}`);
+          }
+          fail(`Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry.line)}${when}, which ${problem}.`);
+        });
       }
     });
 
     t.check('07.access-line-per-request', async () => {
-      const app = await startLogged(t);
-      const client = app.server.client;
-      const sent: [string, Reply][] = [
-        ['answered by its route', await client.get('/books')],
-        ['answered 404 by its route', await client.get('/books/999')],
-        ['answered 401 by its route', await client.post('/login', { body: { email: 'reader@example.com', password: 'not-the-password' } })],
-        ['matched by no route', await client.get('/no-such-page')],
-        ['that failed', await client.get(FAILING)],
-      ];
-      const accessLines = () => app.stdout().map((entry) => ({ entry, access: accessFields(entry) }));
-      type Lines = ReturnType<typeof accessLines>;
-      const linesFor = (reply: Reply, lines: Lines) =>
-        lines.filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path);
-      const complete = (reply: Reply, lines: Lines) =>
-        linesFor(reply, lines).some(({ access }) => access.status === reply.status && access.durationMs !== undefined);
-      // Stdout is read once per look, not once per request.
-      await pollFor(() => {
-        const lines = accessLines();
-        return sent.every(([, reply]) => complete(reply, lines));
-      });
-
-      const lines = accessLines();
-      for (const [what, reply] of sent) {
-        if (complete(reply, lines)) continue;
+      const run = await runAt(t);
+      const lines = run.stdout.map((entry) => ({ entry, access: accessFields(entry) }));
+      const linesFor = (reply: Reply) => lines.filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path);
+      for (const { what, reply } of run.sent) {
+        if (linesFor(reply).some(({ access }) => access.status === reply.status && access.durationMs !== undefined)) continue;
+        t.reproduce(reply.request);
         const request = `${reply.request.method} ${reply.request.path}`;
-        const near = linesFor(reply, lines)[0];
+        const near = linesFor(reply).find(({ access }) => access.status === reply.status) ?? linesFor(reply).find(({ access }) => access.status === undefined) ?? linesFor(reply)[0];
         if (!near) {
-          const elsewhere = app.stderr().some((entry) => accessFields(entry).path === reply.request.path) ? ' on stdout (it went to stderr)' : '';
+          const elsewhere = run.stderr.some((entry) => accessFields(entry).path === reply.request.path) ? ' on stdout (it went to stderr)' : '';
           fail(
             `Expected an access line on stdout for ${request} (a request ${what}, status ${reply.status}) with its method, path, status and duration, got none${elsewhere}. ` +
-              `Log every request from one middleware registered before the routes, when the response finishes.${app.lostNote()}`,
+              `Log every request from one middleware registered before the routes, when the response finishes.${run.lostNote}`,
           );
         }
         const missing = [
           near.access.status === undefined ? 'no status' : near.access.status !== reply.status ? `status ${near.access.status} instead of ${reply.status}` : '',
           near.access.durationMs === undefined ? 'no duration' : '',
         ].filter(Boolean);
-        fail(`Expected the access line for ${request} to hold method, path, status and duration, got ${describeLine(near.entry.line)} with ${missing.join(' and ')}.`);
+        fail(`Expected the access line for ${request} (a request ${what}) to hold method, path, status and duration, got ${describeLine(near.entry.line)} with ${missing.join(' and ')}.`);
       }
     });
 
     t.check('07.error-logged-with-stack-to-file', async () => {
-      const app = await startLogged(t);
-      expectStatus(await app.server.client.get(FAILING), 500);
+      const { logFiles: files } = await runAt(t);
+      const entries = files.flatMap((file) => file.entries.map((entry) => ({ file: file.name, entry })));
       // Good enough: the line with the message and a stack frame, in any *.log file directly in LOG_DIR.
-      const withStack = await pollFor(async () => {
-        const files = await readLogFiles(app.logDir);
-        return files.some((file) =>
-          parseLines(`${file.text}\n`).some((entry) => (entry.rank ?? 0) >= 50 && stringsOf(entry).some((text) => FAILURE.test(text)) && stringsOf(entry).some((text) => STACK_FRAME.test(text))),
-        );
-      });
-      if (withStack) return;
+      if (entries.some(({ entry }) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text)))) return;
 
-      const { files } = await readErrorFiles(app.logDir);
       if (files.length === 0) {
         fail(`Expected GET ${FAILING} to write its error to a file in LOG_DIR (for example LOG_DIR/error.log), got no *.log file there. Add a file transport for errors under process.env.LOG_DIR.`);
       }
-      const entries = files.flatMap((file) => file.entries.map((entry) => ({ file: file.name, entry })));
       const plain = entries.find(({ entry }) => !entry.fields && FAILURE.test(entry.line));
       if (plain) fail(`Expected JSON lines in ${plain.file}, got the plain line ${describeLine(plain.entry.line)}.`);
-      const errorLine = entries.find(({ entry }) => (entry.rank ?? 0) >= 50 && stringsOf(entry).some((text) => FAILURE.test(text)));
+      const errorLine = entries.find(({ entry }) => isErrorLine(entry) && aboutFailure(entry));
       if (errorLine) {
-        fail(
-          `Expected the error line in ${errorLine.file} to carry the stack trace, got ${describeLine(errorLine.entry.line, 140)} without a stack. ` +
-            'Log the Error object itself; with winston, add format.errors({ stack: true }) to the logger.',
-        );
+        fail(`Expected the error line in ${errorLine.file} to carry the stack trace, got ${describeLine(errorLine.entry.line, 140)} without a stack. ${errorAdvice(errorLine.entry)}`);
       }
-      const anyError = entries.find(({ entry }) => (entry.rank ?? 0) >= 50);
-      fail(
-        anyError
-          ? `Expected the error line in ${anyError.file} to hold the error's message (ECONNREFUSED …) and stack, got ${describeLine(anyError.entry.line, 140)}. ` +
-              "logger.error('msg', { err }) and winston without format.errors({ stack: true }) both lose them."
-          : `Expected an error-level line about GET ${FAILING} in ${files.map((file) => file.name).join(', ')}, got ${entries.length ? `${entries.length} lines, none at level error` : 'an empty file'}.`,
-      );
+      const anyError = entries.find(({ entry }) => isErrorLine(entry));
+      if (anyError) {
+        fail(`Expected the error line in ${anyError.file} to hold the error's message (ECONNREFUSED …) and stack, got ${describeLine(anyError.entry.line, 140)}. ${errorAdvice(anyError.entry)}`);
+      }
+      noErrorLine(files, `Expected an error-level line about GET ${FAILING} in ${files.map((file) => file.name).join(', ')}`);
     });
 
     t.check('07.error-file-holds-errors-only', async () => {
-      const app = await startLogged(t);
-      const client = app.server.client;
-      await client.get('/books');
-      await client.get('/no-such-page');
-      await client.get(FAILING);
-      await client.get('/books/1');
-      await pollFor(async () => (await readErrorFiles(app.logDir)).hit);
-      // The lines that follow the error (its access line, the next request) are written asynchronously too.
-      await app.quiet('/books/1');
-      await settle(async () => (await readLogFiles(app.logDir)).reduce((size, file) => size + file.text.length, 0), 250, 1000);
-
-      const files = (await readLogFiles(app.logDir)).map((file) => ({ ...file, entries: parseLines(`${file.text}\n`) }));
-      const withErrors = files.filter((file) => file.entries.some((entry) => (entry.rank ?? 0) >= 50));
-      const plain = files.flatMap((file) => file.entries.filter((entry) => !entry.fields).map((entry) => ({ file: file.name, entry })))[0];
-      if (withErrors.length === 0 && plain) fail(`Expected JSON lines in ${plain.file}, got the plain line ${describeLine(plain.entry.line)}.`);
+      const { logFiles: files } = await runAt(t);
+      const withErrors = files.filter((file) => file.entries.some(isErrorLine));
       if (withErrors.length === 0) {
-        fail(
-          files.length === 0
-            ? `Expected a file in LOG_DIR (for example LOG_DIR/error.log) that keeps the errors, got no *.log file there after GET ${FAILING} failed.`
-            : `Expected a file in LOG_DIR that keeps the errors, got ${files.map((file) => file.name).join(', ')} without any error-level line after GET ${FAILING} failed.`,
-        );
+        const plain = files.flatMap((file) => file.entries.filter((entry) => !entry.fields).map((entry) => ({ file: file.name, entry })))[0];
+        if (plain) fail(`Expected JSON lines in ${plain.file}, got the plain line ${describeLine(plain.entry.line)}.`);
+        if (files.length === 0) fail(`Expected a file in LOG_DIR (for example LOG_DIR/error.log) that keeps the errors, got no *.log file there after GET ${FAILING} failed.`);
+        noErrorLine(files, `Expected a file in LOG_DIR that keeps the errors after GET ${FAILING} failed`);
       }
-      if (withErrors.some((file) => file.entries.every((entry) => (entry.rank ?? 0) >= 50))) return;
+      if (withErrors.some((file) => file.entries.every(isErrorLine))) return;
       const file = withErrors[0]!;
-      const others = file.entries.filter((entry) => (entry.rank ?? 0) < 50);
+      const others = file.entries.filter((entry) => !isErrorLine(entry));
       fail(
         `Expected ${file.name} to hold errors only, got ${others.length} other line${others.length === 1 ? '' : 's'} in it too, such as ${describeLine(others[0]!.line)}. ` +
           "Give the file transport its own level: 'error'.",
@@ -210,74 +327,66 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.client-still-gets-generic-500', async () => {
-      const app = await startLogged(t);
-      const reply = await app.server.client.get(FAILING);
-      expectStatus(reply, 500);
-      const leaked = reply.text.match(/ECONNREFUSED|10\.0\.3\.7|reports database|\n\s+at |\bat \S+ \(/);
-      expectThat(!leaked, `Expected a generic body from GET ${FAILING}, got one that reveals the error: ${show(reply.text, 80)}. Log the details; answer the client with a fixed body.`);
+      const { failing } = await runAt(t);
+      expectStatus(failing!, 500);
+      const leaked = failing!.text.match(/ECONNREFUSED|10\.0\.3\.7|reports database|\n\s+at |\bat \S+ \(/);
+      expectThat(!leaked, `Expected a generic body from GET ${FAILING}, got one that reveals the error: ${show(failing!.text, 80)}. Log the details; answer the client with a fixed body.`);
     });
 
     t.check('07.log-level-warn-silences-info', async () => {
-      const app = await startLogged(t, { LOG_LEVEL: 'warn' });
-      await app.server.client.get('/books');
-      await app.server.client.get('/no-such-page');
-      expectStatus(await app.server.client.get(FAILING), 500);
-      await pollFor(() => app.stdout().some((entry) => (entry.rank ?? 0) >= 50));
-      await app.quiet();
+      const run = await runAt(t, 'warn');
+      const problem = warnProblem(run, 'LOG_LEVEL=warn', {
+        below: 'Set the logger level from process.env.LOG_LEVEL (default info).',
+        silenced: 'LOG_LEVEL sets the least severe level kept; errors stay.',
+      });
+      if (problem) fail(problem);
+    });
 
-      const lines = app.stdout();
-      const plain = lines.find((entry) => !entry.fields);
-      if (plain) fail(`Expected only JSON lines at level warn or above on stdout with LOG_LEVEL=warn, got the plain line ${describeLine(plain.line)}, which no level can silence.`);
-      const below = lines.find((entry) => entry.rank === undefined || entry.rank < 40);
-      if (below) {
-        fail(
-          `Expected LOG_LEVEL=warn to silence info, got ${below.rank === undefined ? 'a line without a level' : `${below.level === 'info' ? 'an' : 'a'} ${below.level} line`}: ${describeLine(below.line)}. ` +
-            'Set the logger level from process.env.LOG_LEVEL (default info).',
-        );
+    t.check('07.log-level-any-case-or-refused', async () => {
+      const upper = await runAt(t, 'WARN');
+      const problem = upper.refused
+        ? refusalProblem(upper, 'WARN')
+        : warnProblem(upper, 'LOG_LEVEL=WARN', {
+            below: 'An operator who types WARN means warn: lower-case the value before the logger sees it (or refuse it at startup).',
+            silenced: "The logger does not know 'WARN' and drops every line, errors included: lower-case the value before the logger sees it, and refuse at startup a value it does not know.",
+          });
+      if (problem) fail(problem);
+      const unknown = await runAt(t, UNKNOWN_LEVEL);
+      if (unknown.refused) {
+        const refusal = refusalProblem(unknown, UNKNOWN_LEVEL);
+        if (refusal) fail(refusal);
+        return;
       }
-      const onStdout = lines.some((entry) => (entry.rank ?? 0) >= 50);
-      if (!onStdout) {
-        const onStderr = app.stderr().some((entry) => (entry.rank ?? 0) >= 50);
-        fail(
-          `Expected the error of GET ${FAILING} on stdout with LOG_LEVEL=warn, got ${onStderr ? 'it on stderr only' : 'no error line on stdout'}. ` +
-            'LOG_LEVEL sets the least severe level kept; errors stay.',
-        );
-      }
+      t.reproduce(unknown.failing!.request);
+      const kept = unknown.stdout.some(isErrorLine);
+      fail(
+        `Expected LOG_LEVEL=${UNKNOWN_LEVEL}, a level no logger knows, to stop the app at startup, got an app that started and ` +
+          (kept
+            ? `ignored it (${unknown.stdout.filter((entry) => (entry.rank ?? 0) < 40).length} lines below warn on stdout): an operator's typo goes unnoticed. `
+            : `dropped every line on stdout, the error of GET ${FAILING} included. `) +
+          'Check LOG_LEVEL against the logger\'s levels at startup and, if it names none, print what is wrong and exit 1, as lesson 06 teaches.',
+      );
     });
 
     t.check('07.secrets-stay-out-of-logs', async () => {
-      const mark = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-      const secrets = {
-        'the password sent to POST /login': `pw-${mark}`,
-        'the Authorization header': `tok-${mark}`,
-        'the Cookie header': `ck-${mark}`,
-      };
-      const headers = { Authorization: `Bearer ${secrets['the Authorization header']}`, Cookie: `sid=${secrets['the Cookie header']}` };
-      const password = secrets['the password sent to POST /login'];
-      const app = await startLogged(t);
-      const client = app.server.client;
-      await client.post('/login', { headers, body: { email: 'reader@example.com', password } });
-      // A body express.json() cannot parse: its error carries the raw body, password and all.
-      await client.post('/login', { headers: { ...headers, 'Content-Type': 'application/json' }, body: `{"email":"reader@example.com","password":"${password}"` });
-      await client.get('/orders', { headers });
-      await client.get('/no-such-page', { headers });
-      await client.get(FAILING, { headers });
-      await app.quiet(FAILING);
-      await settle(async () => (await readAllFiles(app.logDir)).reduce((size, file) => size + file.text.length, 0), 250, 1000);
-
-      const places = [
-        { where: 'on stdout', text: app.server.process.streamOutput('stdout') },
-        { where: 'on stderr', text: app.server.process.streamOutput('stderr') },
-        ...(await readAllFiles(app.logDir)).map((file) => ({ where: `in LOG_DIR/${file.name}`, text: file.text })),
-      ];
-      for (const { where, text } of places) {
-        const secret = secretsIn(text, secrets);
-        if (!secret) continue;
-        const line = text.split('\n').find((candidate) => candidate.includes(secrets[secret as keyof typeof secrets]))!;
-        fail(
-          `Expected ${secret} to appear nowhere in the logs, got it ${where}: ${describeLine(line)}. ` +
-            'Log chosen fields of a request (method, path, status), never its body or headers.',
-        );
+      for (const level of [undefined, 'debug'] as const) {
+        const run = await runAt(t, level);
+        const places = [
+          { where: 'on stdout', text: run.stdoutText },
+          { where: 'on stderr', text: run.stderrText },
+          ...run.files.map((file) => ({ where: `in LOG_DIR/${file.name}`, text: file.text })),
+        ];
+        for (const { where, text } of places) {
+          const [secret, value] = Object.entries(run.secrets).find(([, candidate]) => text.includes(candidate)) ?? [];
+          if (!secret || !value) continue;
+          const line = text.split('\n').find((candidate) => candidate.includes(value))!;
+          fail(
+            `Expected ${secret} to appear nowhere in the logs, got it ${where} ${run.label}: ${describeLine(line)}. ` +
+              (secret.includes('token') ? 'A token signs in whoever holds it: log who signed in, never the token. ' : '') +
+              (run.label === 'at the default level' ? '' : 'The rule holds at every level: debug is what someone turns on in an incident. ') +
+              'Log chosen fields of a request (method, path, status), never its body or headers.',
+          );
+        }
       }
     });
   });

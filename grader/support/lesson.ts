@@ -362,14 +362,7 @@ export class LessonKit {
    */
   async shared<T>(key: string, make: () => Promise<T>): Promise<T> {
     const state = this.liveState();
-    let run = this.sharedRuns.get(key);
-    if (!run) {
-      const own: CheckState = { hosts: new Map(), servers: new Set(), sent: [], marks: new Map(), concurrent: true };
-      this.running.add(own);
-      run = { state: own, result: this.current.run(own, make) };
-      run.result.catch(() => {}); // reported by each check that asks
-      this.sharedRuns.set(key, run);
-    }
+    const run = this.sharedRun(key, make);
     try {
       return (await run.result) as T;
     } catch (error) {
@@ -380,6 +373,26 @@ export class LessonKit {
       for (const [process, mark] of run.state.marks) if (!state.marks.has(process)) state.marks.set(process, mark);
       state.sent.push(...run.state.sent);
     }
+  }
+
+  /**
+   * Starts the shared run of `key` unless a check has already (see shared()), without waiting for it or
+   * showing it in this check's report: for runs that checks queued behind this one will ask for.
+   */
+  startShared<T>(key: string, make: () => Promise<T>): void {
+    this.sharedRun(key, make);
+  }
+
+  private sharedRun<T>(key: string, make: () => Promise<T>): { state: CheckState; result: Promise<unknown> } {
+    let run = this.sharedRuns.get(key);
+    if (!run) {
+      const own: CheckState = { hosts: new Map(), servers: new Set(), sent: [], marks: new Map(), concurrent: true };
+      this.running.add(own);
+      run = { state: own, result: this.current.run(own, make) };
+      run.result.catch(() => {}); // reported by each check that asks
+      this.sharedRuns.set(key, run);
+    }
+    return run;
   }
 
   /** Makes `request` the one this check's report gives as a curl command (else the last one sent). */
@@ -414,6 +427,7 @@ export class LessonKit {
   async dispose(): Promise<void> {
     this.disposed = true;
     const states = [...this.running];
+    for (const state of states) state.over = true; // a shared run still going starts nothing more
     const hosts = [...this.hosts.values(), ...states.flatMap((state) => [...state.hosts.values()])];
     await Promise.all(hosts.map((host) => host.process.stop(500)));
     await Promise.all(states.flatMap((state) => [...state.servers].map((server) => server.stop(500))));

@@ -79,6 +79,17 @@ export default {
       ],
     },
     {
+      id: '07.log-level-any-case-or-refused',
+      title: 'LOG_LEVEL=WARN works as warn (or is refused), and a level no logger knows stops the app at startup instead of silencing it',
+      points: 1,
+      hints: [
+        'Start the app with LOG_LEVEL=WARN, then with LOG_LEVEL=quiet, and make GET /reports/sales fail. Is the error still in the log?',
+        'winston drops every line, errors included, when its level is a name it does not know, and level names are lower case. A setting that can silence the log is configuration to validate at startup, as lesson 06 teaches.',
+        'In src/logger.ts, lower-case process.env.LOG_LEVEL before the logger sees it, and check it against the logger\'s levels (winston.config.npm.levels) before creating the logger.',
+        "const level = (process.env.LOG_LEVEL || 'info').toLowerCase(); if (!Object.hasOwn(winston.config.npm.levels, level)) { console.error('Invalid configuration, not starting: LOG_LEVEL must be one of ...'); process.exit(1); }",
+      ],
+    },
+    {
       id: '07.secrets-stay-out-of-logs',
       title: 'Passwords, Authorization headers and cookies sent by clients appear in no log',
       points: 2,

@@ -4,8 +4,16 @@ import winston from 'winston';
 const { combine, errors, timestamp, json } = winston.format;
 const logDir = process.env.LOG_DIR;
 
+// LOG_LEVEL in any case (WARN is warn). winston drops every line, errors included, at a level it does
+// not know, so an unknown value is refused at startup like any other invalid setting.
+const level = (process.env.LOG_LEVEL || 'info').toLowerCase();
+if (!Object.hasOwn(winston.config.npm.levels, level)) {
+  console.error(`Invalid configuration, not starting: LOG_LEVEL must be one of ${Object.keys(winston.config.npm.levels).join(', ')}`);
+  process.exit(1);
+}
+
 export const logger = winston.createLogger({
-  level: process.env.LOG_LEVEL ?? 'info',
+  level,
   // errors() must run at the logger level: it copies an Error's message and stack before json() sees it.
   format: combine(errors({ stack: true }), timestamp(), json()),
   transports: [
