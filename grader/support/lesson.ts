@@ -330,6 +330,8 @@ export class LessonKit {
       if ((acceptedConnection || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
       const exit = process.exit;
       await process.stop();
+      // How it ended is what the check judges: no "exited before the check ended" beside its message.
+      this.state().servers.delete(process);
       return { exit, acceptedConnection, listenedOn: listenedOn && [...listenedOn], output: process.output() };
     }
   }
