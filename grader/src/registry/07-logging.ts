@@ -13,18 +13,18 @@ export default {
   checks: [
     {
       id: '07.stdout-lines-are-json',
-      title: 'Every line on stdout is a JSON object with a level, a message and a timestamp',
+      title: 'Every line on stdout, up to the exit and at every level, is a JSON object with a level, a message and a timestamp',
       points: 2,
       hints: [
-        'Run the app with NODE_ENV=production and read its stdout as a log collector would: can a machine tell an error from a startup note?',
+        'Run the app with NODE_ENV=production, use every route (sign in too), stop it with Ctrl-C, and read its stdout as a log collector would: can a machine tell an error from a startup note?',
         'Structured logging means one JSON object per line, each with a level, a message and a time. One plain console.log line is enough to break a parser downstream.',
-        'Create src/logger.ts with winston (JSON format, a timestamp, a Console transport) and send every console.log in src/app.ts and src/server.ts through it.',
+        'Create src/logger.ts with winston (JSON format, a timestamp, a Console transport) and send every console.log in src/app.ts and src/server.ts through it: the route only signed-in users reach and the shutdown line too.',
         "winston.createLogger({ level: process.env.LOG_LEVEL ?? 'info', format: format.combine(format.errors({ stack: true }), format.timestamp(), format.json()), transports: [new transports.Console()] })",
       ],
     },
     {
       id: '07.access-line-per-request',
-      title: 'Every request, including 404s and failures, gets one access line with method, path, status and duration',
+      title: 'Every request, signed in or not, including 404s and failures, gets one access line with method, path, status and duration',
       points: 2,
       hints: [
         'Ask for /no-such-page and /reports/sales. Which requests leave a trace in the log?',
@@ -91,16 +91,47 @@ export default {
     },
     {
       id: '07.secrets-stay-out-of-logs',
-      title: 'Passwords, Authorization headers and cookies sent by clients appear in no log',
+      title: 'Passwords, Authorization headers, cookies and the tokens the app issues appear in no log, at any level',
       points: 2,
       hints: [
-        'Sign in with POST /login, then search stdout, stderr and LOG_DIR for the password you sent.',
+        'Sign in with POST /login (with a wrong password and with the right one), call GET /orders with the token, also with LOG_LEVEL=debug, then search stdout, stderr and LOG_DIR for the password and the token.',
         'Logs are copied to more places and kept longer than your database, and read by more people. Log chosen fields of a request, never its body or headers. Watch out for errors that carry the request body with them.',
-        'Look at the login route in src/app.ts and at whatever your access log and error handler write: no req.body, no req.headers.',
+        'Look at the login route in src/app.ts and at whatever your access log, debug lines and error handler write: no req.body, no req.headers, no token.',
         "Remove console.log('Login attempt', req.body) and log only method, url, status and duration per request.",
       ],
     },
   ],
-  requirements: [],
-  advice: [],
+  requirements: [
+    {
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp, at every level and from startup to exit, the lines written at shutdown included: no console.log left on any path, signed in or not.',
+      checks: ['07.stdout-lines-are-json'],
+    },
+    {
+      text: 'Keep a console transport on stdout in production: access lines and errors go there in every environment.',
+      checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
+    },
+    {
+      text: 'Write one access line per request, once it has finished, with method, path, status and duration: for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed.',
+      checks: ['07.access-line-per-request'],
+    },
+    { text: 'Log a server error with its message and stack to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
+    { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
+    { text: 'Still answer the client of a failing route with the generic 500 body.', checks: ['07.client-still-gets-generic-500'] },
+    { text: 'Take the level from LOG_LEVEL (default info): LOG_LEVEL=warn drops info lines and keeps errors on stdout.', checks: ['07.log-level-warn-silences-info'] },
+    {
+      text: 'Read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse a value that names no level at startup, with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
+      checks: ['07.log-level-any-case-or-refused'],
+    },
+    {
+      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, at any level (the default and debug are tried), whether a login fails, succeeds or sends a body the parser rejects.',
+      checks: ['07.secrets-stay-out-of-logs'],
+    },
+  ],
+  advice: [
+    'Log chosen fields of a request (method, path, status, duration), never req.body or req.headers; if you do log more at debug, redact the secrets in the logger (pino has a redact option).',
+    "Log server errors (5xx); answer client errors without logging their contents: express.json()'s parse error carries the raw body.",
+    'Whether health probes (GET /health) get an access line is your choice: the grader does not look for them.',
+    'With pino, write the error file through pino.destination({ dest, sync: true }), so that an error logged just before a crash is on disk.',
+    'Print what is wrong with LOG_LEVEL and what it accepts, on stderr, as lesson 06 teaches for every setting.',
+  ],
 } satisfies LessonDefinition;
