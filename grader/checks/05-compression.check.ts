@@ -26,6 +26,58 @@ async function explainHang<T>(request: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Why a response that should be encoded went out plain, from what its headers show: a no-transform
+ * directive, which compression honours; compression's own Vary without an encoding (it looked and left
+ * the body alone: a threshold); or neither, when nothing that compresses saw the response (its order).
+ */
+function whyNotEncoded(reply: RawReply, plainBytes: number): string {
+  const cacheControl = header(reply, 'cache-control') ?? '';
+  if (/(^|,)\s*no-transform\s*(,|$)/i.test(cacheControl)) {
+    return (
+      ` Its answer carries Cache-Control: ${cacheControl}. no-transform asks everything between the route and the client, compression() included, ` +
+      'to leave the bytes as they are, so it is sent unencoded wherever compression() is registered. Keep the caching directives and drop no-transform.'
+    );
+  }
+  if (/(^|,)\s*accept-encoding\s*(,|$)/i.test(header(reply, 'vary') ?? '')) {
+    return ` compression() looked at it (it added Vary: Accept-Encoding) and left it as it is: is its threshold above this response's ${byteCount(plainBytes)}?`;
+  }
+  const type = (header(reply, 'content-type') ?? 'this content type').split(';')[0];
+  return (
+    ' Nothing negotiated it either (no Vary: Accept-Encoding): compression() never saw this response, or a filter turned it away. It sees only the requests ' +
+    `that reach it, so register it once, before express.static and every route, not after them or on one route; a filter of your own must let ${type} through.`
+  );
+}
+
+/** Sync-flush points in deflate data: the empty stored block (00 00 FF FF) that every flush leaves. */
+function flushPoints(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(SYNC_FLUSH); at !== -1; at = bytes.indexOf(SYNC_FLUSH, at + SYNC_FLUSH.length)) count++;
+  return count;
+}
+const SYNC_FLUSH = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** Whether gzip data begins with a stored (uncompressed) deflate block, as level 0 writes them. */
+function startsStored(bytes: Buffer): boolean {
+  // The 10-byte gzip header Node writes (no optional fields), then the first block's 3 header bits.
+  return bytes.length > 10 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[3] === 0 && ((bytes[10]! >> 1) & 0b11) === 0;
+}
+
+/** What a gzip answer that saves too little shows about why. */
+function whySoLittleSaved(reply: RawReply, plainBytes: number): string {
+  if (contentCodings(reply).length === 0) return ` It was not encoded at all (no Content-Encoding).${whyNotEncoded(reply, plainBytes)}`;
+  const flushes = flushPoints(reply.bytes);
+  if (flushes >= 10) {
+    return (
+      ` The gzip stream holds ${flushes} flush points, one every ${byteCount(Math.round(plainBytes / flushes))} of the body: the route flushes after every small write ` +
+      '(res.flush() after each res.write()), so each piece is compressed on its own and the repetition between pieces is never used. ' +
+      'Send the body in one go (res.json), or flush only where a client must see data at once.'
+    );
+  }
+  if (startsStored(reply.bytes)) return ' Its deflate blocks are stored, not compressed: that is what level: 0 does. Leave the level at its default, or choose one from 1 to 9.';
+  return '';
+}
+
 function describeRequest(path: string, acceptEncoding: string): string {
   return `GET ${path} with Accept-Encoding: ${acceptEncoding}`;
 }
@@ -51,8 +103,9 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   const used = contentCodings(encoded);
   expectThat(
     used.length === 1 && codings.includes(used[0]!),
-    `Expected ${describeRequest(path, acceptEncoding)} to answer Content-Encoding: ${codings.join(' or ')}, got ${used.length ? used.join(', ') : 'none'}` +
-      (used.length ? '.' : `: all ${byteCount(encoded.bytes.length)} went out uncompressed.`),
+    () =>
+      `Expected ${describeRequest(path, acceptEncoding)} to answer Content-Encoding: ${codings.join(' or ')}, got ${used.length ? used.join(', ') : 'none'}` +
+      (used.length ? '.' : `: all ${byteCount(encoded.bytes.length)} went out uncompressed.${whyNotEncoded(encoded, original.length)}`),
   );
   const decoded = decodedBody(encoded);
   expectThat(
@@ -85,7 +138,9 @@ lesson('05-compression', (t) => {
     const saved = 1 - gzipped.bytes.length / plainBytes;
     expectThat(
       saved >= 0.7,
-      `Expected GET ${CATALOGUE} with Accept-Encoding: gzip to cross the wire at least 70% smaller than the plain ${byteCount(plainBytes)}, got ${byteCount(gzipped.bytes.length)} (${Math.max(0, Math.round(saved * 100))}% smaller).`,
+      () =>
+        `Expected GET ${CATALOGUE} with Accept-Encoding: gzip to cross the wire at least 70% smaller than the plain ${byteCount(plainBytes)}, got ${byteCount(gzipped.bytes.length)} (${Math.max(0, Math.round(saved * 100))}% smaller).` +
+        whySoLittleSaved(gzipped, plainBytes),
     );
   });
 

@@ -28,8 +28,8 @@ export default {
       hints: [
         'How many bytes does a phone download to show the catalogue? Count them on the wire, not in the JSON.',
         'JSON and HTML repeat the same keys and tags over and over; gzip typically removes 80-90% of such text.',
-        'If responses are already encoded but not much smaller, look at the options you gave compression(): a level of 0 stores without compressing.',
-        'app.use(compression()) with the default options is enough; any level from 1 to 9 passes.',
+        'If the answer is encoded but hardly smaller, the failure message says what the bytes show: a level of 0 stores without compressing, and a res.flush() after every small write makes gzip compress each piece on its own.',
+        'app.use(compression()) with the default options (any level from 1 to 9 passes), and a route that sends its body in one go with res.json() instead of flushing piece by piece.',
       ],
     },
     {
@@ -71,9 +71,9 @@ export default {
       points: 1,
       hints: [
         "curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' localhost:3000/storefront.css",
-        'express.static streams files through the same response object, so compression encodes them when it runs first.',
-        'Middleware only sees requests that reach it: compression must be registered before app.use(express.static(...)).',
-        'Put app.use(compression()) above the static middleware in src/app.ts.',
+        'express.static streams files through the same response object, so compression encodes them when it runs first and the answer does not forbid it: Cache-Control: no-transform tells compression to leave the bytes alone.',
+        "Middleware only sees requests that reach it: compression must be registered before app.use(express.static(...)). If it already is, read the file's headers (curl -D -): a no-transform set in express.static's setHeaders or in a middleware switches compression off for it.",
+        'Put app.use(compression()) above the static middleware in src/app.ts, and keep no-transform out of Cache-Control: public, max-age=3600 caches just as well.',
       ],
     },
     {
@@ -125,6 +125,35 @@ export default {
       ],
     },
   ],
-  requirements: [],
-  advice: [],
+  requirements: [
+    {
+      text: 'Answer a client that sends Accept-Encoding: gzip with a gzip body that decodes to exactly the plain response, and say so in Content-Encoding and Vary: Accept-Encoding.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients'],
+    },
+    { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
+    { text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one.", checks: ['05.browser-gets-compressed-catalogue'] },
+    {
+      text: 'Compress the whole app, not one route: register compression() once, before express.static and the routes, so the HTML page, the other list and the stylesheet are encoded too.',
+      checks: ['05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
+    },
+    {
+      text: 'Keep options and headers from switching compression off for real responses: no threshold above their size, no filter that leaves out JSON, no Cache-Control: no-transform on them.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
+    },
+    { text: 'Answer plain bytes, without Content-Encoding, to a client that asks for no coding or only identity.', checks: ['05.plain-clients-get-plain-bytes'] },
+    { text: 'Make the bytes smaller, never the data: GET /books still lists the whole catalogue.', checks: ['05.catalogue-still-lists-every-book'] },
+    {
+      text: 'Register compression as a factory call, app.use(compression()), so that every request, HEAD included, still gets its answer.',
+      checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients'],
+    },
+    {
+      text: 'Set Content-Encoding only on a body that really is encoded that way (let compression() do both), error answers included.',
+      checks: ['05.error-response-decodes', '05.catalogue-gzipped-for-gzip-clients'],
+    },
+  ],
+  advice: [
+    'Turn up the gzip level or the Brotli quality only after measuring: each step costs CPU on every response.',
+    'A lower threshold (even 0), any gzip level from 1 to 9, and a filter that lets a client opt out and otherwise falls back to compression.filter are all fine.',
+    'Measure compression on the wire with a raw client (curl without --compressed, or node:http): libraries that decompress for you hide the bytes you want to count.',
+  ],
 } satisfies LessonDefinition;
