@@ -11,9 +11,9 @@ export interface Config {
 const missingOr = (problem: string) => (issue: { input: unknown }) => (issue.input === undefined ? 'is missing' : problem);
 
 // Required values have no defaults: a server without its database or secret must not start.
-// Empty strings fail these rules too, so `DATABASE_URL=` counts as missing.
 const schema = z.object({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: missingOr('must be a postgres:// URL') }),
+  // postgres:///bookshop parses as a URL, but names no server: the host is required too.
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, hostname: /./, error: missingOr('must be a postgres:// URL with a host') }),
   SESSION_SECRET: z.string({ error: missingOr('must be a string') }).min(32, 'must be at least 32 characters long'),
   PORT: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0).max(65535, 'must be at most 65535').default(3000),
 });
@@ -23,7 +23,10 @@ export function loadConfig(): Config {
   // a variable that is already set, so the real environment wins, and a missing file is not an error.
   if (process.env.NODE_ENV !== 'production') dotenv.config({ quiet: true });
 
-  const result = schema.safeParse(process.env);
+  // An empty variable counts as missing: `DATABASE_URL=` is refused, and `PORT=` gets its default
+  // (z.coerce would turn '' into 0, a port the system picks at random).
+  const set = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(set);
   if (!result.success) {
     // Every problem at once, by name only: the values may be secrets.
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')} ${issue.message}`);
