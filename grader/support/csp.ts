@@ -71,14 +71,25 @@ export function noncesIn(policy: Policy): string[] {
  * What would let an injected script run under this source list, in words; empty when nothing does.
  * 'unsafe-inline' is ignored by browsers once a nonce or hash is present, and with 'strict-dynamic'
  * they also ignore host and scheme sources (the fallback for old browsers in Google's strict CSP).
+ * `directive` is the one the list governs: under script-src-attr, 'unsafe-inline' lets inline event
+ * handlers run (onerror="…"), not <script> elements.
  */
-export function scriptSourceWeaknesses(sources: readonly string[] | undefined): string[] {
+export function scriptSourceWeaknesses(sources: readonly string[] | undefined, directive: 'script-src' | 'script-src-elem' | 'script-src-attr' = 'script-src'): string[] {
   if (!sources) return ['no script-src or default-src, so scripts from anywhere run'];
   if (sources.length === 0 || (sources.length === 1 && sources[0] === "'none'")) return [];
   const weaknesses: string[] = [];
   const nonceOrHash = hasNonceOrHash(sources);
   const strictDynamic = nonceOrHash && sources.includes("'strict-dynamic'");
-  if (sources.includes("'unsafe-inline'") && !nonceOrHash) weaknesses.push("'unsafe-inline' lets any <script> written into the page run");
+  if (sources.includes("'unsafe-inline'") && !nonceOrHash) {
+    const runs = {
+      'script-src': 'any <script> or inline event handler (onerror="…") written into the page run',
+      'script-src-elem': 'any <script> written into the page run',
+      'script-src-attr': 'inline event handlers written into the page run, such as <img src=x onerror="…">',
+    }[directive];
+    weaknesses.push(`'unsafe-inline' lets ${runs}`);
+  }
+  // Event handlers are inline code: only 'unsafe-inline' (or hashes with 'unsafe-hashes') lets them run.
+  if (directive === 'script-src-attr') return weaknesses;
   if (sources.includes("'unsafe-eval'")) weaknesses.push("'unsafe-eval' lets injected strings run through eval()");
   if (!strictDynamic) {
     for (const source of sources) {

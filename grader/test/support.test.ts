@@ -62,6 +62,14 @@ describe('Content-Security-Policy', () => {
     expect(scriptSourceWeaknesses(sources).length).toBeGreaterThanOrEqual(2);
   });
 
+  test("'unsafe-inline' in script-src-attr lets event handlers run, not <script> elements", () => {
+    const [policy] = parsePolicies("script-src 'self' https:; script-src-attr 'unsafe-inline'");
+    expect(scriptSourceWeaknesses(effectiveSources(policy!.directives, 'script-src-attr'), 'script-src-attr')).toEqual([
+      '\'unsafe-inline\' lets inline event handlers written into the page run, such as <img src=x onerror="…">',
+    ]);
+    expect(scriptSourceWeaknesses(effectiveSources(policy!.directives, 'script-src-elem'), 'script-src-elem')).toEqual(['the scheme source https: allows any script from any https: URL']);
+  });
+
   test("a strict policy has no weakness", () => {
     const [policy] = parsePolicies("default-src 'self'; script-src 'self'; object-src 'none'");
     expect(scriptSourceWeaknesses(effectiveSources(policy!.directives, 'script-src'))).toEqual([]);
