@@ -36,13 +36,26 @@ const leaks: [RegExp, string][] = [
   [/\b(SyntaxError|TypeError|RangeError|ReferenceError)\b/, 'an error class name'],
 ];
 
-/** Each part of an answer that may leak, named as the learner reads it. */
-function answerParts(reply: Reply): [string, string][] {
-  const parts: [string, string][] = [['body', reply.text], ['status line', reply.statusMessage ?? '']];
+/** Each part of an answer that may leak, named as the learner reads it: [name, text, text as searched]. */
+function answerParts(reply: Reply): [string, string, string][] {
+  const parts: [string, string, string][] = [
+    ['body', reply.text, reply.text],
+    ['status line', reply.statusMessage ?? '', reply.statusMessage ?? ''],
+  ];
   for (const name of Object.keys(reply.headers)) {
-    if (name !== 'content-length') parts.push([`${name} header`, header(reply, name) ?? '']);
+    // A header value is often percent-encoded to fit (connect%20ECONNREFUSED): read it decoded as well.
+    const value = header(reply, name) ?? '';
+    if (name !== 'content-length') parts.push([`${name} header`, value, `${value}\n${decoded(value)}`]);
   }
   return parts;
+}
+
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
 }
 
 function requestLine(request: Reply['request']): string {
@@ -53,9 +66,9 @@ function requestLine(request: Reply['request']): string {
 function expectGenericServerError(reply: Reply): void {
   expectStatus(reply, 500);
   expectJsonType(reply);
-  for (const [part, text] of answerParts(reply)) {
+  for (const [part, text, searched] of answerParts(reply)) {
     for (const [pattern, what] of leaks) {
-      const found = text.match(pattern);
+      const found = searched.match(pattern);
       expectThat(
         !found,
         `Expected the answer to ${requestLine(reply.request)} to say nothing about the error, got the ${part} that reveals ${what}: ${show(found?.[0])} in ${show(text, 80)}.` +
