@@ -1,5 +1,6 @@
+import { afterAll } from 'vitest';
+import { closeBrowser, openPage, PAGE_TIMEOUT_MS, ranFrom, warmBrowser, type BrowserPage } from '../support/browser.js';
 import {
-  allowsElement,
   blocksPlugins,
   effectiveSources,
   evaluatorHighFindings,
@@ -7,6 +8,7 @@ import {
   noncesIn,
   parsePolicies,
   scriptSourceWeaknesses,
+  sourceMatchesUrl,
   type ReceivedPolicy,
 } from '../support/csp.js';
 import { expectThat, fail, show } from '../support/expect.js';
@@ -24,9 +26,48 @@ const routes: Route[] = [
   { kind: 'JSON API', method: 'POST', path: '/api/orders', body: { bookId: 1, quantity: 2 } },
 ];
 
-const PAGES = ['/', '/search?q=dune'];
 const INJECTED = `<script>document.title='pwned'</script>`;
 const SIX_MONTHS = 15_552_000;
+/** What the shop's TLS proxy adds to every request it forwards: the grader sends it where HSTS is judged. */
+const THROUGH_TLS_PROXY = { 'X-Forwarded-Proto': 'https' };
+/** Page loads whose nonces are compared: a counter or the clock shows in two, chance does not in four. */
+const NONCE_SAMPLES = 4;
+/** Nonces carry at least this much randomness: the CSP specification asks for 128 bits. */
+const NONCE_MIN_BITS = 120;
+
+/**
+ * Script URLs an attacker can count on, on public CDNs: ones that serve any npm package or GitHub file
+ * (anyone can publish there), and ones that serve old AngularJS, whose templates run an attacker's code.
+ * The browser never reaches them: the grader answers every request for another host itself.
+ */
+const PUBLIC_CDN_SCRIPTS = [
+  'https://cdn.jsdelivr.net/npm/bookshop-pwn@1.0.0/x.js',
+  'https://fastly.jsdelivr.net/gh/bookshop-pwn/x@1.0.0/x.js',
+  'https://unpkg.com/bookshop-pwn@1.0.0/x.js',
+  'https://esm.sh/bookshop-pwn@1.0.0/x.js',
+  'https://esm.run/bookshop-pwn@1.0.0',
+  'https://cdn.skypack.dev/bookshop-pwn@1.0.0',
+  'https://ga.jspm.io/npm:bookshop-pwn@1.0.0/x.js',
+  'https://raw.githack.com/bookshop-pwn/x/main/x.js',
+  'https://cdn.statically.io/gh/bookshop-pwn/x/main/x.js',
+  'https://cdnjs.cloudflare.com/ajax/libs/angular.js/1.8.3/angular.min.js',
+  'https://ajax.googleapis.com/ajax/libs/angularjs/1.8.3/angular.min.js',
+];
+/** Any other site: an https:, http: or * source lets these in. */
+const ANY_SITE_SCRIPTS = ['https://attacker.example/x.js', 'http://attacker.example/x.js'];
+const ANGULAR_HOSTS = ['cdnjs.cloudflare.com', 'ajax.googleapis.com'];
+
+/** Inline code an attacker writes into the page; each records its name in self.__injected when it runs. */
+const mark = (name: string) => `(self.__injected=self.__injected||[]).push('${name}')`;
+const INLINE_VECTORS = [
+  { name: 'inline-script', html: `<script>${mark('inline-script')}</script>`, what: 'an inline <script>' },
+  { name: 'event-handler', html: `<img src="/static/missing.png" onerror="${mark('event-handler')}">`, what: 'an inline event handler (<img onerror="…">)' },
+  { name: 'data-url', html: `<script src="data:text/javascript,${mark('data-url')}"></script>`, what: 'a <script src="data:…">' },
+];
+/** The search page with all of the above in its query: one page load tries every way in. */
+const BROWSER_INJECTION = `/search?q=${encodeURIComponent(
+  [...INLINE_VECTORS.map((vector) => vector.html), ...[...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS].map((url) => `<script src="${url}"></script>`)].join(''),
+)}`;
 
 interface Route {
   kind: string;
@@ -39,15 +80,17 @@ interface Sample {
   reply: Reply;
   /** How the message names it: "GET /static/app.css (static file)". */
   label: string;
+  /** Answered by the JSON parser, before any middleware registered after express.json() runs. */
+  parserError?: boolean;
 }
 
 /** A header rule: undefined when the reply is fine, else what was got instead. */
 type Rule = (reply: Reply) => string | undefined;
 
-async function fetchRoutes(app: Client): Promise<Sample[]> {
+async function fetchRoutes(app: Client, headers?: Record<string, string>): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const route of routes) {
-    const reply = await app.request(route.method, route.path, { body: route.body });
+    const reply = await app.request(route.method, route.path, { body: route.body, headers });
     expectThat(
       reply.status >= 200 && reply.status < 300,
       `Expected ${route.method} ${route.path} to answer 2xx as it did before your change, got ${reply.status} (body ${show(reply.text, 60)}).`,
@@ -57,23 +100,36 @@ async function fetchRoutes(app: Client): Promise<Sample[]> {
   return samples;
 }
 
-/** The app's own 404, a 500 from its error handler, and a 429 from the gift-card limiter. */
+/**
+ * Every kind of answer that no route gives: the app's 404 (for GET and for another method), a 500 from
+ * its error handler, the JSON parser's 400, 413 and 415, and a 429 from the gift-card limiter. Sent as
+ * the TLS proxy sends them, so that HSTS sent only over HTTPS counts.
+ */
 async function fetchErrors(app: Client): Promise<Sample[]> {
-  const notFound = await app.get('/no-such-page');
-  expectStatusFor(notFound, 404);
-  const serverError = await app.get('/api/books/1/recommendations');
-  expectStatusFor(serverError, 500);
-  let limited = await app.get('/api/gift-cards/NOPE-0000');
-  for (let attempt = 1; attempt < 10 && limited.status !== 429; attempt++) limited = await app.get('/api/gift-cards/NOPE-0000');
+  const headers = THROUGH_TLS_PROXY;
+  const json = (type = 'application/json') => ({ ...headers, 'Content-Type': type });
+  const probes: { method: string; path: string; status: number; label: string; headers: Record<string, string>; body?: string; parserError?: boolean }[] = [
+    { method: 'GET', path: '/no-such-page', status: 404, label: '404 from your not-found handler', headers },
+    { method: 'DELETE', path: '/api/books/1', status: 404, label: 'a method no route takes: 404', headers },
+    { method: 'GET', path: '/api/books/1/recommendations', status: 500, label: '500 from your error handler', headers },
+    { method: 'POST', path: '/api/orders', status: 400, label: 'malformed JSON: 400 from express.json()', headers: json(), body: '{"bookId": 1,', parserError: true },
+    { method: 'POST', path: '/api/orders', status: 413, label: 'a 150 KB body: 413 from express.json()', headers: json(), body: JSON.stringify({ bookId: 1, note: 'x'.repeat(150_000) }), parserError: true },
+    { method: 'POST', path: '/api/orders', status: 415, label: 'an unsupported charset: 415 from express.json()', headers: json('application/json; charset=latin1'), body: '{"bookId": 1}', parserError: true },
+  ];
+  const samples: Sample[] = [];
+  for (const probe of probes) {
+    const reply = await app.request(probe.method, probe.path, { headers: probe.headers, body: probe.body });
+    expectStatusFor(reply, probe.status);
+    samples.push({ reply, label: `${probe.method} ${probe.path} (${probe.label})`, parserError: probe.parserError });
+  }
+  let limited = await app.get('/api/gift-cards/NOPE-0000', { headers });
+  for (let attempt = 1; attempt < 10 && limited.status !== 429; attempt++) limited = await app.get('/api/gift-cards/NOPE-0000', { headers });
   expectThat(
     limited.status === 429,
     `Expected GET /api/gift-cards/NOPE-0000 to answer 429 after five lookups, got ${limited.status} ten times. Keep the gift-card limiter in place.`,
   );
-  return [
-    { reply: notFound, label: 'GET /no-such-page (404 from your not-found handler)' },
-    { reply: serverError, label: 'GET /api/books/1/recommendations (500 from your error handler)' },
-    { reply: limited, label: 'GET /api/gift-cards/NOPE-0000 (429 from the rate limiter)' },
-  ];
+  samples.push({ reply: limited, label: 'GET /api/gift-cards/NOPE-0000 (429 from the rate limiter)' });
+  return samples;
 }
 
 function expectStatusFor(reply: Reply, status: number): void {
@@ -94,11 +150,16 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
   });
   const [first, ...others] = failures;
   if (!first) return;
-  const names = others.map((other) => other.label.replace(/ \(.*/, ''));
+  // Error answers can share a path (the parser's 400, 413 and 415): name them by their status too.
+  const names = others.map(({ reply }) => `${reply.request.method} ${reply.request.path}${reply.status >= 400 ? ` (${reply.status})` : ''}`);
   const also = others.length ? `; the same on ${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')}` : '';
   let next = advice;
   if (failures.some((failure) => failure.reply.status < 300) && rule(await app.get('/no-such-page')) === undefined) {
     next = 'Your 404 has it but these responses do not: the headers are added after whatever answered them. Register them first, before express.static and every route.';
+  } else if (failures.every((failure) => failure.parserError) && rule(await app.get('/api/books')) === undefined) {
+    next =
+      'Your routes have it but the answers to a body express.json() rejects do not: the parser hands its error to your error handler, ' +
+      'which skips every ordinary middleware registered after express.json(). Register the headers before express.json().';
   }
   // The last request sent becomes the curl line: make it the failing one.
   const { method, path, headers, body } = first.reply.request;
@@ -150,6 +211,7 @@ const rules = {
     const policies = parsePolicies(header(reply, 'content-security-policy'));
     if (policies.some((policy) => policy.directives.size > 0)) return undefined;
     if (policies.length) return `a Content-Security-Policy with no directive in it (${show(header(reply, 'content-security-policy'))})`;
+    if (metaPolicy(reply.text) !== undefined) return 'no Content-Security-Policy header, only a policy in a <meta> tag of the page, which covers that HTML page alone';
     if (header(reply, 'content-security-policy-report-only') !== undefined) {
       return 'only Content-Security-Policy-Report-Only, which reports violations and blocks nothing';
     }
@@ -185,13 +247,18 @@ const referrerPolicies: Record<string, string | undefined> = {
 };
 
 /** What would let an injected script (or plugin) run despite this response's policies; undefined when nothing. */
-function injectionWeakness(policies: ReceivedPolicy[]): string | undefined {
-  if (!policies.length) return 'no enforced Content-Security-Policy, so the injected script runs';
+function injectionWeakness(reply: Reply): string | undefined {
+  const policies = parsePolicies(header(reply, 'content-security-policy'));
+  if (!policies.length) {
+    // Chromium enforces a <meta> policy on the markup after it; what is missing is the header.
+    if (metaPolicy(reply.text) !== undefined) return 'no Content-Security-Policy header, only a policy in a <meta> tag of the page, which covers that HTML page alone';
+    return 'no enforced Content-Security-Policy, so the injected script runs';
+  }
   // Every policy is enforced, so one strict policy is enough to block.
-  for (const directive of ['script-src-elem', 'script-src-attr']) {
+  for (const directive of ['script-src-elem', 'script-src-attr'] as const) {
     const weak = policies.map((policy) => {
       const sources = effectiveSources(policy.directives, directive);
-      const [weakness] = scriptSourceWeaknesses(sources);
+      const [weakness] = scriptSourceWeaknesses(sources, directive);
       return weakness && `${sources ? `${governingDirective(policy.directives, directive)} ${sources.join(' ')}` : 'a policy'}: ${weakness}`;
     });
     if (weak.every(Boolean)) return weak[0];
@@ -207,44 +274,114 @@ function injectionWeakness(policies: ReceivedPolicy[]): string | undefined {
   return undefined;
 }
 
-interface PageElement {
-  kind: 'script' | 'style';
-  /** How the message names it: "/static/search.js" or "an inline <script>". */
-  name: string;
-  src?: string;
-  nonce?: string;
-  inline?: string;
+/** The content of a <meta http-equiv="Content-Security-Policy"> in an HTML page, if any. */
+function metaPolicy(html: string): string | undefined {
+  for (const [tag] of html.matchAll(/<meta\b[^>]*>/gi)) {
+    if (/http-equiv\s*=\s*["']?content-security-policy["'\s>]/i.test(tag)) return tag.match(/content\s*=\s*"([^"]*)"|content\s*=\s*'([^']*)'/i)?.slice(1).find(Boolean) ?? '';
+  }
+  return undefined;
 }
 
-function attributes(tag: string): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const [, name, ...values] of tag.matchAll(/([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
-    found.set(name!.toLowerCase(), values.find((value) => value !== undefined) ?? '');
+/**
+ * Why nonces are guessable, from the nonces of successive responses (the first of each); undefined
+ * when they look random. Short ones can be tried one by one; ones that change in only a few
+ * characters from one response to the next come from a counter or the clock.
+ */
+function nonceWeakness(nonces: string[]): string | undefined {
+  const use = 'Make a new one for every response from 16 random bytes: crypto.randomBytes(16).toString(\'base64\') (or crypto.randomUUID()).';
+  // Two random nonces share a beginning or an end of a character or two at most; half is a pattern.
+  for (let index = 1; index < nonces.length; index++) {
+    const [before, after] = [nonces[index - 1]!, nonces[index]!];
+    const changed = changedCharacters(before, after);
+    if (changed < Math.max(before.length, after.length) / 2) {
+      return (
+        `Expected nonces nobody can predict, got 'nonce-${before}' and then 'nonce-${after}' on the next request: only ${changed} of ${after.length} characters changed, ` +
+        `as when a nonce comes from a counter or the clock, so whoever reads one page can work out the next. ${use}`
+      );
+    }
   }
-  return found;
+  for (const nonce of nonces) {
+    const bits = nonceBits(nonce);
+    if (bits < NONCE_MIN_BITS) {
+      return `Expected nonces nobody can guess, got 'nonce-${nonce}': ${nonce.length} characters hold at most ${bits} bits, few enough to try them all (the CSP specification asks for 128). ${use}`;
+    }
+  }
+  return undefined;
 }
 
-/** The scripts and styles a page loads: external files and inline blocks. */
-function pageElements(html: string): PageElement[] {
-  const elements: PageElement[] = [];
-  for (const [, attrText, content] of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)) {
-    const attrs = attributes(attrText!);
-    const src = attrs.get('src');
-    elements.push(src ? { kind: 'script', name: src, src, nonce: attrs.get('nonce') } : { kind: 'script', name: 'an inline <script>', nonce: attrs.get('nonce'), inline: content });
-  }
-  for (const [, attrText] of html.matchAll(/<link\b([^>]*)>/gi)) {
-    const attrs = attributes(attrText!);
-    const href = attrs.get('href');
-    if (href && /(^|\s)stylesheet(\s|$)/i.test(attrs.get('rel') ?? '')) elements.push({ kind: 'style', name: href, src: href, nonce: attrs.get('nonce') });
-  }
-  for (const [, attrText, content] of html.matchAll(/<style\b([^>]*)>([\s\S]*?)<\/style\s*>/gi)) {
-    elements.push({ kind: 'style', name: 'an inline <style>', nonce: attributes(attrText!).get('nonce'), inline: content });
-  }
-  return elements;
+/** The most randomness a nonce can hold, from its length and the characters it is made of. */
+function nonceBits(nonce: string): number {
+  const text = nonce.replace(/=+$/, '');
+  if (/^[0-9]+$/.test(text)) return Math.floor(text.length * Math.log2(10));
+  if (/^[0-9a-f-]+$/i.test(text)) return text.replace(/-/g, '').length * 4; // hex, UUIDs
+  if (/^[0-9a-z]+$/.test(text) || /^[0-9A-Z]+$/.test(text)) return Math.floor(text.length * Math.log2(36));
+  return text.length * 6; // base64
 }
+
+/** How many characters differ between two strings, between their common beginning and common end. */
+function changedCharacters(a: string, b: string): number {
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return Math.max(a.length, b.length) - start - end;
+}
+
+/** Why a script from `url` may run under the page's policies: the source that lets it in, or the missing policy. */
+function whyScriptRan(reply: Reply, url: URL, origin: URL): string {
+  const policies = parsePolicies(header(reply, 'content-security-policy'));
+  if (!policies.length) return 'the page came without a Content-Security-Policy header';
+  for (const policy of policies) {
+    const sources = effectiveSources(policy.directives, 'script-src-elem');
+    const source = sources?.find((candidate) => sourceMatchesUrl(candidate, url, origin));
+    if (source) {
+      const where = `${governingDirective(policy.directives, 'script-src-elem')} ${source}`;
+      if (ANGULAR_HOSTS.includes(url.hostname)) return `${where} lets it in: ${url.hostname} serves old AngularJS, whose templates run whatever code an attacker writes into the page`;
+      if (PUBLIC_CDN_SCRIPTS.some((known) => new URL(known).hostname === url.hostname)) {
+        return `${where} lets it in: ${url.hostname} is a public CDN that serves every npm package (or GitHub file), so an attacker publishes a package and points a <script> at it`;
+      }
+      return `${where} lets it in: anyone can put a script on some site that source allows`;
+    }
+  }
+  return `the policy ${show(header(reply, 'content-security-policy'), 160)} lets it in`;
+}
+
+/** Loads a path in the shared Chromium; fails unless it answers 200. Returns the page's policies. */
+async function load(tab: BrowserPage, app: Client, path: string): Promise<ReceivedPolicy[]> {
+  const response = await tab.page.goto(new URL(path, app.baseUrl).href, { waitUntil: 'load', timeout: PAGE_TIMEOUT_MS }).catch((error: Error) => {
+    fail(`Expected GET ${shorten(path)} to load in Chromium within ${PAGE_TIMEOUT_MS / 1000} s, got ${error.message.split('\n')[0]}.`);
+  });
+  expectThat(response?.status() === 200, `Expected GET ${shorten(path)} to answer 200 in Chromium as it did before your change, got ${response?.status()}.`);
+  return parsePolicies(response.headers()['content-security-policy']);
+}
+
+/** What to do about a page that its own policy breaks: the sandbox directive, when it is there, is why. */
+function fixForPage(policies: ReceivedPolicy[], otherwise: string): string {
+  const sandbox = policies.map((policy) => policy.directives.get('sandbox')).find(Boolean);
+  if (!sandbox) return otherwise;
+  return (
+    `Your policy has ${show(`sandbox ${sandbox.join(' ')}`)}: a sandboxed page gets an opaque origin, so its own files count as another site's ` +
+    "(and helmet's Cross-Origin-Resource-Policy refuses them), and without allow-forms its form cannot submit. Leave sandbox out of a page that must work as it is."
+  );
+}
+
+function shorten(path: string): string {
+  return path.length > 60 ? `${path.slice(0, 40)}…` : path;
+}
+
+/** What Chromium reported that explains a failure, those about `first` (a form, say) first; noise such as "Failed to load resource" left out. */
+function chromiumSaid(messages: string[], first?: RegExp): string {
+  const relevant = messages.filter((message) => /Content Security Policy|sandbox|MIME type|Refused|Blocked |Failed to load http|Uncaught/.test(message));
+  const ordered = first ? [...relevant.filter((message) => first.test(message)), ...relevant.filter((message) => !first.test(message))] : relevant;
+  return ordered.length ? ` Chromium said: ${show(ordered.slice(0, 2).join(' | '), 400)}` : '';
+}
+
+// One Chromium for every folder this file grades, started while the apps load.
+afterAll(closeBrowser);
 
 lesson('02-security-headers', (t) => {
   t.prestart({});
+  warmBrowser();
 
   t.check('02.no-x-powered-by', async () => {
     const app = await t.app();
@@ -271,25 +408,64 @@ lesson('02-security-headers', (t) => {
   t.check('02.csp-blocks-injected-script', async () => {
     const app = await t.app();
     const injected = await app.get(`/search?q=${encodeURIComponent(INJECTED)}`);
+    // Chromium does enforce a policy given in a <meta> tag on the page: what is missing is the header.
+    expectThat(
+      header(injected, 'content-security-policy') !== undefined || metaPolicy(injected.text) === undefined,
+      'Expected a Content-Security-Policy header on GET /search?q=<script>…, got only a policy in a <meta> tag of the page. Chromium enforces that one on this page, ' +
+        'but a <meta> policy covers only the HTML page that carries it (not the API, static files or error answers, which browsers also render) and cannot set frame-ancestors. ' +
+        'Send the policy as a header on every response, for example with helmet().',
+    );
     const samples = [{ reply: injected, label: `GET /search?q=<script>… (the search page with a script in its query)` }, ...(await fetchRoutes(app))];
     await expectOnEvery(
       app,
       samples,
-      (reply) => injectionWeakness(parsePolicies(header(reply, 'content-security-policy'))),
+      injectionWeakness,
       'a policy that blocks injected scripts',
       "Its effective script-src needs no 'unsafe-inline' (unless with a nonce or hash), no 'unsafe-eval', no wildcard or scheme source such as https: or data:, and object-src must be 'none'.",
     );
 
-    // A nonce only protects if an attacker cannot know it: it must change on every response.
-    const first = await app.get('/search?q=dune');
-    const nonces = parsePolicies(header(first, 'content-security-policy')).flatMap((policy) => noncesIn(policy.directives));
-    for (const nonce of nonces) {
-      const replay = await app.get(`/search?q=${encodeURIComponent(`<script nonce="${nonce}">document.title='pwned'</script>`)}`);
-      const reused = parsePolicies(header(replay, 'content-security-policy')).some((policy) => noncesIn(policy.directives).includes(nonce));
+    // A nonce protects only if an attacker cannot know it. They read a page, then inject its nonce
+    // into the next one: it must not be accepted again, nor be short or follow from the last.
+    let reply = await app.get('/search?q=dune');
+    const firstNonces: string[] = [];
+    const seen = new Set<string>();
+    for (let sample = 1; ; sample++) {
+      const nonces = parsePolicies(header(reply, 'content-security-policy')).flatMap((policy) => noncesIn(policy.directives));
+      const reused = nonces.find((nonce) => seen.has(nonce));
       expectThat(
-        !reused,
-        `Expected a new nonce on every response, got 'nonce-${nonce}' again on a second request: anyone who reads it once can inject <script nonce="${nonce}">. Generate it per request (crypto.randomBytes(16)).`,
+        reused === undefined,
+        `Expected a new nonce on every response, got 'nonce-${reused}' again on a later request: anyone who reads it once can inject <script nonce="${reused}">. Generate it per request (crypto.randomBytes(16)).`,
       );
+      if (!nonces.length) break;
+      nonces.forEach((nonce) => seen.add(nonce));
+      firstNonces.push(nonces[0]!);
+      if (sample === NONCE_SAMPLES) break;
+      reply = await app.get(`/search?q=${encodeURIComponent(`<script nonce="${nonces[0]}">document.title='pwned'</script>`)}`);
+    }
+    const guessable = nonceWeakness(firstNonces);
+    if (guessable) fail(guessable);
+
+    // What the policy's text cannot show: Chromium loads the search page with scripts injected inline
+    // and from public CDNs where anyone can publish one, and none of them may run.
+    const tab = await openPage();
+    try {
+      await load(tab, app, BROWSER_INJECTION);
+      const ranInline = (await tab.page.evaluate('self.__injected || []')) as string[];
+      const ranExternal = await ranFrom(tab.page);
+      if (ranInline.length || ranExternal.length) {
+        const reply = await app.get(BROWSER_INJECTION); // the page as Chromium got it, and the curl line
+        const ran = [
+          ...INLINE_VECTORS.filter((vector) => ranInline.includes(vector.name)).map((vector) => vector.what),
+          ...ranExternal.map((url) => `<script src="${url}">`),
+        ];
+        const cause = ranExternal.length ? whyScriptRan(reply, new URL(ranExternal[0]!), new URL(app.baseUrl)) : injectionWeakness(reply) ?? 'the policy lets it run';
+        fail(
+          `Expected Chromium to block every script injected through GET /search?q=, got ${ran.length} running: ${ran.slice(0, 3).join(', ')}${ran.length > 3 ? ` and ${ran.length - 3} more` : ''}. ` +
+            `${cause[0]!.toUpperCase()}${cause.slice(1)}. Allow scripts from your own origin ('self') or by a fresh nonce, not from a public CDN.`,
+        );
+      }
+    } finally {
+      await tab.close();
     }
   });
 
@@ -328,12 +504,13 @@ lesson('02-security-headers', (t) => {
 
   t.check('02.hsts-six-months', async () => {
     const app = await t.app();
+    // Browsers honour HSTS only over HTTPS: the requests come as the shop's TLS proxy forwards them.
     await expectOnEvery(
       app,
-      await fetchRoutes(app),
+      (await fetchRoutes(app, THROUGH_TLS_PROXY)).map((sample) => ({ ...sample, label: `${sample.label} through the TLS proxy (X-Forwarded-Proto: https)` })),
       rules.hsts,
       `Strict-Transport-Security with max-age of at least ${SIX_MONTHS} (180 days)`,
-      "A short HSTS lets a browser forget and fall back to plain HTTP. helmet()'s default is a year.",
+      "A short HSTS lets a browser forget and fall back to plain HTTP. helmet()'s default is a year. If you send it only over HTTPS (req.secure), trust the one proxy in front: app.set('trust proxy', 1).",
     );
   });
 
@@ -353,6 +530,8 @@ lesson('02-security-headers', (t) => {
     const errors = await fetchErrors(app);
     const checks: [Rule, string][] = [
       [rules.noFingerprint, 'no X-Powered-By header'],
+      [rules.enforcedCsp, 'an enforced Content-Security-Policy header'],
+      [rules.framing, 'framing limited to your own site'],
       [rules.nosniff, 'X-Content-Type-Options: nosniff'],
       [rules.referrerPolicy, 'a safe Referrer-Policy'],
       [rules.hsts, 'Strict-Transport-Security with max-age of at least 180 days'],
@@ -364,44 +543,55 @@ lesson('02-security-headers', (t) => {
         errors,
         rule,
         expectation,
-        'Error responses need the same headers as your routes: set them in the first middleware, so that the 404 handler, the error handler and the rate limiter all answer after it.',
+        'Error answers need the same headers as your routes: set them in the first middleware, before express.json(), so that the parser, the 404 handler, the error handler and the rate limiter all answer after it.',
       );
     }
   });
 
   t.check('02.page-works-under-policy', async () => {
     const app = await t.app();
-    const origin = new URL(app.baseUrl);
-    for (const path of PAGES) {
-      const page = await app.get(path);
-      expectStatusFor(page, 200);
-      const policies = parsePolicies(header(page, 'content-security-policy'));
-      const sandboxed = policies.find((policy) => policy.directives.get('sandbox')?.every((flag) => flag.toLowerCase() !== 'allow-scripts'));
-      expectThat(!sandboxed, `Expected the scripts of GET ${path} to run, got a policy with ${show(`sandbox ${sandboxed?.directives.get('sandbox')?.join(' ')}`)}, which stops every script on the page.`);
-      const elements = pageElements(page.text);
-      expectThat(elements.some((element) => element.kind === 'script'), `Expected GET ${path} to load its script /static/search.js, got a page without any <script>.`);
+    const tab = await openPage();
+    const { page, messages } = tab;
+    try {
+      // As a customer: open the shop, type a search term into the header's form and send it.
+      const policies = await load(tab, app, '/');
+      await expectStylesheets(tab, '/', policies);
+      const input = page.locator('form input[name="q"]').first();
+      expectThat((await input.count()) === 1, 'Expected the home page to show the search form, got a page without an <input name="q">.');
+      await input.fill('release');
+      const submitted = page.waitForURL(/\/search\?q=release$/, { timeout: PAGE_TIMEOUT_MS, waitUntil: 'load' }).then(() => true);
+      const refused = new Promise<false>((resolve) => {
+        const watch = () => messages.some((message) => /\bform\b/i.test(message)) && resolve(false);
+        page.on('console', watch);
+      });
+      // Not awaited: a click waits for the navigation it starts, and a refused form starts none.
+      const clicked = page.locator('form button').first().click().then(() => true, () => false);
+      const navigated = await Promise.race([submitted, refused, clicked.then((ok) => (ok ? submitted : false))]).catch(() => false);
+      expectThat(navigated, () => `Expected the search form on GET / to take the customer to /search?q=release, got no navigation.${chromiumSaid(messages, /\bform\b/i)} ${fixForPage(policies, "Your policy must let the page's own form submit: form-action 'self' (helmet's default), or no form-action at all.")}`);
 
-      for (const element of elements) {
-        const directive = element.kind === 'script' ? 'script-src-elem' : 'style-src-elem';
-        const url = element.src === undefined ? undefined : new URL(element.src, new URL(path, origin));
-        const blocking = policies.find((policy) => !allowsElement(effectiveSources(policy.directives, directive), { url, nonce: element.nonce, inline: element.inline }, origin, element.kind));
-        if (blocking) {
-          const sources = effectiveSources(blocking.directives, directive)!;
-          fail(
-            `Expected the policy of GET ${path} to allow the page's own ${element.kind === 'script' ? 'script' : 'stylesheet'} ${element.name}, got ${governingDirective(blocking.directives, directive)} ${sources.join(' ') || "(empty, i.e. 'none')"}, which blocks it. ` +
-              (element.src ? "Allow your own files with 'self' (or give the tag the response's nonce)." : 'Move inline code to a file under public/, or give the tag the nonce of the response.'),
-          );
-        }
-        if (url && url.origin === origin.origin) {
-          const file = await app.get(url.pathname + url.search);
-          const type = header(file, 'content-type') ?? '';
-          const expected = element.kind === 'script' ? /javascript|ecmascript/i : /^text\/css\b/i;
-          expectThat(
-            file.status === 200 && expected.test(type),
-            `Expected ${url.pathname}, which GET ${path} loads, to answer 200 as ${element.kind === 'script' ? 'JavaScript' : 'text/css'}, got ${file.status} ${show(type)}: with nosniff, browsers refuse a file of the wrong type.`,
-          );
-        }
-      }
+      // search.js fills in the count once the page has loaded, and app.css styles it.
+      const count = await page.locator('#result-count').textContent();
+      expectThat(
+        /\bfound\b/.test(count ?? ''),
+        () => `Expected /static/search.js to run on the results page and fill in "1 book found, €39 in all.", got ${show(count)}.${chromiumSaid(messages, /search\.js/)} ${fixForPage(policies, "Allow your own files with 'self' (or give the tag the response's nonce).")}`,
+      );
+      await expectStylesheets(tab, '/search?q=release', policies);
+    } finally {
+      await tab.close();
     }
   });
 });
+
+/**
+ * Fails when a stylesheet the page links to did not load (refused by the policy, of the wrong type, or
+ * blocked otherwise). A refused stylesheet still has a sheet, an empty one.
+ */
+async function expectStylesheets(tab: BrowserPage, path: string, policies: ReceivedPolicy[]): Promise<void> {
+  const missing = (await tab.page.evaluate(
+    `[...document.querySelectorAll('link[rel~="stylesheet"]')].filter((link) => { try { return !link.sheet || link.sheet.cssRules.length === 0 } catch { return true } }).map((link) => link.getAttribute('href'))`,
+  )) as string[];
+  expectThat(
+    missing.length === 0,
+    () => `Expected GET ${path} to be styled by its own ${missing.join(', ')}, got the stylesheet refused.${chromiumSaid(tab.messages, /\.css/)} ${fixForPage(policies, "Allow your own files with 'self' in style-src (or default-src).")}`,
+  );
+}

@@ -34,13 +34,13 @@ export default {
     },
     {
       id: '02.csp-blocks-injected-script',
-      title: 'The policy blocks a script injected through the search page',
+      title: 'In Chromium, no script injected through the search page runs (inline, as a handler, from a public CDN), and nonces cannot be guessed',
       points: 3,
       hints: [
-        "Open /search?q=<script>alert(1)</script> in a browser. The page writes your query into the HTML unescaped: would the policy stop that script?",
-        "The effective script-src (script-src, else default-src) decides. 'unsafe-inline' allows exactly the injected <script>; 'unsafe-eval', wildcards and scheme sources like https: or data: let attackers load code from elsewhere; object-src must be 'none' so plugins cannot run code.",
-        "Look at the policy you send: keep script-src to 'self' (your files under /static) or to a fresh nonce per response, and add object-src 'none'.",
-        "helmet()'s default policy already does this: default-src 'self'; script-src 'self'; object-src 'none'. Do not add 'unsafe-inline' to make something work; move the inline code to a file.",
+        "Open /search?q=<script>alert(1)</script> in a browser. The page writes your query into the HTML unescaped: would the policy stop that script, or one loaded from https://cdn.jsdelivr.net/npm/anything?",
+        "The effective script-src (script-src, else default-src) decides. 'unsafe-inline' allows exactly the injected <script> (in script-src-attr, an injected onerror=\"…\"); 'unsafe-eval', wildcards, scheme sources like https: or data:, and public CDNs that serve any npm package (cdn.jsdelivr.net, unpkg.com, esm.sh) let attackers load code of their own; object-src must be 'none'. A nonce must be new, random and long on every response.",
+        "Look at the policy you send: keep script-src to 'self' (your files under /static) or to a nonce made per response with crypto.randomBytes(16), and add object-src 'none'.",
+        "helmet()'s default policy already does this: default-src 'self'; script-src 'self'; object-src 'none'. Do not add 'unsafe-inline' or a CDN to make something work; move the code to a file under public/.",
       ],
     },
     {
@@ -78,12 +78,12 @@ export default {
     },
     {
       id: '02.hsts-six-months',
-      title: 'Browsers are told to use HTTPS only, for at least six months (HSTS)',
+      title: 'Browsers that reach the shop through its TLS proxy are told to use HTTPS only, for at least six months (HSTS)',
       points: 1,
       hints: [
         'A customer types bookshop.example on café Wi-Fi. Which request goes out over plain HTTP first?',
-        'Strict-Transport-Security tells a browser to use only HTTPS for your site for max-age seconds. Behind a TLS proxy your app still sends the header; a short max-age soon lets the browser forget.',
-        'Send it on every response from the first middleware of createApp(), with max-age of at least 15552000 (180 days).',
+        'Strict-Transport-Security tells a browser to use only HTTPS for your site for max-age seconds; browsers honour it only over HTTPS. The shop sits behind a TLS proxy that adds X-Forwarded-Proto: https, and the grader sends what it sends. A short max-age soon lets the browser forget.',
+        "Send it from the first middleware of createApp(), with max-age of at least 15552000 (180 days): on every response, or only when req.secure, which needs app.set('trust proxy', 1) behind the proxy.",
         "helmet() sends max-age=31536000; includeSubDomains; by hand, res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains').",
       ],
     },
@@ -102,29 +102,72 @@ export default {
     },
     {
       id: '02.error-responses-hardened',
-      title: 'The 404, a 500 from the error handler and a 429 from the rate limiter carry the same headers',
+      title: "Every error answer carries the same headers: 404s, a 500, a 429, and the JSON parser's 400, 413 and 415",
       points: 2,
       hints: [
-        'Run curl -i on /no-such-page, /api/books/1/recommendations and, six times, /api/gift-cards/NOPE. Which headers do they have?',
-        'The not-found handler, the error handler and the rate limiter answer by themselves; only middleware registered before them has run.',
+        "Run curl -i on /no-such-page, /api/books/1/recommendations, six times /api/gift-cards/NOPE, and curl -i -X POST -H 'Content-Type: application/json' --data '{' on /api/orders. Which headers do they have?",
+        'The not-found handler, the error handler and the rate limiter answer by themselves, and express.json() hands a malformed, oversized or wrongly encoded body to the error handler at once: ordinary middleware registered after it never runs for that request.',
         'Register the header middleware first in createApp(), before express.json(), express.static, the limiter and every route.',
-        'const app = express(); app.use(helmet()); then everything else.',
+        'const app = express(); app.use(helmet()); then everything else, express.json() included.',
       ],
     },
     {
       id: '02.page-works-under-policy',
-      title: "The shop's pages still load their own script and stylesheet under the policy",
+      title: "In Chromium the shop still works under its policy: styled pages, a search form that submits, results counted by its script",
       points: 2,
       guards:
-        'Without a policy everything loads; this catches a policy so strict that it blocks the pages\' own /static/search.js or /static/app.css.',
+        "Without a policy everything works; this catches a policy that breaks the pages' own /static/search.js or /static/app.css, or stops the search form (form-action, sandbox).",
       hints: [
-        'Open /search?q=dune in a browser with the developer console open. Does the line "2 books found" appear, and is the page styled?',
-        "Every file the page loads must be allowed by your policy: scripts by script-src (else default-src), stylesheets by style-src (else default-src). default-src 'none' alone blocks the page's own files.",
-        "Look at the directives of your policy and at the <script> and <link> tags in src/pages.ts.",
-        "Allow your own files: script-src 'self'; style-src 'self' (helmet()'s default does), or give each tag the response's nonce.",
+        'Open http://localhost:3000/ in a browser with the developer console open, search for "release" with the form in the header. Do you land on the results, styled, with "1 book found" filled in?',
+        "Every file the page loads must be allowed by your policy: scripts by script-src (else default-src), stylesheets by style-src (else default-src). A form may submit only where form-action allows (it does not fall back to default-src), and a sandbox directive gives the page an opaque origin and blocks forms.",
+        "Look at the directives of your policy, at the console's messages, and at the <script>, <link> and <form> tags in src/pages.ts.",
+        "Allow your own files and form: script-src 'self'; style-src 'self'; form-action 'self' (helmet()'s default does), no sandbox, or give each tag the response's nonce.",
       ],
     },
   ],
-  requirements: [],
-  advice: [],
+  requirements: [
+    { text: 'Remove X-Powered-By from every response, rather than renaming or faking it.', checks: ['02.no-x-powered-by'] },
+    {
+      text: 'Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, static files, POSTs): not only Report-Only, not only a `<meta>` tag.',
+      checks: ['02.csp-enforced-everywhere'],
+    },
+    {
+      text: "Keep the effective script-src free of 'unsafe-inline' (unless with a nonce or hash), 'unsafe-eval', wildcards and scheme sources, and set object-src 'none'.",
+      checks: ['02.csp-blocks-injected-script'],
+    },
+    {
+      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package, nor from any other site.',
+      checks: ['02.csp-blocks-injected-script'],
+    },
+    {
+      text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused, never from a counter or the clock.',
+      checks: ['02.csp-blocks-injected-script'],
+    },
+    { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self'.", checks: ['02.clickjacking-blocked'] },
+    { text: 'Send X-Content-Type-Options: nosniff on every response.', checks: ['02.content-types-not-sniffed'] },
+    { text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin.', checks: ['02.referrer-policy-safe'] },
+    {
+      text: 'Send Strict-Transport-Security with a max-age of at least 15552000 seconds on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
+      checks: ['02.hsts-six-months'],
+    },
+    { text: 'Leave X-XSS-Protection out, or send 0.', checks: ['02.legacy-xss-filter-off'] },
+    {
+      text: "Give error answers the same headers as the routes: the 404 for any method, the error handler's 500, the rate limiter's 429, and the JSON parser's 400, 413 and 415.",
+      checks: ['02.error-responses-hardened'],
+    },
+    {
+      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static and every route.',
+      checks: ['02.error-responses-hardened', '02.csp-enforced-everywhere', '02.no-x-powered-by'],
+    },
+    {
+      text: "Keep the pages working under their policy: their own stylesheet and script load, and the search form in the header submits and shows the results.",
+      checks: ['02.page-works-under-policy'],
+    },
+  ],
+  advice: [
+    'Escape user input in templates as well: the policy is the net under the templates you forget (the solution leaves the escape out on purpose).',
+    "When a page breaks under the policy, fix the page (move inline code to public/, or give it the response's nonce) rather than weakening the policy.",
+    'helmet() is the short way to all of these headers; setting them by hand in one middleware, with app.disable(\'x-powered-by\'), works as well.',
+    'Add includeSubDomains to HSTS once every subdomain serves HTTPS.',
+  ],
 } satisfies LessonDefinition;
