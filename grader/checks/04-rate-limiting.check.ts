@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { expectThat, fail } from '../support/expect.js';
 import { header, type Client, type RawReply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
-import { burst, describeTimes, expectAll, timeStatements } from '../support/ratelimit.js';
+import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
 import { redis } from '../support/redis.js';
 
 /** The demo account from the lesson text. */
@@ -16,19 +17,33 @@ const from = (forwardedFor: string) => ({ 'X-Forwarded-For': forwardedFor });
 /** Both API routes, so a limit on GET /api/books alone is not enough. */
 const apiPath = (index: number) => (index % 2 ? `/api/books/${1 + (index % 3)}` : '/api/books');
 
-function loginAs(app: Client, forwardedFor: string, password: string, path = '/login'): Promise<RawReply> {
-  return app.raw('POST', path, { headers: from(forwardedFor), body: { email: account.email, password } });
+/** Addresses from a leaked list: what credential stuffing and a reset-mail flood cycle through. */
+const listed = (index: number) => `customer-${index + 1}@example.com`;
+
+function loginAs(app: Client, forwardedFor: string, password: string, path = '/login', email = account.email): Promise<RawReply> {
+  return app.raw('POST', path, { headers: from(forwardedFor), body: { email, password } });
 }
 
-/** Five wrong passwords (each must answer 401), then the right one; returns that last reply. */
-async function bruteForce(app: Client, forwardedFor: string): Promise<RawReply> {
+function askReset(app: Client, forwardedFor: string, email = account.email): Promise<RawReply> {
+  return app.raw('POST', '/password-reset', { headers: from(forwardedFor), body: { email } });
+}
+
+/** Five wrong passwords for `email` (each must answer 401), then the demo account's right one; returns that last reply. */
+async function bruteForce(app: Client, forwardedFor: string, email = account.email): Promise<RawReply> {
   const failures = await burst(app, 5, (index) => ({
     method: 'POST',
     path: '/login',
-    options: { headers: from(forwardedFor), body: { email: account.email, password: `guess-${index + 1}` } },
+    options: { headers: from(forwardedFor), body: { email, password: `guess-${index + 1}` } },
   }));
   expectAll(failures, 401, '5 failed logins from one client', 'The limit is 5 attempts per 15 minutes, not fewer.');
   return loginAs(app, forwardedFor, account.password);
+}
+
+/** Five password-reset requests (each must answer 200), then one more; returns that last reply. */
+async function exhaustReset(app: Client, forwardedFor: string, email: (index: number) => string = () => account.email): Promise<RawReply> {
+  const requests = await burst(app, 5, (index) => ({ method: 'POST', path: '/password-reset', options: { headers: from(forwardedFor), body: { email: email(index) } } }));
+  expectAll(requests, 200, '5 password-reset requests from one client', 'The limit is 5 requests per 15 minutes, not fewer.');
+  return askReset(app, forwardedFor, email(5));
 }
 
 /** 100 API requests (each must answer 200), then one more; returns that last reply. */
@@ -43,10 +58,35 @@ async function exhaustApi(app: Client, forwardedFor: string): Promise<RawReply> 
   return app.raw('GET', apiPath(100), { headers: from(forwardedFor) });
 }
 
+/**
+ * Runs independent request sequences (from different clients) at the same time, then reports their
+ * outcomes in the order given: the first failure in that order, whichever happened first.
+ */
+async function inOrder<T extends unknown[]>(runs: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(runs);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as T;
+}
+
+/** Like burst(), with request `index` sent to `servers[index % servers.length]`: one client spread over processes. */
+async function spread(servers: Client[], count: number, spec: (index: number) => SentSpec): Promise<RawReply[]> {
+  const replies: RawReply[] = [];
+  for (let start = 0; start < count; start += 10) {
+    const batch = Array.from({ length: Math.min(10, count - start) }, (_, offset) => {
+      const { method, path, options } = spec(start + offset);
+      return servers[(start + offset) % servers.length]!.raw(method, path, options);
+    });
+    replies.push(...(await Promise.all(batch)));
+  }
+  return replies;
+}
+
 function expectLimited(reply: RawReply, after: string, advice: string): void {
   const { method, path } = reply.request;
   expectThat(reply.status === 429, `Expected ${method} ${path} to answer 429 after ${after}, got ${reply.status}. ${advice}`.trim());
 }
+
+const inRange = (seconds: number) => seconds >= 14 * 60 && seconds <= 15 * 60 + 1;
 
 /** The 429 must point about 15 minutes ahead, in whichever header format the limiter speaks. */
 function expectFifteenMinutes(reply: RawReply): void {
@@ -58,11 +98,63 @@ function expectFifteenMinutes(reply: RawReply): void {
   // Retry-After is what clients obey, so it decides when present.
   const retryAfter = statements.filter((statement) => statement.header === 'retry-after');
   const judged = retryAfter.length > 0 ? retryAfter : statements;
-  if (judged.some((statement) => statement.seconds >= 14 * 60 && statement.seconds <= 15 * 60 + 1)) return;
-  fail(
-    `Expected ${where} to point about 15 minutes ahead (900 seconds), got ${describeTimes(judged)}. ` +
-      'windowMs counts milliseconds: 15 minutes is 15 * 60 * 1000.',
-  );
+  if (judged.some((statement) => inRange(statement.seconds))) return;
+  fail(`Expected ${where} to point about 15 minutes ahead (900 seconds), got ${describeTimes(judged)}. ${windowCause(retryAfter[0], statements)}`);
+}
+
+/** Why the time a 429 states is wrong, as far as its headers tell: the window, or the unit of Retry-After. */
+function windowCause(retryAfter: TimeStatement | undefined, statements: TimeStatement[]): string {
+  const window = 'windowMs counts milliseconds: 15 minutes is 15 * 60 * 1000.';
+  if (!retryAfter) return window;
+  const others = statements.filter((statement) => statement.header !== 'retry-after');
+  const limiterRight = others.some((statement) => inRange(statement.seconds));
+  // The limiter's own headers state the same wrong time: the window is what is wrong.
+  if (others.length > 0 && !limiterRight) return window;
+  const seconds = retryAfter.seconds;
+  const unit = inRange(seconds * 60) ? 'minutes' : inRange(seconds / 1000) ? 'milliseconds' : undefined;
+  const fix = 'Whatever sets Retry-After (a handler of your own?) must give seconds, Math.ceil((req.rateLimit.resetTime.getTime() - Date.now()) / 1000), or leave it to the limiter.';
+  if (limiterRight) {
+    const says = `while ${describeTimes(others)} from the limiter says 15 minutes`;
+    return unit
+      ? `Retry-After counts seconds, so ${seconds} looks written in ${unit}, ${says}. ${fix}`
+      : `Retry-After disagrees with the limiter, ${says}. ${fix}`;
+  }
+  if (!unit) return window;
+  return `Retry-After counts seconds: either the window is ${seconds} seconds (${window.replace(/\.$/, '')}), or Retry-After was written in ${unit}. ${fix}`;
+}
+
+/** Headers any client can write, each a way a skip rule or key might be fooled. */
+function clientWrittenHeaders(): { what: string; headers: Record<string, string> }[] {
+  const made = () => randomBytes(12).toString('hex');
+  return [
+    { what: 'an Authorization header it made up', headers: { Authorization: `Bearer ${made()}` } },
+    { what: 'Basic credentials it made up', headers: { Authorization: `Basic ${Buffer.from(`${account.email}:${made()}`).toString('base64')}` } },
+    { what: 'a session cookie it made up', headers: { Cookie: `connect.sid=s%3A${made()}; session=${made()}` } },
+    { what: 'an API key it made up', headers: { 'X-API-Key': made(), 'X-Auth-Token': made() } },
+    { what: "a Kubernetes probe's User-Agent", headers: { 'User-Agent': 'kube-probe/1.31' } },
+    { what: "a load balancer's User-Agent", headers: { 'User-Agent': 'ELB-HealthChecker/2.0' } },
+    { what: "Googlebot's User-Agent", headers: { 'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' } },
+    { what: 'another address in X-Real-IP', headers: { 'X-Real-IP': '198.51.100.31' } },
+    { what: 'another address in X-Client-IP', headers: { 'X-Client-IP': '198.51.100.32' } },
+    { what: 'another address in True-Client-IP', headers: { 'True-Client-IP': '198.51.100.33' } },
+    { what: 'another address in CF-Connecting-IP', headers: { 'CF-Connecting-IP': '198.51.100.34' } },
+    { what: 'Host: localhost', headers: { Host: 'localhost' } },
+    { what: "the shop's own Origin and Referer", headers: { Origin: 'http://localhost:3000', Referer: 'http://localhost:3000/', 'X-Requested-With': 'XMLHttpRequest' } },
+  ];
+}
+
+/** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
+function misconfigurations(output: string): { code: string; words: string }[] {
+  const found = new Map<string, string>();
+  for (const match of output.matchAll(/ERR_ERL_[A-Z0-9_]+/g)) {
+    const code = match[0];
+    if (found.has(code)) continue;
+    // The line that names the code in its help address carries the message: "ValidationError: <words> See https://…/ERR_ERL_X/ …"
+    const line = output.split('\n').find((text) => text.includes(`/${code}/`) && /See https?:\/\//.test(text));
+    const words = line?.replace(/^.*?(?:ValidationError|ChangeWarning):\s*/, '').replace(/\s*See https?:\/\/\S+ for more information\.?.*$/, '').trim();
+    found.set(code, words ?? '');
+  }
+  return [...found].map(([code, words]) => ({ code, words }));
 }
 
 lesson('04-rate-limiting', (t) => {
@@ -72,17 +164,61 @@ lesson('04-rate-limiting', (t) => {
   t.check('04.redis-shares-limit-across-processes', async () => {
     const url = await (await redis('04-rate-limiting')).isolatedUrl();
     const [one, two] = await Promise.all([t.server({ env: { REDIS_URL: url } }), t.server({ env: { REDIS_URL: url } })]);
-    const client = '203.0.113.100';
-    const attempts = [one, one, one, two, two].map((server, index) => loginAs(server.client, client, `guess-${index + 1}`));
-    expectAll(await Promise.all(attempts), 401, '5 failed logins spread over two processes', 'The limit is 5 attempts per 15 minutes, not fewer.');
-    const sixth = await loginAs(two.client, client, account.password);
-    expectLimited(
-      sixth,
-      '3 failed logins on one process and 2 on another, both started with the same REDIS_URL',
-      sixth.status === 429
-        ? ''
-        : 'Each process counts on its own, so N instances allow N × 5 guesses. When REDIS_URL is set, keep the counts in Redis (rate-limit-redis).',
+    const both = [one.client, two.client];
+    // Every limit at once, each from a client of its own, its requests sent to one process and the other.
+    // Each on an account of its own, so that a per-account limit on top decides nothing here.
+    const login = async () => {
+      const client = '203.0.113.100';
+      const attempts = [one, one, one, two, two].map((server, index) => loginAs(server.client, client, `guess-${index + 1}`, '/login', listed(10)));
+      expectAll(await Promise.all(attempts), 401, '5 failed logins spread over two processes', 'The limit is 5 attempts per 15 minutes, not fewer.');
+      return loginAs(two.client, client, 'guess-6', '/login', listed(10));
+    };
+    const reset = async () => {
+      const client = '203.0.113.101';
+      const requests = await spread(both, 5, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(client), body: { email: listed(11) } } }));
+      expectAll(requests, 200, '5 password-reset requests spread over two processes', 'The limit is 5 requests per 15 minutes, not fewer.');
+      return askReset(two.client, client, listed(11));
+    };
+    const api = async () => {
+      const client = '203.0.113.102';
+      const replies = await spread(both, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(client) } }));
+      expectAll(replies, 200, '100 API requests spread over two processes', 'The API allows 100 requests per 15 minutes per client.');
+      return one.client.raw('GET', '/api/books', { headers: from(client) });
+    };
+    // A customer who browses, then logs in and asks for a reset link: each limit counts only its own routes.
+    const browse = async () => {
+      const client = '203.0.113.103';
+      const replies = await spread(both, 12, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(client) } }));
+      expectAll(replies, 200, '12 API requests spread over two processes', 'The API allows 100 requests per 15 minutes per client.');
+      return [await loginAs(one.client, client, account.password), await askReset(two.client, client)] as const;
+    };
+    const [sixthLogin, sixthReset, overApi, [browserLogin, browserReset]] = await inOrder([login(), reset(), api(), browse()]);
+
+    const shared = { login: sixthLogin.status === 429, 'password reset': sixthReset.status === 429, API: overApi.status === 429 };
+    const apart = Object.entries(shared).filter(([, ok]) => !ok).map(([name]) => name);
+    const together = Object.entries(shared).filter(([, ok]) => ok).map(([name]) => name);
+    expectThat(
+      apart.length === 0,
+      () =>
+        'Expected the 6th login attempt, the 6th password-reset request and the 101st API request to answer 429 when the ones before them ' +
+        `were spread over two processes started with the same REDIS_URL, got ${[sixthLogin, sixthReset, overApi].map((reply) => `${reply.status} from ${reply.request.method} ${reply.request.path}`).join(', ')}. ` +
+        (together.length === 0
+          ? 'Each process counts on its own, so N instances allow N times every budget.'
+          : `The ${apart.join(' and ')} limit${apart.length > 1 ? 's count' : ' counts'} in each process's memory (${together.join(' and ')} ${together.length > 1 ? 'are' : 'is'} shared), so N instances allow N times ${apart.length > 1 ? 'those budgets' : 'that budget'}.`) +
+        ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis).',
     );
+    for (const reply of [browserLogin, browserReset]) {
+      const { method, path } = reply.request;
+      expectThat(
+        reply.status === 200,
+        `Expected ${method} ${path}${path === '/login' ? ' with the right password' : ''} to answer 200 for a client that had made 12 API requests (under the API's 100), ` +
+          `with REDIS_URL set, got ${reply.status}. ` +
+          (reply.status === 429
+            ? "In Redis the API's requests counted against the 5 of login and password reset: the limiters share one key per client, " +
+              'through one RedisStore instance for both or one key prefix (rate-limit-redis uses rl: unless told otherwise). Give each limiter a RedisStore of its own, each with a prefix of its own.'
+            : ''),
+      );
+    }
   });
 
   t.check('04.api-allows-100-then-429', async () => {
@@ -97,12 +233,13 @@ lesson('04-rate-limiting', (t) => {
 
   t.check('04.limits-use-a-15-minute-window', async () => {
     const app = await t.app();
-    const api = await exhaustApi(app, '203.0.113.20');
+    const [api, login, reset] = await inOrder([exhaustApi(app, '203.0.113.20'), bruteForce(app, '203.0.113.21'), exhaustReset(app, '203.0.113.22')]);
     expectLimited(api, '100 API requests from one client', 'Without a 429 there is no window to read; see 04.api-allows-100-then-429.');
     expectFifteenMinutes(api);
-    const login = await bruteForce(app, '203.0.113.21');
     expectLimited(login, '5 failed logins from one client', 'Without a 429 there is no window to read; see 04.login-limited-after-five-failures.');
     expectFifteenMinutes(login);
+    expectLimited(reset, '5 password-reset requests from one client', 'Without a 429 there is no window to read; see 04.password-reset-limited.');
+    expectFifteenMinutes(reset);
   });
 
   t.check('04.login-limited-after-five-failures', async () => {
@@ -119,15 +256,45 @@ lesson('04-rate-limiting', (t) => {
 
   t.check('04.password-reset-limited', async () => {
     const app = await t.app();
-    const client = '203.0.113.40';
-    const requests = await burst(app, 5, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(client), body: { email: account.email } } }));
-    expectAll(requests, 200, '5 password-reset requests from one client', 'The limit is 5 requests per 15 minutes, not fewer.');
-    const sixth = await app.raw('POST', '/password-reset', { headers: from(client), body: { email: account.email } });
+    const sixth = await exhaustReset(app, '203.0.113.40');
     expectLimited(
       sixth,
       '5 password-reset requests from the same client',
       'Put a 5-per-15-minutes limiter in front of it that counts every request: the route always answers 200, so a limiter that skips successful requests never counts it.',
     );
+  });
+
+  t.check('04.auth-limits-hold-across-accounts', async () => {
+    const app = await t.app();
+    // Credential stuffing: one client, one guess for each account on its list, then the account it knows.
+    const stuffing = async () => {
+      const client = '203.0.113.110';
+      const guesses = await burst(app, 5, (index) => ({ method: 'POST', path: '/login', options: { headers: from(client), body: { email: listed(index), password: `leaked-${index + 1}` } } }));
+      expectAll(guesses, 401, '5 failed logins from one client, each for another account', 'The limit is 5 attempts per 15 minutes, not fewer.');
+      return loginAs(app, client, account.password);
+    };
+    const [login, reset] = await inOrder([stuffing(), exhaustReset(app, '203.0.113.111', listed)]);
+    if (login.status !== 429) {
+      // Whether one account guessed from one client is limited tells a per-account key from no limit.
+      const perAccount = (await bruteForce(app, '203.0.113.112')).status === 429;
+      fail(
+        `Expected POST /login to answer 429 after 5 failed logins from one client, each for a different account, got ${login.status}${login.status === 200 ? `: the 6th attempt, for ${account.email}, got in` : ''}. ` +
+          (perAccount
+            ? 'Your login limit counts per account (or per client and account), so one client gets 5 guesses for every account on its list: credential stuffing is never stopped. ' +
+              'Key the 5-per-15-minutes limit on the client alone (req.ip, the default); a per-account limit may come on top of it.'
+            : 'POST /login is not limited per client; see 04.login-limited-after-five-failures.'),
+      );
+    }
+    if (reset.status !== 429) {
+      const perAddress = (await exhaustReset(app, '203.0.113.113')).status === 429;
+      fail(
+        `Expected POST /password-reset to answer 429 after 5 requests from one client, each for a different address, got ${reset.status}. ` +
+          (perAddress
+            ? 'Your limit counts per address, so one client can have reset mail sent to every address on a list, 5 times each. ' +
+              'Key the 5-per-15-minutes limit on the client alone (req.ip, the default); a per-address limit may come on top of it.'
+            : 'POST /password-reset is not limited per client; see 04.password-reset-limited.'),
+      );
+    }
   });
 
   t.check('04.login-limit-leaves-api-open', async () => {
@@ -146,10 +313,28 @@ lesson('04-rate-limiting', (t) => {
     }
   });
 
+  t.check('04.browsing-leaves-login-open', async () => {
+    const app = await t.app();
+    const client = '203.0.113.55';
+    const replies = await burst(app, 12, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(client) } }));
+    expectAll(replies, 200, '12 API requests from one client', 'The API allows 100 requests per 15 minutes per client; the 5 of login and password reset are for those routes only.');
+    for (const reply of [await loginAs(app, client, account.password), await askReset(app, client)]) {
+      const { method, path } = reply.request;
+      expectThat(
+        reply.status === 200,
+        `Expected ${method} ${path}${path === '/login' ? ' with the right password' : ''} to answer 200 for a client that had made 12 API requests (under the API's 100), got ${reply.status}. ` +
+          (reply.status === 429
+            ? "The API's requests counted against the 5 of login and password reset: both limiters count in one store under one key per client. Give each limiter a store of its own (leave store out for memory)."
+            : ''),
+      );
+    }
+  });
+
   t.check('04.clients-have-separate-buckets', async () => {
     const app = await t.app();
-    const sixth = await bruteForce(app, '203.0.113.60');
-    expectLimited(sixth, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    // Another account than the one the second client uses: a per-account limit on top must not decide this.
+    const sixth = await bruteForce(app, '203.0.113.60', listed(0));
+    expectLimited(sixth, '5 failed logins', 'This check needs login limited per client first; see 04.login-limited-after-five-failures and 04.auth-limits-hold-across-accounts.');
     const other = '203.0.113.61';
     const reply = await loginAs(app, other, account.password);
     expectThat(
@@ -166,20 +351,53 @@ lesson('04-rate-limiting', (t) => {
     // The proxy appends the address it saw; the client may write anything in front of it.
     const advice = "The left-most X-Forwarded-For entry is whatever the client wrote. With one proxy use app.set('trust proxy', 1), never true, and key on req.ip.";
     const client = '203.0.113.70';
-    expectLimited(await bruteForce(app, client), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
-    const login = await loginAs(app, `198.51.100.1, ${client}`, account.password);
-    expectLimited(login, `5 failed logins from ${client}, which then wrote another address in front of its own`, advice);
-
     const reader = '203.0.113.71';
-    expectLimited(await exhaustApi(app, reader), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
-    const api = await app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) });
-    expectLimited(api, `100 API requests from ${reader}, which then wrote another address in front of its own`, advice);
+    const [login, api] = await inOrder([bruteForce(app, client), exhaustApi(app, reader)]);
+    expectLimited(login, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(await loginAs(app, `198.51.100.1, ${client}`, account.password), `5 failed logins from ${client}, which then wrote another address in front of its own`, advice);
+    expectLimited(api, '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
+    expectLimited(
+      await app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) }),
+      `100 API requests from ${reader}, which then wrote another address in front of its own`,
+      advice,
+    );
+  });
+
+  t.check('04.client-headers-cannot-skip-a-limit', async () => {
+    const app = await t.app();
+    const reader = '203.0.113.120';
+    const guesser = '203.0.113.121';
+    const asker = '203.0.113.122';
+    const [api, login, reset] = await inOrder([exhaustApi(app, reader), bruteForce(app, guesser), exhaustReset(app, asker)]);
+    expectLimited(api, '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
+    expectLimited(login, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(reset, '5 password-reset requests', 'This check needs password reset limited first; see 04.password-reset-limited.');
+    const probes = clientWrittenHeaders().flatMap(({ what, headers }) => [
+      { what, after: '100 API requests', reply: app.raw('GET', '/api/books', { headers: { ...headers, ...from(reader) } }) },
+      { what, after: '5 failed logins', reply: app.raw('POST', '/login', { headers: { ...headers, ...from(guesser) }, body: account }) },
+      { what, after: '5 password-reset requests', reply: app.raw('POST', '/password-reset', { headers: { ...headers, ...from(asker) }, body: { email: account.email } }) },
+    ]);
+    const replies = await Promise.all(probes.map((probe) => probe.reply));
+    probes.forEach(({ what, after }, index) => {
+      const reply = replies[index]!;
+      const written = Object.entries(reply.request.headers)
+        .filter(([name]) => !/^(x-forwarded-for|content-type)$/i.test(name))
+        .map(([name, value]) => `${name}: ${value.length > 40 ? `${value.slice(0, 40)}…` : value}`);
+      expectLimited(
+        reply,
+        `${after} from one client, which then sent ${what} (${written.join(', ')})`,
+        `Every header is written by the client, except the address your proxy appends to X-Forwarded-For: a skip rule or keyGenerator that reads ${written.map((text) => text.split(':')[0]).join(' or ')} lets any client out of its limit. ` +
+          'Skip nothing a client can write; a real key must be checked against the keys you issued.',
+      );
+    });
   });
 
   t.check('04.path-variants-share-the-bucket', async () => {
     const app = await t.app();
     const client = '203.0.113.80';
-    expectLimited(await bruteForce(app, client), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    const reader = '203.0.113.81';
+    const [login, api] = await inOrder([bruteForce(app, client), exhaustApi(app, reader)]);
+    expectLimited(login, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
     for (const path of ['/LOGIN', '/login/']) {
       expectLimited(
         await loginAs(app, client, account.password, path),
@@ -187,9 +405,7 @@ lesson('04-rate-limiting', (t) => {
         `Express routes ${path} to the same handler (case-insensitive, trailing slash ignored), so the same bucket must count it: attach the limiter to the route instead of testing req.path.`,
       );
     }
-
-    const reader = '203.0.113.81';
-    expectLimited(await exhaustApi(app, reader), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
+    expectLimited(api, '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
     for (const path of ['/API/books', '/api/books/']) {
       expectLimited(
         await app.raw('GET', path, { headers: from(reader) }),
@@ -207,6 +423,34 @@ lesson('04-rate-limiting', (t) => {
       200,
       '150 health checks in a row',
       'The load balancer polls /health; a 429 there takes the instance out of service. Register /health before any limiter, or skip it.',
+    );
+  });
+
+  // Last: it reads everything the apps of the checks before it printed, the Redis servers' included.
+  t.check('04.no-misconfiguration-reported', async () => {
+    const app = await t.app();
+    // One request through each limiter, from behind the proxy: the library checks most of its setup on the first.
+    const client = '203.0.113.130';
+    await Promise.all([app.raw('GET', '/api/books', { headers: from(client) }), loginAs(app, client, 'guess'), askReset(app, client)]);
+    const runs = t.outputSoFar().map(({ env, output }) => ({ redis: Boolean(env.REDIS_URL), found: misconfigurations(output) }));
+    const seen = new Map<string, { words: string; redis: boolean[] }>();
+    for (const { redis: withRedis, found } of runs) {
+      for (const { code, words } of found) {
+        const entry = seen.get(code) ?? { words, redis: [] };
+        entry.words ||= words;
+        entry.redis.push(withRedis);
+        seen.set(code, entry);
+      }
+    }
+    const reports = [...seen].map(
+      ([code, { words, redis: withRedis }]) => `${code}${words ? ` ("${words}")` : ''}${withRedis.every(Boolean) ? ', printed only when started with REDIS_URL set' : ''}`,
+    );
+    expectThat(
+      reports.length === 0,
+      () =>
+        `Expected no misconfiguration errors from express-rate-limit in your app's output, got ${reports.join('; ')}. ` +
+        'The library checks how each limiter is set up and prints these when something in it would let clients through or count wrong; ' +
+        `each code has a page at https://express-rate-limit.github.io/${[...seen.keys()][0]}/.`,
     );
   });
 });

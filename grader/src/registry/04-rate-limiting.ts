@@ -22,12 +22,12 @@ export default {
     },
     {
       id: '04.limits-use-a-15-minute-window',
-      title: 'Both limits last 15 minutes: the 429 points about 900 seconds ahead',
+      title: 'Every limit lasts 15 minutes: the 429 of the API, login and password reset points about 900 seconds ahead',
       points: 1,
       hints: [
-        'Read the Retry-After header of the 429. How many seconds does it ask the client to wait?',
-        'Limiters measure windows in milliseconds (express-rate-limit) or seconds (rate-limiter-flexible). 15 alone is 15 ms or 15 s, not 15 minutes.',
-        'Look at windowMs (or duration) of every limiter you created.',
+        'Read the Retry-After header of each 429 (API, login, password reset). How many seconds does it ask the client to wait?',
+        'Limiters measure windows in milliseconds (express-rate-limit) or seconds (rate-limiter-flexible), and Retry-After always counts seconds. 15 alone is 15 ms, 15 s or, in Retry-After, 15 seconds; never 15 minutes.',
+        'Look at windowMs (or duration) of every limiter you created, and at any handler of your own that sets Retry-After.',
         'const FIFTEEN_MINUTES = 15 * 60 * 1000; then windowMs: FIFTEEN_MINUTES in each rateLimit({...}).',
       ],
     },
@@ -54,6 +54,17 @@ export default {
       ],
     },
     {
+      id: '04.auth-limits-hold-across-accounts',
+      title: 'One client trying many accounts or addresses is limited after 5 requests, on login and on password reset',
+      points: 2,
+      hints: [
+        'From one client, try one wrong password for each of five different emails, then log in to the demo account. Is the sixth attempt refused? Do the same with password reset and five addresses.',
+        "Credential stuffing tries one leaked password per account, from one address: a limit keyed on the submitted email (or on the client and the email together) gives that address 5 guesses for every account on its list. The budget belongs to the client.",
+        'Look at any keyGenerator of your login and password-reset limiters: what does it read from the request body?',
+        'Leave keyGenerator out (it keys on req.ip), or return ipKeyGenerator(req.ip). A per-account limit may come in addition, as a second limiter, never instead.',
+      ],
+    },
+    {
       id: '04.login-limit-leaves-api-open',
       title: 'A client that used up its login attempts can still browse the API',
       points: 1,
@@ -62,6 +73,18 @@ export default {
         'The small login budget is for credential guessing only; a customer who forgot a password should still see the catalogue.',
         'Check where the 5-per-15-minutes limiter is mounted: on the two routes, not with app.use() for everything.',
         "app.post('/login', authLimit, …) and app.post('/password-reset', authLimit, …); app.use('/api', apiLimit) with its own limit of 100.",
+      ],
+    },
+    {
+      id: '04.browsing-leaves-login-open',
+      title: 'A customer who browses the catalogue can still log in and ask for a reset link',
+      points: 1,
+      guards: 'The flawed app limits nothing, so browsing never blocks login; a fix whose limiters count in one store under one key must not make it.',
+      hints: [
+        'Ask GET /api/books a dozen times, then log in with the right password. Are you let in?',
+        "Each limiter counts in its store under a key per client. Two limiters that share a store instance (or, in Redis, a key prefix) count under the same key, so every API request also spends the 5 attempts of login.",
+        'Look at the store option of each rateLimit(): is one instance passed to two limiters? express-rate-limit prints ERR_ERL_STORE_REUSE when it is.',
+        "Leave store out for memory, or create one per limiter: new RedisStore({ prefix: 'rate-limit:api:', sendCommand }) and another with 'rate-limit:auth:'.",
       ],
     },
     {
@@ -84,6 +107,17 @@ export default {
         'The proxy appends the address it saw to whatever X-Forwarded-For the client sent. With one proxy, only the right-most entry is trustworthy; the left-most is whatever the client wrote.',
         "Look at your trust proxy setting and at any keyGenerator that reads X-Forwarded-For by hand.",
         "app.set('trust proxy', 1) (never true behind one proxy), and key on req.ip, which is the default.",
+      ],
+    },
+    {
+      id: '04.client-headers-cannot-skip-a-limit',
+      title: 'No header a client writes (Authorization, cookies, API keys, User-Agent, X-Real-IP…) lets it skip or escape a limit',
+      points: 2,
+      hints: [
+        'Use up a limit, then send the same request with an Authorization header you made up, or the User-Agent of a health checker. Still 429?',
+        "Every header of a request is the client's to write, except the address your one proxy appends to X-Forwarded-For. A skip rule or keyGenerator that trusts any of them lets anyone out of the limit by sending it.",
+        'Look at the skip and keyGenerator options of each limiter: which request headers do they read?',
+        'Drop skip rules that read headers (or check a key against the ones you issued, from the environment) and key on req.ip, the default.',
       ],
     },
     {
@@ -111,17 +145,80 @@ export default {
     },
     {
       id: '04.redis-shares-limit-across-processes',
-      title: 'With REDIS_URL set, two processes share one login limit',
+      title: 'With REDIS_URL set, two processes share every limit (API, login, password reset), each limit in keys of its own',
       points: 2,
       needs: 'redis',
       hints: [
-        'Start two instances with the same REDIS_URL and spread six login attempts over both. Is the sixth refused?',
-        'An in-memory limiter counts per process: four instances behind a load balancer allow four times the guesses. A shared store such as Redis makes them count together.',
-        'In src/server.ts, connect a node-redis client when REDIS_URL is set and pass it to createApp(); give each limiter a RedisStore from rate-limit-redis.',
+        'Start two instances with the same REDIS_URL and spread six login attempts, six password-reset requests and 101 API requests over both. Is the last of each refused? Can a client that browsed a little still log in?',
+        'An in-memory limiter counts per process: four instances behind a load balancer allow four times the budget. A shared store such as Redis makes them count together, for every limiter, each under a prefix of its own.',
+        'In src/server.ts, connect a node-redis client when REDIS_URL is set and pass it to createApp(); give each limiter a RedisStore of its own from rate-limit-redis, with its own prefix.',
         "store: new RedisStore({ prefix: 'rate-limit:auth:', sendCommand: (...args: string[]) => redis.sendCommand(args) }), one store per limiter, memory when REDIS_URL is unset.",
       ],
     },
+    {
+      id: '04.no-misconfiguration-reported',
+      title: "express-rate-limit reports no misconfiguration (no ERR_ERL_* error) in the app's output",
+      points: 1,
+      guards: 'The flawed app uses no limiter, so the library reports nothing; a fix must not add a limiter it reports as misconfigured.',
+      hints: [
+        "Run the app, send a request to each limited route, and read the output: does a ValidationError with an ERR_ERL_ code appear?",
+        'express-rate-limit checks how each limiter is set up and prints an error when something would let clients through or count wrong: a store shared by two limiters, trust proxy true, a keyGenerator that ignores IPv6 subnets, an option it does not know.',
+        'The error names its code and a page at https://express-rate-limit.github.io/<code>/ that explains the fix; it is printed once, when the limiter is created or first used.',
+        'ERR_ERL_STORE_REUSE: one store per limiter. ERR_ERL_PERMISSIVE_TRUST_PROXY: trust proxy 1. ERR_ERL_KEY_GEN_IPV6: ipKeyGenerator(req.ip). ERR_ERL_UNKNOWN_OPTION: fix the spelling.',
+      ],
+    },
   ],
-  requirements: [],
-  advice: [],
+  requirements: [
+    {
+      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, answering 429 with Retry-After once the budget is spent',
+      checks: ['04.api-allows-100-then-429', '04.limits-use-a-15-minute-window'],
+    },
+    {
+      text: 'Limit every client to 5 requests per 15 minutes on POST /login, even when the 6th has the right password',
+      checks: ['04.login-limited-after-five-failures', '04.limits-use-a-15-minute-window'],
+    },
+    {
+      text: 'Limit every client to 5 requests per 15 minutes on POST /password-reset, counting every request although each answers 200',
+      checks: ['04.password-reset-limited', '04.limits-use-a-15-minute-window'],
+    },
+    {
+      text: 'Count login and password reset per client (the address), not per account or address submitted: one client trying many accounts is limited after 5',
+      checks: ['04.auth-limits-hold-across-accounts', '04.clients-have-separate-buckets'],
+    },
+    {
+      text: 'Keep the API budget and the login and password-reset budget apart: using one up leaves the other open',
+      checks: ['04.login-limit-leaves-api-open', '04.browsing-leaves-login-open'],
+    },
+    {
+      text: 'Never limit GET /health',
+      checks: ['04.health-never-limited'],
+    },
+    {
+      text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1), never by what the client writes in front of it",
+      checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape'],
+    },
+    {
+      text: 'Let no header a client writes (Authorization, cookies, API keys, User-Agent, other address headers) skip a limit or choose its bucket',
+      checks: ['04.client-headers-cannot-skip-a-limit'],
+    },
+    {
+      text: "Count a path however the client spells it: Express's case-insensitive, trailing-slash-tolerant routing must not open a way around a limit",
+      checks: ['04.path-variants-share-the-bucket'],
+    },
+    {
+      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own',
+      checks: ['04.redis-shares-limit-across-processes'],
+    },
+    {
+      text: "Configure the limiters so that express-rate-limit reports no misconfiguration (no ERR_ERL_* error in the app's output)",
+      checks: ['04.no-misconfiguration-reported'],
+    },
+  ],
+  advice: [
+    'Login and password reset may share one budget or have one each.',
+    'Counting only failed logins (skipSuccessfulRequests) is a reasonable choice for login.',
+    'A limit per account may come on top of the per-client limit, as a second limiter.',
+    "Send standard RateLimit headers (standardHeaders: 'draft-8') beside Retry-After; any draft, or the legacy X-RateLimit-* headers, will do.",
+    'Build the limiters inside createApp() rather than at module level, so that every app starts with fresh counters.',
+  ],
 } satisfies LessonDefinition;
