@@ -40,7 +40,7 @@ export default {
       hints: [
         'GET /reports/sales fails. After it, what is in LOG_DIR, and does it say where in the code the failure happened?',
         "Errors are kept on disk as well as on stdout. An Error's message and stack are not enumerable, so a JSON format drops them unless the logger copies them out first.",
-        "In src/logger.ts add a File transport at path.join(process.env.LOG_DIR, 'error.log'); in the error handler of src/app.ts log the error object itself.",
+        "In src/logger.ts add a File transport at path.join(process.env.LOG_DIR, 'error.log'); in the error handler of src/app.ts log the error object itself (with pino, under the err key).",
         "format.combine(format.errors({ stack: true }), format.timestamp(), format.json()) on the logger, new transports.File({ filename: path.join(logDir, 'error.log'), level: 'error' }), and logger.error(err) in the handler.",
       ],
     },
