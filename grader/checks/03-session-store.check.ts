@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { CookieJar, describeCookie, isDeletion, lifetimeSeconds, setCookieLines, setCookies, type SetCookie } from '../support/cookies.js';
-import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
+import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
 import type { Client, Reply } from '../support/http.js';
 import { lesson, type RunningServer } from '../support/lesson.js';
 import { installRedis, redis, RedisConnection } from '../support/redis.js';
@@ -9,44 +11,53 @@ import { installRedis, redis, RedisConnection } from '../support/redis.js';
  * Where the checks keep sessions. The app reads its store from the environment, as the lesson says:
  * REDIS_URL set: Redis (connect-redis); otherwise the embedded file store in SESSION_DIR.
  *
- * COURSE_SESSION_STORE in the grader's own environment picks the mode:
- *   unset (or "auto"): Redis when the grader can provide one (REDIS_URL, or redis-server on PATH),
- *                      otherwise the embedded store;
- *   "redis":           Redis, and every check reports `error` with install commands when there is none;
- *   "embedded":        the embedded store even when Redis is available.
- * In Redis mode each check gets a flushed database of its own (REDIS_URL) and, so that nothing lands
- * in the learner's folder if the app ignores REDIS_URL, a temporary SESSION_DIR; in embedded mode only
- * the SESSION_DIR. Two processes of one check share that store, as two instances behind one proxy
- * would. CI grades the lesson once per mode.
- *
- * Whatever the mode, 03.sessions-stored-in-redis always needs Redis: it proves the production path.
+ * Every grade proves both paths when it can: with Redis (REDIS_URL, or redis-server on PATH) each
+ * check that depends on the store runs once with REDIS_URL set and once without it, so that an app
+ * whose path without Redis keeps sessions in memory (or refuses to start) cannot pass on a machine
+ * that has Redis. Without Redis only the embedded path runs, and 03.sessions-stored-in-redis says
+ * how to install Redis. COURSE_SESSION_STORE in the grader's environment chooses only what a
+ * machine without Redis does:
+ *   unset, "auto" or "embedded": grade the embedded path alone;
+ *   "redis": report every check as `error` with install commands (for CI, where Redis must be there).
+ * Each check gets stores of its own: a flushed Redis database (REDIS_URL) and, so that nothing lands
+ * in the learner's folder if the app ignores REDIS_URL, a temporary SESSION_DIR on the Redis path;
+ * only the SESSION_DIR on the embedded path. Two processes of one check share them, as two instances
+ * behind one proxy would.
  */
-type StoreMode = { kind: 'redis'; why: string } | { kind: 'embedded'; why: string };
+type StorePath = 'redis' | 'embedded';
 
-let chosenMode: Promise<StoreMode> | undefined;
-function storeMode(): Promise<StoreMode> {
-  chosenMode ??= (async (): Promise<StoreMode> => {
+/** The store paths, in words for messages. */
+const PATH_WORDS: Record<StorePath, string> = {
+  redis: 'with REDIS_URL set, sessions in Redis',
+  embedded: 'without REDIS_URL, sessions in the embedded store in SESSION_DIR',
+};
+
+let chosenPaths: Promise<StorePath[]> | undefined;
+/** The store paths this machine can prove: both with Redis, the embedded one alone without. */
+function storePaths(): Promise<StorePath[]> {
+  chosenPaths ??= (async (): Promise<StorePath[]> => {
     const wanted = (process.env.COURSE_SESSION_STORE ?? 'auto').trim().toLowerCase();
-    if (wanted === 'embedded') return { kind: 'embedded', why: 'COURSE_SESSION_STORE=embedded' };
-    if (wanted !== 'redis' && wanted !== 'auto' && wanted !== '') {
+    if (!['redis', 'embedded', 'auto', ''].includes(wanted)) {
       throw new CannotJudge(`COURSE_SESSION_STORE must be "redis", "embedded" or unset, got ${show(wanted)}.`);
     }
     try {
       await redis('03-session-store');
-      return { kind: 'redis', why: wanted === 'redis' ? 'COURSE_SESSION_STORE=redis' : 'Redis was found' };
+      return ['redis', 'embedded'];
     } catch (error) {
       if (!(error instanceof CannotJudge)) throw error;
       if (wanted === 'redis') throw new CannotJudge(`COURSE_SESSION_STORE=redis asks for Redis, and none was found. ${error.message}`);
-      return { kind: 'embedded', why: 'no Redis was found' };
+      return ['embedded'];
     }
   })();
-  return chosenMode;
+  return chosenPaths;
 }
 
 /** The lesson's stated limit: a login lasts at most 8 hours. */
 const MAX_SESSION_SECONDS = 8 * 60 * 60;
 /** Clock steps between the app's Date header and its Expires. */
 const CLOCK_SLACK_SECONDS = 5;
+/** How long an app started without a secret has to exit. One that refuses exits as soon as it has loaded. */
+const REFUSAL_WAIT_MS = 10_000;
 const DEMO = { username: 'reader', password: 'open-sesame' };
 /** What the one reverse proxy in front of the app adds to every request it forwards. */
 const PROXY_HEADERS = { 'X-Forwarded-Proto': 'https' };
@@ -69,7 +80,10 @@ class Browser {
     return reply;
   }
 
-  /** Logs in with the demo account; fails the check unless the app answers 200 and sets a cookie. */
+  /**
+   * Logs in with the demo account; fails the check unless the app answers 200, sets a cookie, and
+   * knows the customer on its next request (GET /me on the same process).
+   */
   async login(): Promise<{ reply: Reply; cookies: SetCookie[] }> {
     const reply = await this.request('POST', '/login', DEMO);
     expectThat(
@@ -82,18 +96,19 @@ class Browser {
       'Expected POST /login (sent through the proxy, with X-Forwarded-Proto: https) to set a session cookie, got no Set-Cookie header. ' +
         "A Secure cookie is only sent when Express trusts the proxy's header: app.set('trust proxy', 1).",
     );
+    const me = await this.me();
+    expectThat(
+      me.status === 200,
+      `Expected GET /me right after POST /login, on the same process and with the cookie it set, to answer 200, got ${me.status} ${show(me.text, 60)}: ` +
+        'the login answered 200 and set a cookie, but the session that cookie names holds nobody. req.session.regenerate() replaces req.session only when its callback runs: ' +
+        'write the user into req.session inside that callback, not before or after the call.',
+    );
     return { reply, cookies };
   }
 
   me(): Promise<Reply> {
     return this.request('GET', '/me');
   }
-}
-
-/** GET /me must answer 200 for this browser; `where` says which process and why it should know the session. */
-async function expectLoggedIn(browser: Browser, where: string, why: string): Promise<void> {
-  const reply = await browser.me();
-  expectThat(reply.status === 200, `Expected GET /me ${where} to answer 200, got ${reply.status} ${show(reply.text, 60)}: ${why}`);
 }
 
 async function expectLoggedOut(browser: Browser, where: string, why: string): Promise<void> {
@@ -106,217 +121,423 @@ async function expectLoggedOut(browser: Browser, where: string, why: string): Pr
   );
 }
 
+/** A signed express-session cookie: "s:" + id + "." + HMAC-SHA256(id, secret) in base64, URL-encoded. */
+interface SignedId {
+  cookie: string;
+  id: string;
+  signature: string;
+}
+
+function signedIds(cookies: Record<string, string>): SignedId[] {
+  return Object.entries(cookies).flatMap(([cookie, value]) => {
+    const parts = /^s:(.+)\.([^.]+)$/.exec(safeDecode(value));
+    return parts ? [{ cookie, id: parts[1]!, signature: parts[2]! }] : [];
+  });
+}
+
+function signedWith({ id, signature }: SignedId, secret: string): boolean {
+  return signature === createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+}
+
+/** Where one of these session ids is kept in the check's store, in words, or undefined when it is not there. */
+async function findInStore(storePath: StorePath, env: Record<string, string>, ids: string[]): Promise<{ where: string; count: number } | undefined> {
+  if (storePath === 'redis') {
+    const db = new RedisConnection(env.REDIS_URL!);
+    try {
+      const keys = (await db.command('KEYS', '*')) as string[];
+      const key = keys.find((candidate) => ids.some((id) => candidate.includes(id)));
+      const id = key && ids.find((candidate) => key.includes(candidate))!;
+      return key ? { where: `the key prefix ${show(key.slice(0, key.indexOf(id!)))}`, count: keys.length } : { where: '', count: keys.length };
+    } finally {
+      db.close();
+    }
+  }
+  const files = filesUnder(env.SESSION_DIR!);
+  const file = files.find((candidate) => ids.some((id) => path.basename(candidate).includes(id)));
+  if (!file) return { where: '', count: files.length };
+  const folder = path.dirname(file);
+  return { where: folder === '.' ? 'SESSION_DIR itself' : `the folder ${show(`${folder}/`)} in SESSION_DIR`, count: files.length };
+}
+
+/** Files in a folder and the folders in it (three levels), relative to it. */
+function filesUnder(dir: string, depth = 3): string[] {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) =>
+    entry.isDirectory() ? (depth > 1 ? filesUnder(path.join(dir, entry.name), depth - 1).map((file) => path.join(entry.name, file)) : []) : [entry.name],
+  );
+}
+
+/**
+ * Why `other` (a second process of the app, or the app after a restart) does not know a session that
+ * `browser` logged in with elsewhere, though both had the same environment: from what the grader can
+ * see, the cookie's signature and the store the check gave them.
+ */
+async function whyUnknown(storePath: StorePath, env: Record<string, string>, browser: Browser, other: RunningServer, otherName: string): Promise<string> {
+  const store = storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR';
+  const signed = signedIds(browser.jar.toObject());
+  if (!signed.length) return `the session cookie holds no signed session id (s:<id>.<signature>), so ${otherName} cannot look it up in a shared store. Keep the session in express-session and its store.`;
+  const first = await findInStore(storePath, env, signed.map((cookie) => cookie.id));
+  if (!first?.where) {
+    return (
+      `${store} holds nothing for this session after the login (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
+      `the session lives where ${otherName} cannot see it, such as the memory of the process that made it (the default MemoryStore, or a store of your own). ` +
+      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }).' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }).')
+    );
+  }
+  // The store has it: see where the other process keeps the sessions it makes itself.
+  const visitor = new Browser(other.client);
+  const second = (await visitor.login().then(() => true, () => false)) ? await findInStore(storePath, env, signedIds(visitor.jar.toObject()).map((cookie) => cookie.id)) : undefined;
+  if (second?.where && second.where !== first.where) {
+    return (
+      `${store} holds the session under ${first.where}, but ${otherName} keeps its own sessions under ${second.where}, and each process looks only there. ` +
+      (storePath === 'redis'
+        ? 'Give RedisStore one fixed prefix, not one made from the process id, the time or a random value.'
+        : 'Give the file store SESSION_DIR itself as its path.')
+    );
+  }
+  if (signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
+    return (
+      `${store} holds the session under ${first.where}, but the cookie is not signed with the SESSION_SECRET both processes were given, and ${otherName}, with a secret of its own, rejects it. ` +
+      'Read process.env.SESSION_SECRET; a secret made up at startup differs on every process.'
+    );
+  }
+  return `${store} holds the session under ${first.where}, yet ${otherName} does not find it.`;
+}
+
+const GRADER_CLIENT_NAME = 'course-grader-03';
+
+/** Adds a sentence to a failure's message, before the pointer to the app's output when there is one. */
+function addNote(error: Error, note: string): void {
+  const pointer = ' Its output is below.';
+  error.message = error.message.endsWith(pointer) ? `${error.message.slice(0, -pointer.length)}${note}${pointer}` : `${error.message}${note}`;
+}
+
+/** A note for a process that did not start on the Redis path: whether it ever reached the Redis it was given. */
+async function redisConnectionNote(url: string | undefined): Promise<string> {
+  if (!url) return '';
+  const db = new RedisConnection(url);
+  try {
+    // Named, so that the grader's connections (this one, another check's at the same moment) are left out.
+    await db.command('CLIENT', 'SETNAME', GRADER_CLIENT_NAME);
+    const clients = String(await db.command('CLIENT', 'LIST'))
+      .split('\n')
+      .filter((line) => line.includes(` db=${new URL(url).pathname.slice(1) || '0'} `) && !line.includes(` name=${GRADER_CLIENT_NAME} `));
+    return clients.length ? '' : ` No connection from the app was open to the Redis at REDIS_URL (${url}): it does not use the address it was given.`;
+  } catch {
+    return '';
+  } finally {
+    db.close();
+  }
+}
+
 lesson('03-session-store', (t) => {
 
-  /** Environment for the servers of one check: the same secret and one shared store, as in production. */
-  async function deployment(secret = randomSecret()): Promise<Record<string, string>> {
-    const mode = await storeMode();
+  /** Environment for the servers of one check on one store path: the same secret and one shared store, as in production. */
+  async function deployment(storePath: StorePath, secret = randomSecret()): Promise<Record<string, string>> {
     const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: secret, SESSION_DIR: t.tempDir('course-03-sessions-') };
-    if (mode.kind === 'redis') env.REDIS_URL = await (await redis('03-session-store')).isolatedUrl();
+    if (storePath === 'redis') env.REDIS_URL = await (await redis('03-session-store')).isolatedUrl();
     return env;
   }
 
-  /** What the two processes had in common, for messages about sharing and restarts. */
-  async function sameStore(): Promise<string> {
-    const mode = await storeMode();
-    return mode.kind === 'redis' ? 'the same SESSION_SECRET and REDIS_URL' : 'the same SESSION_SECRET and SESSION_DIR (embedded store, no Redis)';
+  /** src/server.ts on this environment; a start that fails on the Redis path says whether the app reached its Redis. */
+  async function start(env: Record<string, string>): Promise<RunningServer> {
+    try {
+      return await t.server({ env });
+    } catch (error) {
+      if (error instanceof CheckFailure) addNote(error, await redisConnectionNote(env.REDIS_URL));
+      throw error;
+    }
   }
 
-  // Checks about one process's answers share one deployment, so that one app host serves them all.
-  // It starts ahead, while the checks that start servers of their own run.
-  let shared: Promise<Record<string, string>> | undefined;
-  t.prestart(() => (shared ??= deployment()));
+  /** Runs `prove` once per store path this machine can prove; a failure says on which path. */
+  async function onEveryStore(prove: (storePath: StorePath) => Promise<void>): Promise<void> {
+    for (const storePath of await storePaths()) {
+      try {
+        await prove(storePath);
+      } catch (error) {
+        if (error instanceof CheckFailure) error.message += ` (Seen ${PATH_WORDS[storePath]}.)`;
+        throw error;
+      }
+    }
+  }
+
+  // Checks about one process's answers share one deployment per store path, so that one app host
+  // serves them all. They start ahead, while the checks that start servers of their own run.
+  const shared = new Map<StorePath, Promise<Record<string, string>>>();
+  const sharedDeployment = (storePath: StorePath) => {
+    let env = shared.get(storePath);
+    if (!env) shared.set(storePath, (env = deployment(storePath)));
+    return env;
+  };
+  t.prestart(
+    () => sharedDeployment('redis'),
+    () => sharedDeployment('embedded'),
+  );
 
   /**
    * A fresh app from createApp({ secret, redisUrl, sessionDir }), in a host process whose
    * environment holds the same values (SESSION_SECRET, REDIS_URL, SESSION_DIR), so that an app
    * reading either works.
    */
-  async function oneApp(): Promise<{ browser: Browser; secret: string }> {
-    shared ??= deployment();
-    const env = await shared;
-    const client = await t.app({ env, args: [{ secret: env.SESSION_SECRET, redisUrl: env.REDIS_URL, sessionDir: env.SESSION_DIR }] });
-    return { browser: new Browser(client), secret: env.SESSION_SECRET! };
+  async function oneApp(storePath: StorePath): Promise<{ browser: Browser; secret: string }> {
+    const env = await sharedDeployment(storePath);
+    try {
+      const client = await t.app({ env, args: [{ secret: env.SESSION_SECRET, redisUrl: env.REDIS_URL, sessionDir: env.SESSION_DIR }] });
+      return { browser: new Browser(client), secret: env.SESSION_SECRET! };
+    } catch (error) {
+      if (error instanceof CheckFailure) addNote(error, await redisConnectionNote(env.REDIS_URL));
+      throw error;
+    }
   }
 
-  // These start their own servers, each on a store of its own: they run side by side.
+  /**
+   * One run of the app per store path, which the checks about sharing, restarts and Redis judge:
+   * two processes on one store; a login on the first, then GET /me on the second; the first
+   * stopped and a third started, then GET /me there; on the Redis path, the keys and their expiry,
+   * then GET /me once the grader has emptied the database. Three processes per path instead of one
+   * pair per check. Why a process did not know the session is worked out here, while the store
+   * still holds what the run left in it.
+   */
+  interface StoreRun {
+    shared: { reply: Reply; why?: string };
+    restart: { reply: Reply; why?: string };
+    redis?: { keys: string[]; ttls: Map<string, number>; afterFlush: Reply };
+  }
+  const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
+    const env = await deployment(storePath);
+    const [first, second] = await Promise.all([start(env), start(env)]);
+    const browser = new Browser(first.client);
+    await browser.login();
+    const sharedReply = await browser.on(second).me();
+    const shared = { reply: sharedReply, why: sharedReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, second, 'the second process') };
+    await first.stop();
+    const third = await start(env);
+    const restartReply = await browser.on(third).me();
+    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, third, 'the restarted app') };
+    if (storePath !== 'redis') return { shared, restart };
+    const db = new RedisConnection(env.REDIS_URL!);
+    try {
+      const keys = (await db.command('KEYS', '*')) as string[];
+      const ttls = new Map(await Promise.all(keys.map(async (key) => [key, Number(await db.command('TTL', key))] as const)));
+      await db.command('FLUSHDB');
+      return { shared, restart, redis: { keys, ttls, afterFlush: await browser.on(third).me() } };
+    } finally {
+      db.close();
+    }
+  };
+  /** The run of each store path this machine can prove, all started at once. */
+  async function storeRuns(): Promise<Map<StorePath, Promise<StoreRun>>> {
+    const paths = await storePaths();
+    return new Map(paths.map((storePath) => [storePath, t.shared(`03-store-run-${storePath}`, storeRun(storePath))]));
+  }
+
+  // These start servers of their own (the store runs, or a server that must not start): they run side by side.
   t.concurrently(() => {
     t.check('03.session-shared-between-processes', async () => {
-      const env = await deployment();
-      const [first, second] = await Promise.all([t.server({ env }), t.server({ env })]);
-      const browser = new Browser(first.client);
-      await browser.login();
-      await expectLoggedIn(browser.on(second), 'on a second process of the app', `that process does not know the session, although both were started with ${await sameStore()}. Sessions kept in the memory of one process are invisible to the others: use a shared store.`);
+      const runs = await storeRuns();
+      await onEveryStore(async (storePath) => {
+        const { reply, why } = (await runs.get(storePath)!).shared;
+        expectThat(reply.status === 200, `Expected GET /me on a second process of the app, started with the same environment, to answer 200, got ${reply.status} ${show(reply.text, 60)}: ${why}`);
+      });
     });
 
     t.check('03.restart-keeps-session', async () => {
-      const env = await deployment();
-      const before = await t.server({ env });
-      const browser = new Browser(before.client);
-      await browser.login();
-      await before.stop();
-      const after = await t.server({ env });
-      await expectLoggedIn(browser.on(after), 'after the app was restarted', `the login did not survive a restart, although both processes were started with ${await sameStore()}. Every deploy would log every customer out.`);
+      const runs = await storeRuns();
+      await onEveryStore(async (storePath) => {
+        const { reply, why } = (await runs.get(storePath)!).restart;
+        expectThat(
+          reply.status === 200,
+          `Expected GET /me after the app was restarted with the same environment to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
+        );
+      });
+    });
+
+    t.check('03.refuses-to-start-without-secret', async () => {
+      // Where Redis is there, with REDIS_URL: an app refusing for want of Redis would prove nothing.
+      const [storePath] = await storePaths();
+      const { SESSION_SECRET: _secret, ...env } = await deployment(storePath!);
+      const tries = [
+        ['without SESSION_SECRET', env],
+        ['with SESSION_SECRET set to an empty string', { ...env, SESSION_SECRET: '' }],
+      ] as const;
+      const startups = await Promise.all(tries.map(([, tryEnv]) => t.startup({ env: tryEnv }, REFUSAL_WAIT_MS, true)));
+      tries.forEach(([how], index) => {
+        const { exit, acceptedConnection } = startups[index]!;
+        const expected = `Expected src/server.ts started ${how} to refuse to start (exit with a non-zero code, never listening)`;
+        expectThat(
+          !acceptedConnection,
+          `${expected}, got a server listening on its PORT: it signs session cookies with a secret the deployment never gave it (a fallback written in the code, or one made up at startup), and anybody who reads the code can forge a login. ` +
+            'Exit when SESSION_SECRET is missing or empty.',
+        );
+        expectThat(exit !== undefined, `${expected}, got a process still running ${REFUSAL_WAIT_MS / 1000} s later without listening: print what is missing and call process.exit(1).`);
+        expectThat(exit.code !== 0, `${expected}, got exit code 0: a supervisor or a deploy reads 0 as success. Exit with a non-zero code, process.exit(1).`);
+      });
     });
 
     t.check('03.sessions-stored-in-redis', async () => {
-      const mode = await storeMode();
-      let url: string;
-      try {
-        url = await (await redis('03-session-store')).isolatedUrl();
-      } catch (error) {
-        if (!(error instanceof CannotJudge)) throw error;
-        const used = mode.kind === 'embedded' ? ` The other checks ran against the embedded store because ${mode.why}.` : '';
-        throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis.${used}\n${installRedis}`);
+      const runs = await storeRuns();
+      const run = runs.get('redis');
+      if (!run) {
+        const missing = await redis('03-session-store').then(() => '', (error: unknown) => (error instanceof CannotJudge ? error.message : String(error)));
+        throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis. The other checks proved the embedded store alone.\n${missing || installRedis}`);
       }
-      const server = await t.server({ env: { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), REDIS_URL: url, SESSION_DIR: t.tempDir('course-03-sessions-') } });
-      const browser = new Browser(server.client);
-      await browser.login();
-      const db = new RedisConnection(url);
-      try {
-        const keys = (await db.command('KEYS', '*')) as string[];
+      const { keys, ttls, afterFlush } = (await run).redis!;
+      expectThat(
+        keys.length > 0,
+        'Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database: with REDIS_URL set the app must keep sessions there (connect-redis RedisStore).',
+      );
+      for (const [key, ttl] of ttls) {
         expectThat(
-          keys.length > 0,
-          'Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database: with REDIS_URL set the app must keep sessions there (connect-redis RedisStore).',
+          ttl > 0 && ttl <= MAX_SESSION_SECONDS + CLOCK_SLACK_SECONDS,
+          `Expected the session key ${show(key)} in Redis to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${ttl === -1 ? 'no expiry (TTL -1)' : `TTL ${ttl} s`}. RedisStore takes its TTL from cookie.maxAge.`,
         );
-        for (const key of keys) {
-          const ttl = Number(await db.command('TTL', key));
-          expectThat(
-            ttl > 0 && ttl <= MAX_SESSION_SECONDS + CLOCK_SLACK_SECONDS,
-            `Expected the session key ${show(key)} in Redis to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${ttl === -1 ? 'no expiry (TTL -1)' : `TTL ${ttl} s`}. RedisStore takes its TTL from cookie.maxAge.`,
-          );
-        }
-        await expectLoggedIn(browser, 'right after logging in', 'the session could not be read back.');
-        await db.command('FLUSHDB');
-        await expectLoggedOut(
-          browser,
-          'after the grader emptied the Redis database',
-          'the app still knows the session without Redis, so it keeps a copy of its own in memory that other processes cannot see.',
-        );
-      } finally {
-        db.close();
       }
+      expectThat(
+        afterFlush.status === 401,
+        afterFlush.status >= 500
+          ? `Expected GET /me after the grader emptied the Redis database to answer 401, got ${afterFlush.status}: a session that is gone must read as "not logged in", never as a server error.`
+          : `Expected GET /me after the grader emptied the Redis database to answer 401, got ${afterFlush.status} ${show(afterFlush.text, 60)}: the app still knows the session without Redis, so it keeps a copy of its own in memory that other processes cannot see.`,
+      );
     });
   });
 
-  t.check('03.secret-from-environment', async () => {
-    const { browser, secret } = await oneApp();
-    const { cookies } = await browser.login();
-    // express-session's cookie is "s:" + id + "." + HMAC-SHA256(id, secret) in base64, URL-encoded.
-    const signed = cookies.map((cookie) => ({ cookie, parts: /^s:(.+)\.([^.]+)$/.exec(safeDecode(cookie.value)) })).filter(({ parts }) => parts);
-    expectThat(
-      signed.length > 0,
-      `Expected the session cookie set by POST /login to hold a signed session id (s:<id>.<signature>), got ${show(cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; '), 100)}.`,
-    );
-    for (const { cookie, parts } of signed) {
-      const [, id, signature] = parts!;
-      const expected = createHmac('sha256', secret).update(id!).digest('base64').replace(/=+$/, '');
+  t.check('03.secret-from-environment', () =>
+    onEveryStore(async (storePath) => {
+      const { browser, secret } = await oneApp(storePath);
+      const { cookies } = await browser.login();
+      const signed = signedIds(Object.fromEntries(cookies.map((cookie) => [cookie.name, cookie.value])));
       expectThat(
-        signature === expected,
-        `Expected the session cookie ${cookie.name} to be signed with the SESSION_SECRET the app was started with, got a signature made with another secret. ` +
-          'A secret in the code is in every clone of the repository, and one generated at startup differs on every process: read process.env.SESSION_SECRET.',
+        signed.length > 0,
+        `Expected the session cookie set by POST /login to hold a signed session id (s:<id>.<signature>), got ${show(cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; '), 100)}.`,
       );
-    }
-  });
-
-  t.check('03.cookie-httponly-secure-samesite', async () => {
-    const { browser } = await oneApp();
-    const { cookies } = await browser.login();
-    for (const cookie of cookies) {
-      const missing = [
-        !cookie.httpOnly && 'HttpOnly (scripts on the page could read it)',
-        !cookie.secure && 'Secure (it would travel over plain HTTP)',
-        !/^(lax|strict)$/i.test(cookie.sameSite ?? '') && 'SameSite=Lax or Strict (other sites could send it along)',
-      ].filter(Boolean);
-      expectThat(missing.length === 0, `Expected the session cookie set by POST /login to be HttpOnly, Secure and SameSite=Lax or Strict, got ${describeCookie(cookie)}: missing ${missing.join(', ')}.`);
-    }
-  });
-
-  t.check('03.cookie-expires-within-limit', async () => {
-    const { browser } = await oneApp();
-    const { reply, cookies } = await browser.login();
-    for (const cookie of cookies) {
-      const lifetime = lifetimeSeconds(cookie, reply);
-      expectThat(
-        lifetime !== undefined,
-        `Expected the session cookie set by POST /login to carry Max-Age or Expires of at most ${MAX_SESSION_SECONDS} s (8 hours), got ${describeCookie(cookie)}: no expiry, so the login lasts as long as the browser keeps it. Set cookie.maxAge.`,
-      );
-      expectThat(
-        lifetime > 0 && lifetime <= MAX_SESSION_SECONDS + CLOCK_SLACK_SECONDS,
-        `Expected the session cookie set by POST /login to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${lifetime} s (${(lifetime / 3600).toFixed(1)} hours) in ${describeCookie(cookie)}.`,
-      );
-    }
-  });
-
-  t.check('03.login-changes-session-id', async () => {
-    const { browser } = await oneApp();
-    await browser.login();
-    const before = browser.jar.toObject();
-    const again = await browser.request('POST', '/login', DEMO);
-    expectThat(again.status === 200, `Expected a second POST /login with the demo account to answer 200, got ${again.status} ${show(again.text, 80)}.`);
-    expectThat(
-      JSON.stringify(browser.jar.toObject()) !== JSON.stringify(before),
-      `Expected POST /login from a browser that already held a session cookie (${describeJar(before)}) to start a new session with a new id, got the same id back. ` +
-        'Whoever knew the id before the login (an attacker who planted it) shares the logged-in session: call req.session.regenerate() at login.',
-    );
-    await expectLoggedOut(
-      new Browser(browser.client, new CookieJar(before)),
-      'with the session cookie from before the second login',
-      'the old session id still works after a new one was issued at login. req.session.regenerate() replaces it.',
-    );
-  });
-
-  t.check('03.logout-destroys-session', async () => {
-    const { browser } = await oneApp();
-    await browser.login();
-    const copy = new Browser(browser.client, browser.jar.clone());
-    const logout = await browser.request('POST', '/logout');
-    expectThat(logout.status < 400, `Expected POST /logout to succeed, got ${logout.status} ${show(logout.text, 80)}.`);
-    await expectLoggedOut(browser, 'after POST /logout', 'the browser is still logged in after logging out.');
-    await expectLoggedOut(
-      copy,
-      'with a copy of the session cookie taken before POST /logout',
-      'logging out only removed the cookie from the browser; the session itself is still valid, so a stolen copy keeps working. Destroy it on the server: req.session.destroy().',
-    );
-  });
-
-  t.check('03.tampered-cookie-rejected', async () => {
-    const { browser } = await oneApp();
-    await browser.login();
-    for (const [name, value] of Object.entries(browser.jar.toObject())) {
-      for (const [where, forged] of [
-        ['its signature', tamper(value, value.length - 1)],
-        ['its session id', tamper(value, Math.floor(value.length / 3))],
-      ] as const) {
-        const jar = new CookieJar({ ...browser.jar.toObject(), [name]: forged });
-        await expectLoggedOut(new Browser(browser.client, jar), `with the session cookie ${name} edited in ${where}`, 'an edited cookie was accepted.');
+      for (const cookie of signed) {
+        expectThat(
+          signedWith(cookie, secret),
+          `Expected the session cookie ${cookie.cookie} to be signed with the SESSION_SECRET the app was started with, got a signature made with another secret. ` +
+            'A secret in the code is in every clone of the repository, and one generated at startup differs on every process: read process.env.SESSION_SECRET.',
+        );
       }
-    }
-  });
+    }),
+  );
 
-  t.check('03.anonymous-requests-create-no-session', async () => {
-    const { browser } = await oneApp();
-    for (const route of ['/health', '/books', '/me']) {
-      const reply = await browser.request('GET', route);
-      const lines = setCookieLines(reply);
+  t.check('03.cookie-httponly-secure-samesite', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      const { cookies } = await browser.login();
+      for (const cookie of cookies) {
+        const missing = [
+          !cookie.httpOnly && 'HttpOnly (scripts on the page could read it)',
+          !cookie.secure && 'Secure (it would travel over plain HTTP)',
+          !/^(lax|strict)$/i.test(cookie.sameSite ?? '') && 'SameSite=Lax or Strict (other sites could send it along)',
+        ].filter(Boolean);
+        expectThat(missing.length === 0, `Expected the session cookie set by POST /login to be HttpOnly, Secure and SameSite=Lax or Strict, got ${describeCookie(cookie)}: missing ${missing.join(', ')}.`);
+      }
+    }),
+  );
+
+  t.check('03.cookie-expires-within-limit', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      const { reply, cookies } = await browser.login();
+      for (const cookie of cookies) {
+        const lifetime = lifetimeSeconds(cookie, reply);
+        expectThat(
+          lifetime !== undefined,
+          `Expected the session cookie set by POST /login to carry Max-Age or Expires of at most ${MAX_SESSION_SECONDS} s (8 hours), got ${describeCookie(cookie)}: no expiry, so the login lasts as long as the browser keeps it. Set cookie.maxAge.`,
+        );
+        expectThat(
+          lifetime > 0 && lifetime <= MAX_SESSION_SECONDS + CLOCK_SLACK_SECONDS,
+          `Expected the session cookie set by POST /login to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${lifetime} s (${(lifetime / 3600).toFixed(1)} hours) in ${describeCookie(cookie)}.`,
+        );
+      }
+    }),
+  );
+
+  t.check('03.login-changes-session-id', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      await browser.login();
+      const before = browser.jar.toObject();
+      const again = await browser.request('POST', '/login', DEMO);
+      expectThat(again.status === 200, `Expected a second POST /login with the demo account to answer 200, got ${again.status} ${show(again.text, 80)}.`);
       expectThat(
-        lines.length === 0,
-        `Expected GET ${route} from a visitor who never logged in to set no cookie, got Set-Cookie: ${show(lines[0], 100)}. ` +
-          'Every anonymous visit (health checks, crawlers) then writes a session to the store: saveUninitialized: false.',
+        JSON.stringify(browser.jar.toObject()) !== JSON.stringify(before),
+        `Expected POST /login from a browser that already held a session cookie (${describeJar(before)}) to start a new session with a new id, got the same id back: ` +
+          'the user was written into the session the browser brought along, so whoever knew that id before the login (an attacker who planted it) shares the logged-in session. ' +
+          'req.session.regenerate() makes the new session; write the user into req.session inside its callback (until it runs, req.session is still the old session).',
       );
-    }
-  });
+      await expectLoggedOut(
+        new Browser(browser.client, new CookieJar(before)),
+        'with the session cookie from before the second login',
+        'the session from before the login still works after a new one was issued. req.session.regenerate() destroys it in the store.',
+      );
+    }),
+  );
 
-  t.check('03.no-memorystore-warning-in-production', async () => {
-    const { browser } = await oneApp();
-    await browser.request('GET', '/books');
-    const warning = t.checkOutput().match(/^.*MemoryStore.*$/m);
-    expectThat(
-      !warning,
-      `Expected no MemoryStore warning from the app started with NODE_ENV=production, got ${show(warning?.[0])}. ` +
-        'express-session prints it when no store is given to session({ store }).',
-    );
-  });
+  t.check('03.logout-destroys-session', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      await browser.login();
+      const copy = new Browser(browser.client, browser.jar.clone());
+      const logout = await browser.request('POST', '/logout');
+      expectThat(logout.status < 400, `Expected POST /logout to succeed, got ${logout.status} ${show(logout.text, 80)}.`);
+      await expectLoggedOut(browser, 'after POST /logout', 'the browser is still logged in after logging out.');
+      await expectLoggedOut(
+        copy,
+        'with a copy of the session cookie taken before POST /logout',
+        'logging out only removed the cookie from the browser; the session itself is still valid, so a stolen copy keeps working. Destroy it on the server: req.session.destroy().',
+      );
+    }),
+  );
+
+  t.check('03.tampered-cookie-rejected', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      await browser.login();
+      for (const [name, value] of Object.entries(browser.jar.toObject())) {
+        for (const [where, forged] of [
+          ['its signature', tamper(value, value.length - 1)],
+          ['its session id', tamper(value, Math.floor(value.length / 3))],
+        ] as const) {
+          const jar = new CookieJar({ ...browser.jar.toObject(), [name]: forged });
+          await expectLoggedOut(new Browser(browser.client, jar), `with the session cookie ${name} edited in ${where}`, 'an edited cookie was accepted.');
+        }
+      }
+    }),
+  );
+
+  t.check('03.anonymous-requests-create-no-session', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      for (const route of ['/health', '/books', '/me']) {
+        const reply = await browser.request('GET', route);
+        const lines = setCookieLines(reply);
+        expectThat(
+          lines.length === 0,
+          `Expected GET ${route} from a visitor who never logged in to set no cookie, got Set-Cookie: ${show(lines[0], 100)}. ` +
+            'Every anonymous visit (health checks, crawlers) then writes a session to the store: saveUninitialized: false.',
+        );
+      }
+    }),
+  );
+
+  t.check('03.no-memorystore-warning-in-production', () =>
+    onEveryStore(async (storePath) => {
+      const { browser } = await oneApp(storePath);
+      await browser.request('GET', '/books');
+      const warning = t.checkOutput().match(/^.*MemoryStore.*$/m);
+      expectThat(
+        !warning,
+        `Expected no MemoryStore warning from the app started with NODE_ENV=production, got ${show(warning?.[0])}. ` +
+          'express-session prints it when session() gets no store, or a MemoryStore.',
+      );
+    }),
+  );
 
 });
 

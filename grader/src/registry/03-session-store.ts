@@ -45,6 +45,17 @@ export default {
       ],
     },
     {
+      id: '03.refuses-to-start-without-secret',
+      title: 'Started without SESSION_SECRET (or with an empty one), the app exits with an error instead of listening',
+      points: 1,
+      hints: [
+        'Start the server without SESSION_SECRET: npx tsx src/server.ts. Does it listen?',
+        'A fallback secret in the code is the hard-coded secret again, only hidden: every deployment that forgets the variable signs cookies with a string anybody can read in the repository. Refusing to start makes the mistake loud at deploy time.',
+        'In src/server.ts, before createApp, check process.env.SESSION_SECRET and stop the process when it is missing or empty. Do not give it a default.',
+        "const secret = process.env.SESSION_SECRET; if (!secret) { console.error('SESSION_SECRET is not set.'); process.exit(1); }",
+      ],
+    },
+    {
       id: '03.cookie-httponly-secure-samesite',
       title: 'The session cookie is HttpOnly, Secure and SameSite Lax or Strict',
       points: 2,
@@ -136,6 +147,42 @@ export default {
       ],
     },
   ],
-  requirements: [],
-  advice: [],
+  requirements: [
+    {
+      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it.',
+      checks: ['03.session-shared-between-processes', '03.no-memorystore-warning-in-production'],
+    },
+    { text: 'Keep sessions where a restart of the app does not lose them, with REDIS_URL set and without it.', checks: ['03.restart-keeps-session'] },
+    {
+      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), each expiring there within 8 hours.',
+      checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes'],
+    },
+    {
+      text: 'Without REDIS_URL, keep sessions in the embedded file store in SESSION_DIR (not in memory, and without refusing to start for want of Redis).',
+      checks: ['03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
+    },
+    {
+      text: 'Sign the session cookie with the SESSION_SECRET from the environment: the same on every process, never a secret written in the code or made up at startup.',
+      checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
+    },
+    { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty.', checks: ['03.refuses-to-start-without-secret'] },
+    {
+      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the one proxy in front of the app so that the Secure cookie is sent.",
+      checks: ['03.cookie-httponly-secure-samesite'],
+    },
+    { text: 'Let a session last at most 8 hours: the cookie expires within 8 hours.', checks: ['03.cookie-expires-within-limit'] },
+    { text: 'Create no session (and set no cookie) for visitors who never logged in.', checks: ['03.anonymous-requests-create-no-session'] },
+    {
+      text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works.',
+      checks: ['03.login-changes-session-id'],
+    },
+    { text: 'Destroy the session on the server at logout, so that a copy of the old cookie no longer works.', checks: ['03.logout-destroys-session'] },
+    { text: 'Treat an edited or forged session cookie as a visitor who is not logged in (401), never as a server error.', checks: ['03.tampered-cookie-rejected'] },
+  ],
+  advice: [
+    "Listen for the Redis client's error event: without a listener, a dropped connection crashes the process.",
+    'Give the file store retries: 0 and a quiet logFn, so that a missing session file is a quiet miss instead of five logged retries.',
+    'When refusing to start, print which variable is missing.',
+    'Use Redis, not a shared file-store folder, as soon as the app runs on more than one machine; never share the folder over a network file system.',
+  ],
 } satisfies LessonDefinition;
