@@ -11,20 +11,50 @@ const BROWSER = 'gzip, deflate, br, zstd';
 
 /** A raw request (bytes as they crossed the wire) with an optional Accept-Encoding. */
 function fetchRaw(app: Client, path: string, acceptEncoding?: string, method = 'GET'): Promise<RawReply> {
-  return explainHang(app.raw(method, path, { headers: acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding } }));
+  return explainHang(app, app.raw(method, path, { headers: acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding } }));
 }
 
-/** app.use(compression) without the call is a middleware that never calls next(): every request hangs. */
-async function explainHang<T>(request: Promise<T>): Promise<T> {
+/**
+ * A request that got no answer in time: either nothing answers (app.use(compression) without the call is
+ * a middleware that never calls next()), or this route is slow, which /health, answered at once, shows.
+ */
+async function explainHang<T>(app: Client, request: Promise<T>): Promise<T> {
   try {
     return await request;
   } catch (error) {
-    if (error instanceof CheckFailure && /got none within/.test(error.message)) {
-      fail(`${error.message.replace(/ Some code path.*$/, '')} If every request hangs since you added compression, look for app.use(compression): it must be app.use(compression()).`);
+    if (!(error instanceof CheckFailure && /got none within/.test(error.message))) throw error;
+    const said = error.message.replace(/ Some code path.*$/, '');
+    // A short look: an app that hangs every request must not cost each check another full timeout.
+    const health = await Promise.race([app.raw('GET', '/health').catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 800))]);
+    if (health?.status === 200) {
+      fail(
+        `${said} The app is not stuck (GET /health answered at once): this answer is slow. Compressing it takes milliseconds at compression()'s ` +
+          'defaults; the highest settings (Brotli quality 11, gzip level 9) cost far more CPU on every response. Keep the defaults unless you have measured.',
+      );
     }
-    throw error;
+    fail(`${said} If every request hangs since you added compression, look for app.use(compression): it must be app.use(compression()).`);
   }
 }
+
+/**
+ * Whether a client sending `acceptEncoding` accepts `coding` (RFC 9110 12.5.3): named with a q above 0,
+ * or covered by a `*` above 0; identity is acceptable unless it or `*` is refused with q=0.
+ */
+function accepts(acceptEncoding: string, coding: string): boolean {
+  const weights = new Map<string, number>();
+  for (const part of acceptEncoding.split(',')) {
+    const [name = '', ...params] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    if (!name) continue;
+    const q = params.find((param) => param.startsWith('q='));
+    weights.set(name, q ? Number(q.slice(2)) : 1);
+  }
+  const weight = weights.get(coding) ?? weights.get('*');
+  if (weight === undefined) return coding === 'identity';
+  return weight > 0;
+}
+
+/** Accept-Encoding values that leave gzip out or refuse it, each with what a correct app may answer. */
+const PICKY_CLIENTS = ['gzip;q=0', 'deflate', 'br;q=0, gzip;q=0, identity', 'identity, *;q=0'];
 
 /**
  * Why a response that should be encoded went out plain, from what its headers show: a no-transform
@@ -181,11 +211,28 @@ lesson('05-compression', (t) => {
       none.bytes.equals(identity.bytes),
       `Expected GET ${CATALOGUE} to answer the same body with and without Accept-Encoding: identity, got ${byteCount(none.bytes.length)} and ${byteCount(identity.bytes.length)}.`,
     );
+    // Clients that name what they refuse: the answer may use only a coding they accept.
+    for (const asked of PICKY_CLIENTS) {
+      const reply = await fetchRaw(app, CATALOGUE, asked);
+      expectStatus(reply, 200);
+      const codings = contentCodings(reply);
+      const refused = codings.find((coding) => !accepts(asked, coding));
+      expectThat(
+        refused === undefined,
+        `Expected GET ${CATALOGUE} with Accept-Encoding: ${asked} to answer a coding that client accepts, got Content-Encoding: ${refused}. ` +
+          'A client lists the codings it reads, with q=0 for the ones it refuses: match them properly (compression() does), do not just look for the word gzip.',
+      );
+      expectThat(
+        decodedBody(reply).equals(none.bytes),
+        `Expected GET ${CATALOGUE} with Accept-Encoding: ${asked} to decode to the same body as the plain answer, got ${byteCount(decodedBody(reply).length)}.`,
+      );
+    }
   });
 
   t.check('05.catalogue-still-lists-every-book', async () => {
     const app = await t.app();
-    const reply = await explainHang(app.get(CATALOGUE));
+    // What supertest sends anyway, named so that the curl line in a report sends it too.
+    const reply = await explainHang(app, app.get(CATALOGUE, { headers: { 'Accept-Encoding': 'gzip, deflate' } }));
     expectStatus(reply, 200);
     expectJsonType(reply);
     const count = Array.isArray(reply.json) ? reply.json.length : undefined;

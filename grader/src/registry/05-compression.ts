@@ -78,14 +78,14 @@ export default {
     },
     {
       id: '05.plain-clients-get-plain-bytes',
-      title: 'A client that sends no Accept-Encoding, or identity, gets the plain body without Content-Encoding',
+      title: 'Each client gets only a coding it accepts: plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0',
       points: 1,
       guards: 'The exercise never encodes; a fix must keep answering plain bytes to clients that do not ask for compression.',
       hints: [
         'Run curl without --compressed against /books. Can you read what comes back?',
-        'A server may only use a coding the client listed in Accept-Encoding; with none listed, the body goes out as it is.',
+        'A server may only use a coding the client accepts: listed in Accept-Encoding without q=0. With none listed, the body goes out as it is; gzip;q=0 means "never gzip".',
         'A middleware that gzips every response, whatever the request says, breaks such clients (scripts, health checkers, old proxies).',
-        "Let compression() negotiate, or check req.acceptsEncodings('gzip') before encoding anything.",
+        "Let compression() negotiate, or pick with req.acceptsEncodings(['br', 'gzip']) (it honours q values) rather than looking for the word gzip in the header.",
       ],
     },
     {
@@ -140,7 +140,7 @@ export default {
       text: 'Keep options and headers from switching compression off for real responses: no threshold above their size, no filter that leaves out JSON, no Cache-Control: no-transform on them.',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
-    { text: 'Answer plain bytes, without Content-Encoding, to a client that asks for no coding or only identity.', checks: ['05.plain-clients-get-plain-bytes'] },
+    { text: 'Use only a coding the client accepts: plain bytes to a client that asks for no coding or only identity, and never a coding it refuses with q=0.', checks: ['05.plain-clients-get-plain-bytes'] },
     { text: 'Make the bytes smaller, never the data: GET /books still lists the whole catalogue.', checks: ['05.catalogue-still-lists-every-book'] },
     {
       text: 'Register compression as a factory call, app.use(compression()), so that every request, HEAD included, still gets its answer.',
