@@ -147,7 +147,7 @@ async function findInStore(storePath: StorePath, env: Record<string, string>, id
       const keys = (await db.command('KEYS', '*')) as string[];
       const key = keys.find((candidate) => ids.some((id) => candidate.includes(id)));
       const id = key && ids.find((candidate) => key.includes(candidate))!;
-      return key ? { where: `the key prefix ${show(key.slice(0, key.indexOf(id!)))}`, count: keys.length } : { where: '', count: keys.length };
+      return key ? { where: `under the key prefix ${show(key.slice(0, key.indexOf(id!)))}`, count: keys.length } : { where: '', count: keys.length };
     } finally {
       db.close();
     }
@@ -156,7 +156,7 @@ async function findInStore(storePath: StorePath, env: Record<string, string>, id
   const file = files.find((candidate) => ids.some((id) => path.basename(candidate).includes(id)));
   if (!file) return { where: '', count: files.length };
   const folder = path.dirname(file);
-  return { where: folder === '.' ? 'SESSION_DIR itself' : `the folder ${show(`${folder}/`)} in SESSION_DIR`, count: files.length };
+  return { where: folder === '.' ? 'at its top level' : `in the folder ${show(`${folder}/`)} inside it`, count: files.length };
 }
 
 /** Files in a folder and the folders in it (three levels), relative to it. */
@@ -194,7 +194,7 @@ async function whyUnknown(storePath: StorePath, env: Record<string, string>, bro
   const second = (await visitor.login().then(() => true, () => false)) ? await findInStore(storePath, env, signedIds(visitor.jar.toObject()).map((cookie) => cookie.id)) : undefined;
   if (second?.where && second.where !== first.where) {
     return (
-      `${store} holds the session under ${first.where}, but ${otherName} keeps its own sessions under ${second.where}, and each process looks only there. ` +
+      `${store} holds the session ${first.where}, but ${otherName} keeps its own sessions ${second.where}, and each process looks only there. ` +
       (storePath === 'redis'
         ? 'Give RedisStore one fixed prefix, not one made from the process id, the time or a random value.'
         : 'Give the file store SESSION_DIR itself as its path.')
@@ -202,11 +202,11 @@ async function whyUnknown(storePath: StorePath, env: Record<string, string>, bro
   }
   if (signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
     return (
-      `${store} holds the session under ${first.where}, but the cookie is not signed with the SESSION_SECRET both processes were given, and ${otherName}, with a secret of its own, rejects it. ` +
+      `${store} holds the session ${first.where}, but the cookie is not signed with the SESSION_SECRET both processes were given, and ${otherName}, with a secret of its own, rejects it. ` +
       'Read process.env.SESSION_SECRET; a secret made up at startup differs on every process.'
     );
   }
-  return `${store} holds the session under ${first.where}, yet ${otherName} does not find it.`;
+  return `${store} holds the session ${first.where}, yet ${otherName} does not find it.`;
 }
 
 const GRADER_CLIENT_NAME = 'course-grader-03';
