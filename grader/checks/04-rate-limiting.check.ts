@@ -207,7 +207,7 @@ lesson('04-rate-limiting', (t) => {
         'Expected the 6th login attempt, the 6th password-reset request and the 101st API request to answer 429 when the ones before them ' +
         `were spread over two processes started with the same REDIS_URL, got ${[sixthLogin, sixthReset, overApi].map((reply) => `${reply.status} from ${reply.request.method} ${reply.request.path}`).join(', ')}. ` +
         (together.length === 0
-          ? 'Each process counts on its own, so N instances allow N times every budget.'
+          ? 'Either each process counts on its own, so N instances allow N times every budget, or nothing limits these routes yet (see 04.api-allows-100-then-429 and 04.login-limited-after-five-failures).'
           : `The ${apart.join(' and ')} limit${apart.length > 1 ? 's count' : ' counts'} in each process's memory (${together.join(' and ')} ${together.length > 1 ? 'are' : 'is'} shared), so N instances allow N times ${apart.length > 1 ? 'those budgets' : 'that budget'}.`) +
         ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis).',
     );
