@@ -167,11 +167,9 @@ function holdPort(port: number): Promise<net.Server | undefined> {
 
 lesson('06-configuration', (t) => {
   // Each start the app must refuse runs once; the check about secrets reads the output of them all.
-  const refusals = new Map<string, Promise<Startup>>();
   const refused = (name: string) => {
     const { env, dotenv } = REFUSALS[name]!;
-    if (!refusals.has(name)) refusals.set(name, t.startup({ env, cwd: workingDir(t, dotenv) }, STOP_WITHIN_MS, true));
-    return refusals.get(name)!;
+    return t.shared(`refusal ${name}`, () => t.startup({ env, cwd: workingDir(t, dotenv) }, STOP_WITHIN_MS, true));
   };
   /** Starts the named refusals side by side, then judges them in order. */
   const expectRefused = async (...names: string[]) => {
