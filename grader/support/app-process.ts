@@ -106,11 +106,15 @@ export function mainThreadActivity(pid: number | undefined): string | undefined 
   return 'asleep';
 }
 
-/**
- * The TCP connections a process has begun and not completed (SYN sent, no answer yet), as
- * "host:port" (Linux; none elsewhere): what an app that waits on a server of its own is waiting for.
- */
-export function connectingTo(pid: number | undefined): string[] {
+/** One TCP socket of a process, from /proc (Linux): its state ("01" established, "02" connecting, "0A" listening) and addresses. */
+export interface TcpSocket {
+  state: string;
+  local: string;
+  remote: string;
+}
+
+/** The TCP sockets a process holds (Linux; none elsewhere). */
+export function tcpSockets(pid: number | undefined): TcpSocket[] {
   if (pid === undefined) return [];
   const inodes = new Set<string>();
   try {
@@ -125,7 +129,7 @@ export function connectingTo(pid: number | undefined): string[] {
   } catch {
     return [];
   }
-  const found: string[] = [];
+  const found: TcpSocket[] = [];
   for (const table of ['tcp', 'tcp6']) {
     let lines: string[];
     try {
@@ -135,11 +139,27 @@ export function connectingTo(pid: number | undefined): string[] {
     }
     for (const line of lines) {
       const fields = line.trim().split(/\s+/);
-      // st 02 is SYN_SENT; field 9 is the socket's inode
-      if (fields[3] === '02' && inodes.has(fields[9] ?? '')) found.push(procAddress(fields[2]!));
+      // field 9 is the socket's inode
+      if (inodes.has(fields[9] ?? '')) found.push({ state: fields[3]!, local: procAddress(fields[1]!), remote: procAddress(fields[2]!) });
     }
   }
-  return [...new Set(found)];
+  return found;
+}
+
+/**
+ * The TCP connections a process has begun and not completed (SYN sent, no answer yet), as
+ * "host:port" (Linux; none elsewhere): what an app that waits on a server of its own is waiting for.
+ */
+export function connectingTo(pid: number | undefined): string[] {
+  return [...new Set(tcpSockets(pid).filter((socket) => socket.state === '02').map((socket) => socket.remote))];
+}
+
+/** The servers a process is connected to right now (not the clients connected to it), as "host:port" (Linux; none elsewhere). */
+export function connectedTo(pid: number | undefined): string[] {
+  const sockets = tcpSockets(pid);
+  const port = (address: string) => address.slice(address.lastIndexOf(':') + 1);
+  const listening = new Set(sockets.filter((socket) => socket.state === '0A').map((socket) => port(socket.local)));
+  return [...new Set(sockets.filter((socket) => socket.state === '01' && !listening.has(port(socket.local))).map((socket) => socket.remote))];
 }
 
 /** "0100007F:18EB" (or its 32-digit IPv6 form) from /proc/net/tcp as "127.0.0.1:6379". */

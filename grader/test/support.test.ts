@@ -324,6 +324,26 @@ describe('what a process that waits on a server of its own is waiting for', () =
     }
   }, 30_000);
 
+  test.skipIf(!hasProc)('tells the servers a process is connected to from the clients connected to it', async () => {
+    const { connectedTo } = await import('../support/app-process.js');
+    const server = net.createServer((socket) => socket.on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    // The child listens itself, is connected to by a client, and connects out to the server above.
+    const code = `const net = require('node:net'); const own = net.createServer().listen(0, '127.0.0.1', () => { net.connect(own.address().port, '127.0.0.1'); net.connect(${port}, '127.0.0.1'); });`;
+    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+    try {
+      await eventually(() => connectedTo(child.pid).length >= 2, 15_000);
+      const found = connectedTo(child.pid);
+      expect(found).toContain(`127.0.0.1:${port}`);
+      // Its connection to itself is both outgoing (kept) and incoming (left out): one entry, to its own port.
+      expect(found.length).toBe(2);
+    } finally {
+      child.kill('SIGKILL');
+      server.close();
+    }
+  }, 30_000);
+
   test('reads the ways Node words a server it could not reach', () => {
     const output = 'Redis client error: connect ECONNREFUSED 127.0.0.1:6379\nError: getaddrinfo ENOTFOUND redis\nconnect ECONNREFUSED ::1:6379\nconnect ETIMEDOUT 10.0.0.7:5432\nconnect ECONNREFUSED 127.0.0.1:6379\n';
     expect(unreachableInOutput(output)).toEqual([
