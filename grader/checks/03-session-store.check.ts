@@ -5,6 +5,7 @@ import { CookieJar, describeCookie, isDeletion, lifetimeSeconds, setCookieLines,
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
 import type { Client, Reply } from '../support/http.js';
 import { lesson, type RunningServer } from '../support/lesson.js';
+import { connectedTo } from '../support/app-process.js';
 import { installRedis, redis, RedisConnection } from '../support/redis.js';
 
 /*
@@ -142,7 +143,7 @@ function signedWith({ id, signature }: SignedId, secret: string): boolean {
 /** Where one of these session ids is kept in the check's store, in words, or undefined when it is not there. */
 async function findInStore(storePath: StorePath, env: Record<string, string>, ids: string[]): Promise<{ where: string; count: number } | undefined> {
   if (storePath === 'redis') {
-    const db = new RedisConnection(env.REDIS_URL!);
+    const db = graderConnection(env.REDIS_URL!);
     try {
       const keys = (await db.command('KEYS', '*')) as string[];
       const key = keys.find((candidate) => ids.some((id) => candidate.includes(id)));
@@ -211,23 +212,36 @@ async function whyUnknown(storePath: StorePath, env: Record<string, string>, bro
 
 const GRADER_CLIENT_NAME = 'course-grader-03';
 
+/** A connection of the grader's own to the check's Redis, named so that a look for the app's connections leaves it out. */
+function graderConnection(url: string): RedisConnection {
+  const db = new RedisConnection(url);
+  db.command('CLIENT', 'SETNAME', GRADER_CLIENT_NAME).catch(() => {}); // commands keep their order: the name comes first
+  return db;
+}
+
 /** Adds a sentence to a failure's message, before the pointer to the app's output when there is one. */
 function addNote(error: Error, note: string): void {
   const pointer = ' Its output is below.';
   error.message = error.message.endsWith(pointer) ? `${error.message.slice(0, -pointer.length)}${note}${pointer}` : `${error.message}${note}`;
 }
 
-/** A note for a process that did not start on the Redis path: whether it ever reached the Redis it was given. */
-async function redisConnectionNote(url: string | undefined): Promise<string> {
+/**
+ * A note for an app on the Redis path that did not start, or kept nothing in Redis: that no connection
+ * from it was open to the Redis it was given, and, for a process still running, where it is connected
+ * instead. Empty when the app is connected to REDIS_URL.
+ */
+async function redisConnectionNote(url: string | undefined, pid?: number): Promise<string> {
   if (!url) return '';
-  const db = new RedisConnection(url);
+  const db = graderConnection(url);
   try {
-    // Named, so that the grader's connections (this one, another check's at the same moment) are left out.
-    await db.command('CLIENT', 'SETNAME', GRADER_CLIENT_NAME);
     const clients = String(await db.command('CLIENT', 'LIST'))
       .split('\n')
       .filter((line) => line.includes(` db=${new URL(url).pathname.slice(1) || '0'} `) && !line.includes(` name=${GRADER_CLIENT_NAME} `));
-    return clients.length ? '' : ` No connection from the app was open to the Redis at REDIS_URL (${url}): it does not use the address it was given.`;
+    if (clients.length) return '';
+    const { host, pathname } = new URL(url);
+    const connections = connectedTo(pid);
+    if (connections.includes(host)) return ` The app is connected to the Redis server of REDIS_URL (${url}), but not to database ${pathname.slice(1)}, the one the URL names: pass the whole URL to createClient({ url }).`;
+    return ` No connection from the app was open to the Redis at REDIS_URL (${url})${connections.length ? `; it is connected to ${connections.join(', ')} instead` : ''}: it does not use the address it was given.`;
   } catch {
     return '';
   } finally {
@@ -306,7 +320,7 @@ lesson('03-session-store', (t) => {
   interface StoreRun {
     shared: { reply: Reply; why?: string };
     restart: { reply: Reply; why?: string };
-    redis?: { keys: string[]; ttls: Map<string, number>; afterFlush: Reply };
+    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; afterFlush: Reply };
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
     const env = await deployment(storePath);
@@ -320,12 +334,13 @@ lesson('03-session-store', (t) => {
     const restartReply = await browser.on(third).me();
     const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, third, 'the restarted app') };
     if (storePath !== 'redis') return { shared, restart };
-    const db = new RedisConnection(env.REDIS_URL!);
+    const db = graderConnection(env.REDIS_URL!);
     try {
       const keys = (await db.command('KEYS', '*')) as string[];
       const ttls = new Map(await Promise.all(keys.map(async (key) => [key, Number(await db.command('TTL', key))] as const)));
+      const elsewhere = keys.length ? '' : await redisConnectionNote(env.REDIS_URL, third.process.child.pid);
       await db.command('FLUSHDB');
-      return { shared, restart, redis: { keys, ttls, afterFlush: await browser.on(third).me() } };
+      return { shared, restart, redis: { keys, ttls, elsewhere, afterFlush: await browser.on(third).me() } };
     } finally {
       db.close();
     }
@@ -386,10 +401,10 @@ lesson('03-session-store', (t) => {
         const missing = await redis('03-session-store').then(() => '', (error: unknown) => (error instanceof CannotJudge ? error.message : String(error)));
         throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis. The other checks proved the embedded store alone.\n${missing || installRedis}`);
       }
-      const { keys, ttls, afterFlush } = (await run).redis!;
+      const { keys, ttls, elsewhere, afterFlush } = (await run).redis!;
       expectThat(
         keys.length > 0,
-        'Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database: with REDIS_URL set the app must keep sessions there (connect-redis RedisStore).',
+        `Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database.${elsewhere} With REDIS_URL set the app must keep sessions there (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).`,
       );
       for (const [key, ttl] of ttls) {
         expectThat(
