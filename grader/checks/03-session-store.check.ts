@@ -375,10 +375,11 @@ lesson('03-session-store', (t) => {
     t.check('03.refuses-to-start-without-secret', async () => {
       // Where Redis is there, with REDIS_URL: an app refusing for want of Redis would prove nothing.
       const [storePath] = await storePaths();
-      const { SESSION_SECRET: _secret, ...env } = await deployment(storePath!);
+      const { SESSION_SECRET: _secret, NODE_ENV: _mode, ...env } = await deployment(storePath!);
+      // Unset in development (NODE_ENV unset), where fallbacks "for convenience" hide; empty in production.
       const tries = [
-        ['without SESSION_SECRET', env],
-        ['with SESSION_SECRET set to an empty string', { ...env, SESSION_SECRET: '' }],
+        ['without SESSION_SECRET (and without NODE_ENV, as in development)', env],
+        ['with SESSION_SECRET set to an empty string (and NODE_ENV=production)', { ...env, NODE_ENV: 'production', SESSION_SECRET: '' }],
       ] as const;
       const startups = await Promise.all(tries.map(([, tryEnv]) => t.startup({ env: tryEnv }, REFUSAL_WAIT_MS, true)));
       tries.forEach(([how], index) => {
