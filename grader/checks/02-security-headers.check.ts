@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { closeBrowser, openPage, PAGE_TIMEOUT_MS, ranFrom, warmBrowser, type BrowserPage } from '../support/browser.js';
+import { closeBrowser, openPage, PAGE_TIMEOUT_MS, ranFrom, type BrowserPage } from '../support/browser.js';
 import {
   blocksPlugins,
   effectiveSources,
@@ -36,26 +36,35 @@ const NONCE_SAMPLES = 4;
 const NONCE_MIN_BITS = 120;
 
 /**
- * Script URLs an attacker can count on, on public CDNs: ones that serve any npm package or GitHub file
- * (anyone can publish there), and ones that serve old AngularJS, whose templates run an attacker's code.
+ * Script URLs an attacker can count on, on public hosts: CDNs that serve any npm package or GitHub file
+ * and storage anyone can rent (anyone can publish there), and CDNs that serve old AngularJS, whose
+ * templates run an attacker's code.
  * The browser never reaches them: the grader answers every request for another host itself.
  */
 const PUBLIC_CDN_SCRIPTS = [
   'https://cdn.jsdelivr.net/npm/bookshop-pwn@1.0.0/x.js',
   'https://fastly.jsdelivr.net/gh/bookshop-pwn/x@1.0.0/x.js',
+  'https://gcore.jsdelivr.net/npm/bookshop-pwn@1.0.0/x.js',
   'https://unpkg.com/bookshop-pwn@1.0.0/x.js',
+  'https://npmcdn.com/bookshop-pwn@1.0.0/x.js',
   'https://esm.sh/bookshop-pwn@1.0.0/x.js',
   'https://esm.run/bookshop-pwn@1.0.0',
   'https://cdn.skypack.dev/bookshop-pwn@1.0.0',
+  'https://jspm.dev/bookshop-pwn@1.0.0',
   'https://ga.jspm.io/npm:bookshop-pwn@1.0.0/x.js',
+  'https://deno.land/x/bookshop_pwn@1.0.0/x.js',
   'https://raw.githack.com/bookshop-pwn/x/main/x.js',
+  'https://rawcdn.githack.com/bookshop-pwn/x/main/x.js',
   'https://cdn.statically.io/gh/bookshop-pwn/x/main/x.js',
+  'https://storage.googleapis.com/bookshop-pwn/x.js',
+  'https://s3.amazonaws.com/bookshop-pwn/x.js',
   'https://cdnjs.cloudflare.com/ajax/libs/angular.js/1.8.3/angular.min.js',
   'https://ajax.googleapis.com/ajax/libs/angularjs/1.8.3/angular.min.js',
+  'https://code.angularjs.org/1.8.3/angular.min.js',
 ];
 /** Any other site: an https:, http: or * source lets these in. */
 const ANY_SITE_SCRIPTS = ['https://attacker.example/x.js', 'http://attacker.example/x.js'];
-const ANGULAR_HOSTS = ['cdnjs.cloudflare.com', 'ajax.googleapis.com'];
+const ANGULAR_HOSTS = ['cdnjs.cloudflare.com', 'ajax.googleapis.com', 'code.angularjs.org'];
 
 /** Inline code an attacker writes into the page; each records its name in self.__injected when it runs. */
 const mark = (name: string) => `(self.__injected=self.__injected||[]).push('${name}')`;
@@ -338,7 +347,7 @@ function whyScriptRan(reply: Reply, url: URL, origin: URL): string {
       const where = `${governingDirective(policy.directives, 'script-src-elem')} ${source}`;
       if (ANGULAR_HOSTS.includes(url.hostname)) return `${where} lets it in: ${url.hostname} serves old AngularJS, whose templates run whatever code an attacker writes into the page`;
       if (PUBLIC_CDN_SCRIPTS.some((known) => new URL(known).hostname === url.hostname)) {
-        return `${where} lets it in: ${url.hostname} is a public CDN that serves every npm package (or GitHub file), so an attacker publishes a package and points a <script> at it`;
+        return `${where} lets it in: ${url.hostname} serves files anyone can publish (any npm package, GitHub file or storage bucket), so an attacker publishes one and points a <script> at it`;
       }
       return `${where} lets it in: anyone can put a script on some site that source allows`;
     }
@@ -376,12 +385,11 @@ function chromiumSaid(messages: string[], first?: RegExp): string {
   return ordered.length ? ` Chromium said: ${show(ordered.slice(0, 2).join(' | '), 400)}` : '';
 }
 
-// One Chromium for every folder this file grades, started while the apps load.
+// One Chromium for every folder this file grades, closed after the last.
 afterAll(closeBrowser);
 
 lesson('02-security-headers', (t) => {
   t.prestart({});
-  warmBrowser();
 
   t.check('02.no-x-powered-by', async () => {
     const app = await t.app();
@@ -403,70 +411,6 @@ lesson('02-security-headers', (t) => {
       'an enforced Content-Security-Policy header',
       'Send Content-Security-Policy (not only the Report-Only variant) on every response, for example with helmet() registered before everything else.',
     );
-  });
-
-  t.check('02.csp-blocks-injected-script', async () => {
-    const app = await t.app();
-    const injected = await app.get(`/search?q=${encodeURIComponent(INJECTED)}`);
-    // Chromium does enforce a policy given in a <meta> tag on the page: what is missing is the header.
-    expectThat(
-      header(injected, 'content-security-policy') !== undefined || metaPolicy(injected.text) === undefined,
-      'Expected a Content-Security-Policy header on GET /search?q=<script>…, got only a policy in a <meta> tag of the page. Chromium enforces that one on this page, ' +
-        'but a <meta> policy covers only the HTML page that carries it (not the API, static files or error answers, which browsers also render) and cannot set frame-ancestors. ' +
-        'Send the policy as a header on every response, for example with helmet().',
-    );
-    const samples = [{ reply: injected, label: `GET /search?q=<script>… (the search page with a script in its query)` }, ...(await fetchRoutes(app))];
-    await expectOnEvery(
-      app,
-      samples,
-      injectionWeakness,
-      'a policy that blocks injected scripts',
-      "Its effective script-src needs no 'unsafe-inline' (unless with a nonce or hash), no 'unsafe-eval', no wildcard or scheme source such as https: or data:, and object-src must be 'none'.",
-    );
-
-    // A nonce protects only if an attacker cannot know it. They read a page, then inject its nonce
-    // into the next one: it must not be accepted again, nor be short or follow from the last.
-    let reply = await app.get('/search?q=dune');
-    const firstNonces: string[] = [];
-    const seen = new Set<string>();
-    for (let sample = 1; ; sample++) {
-      const nonces = parsePolicies(header(reply, 'content-security-policy')).flatMap((policy) => noncesIn(policy.directives));
-      const reused = nonces.find((nonce) => seen.has(nonce));
-      expectThat(
-        reused === undefined,
-        `Expected a new nonce on every response, got 'nonce-${reused}' again on a later request: anyone who reads it once can inject <script nonce="${reused}">. Generate it per request (crypto.randomBytes(16)).`,
-      );
-      if (!nonces.length) break;
-      nonces.forEach((nonce) => seen.add(nonce));
-      firstNonces.push(nonces[0]!);
-      if (sample === NONCE_SAMPLES) break;
-      reply = await app.get(`/search?q=${encodeURIComponent(`<script nonce="${nonces[0]}">document.title='pwned'</script>`)}`);
-    }
-    const guessable = nonceWeakness(firstNonces);
-    if (guessable) fail(guessable);
-
-    // What the policy's text cannot show: Chromium loads the search page with scripts injected inline
-    // and from public CDNs where anyone can publish one, and none of them may run.
-    const tab = await openPage();
-    try {
-      await load(tab, app, BROWSER_INJECTION);
-      const ranInline = (await tab.page.evaluate('self.__injected || []')) as string[];
-      const ranExternal = await ranFrom(tab.page);
-      if (ranInline.length || ranExternal.length) {
-        const reply = await app.get(BROWSER_INJECTION); // the page as Chromium got it, and the curl line
-        const ran = [
-          ...INLINE_VECTORS.filter((vector) => ranInline.includes(vector.name)).map((vector) => vector.what),
-          ...ranExternal.map((url) => `<script src="${url}">`),
-        ];
-        const cause = ranExternal.length ? whyScriptRan(reply, new URL(ranExternal[0]!), new URL(app.baseUrl)) : injectionWeakness(reply) ?? 'the policy lets it run';
-        fail(
-          `Expected Chromium to block every script injected through GET /search?q=, got ${ran.length} running: ${ran.slice(0, 3).join(', ')}${ran.length > 3 ? ` and ${ran.length - 3} more` : ''}. ` +
-            `${cause[0]!.toUpperCase()}${cause.slice(1)}. Allow scripts from your own origin ('self') or by a fresh nonce, not from a public CDN.`,
-        );
-      }
-    } finally {
-      await tab.close();
-    }
   });
 
   t.check('02.clickjacking-blocked', async () => {
@@ -548,6 +492,73 @@ lesson('02-security-headers', (t) => {
     }
   });
 
+  // The two checks that drive Chromium come last: it starts when the first of them needs it, after
+  // the checks that time single requests, so that its start slows none of them on a busy machine.
+  // The report keeps the registry's order.
+  t.check('02.csp-blocks-injected-script', async () => {
+    const app = await t.app();
+    const injected = await app.get(`/search?q=${encodeURIComponent(INJECTED)}`);
+    // Chromium does enforce a policy given in a <meta> tag on the page: what is missing is the header.
+    expectThat(
+      header(injected, 'content-security-policy') !== undefined || metaPolicy(injected.text) === undefined,
+      'Expected a Content-Security-Policy header on GET /search?q=<script>…, got only a policy in a <meta> tag of the page. Chromium enforces that one on this page, ' +
+        'but a <meta> policy covers only the HTML page that carries it (not the API, static files or error answers, which browsers also render) and cannot set frame-ancestors. ' +
+        'Send the policy as a header on every response, for example with helmet().',
+    );
+    const samples = [{ reply: injected, label: `GET /search?q=<script>… (the search page with a script in its query)` }, ...(await fetchRoutes(app))];
+    await expectOnEvery(
+      app,
+      samples,
+      injectionWeakness,
+      'a policy that blocks injected scripts',
+      "Its effective script-src needs no 'unsafe-inline' (unless with a nonce or hash), no 'unsafe-eval', no wildcard or scheme source such as https: or data:, and object-src must be 'none'.",
+    );
+
+    // A nonce protects only if an attacker cannot know it. They read a page, then inject its nonce
+    // into the next one: it must not be accepted again, nor be short or follow from the last.
+    let reply = await app.get('/search?q=dune');
+    const firstNonces: string[] = [];
+    const seen = new Set<string>();
+    for (let sample = 1; ; sample++) {
+      const nonces = parsePolicies(header(reply, 'content-security-policy')).flatMap((policy) => noncesIn(policy.directives));
+      const reused = nonces.find((nonce) => seen.has(nonce));
+      expectThat(
+        reused === undefined,
+        `Expected a new nonce on every response, got 'nonce-${reused}' again on a later request: anyone who reads it once can inject <script nonce="${reused}">. Generate it per request (crypto.randomBytes(16)).`,
+      );
+      if (!nonces.length) break;
+      nonces.forEach((nonce) => seen.add(nonce));
+      firstNonces.push(nonces[0]!);
+      if (sample === NONCE_SAMPLES) break;
+      reply = await app.get(`/search?q=${encodeURIComponent(`<script nonce="${nonces[0]}">document.title='pwned'</script>`)}`);
+    }
+    const guessable = nonceWeakness(firstNonces);
+    if (guessable) fail(guessable);
+
+    // What the policy's text cannot show: Chromium loads the search page with scripts injected inline
+    // and from public CDNs where anyone can publish one, and none of them may run.
+    const tab = await openPage();
+    try {
+      await load(tab, app, BROWSER_INJECTION);
+      const ranInline = (await tab.page.evaluate('self.__injected || []')) as string[];
+      const ranExternal = await ranFrom(tab.page);
+      if (ranInline.length || ranExternal.length) {
+        const reply = await app.get(BROWSER_INJECTION); // the page as Chromium got it, and the curl line
+        const ran = [
+          ...INLINE_VECTORS.filter((vector) => ranInline.includes(vector.name)).map((vector) => vector.what),
+          ...ranExternal.map((url) => `<script src="${url}">`),
+        ];
+        const cause = ranExternal.length ? whyScriptRan(reply, new URL(ranExternal[0]!), new URL(app.baseUrl)) : injectionWeakness(reply) ?? 'the policy lets it run';
+        fail(
+          `Expected Chromium to block every script injected through GET /search?q=, got ${ran.length} running: ${ran.slice(0, 3).join(', ')}${ran.length > 3 ? ` and ${ran.length - 3} more` : ''}. ` +
+            `${cause[0]!.toUpperCase()}${cause.slice(1)}. Allow scripts from your own origin ('self') or by a fresh nonce, not from a public CDN.`,
+        );
+      }
+    } finally {
+      await tab.close();
+    }
+  });
+
   t.check('02.page-works-under-policy', async () => {
     const app = await t.app();
     const tab = await openPage();
@@ -555,7 +566,7 @@ lesson('02-security-headers', (t) => {
     try {
       // As a customer: open the shop, type a search term into the header's form and send it.
       const policies = await load(tab, app, '/');
-      await expectStylesheets(tab, '/', policies);
+      await expectStyled(tab, '/', policies);
       const input = page.locator('form input[name="q"]').first();
       expectThat((await input.count()) === 1, 'Expected the home page to show the search form, got a page without an <input name="q">.');
       await input.fill('release');
@@ -575,7 +586,7 @@ lesson('02-security-headers', (t) => {
         /\bfound\b/.test(count ?? ''),
         () => `Expected /static/search.js to run on the results page and fill in "1 book found, €39 in all.", got ${show(count)}.${chromiumSaid(messages, /search\.js/)} ${fixForPage(policies, "Allow your own files with 'self' (or give the tag the response's nonce).")}`,
       );
-      await expectStylesheets(tab, '/search?q=release', policies);
+      await expectStyled(tab, '/search?q=release', policies);
     } finally {
       await tab.close();
     }
@@ -583,15 +594,13 @@ lesson('02-security-headers', (t) => {
 });
 
 /**
- * Fails when a stylesheet the page links to did not load (refused by the policy, of the wrong type, or
- * blocked otherwise). A refused stylesheet still has a sheet, an empty one.
+ * Fails unless the page is styled by the shop's stylesheet (public/app.css sets the body's max-width),
+ * however it arrived: a refused stylesheet still has a sheet, an empty one.
  */
-async function expectStylesheets(tab: BrowserPage, path: string, policies: ReceivedPolicy[]): Promise<void> {
-  const missing = (await tab.page.evaluate(
-    `[...document.querySelectorAll('link[rel~="stylesheet"]')].filter((link) => { try { return !link.sheet || link.sheet.cssRules.length === 0 } catch { return true } }).map((link) => link.getAttribute('href'))`,
-  )) as string[];
+async function expectStyled(tab: BrowserPage, path: string, policies: ReceivedPolicy[]): Promise<void> {
+  const styled = (await tab.page.evaluate(`getComputedStyle(document.body).maxWidth !== 'none'`)) as boolean;
   expectThat(
-    missing.length === 0,
-    () => `Expected GET ${path} to be styled by its own ${missing.join(', ')}, got the stylesheet refused.${chromiumSaid(tab.messages, /\.css/)} ${fixForPage(policies, "Allow your own files with 'self' in style-src (or default-src).")}`,
+    styled,
+    () => `Expected GET ${path} to be styled by its own /static/app.css, got an unstyled page.${chromiumSaid(tab.messages, /\.css/)} ${fixForPage(policies, "Allow your own files with 'self' in style-src (or default-src).")}`,
   );
 }

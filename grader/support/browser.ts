@@ -1,7 +1,7 @@
 // Chromium for checks that must see what a browser does with an answer (lesson 02: does an injected
 // script run, does the page still work under its policy). Debian's chromium or an installed Chrome,
 // driven by playwright-core: never a downloaded browser. One browser per grader thread, started on
-// first use (or ahead, with warmBrowser) and shared by every check of every folder the thread grades;
+// first use and shared by every check of every folder the thread grades (closeBrowser() ends it);
 // each check opens pages of its own. Chromium leaves with the grader: it quits when the pipe to it
 // closes, and its profile is a temp folder the watchdog removes.
 //
@@ -30,8 +30,8 @@ const CANDIDATES = [
 
 /** A port on 127.0.0.1 where nothing listens: the proxy for any request that is not for this machine. */
 const NO_PROXY_PORT = 9;
-/** How long a page may take to load: the app answers a request within 2.5 s or fails anyway. */
-export const PAGE_TIMEOUT_MS = 5_000;
+/** How long a page may take to load with everything on it: the app answers a request within 2.5 s or fails anyway. */
+export const PAGE_TIMEOUT_MS = 8_000;
 /** The global that a script from another host pushes its URL to when it runs. */
 const RAN_FROM = '__courseScriptsRanFrom';
 
@@ -44,11 +44,6 @@ interface Shared {
   profile: string;
 }
 let shared: Shared | undefined;
-
-/** Starts Chromium now, so that it is ready by the time a check needs it; a failure is the first check's to report. */
-export function warmBrowser(): void {
-  if (chromiumExecutable()) void browserContext().catch(() => {});
-}
 
 function browserContext(): Promise<BrowserContext> {
   if (shared) return shared.context;
@@ -63,8 +58,12 @@ function browserContext(): Promise<BrowserContext> {
   }
   const profile = makeTempFolder('course-chromium-');
   const context = launch(executablePath, profile);
-  shared = { context, profile };
-  context.catch(() => closeBrowser());
+  const started = (shared = { context, profile });
+  // A browser that failed to start, crashed or was closed is started again by the next check.
+  context.then(
+    (ready) => ready.on('close', () => shared === started && void closeBrowser()),
+    () => shared === started && void closeBrowser(),
+  );
   return context;
 }
 
@@ -121,7 +120,10 @@ export interface BrowserPage {
 
 export async function openPage(): Promise<BrowserPage> {
   const context = await browserContext();
-  const page = await context.newPage();
+  const page = await context.newPage().catch((error: Error) => {
+    void closeBrowser();
+    throw new CannotJudge(`Chromium could not open a page: ${error.message.split('\n')[0]}`);
+  });
   page.setDefaultTimeout(PAGE_TIMEOUT_MS);
   const messages: string[] = [];
   page.on('console', (message) => {

@@ -8,7 +8,7 @@ export default {
     'Without hardening headers the shop announces it runs Express, lets a script injected into its search page run, and can be framed, sniffed and downgraded to HTTP.',
   edits: ['src/app.ts'],
   packages: ['helmet'],
-  timeLimitMs: 30_000,
+  timeLimitMs: 45_000,
   checks: [
     {
       id: '02.no-x-powered-by',
