@@ -9,8 +9,9 @@ import { redis } from '../support/redis.js';
 const account = { email: 'demo@bookshop.test', password: 'correct-horse-battery-staple' };
 
 /**
- * Every check speaks for clients of its own (documentation addresses, RFC 5737), so a learner whose
- * limiters live at module level is still judged on behaviour, not on what an earlier check left behind.
+ * Every check (or the one run that the checks judging a spent budget share) speaks for clients of its
+ * own (documentation addresses, RFC 5737), so a learner whose limiters live at module level is still
+ * judged on behaviour, not on what an earlier check left behind.
  */
 const from = (forwardedFor: string) => ({ 'X-Forwarded-For': forwardedFor });
 
@@ -28,38 +29,62 @@ function askReset(app: Client, forwardedFor: string, email = account.email): Pro
   return app.raw('POST', '/password-reset', { headers: from(forwardedFor), body: { email } });
 }
 
+/** A budget being spent: the requests it allows, and the one after them. */
+interface Spent {
+  burst: RawReply[];
+  over: RawReply;
+}
+
 /**
- * Five wrong passwords for `email` (each must answer 401), then a sixth attempt on the same account (the
- * right password for the demo account, another guess for any other); returns that last reply.
+ * Five wrong passwords for `email`, then a sixth attempt on the same account (the right password for
+ * the demo account, another guess for any other).
  */
-async function bruteForce(app: Client, forwardedFor: string, email = account.email): Promise<RawReply> {
-  const failures = await burst(app, 5, (index) => ({
+async function spendLogin(app: Client, forwardedFor: string, email = account.email): Promise<Spent> {
+  const burstReplies = await burst(app, 5, (index) => ({
     method: 'POST',
     path: '/login',
     options: { headers: from(forwardedFor), body: { email, password: `guess-${index + 1}` } },
   }));
-  expectAll(failures, 401, '5 failed logins from one client', 'The limit is 5 attempts per 15 minutes, not fewer.');
-  return loginAs(app, forwardedFor, email === account.email ? account.password : 'guess-6', '/login', email);
+  return { burst: burstReplies, over: await loginAs(app, forwardedFor, email === account.email ? account.password : 'guess-6', '/login', email) };
 }
 
-/** Five password-reset requests (each must answer 200), then one more; returns that last reply. */
-async function exhaustReset(app: Client, forwardedFor: string, email: (index: number) => string = () => account.email): Promise<RawReply> {
-  const requests = await burst(app, 5, (index) => ({ method: 'POST', path: '/password-reset', options: { headers: from(forwardedFor), body: { email: email(index) } } }));
-  expectAll(requests, 200, '5 password-reset requests from one client', 'The limit is 5 requests per 15 minutes, not fewer.');
-  return askReset(app, forwardedFor, email(5));
+/** Five password-reset requests, then one more. */
+async function spendReset(app: Client, forwardedFor: string, email: (index: number) => string = () => account.email): Promise<Spent> {
+  const burstReplies = await burst(app, 5, (index) => ({ method: 'POST', path: '/password-reset', options: { headers: from(forwardedFor), body: { email: email(index) } } }));
+  return { burst: burstReplies, over: await askReset(app, forwardedFor, email(5)) };
 }
 
-/** 100 API requests (each must answer 200), then one more; returns that last reply. */
-async function exhaustApi(app: Client, forwardedFor: string): Promise<RawReply> {
-  const replies = await burst(app, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(forwardedFor) } }));
+/** 100 API requests, then one more. */
+async function spendApi(app: Client, forwardedFor: string): Promise<Spent> {
+  const burstReplies = await burst(app, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(forwardedFor) } }));
+  return { burst: burstReplies, over: await app.raw('GET', apiPath(100), { headers: from(forwardedFor) }) };
+}
+
+/** The five failed logins must each answer 401; returns the sixth reply. */
+function loginSpent({ burst: replies, over }: Spent): RawReply {
+  expectAll(replies, 401, '5 failed logins from one client', 'The limit is 5 attempts per 15 minutes, not fewer.');
+  return over;
+}
+
+/** The five password-reset requests must each answer 200; returns the sixth reply. */
+function resetSpent({ burst: replies, over }: Spent): RawReply {
+  expectAll(replies, 200, '5 password-reset requests from one client', 'The limit is 5 requests per 15 minutes, not fewer.');
+  return over;
+}
+
+/** The 100 API requests must each answer 200; returns the 101st reply. */
+function apiSpent({ burst: replies, over }: Spent): RawReply {
   expectAll(
     replies,
     200,
     'the first 100 API requests from one client',
     'The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).',
   );
-  return app.raw('GET', apiPath(100), { headers: from(forwardedFor) });
+  return over;
 }
+
+const bruteForce = async (app: Client, forwardedFor: string, email = account.email) => loginSpent(await spendLogin(app, forwardedFor, email));
+const exhaustReset = async (app: Client, forwardedFor: string, email?: (index: number) => string) => resetSpent(await spendReset(app, forwardedFor, email));
 
 /**
  * Runs independent request sequences (from different clients) at the same time, then reports their
@@ -147,6 +172,59 @@ function clientWrittenHeaders(): { what: string; headers: Record<string, string>
   ];
 }
 
+/** The clients that spend the three budgets of the shared run. */
+const reader = '203.0.113.10';
+const guesser = '203.0.113.30';
+const asker = '203.0.113.40';
+
+/** A request sent after a budget was spent, and what it tried. */
+interface Probe {
+  after: string;
+  what: string;
+  reply: RawReply;
+}
+
+/** One app whose three budgets are spent, then asked again in every way that must not open them. */
+interface SpentBudgets {
+  api: Spent;
+  login: Spent;
+  reset: Spent;
+  /** The same clients with another address written in front of theirs in X-Forwarded-For: login, then API. */
+  forwardedFor: [RawReply, RawReply];
+  /** The same clients on other spellings of the paths: /LOGIN, /login/, /API/books, /api/books/. */
+  paths: RawReply[];
+  /** The same clients with headers (or query parameters) they made up, on each route. */
+  written: Probe[];
+}
+
+async function spendBudgets(app: Client): Promise<SpentBudgets> {
+  const [api, login, reset] = await Promise.all([spendApi(app, reader), spendLogin(app, guesser), spendReset(app, asker)]);
+  const written = clientWrittenHeaders().flatMap(({ what, headers, query = '' }) => [
+    { what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) },
+    { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: account }) },
+    { what, after: '5 password-reset requests', reply: app.raw('POST', `/password-reset${query}`, { headers: { ...headers, ...from(asker) }, body: { email: account.email } }) },
+  ]);
+  // The proxy appends the address it saw; the client may write anything in front of it.
+  const [forwardedFor, paths, replies] = await Promise.all([
+    Promise.all([loginAs(app, `198.51.100.1, ${guesser}`, account.password), app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) })]),
+    Promise.all([
+      loginAs(app, guesser, account.password, '/LOGIN'),
+      loginAs(app, guesser, account.password, '/login/'),
+      app.raw('GET', '/API/books', { headers: from(reader) }),
+      app.raw('GET', '/api/books/', { headers: from(reader) }),
+    ]),
+    Promise.all(written.map((probe) => probe.reply)),
+  ]);
+  return {
+    api,
+    login,
+    reset,
+    forwardedFor: forwardedFor as [RawReply, RawReply],
+    paths,
+    written: written.map((probe, index) => ({ ...probe, reply: replies[index]! })),
+  };
+}
+
 /** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
 function misconfigurations(output: string): { code: string; words: string }[] {
   const found = new Map<string, string>();
@@ -163,6 +241,16 @@ function misconfigurations(output: string): { code: string; words: string }[] {
 
 lesson('04-rate-limiting', (t) => {
   t.prestart({});
+
+  /**
+   * The checks that judge a spent budget share one run, made on the app of the first of them to ask,
+   * instead of spending the API's 100 requests once each. Each check's report gives as curl the
+   * request it judged.
+   */
+  let spending: Promise<SpentBudgets> | undefined;
+  const spentBudgets = async () => (spending ??= t.app().then(spendBudgets));
+  const shown = (reply: RawReply) => (t.reproduce(reply.request), reply);
+  const shownSpent = (spent: Spent, expected: number) => (shown(spent.burst.find((reply) => reply.status !== expected) ?? spent.over), spent);
 
   // First: its two servers start while the app host started ahead loads, instead of after the last check.
   t.check('04.redis-shares-limit-across-processes', async () => {
@@ -226,8 +314,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.api-allows-100-then-429', async () => {
-    const app = await t.app();
-    const over = await exhaustApi(app, '203.0.113.10');
+    const over = apiSpent(shownSpent((await spentBudgets()).api, 200));
     expectLimited(over, '100 API requests from one client', 'Put a limiter of 100 requests per 15 minutes per client in front of every /api route.');
     expectThat(
       header(over, 'retry-after') !== undefined,
@@ -236,19 +323,20 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.limits-use-a-15-minute-window', async () => {
-    const app = await t.app();
-    const [api, login, reset] = await inOrder([exhaustApi(app, '203.0.113.20'), bruteForce(app, '203.0.113.21'), exhaustReset(app, '203.0.113.22')]);
+    const run = await spentBudgets();
+    const api = apiSpent(shownSpent(run.api, 200));
     expectLimited(api, '100 API requests from one client', 'Without a 429 there is no window to read; see 04.api-allows-100-then-429.');
     expectFifteenMinutes(api);
+    const login = loginSpent(shownSpent(run.login, 401));
     expectLimited(login, '5 failed logins from one client', 'Without a 429 there is no window to read; see 04.login-limited-after-five-failures.');
     expectFifteenMinutes(login);
+    const reset = resetSpent(shownSpent(run.reset, 200));
     expectLimited(reset, '5 password-reset requests from one client', 'Without a 429 there is no window to read; see 04.password-reset-limited.');
     expectFifteenMinutes(reset);
   });
 
   t.check('04.login-limited-after-five-failures', async () => {
-    const app = await t.app();
-    const sixth = await bruteForce(app, '203.0.113.30');
+    const sixth = loginSpent(shownSpent((await spentBudgets()).login, 401));
     expectLimited(
       sixth,
       '5 failed logins from the same client, even with the right password',
@@ -259,8 +347,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.password-reset-limited', async () => {
-    const app = await t.app();
-    const sixth = await exhaustReset(app, '203.0.113.40');
+    const sixth = resetSpent(shownSpent((await spentBudgets()).reset, 200));
     expectLimited(
       sixth,
       '5 password-reset requests from the same client',
@@ -357,71 +444,49 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.forwarded-for-cannot-escape', async () => {
-    const app = await t.app();
-    // The proxy appends the address it saw; the client may write anything in front of it.
+    const run = await spentBudgets();
     const advice = "The left-most X-Forwarded-For entry is whatever the client wrote. With one proxy use app.set('trust proxy', 1), never true, and key on req.ip.";
-    const client = '203.0.113.70';
-    const reader = '203.0.113.71';
-    const [login, api] = await inOrder([bruteForce(app, client), exhaustApi(app, reader)]);
-    expectLimited(login, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
-    expectLimited(await loginAs(app, `198.51.100.1, ${client}`, account.password), `5 failed logins from ${client}, which then wrote another address in front of its own`, advice);
-    expectLimited(api, '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
-    expectLimited(
-      await app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) }),
-      `100 API requests from ${reader}, which then wrote another address in front of its own`,
-      advice,
-    );
+    expectLimited(loginSpent(shownSpent(run.login, 401)), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(shown(run.forwardedFor[0]), `5 failed logins from ${guesser}, which then wrote another address in front of its own`, advice);
+    expectLimited(apiSpent(shownSpent(run.api, 200)), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
+    expectLimited(shown(run.forwardedFor[1]), `100 API requests from ${reader}, which then wrote another address in front of its own`, advice);
   });
 
   t.check('04.client-headers-cannot-skip-a-limit', async () => {
-    const app = await t.app();
-    const reader = '203.0.113.120';
-    const guesser = '203.0.113.121';
-    const asker = '203.0.113.122';
-    const [api, login, reset] = await inOrder([exhaustApi(app, reader), bruteForce(app, guesser), exhaustReset(app, asker)]);
-    expectLimited(api, '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
-    expectLimited(login, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
-    expectLimited(reset, '5 password-reset requests', 'This check needs password reset limited first; see 04.password-reset-limited.');
-    const probes = clientWrittenHeaders().flatMap(({ what, headers, query = '' }) => [
-      { what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) },
-      { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: account }) },
-      { what, after: '5 password-reset requests', reply: app.raw('POST', `/password-reset${query}`, { headers: { ...headers, ...from(asker) }, body: { email: account.email } }) },
-    ]);
-    const replies = await Promise.all(probes.map((probe) => probe.reply));
-    probes.forEach(({ what, after }, index) => {
-      const reply = replies[index]!;
+    const run = await spentBudgets();
+    expectLimited(apiSpent(shownSpent(run.api, 200)), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
+    expectLimited(loginSpent(shownSpent(run.login, 401)), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(resetSpent(shownSpent(run.reset, 200)), '5 password-reset requests', 'This check needs password reset limited first; see 04.password-reset-limited.');
+    for (const { what, after, reply } of run.written) {
       const names = Object.keys(reply.request.headers).filter((name) => !/^(x-forwarded-for|content-type)$/i.test(name));
       const query = reply.request.path.includes('?');
       const written = names.map((name) => `${name}: ${reply.request.headers[name]!.length > 40 ? `${reply.request.headers[name]!.slice(0, 40)}…` : reply.request.headers[name]}`);
       expectLimited(
-        reply,
+        shown(reply),
         `${after} from one client, which then sent ${what}${query ? '' : ` (${written.join(', ')})`}`,
         `Every header and every query parameter is written by the client, except the address your proxy appends to X-Forwarded-For: ` +
           `a skip rule or keyGenerator that reads ${query ? 'the query string' : names.join(' or ')} lets any client out of its limit. ` +
           'Skip nothing a client can write; a real key must be checked against the keys you issued.',
       );
-    });
+    }
   });
 
   t.check('04.path-variants-share-the-bucket', async () => {
-    const app = await t.app();
-    const client = '203.0.113.80';
-    const reader = '203.0.113.81';
-    const [login, api] = await inOrder([bruteForce(app, client), exhaustApi(app, reader)]);
-    expectLimited(login, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
-    for (const path of ['/LOGIN', '/login/']) {
+    const run = await spentBudgets();
+    expectLimited(loginSpent(shownSpent(run.login, 401)), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    for (const reply of run.paths.slice(0, 2)) {
       expectLimited(
-        await loginAs(app, client, account.password, path),
+        shown(reply),
         '5 failed logins to POST /login',
-        `Express routes ${path} to the same handler (case-insensitive, trailing slash ignored), so the same bucket must count it: attach the limiter to the route instead of testing req.path.`,
+        `Express routes ${reply.request.path} to the same handler (case-insensitive, trailing slash ignored), so the same bucket must count it: attach the limiter to the route instead of testing req.path.`,
       );
     }
-    expectLimited(api, '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
-    for (const path of ['/API/books', '/api/books/']) {
+    expectLimited(apiSpent(shownSpent(run.api, 200)), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
+    for (const reply of run.paths.slice(2)) {
       expectLimited(
-        await app.raw('GET', path, { headers: from(reader) }),
+        shown(reply),
         '100 requests to the API',
-        `Express serves ${path} from the /api routes, so the same bucket must count it: mount the limiter with app.use('/api', limiter) instead of testing req.path.`,
+        `Express serves ${reply.request.path} from the /api routes, so the same bucket must count it: mount the limiter with app.use('/api', limiter) instead of testing req.path.`,
       );
     }
   });
