@@ -1,16 +1,20 @@
 // Chromium for checks that must see what a browser does with an answer (lesson 02: does an injected
 // script run, does the page still work under its policy). Debian's chromium or an installed Chrome,
-// driven by playwright-core: never a downloaded browser. One browser per grader thread, started on
-// first use and shared by every check of every folder the thread grades (closeBrowser() ends it);
-// each check opens pages of its own. Chromium leaves with the grader: it quits when the pipe to it
+// driven by playwright-core: never a downloaded browser. One browser per grader thread, started by
+// startBrowser() or on first use and shared by every check of every folder the thread grades
+// (closeBrowser() ends it); each check opens pages of its own.
+//
+// playwright-core runs in a thread of its own (browser-thread.mjs): compiling it takes a few tenths
+// of a second, seconds on a busy machine, and in the checks' thread that would hold up the answers
+// of apps that are being timed. Chromium leaves with the grader: it quits when the pipe to it
 // closes, and its profile is a temp folder the watchdog removes.
 //
 // Nothing leaves this machine. Every request for a host other than the loopback addresses is answered
-// here, before any network: a script with a marker that records that it ran (see ranFrom), and a refusal
-// for anything else. Behind that, Chromium resolves no host name but localhost, and sends anything else
-// to a proxy on 127.0.0.1 that does not exist.
+// in that thread, before any network: a script with a marker that records that it ran (see ranFrom),
+// and a refusal for anything else. Behind that, Chromium resolves no host name but localhost, and
+// sends anything else to a proxy on 127.0.0.1 that does not exist.
 import { existsSync } from 'node:fs';
-import type { BrowserContext, Page } from 'playwright-core';
+import { Worker } from 'node:worker_threads';
 import { CannotJudge } from './expect.js';
 import { makeTempFolder, removeTempFolder } from './watchdog.js';
 
@@ -39,111 +43,190 @@ export function chromiumExecutable(): string | undefined {
   return CANDIDATES.find((candidate) => candidate && existsSync(candidate));
 }
 
-interface Shared {
-  context: Promise<BrowserContext>;
-  profile: string;
+interface Reply {
+  call?: number;
+  value?: unknown;
+  error?: string;
+  launched?: boolean;
+  closed?: boolean;
 }
-let shared: Shared | undefined;
 
-function browserContext(): Promise<BrowserContext> {
-  if (shared) return shared.context;
+/** The thread and its Chromium. */
+class BrowserThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private nextCall = 1;
+  /** Settles once Chromium has started, or has failed to. */
+  readonly launched: Promise<void>;
+  private ended = false;
+
+  constructor(
+    executablePath: string,
+    readonly profile: string,
+  ) {
+    const args = [
+      '--disable-gpu',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-extensions',
+      '--disable-default-apps',
+      '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+      `--proxy-server=http://127.0.0.1:${NO_PROXY_PORT}`,
+    ];
+    // Chromium's sandbox refuses to start as root (containers, CI); the pages it loads are the learner's own app.
+    if (process.getuid?.() === 0) args.push('--no-sandbox');
+    this.worker = new Worker(new URL('./browser-thread.mjs', import.meta.url), {
+      workerData: { executablePath, profile, args, ranFromGlobal: RAN_FROM, launchTimeoutMs: 30_000 },
+      stdout: true,
+      stderr: true,
+    });
+    this.worker.unref();
+    let settle!: (error?: string) => void;
+    this.launched = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error === undefined ? resolve() : reject(new CannotJudge(`Could not start ${executablePath} for this check: ${error}`)));
+    });
+    this.launched.catch(() => {}); // the check that needs it reports it
+    this.worker.on('message', (reply: Reply) => {
+      if (reply.launched !== undefined) return settle(reply.launched ? undefined : reply.error);
+      if (reply.closed) return this.end('Chromium closed');
+      const call = this.pending.get(reply.call!);
+      this.pending.delete(reply.call!);
+      if (reply.error !== undefined) call?.reject(new Error(reply.error));
+      else call?.resolve(reply.value);
+    });
+    this.worker.on('error', (error) => this.end(`the browser thread failed: ${error.message}`));
+    this.worker.on('exit', () => this.end('the browser thread ended'));
+    this.worker.once('exit', () => settle('the browser thread ended'));
+  }
+
+  call<T>(op: string, id?: number, args?: object): Promise<T> {
+    if (this.ended) return Promise.reject(new CannotJudge('Chromium is gone: it closed or crashed during the check.'));
+    const call = this.nextCall++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(call, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ call, op, id, args });
+    });
+  }
+
+  /** Fails every call still waiting; the next check starts another browser. */
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (thread === this) void closeBrowser();
+    for (const { reject } of this.pending.values()) reject(new CannotJudge(`Chromium stopped during the check (${why}).`));
+    this.pending.clear();
+  }
+
+  /** Closes Chromium, then ends the thread. */
+  async terminate(): Promise<void> {
+    if (!this.ended) {
+      let timer: NodeJS.Timeout | undefined;
+      const shutdown = this.call('shutdown').catch(() => {});
+      await Promise.race([shutdown, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      clearTimeout(timer);
+    }
+    this.ended = true;
+    await this.worker.terminate().catch(() => {});
+  }
+}
+
+let thread: BrowserThread | undefined;
+
+/**
+ * Starts Chromium now, in its own thread, so that it is ready by the time a check needs it: for a
+ * check file to call as it is collected. Does nothing where there is no browser (the first check
+ * that needs one says so).
+ */
+export function startBrowser(): void {
   const executablePath = chromiumExecutable();
-  if (!executablePath) {
-    return Promise.reject(
-      new CannotJudge(
-        'This check drives a real browser and found neither Chromium nor Chrome (looked at /usr/bin/chromium, /usr/bin/google-chrome and the usual places). ' +
-          'Install one: sudo apt-get install -y chromium (Debian, Ubuntu), or Google Chrome; or set CHROMIUM_PATH to its executable.',
-      ),
+  if (!thread && executablePath) thread = new BrowserThread(executablePath, makeTempFolder('course-chromium-'));
+}
+
+async function browserThread(): Promise<BrowserThread> {
+  startBrowser();
+  if (!thread) {
+    throw new CannotJudge(
+      'This check drives a real browser and found neither Chromium nor Chrome (looked at /usr/bin/chromium, /usr/bin/google-chrome and the usual places). ' +
+        'Install one: sudo apt-get install -y chromium (Debian, Ubuntu), or Google Chrome; or set CHROMIUM_PATH to its executable.',
     );
   }
-  const profile = makeTempFolder('course-chromium-');
-  const context = launch(executablePath, profile);
-  const started = (shared = { context, profile });
-  // A browser that failed to start, crashed or was closed is started again by the next check.
-  context.then(
-    (ready) => ready.on('close', () => shared === started && void closeBrowser()),
-    () => shared === started && void closeBrowser(),
-  );
-  return context;
+  const current = thread;
+  await current.launched.catch((error: unknown) => {
+    if (thread === current) void closeBrowser(); // the next check tries again
+    throw error;
+  });
+  return current;
 }
 
-async function launch(executablePath: string, profile: string): Promise<BrowserContext> {
-  const { chromium } = await import('playwright-core');
-  const args = [
-    '--disable-gpu',
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-extensions',
-    '--disable-default-apps',
-    '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-    `--proxy-server=http://127.0.0.1:${NO_PROXY_PORT}`,
-  ];
-  // Chromium's sandbox refuses to start as root (containers, CI); the pages it loads are the learner's own app.
-  if (process.getuid?.() === 0) args.push('--no-sandbox');
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args, serviceWorkers: 'block', timeout: 15_000 });
-  } catch (error) {
-    throw new CannotJudge(`Could not start ${executablePath} for this check: ${String((error as Error).message).split('\n')[0]}`);
+/** A page open in the shared browser. Its methods time out within PAGE_TIMEOUT_MS. */
+export class BrowserPage {
+  private constructor(
+    private readonly browser: BrowserThread,
+    private readonly id: number,
+  ) {}
+
+  static async open(): Promise<BrowserPage> {
+    const browser = await browserThread();
+    const id = await browser.call<number>('open').catch((error: Error) => {
+      throw error instanceof CannotJudge ? error : new CannotJudge(`Chromium could not open a page: ${error.message}`);
+    });
+    return new BrowserPage(browser, id);
   }
-  await context.route(
-    (url) => !isLoopback(url),
-    (route) => {
-      const request = route.request();
-      if (request.resourceType() !== 'script') return route.abort('blockedbyclient');
-      return route.fulfill({
-        status: 200,
-        contentType: 'text/javascript',
-        headers: { 'access-control-allow-origin': '*' },
-        body: `(self.${RAN_FROM} = self.${RAN_FROM} || []).push(${JSON.stringify(request.url())});`,
-      });
-    },
-  );
-  return context;
-}
 
-function isLoopback(url: URL): boolean {
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'blob:';
-}
+  /** Loads a URL and everything on it: its status and policy header, or why it did not load. */
+  goto(url: string): Promise<{ status: number; csp?: string } | { error: string }> {
+    return this.browser.call('goto', this.id, { url, timeoutMs: PAGE_TIMEOUT_MS });
+  }
 
-/** A page open in the shared browser, with what Chromium said on its console (CSP violations among it). */
-export interface BrowserPage {
-  page: Page;
+  /** Evaluates an expression in the page (code goes as a string: the grader is compiled without the DOM's types). */
+  evaluate<T>(expression: string): Promise<T> {
+    return this.browser.call('evaluate', this.id, { expression });
+  }
+
+  count(selector: string): Promise<number> {
+    return this.browser.call('count', this.id, { selector });
+  }
+
+  fill(selector: string, value: string): Promise<void> {
+    return this.browser.call('fill', this.id, { selector, value });
+  }
+
+  textContent(selector: string): Promise<string | null> {
+    return this.browser.call('textContent', this.id, { selector });
+  }
+
+  /** Clicks the first match of `selector`: whether the page then went to a URL matching `url` (false once Chromium refuses a form). */
+  submit(selector: string, url: RegExp): Promise<boolean> {
+    return this.browser.call('submit', this.id, { selector, url: url.source, timeoutMs: PAGE_TIMEOUT_MS });
+  }
+
   /** Console errors and warnings and failed requests, in order: "Loading the script '…' violates …". */
-  messages: string[];
-  close(): Promise<void>;
+  messages(): Promise<string[]> {
+    return this.browser.call('messages', this.id);
+  }
+
+  /** The URLs of the scripts from other hosts that ran in the page (each answered with a marker script). */
+  ranFrom(): Promise<string[]> {
+    return this.evaluate<string[]>(`self.${RAN_FROM} || []`);
+  }
+
+  close(): Promise<void> {
+    return this.browser.call<void>('close', this.id).catch(() => {});
+  }
 }
 
-export async function openPage(): Promise<BrowserPage> {
-  const context = await browserContext();
-  const page = await context.newPage().catch((error: Error) => {
-    void closeBrowser();
-    throw new CannotJudge(`Chromium could not open a page: ${error.message.split('\n')[0]}`);
-  });
-  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
-  const messages: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') messages.push(message.text());
-  });
-  page.on('pageerror', (error) => messages.push(`Uncaught ${error.name}: ${error.message}`));
-  // The console says "Failed to load resource" without naming it: this names it.
-  page.on('requestfailed', (request) => messages.push(`Failed to load ${request.url()}: ${request.failure()?.errorText ?? 'no answer'}`));
-  return { page, messages, close: () => page.close().catch(() => {}) };
-}
-
-/** The URLs of the scripts from other hosts that ran in the page (each answered with a marker script). */
-export async function ranFrom(page: Page): Promise<string[]> {
-  return ((await page.evaluate(`self.${RAN_FROM} || []`)) as string[]) ?? [];
+export function openPage(): Promise<BrowserPage> {
+  return BrowserPage.open();
 }
 
 export async function closeBrowser(): Promise<void> {
-  const closing = shared;
-  shared = undefined;
+  const closing = thread;
+  thread = undefined;
   if (!closing) return;
-  await closing.context.then((context) => context.close()).catch(() => {});
+  await closing.terminate();
   removeTempFolder(closing.profile);
 }
