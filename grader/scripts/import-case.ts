@@ -45,7 +45,7 @@ function description(): string {
     .split(/\n\s*\n/)
     .map((block) => block.trim())
     .find((block) => block && !block.startsWith('#'));
-  return (paragraph ?? '').replace(/\s+/g, ' ').replace(/^\**(WRONG|CORRECT)\**[.:]?\s*/i, '');
+  return (paragraph ?? '').replace(/\s+/g, ' ').replace(/^\**(WRONG|CORRECT)(\s*\([^)\n]*\))?[.:?]*\**[.:]?\s*/i, ''); // **WRONG.**, **WRONG (ARGUABLE).**, WRONG:
 }
 
 /** The checks that fail on the case today. */
