@@ -54,6 +54,17 @@ export default {
       ],
     },
     {
+      id: '01.test-mode-answers-generic-json',
+      title: 'With NODE_ENV=test, as under a test runner, every error answer still says nothing about the error',
+      points: 1,
+      hints: [
+        'Run your app with NODE_ENV=test, as vitest and jest do, and repeat the failing requests.',
+        "Only production is the unsafe value to test for: NODE_ENV can be test, staging or anything else, and Express's built-in handler shows the stack under each of them.",
+        'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production.',
+        "if (process.env.NODE_ENV === 'development') body.stack = err.stack; // nothing more in any other mode",
+      ],
+    },
+    {
       id: '01.callback-error-answers-and-app-survives',
       title: 'An error raised in a callback answers 500 JSON and the process keeps serving',
       points: 3,
@@ -66,19 +77,19 @@ export default {
     },
     {
       id: '01.errors-logged-with-stack',
-      title: 'Every server error is logged with its message and stack trace',
+      title: "Every server error is logged on stdout or stderr with its message and its own stack trace",
       points: 1,
       guards: "Express's built-in handler already logs the stack outside tests, and the crash prints the callback error's; a custom handler must keep logging every server error.",
       hints: [
         'When a 500 happens at 3 a.m., what will you read to find out why?',
         'Hide details from the client, never from yourself: the server log needs the message and the stack.',
-        'In your error handler, log the error object itself before answering, and let every server error reach that handler: a route that answers its own 500 logs nothing.',
-        'console.error(err) prints the message and the stack; a JSON logger works too (lesson 07) when it keeps the stack, for example winston with format.errors({ stack: true }).',
+        'In your error handler, log the error object itself before answering, to the console (a log file alone is not where a platform collects logs), and let every server error reach that handler: a route that answers its own 500 logs nothing.',
+        "console.error(err) prints the message and the error's own stack (console.trace() prints the handler's); a JSON logger on stdout works too (lesson 07) when it keeps the stack, for example winston with format.errors({ stack: true }).",
       ],
     },
     {
       id: '01.malformed-json-answers-400-json',
-      title: 'A malformed JSON body answers 400 with a JSON body',
+      title: 'A malformed JSON body answers 400 in JSON, with no stack or file path',
       points: 1,
       hints: [
         'POST /books with the body {"title": and a JSON content type.',
@@ -89,7 +100,7 @@ export default {
     },
     {
       id: '01.parser-client-errors-keep-their-status',
-      title: 'A body the JSON parser refuses as too large (413) or in an unsupported charset or encoding (415) keeps that status, in JSON',
+      title: 'A body the JSON parser refuses as too large (413) or in an unsupported charset or encoding (415) keeps that status, in JSON with no stack or file path',
       points: 1,
       hints: [
         "POST /books a JSON body over 100 kB, or one sent with Content-Type: application/json; charset=latin1. Which status comes back?",
@@ -100,7 +111,7 @@ export default {
     },
     {
       id: '01.unknown-route-answers-404-json',
-      title: 'An unknown route answers 404 with a JSON body, whatever the method',
+      title: 'An unknown route answers 404 with a JSON body, whatever the method, with no stack or file path',
       points: 1,
       hints: [
         'GET /no-such-page, then POST /no-such-page and DELETE /books. What content type comes back?',
@@ -120,8 +131,23 @@ export default {
         'res.status(500).json({ error: "Internal Server Error" }) for every server error.',
       ],
     },
+    {
+      id: '01.connection-kept-after-error-answers',
+      title: 'After an error answer, the same keep-alive connection serves the next request',
+      points: 1,
+      hints: [
+        'Send two requests over one connection: curl -v http://localhost:3000/reports/sales http://localhost:3000/health. Does curl reuse the connection, or say "Closing connection"?',
+        "Once your handler has answered, the request is done. If it then calls next(err), Express's built-in handler runs anyway, finds the answer already sent, and destroys the connection: every keep-alive client loses it after each error.",
+        'Look at every next(err) in your error handler: it belongs only before an answer, for the case where one is already under way (res.headersSent).',
+        'if (res.headersSent) return next(err); at the top of the handler, then log, answer, and return without calling next.',
+      ],
+    },
   ],
   requirements: [
+    {
+      text: 'Leave the four failures in place (src/catalog.ts and the currency middleware are not yours to change): they stand for failures you cannot prevent.',
+      checks: ['01.sync-throw-answers-generic-json', '01.rejected-promise-answers-generic-json', '01.middleware-throw-answers-generic-json', '01.callback-error-answers-and-app-survives'],
+    },
     { text: 'Answer a synchronous throw in a route with 500 and a generic JSON body.', checks: ['01.sync-throw-answers-generic-json'] },
     { text: 'Answer a rejected promise in an async route with 500 and a generic JSON body.', checks: ['01.rejected-promise-answers-generic-json'] },
     { text: 'Answer a throw in a middleware that runs before the routes with 500 and a generic JSON body.', checks: ['01.middleware-throw-answers-generic-json'] },
@@ -130,23 +156,38 @@ export default {
       checks: ['01.callback-error-answers-and-app-survives', '01.errors-logged-with-stack', '01.server-errors-share-one-body'],
     },
     {
-      text: 'Let no part of a server error\'s answer (body, headers, status line) carry its message, stack, a file path or its class name.',
+      text: "Let no part of a server error's answer (body, headers, status line) carry its message, its code or other details, its stack, a file path or its class name.",
       checks: [
         '01.sync-throw-answers-generic-json',
         '01.rejected-promise-answers-generic-json',
         '01.middleware-throw-answers-generic-json',
         '01.callback-error-answers-and-app-survives',
         '01.production-mode-answers-generic-json',
+        '01.test-mode-answers-generic-json',
       ],
     },
-    { text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset and when it is production.', checks: ['01.production-mode-answers-generic-json'] },
+    {
+      text: 'Let no error answer of any status, a 4xx included, carry a stack frame or a file path.',
+      checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
+    },
+    {
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production or test (details, if any, only when it is exactly development).',
+      checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
+    },
     { text: 'Answer every server error with byte-for-byte the same body.', checks: ['01.server-errors-share-one-body'] },
-    { text: 'Log every server error with its message and its stack trace.', checks: ['01.errors-logged-with-stack'] },
+    {
+      text: "Log every server error with its message and its own stack trace (from where it was thrown) on stdout or stderr, the server log a platform collects.",
+      checks: ['01.errors-logged-with-stack'],
+    },
     {
       text: "Keep a client error's own 4xx status and answer it in JSON: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding.",
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status'],
     },
     { text: 'Answer an unknown route with 404 and a JSON body, whatever the method.', checks: ['01.unknown-route-answers-404-json'] },
+    {
+      text: "After answering an error, stop: call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection.",
+      checks: ['01.connection-kept-after-error-answers'],
+    },
   ],
   advice: [
     'Errors made with http-errors (a status and an expose flag) let the handler decide what a client may read.',

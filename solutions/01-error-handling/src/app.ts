@@ -63,6 +63,8 @@ export function createApp() {
 
   // Four parameters make this an error handler; registered last, it sees every error above.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    // An answer already under way cannot change its status: only Express can end it (it closes the connection).
+    if (res.headersSent) return next(err);
     const status = clientErrorStatus(err) ?? 500;
     if (status >= 500) console.error(err);
     // The client learns the status, never the details.
