@@ -13,7 +13,7 @@
 // in that thread, before any network: a script with a marker that records that it ran (see ranFrom),
 // and a refusal for anything else. Behind that, Chromium resolves no host name but localhost, and
 // sends anything else to a proxy on 127.0.0.1 that does not exist.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CannotJudge } from './expect.js';
 import { makeTempFolder, removeTempFolder } from './watchdog.js';
@@ -228,5 +228,11 @@ export async function closeBrowser(): Promise<void> {
   thread = undefined;
   if (!closing) return;
   await closing.terminate();
-  removeTempFolder(closing.profile);
+  try {
+    // Chromium's last processes may still be writing to the profile for a moment after it closed.
+    rmSync(closing.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    removeTempFolder(closing.profile);
+  } catch {
+    // left to the watchdog, which removes it when this thread ends
+  }
 }
