@@ -87,7 +87,10 @@ class BrowserThread {
     this.worker.unref();
     let settle!: (error?: string) => void;
     this.launched = new Promise<void>((resolve, reject) => {
-      settle = (error) => (error === undefined ? resolve() : reject(new CannotJudge(`Could not start ${executablePath} for this check: ${error}`)));
+      settle = (error) =>
+        error === undefined
+          ? resolve()
+          : reject(new CannotJudge(`Could not start ${executablePath} for this check: ${error}. Is it a working Chromium or Chrome? CHROMIUM_PATH chooses another.`));
     });
     this.launched.catch(() => {}); // the check that needs it reports it
     this.worker.on('message', (reply: Reply) => {
