@@ -5,6 +5,7 @@ import path from 'node:path';
 import { transform } from 'esbuild';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import type { CheckMeta } from '../support/lesson.js';
+import { busyMachine } from '../support/machine.js';
 import { makeTempFolder, removeTempFolder } from '../support/watchdog.js';
 import { buildLesson } from './build.js';
 import { checksDir, graderDir, repoRoot } from './paths.js';
@@ -24,13 +25,26 @@ interface Outcome {
 /** Collects every check's outcome, keyed by lesson, target label and check id. */
 class Collector implements Reporter {
   readonly outcomes = new Map<string, Outcome>();
+  /** Checks the check files declared, and those that started: to say why a check has no outcome. */
+  readonly declared = new Set<string>();
+  readonly started = new Set<string>();
   /** Errors of check files that failed to load, by file name (without .check.ts). */
   readonly moduleErrors = new Map<string, string>();
   constructor(private readonly onCheck?: (lesson: string, label: string, id: string) => void) {}
 
   reset(): void {
     this.outcomes.clear();
+    this.declared.clear();
+    this.started.clear();
     this.moduleErrors.clear();
+  }
+
+  onTestModuleCollected(testModule: TestModule): void {
+    for (const testCase of testModule.children.allTests()) this.declared.add(caseKey(testCase));
+  }
+
+  onTestCaseReady(testCase: TestCase): void {
+    this.started.add(caseKey(testCase));
   }
 
   onTestCaseResult(testCase: TestCase): void {
@@ -38,7 +52,7 @@ class Collector implements Reporter {
     const label = testCase.parent.type === 'suite' ? testCase.parent.name : '';
     const lesson = checkById(testCase.name)?.lesson.id ?? checkFileName(testCase.module.moduleId);
     const error = result.errors?.[0];
-    this.outcomes.set(key(lesson, label, testCase.name), {
+    this.outcomes.set(caseKey(testCase), {
       state: result.state,
       message: error?.message ?? '',
       meta: testCase.meta().course,
@@ -59,6 +73,22 @@ function checkFileName(moduleId: string): string {
 
 function key(lesson: string, label: string, id: string): string {
   return `${lesson}\u0000${label}\u0000${id}`;
+}
+
+function caseKey(testCase: TestCase): string {
+  const label = testCase.parent.type === 'suite' ? testCase.parent.name : '';
+  return key(checkById(testCase.name)?.lesson.id ?? checkFileName(testCase.module.moduleId), label, testCase.name);
+}
+
+/** Why a check of the registry has no result: what the run saw of it. */
+function notRun(collector: Collector, checkKey: string, lesson: string, state: string | undefined): string {
+  const busy = busyMachine();
+  if (!collector.declared.has(checkKey)) {
+    return `This check did not run: grader/checks/${lesson}.check.ts declares no check with this id, though the registry lists it (were the grader's files being changed while it ran?). Grade again.`;
+  }
+  if (state === 'skipped') return 'This check did not run: it was skipped.';
+  if (!collector.started.has(checkKey)) return `This check did not run: the run ended before its turn came${busy ? `; ${busy}` : ''}.`;
+  return `This check started but its result never reached the grader${busy ? `; ${busy}` : ''}. Grade again.`;
 }
 
 export interface RunOptions {
@@ -287,10 +317,11 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
   const lesson = lessonById(job.lesson);
   const moduleError = collector.moduleErrors.get(job.lesson) ?? collector.moduleErrors.get(SIDE_BY_SIDE);
   const tests = lesson.checks.map((check): TestResult => {
-    const outcome = collector.outcomes.get(key(job.lesson, job.label, check.id));
+    const checkKey = key(job.lesson, job.label, check.id);
+    const outcome = collector.outcomes.get(checkKey);
     const base = { id: check.id, title: check.title, points: check.points, hintLevel: 0 };
     if (!outcome || outcome.state === 'skipped' || outcome.state === 'pending') {
-      const why = moduleError ? `The grader's check file failed to load: ${moduleError.split('\n')[0]}` : 'This check did not run.';
+      const why = moduleError ? `The grader's check file failed to load: ${moduleError.split('\n')[0]}` : notRun(collector, checkKey, job.lesson, outcome?.state);
       return { ...base, status: 'error', score: 0, message: why, durationMs: 0 };
     }
     const passed = outcome.state === 'passed';

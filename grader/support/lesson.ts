@@ -10,6 +10,7 @@ import { BUILD_ERROR_FILE } from '../src/build.js';
 import type { PreparedJob } from '../src/engine.js';
 import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, runQueueSeconds, starved, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
+import { busyMachine } from './machine.js';
 import { AppHost } from './host.js';
 import { Client, loadClientSoon, toCurl, type SentRequest } from './http.js';
 import { listenerIsOwn, pickPort, portsListenedOnBy } from './ports.js';
@@ -459,11 +460,18 @@ export class LessonKit {
 
   private async withinLimits(body: () => Promise<void>): Promise<void> {
     const remaining = this.deadline - Date.now();
-    if (remaining <= 0) throw new CannotJudge(`Not run: the lesson's time limit of ${this.definition.timeLimitMs / 1000} s was used up by earlier checks.`);
+    if (remaining <= 0) {
+      const busy = busyMachine();
+      throw new CannotJudge(`Not run: the lesson's time limit of ${this.definition.timeLimitMs / 1000} s was used up by earlier checks${busy ? `: ${busy}. Grade again when it is quieter` : ''}.`);
+    }
     const limit = Math.min(remaining, CHECK_LIMIT_MS);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CannotJudge(`The check did not finish within ${limit / 1000} s and was stopped. Your app may be stuck; its output is below.`)), limit);
+      timer = setTimeout(() => {
+        const busy = busyMachine();
+        const why = busy ? `: ${busy}. Grade again when it is quieter.` : '. Your app may be stuck; its output is below.';
+        reject(new CannotJudge(`The check did not finish within ${limit / 1000} s and was stopped${why}`));
+      }, limit);
     });
     try {
       await Promise.race([body(), timeout]);
