@@ -18,6 +18,8 @@ export interface LogEntry {
   level: LevelName | undefined;
   message: string | undefined;
   time: Date | undefined;
+  /** How finely the timestamp was written, in ms: 1 for epoch ms or ISO with milliseconds, 1000 for whole seconds. */
+  timePrecisionMs?: number;
 }
 
 /** What an access line says about its request. */
@@ -26,6 +28,8 @@ export interface AccessFields {
   path?: string;
   status?: number;
   durationMs?: number;
+  /** The duration as the line wrote it, for messages: `durationMs: 1824`, `"1.482 ms" in the message`. */
+  duration?: string;
 }
 
 const LEVEL_RANKS: Record<string, number> = {
@@ -43,6 +47,12 @@ const DURATION_KEYS = new Set([
   'duration', 'durationms', 'duration_ms', 'responsetime', 'response_time', 'responsetimems', 'response_time_ms',
   'ms', 'elapsed', 'elapsedms', 'elapsed_ms', 'latency', 'latencyms', 'latency_ms', 'took', 'timems', 'time_ms',
 ]);
+/** Duration keys in another unit than ms, with the milliseconds in one of it (ECS's event.duration is in ns). */
+const DURATION_UNITS: Record<string, number> = {
+  'event.duration': 1e-6, durationns: 1e-6, duration_ns: 1e-6, durationus: 1e-3, duration_us: 1e-3,
+  duration_s: 1000, durationsec: 1000, duration_sec: 1000, durationseconds: 1000, duration_seconds: 1000,
+  responsetimeseconds: 1000, response_time_seconds: 1000, elapsed_s: 1000, elapsedseconds: 1000,
+};
 
 /** A timestamp more than this far from now is a number that only looks like one. */
 const PLAUSIBLE_MS = 24 * 60 * 60 * 1000;
@@ -74,6 +84,7 @@ export function parseLine(line: string): LogEntry {
     level: rank === undefined ? undefined : LEVEL_NAMES.find(([floor]) => rank >= floor)![1],
     message: typeof message === 'string' ? message : undefined,
     time: parseTime(first(fields, TIME_KEYS)),
+    timePrecisionMs: timePrecision(first(fields, TIME_KEYS)),
   };
 }
 
@@ -129,8 +140,9 @@ export function accessFields(entry: LogEntry): AccessFields {
     } else if (found.status === undefined && STATUS_KEYS.has(key)) {
       const status = Number(value);
       if (Number.isInteger(status) && status >= 100 && status <= 599) found.status = status;
-    } else if (found.durationMs === undefined && DURATION_KEYS.has(key)) {
-      found.durationMs = durationOf(value);
+    } else if (found.durationMs === undefined && (DURATION_KEYS.has(key) || DURATION_UNITS[dotted] || DURATION_UNITS[key])) {
+      const ms = durationOf(value, DURATION_UNITS[dotted] ?? DURATION_UNITS[key] ?? 1);
+      if (ms !== undefined) [found.durationMs, found.duration] = [ms, `${keyPath.join('.')}: ${JSON.stringify(value)}`];
     }
   }
   const text = entry.message?.match(/\b(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\s+(\S+)(?:\s+HTTP\/[\d.]+"?)?\s+(\d{3})\b(?:.*?(\d+(?:\.\d+)?)\s*ms\b)?/);
@@ -138,7 +150,7 @@ export function accessFields(entry: LogEntry): AccessFields {
     found.method ??= text[1];
     found.path ??= pathOf(text[2]!);
     found.status ??= Number(text[3]);
-    if (text[4] !== undefined) found.durationMs ??= Number(text[4]);
+    if (text[4] !== undefined && found.durationMs === undefined) [found.durationMs, found.duration] = [Number(text[4]), `"${text[4]} ms" in the message`];
   }
   return found;
 }
@@ -223,12 +235,23 @@ function pathOf(url: string): string {
   }
 }
 
-function durationOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+/** A duration in ms: a number in `unit` (ms in one unit of the field), or text such as "3.1ms" or "0.003 s". */
+function durationOf(value: unknown, unit = 1): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * unit : undefined;
   if (typeof value !== 'string') return undefined;
   const match = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s)?$/i);
   if (!match) return undefined;
-  return Number(match[1]) * (match[2]?.toLowerCase() === 's' ? 1000 : 1);
+  return Number(match[1]) * (match[2] ? (match[2].toLowerCase() === 's' ? 1000 : 1) : unit);
+}
+
+/** How finely a timestamp was written, in ms: from its fraction of a second (none: whole seconds). */
+function timePrecision(value: unknown): number | undefined {
+  if (parseTime(value) === undefined) return undefined;
+  const seconds = typeof value === 'number' && value <= 1e11;
+  const text = String(value);
+  const fraction = typeof value === 'number' ? text.split('.')[1] : text.match(/\d:\d\d[.,](\d+)/)?.[1];
+  if (typeof value === 'number' && !seconds) return 1;
+  return fraction ? Math.max(1, 1000 / 10 ** fraction.length) : 1000;
 }
 
 function delay(ms: number): Promise<void> {

@@ -92,6 +92,25 @@ describe('log lines', () => {
   test('a plain console.log line is not structured', () => {
     expect(parseLine('GET /books').fields).toBeUndefined();
   });
+
+  test.each([
+    [{ durationMs: 3 }, 3],
+    [{ duration: '0.004 s' }, 4],
+    [{ duration_seconds: 0.25 }, 250],
+    [{ event: { duration: 3_000_000 } }, 3], // ECS writes nanoseconds
+  ])('durations are read in ms whatever unit the field is in: %j', (fields, ms) => {
+    const entry = parseLine(JSON.stringify({ level: 'info', message: 'GET /books 200', time: now, method: 'GET', url: '/books', status: 200, ...fields }));
+    expect(accessFields(entry).durationMs).toBeCloseTo(ms);
+  });
+
+  test.each([
+    [new Date(now).toISOString(), 1],
+    [new Date(now).toISOString().replace(/\.\d+Z$/, 'Z'), 1000],
+    [now, 1],
+    [Math.floor(now / 1000), 1000],
+  ])('a timestamp says how finely it was written: %j', (time, precision) => {
+    expect(parseLine(JSON.stringify({ level: 'info', message: 'm', time })).timePrecisionMs).toBe(precision);
+  });
 });
 
 describe('answers that never end', () => {
