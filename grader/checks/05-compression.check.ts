@@ -54,7 +54,13 @@ function accepts(acceptEncoding: string, coding: string): boolean {
 }
 
 /** Accept-Encoding values that leave gzip out or refuse it, each with what a correct app may answer. */
-const PICKY_CLIENTS = ['gzip;q=0', 'deflate', 'br;q=0, gzip;q=0, identity', 'identity, *;q=0'];
+const PICKY_CLIENTS = ['gzip;q=0', 'gzip; q=0', 'deflate', 'br;q=0, gzip ;q=0, identity', 'identity, *;q=0'];
+
+/** The large answers of every kind: JSON, HTML, a static file. */
+const LARGE_ANSWERS = [CATALOGUE, '/catalogue', '/storefront.css'];
+
+/** Every field a book of the catalogue has: a smaller answer must not come from leaving some out. */
+const BOOK_FIELDS = ['author', 'currency', 'genre', 'id', 'inStock', 'isbn', 'pages', 'price', 'rating', 'summary', 'title', 'year'];
 
 /**
  * Why a response that should be encoded went out plain, from what its headers show: a no-transform
@@ -70,7 +76,10 @@ function whyNotEncoded(reply: RawReply, plainBytes: number): string {
     );
   }
   if (/(^|,)\s*accept-encoding\s*(,|$)/i.test(header(reply, 'vary') ?? '')) {
-    return ` compression() looked at it (it added Vary: Accept-Encoding) and left it as it is: is its threshold above this response's ${byteCount(plainBytes)}?`;
+    return (
+      ` Something negotiated it (Vary: Accept-Encoding is there) and left it as it is: with compression(), is its threshold above this response's ${byteCount(plainBytes)}? ` +
+      'A compressor of your own must also see answers written in pieces, as express.static streams its files.'
+    );
   }
   const type = (header(reply, 'content-type') ?? 'this content type').split(';')[0];
   return (
@@ -198,6 +207,7 @@ lesson('05-compression', (t) => {
     const app = await t.app();
     const replies = [await fetchRaw(app, CATALOGUE), await fetchRaw(app, CATALOGUE, 'identity')];
     for (const reply of replies) {
+      t.reproduce(reply.request);
       expectStatus(reply, 200);
       const asked = reply.request.headers['Accept-Encoding'];
       const codings = contentCodings(reply);
@@ -211,21 +221,27 @@ lesson('05-compression', (t) => {
       none.bytes.equals(identity.bytes),
       `Expected GET ${CATALOGUE} to answer the same body with and without Accept-Encoding: identity, got ${byteCount(none.bytes.length)} and ${byteCount(identity.bytes.length)}.`,
     );
-    // Clients that name what they refuse: the answer may use only a coding they accept.
-    for (const asked of PICKY_CLIENTS) {
-      const reply = await fetchRaw(app, CATALOGUE, asked);
-      expectStatus(reply, 200);
-      const codings = contentCodings(reply);
-      const refused = codings.find((coding) => !accepts(asked, coding));
-      expectThat(
-        refused === undefined,
-        `Expected GET ${CATALOGUE} with Accept-Encoding: ${asked} to answer a coding that client accepts, got Content-Encoding: ${refused}. ` +
-          'A client lists the codings it reads, with q=0 for the ones it refuses: match them properly (compression() does), do not just look for the word gzip.',
-      );
-      expectThat(
-        decodedBody(reply).equals(none.bytes),
-        `Expected GET ${CATALOGUE} with Accept-Encoding: ${asked} to decode to the same body as the plain answer, got ${byteCount(decodedBody(reply).length)}.`,
-      );
+    // Clients that name what they refuse, on every kind of large answer, each after a gzip client asked
+    // for it (an answer kept from one client must not reach another): only a coding they accept.
+    for (const path of LARGE_ANSWERS) {
+      const plain = decodedBody(await fetchRaw(app, path, 'identity'));
+      await fetchRaw(app, path, 'gzip');
+      for (const asked of PICKY_CLIENTS) {
+        const reply = await fetchRaw(app, path, asked);
+        t.reproduce(reply.request);
+        expectStatus(reply, 200);
+        const refused = contentCodings(reply).find((coding) => !accepts(asked, coding));
+        expectThat(
+          refused === undefined,
+          `Expected GET ${path} with Accept-Encoding: ${asked} to answer a coding that client accepts, got Content-Encoding: ${refused}. ` +
+            'A client lists the codings it reads, with q=0 for the ones it refuses (spaces allowed around the ;): match them properly (compression() does), ' +
+            'do not look for the word gzip, and never replay an answer encoded for another client.',
+        );
+        expectThat(
+          decodedBody(reply).equals(plain),
+          `Expected GET ${path} with Accept-Encoding: ${asked} to decode to the same body as the plain answer (${byteCount(plain.length)}), got ${byteCount(decodedBody(reply).length)}.`,
+        );
+      }
     }
   });
 
@@ -240,6 +256,20 @@ lesson('05-compression', (t) => {
       count === CATALOGUE_SIZE,
       `Expected GET ${CATALOGUE} to list the whole catalogue (${CATALOGUE_SIZE} books), got ${count === undefined ? show(reply.text, 60) : `${count}`}. ` +
         'Clients rely on the full list: make the bytes smaller, not the data.',
+    );
+    const trimmed = (reply.json as Record<string, unknown>[]).find((book) => Object.keys(book ?? {}).sort().join() !== BOOK_FIELDS.join());
+    expectThat(
+      trimmed === undefined,
+      () =>
+        `Expected every book of GET ${CATALOGUE} to keep its fields (${BOOK_FIELDS.join(', ')}), got ${show(JSON.stringify(trimmed), 80)}. ` +
+        'Clients rely on the whole record: make the bytes smaller, not the data.',
+    );
+    const page = await explainHang(app, app.get('/catalogue', { headers: { 'Accept-Encoding': 'gzip, deflate' } }));
+    expectStatus(page, 200);
+    const rows = page.text.match(/<tr\b/gi)?.length ?? 0;
+    expectThat(
+      rows > CATALOGUE_SIZE,
+      `Expected GET /catalogue to print the whole catalogue (a row for each of the ${CATALOGUE_SIZE} books), got ${rows} table rows. Make the bytes smaller, not the page.`,
     );
   });
 

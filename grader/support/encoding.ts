@@ -28,6 +28,12 @@ export function decodedBody(reply: RawReply): Buffer {
     try {
       bytes = decode(bytes);
     } catch (error) {
+      if (coding === 'deflate' && inflatesRaw(bytes)) {
+        fail(
+          `Expected the body of ${what} to be deflate data as HTTP means it, zlib-wrapped (RFC 9110 8.4.1.2), got ${byteCount(reply.bytes.length)} of raw DEFLATE without the wrapper: ` +
+            'zlib.deflateRawSync writes that, and many clients cannot read it. Use zlib.deflateSync, or let compression() encode.',
+        );
+      }
       fail(
         `Expected the body of ${what} to be ${coding} data, as its Content-Encoding header says, got ${byteCount(reply.bytes.length)} that do not decode (${(error as Error).message}). ` +
           'Setting the header does not compress anything: let compression() do both.',
@@ -35,6 +41,15 @@ export function decodedBody(reply: RawReply): Buffer {
     }
   }
   return bytes;
+}
+
+function inflatesRaw(bytes: Buffer): boolean {
+  try {
+    zlib.inflateRawSync(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -99,16 +99,21 @@ export class Client {
     this.sent.push(request);
     return new Promise((resolve, reject) => {
       let received = 0;
+      /** Content-Length of an answer whose headers arrived: a body that stops short of it never ends. */
+      let announced: number | undefined;
       const req = http.request(new URL(path, this.baseUrl), { method, headers: request.headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
         const chunks: Buffer[] = [];
+        const length = Number(res.headers['content-length']);
+        if (res.headers['content-length'] !== undefined && Number.isInteger(length)) announced = length;
         res.on('data', (chunk: Buffer) => (chunks.push(chunk), (received += chunk.length)));
         res.on('end', () => (clearTimeout(deadline), resolve({ request, status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) })));
         res.on('error', (error) => reject(noAnswer(request, error)));
       });
+      const shortBody = () => (announced !== undefined && received < announced ? { announced, received } : {});
       // The socket's timeout only notices silence: a body that keeps coming and never ends meets this.
-      const deadline = setTimeout(() => (reject(noAnswer(request, { deadline: true, received })), req.destroy()), ANSWER_DEADLINE_MS);
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { timeout: true })));
-      req.on('error', (error) => (clearTimeout(deadline), reject(noAnswer(request, error))));
+      const deadline = setTimeout(() => (reject(noAnswer(request, { deadline: true, received, ...shortBody() })), req.destroy()), ANSWER_DEADLINE_MS);
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { timeout: true, ...shortBody() })));
+      req.on('error', (error) => (clearTimeout(deadline), reject(noAnswer(request, Object.assign(error, shortBody())))));
       req.end(request.body);
     });
   }
@@ -134,7 +139,8 @@ function tryParse(text: string | undefined): unknown {
 }
 
 function noAnswer(request: SentRequest, error: unknown): CheckFailure {
-  const { code, timeout, deadline, received, message, rawResponse, statusCode } = error as {
+  const { code, timeout, deadline, received, message, rawResponse, statusCode, announced } = error as {
+    announced?: number;
     code?: string;
     timeout?: unknown;
     deadline?: boolean;
@@ -144,6 +150,12 @@ function noAnswer(request: SentRequest, error: unknown): CheckFailure {
     statusCode?: number;
   };
   const what = `${request.method} ${request.path}`;
+  if (announced !== undefined) {
+    return new CheckFailure(
+      `Expected the answer to ${what} to send the ${announced} bytes its Content-Length announced, got ${received ?? 0} and then nothing more. ` +
+        'A body changed after its headers were set (encoded, trimmed) needs its Content-Length removed or set again, or the client waits for bytes that never come.',
+    );
+  }
   // superagent parses a body sent as JSON, and rejects one that does not parse with the text it got.
   if (rawResponse !== undefined && statusCode !== undefined) {
     return new CheckFailure(

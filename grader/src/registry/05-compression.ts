@@ -90,11 +90,11 @@ export default {
     },
     {
       id: '05.catalogue-still-lists-every-book',
-      title: 'GET /books still lists the whole catalogue (1000 books)',
+      title: 'GET /books and the /catalogue page still hold the whole catalogue: 1000 books, every field',
       points: 1,
       guards: 'The exercise already lists every book; shrinking the data is not the fix.',
       hints: [
-        'Count the books in GET /books.',
+        'Count the books in GET /books and the rows of /catalogue, and look at the fields of one book.',
         'The storefront and the partner feed need the whole catalogue. Fewer items is a product change, not a transport one.',
         'Leave the route handlers as they were: compression changes bytes on the wire, not the data.',
         'Undo any slicing or paging of the list and add app.use(compression()) instead.',
@@ -141,7 +141,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Use only a coding the client accepts: plain bytes to a client that asks for no coding or only identity, and never a coding it refuses with q=0.', checks: ['05.plain-clients-get-plain-bytes'] },
-    { text: 'Make the bytes smaller, never the data: GET /books still lists the whole catalogue.', checks: ['05.catalogue-still-lists-every-book'] },
+    { text: 'Make the bytes smaller, never the data: GET /books and the /catalogue page still hold every book with every field.', checks: ['05.catalogue-still-lists-every-book'] },
     {
       text: 'Register compression as a factory call, app.use(compression()), so that every request, HEAD included, still gets its answer.',
       checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients'],
