@@ -5,8 +5,10 @@ import {
   effectiveSources,
   evaluatorHighFindings,
   governingDirective,
+  hasNonceOrHash,
   noncesIn,
   parsePolicies,
+  type Policy,
   scriptSourceWeaknesses,
   sourceMatchesUrl,
   type ReceivedPolicy,
@@ -65,6 +67,8 @@ const PUBLIC_CDN_SCRIPTS = [
 /** Any other site: an https:, http: or * source lets these in. */
 const ANY_SITE_SCRIPTS = ['https://attacker.example/x.js', 'http://attacker.example/x.js'];
 const ANGULAR_HOSTS = ['cdnjs.cloudflare.com', 'ajax.googleapis.com', 'code.angularjs.org'];
+/** The pages' origin as the policy sees it: plain HTTP, as the app serves them (the port never matters to a host source). */
+const PAGE_ORIGIN = new URL('http://127.0.0.1');
 
 /** Inline code an attacker writes into the page; each records its name in self.__injected when it runs. */
 const mark = (name: string) => `(self.__injected=self.__injected||[]).push('${name}')`;
@@ -272,6 +276,9 @@ function injectionWeakness(reply: Reply): string | undefined {
     });
     if (weak.every(Boolean)) return weak[0];
   }
+  // The browser check proves this where the page reflects the injection; an escaped page does not.
+  const fromCdn = policies.map((policy) => publicHostAllowed(policy.directives));
+  if (fromCdn.every(Boolean)) return fromCdn[0];
   if (!policies.some((policy) => blocksPlugins(policy.directives))) {
     const sources = effectiveSources(policies[0]!.directives, 'object-src');
     return sources
@@ -281,6 +288,25 @@ function injectionWeakness(reply: Reply): string | undefined {
   const findings = policies.map((policy) => evaluatorHighFindings(policy.text));
   if (findings.every((found) => found.length)) return `a policy Google's CSP Evaluator rates high risk (${findings[0]![0]})`;
   return undefined;
+}
+
+/** Which source of this policy lets a script from a public host in (see PUBLIC_CDN_SCRIPTS), and why that matters; undefined when none does. */
+function publicHostAllowed(policy: Policy): string | undefined {
+  const sources = effectiveSources(policy, 'script-src-elem');
+  // Browsers ignore host sources next to 'strict-dynamic' and a nonce or hash.
+  if (!sources || (sources.includes("'strict-dynamic'") && hasNonceOrHash(sources))) return undefined;
+  for (const script of PUBLIC_CDN_SCRIPTS) {
+    const url = new URL(script);
+    const source = sources.find((candidate) => !candidate.startsWith("'") && !candidate.includes('*') && !/^[a-z][a-z0-9+.-]*:$/i.test(candidate) && sourceMatchesUrl(candidate, url, PAGE_ORIGIN));
+    if (source) return publicHostCause(`the source ${source} in ${governingDirective(policy, 'script-src-elem')}`, url);
+  }
+  return undefined;
+}
+
+/** Why a script from this public host is an attacker's: anyone publishes there, or it serves AngularJS. */
+function publicHostCause(where: string, url: URL): string {
+  if (ANGULAR_HOSTS.includes(url.hostname)) return `${where} lets in ${url.hostname}, which serves old AngularJS, whose templates run whatever code an attacker writes into the page`;
+  return `${where} lets in ${url.hostname}, which serves files anyone can publish (any npm package, GitHub file or storage bucket): an attacker publishes one and points a <script> at it`;
 }
 
 /** The content of a <meta http-equiv="Content-Security-Policy"> in an HTML page, if any. */
@@ -337,20 +363,14 @@ function changedCharacters(a: string, b: string): number {
 }
 
 /** Why a script from `url` may run under the page's policies: the source that lets it in, or the missing policy. */
-function whyScriptRan(reply: Reply, url: URL, origin: URL): string {
+function whyScriptRan(reply: Reply, url: URL): string {
   const policies = parsePolicies(header(reply, 'content-security-policy'));
   if (!policies.length) return 'the page came without a Content-Security-Policy header';
   for (const policy of policies) {
-    const sources = effectiveSources(policy.directives, 'script-src-elem');
-    const source = sources?.find((candidate) => sourceMatchesUrl(candidate, url, origin));
-    if (source) {
-      const where = `the source ${source} in ${governingDirective(policy.directives, 'script-src-elem')}`;
-      if (ANGULAR_HOSTS.includes(url.hostname)) return `${where} lets it in: ${url.hostname} serves old AngularJS, whose templates run whatever code an attacker writes into the page`;
-      if (PUBLIC_CDN_SCRIPTS.some((known) => new URL(known).hostname === url.hostname)) {
-        return `${where} lets it in: ${url.hostname} serves files anyone can publish (any npm package, GitHub file or storage bucket), so an attacker publishes one and points a <script> at it`;
-      }
-      return `${where} lets it in: anyone can put a script on some site that source allows`;
-    }
+    const source = effectiveSources(policy.directives, 'script-src-elem')?.find((candidate) => sourceMatchesUrl(candidate, url, PAGE_ORIGIN));
+    if (!source) continue;
+    const where = `the source ${source} in ${governingDirective(policy.directives, 'script-src-elem')}`;
+    return PUBLIC_CDN_SCRIPTS.some((known) => new URL(known).hostname === url.hostname) ? publicHostCause(where, url) : `${where} lets in ${url.hostname}`;
   }
   return `the policy ${show(header(reply, 'content-security-policy'), 160)} lets it in`;
 }
@@ -511,7 +531,7 @@ lesson('02-security-headers', (t) => {
           ...ranExternal.map((url) => `<script src="${url}">`),
         ];
         // A weakness the policy's text shows names itself; otherwise the source that let the script in.
-        const cause = injectionWeakness(reply) ?? (ranExternal.length ? whyScriptRan(reply, new URL(ranExternal[0]!), new URL(app.baseUrl)) : 'the policy lets it run');
+        const cause = injectionWeakness(reply) ?? (ranExternal.length ? whyScriptRan(reply, new URL(ranExternal[0]!)) : 'the policy lets it run');
         fail(
           `Expected Chromium to block every script injected through GET /search?q=, got ${ran.length} running: ${ran.slice(0, 3).join(', ')}${ran.length > 3 ? ` and ${ran.length - 3} more` : ''}. ` +
             `The cause: ${cause}. Let script-src allow only your own origin ('self') or a fresh nonce: no 'unsafe-inline', no scheme, no public CDN.`,
@@ -536,7 +556,7 @@ lesson('02-security-headers', (t) => {
       samples,
       injectionWeakness,
       'a policy that blocks injected scripts',
-      "Its effective script-src needs no 'unsafe-inline' (unless with a nonce or hash), no 'unsafe-eval', no wildcard or scheme source such as https: or data:, and object-src must be 'none'.",
+      "Its effective script-src needs no 'unsafe-inline' (unless with a nonce or hash), no 'unsafe-eval', no wildcard, no scheme source such as https: or data:, no public CDN, and object-src must be 'none'.",
     );
 
     // A nonce protects only if an attacker cannot know it. They read a page, then inject its nonce
