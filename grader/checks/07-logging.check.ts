@@ -13,6 +13,7 @@ import {
   STACK_FRAME,
   stringsOf,
   structureProblem,
+  type AccessFields,
   type LogEntry,
   type LogFile,
 } from '../support/logs.js';
@@ -24,13 +25,26 @@ const FAILURE = /ECONNREFUSED/;
 const ACCOUNT = { email: 'reader@example.com', password: 'correct horse battery staple' };
 /** A LOG_LEVEL no logger knows: a typo, or an operator's guess. */
 const UNKNOWN_LEVEL = 'quiet';
+/** A LOG_LEVEL pino and bunyan know and winston does not: an app must serve with it or refuse it. */
+const PINO_ONLY_LEVEL = 'trace';
 /** The values of LOG_LEVEL an app may refuse at startup: at every other level it must serve. */
-const MAY_REFUSE = new Set(['WARN', UNKNOWN_LEVEL]);
+const MAY_REFUSE = new Set(['WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL]);
+/** The run started without LOG_DIR: the error file is for when it is set, and the app must start without it. */
+const WITHOUT_LOG_DIR = 'warn';
+/** The body the exercise's error handler answers a server error with. */
+const GENERIC_500 = { error: 'Internal Server Error' };
+/**
+ * A line's timestamp may come this long after the grader got the answer (the app may log after it
+ * answered, on a busy machine later still), but never before the request was sent, beyond its precision.
+ */
+const LATE_TIMESTAMP_MS = 1000;
 
-/** A request of a run, with what it stands for in a message ("made signed in"). */
+/** A request of a run, with what it stands for in a message ("made signed in") and when (Date.now()). */
 interface Sent {
   what: string;
   reply: Reply;
+  sentAt: number;
+  gotAt: number;
 }
 
 type ParsedFile = LogFile & { entries: LogEntry[] };
@@ -65,8 +79,8 @@ interface Run {
   lostNote: string;
 }
 
-/** The levels of the runs: unset (the default), debug, warn, and two that are not lower-case level names. */
-const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL] as const;
+/** The levels of the runs: unset (the default), debug, warn, and three that not every logger knows. */
+const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL] as const;
 
 /**
  * The run at `level` (undefined: LOG_LEVEL unset), made once for all the checks that read it. The first
@@ -82,13 +96,23 @@ const runKey = (level: string | undefined) => `07-run:${level === undefined ? 'u
 const FULL_RUNS = new Set<string | undefined>([undefined, 'debug']);
 
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
-  const label = level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`;
-  const logDir = t.tempDir('course-07-logs-');
-  const env = { NODE_ENV: 'production', LOG_DIR: logDir, ...(level === undefined ? {} : { LOG_LEVEL: level }) };
+  const withLogDir = level !== WITHOUT_LOG_DIR;
+  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}`;
+  const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
+  const env = {
+    NODE_ENV: 'production',
+    ...(logDir ? { LOG_DIR: logDir } : {}),
+    ...(level === undefined ? {} : { LOG_LEVEL: level }),
+    // Timestamps written in local time without a zone are read in the grader's time zone.
+    ...(globalThis.process.env.TZ ? { TZ: globalThis.process.env.TZ } : {}),
+  };
   const started = await t.serverOrExit({ env });
   if (!('client' in started)) {
     if (level === undefined || !MAY_REFUSE.has(level)) {
-      fail(`Expected src/server.ts to keep running ${label}, but it ${started.description} during startup. Its output is below.`);
+      fail(
+        `Expected src/server.ts to keep running ${label}, but it ${started.description} during startup. ` +
+          (withLogDir ? 'Its output is below.' : 'LOG_DIR is optional: without it, log to stdout only, with no error file (its output is below).'),
+      );
     }
     return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '' };
   }
@@ -99,36 +123,37 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const cookie = { Cookie: `sid=ck-${mark}` };
   const headers = { Authorization: `Bearer tok-${mark}`, ...cookie };
   const sent: Sent[] = [];
-  const send = async (what: string, request: Promise<Reply>) => {
-    const reply = await request;
-    sent.push({ what, reply });
+  const send = async (what: string, request: () => Promise<Reply>) => {
+    const sentAt = Date.now();
+    const reply = await request();
+    sent.push({ what, reply, sentAt, gotAt: Date.now() });
     return reply;
   };
   let token: unknown;
-  await send('answered by its route', client.get('/books', { headers: cookie }));
+  await send('answered by its route', () => client.get('/books', { headers: cookie }));
   if (FULL_RUNS.has(level)) {
-    await send('answered by its route', client.get('/books/1'));
-    await send('answered 404 by its route', client.get('/books/999'));
-    await send('a failed login, answered 401', client.post('/login', { headers, body: { email: ACCOUNT.email, password } }));
+    await send('answered by its route', () => client.get('/books/1'));
+    await send('answered 404 by its route', () => client.get('/books/999'));
+    await send('a failed login, answered 401', () => client.post('/login', { headers, body: { email: ACCOUNT.email, password } }));
     // A body express.json() cannot parse: its error carries the raw body, password and all.
-    await send('with a body express.json() cannot parse', client.post('/login', { headers: { ...headers, 'Content-Type': 'application/json' }, body: `{"email":"${ACCOUNT.email}","password":"${password}"` }));
-    const login = await send('a successful login', client.post('/login', { body: ACCOUNT }));
+    await send('with a body express.json() cannot parse', () => client.post('/login', { headers: { ...headers, 'Content-Type': 'application/json' }, body: `{"email":"${ACCOUNT.email}","password":"${password}"` }));
+    const login = await send('a successful login', () => client.post('/login', { body: ACCOUNT }));
     token = (login.json as { token?: unknown } | undefined)?.token;
-    await send('refused because it is not signed in', client.get('/orders', { headers }));
-    await send('made signed in', client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
-    await send('with a method no route takes', client.request('DELETE', '/books/1', { headers }));
+    await send('refused because it is not signed in', () => client.get('/orders', { headers }));
+    await send('made signed in', () => client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
+    await send('with a method no route takes', () => client.request('DELETE', '/books/1', { headers }));
   }
-  await send('matched by no route', client.get('/no-such-page', { headers }));
-  const failing = await send('that failed', client.get(FAILING, { headers }));
+  await send('matched by no route', () => client.get('/no-such-page', { headers }));
+  const failing = await send('that failed', () => client.get(FAILING, { headers }));
 
   // Loggers that write from another thread or to files write late: the last request's lines first.
-  const filesSize = async () => (await readAllFiles(logDir)).reduce((size, file) => size + file.text.length, 0);
+  const filesSize = async () => (logDir ? await readAllFiles(logDir) : []).reduce((size, file) => size + file.text.length, 0);
   await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === FAILING || stringsOf(entry).some((text) => FAILURE.test(text))));
   await settle(async () => process.mark + (await filesSize()), 250, 1000);
   const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
   await process.stop(1500);
 
-  const files = await readAllFiles(logDir);
+  const files = logDir ? await readAllFiles(logDir) : [];
   const stdoutText = process.streamOutput('stdout');
   const stderrText = process.streamOutput('stderr');
   const lost = process.lost.stdout;
@@ -247,6 +272,45 @@ function unknownStarted(unknown: Run): string {
   );
 }
 
+/** The lines of `stdout` that are access lines for the request of `reply`: its method, path and status. */
+function accessLinesFor(stdout: LogEntry[], reply: Reply): { entry: LogEntry; access: AccessFields }[] {
+  return stdout
+    .map((entry) => ({ entry, access: accessFields(entry) }))
+    .filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path && access.status === reply.status);
+}
+
+const milliseconds = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+/**
+ * What is wrong with the timestamps of the lines a request of the default run wrote (its access line,
+ * the failing route's error line): taken before the request was sent (frozen at startup) or long after
+ * it was answered.
+ */
+function timestampProblem(run: Run): string | undefined {
+  for (const { what, reply, sentAt, gotAt } of run.sent) {
+    const lines = accessLinesFor(run.stdout, reply).map(({ entry }) => ({ entry, kind: 'the access line' }));
+    if (reply === run.failing) lines.push(...run.stdout.filter((entry) => isErrorLine(entry) && aboutFailure(entry)).map((entry) => ({ entry, kind: 'the error line' })));
+    for (const { entry, kind } of lines) {
+      if (!entry.time) continue; // a line without a timestamp is named by the structure check
+      const precision = entry.timePrecisionMs ?? 1000;
+      const time = entry.time.getTime();
+      const early = sentAt - precision - 5 - time;
+      const late = time - (gotAt + LATE_TIMESTAMP_MS + precision);
+      if (early <= 0 && late <= 0) continue;
+      const times = new Set(run.stdout.map((line) => line.time?.getTime()));
+      const frozen = early > 0 && run.stdout.length > 2 && times.size === 1;
+      const zone = Math.max(early, late) > 30 * 60 * 1000 ? ' Is it written in local time without its zone? Write UTC, as toISOString() does.' : '';
+      return (
+        `Expected each line's timestamp to say when it was written, got ${describeLine(entry.line, 90)}, ${kind} of ${reply.request.method} ${reply.request.path} (a request ${what}), ` +
+        `whose time reads ${entry.time.toISOString()}: ${early > 0 ? `${milliseconds(sentAt - time)} before the grader sent that request` : `${milliseconds(time - gotAt)} after the grader got its answer`}` +
+        `${frozen ? '. Every line on stdout carries that same time, taken once' : ''}.${zone} ` +
+        "Take the time as each line is logged: winston's format.timestamp() in the logger's format, or pino's own time; not a value computed once at startup."
+      );
+    }
+  }
+  return undefined;
+}
+
 lesson('07-logging', (t) => {
   // The checks read runs of the app (one per LOG_LEVEL) that they share; the runs go side by side.
   t.concurrently(() => {
@@ -278,16 +342,38 @@ lesson('07-logging', (t) => {
           fail(`Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry.line)}${when}, which ${problem}.`);
         });
       }
+      const late = timestampProblem(run);
+      if (late) fail(late);
     });
 
     t.check('07.access-line-per-request', async () => {
       const run = await runAt(t);
       const lines = run.stdout.map((entry) => ({ entry, access: accessFields(entry) }));
       const linesFor = (reply: Reply) => lines.filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path);
-      for (const { what, reply } of run.sent) {
-        if (linesFor(reply).some(({ access }) => access.status === reply.status && access.durationMs !== undefined)) continue;
-        t.reproduce(reply.request);
+      for (const [index, { what, reply, sentAt, gotAt }] of run.sent.entries()) {
         const request = `${reply.request.method} ${reply.request.path}`;
+        const complete = linesFor(reply).filter(({ access }) => access.status === reply.status && access.durationMs !== undefined);
+        if (complete.length > 1) {
+          t.reproduce(reply.request);
+          fail(
+            `Expected one access line for ${request} (a request ${what}), got ${complete.length}: ${complete.slice(0, 2).map(({ entry }) => describeLine(entry.line, 90)).join(' and ')}. ` +
+              "Log each request once, from the one middleware registered first, when it finishes: a second listener (such as 'close' beside 'finish') or a handler that logs it again doubles every count made from the log.",
+          );
+        }
+        if (complete.length === 1) {
+          // Its duration was measured before the app took the next request, so before the grader got that one's answer.
+          const next = run.sent[index + 1];
+          const limit = (next ? next.gotAt : gotAt + LATE_TIMESTAMP_MS) - sentAt + 5;
+          const { entry, access } = complete[0]!;
+          if (access.durationMs! <= limit) continue;
+          t.reproduce(reply.request);
+          fail(
+            `Expected the access line for ${request} (a request ${what}) to say how long it took, got ${access.duration} (read as ${milliseconds(access.durationMs!)}) ` +
+              `for a request the grader sent and got answered within ${milliseconds(gotAt - sentAt)}${next ? ` (and the next one's answer within ${milliseconds(next.gotAt - sentAt)} of sending it)` : ''}: ${describeLine(entry.line, 90)}. ` +
+              'Note the start time in the middleware for each request (performance.now() as it arrives), not once for the app, and write the duration in ms (durationMs), or with its unit ("0.004 s").',
+          );
+        }
+        t.reproduce(reply.request);
         // A line with another status may be that of another request to the same path (POST /login answers 401, 400 and 200).
         const samePath = run.sent.filter(({ reply: other }) => other !== reply && other.request.method === reply.request.method && other.request.path === reply.request.path);
         const otherStatuses = new Set(samePath.map(({ reply: other }) => other.status));
@@ -355,6 +441,16 @@ lesson('07-logging', (t) => {
       expectStatus(failing!, 500);
       const leaked = failing!.text.match(/ECONNREFUSED|10\.0\.3\.7|reports database|\n\s+at |\bat \S+ \(/);
       expectThat(!leaked, `Expected a generic body from GET ${FAILING}, got one that reveals the error: ${show(failing!.text, 80)}. Log the details; answer the client with a fixed body.`);
+      if ((failing!.json as { error?: unknown } | undefined)?.error === GENERIC_500.error) return;
+      const type = failing!.headers['content-type'] ?? 'no Content-Type';
+      const html = /html/i.test(type) || /<(!doctype|html|body|pre)\b/i.test(failing!.text);
+      fail(
+        `Expected GET ${FAILING} to answer with the app's generic JSON body ${JSON.stringify(GENERIC_500)}, got ${type}: ${show(failing!.text, 80)}. ` +
+          (html
+            ? "That is Express's own error page, which answers when the error handler passes the error on with next(err): log the error, then answer it yourself."
+            : 'Keep the body the error handler answered with before.') +
+          " res.status(500).json({ error: 'Internal Server Error' }).",
+      );
     });
 
     t.check('07.log-level-warn-silences-info', async () => {
@@ -367,6 +463,9 @@ lesson('07-logging', (t) => {
     });
 
     t.check('07.log-level-any-case-or-refused', async () => {
+      // An app that writes nothing on stdout at the default level either has lost no line to LOG_LEVEL.
+      const silentByDefault = await runAt(t).then((run) => run.stdout.length === 0, () => false);
+      const noConsole = 'as at the default level: whatever LOG_LEVEL says, the app writes nothing on stdout in production. Keep a console transport in every environment: the platform collects stdout.';
       const upper = await runAt(t, 'WARN');
       const problem = upper.refused
         ? refusalProblem(upper, 'WARN')
@@ -374,7 +473,7 @@ lesson('07-logging', (t) => {
             below: 'An operator who types WARN means warn: lower-case the value before the logger sees it (or refuse it at startup).',
             silenced: "The logger does not know 'WARN' and drops every line, errors included: lower-case the value before the logger sees it, and refuse at startup a value it does not know.",
           });
-      if (problem) fail(problem);
+      if (problem) fail(silentByDefault && upper.stdout.length === 0 && problem.includes('nothing at all on stdout') ? `${problem.split('nothing at all on stdout')[0]}nothing at all on stdout, ${noConsole}` : problem);
 
       const unknown = await runAt(t, UNKNOWN_LEVEL);
       const unknownProblem = unknown.refused ? refusalProblem(unknown, UNKNOWN_LEVEL) : unknownStarted(unknown);
@@ -382,6 +481,23 @@ lesson('07-logging', (t) => {
         if (!unknown.refused) t.reproduce(unknown.failing!.request);
         fail(unknownProblem);
       }
+
+      // trace is a level of pino and bunyan, not of winston: an app may serve with it or refuse it, never go silent.
+      const pinoOnly = await runAt(t, PINO_ONLY_LEVEL);
+      if (pinoOnly.refused) {
+        const refusal = refusalProblem(pinoOnly, PINO_ONLY_LEVEL);
+        if (refusal) fail(refusal);
+        return;
+      }
+      if (pinoOnly.stdout.some(isErrorLine)) return;
+      t.reproduce(pinoOnly.failing!.request);
+      const asked = `LOG_LEVEL=${PINO_ONLY_LEVEL} (a level pino knows and winston does not)`;
+      if (pinoOnly.stdout.length === 0 && silentByDefault) fail(`Expected the error of GET ${FAILING} on stdout with ${asked}, got nothing at all on stdout, ${noConsole}`);
+      if (pinoOnly.stderr.some(isErrorLine)) fail(`Expected the error of GET ${FAILING} on stdout with ${asked}, got it on stderr only. Errors stay on stdout at every level.`);
+      fail(
+        `Expected ${asked} either to work, with the error of GET ${FAILING} on stdout, or to stop the app at startup, got an app that started and wrote ${pinoOnly.stdout.length ? 'no error line' : 'nothing at all'} on stdout: ` +
+          `its logger does not know '${PINO_ONLY_LEVEL}' and drops ${pinoOnly.stdout.length ? 'the errors' : 'every line, errors included'}. Check LOG_LEVEL against the levels of the logger you use (winston.config.npm.levels, pino's levels), not a list of your own.`,
+      );
     });
 
     t.check('07.secrets-stay-out-of-logs', async () => {

@@ -13,23 +13,23 @@ export default {
   checks: [
     {
       id: '07.stdout-lines-are-json',
-      title: 'Every line on stdout, up to the exit and at every level, is a JSON object with a level, a message and a timestamp',
+      title: 'Every line on stdout, up to the exit and at every level, is a JSON object with a level, a message and the time it was written',
       points: 2,
       hints: [
         'Run the app with NODE_ENV=production, use every route (sign in too), stop it with Ctrl-C, and read its stdout as a log collector would: can a machine tell an error from a startup note?',
-        'Structured logging means one JSON object per line, each with a level, a message and a time. One plain console.log line is enough to break a parser downstream.',
-        'Create src/logger.ts with winston (JSON format, a timestamp, a Console transport) and send every console.log in src/app.ts and src/server.ts through it: the route only signed-in users reach and the shutdown line too.',
+        'Structured logging means one JSON object per line, each with a level, a message and the time it was written (not a time taken once at startup). One plain console.log line is enough to break a parser downstream.',
+        "Create src/logger.ts with winston (JSON format, format.timestamp() in the logger's format so each line gets its own time, a Console transport) and send every console.log in src/app.ts and src/server.ts through it: the route only signed-in users reach and the shutdown line too.",
         "winston.createLogger({ level: process.env.LOG_LEVEL ?? 'info', format: format.combine(format.errors({ stack: true }), format.timestamp(), format.json()), transports: [new transports.Console()] })",
       ],
     },
     {
       id: '07.access-line-per-request',
-      title: 'Every request, signed in or not, including 404s and failures, gets one access line with method, path, status and duration',
+      title: 'Every request, signed in or not, including 404s and failures, gets exactly one access line with method, path, status and how long it took',
       points: 2,
       hints: [
         'Ask for /no-such-page and /reports/sales. Which requests leave a trace in the log?',
-        'An access log is written once per request, when the response has finished: only then are the status and the duration known, whoever answered.',
-        'In src/app.ts, register one middleware before every route that listens for res.on("finish"), and drop the console.log lines inside the routes.',
+        'An access log is written once per request, when the response has finished: only then are the status and the duration known, whoever answered. Twice is as wrong as never: every count made from the log doubles.',
+        'In src/app.ts, register one middleware before every route that notes the start time of each request and logs on res.on("finish") only; drop the console.log lines inside the routes and any logging in the 404 handler.',
         "app.use((req, res, next) => { const started = performance.now(); res.on('finish', () => logger.info('request', { method: req.method, url: req.originalUrl, status: res.statusCode, durationMs: performance.now() - started })); next(); });",
       ],
     },
@@ -57,35 +57,35 @@ export default {
     },
     {
       id: '07.client-still-gets-generic-500',
-      title: 'A failing route still answers the client with a generic 500',
+      title: 'A failing route still answers the client with the generic JSON 500 body',
       points: 1,
       guards: 'The error handler from lesson 01 already answers a generic 500; logging more must not mean telling the client more.',
       hints: [
         'GET /reports/sales: what does the client see now that the log knows everything?',
         'The details belong in the log, where you read them; the client gets a fixed body that reveals nothing.',
-        'In the error handler of src/app.ts, log the error and keep the response body as it was.',
+        "In the error handler of src/app.ts, log the error and keep the response body as it was: answer it there, don't pass it on with next(err), or Express answers with its own HTML page.",
         "logger.error(err); res.status(500).json({ error: 'Internal Server Error' });",
       ],
     },
     {
       id: '07.log-level-warn-silences-info',
-      title: 'LOG_LEVEL=warn silences info lines but keeps errors on stdout',
+      title: 'LOG_LEVEL=warn silences info lines but keeps errors on stdout, also without LOG_DIR',
       points: 1,
       hints: [
-        'Start the app with LOG_LEVEL=warn and make a few requests. Does anything quieten down?',
-        'The level is how an operator turns the volume down in an incident without a deploy. It only works if every line goes through the logger and the logger reads its level from the environment.',
-        "In src/logger.ts, take the logger's level from process.env.LOG_LEVEL, with info as the default.",
+        'Start the app with LOG_LEVEL=warn and no LOG_DIR, and make a few requests. Does it start, and does anything quieten down?',
+        'The level is how an operator turns the volume down in an incident without a deploy. It only works if every line goes through the logger and the logger reads its level from the environment. LOG_DIR is optional: without it there is no error file, and the log still goes to stdout.',
+        "In src/logger.ts, take the logger's level from process.env.LOG_LEVEL, with info as the default, and add the File transport only when process.env.LOG_DIR is set.",
         "winston.createLogger({ level: process.env.LOG_LEVEL ?? 'info', ... })",
       ],
     },
     {
       id: '07.log-level-any-case-or-refused',
-      title: 'LOG_LEVEL=WARN works as warn (or is refused), and a level no logger knows stops the app at startup instead of silencing it',
+      title: 'LOG_LEVEL=WARN works as warn (or is refused), and a level the logger does not know (quiet; trace, with winston) stops the app at startup instead of silencing it',
       points: 1,
       hints: [
-        'Start the app with LOG_LEVEL=WARN, then with LOG_LEVEL=quiet, and make GET /reports/sales fail. Is the error still in the log?',
-        'winston drops every line, errors included, when its level is a name it does not know, and level names are lower case. A setting that can silence the log is configuration to validate at startup, as lesson 06 teaches.',
-        'In src/logger.ts, lower-case process.env.LOG_LEVEL before the logger sees it, and check it against the logger\'s levels (winston.config.npm.levels) before creating the logger.',
+        'Start the app with LOG_LEVEL=WARN, then with LOG_LEVEL=quiet and LOG_LEVEL=trace, and make GET /reports/sales fail. Is the error still in the log?',
+        "winston drops every line, errors included, when its level is a name it does not know, and level names are lower case; trace and fatal are pino's names, not winston's. A setting that can silence the log is configuration to validate at startup, as lesson 06 teaches.",
+        "In src/logger.ts, lower-case process.env.LOG_LEVEL before the logger sees it, and check it against the levels of the logger you use (winston.config.npm.levels), not a list of your own, before creating the logger.",
         "const level = (process.env.LOG_LEVEL || 'info').toLowerCase(); if (!Object.hasOwn(winston.config.npm.levels, level)) { console.error('Invalid configuration, not starting: LOG_LEVEL must be one of ...'); process.exit(1); }",
       ],
     },
@@ -103,7 +103,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp, at every level and from startup to exit, the lines written at shutdown included: no console.log left on any path, signed in or not.',
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown included: no console.log left on any path, signed in or not.',
       checks: ['07.stdout-lines-are-json'],
     },
     {
@@ -111,15 +111,19 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write one access line per request, once it has finished, with method, path, status and duration: for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed.',
+      text: 'Write exactly one access line per request, once it has finished, with method, path, status and the time that request took (from its own arrival, in ms or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed.',
       checks: ['07.access-line-per-request'],
     },
     { text: 'Log a server error with its message and stack to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
     { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
-    { text: 'Still answer the client of a failing route with the generic 500 body.', checks: ['07.client-still-gets-generic-500'] },
+    { text: 'Still answer the client of a failing route with the generic JSON body {"error":"Internal Server Error"} and status 500, not Express\'s HTML error page.', checks: ['07.client-still-gets-generic-500'] },
+    {
+      text: 'Start without LOG_DIR, logging to stdout only: the error file is written when LOG_DIR is set.',
+      checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info'],
+    },
     { text: 'Take the level from LOG_LEVEL (default info): LOG_LEVEL=warn drops info lines and keeps errors on stdout.', checks: ['07.log-level-warn-silences-info'] },
     {
-      text: 'Read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse a value that names no level at startup, with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
+      text: 'Read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (quiet; trace, with winston), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
