@@ -1,18 +1,33 @@
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expectThat, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { lesson, type LessonKit, type Startup } from '../support/lesson.js';
 
 // Values no real machine has, so every appearance in output or a response is the app's doing.
-const DB_PASSWORD = 'Pg7kR2wXq9Lm4Tz';
-const SESSION_SECRET = 'Zq4vN8wL2kT7xR1mB6yC3hJ9pF5dG0sAe';
+// The password holds characters a URL's userinfo allows beyond \w, so a mask such as /:(\w+)@/ misses it.
+const DB_PASSWORD = 'Pg7k-R2w.Xq9!Lm~4Tz';
+// Exactly 32 characters, the shortest the lesson accepts: every start that must succeed tries the boundary.
+const SESSION_SECRET = 'Zq4vN8wL2kT7xR1mB6yC3hJ9pF5dG0sA';
 const SHORT_SECRET = 'Wm3xK8qT1vZ5nB';
 const databaseUrl = (host: string) => `postgres://bookshop:${DB_PASSWORD}@${host}:5432/bookshop`;
 const ENV_DB_HOST = 'env-db.test';
 const FILE_DB_HOST = 'file-db.test';
 const valid = { DATABASE_URL: databaseUrl(ENV_DB_HOST), SESSION_SECRET };
+/** .env with values of its own, secrets included, beside the environment's. */
+const OTHER_DOTENV = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}-from-file\n`;
+/**
+ * The development start: LOG_LEVEL=debug (the mode where apps dump their settings), and a URL whose
+ * user name is its password (the bookshop:bookshop shape of .env.example), so that a mask that
+ * replaces the first appearance of the password hides the user name and prints the password.
+ */
+const DEVELOPMENT_ENV = {
+  DATABASE_URL: `postgres://${DB_PASSWORD}:${DB_PASSWORD}@${ENV_DB_HOST}:5432/bookshop`,
+  SESSION_SECRET,
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'debug',
+};
 /** The port the lesson's text gives as PORT's default. */
 const DEFAULT_PORT = 3000;
 
@@ -67,8 +82,11 @@ const REFUSALS: Record<string, Refusal> = {
     situation: `when DATABASE_URL has a password but no host (${HOSTLESS_URL.replace(DB_PASSWORD, '…')})`,
   },
   'short-secret': { env: { ...valid, SESSION_SECRET: SHORT_SECRET }, names: ['SESSION_SECRET'], situation: `when SESSION_SECRET is ${SHORT_SECRET.length} characters long` },
-  'port-abc': { env: { ...valid, PORT: 'abc' }, names: ['PORT'], situation: 'when PORT is abc' },
-  'port-99999': { env: { ...valid, PORT: '99999' }, names: ['PORT'], situation: 'when PORT is 99999' },
+  // parseInt() reads 3000abc as 3000 and 80.5 as 80. (1e3 is left out: Number() and z.coerce.number(),
+  // which the lesson shows, read it as the whole number 1000.)
+  ...Object.fromEntries(
+    ['abc', '99999', '3000abc', '80.5'].map((port): [string, Refusal] => [`port-${port}`, { env: { ...valid, PORT: port }, names: ['PORT'], situation: `when PORT is ${port}` }]),
+  ),
   production: {
     env: { NODE_ENV: 'production' },
     dotenv: `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`,
@@ -89,14 +107,35 @@ function workingDir(t: LessonKit, dotenv?: string): string {
 
 const plain = (output: string) => output.replace(/\x1b\[[0-9;]*m/g, '');
 
-/** The process stopped on its own, with a non-zero code, before listening, naming each variable. */
-function expectRefusedToStart(run: Startup, { situation, names, env }: Refusal): void {
+/** A refused start: its run, and the port the grader held for it and gave it as PORT (none when the refusal sets PORT). */
+interface RefusedRun extends Startup {
+  heldPort?: number;
+}
+
+/**
+ * The process stopped on its own, with a non-zero code, before listening, naming each variable.
+ * `defaulted` lists the names the app starts without when each is the only one missing (under the
+ * same NODE_ENV): a value it fills in with a default of its own.
+ */
+function expectRefusedToStart(run: RefusedRun, { situation, names, env }: Refusal, defaulted: string[] = []): void {
+  const output = plain(run.output);
+  // The held PORT: an app that listens before validating fails to, and never gets to its report.
+  const listenError = /\b(EADDRINUSE|EACCES)\b/.exec(output)?.[1];
+  if (listenError) {
+    expectThat(
+      false,
+      run.heldPort
+        ? `Expected src/server.ts to check its configuration before listening ${situation}, got ${listenError} on port ${run.heldPort} (the PORT it was given, which the grader holds open): it tried to listen before checking its configuration. Validate every variable first, then call app.listen().`
+        : `Expected src/server.ts to refuse PORT=${env.PORT} ${situation}, got ${listenError} from listen(): it read ${env.PORT} as a port and tried to listen on it. PORT must be a whole number from 0 to 65535, as written.`,
+    );
+  }
+  const listened = run.acceptedConnection || (run.listenedOn?.length ?? 0) > 0;
   if (!run.exit) {
     const fallback = env.NODE_ENV && env.NODE_ENV !== 'production' ? ` Required values have no default in any environment, ${env.NODE_ENV} included.` : '';
     expectThat(
       false,
-      run.acceptedConnection
-        ? `Expected src/server.ts to exit with an error ${situation}, got a server listening on its port: it started without a valid configuration.${fallback}`
+      listened
+        ? `Expected src/server.ts to exit with an error ${situation}, got a server listening on ${run.listenedOn?.length ? `port ${run.listenedOn[0]}` : 'its port'}: it started without a valid configuration.${fallback}`
         : `Expected src/server.ts to exit with an error ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s.`,
     );
   }
@@ -106,16 +145,20 @@ function expectRefusedToStart(run: Startup, { situation, names, env }: Refusal):
     `Expected src/server.ts to exit with a non-zero code ${situation}, got ${signal ? `killed by ${signal}` : 'code 0'}: process managers and deploy tools read 0 as success.`,
   );
   expectThat(
-    !run.acceptedConnection,
+    !listened,
     `Expected src/server.ts never to accept a connection ${situation}, got a server that listened before it exited. Validate before app.listen().`,
   );
-  const output = plain(run.output);
   const unnamed = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(output));
   const named = names.filter((name) => !unnamed.includes(name));
+  const filled = unnamed.filter((name) => defaulted.includes(name));
   expectThat(
     unnamed.length === 0,
     `Expected the output to name ${list(unnamed)} ${situation}, got ${output.trim() ? show(output.trim(), 160) : 'no output at all'}.` +
-      (named.length > 0 ? ` It named only ${list(named)}: check every variable, then stop once with every problem.` : ''),
+      (filled.length > 0
+        ? ` Without ${list(filled)} alone the app starts: it fills a missing or empty ${list(filled)} with a default of its own. Required values have no default, in any environment.`
+        : named.length > 0
+          ? ` It named only ${list(named)}: check every variable, then stop once with every problem.`
+          : ''),
   );
 }
 
@@ -169,13 +212,55 @@ lesson('06-configuration', (t) => {
   // Each start the app must refuse runs once; the check about secrets reads the output of them all.
   const refused = (name: string) => {
     const { env, dotenv } = REFUSALS[name]!;
-    return t.shared(`refusal ${name}`, () => t.startup({ env, cwd: workingDir(t, dotenv) }, STOP_WITHIN_MS, true));
+    return t.shared(`refusal ${name}`, async (): Promise<RefusedRun> => {
+      const cwd = workingDir(t, dotenv);
+      // Where the refusal sets no PORT, its PORT is one the grader holds open: an app that listens
+      // before validating fails with EADDRINUSE, whatever the timing. Where it sets a malformed one,
+      // every port the process listens on is watched.
+      if (env.PORT !== undefined) return t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+      const holder = await holdPort(0);
+      const heldPort = holder && (holder.address() as AddressInfo).port;
+      try {
+        const run = await t.startup({ env: heldPort ? { ...env, PORT: String(heldPort) } : env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+        return { ...run, heldPort };
+      } finally {
+        holder?.close();
+      }
+    });
+  };
+  /** The required variables an app starts without (under `nodeEnv`), read from the refusals of each one missing. */
+  const defaultedUnder = async (nodeEnv: string | undefined, names: string[]) => {
+    const missing = names.filter((name) => name === 'DATABASE_URL' || name === 'SESSION_SECRET');
+    const runs = await Promise.all(missing.map((name) => refused(`missing-${name.toLowerCase().replace('_', '-')}-${nodeEnv ?? 'unset'}`)));
+    return missing.filter((_, index) => !runs[index]!.exit);
   };
   /** Starts the named refusals side by side, then judges them in order. */
   const expectRefused = async (...names: string[]) => {
     const runs = await Promise.all(names.map(refused));
-    names.forEach((name, index) => expectRefusedToStart(runs[index]!, REFUSALS[name]!));
+    for (const [index, name] of names.entries()) {
+      const refusal = REFUSALS[name]!;
+      const defaulted = NODE_ENVS.includes(refusal.env.NODE_ENV) ? await defaultedUnder(refusal.env.NODE_ENV, refusal.names) : [];
+      expectRefusedToStart(runs[index]!, refusal, defaulted);
+    }
   };
+  /**
+   * A normal start with secrets in the environment and other ones in .env: NODE_ENV unset, or
+   * development with LOG_LEVEL=debug. Its replies and its whole output up to exit, for the checks
+   * about which value wins and about secrets.
+   */
+  const normalStart = (mode: 'unset' | 'development') =>
+    t.shared(`normal start ${mode}`, async () => {
+      const env: Env = mode === 'unset' ? valid : DEVELOPMENT_ENV;
+      const server = await t.server({ env, cwd: workingDir(t, OTHER_DOTENV) });
+      const replies = [
+        await server.client.get('/health'),
+        await server.client.get('/books'),
+        await server.client.post('/session', { body: { customer: 'ada' } }),
+        await server.client.get('/no-such-page'),
+      ];
+      await server.stop();
+      return { env, replies, output: server.process.output() };
+    });
   const underEveryNodeEnv = (prefix: string) => NODE_ENVS.map((nodeEnv) => `${prefix}-${nodeEnv ?? 'unset'}`);
 
   // Every check starts processes of its own: they run side by side.
@@ -227,7 +312,16 @@ lesson('06-configuration', (t) => {
 
     t.check('06.short-session-secret-stops-startup', () => expectRefused('short-secret'));
 
-    t.check('06.bad-port-stops-startup', () => expectRefused('port-abc', 'port-99999'));
+    t.check('06.bad-port-stops-startup', async () => {
+      // The range's ends are allowed: PORT=0 asks the system for a free port.
+      const zero = t.startup({ env: { ...valid, PORT: '0' }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true);
+      await expectRefused('port-abc', 'port-99999', 'port-3000abc', 'port-80.5');
+      const run = await zero;
+      expectThat(
+        !run.exit,
+        `Expected PORT=0 to be accepted (a whole number from 0 to 65535; listen(0) takes a free port), got src/server.ts ${run.exit?.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit?.code}`}: ${show(plain(run.output).trim(), 160)}.`,
+      );
+    });
 
     t.check('06.dotenv-file-alone-starts', async () => {
       const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
@@ -236,9 +330,13 @@ lesson('06-configuration', (t) => {
     });
 
     t.check('06.environment-wins-over-dotenv', async () => {
-      const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}-from-file\n`;
-      const server = await t.server({ env: valid, cwd: workingDir(t, dotenv) });
-      await expectDatabaseHost(await server.client.get('/health'), ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST}`);
+      const [unset, development] = await Promise.all([normalStart('unset'), normalStart('development')]);
+      await expectDatabaseHost(unset.replies[0]!, ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST} (NODE_ENV unset)`);
+      await expectDatabaseHost(
+        development.replies[0]!,
+        ENV_DB_HOST,
+        `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST} (NODE_ENV=development): the environment wins in development too, never override .env over it`,
+      );
     });
 
     t.check('06.dotenv-ignored-in-production', () => expectRefused('production'));
@@ -247,18 +345,13 @@ lesson('06-configuration', (t) => {
       // What was seen, where, and the secrets it was given.
       const seen: [text: string, where: string, secrets: [string, string][], advice?: string][] = [];
       // Secrets in the environment and (other ones) in .env: an app may print what either gave it.
-      const dotenv = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}-from-file\n`;
-      const server = await t.server({ env: valid, cwd: workingDir(t, dotenv) });
-      const replies = [
-        await server.client.get('/health'),
-        await server.client.get('/books'),
-        await server.client.post('/session', { body: { customer: 'ada' } }),
-        await server.client.get('/no-such-page'),
-      ];
-      const given = secretsOf(valid, dotenv);
-      for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}`, given]);
-      await server.stop();
-      seen.push([server.process.output(), 'the output of a normal start and shutdown (variables in the environment and in .env)', given]);
+      const starts = await Promise.all([normalStart('unset'), normalStart('development')]);
+      for (const { env, replies, output } of starts) {
+        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}` : 'NODE_ENV unset';
+        const given = secretsOf(env, OTHER_DOTENV);
+        for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${mode})`, given]);
+        seen.push([output, `the output of a normal start and shutdown (${mode}, variables in the environment and in .env)`, given]);
+      }
       // Every refusal, for every secret it was given: a malformed value is often quoted back whole.
       const names = Object.keys(REFUSALS);
       const runs = await Promise.all(names.map(refused));
@@ -268,7 +361,8 @@ lesson('06-configuration', (t) => {
       });
       for (const [text, where, secrets, advice = ''] of seen) {
         for (const [secret, what] of secrets) {
-          const shown = shownPart(plain(text), secret);
+          // A user name that equals the password may be shown in its place (postgres://name:****@host); nowhere else.
+          const shown = shownPart(plain(text).split(`//${secret}:`).join('//…:'), secret);
           if (shown === undefined) continue;
           expectThat(
             false,

@@ -24,7 +24,7 @@ export default {
     },
     {
       id: '06.missing-database-url-stops-startup',
-      title: 'Without DATABASE_URL the server exits non-zero at startup, names the variable and never listens, whatever NODE_ENV says',
+      title: 'Without DATABASE_URL the server exits non-zero at startup, names the variable and never listens (no default URL), whatever NODE_ENV says',
       points: 2,
       hints: [
         'Run the server with SESSION_SECRET set but no DATABASE_URL, with NODE_ENV unset, development, test and production. Which database does it use?',
@@ -35,7 +35,7 @@ export default {
     },
     {
       id: '06.missing-session-secret-stops-startup',
-      title: 'Without SESSION_SECRET the server exits non-zero at startup, names the variable and never listens, whatever NODE_ENV says',
+      title: 'Without SESSION_SECRET the server exits non-zero at startup, names the variable and never listens (no default secret), whatever NODE_ENV says',
       points: 2,
       hints: [
         'Start without SESSION_SECRET, with NODE_ENV unset, development, test and production, then POST /session. When does the problem show up, and what does the error say?',
@@ -90,7 +90,7 @@ export default {
     },
     {
       id: '06.short-session-secret-stops-startup',
-      title: 'A SESSION_SECRET shorter than 32 characters stops startup and is named',
+      title: 'A SESSION_SECRET shorter than 32 characters stops startup and is named (32 characters are enough)',
       points: 1,
       hints: [
         'Start with SESSION_SECRET=short-Secret-42.',
@@ -101,12 +101,12 @@ export default {
     },
     {
       id: '06.bad-port-stops-startup',
-      title: 'PORT=abc or PORT=99999 stops startup and names PORT',
+      title: 'A PORT that is not a whole number from 0 to 65535 (abc, 99999, 3000abc, 80.5) stops startup and names PORT; PORT=0 starts',
       points: 1,
       hints: [
-        'Start with PORT=abc, then PORT=99999. What does the error say?',
+        'Start with PORT=abc, PORT=99999, PORT=3000abc and PORT=80.5, then PORT=0. What does the error say, and which port does the server take?',
         'Number("abc") is NaN; listen() then fails with an error about options.port, not about your variable. Optional settings still need validating when set.',
-        'PORT is optional with a default of 3000, but when it is set it must be a whole number from 0 to 65535.',
+        'PORT is optional with a default of 3000, but when it is set it must be a whole number from 0 to 65535 (0 included: the system picks a free port). parseInt() reads 3000abc as 3000 and 80.5 as 80: it does not validate.',
         'PORT: z.coerce.number().int().min(0).max(65535).default(3000)',
       ],
     },
@@ -123,13 +123,13 @@ export default {
     },
     {
       id: '06.environment-wins-over-dotenv',
-      title: 'When the environment and .env disagree, the environment wins',
+      title: 'When the environment and .env disagree, the environment wins, with NODE_ENV unset and in development',
       points: 1,
       guards: 'The exercise ignores .env entirely; loading it must not let the file override the environment.',
       hints: [
-        'Set DATABASE_URL in the environment and a different one in .env. Which database does GET /health report?',
+        'Set DATABASE_URL in the environment and a different one in .env, then start with NODE_ENV unset and with NODE_ENV=development. Which database does GET /health report?',
         'The environment is what the operator set for this run; .env is a developer default. dotenv never overrides an existing variable unless you ask it to.',
-        'Look for override: true in dotenv.config(), or code that copies the parsed file over process.env.',
+        'Look for override in dotenv.config() (override: true, or one that depends on NODE_ENV), or code that copies the parsed file over process.env.',
         'dotenv.config() with no options, or process.loadEnvFile(), both leave existing variables alone.',
       ],
     },
@@ -146,13 +146,13 @@ export default {
     },
     {
       id: '06.secrets-never-printed-or-served',
-      title: 'The database password and SESSION_SECRET never appear in output or in any response, not even when a value is refused',
+      title: 'The database password and SESSION_SECRET never appear in output or in any response: not in development with LOG_LEVEL=debug, not even when a value is refused',
       points: 2,
       hints: [
-        'Read what the server prints when it starts, and when it refuses DATABASE_URL=postgres://u:p4ss@db:99999/db. Would you paste that into a chat channel?',
+        'Read what the server prints when it starts (with NODE_ENV=development and LOG_LEVEL=debug too), and when it refuses DATABASE_URL=postgres://u:p4-ss!@db:99999/db. Would you paste that into a chat channel?',
         'Logs are shipped, indexed and read by many people. A printed connection string is a leaked password, a malformed one included; an echoed secret is a leaked secret, a short one included.',
         "Look at the startup log line in src/server.ts and at everything that runs when validation fails: your messages, a library's messages (envalid's url() quotes the value), an error printed whole (the URL parser's TypeError carries the input).",
-        'Print new URL(config.databaseUrl).host instead of the URL, never console.log(config), and name variables without their values in error messages: "DATABASE_URL must be a postgres:// URL with a host".',
+        'Print new URL(config.databaseUrl).host instead of the URL (a mask such as /:(\\w+)@/ misses passwords with - . ! ~, and url.replace(password, …) hides a user name equal to it), never console.log(config), and name variables without their values in error messages: "DATABASE_URL must be a postgres:// URL with a host".',
       ],
     },
   ],
@@ -167,14 +167,14 @@ export default {
       checks: ['06.empty-variables-count-as-missing', '06.empty-port-means-default'],
     },
     { text: 'refuse a DATABASE_URL that is not a URL with a host', checks: ['06.malformed-database-url-stops-startup'] },
-    { text: 'refuse a SESSION_SECRET shorter than 32 characters', checks: ['06.short-session-secret-stops-startup'] },
-    { text: 'refuse a PORT that is not a whole number from 0 to 65535', checks: ['06.bad-port-stops-startup'] },
+    { text: 'refuse a SESSION_SECRET shorter than 32 characters, and accept one of 32', checks: ['06.short-session-secret-stops-startup', '06.starts-with-valid-environment'] },
+    { text: 'refuse a PORT that is not a whole number from 0 to 65535, and accept PORT=0', checks: ['06.bad-port-stops-startup'] },
     { text: "report every problem in one run, missing and malformed values together, each by its variable's name", checks: ['06.every-problem-reported-in-one-run'] },
     { text: 'load a .env file from the working directory outside production, when there is one', checks: ['06.dotenv-file-alone-starts'] },
-    { text: 'let variables set in the real environment win over .env', checks: ['06.environment-wins-over-dotenv'] },
+    { text: 'let variables set in the real environment win over .env, in development too', checks: ['06.environment-wins-over-dotenv'] },
     { text: 'ignore .env when NODE_ENV=production', checks: ['06.dotenv-ignored-in-production'] },
     {
-      text: 'never show the database password or SESSION_SECRET in its output or a response: not at a normal start, not in any refusal, not even of a value that is malformed or too short',
+      text: 'never show the database password or SESSION_SECRET in its output or a response: not at a normal start, not in development with LOG_LEVEL=debug, not in any refusal, not even of a value that is malformed or too short',
       checks: ['06.secrets-never-printed-or-served'],
     },
   ],
