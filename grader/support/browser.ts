@@ -1,6 +1,6 @@
 // Chromium for checks that must see what a browser does with an answer (lesson 02: does an injected
-// script run, does the page still work under its policy). Debian's chromium or an installed Chrome,
-// driven by playwright-core: never a downloaded browser. One browser per grader thread, started by
+// script run, does the page still work under its policy). Debian's chromium-headless-shell or chromium,
+// or an installed Chrome, driven by playwright-core: never a downloaded browser. One browser per grader thread, started by
 // startBrowser() or on first use and shared by every check of every folder the thread grades
 // (closeBrowser() ends it); each check opens pages of its own.
 //
@@ -21,6 +21,8 @@ import { makeTempFolder, removeTempFolder } from './watchdog.js';
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
   process.env.CHROME_PATH,
+  // The same engine without the browser around it: starts with half the CPU of a full Chromium.
+  '/usr/bin/chromium-headless-shell',
   '/usr/bin/chromium',
   '/usr/bin/chromium-browser',
   '/snap/bin/chromium',
@@ -153,8 +155,8 @@ async function browserThread(): Promise<BrowserThread> {
   startBrowser();
   if (!thread) {
     throw new CannotJudge(
-      'This check drives a real browser and found neither Chromium nor Chrome (looked at /usr/bin/chromium, /usr/bin/google-chrome and the usual places). ' +
-        'Install one: sudo apt-get install -y chromium (Debian, Ubuntu), or Google Chrome; or set CHROMIUM_PATH to its executable.',
+      'This check drives a real browser and found neither Chromium nor Chrome (looked at /usr/bin/chromium-headless-shell, /usr/bin/chromium, /usr/bin/google-chrome and the usual places). ' +
+        'Install one: sudo apt-get install -y chromium-headless-shell (Debian, Ubuntu: the lightest), chromium, or Google Chrome; or set CHROMIUM_PATH to its executable.',
     );
   }
   const current = thread;
