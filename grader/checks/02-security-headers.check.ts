@@ -324,11 +324,14 @@ function metaPolicy(html: string): string | undefined {
  */
 function nonceWeakness(nonces: string[]): string | undefined {
   const use = 'Make a new one for every response from 16 random bytes: crypto.randomBytes(16).toString(\'base64\') (or crypto.randomUUID()).';
-  // Two random nonces share a beginning or an end of a character or two at most; half is a pattern.
+  // The characters they are made of, over every sample: one random nonce can happen to look like hex.
+  const perCharacter = bitsPerCharacter(nonces.join(''));
+  // Two random nonces share a beginning or an end of a character or two at most. When most of a nonce
+  // stays and what changes holds little, it is a pattern: a counter or the clock.
   for (let index = 1; index < nonces.length; index++) {
     const [before, after] = [nonces[index - 1]!, nonces[index]!];
     const changed = changedCharacters(before, after);
-    if (changed < Math.max(before.length, after.length) / 2) {
+    if (changed < Math.max(before.length, after.length) / 2 && changed * perCharacter < NONCE_MIN_BITS / 2) {
       return (
         `Expected nonces nobody can predict, got 'nonce-${before}' and then 'nonce-${after}' on the next request: only ${changed} of ${after.length} characters changed, ` +
         `as when a nonce comes from a counter or the clock, so whoever reads one page can work out the next. ${use}`
@@ -336,7 +339,7 @@ function nonceWeakness(nonces: string[]): string | undefined {
     }
   }
   for (const nonce of nonces) {
-    const bits = nonceBits(nonce);
+    const bits = nonceBits(nonce, perCharacter);
     if (bits < NONCE_MIN_BITS) {
       return `Expected nonces nobody can guess, got 'nonce-${nonce}': ${nonce.length} characters hold at most ${bits} bits, few enough to try them all (the CSP specification asks for 128). ${use}`;
     }
@@ -345,12 +348,20 @@ function nonceWeakness(nonces: string[]): string | undefined {
 }
 
 /** The most randomness a nonce can hold, from its length and the characters it is made of. */
-function nonceBits(nonce: string): number {
+function nonceBits(nonce: string, perCharacter: number): number {
   const text = nonce.replace(/=+$/, '');
-  if (/^[0-9]+$/.test(text)) return Math.floor(text.length * Math.log2(10));
-  if (/^[0-9a-f-]+$/i.test(text)) return text.replace(/-/g, '').length * 4; // hex, UUIDs
-  if (/^[0-9a-z]+$/.test(text) || /^[0-9A-Z]+$/.test(text)) return Math.floor(text.length * Math.log2(36));
-  return text.length * 6; // base64
+  // The dashes of a UUID carry nothing.
+  const characters = perCharacter === 4 ? text.replace(/-/g, '').length : text.length;
+  return Math.floor(characters * perCharacter);
+}
+
+/** What one character of these nonces can carry: decimal, hexadecimal (UUIDs too), base 36 or base64. */
+function bitsPerCharacter(nonces: string): number {
+  const text = nonces.replace(/=/g, '');
+  if (/^[0-9]+$/.test(text)) return Math.log2(10);
+  if (/^[0-9a-f-]+$/i.test(text)) return 4;
+  if (/^[0-9a-z]+$/.test(text) || /^[0-9A-Z]+$/.test(text)) return Math.log2(36);
+  return 6;
 }
 
 /** How many characters differ between two strings, between their common beginning and common end. */
