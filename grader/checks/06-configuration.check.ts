@@ -112,26 +112,41 @@ interface RefusedRun extends Startup {
   heldPort?: number;
 }
 
-/**
- * The process stopped on its own, with a non-zero code, before listening, naming each variable.
- * `defaulted` lists the names the app starts without when each is the only one missing (under the
- * same NODE_ENV): a value it fills in with a default of its own.
- */
-function expectRefusedToStart(run: RefusedRun, { situation, names, env }: Refusal, defaulted: string[] = []): void {
+const listenErrorIn = (run: Startup) => /\b(EADDRINUSE|EACCES)\b/.exec(plain(run.output))?.[1];
+/** Whether the process went on to listen (or tried to, on a port it could not have). */
+const triedToListen = (run: Startup) => !run.exit || run.acceptedConnection || (run.listenedOn?.length ?? 0) > 0 || listenErrorIn(run) !== undefined;
+
+/** What other refusals tell about the cause: a run that listens before validating, or required values with a default. */
+interface Causes {
+  /** The app tries to listen even with a secret that is too short: it listens before it validates. */
+  listensFirst: boolean;
+  /** The required variables it goes on without when each is the only one missing (same NODE_ENV). */
+  defaulted: string[];
+}
+
+/** The process stopped on its own, with a non-zero code, before listening, naming each variable. */
+function expectRefusedToStart(run: RefusedRun, { situation, names, env }: Refusal, causes: Causes = { listensFirst: false, defaulted: [] }): void {
   const output = plain(run.output);
   // The held PORT: an app that listens before validating fails to, and never gets to its report.
-  const listenError = /\b(EADDRINUSE|EACCES)\b/.exec(output)?.[1];
+  const listenError = listenErrorIn(run);
+  const filledIn = names.filter((name) => causes.defaulted.includes(name));
   if (listenError) {
     expectThat(
       false,
-      run.heldPort
-        ? `Expected src/server.ts to check its configuration before listening ${situation}, got ${listenError} on port ${run.heldPort} (the PORT it was given, which the grader holds open): it tried to listen before checking its configuration. Validate every variable first, then call app.listen().`
-        : `Expected src/server.ts to refuse PORT=${env.PORT} ${situation}, got ${listenError} from listen(): it read ${env.PORT} as a port and tried to listen on it. PORT must be a whole number from 0 to 65535, as written.`,
+      !run.heldPort
+        ? `Expected src/server.ts to refuse PORT=${env.PORT} ${situation}, got ${listenError} from listen(): it read ${env.PORT} as a port and tried to listen on it. PORT must be a whole number from 0 to 65535, as written.`
+        : filledIn.length > 0 && !causes.listensFirst
+          ? `Expected src/server.ts to exit naming ${list(filledIn)} ${situation}, got it going on to listen (${listenError} on port ${run.heldPort}, which the grader holds open): it fills a missing ${list(filledIn)} with a default of its own. Required values have no default, in any environment.`
+          : `Expected src/server.ts to check its configuration before listening ${situation}, got ${listenError} on port ${run.heldPort} (the PORT it was given, which the grader holds open): it tried to listen before checking its configuration. Validate every variable first, then call app.listen().`,
     );
   }
   const listened = run.acceptedConnection || (run.listenedOn?.length ?? 0) > 0;
   if (!run.exit) {
-    const fallback = env.NODE_ENV && env.NODE_ENV !== 'production' ? ` Required values have no default in any environment, ${env.NODE_ENV} included.` : '';
+    const absent = names.filter((name) => !env[name]);
+    const fallback =
+      absent.length > 0
+        ? ` A missing ${list(absent)} must stop it, not be filled with a default or only warned about. Required values have no default in any environment${env.NODE_ENV ? `, ${env.NODE_ENV} included` : ''}.`
+        : '';
     expectThat(
       false,
       listened
@@ -150,7 +165,7 @@ function expectRefusedToStart(run: RefusedRun, { situation, names, env }: Refusa
   );
   const unnamed = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(output));
   const named = names.filter((name) => !unnamed.includes(name));
-  const filled = unnamed.filter((name) => defaulted.includes(name));
+  const filled = unnamed.filter((name) => causes.defaulted.includes(name));
   expectThat(
     unnamed.length === 0,
     `Expected the output to name ${list(unnamed)} ${situation}, got ${output.trim() ? show(output.trim(), 160) : 'no output at all'}.` +
@@ -214,10 +229,11 @@ lesson('06-configuration', (t) => {
     const { env, dotenv } = REFUSALS[name]!;
     return t.shared(`refusal ${name}`, async (): Promise<RefusedRun> => {
       const cwd = workingDir(t, dotenv);
-      // Where the refusal sets no PORT, its PORT is one the grader holds open: an app that listens
-      // before validating fails with EADDRINUSE, whatever the timing. Where it sets a malformed one,
-      // every port the process listens on is watched.
-      if (env.PORT !== undefined) return t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+      // Where a value is wrong (not missing) and the refusal sets no PORT, its PORT is one the grader
+      // holds open: an app that listens before validating fails with EADDRINUSE, whatever the timing.
+      // Elsewhere every port the process listens on is watched: an app that goes on without a
+      // missing value (a default, a warning) listens and stays.
+      if (env.PORT !== undefined || name.startsWith('missing-')) return t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
       const holder = await holdPort(0);
       const heldPort = holder && (holder.address() as AddressInfo).port;
       try {
@@ -228,19 +244,18 @@ lesson('06-configuration', (t) => {
       }
     });
   };
-  /** The required variables an app starts without (under `nodeEnv`), read from the refusals of each one missing. */
-  const defaultedUnder = async (nodeEnv: string | undefined, names: string[]) => {
-    const missing = names.filter((name) => name === 'DATABASE_URL' || name === 'SESSION_SECRET');
-    const runs = await Promise.all(missing.map((name) => refused(`missing-${name.toLowerCase().replace('_', '-')}-${nodeEnv ?? 'unset'}`)));
-    return missing.filter((_, index) => !runs[index]!.exit);
+  /** The causes other refusals show (see Causes), for a refusal under `nodeEnv` that must name `names`. */
+  const causesOf = async (nodeEnv: string | undefined, names: string[]): Promise<Causes> => {
+    const missing = NODE_ENVS.includes(nodeEnv) ? names.filter((name) => name === 'DATABASE_URL' || name === 'SESSION_SECRET') : [];
+    const [short, ...runs] = await Promise.all(['short-secret', ...missing.map((name) => `missing-${name.toLowerCase().replace('_', '-')}-${nodeEnv ?? 'unset'}`)].map(refused));
+    return { listensFirst: triedToListen(short!), defaulted: missing.filter((_, index) => triedToListen(runs[index]!)) };
   };
   /** Starts the named refusals side by side, then judges them in order. */
   const expectRefused = async (...names: string[]) => {
     const runs = await Promise.all(names.map(refused));
     for (const [index, name] of names.entries()) {
       const refusal = REFUSALS[name]!;
-      const defaulted = NODE_ENVS.includes(refusal.env.NODE_ENV) ? await defaultedUnder(refusal.env.NODE_ENV, refusal.names) : [];
-      expectRefusedToStart(runs[index]!, refusal, defaulted);
+      expectRefusedToStart(runs[index]!, refusal, await causesOf(refusal.env.NODE_ENV, refusal.names));
     }
   };
   /**
