@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client, RawReply } from '../support/http.js';
 import { byteCount, contentCodings, decodedBody } from '../support/encoding.js';
 import { CheckFailure, expectThat, fail, show } from '../support/expect.js';
@@ -54,10 +55,22 @@ function accepts(acceptEncoding: string, coding: string): boolean {
 }
 
 /** Accept-Encoding values that leave gzip out or refuse it, each with what a correct app may answer. */
-const PICKY_CLIENTS = ['gzip;q=0', 'gzip; q=0', 'deflate', 'br;q=0, gzip ;q=0, identity', 'identity, *;q=0'];
+const PICKY_CLIENTS = ['gzip;q=0', 'gzip; q=0', 'gzip;q=0.0', 'deflate', 'br;q=0, gzip ;q=0, identity', 'identity, *;q=0'];
 
 /** The large answers of every kind: JSON, HTML, a static file. */
 const LARGE_ANSWERS = [CATALOGUE, '/catalogue', '/storefront.css'];
+
+/**
+ * The plain bodies the exercise serves (its catalogue is generated from a fixed seed, so every run
+ * serves the same bytes): compression changes the bytes on the wire, never what they decode to.
+ * Update these when the exercise's data changes; the self-check fails on the solution until then.
+ */
+const PLAIN_BODIES: Record<string, { sha256: string; bytes: number }> = {
+  [CATALOGUE]: { sha256: '7dc33468ae9813ba1bfe2e02147124a2bfd90747e44b5f631198853ec6e0e9a7', bytes: 333_017 },
+  '/authors': { sha256: '9416b22e48104949181b3aa26ceae28b45a6e12c22dc42801ebfd7d72b58321b', bytes: 21_371 },
+  '/catalogue': { sha256: '8b498645ee420fc2562b89263521271442160a5366bb3bb11906ceb54620d01b', bytes: 311_164 },
+  '/storefront.css': { sha256: '6e660704c715556b6655a5eeb1bc59e570d1ac26e1f8095e3b6333ba5732f076', bytes: 4_599 },
+};
 
 /** Every field a book of the catalogue has: a smaller answer must not come from leaving some out. */
 const BOOK_FIELDS = ['author', 'currency', 'genre', 'id', 'inStock', 'isbn', 'pages', 'price', 'rating', 'summary', 'title', 'year'];
@@ -165,6 +178,13 @@ lesson('05-compression', (t) => {
   t.check('05.catalogue-gzipped-for-gzip-clients', async () => {
     const app = await t.app();
     await expectCompressed(app, CATALOGUE, 'gzip', ['gzip']);
+    // Behind a CDN or proxy (a Via header) the client still asked for gzip: the answer is still gzip.
+    const proxied = await app.raw('GET', CATALOGUE, { headers: { 'Accept-Encoding': 'gzip', Via: '1.1 cdn.example' } });
+    expectThat(
+      contentCodings(proxied).join() === 'gzip',
+      `Expected GET ${CATALOGUE} with Accept-Encoding: gzip and Via: 1.1 cdn.example to answer gzip, got ${contentCodings(proxied).join() || 'no Content-Encoding'}. ` +
+        "Requests that come through a proxy or CDN are most of production's traffic: compress whatever the client accepts, whoever forwarded it.",
+    );
   });
 
   t.check('05.catalogue-70-percent-smaller-on-the-wire', async () => {
@@ -226,6 +246,13 @@ lesson('05-compression', (t) => {
     for (const path of LARGE_ANSWERS) {
       const plain = decodedBody(await fetchRaw(app, path, 'identity'));
       await fetchRaw(app, path, 'gzip');
+      const after = await fetchRaw(app, path);
+      t.reproduce(after.request);
+      expectThat(
+        contentCodings(after).length === 0,
+        `Expected GET ${path} without Accept-Encoding, asked right after a gzip client, to answer plain bytes, got Content-Encoding: ${contentCodings(after).join(', ')}. ` +
+          'An answer encoded for one client must never be replayed to another: a cache keeps each coding apart (and Vary says so).',
+      );
       for (const asked of PICKY_CLIENTS) {
         const reply = await fetchRaw(app, path, asked);
         t.reproduce(reply.request);
@@ -264,6 +291,15 @@ lesson('05-compression', (t) => {
         `Expected every book of GET ${CATALOGUE} to keep its fields (${BOOK_FIELDS.join(', ')}), got ${show(JSON.stringify(trimmed), 80)}. ` +
         'Clients rely on the whole record: make the bytes smaller, not the data.',
     );
+    for (const [path, expected] of Object.entries(PLAIN_BODIES)) {
+      const plain = await fetchRaw(app, path, 'identity');
+      const digest = createHash('sha256').update(decodedBody(plain)).digest('hex');
+      expectThat(
+        digest === expected.sha256,
+        `Expected GET ${path} to hold exactly the data the exercise serves (${byteCount(expected.bytes)} plain), got ${byteCount(decodedBody(plain).length)} that differ. ` +
+          'Compression changes the bytes on the wire, never what they decode to: leave the data, its fields and its markup as they were.',
+      );
+    }
     const page = await explainHang(app, app.get('/catalogue', { headers: { 'Accept-Encoding': 'gzip, deflate' } }));
     expectStatus(page, 200);
     const rows = page.text.match(/<tr\b/gi)?.length ?? 0;
@@ -280,6 +316,18 @@ lesson('05-compression', (t) => {
     expectThat(reply.bytes.length === 0, `Expected HEAD ${CATALOGUE} to answer no body, got ${byteCount(reply.bytes.length)}.`);
     const type = header(reply, 'content-type') ?? '';
     expectThat(/json/i.test(type), `Expected HEAD ${CATALOGUE} to announce the JSON content type of GET, got ${show(type || undefined)}.`);
+    // HEAD announces no length that no GET sends: GET's with the same coding (compression() leaves HEAD
+    // unencoded, so the plain length is right too). Encoding HEAD's empty body gives a length of ~20 bytes.
+    const length = header(reply, 'content-length');
+    if (length !== undefined) {
+      const coding = contentCodings(reply).join();
+      const get = await fetchRaw(app, CATALOGUE, coding || 'identity');
+      expectThat(
+        Number(length) === get.bytes.length,
+        `Expected HEAD ${CATALOGUE} with Accept-Encoding: gzip to announce the length GET sends with ${coding ? `Content-Encoding: ${coding}` : 'no coding'} (${byteCount(get.bytes.length)}), ` +
+          `got Content-Length: ${length}. HEAD answers the headers GET would send; encoding its empty body gives a length that belongs to no answer.`,
+      );
+    }
   });
 
   t.check('05.error-response-decodes', async () => {

@@ -90,7 +90,7 @@ export default {
     },
     {
       id: '05.catalogue-still-lists-every-book',
-      title: 'GET /books and the /catalogue page still hold the whole catalogue: 1000 books, every field',
+      title: 'Every large answer still holds exactly the data the exercise serves: 1000 books with every field, the authors, the whole page, the stylesheet',
       points: 1,
       guards: 'The exercise already lists every book; shrinking the data is not the fix.',
       hints: [
@@ -102,7 +102,7 @@ export default {
     },
     {
       id: '05.head-answers-headers-only',
-      title: 'HEAD /books answers 200 with the JSON content type and no body',
+      title: 'HEAD /books answers 200 with the JSON content type, no body and no length that GET contradicts',
       points: 1,
       guards: 'Express already answers HEAD; a fix must not break it or hang it.',
       hints: [
@@ -141,7 +141,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Use only a coding the client accepts: plain bytes to a client that asks for no coding or only identity, and never a coding it refuses with q=0.', checks: ['05.plain-clients-get-plain-bytes'] },
-    { text: 'Make the bytes smaller, never the data: GET /books and the /catalogue page still hold every book with every field.', checks: ['05.catalogue-still-lists-every-book'] },
+    { text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet).', checks: ['05.catalogue-still-lists-every-book'] },
     {
       text: 'Register compression as a factory call, app.use(compression()), so that every request, HEAD included, still gets its answer.',
       checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients'],
