@@ -143,8 +143,9 @@ function expectRefusedToStart(run: RefusedRun, { situation, names, env }: Refusa
   const listened = run.acceptedConnection || (run.listenedOn?.length ?? 0) > 0;
   if (!run.exit) {
     const absent = names.filter((name) => !env[name]);
-    const fallback =
-      absent.length > 0
+    const fallback = causes.listensFirst
+      ? ' It listens before checking its configuration (it tries to with a short SESSION_SECRET too): validate every variable first, then call app.listen().'
+      : absent.length > 0
         ? ` A missing ${list(absent)} must stop it, not be filled with a default or only warned about. Required values have no default in any environment${env.NODE_ENV ? `, ${env.NODE_ENV} included` : ''}.`
         : '';
     expectThat(
