@@ -17,15 +17,18 @@ import { expectThat, fail, show } from '../support/expect.js';
 import { type Client, header, type Reply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 
-/** Real routes of every kind, each answering 2xx. A check on a 404 alone is fooled by late middleware. */
+/** What a JSON client sends: headers must not depend on what the request accepts. */
+const API_CLIENT = { Accept: 'application/json' };
+/** Real routes of every kind, each answering 2xx, asked as browsers and API clients ask. A check on a 404 alone is fooled by late middleware. */
 const routes: Route[] = [
   { kind: 'HTML page', method: 'GET', path: '/' },
   { kind: 'HTML page', method: 'GET', path: '/search?q=dune' },
-  { kind: 'JSON API', method: 'GET', path: '/api/books' },
-  { kind: 'JSON API', method: 'GET', path: '/api/books/1' },
+  { kind: 'JSON API', method: 'GET', path: '/api/books', headers: API_CLIENT },
+  { kind: 'JSON API', method: 'GET', path: '/api/books/1', headers: API_CLIENT },
+  { kind: 'JSON API, HEAD', method: 'HEAD', path: '/api/books', headers: API_CLIENT },
   { kind: 'static file', method: 'GET', path: '/static/app.css' },
   { kind: 'static file', method: 'GET', path: '/static/search.js' },
-  { kind: 'JSON API', method: 'POST', path: '/api/orders', body: { bookId: 1, quantity: 2 } },
+  { kind: 'JSON API', method: 'POST', path: '/api/orders', body: { bookId: 1, quantity: 2 }, headers: API_CLIENT },
 ];
 
 const INJECTED = `<script>document.title='pwned'</script>`;
@@ -46,6 +49,7 @@ const NONCE_MIN_BITS = 120;
 const PUBLIC_CDN_SCRIPTS = [
   'https://cdn.jsdelivr.net/npm/bookshop-pwn@1.0.0/x.js',
   'https://fastly.jsdelivr.net/gh/bookshop-pwn/x@1.0.0/x.js',
+  'https://cdn.jsdelivr.net/gh/bookshop-pwn/x@1.0.0/x.js',
   'https://gcore.jsdelivr.net/npm/bookshop-pwn@1.0.0/x.js',
   'https://unpkg.com/bookshop-pwn@1.0.0/x.js',
   'https://npmcdn.com/bookshop-pwn@1.0.0/x.js',
@@ -84,9 +88,10 @@ const BROWSER_INJECTION = `/search?q=${encodeURIComponent(
 
 interface Route {
   kind: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'HEAD' | 'POST';
   path: string;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 interface Sample {
@@ -103,7 +108,7 @@ type Rule = (reply: Reply) => string | undefined;
 async function fetchRoutes(app: Client, headers?: Record<string, string>): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const route of routes) {
-    const reply = await app.request(route.method, route.path, { body: route.body, headers });
+    const reply = await app.request(route.method, route.path, { body: route.body, headers: { ...route.headers, ...headers } });
     expectThat(
       reply.status >= 200 && reply.status < 300,
       `Expected ${route.method} ${route.path} to answer 2xx as it did before your change, got ${reply.status} (body ${show(reply.text, 60)}).`,
@@ -124,6 +129,7 @@ async function fetchErrors(app: Client): Promise<Sample[]> {
   const probes: { method: string; path: string; status: number; label: string; headers: Record<string, string>; body?: string; parserError?: boolean }[] = [
     { method: 'GET', path: '/no-such-page', status: 404, label: '404 from your not-found handler', headers },
     { method: 'DELETE', path: '/api/books/1', status: 404, label: 'a method no route takes: 404', headers },
+    { method: 'OPTIONS', path: '/api/orders', status: 404, label: 'OPTIONS, as a CORS preflight asks: 404', headers: { ...headers, ...API_CLIENT } },
     { method: 'GET', path: '/api/books/1/recommendations', status: 500, label: '500 from your error handler', headers },
     { method: 'POST', path: '/api/orders', status: 400, label: 'malformed JSON: 400 from express.json()', headers: json(), body: '{"bookId": 1,', parserError: true },
     { method: 'POST', path: '/api/orders', status: 413, label: 'a 150 KB body: 413 from express.json()', headers: json(), body: JSON.stringify({ bookId: 1, note: 'x'.repeat(150_000) }), parserError: true },
@@ -167,7 +173,11 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
   const names = others.map(({ reply }) => `${reply.request.method} ${reply.request.path}${reply.status >= 400 ? ` (${reply.status})` : ''}`);
   const also = others.length ? `; the same on ${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')}` : '';
   let next = advice;
-  if (failures.some((failure) => failure.reply.status < 300) && rule(await app.get('/no-such-page')) === undefined) {
+  const asked = first.reply.request;
+  const { Accept: accept, ...otherHeaders } = asked.headers;
+  if (accept === API_CLIENT.Accept && rule(await app.request(asked.method, asked.path, { headers: otherHeaders, body: asked.body })) === undefined) {
+    next = `Asked without Accept: ${API_CLIENT.Accept} it has it: your headers depend on what the request accepts. Send them on every response, whatever the client asks for.`;
+  } else if (failures.some((failure) => failure.reply.status < 300) && rule(await app.get('/no-such-page')) === undefined) {
     next = 'Your 404 has it but these responses do not: the headers are added after whatever answered them. Register them first, before express.static and every route.';
   } else if (failures.every((failure) => failure.parserError) && rule(await app.get('/api/books')) === undefined) {
     next =
@@ -300,6 +310,18 @@ function publicHostAllowed(policy: Policy): string | undefined {
     const source = sources.find((candidate) => !candidate.startsWith("'") && !candidate.includes('*') && !/^[a-z][a-z0-9+.-]*:$/i.test(candidate) && sourceMatchesUrl(candidate, url, PAGE_ORIGIN));
     if (source) return publicHostCause(`the source ${source} in ${governingDirective(policy, 'script-src-elem')}`, url);
   }
+  // A folder of a public host (a source ending in /) lets in every file under it: anyone's package or repository.
+  for (const source of sources) {
+    const folder = source.match(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/'*]+)(\/.*\/)$/i);
+    if (!folder) continue;
+    const url = PUBLIC_CDN_SCRIPTS.map((script) => new URL(script)).find((candidate) => sourceMatchesUrl(folder[1]!, candidate, PAGE_ORIGIN));
+    if (url) {
+      return (
+        `the source ${source} in ${governingDirective(policy, 'script-src-elem')}, a folder of ${url.hostname}, which lets in every file under it, and anyone can publish there; ` +
+        'allow the one file you need by its full URL'
+      );
+    }
+  }
   return undefined;
 }
 
@@ -345,6 +367,41 @@ function nonceWeakness(nonces: string[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Page loads sent at once: a pool of nonces, or one made from the clock, repeats among them. */
+const NONCE_BURST = 40;
+
+/**
+ * Loads the search page NONCE_BURST times at once, a few of them sending back the cookies the first
+ * set (as a returning visitor's browser does), and fails when any nonce comes again.
+ */
+async function expectFreshNonces(app: Client, seen: Set<string>): Promise<void> {
+  const first = await app.get('/search?q=dune');
+  const setCookie = first.headers['set-cookie'];
+  const cookie = (Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []).map((line) => line.split(';')[0]!.trim()).join('; ');
+  const replies = [
+    first,
+    ...(await Promise.all(
+      Array.from({ length: NONCE_BURST }, (_, index) => app.get('/search?q=dune', { headers: cookie && index % 4 === 0 ? { Cookie: cookie } : {} })),
+    )),
+  ];
+  for (const reply of replies) {
+    for (const nonce of parsePolicies(header(reply, 'content-security-policy')).flatMap((policy) => noncesIn(policy.directives))) {
+      if (seen.has(nonce)) {
+        const withCookie = reply.request.headers.Cookie !== undefined;
+        fail(
+          `Expected a new nonce on every response, got 'nonce-${nonce}' twice among ${NONCE_BURST + 1} loads of GET /search?q=dune sent at once` +
+            `${withCookie ? ', on a request that sent back the cookie your app set' : ''}: ` +
+            (withCookie
+              ? 'a nonce kept per visitor is known to anything that reads one of their pages, and is accepted again. '
+              : 'nonces picked from a pool, or made from the clock (the same in one millisecond), repeat, and whoever reads one can inject it. ') +
+            'Generate it for each response from crypto.randomBytes(16).',
+        );
+      }
+      seen.add(nonce);
+    }
+  }
 }
 
 /** The most randomness a nonce can hold, from its length and the characters it is made of. */
@@ -514,12 +571,16 @@ lesson('02-security-headers', (t) => {
       [rules.noXssFilter, 'no X-XSS-Protection header, or X-XSS-Protection: 0'],
     ];
     for (const [rule, expectation] of checks) {
+      // Where the routes get it wrong too, the value is wrong, not where it is set.
+      const route = rule(await app.get('/', { headers: THROUGH_TLS_PROXY }));
       await expectOnEvery(
         app,
         errors,
         rule,
         expectation,
-        'Error answers need the same headers as your routes: set them in the first middleware, before express.json(), so that the parser, the 404 handler, the error handler and the rate limiter all answer after it.',
+        route === undefined
+          ? 'Error answers need the same headers as your routes: set them in the first middleware, before express.json(), so that the parser, the 404 handler, the error handler and the rate limiter all answer after it.'
+          : `Your pages get the same (GET / has ${route}): what your app sends is wrong on routes and error answers alike, not a matter of where it is set. Fix it where you set the headers.`,
       );
     }
   });
@@ -590,6 +651,7 @@ lesson('02-security-headers', (t) => {
     }
     const guessable = nonceWeakness(firstNonces);
     if (guessable) fail(guessable);
+    if (firstNonces.length) await expectFreshNonces(app, seen);
   });
 
   t.check('02.page-works-under-policy', async () => {
