@@ -3,7 +3,7 @@ import { expectThat, fail } from '../support/expect.js';
 import { header, type Client, type RawReply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
-import { redis } from '../support/redis.js';
+import { redis, withConnection } from '../support/redis.js';
 
 /** The demo account from the lesson text. */
 const account = { email: 'demo@bookshop.test', password: 'correct-horse-battery-staple' };
@@ -195,6 +195,8 @@ interface SpentBudgets {
   paths: RawReply[];
   /** The same clients with headers (or query parameters) they made up, on each route. */
   written: Probe[];
+  /** The API's client again with other methods than GET: the limit covers everything under /api. */
+  methods: RawReply[];
 }
 
 async function spendBudgets(app: Client): Promise<SpentBudgets> {
@@ -205,7 +207,7 @@ async function spendBudgets(app: Client): Promise<SpentBudgets> {
     { what, after: '5 password-reset requests', reply: app.raw('POST', `/password-reset${query}`, { headers: { ...headers, ...from(asker) }, body: { email: account.email } }) },
   ]);
   // The proxy appends the address it saw; the client may write anything in front of it.
-  const [forwardedFor, paths, replies] = await Promise.all([
+  const [forwardedFor, paths, replies, methods] = await Promise.all([
     Promise.all([loginAs(app, `198.51.100.1, ${guesser}`, account.password), app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) })]),
     Promise.all([
       loginAs(app, guesser, account.password, '/LOGIN'),
@@ -214,6 +216,12 @@ async function spendBudgets(app: Client): Promise<SpentBudgets> {
       app.raw('GET', '/api/books/', { headers: from(reader) }),
     ]),
     Promise.all(written.map((probe) => probe.reply)),
+    Promise.all(
+      (['POST /api/books', 'PUT /api/books/1', 'DELETE /api/books/2', 'OPTIONS /api/books', 'PATCH /api/orders'] as const).map((line) => {
+        const [method, path] = line.split(' ') as [string, string];
+        return app.raw(method, path, { headers: from(reader), ...(method === 'OPTIONS' || method === 'DELETE' ? {} : { body: {} }) });
+      }),
+    ),
   ]);
   return {
     api,
@@ -222,6 +230,7 @@ async function spendBudgets(app: Client): Promise<SpentBudgets> {
     forwardedFor: forwardedFor as [RawReply, RawReply],
     paths,
     written: written.map((probe, index) => ({ ...probe, reply: replies[index]! })),
+    methods,
   };
 }
 
@@ -311,15 +320,38 @@ lesson('04-rate-limiting', (t) => {
             : ''),
       );
     }
+    // The counts must not outlive their window: a key that lives on fills Redis and keeps old counts.
+    const lives = await withConnection(url, async (connection) => {
+      const keys = (await connection.command('KEYS', '*')) as string[];
+      return Promise.all(keys.map(async (key) => ({ key, ms: Number(await connection.command('PTTL', key)) })));
+    });
+    const tooLong = lives.filter(({ ms }) => ms === -1 || ms > 15 * 60 * 1000 + 60_000);
+    expectThat(
+      tooLong.length === 0,
+      () =>
+        `Expected every key your app wrote to Redis to expire within the 15-minute window, got ${tooLong
+          .slice(0, 3)
+          .map(({ key, ms }) => `${key} ${ms === -1 ? 'with no expiry' : `living ${Math.round(ms / 1000)} s`}`)
+          .join(', ')}. ` +
+        'EXPIRE counts seconds and PEXPIRE milliseconds: a window in milliseconds given to EXPIRE lives 1000 times too long. Let the store (rate-limit-redis) set the expiry, or use PEXPIRE with windowMs.',
+    );
   });
 
   t.check('04.api-allows-100-then-429', async () => {
-    const over = apiSpent(shownSpent((await spentBudgets()).api, 200));
+    const run = await spentBudgets();
+    const over = apiSpent(shownSpent(run.api, 200));
     expectLimited(over, '100 API requests from one client', 'Put a limiter of 100 requests per 15 minutes per client in front of every /api route.');
     expectThat(
       header(over, 'retry-after') !== undefined,
       `Expected the 429 from ${over.request.method} ${over.request.path} to carry a Retry-After header, got none. Clients and proxies read it to know when to come back.`,
     );
+    for (const reply of run.methods) {
+      expectLimited(
+        shown(reply),
+        '100 API requests from the same client',
+        'The limit covers every request under /api, whatever its method or whether a route answers it: mount the limiter with app.use(\'/api\', limiter), not app.get().',
+      );
+    }
   });
 
   t.check('04.limits-use-a-15-minute-window', async () => {
