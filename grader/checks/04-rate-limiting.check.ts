@@ -462,8 +462,21 @@ lesson('04-rate-limiting', (t) => {
   t.check('04.clients-have-separate-buckets', async () => {
     const app = await t.app();
     // Another account than the one the second client uses: a per-account limit on top must not decide this.
-    const sixth = await bruteForce(app, '203.0.113.60', listed(0));
+    // An IPv6 client owns a whole subnet (a /64 at least, often a /56): its addresses in turn, on an account of its own.
+    const ipv6 = (index: number) => `2001:db8:4:${(index * 0x31).toString(16)}::${index + 1}`;
+    const sixIn56 = async () => {
+      const guesses = await burst(app, 5, (index) => ({ method: 'POST', path: '/login', options: { headers: from(ipv6(index)), body: { email: listed(1), password: `guess-${index + 1}` } } }));
+      expectAll(guesses, 401, '5 failed logins from one IPv6 client', 'The limit is 5 attempts per 15 minutes, not fewer.');
+      return loginAs(app, ipv6(5), 'guess-6', '/login', listed(1));
+    };
+    const [sixth, sixthV6] = await inOrder([bruteForce(app, '203.0.113.60', listed(0)), sixIn56()]);
     expectLimited(sixth, `5 failed logins for ${listed(0)}`, 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(
+      sixthV6,
+      `5 failed logins from one IPv6 client, each from another address in 2001:db8:4::/56 (${ipv6(0)} … ${ipv6(4)})`,
+      'An IPv6 client owns a whole /64 or /56 and can change address at every request, so a bucket per IPv6 address stops nothing. ' +
+        "Key on ipKeyGenerator(req.ip) from express-rate-limit (what its default keyGenerator does), which counts an IPv6 client per /56.",
+    );
     const other = '203.0.113.61';
     const reply = await loginAs(app, other, account.password);
     expectThat(
