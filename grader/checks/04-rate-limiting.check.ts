@@ -176,6 +176,8 @@ function clientWrittenHeaders(): { what: string; headers: Record<string, string>
 const reader = '203.0.113.10';
 const guesser = '203.0.113.30';
 const asker = '203.0.113.40';
+/** A client the proxy saw at a private address (an office, a VPN, another service in the VPC). */
+const insider = '10.1.2.3';
 
 /** A request sent after a budget was spent, and what it tried. */
 interface Probe {
@@ -189,8 +191,10 @@ interface SpentBudgets {
   api: Spent;
   login: Spent;
   reset: Spent;
-  /** The same clients with another address written in front of theirs in X-Forwarded-For: login, then API. */
-  forwardedFor: [RawReply, RawReply];
+  /** The same clients with another address written in front of theirs in X-Forwarded-For: login, then API, then the insider's login. */
+  forwardedFor: [RawReply, RawReply, RawReply];
+  /** The insider's five failed logins. */
+  insider: Spent;
   /** The same clients on other spellings of the paths: /LOGIN, /login/, /API/books, /api/books/. */
   paths: RawReply[];
   /** The same clients with headers (or query parameters) they made up, on each route. */
@@ -200,7 +204,12 @@ interface SpentBudgets {
 }
 
 async function spendBudgets(app: Client): Promise<SpentBudgets> {
-  const [api, login, reset] = await Promise.all([spendApi(app, reader), spendLogin(app, guesser), spendReset(app, asker)]);
+  const [api, login, reset, inside] = await Promise.all([
+    spendApi(app, reader),
+    spendLogin(app, guesser),
+    spendReset(app, asker),
+    spendLogin(app, insider, listed(2)),
+  ]);
   const written = clientWrittenHeaders().flatMap(({ what, headers, query = '' }) => [
     { what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) },
     { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: account }) },
@@ -208,7 +217,11 @@ async function spendBudgets(app: Client): Promise<SpentBudgets> {
   ]);
   // The proxy appends the address it saw; the client may write anything in front of it.
   const [forwardedFor, paths, replies, methods] = await Promise.all([
-    Promise.all([loginAs(app, `198.51.100.1, ${guesser}`, account.password), app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) })]),
+    Promise.all([
+      loginAs(app, `198.51.100.1, ${guesser}`, account.password),
+      app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) }),
+      loginAs(app, `198.51.100.3, ${insider}`, 'guess-6', '/login', listed(2)),
+    ]),
     Promise.all([
       loginAs(app, guesser, account.password, '/LOGIN'),
       loginAs(app, guesser, account.password, '/login/'),
@@ -227,7 +240,8 @@ async function spendBudgets(app: Client): Promise<SpentBudgets> {
     api,
     login,
     reset,
-    forwardedFor: forwardedFor as [RawReply, RawReply],
+    forwardedFor: forwardedFor as [RawReply, RawReply, RawReply],
+    insider: inside,
     paths,
     written: written.map((probe, index) => ({ ...probe, reply: replies[index]! })),
     methods,
@@ -495,6 +509,13 @@ lesson('04-rate-limiting', (t) => {
     expectLimited(shown(run.forwardedFor[0]), `5 failed logins from ${guesser}, which then wrote another address in front of its own`, advice);
     expectLimited(apiSpent(shownSpent(run.api, 200)), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
     expectLimited(shown(run.forwardedFor[1]), `100 API requests from ${reader}, which then wrote another address in front of its own`, advice);
+    expectLimited(loginSpent(shownSpent(run.insider, 401)), `5 failed logins from ${insider}`, 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(
+      shown(run.forwardedFor[2]),
+      `5 failed logins from ${insider} (a private address, as the proxy saw it), which then wrote another address in front of its own`,
+      "A client can sit at a private address too (an office, a VPN, the VPC): trusting private ranges ('uniquelocal', 'loopback, linklocal, uniquelocal', a subnet) " +
+        "lets it write the address it wants. Count the hops instead: with one proxy, app.set('trust proxy', 1).",
+    );
   });
 
   t.check('04.client-headers-cannot-skip-a-limit', async () => {
