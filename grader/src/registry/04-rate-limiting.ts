@@ -89,7 +89,7 @@ export default {
     },
     {
       id: '04.clients-have-separate-buckets',
-      title: 'Clients behind the proxy have separate buckets',
+      title: 'Clients behind the proxy have separate buckets, and one IPv6 client (a /56) has one bucket, not one per address',
       points: 1,
       hints: [
         'After one client is locked out of login, can a different client (another X-Forwarded-For address) still log in?',
@@ -133,7 +133,7 @@ export default {
     },
     {
       id: '04.health-never-limited',
-      title: '/health answers 200 after 150 calls',
+      title: 'src/server.ts starts without REDIS_URL, and /health answers 200 after 150 calls',
       points: 1,
       guards: 'The flawed app limits nothing, so /health already answers; a limiter mounted for every route must leave it out.',
       hints: [
@@ -192,6 +192,14 @@ export default {
     {
       text: 'Never limit GET /health',
       checks: ['04.health-never-limited'],
+    },
+    {
+      text: 'Without REDIS_URL, start and keep the limits in memory; connect to Redis only when REDIS_URL is set',
+      checks: ['04.health-never-limited'],
+    },
+    {
+      text: 'Key IPv6 clients by their network (express-rate-limit\'s ipKeyGenerator), so that one client cannot take a new bucket per address',
+      checks: ['04.clients-have-separate-buckets'],
     },
     {
       text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1), never by what the client writes in front of it",
