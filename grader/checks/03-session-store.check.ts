@@ -60,6 +60,7 @@ const CLOCK_SLACK_SECONDS = 5;
 /** How long an app started without a secret has to exit. One that refuses exits as soon as it has loaded. */
 const REFUSAL_WAIT_MS = 10_000;
 const DEMO = { username: 'reader', password: 'open-sesame' };
+const WRONG_PASSWORD = { username: 'reader', password: 'not-the-password' };
 /** What the one reverse proxy in front of the app adds to every request it forwards. */
 const PROXY_HEADERS = { 'X-Forwarded-Proto': 'https' };
 
@@ -121,6 +122,9 @@ async function expectLoggedOut(browser: Browser, where: string, why: string): Pr
       : `Expected GET /me ${where} to answer 401, got ${reply.status} ${show(reply.text, 60)}: ${why}`,
   );
 }
+
+/** Secrets anyone can read: the exercise's own, and express-session's documentation example. */
+const KNOWN_SECRETS = ['bookshop-secret', 'keyboard cat'];
 
 /** A signed express-session cookie: "s:" + id + "." + HMAC-SHA256(id, secret) in base64, URL-encoded. */
 interface SignedId {
@@ -437,6 +441,17 @@ lesson('03-session-store', (t) => {
           `Expected the session cookie ${cookie.cookie} to be signed with the SESSION_SECRET the app was started with, got a signature made with another secret. ` +
             'A secret in the code is in every clone of the repository, and one generated at startup differs on every process: read process.env.SESSION_SECRET.',
         );
+        // A live session id signed with a secret anyone can read (the exercise's, the docs' example) must not
+        // be accepted either: an old secret kept in a list beside the real one still opens every session.
+        for (const known of KNOWN_SECRETS) {
+          const forged = `s:${cookie.id}.${createHmac('sha256', known).update(cookie.id).digest('base64').replace(/=+$/, '')}`;
+          const jar = new CookieJar({ ...browser.jar.toObject(), [cookie.cookie]: encodeURIComponent(forged) });
+          await expectLoggedOut(
+            new Browser(browser.client, jar),
+            `with the session cookie re-signed with the secret ${show(known)}`,
+            'the app still accepts cookies signed with a secret that is written in code anyone can read. Keep only secrets from the environment in the list you give express-session.',
+          );
+        }
       }
     }),
   );
@@ -530,13 +545,14 @@ lesson('03-session-store', (t) => {
   t.check('03.anonymous-requests-create-no-session', () =>
     onEveryStore(async (storePath) => {
       const { browser } = await oneApp(storePath);
-      for (const route of ['/health', '/books', '/me']) {
-        const reply = await browser.request('GET', route);
+      const visits = [['GET', '/health'], ['GET', '/books'], ['GET', '/me'], ['POST', '/login', WRONG_PASSWORD]] as const;
+      for (const [method, route, body] of visits) {
+        const reply = await browser.request(method, route, body);
         const lines = setCookieLines(reply);
         expectThat(
           lines.length === 0,
-          `Expected GET ${route} from a visitor who never logged in to set no cookie, got Set-Cookie: ${show(lines[0], 100)}. ` +
-            'Every anonymous visit (health checks, crawlers) then writes a session to the store: saveUninitialized: false.',
+          `Expected ${method} ${route}${body ? ' with a wrong password' : ''} from a visitor who never logged in to set no cookie, got Set-Cookie: ${show(lines[0], 100)}. ` +
+            'Every anonymous visit (health checks, crawlers, password guessers) then writes a session to the store: saveUninitialized: false, and write nothing into the session until a login succeeds.',
         );
       }
     }),

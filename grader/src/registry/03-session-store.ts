@@ -35,7 +35,7 @@ export default {
     },
     {
       id: '03.secret-from-environment',
-      title: 'The session cookie is signed with the SESSION_SECRET the app was started with',
+      title: 'The session cookie is signed with the SESSION_SECRET the app was started with, and one signed with a secret from the code is refused',
       points: 1,
       hints: [
         "Search src/ for the string you pass to session({ secret }). Anyone who reads the repository can sign a cookie your app will trust.",
@@ -114,7 +114,7 @@ export default {
     },
     {
       id: '03.anonymous-requests-create-no-session',
-      title: 'Requests from visitors who never logged in (health, books, /me) set no cookie',
+      title: 'Requests from visitors who never logged in (health, books, /me, a failed login) set no cookie',
       points: 1,
       hints: [
         'curl -i localhost:3000/health: is there a Set-Cookie line?',
@@ -162,7 +162,7 @@ export default {
       checks: ['03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: 'Sign the session cookie with the SESSION_SECRET from the environment: the same on every process, never a secret written in the code or made up at startup.',
+      text: 'Sign the session cookie with the SESSION_SECRET from the environment: the same on every process, never a secret written in the code (not even an old one kept beside it) or made up at startup.',
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty.', checks: ['03.refuses-to-start-without-secret'] },
@@ -171,7 +171,7 @@ export default {
       checks: ['03.cookie-httponly-secure-samesite'],
     },
     { text: 'Let a session last at most 8 hours: the cookie expires within 8 hours.', checks: ['03.cookie-expires-within-limit'] },
-    { text: 'Create no session (and set no cookie) for visitors who never logged in.', checks: ['03.anonymous-requests-create-no-session'] },
+    { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login included.', checks: ['03.anonymous-requests-create-no-session'] },
     {
       text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works.',
       checks: ['03.login-changes-session-id'],
