@@ -154,6 +154,16 @@ export function connectingTo(pid: number | undefined): string[] {
   return [...new Set(tcpSockets(pid).filter((socket) => socket.state === '02').map((socket) => socket.remote))];
 }
 
+/**
+ * The ports the process `pid` itself listens on, or undefined where the system does not tell (anything
+ * but Linux): for an app that may listen somewhere other than the PORT it was given.
+ */
+export function portsListenedOnBy(pid: number | undefined): number[] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const listening = tcpSockets(pid).filter((socket) => socket.state === '0A');
+  return [...new Set(listening.map((socket) => Number(socket.local.slice(socket.local.lastIndexOf(':') + 1))))];
+}
+
 /** The servers a process is connected to right now (not the clients connected to it), as "host:port" (Linux; none elsewhere). */
 export function connectedTo(pid: number | undefined): string[] {
   const sockets = tcpSockets(pid);

@@ -8,12 +8,12 @@ import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
 import { BUILD_ERROR_FILE } from '../src/build.js';
 import type { PreparedJob } from '../src/engine.js';
-import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, runQueueSeconds, starved, type ExitInfo } from './app-process.js';
+import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, portsListenedOnBy, runQueueSeconds, starved, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
 import { busyMachine } from './machine.js';
 import { AppHost } from './host.js';
 import { Client, loadClientSoon, toCurl, type SentRequest } from './http.js';
-import { listenerIsOwn, pickPort, portsListenedOnBy } from './ports.js';
+import { listenerIsOwn, pickPort } from './ports.js';
 import { makeTempFolder, removeTempFolder } from './watchdog.js';
 
 declare module 'vitest' {

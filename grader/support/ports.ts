@@ -72,29 +72,6 @@ export function listenerIsOwn(port: number, group: number): boolean | undefined 
   return holds(group) || groupMembers(group).some(holds);
 }
 
-/**
- * The ports the process `pid` itself listens on (TCP), or undefined where the system does not tell
- * (anything but Linux): for an app that may listen somewhere other than the PORT it was given.
- */
-export function portsListenedOnBy(pid: number): number[] | undefined {
-  const all = listeners();
-  if (!all) return undefined;
-  const ports = new Set<number>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const port = all.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (port !== undefined) ports.add(port);
-      } catch {
-        // closed meanwhile
-      }
-    }
-  } catch {
-    // gone meanwhile
-  }
-  return [...ports];
-}
-
 /** The `socket:[inode]` names of the sockets listening on a port. */
 function listeningSockets(port: number): Set<string> | undefined {
   const all = listeners();

@@ -11,10 +11,10 @@ import { CheckFailure, expectThat } from '../support/expect.js';
 import http from 'node:http';
 import { ANSWER_DEADLINE_MS, Client, type RawReply } from '../support/http.js';
 import { timeStatements } from '../support/ratelimit.js';
-import { listenerIsOwn, pickPort, portsListenedOnBy } from '../support/ports.js';
+import { listenerIsOwn, pickPort } from '../support/ports.js';
 import { SourcePositions } from '../support/source-positions.js';
 import { buildLesson } from '../src/build.js';
-import { mainThreadActivity, runQueueSeconds, unreachableInOutput } from '../support/app-process.js';
+import { mainThreadActivity, portsListenedOnBy, runQueueSeconds, unreachableInOutput } from '../support/app-process.js';
 import { ended, eventually, hasProc } from './processes.js';
 
 // The parsers the checks lean on, fed the formats real libraries emit.
