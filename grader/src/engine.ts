@@ -334,7 +334,7 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
       message: passed ? '' : outcome.message,
       curl: passed ? undefined : outcome.meta?.curl,
       output: passed ? undefined : outcome.meta?.output,
-      location: passed ? undefined : learnerLocation(outcome.meta?.output ?? '', job.dir),
+      location: passed ? undefined : learnerLocation(outcome.meta?.output ?? '', job.dir, lesson.edits),
       durationMs: Math.round(outcome.durationMs),
     };
   });
@@ -353,8 +353,11 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
 }
 
 /** The first place in the learner's own files that the app's output (a stack trace) points at. */
-export function learnerLocation(output: string, dir: string): string | undefined {
+export function learnerLocation(output: string, dir: string, edits: readonly string[] = []): string | undefined {
   const escaped = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const match = new RegExp(`(?:file://)?${escaped}/((?!node_modules/)[^\\s:()]+\\.[cm]?[jt]s):(\\d+)`).exec(output);
+  const frames = [...output.matchAll(new RegExp(`(?:file://)?${escaped}/((?!node_modules/)[^\\s:()]+\\.[cm]?[jt]s):(\\d+)`, 'g'))];
+  // Where the learner can act: a file the lesson asks them to edit, before one it says to leave alone
+  // (lesson 01's database error is thrown in catalog.ts; the fix belongs where app.ts lets it through).
+  const match = frames.find((frame) => edits.includes(frame[1]!)) ?? frames[0];
   return match ? `${displayPath(path.join(dir, match[1]!))}:${match[2]}` : undefined;
 }

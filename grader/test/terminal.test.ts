@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { learnerLocation } from '../src/engine.js';
-import { appOutput, sanitize } from '../src/reporters/terminal.js';
+import { appOutput, foldFrames, sanitize } from '../src/reporters/terminal.js';
 import { toCurl } from '../support/http.js';
 
 describe('terminal output', () => {
@@ -28,5 +28,36 @@ describe('terminal output', () => {
     const output = '    at x (/tmp/t/01-x/node_modules/router/index.js:3:1)\n    at y (/tmp/t/01-x/src/app.ts:48:15)';
     expect(learnerLocation(output, '/tmp/t/01-x')).toBe('/tmp/t/01-x/src/app.ts:48');
     expect(learnerLocation('no stack here', '/tmp/t/01-x')).toBeUndefined();
+  });
+
+  test('points at a file the lesson lets the learner edit before one it says to leave alone', () => {
+    const output = '    at salesReport (/tmp/t/01-x/src/catalog.ts:27:23)\n    at async /tmp/t/01-x/src/app.ts:54:14';
+    expect(learnerLocation(output, '/tmp/t/01-x', ['src/app.ts'])).toBe('/tmp/t/01-x/src/app.ts:54');
+    expect(learnerLocation(output, '/tmp/t/01-x', ['src/server.ts'])).toBe('/tmp/t/01-x/src/catalog.ts:27');
+  });
+
+  test("folds the frames inside packages and Node's internals, naming the packages, and keeps the learner's", () => {
+    const stack = [
+      'TypeError: boom',
+      '    at JSON.parse (<anonymous>)',
+      '    at /app/src/app.ts:41:19',
+      '    at Layer.handleRequest (/app/node_modules/router/lib/layer.js:169:33)',
+      '    at jsonParser (/app/node_modules/body-parser/lib/types/json.js:60:5)',
+      '    at next (/app/node_modules/router/lib/route.js:163:13)',
+      '    at async handler (/app/src/routes.ts:9:3)',
+      '    at listOnTimeout (node:internal/timers:581:17)',
+      '    at file:///app/node_modules/@scope/pkg/index.js:1:2',
+    ];
+    expect(foldFrames(stack)).toEqual([
+      'TypeError: boom',
+      '    at JSON.parse (<anonymous>)',
+      '    at /app/src/app.ts:41:19',
+      '    … 3 frames in router, body-parser',
+      '    at async handler (/app/src/routes.ts:9:3)',
+      '    … 2 frames in node, @scope/pkg',
+    ]);
+    const json = JSON.stringify({ level: 'error', stack: stack.slice(0, 6).join('\n') });
+    expect(appOutput(json)[0]).toContain('app.ts:41:19\\n    … 3 frames in router, body-parser"}');
+    expect(appOutput(stack.join('\n'), true)).toHaveLength(stack.length);
   });
 });

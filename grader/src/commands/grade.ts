@@ -16,6 +16,8 @@ export interface GradeOptions {
   target?: string;
   json?: string;
   verbose?: boolean;
+  /** Every failing check in full, not only the first of each lesson. */
+  all?: boolean;
   /** Write JUnit XML here. */
   junit?: string;
   /** Append GitHub Classroom results (lesson1 … lesson7) to $GITHUB_OUTPUT. */
@@ -39,7 +41,7 @@ export async function gradeCommand(names: string[], options: GradeOptions, env: 
   // Inline hints follow the workshop policy like `course hint` does (afterFailedRuns counts this run).
   const failedRuns = target?.learner ? Math.min(...results.lessons.map((lesson) => readProgress().failedRuns[lesson.id] ?? 0)) : 0;
   const hints = hintsAllowed(readConfig(), failedRuns).allowed;
-  const report = neutralize(renderResults(results, { verbose: options.verbose, hints }));
+  const report = neutralize(renderResults(results, { verbose: options.verbose, all: options.all, hints }));
   console.log(inActions ? withCommandsStopped(report) : report);
 
   // Annotation paths are relative to the graded repo's root, wherever the workflow checked it out.

@@ -6,6 +6,7 @@ import { courseLessons, openTargetSession } from '../grading.js';
 import { exercisesDir } from '../paths.js';
 import { readProgress } from '../progress.js';
 import type { LessonDefinition } from '../registry/types.js';
+import type { LessonResult } from '../results.js';
 import { bar, renderLesson } from '../reporters/terminal.js';
 import { resolveTarget } from '../target.js';
 import { hintCommand } from './hint.js';
@@ -23,7 +24,7 @@ export function currentLesson(): LessonDefinition {
 
 /**
  * Grades the current lesson, then re-grades a lesson whenever a file of its exercise is saved, like
- * rustlings' watch mode. Keys (in a terminal): h hint, l list, r re-grade, q quit.
+ * rustlings' watch mode. Keys (in a terminal): h hint, l every failure in full, p progress, r re-grade, q quit.
  */
 export async function watchCommand(): Promise<void> {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
@@ -39,7 +40,12 @@ export async function watchCommand(): Promise<void> {
     return `${pc.bold('Production-Ready Express')}  ${bar(done, lessons.length, 28)} ${done}/${lessons.length} lessons`;
   };
   const footer = () =>
-    interactive ? pc.dim(`Watching exercises/ — save a file to re-grade.  ${pc.bold('h')} hint  ${pc.bold('l')} list  ${pc.bold('r')} re-grade  ${pc.bold('q')} quit`) : '';
+    interactive
+      ? pc.dim(`Watching exercises/ — save a file to re-grade.  ${pc.bold('h')} hint  ${pc.bold('l')} list every failure  ${pc.bold('p')} progress  ${pc.bold('r')} re-grade  ${pc.bold('q')} quit`)
+      : '';
+  /** The last verdict, to show again in full on `l`. */
+  let last: LessonResult | undefined;
+  const hints = (lesson: LessonDefinition) => hintsAllowed(readConfig(), readProgress().failedRuns[lesson.id] ?? 0).allowed;
 
   const regrade = (lesson: LessonDefinition) => {
     if (queued) return void (queued = lesson);
@@ -55,8 +61,9 @@ export async function watchCommand(): Promise<void> {
       });
       if (!results) return;
       shown = next;
+      last = results.lessons[0]!;
       if (interactive) process.stdout.write('\u001b[2J\u001b[3J\u001b[H');
-      console.log(`${header()}\n\n${renderLesson(results.lessons[0]!, { hints: hintsAllowed(readConfig(), readProgress().failedRuns[next.id] ?? 0).allowed })}\n`);
+      console.log(`${header()}\n\n${renderLesson(last, { hints: hints(next) })}\n`);
       const passed = results.lessons[0]!.status === 'pass';
       if (passed) {
         const following = lessons.find((lesson) => lesson.number > next.number && readProgress().lessons[lesson.id]?.status !== 'pass');
@@ -95,7 +102,8 @@ export async function watchCommand(): Promise<void> {
     process.stdin.on('data', (key: string) => {
       if (key === 'q' || key === '\u0003') void stop();
       else if (key === 'r') regrade(shown);
-      else if (key === 'l') console.log(`\n${listLessons()}\n\n${footer()}`);
+      else if (key === 'p') console.log(`\n${listLessons()}\n\n${footer()}`);
+      else if (key === 'l' && last) console.log(`\n${renderLesson(last, { hints: hints(shown), all: true })}\n\n${footer()}`);
       else if (key === 'h') {
         hintCommand(String(shown.number)).then(
           (text) => console.log(`\n${text}\n\n${footer()}`),

@@ -7,10 +7,17 @@ export interface TerminalOptions {
   verbose?: boolean;
   /** Whether hints may be shown (workshop policy). */
   hints?: boolean;
+  /**
+   * Every failing check in full. Otherwise only a lesson's first failing check is (the registry's order
+   * is the teaching order, so it is the next step) and each other one takes a line.
+   */
+  all?: boolean;
 }
 
 const OUTPUT_LINES = 12;
 const LINE_LIMIT = 400;
+/** The width a one-line summary of a failing check is cut to. */
+const SUMMARY_WIDTH = 116;
 
 export function bar(score: number, max: number, width = 20): string {
   const filled = max === 0 ? 0 : Math.round((score / max) * width);
@@ -29,12 +36,16 @@ export function lessonLine(lesson: Pick<LessonResult, 'number' | 'title' | 'scor
   return `${pc.bold(name)} ${bar(lesson.score, lesson.maxScore)} ${`${lesson.score}/${lesson.maxScore}`.padStart(5)}  ${badge(status)}`;
 }
 
-/** What the learner's app printed, labelled, without escape codes or workflow commands. */
+/**
+ * What the learner's app printed, labelled, without escape codes or workflow commands. Stack frames
+ * inside node_modules and Node's internals fold into one line naming their packages, unless verbose.
+ */
 export function appOutput(output: string, verbose = false): string[] {
-  const lines = sanitize(output)
+  const printed = sanitize(output)
     .replace(/\n+$/, '')
     .split('\n')
-    .filter((line) => line.trim())
+    .filter((line) => line.trim());
+  const lines = (verbose ? printed : foldFrames(printed).map(foldEscapedFrames))
     .map((line) => (line.length > LINE_LIMIT ? `${line.slice(0, LINE_LIMIT)}… (${line.length - LINE_LIMIT} more characters)` : line));
   const shown = verbose ? lines : lines.slice(-OUTPUT_LINES);
   const skipped = lines.length - shown.length;
@@ -42,6 +53,49 @@ export function appOutput(output: string, verbose = false): string[] {
     ...(skipped > 0 ? [pc.dim(`[your app] … ${skipped} earlier lines (--verbose shows all)`)] : []),
     ...shown.map((line) => `${pc.dim('[your app]')} ${line}`),
   ];
+}
+
+// `    at fn (/app/node_modules/router/index.js:3:1)`, `    at node:internal/timers:581:17`.
+const FRAME = /^\s*at (?:.*\()?(?:file:\/\/)?([^()\s]+?)(?::\d+)*\)?$/;
+
+/** The package a stack frame belongs to, or undefined for the learner's own code. */
+export function framePackage(line: string): string | undefined {
+  const file = FRAME.exec(line)?.[1];
+  if (!file) return undefined;
+  if (file.startsWith('node:') || file.startsWith('internal/')) return 'node';
+  const inPackage = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+  return inPackage?.[1];
+}
+
+/** Runs of frames in packages become `… 7 frames in express, router`; the learner's frames stay. */
+export function foldFrames(lines: string[]): string[] {
+  const folded: string[] = [];
+  for (let index = 0; index < lines.length; ) {
+    const packages: string[] = [];
+    let end = index;
+    for (let name; end < lines.length && (name = framePackage(lines[end]!)); end += 1) if (!packages.includes(name)) packages.push(name);
+    if (end === index) {
+      folded.push(lines[index]!);
+      index += 1;
+      continue;
+    }
+    const indent = /^\s*/.exec(lines[index]!)![0];
+    const count = end - index;
+    folded.push(`${indent}… ${count} frame${count === 1 ? '' : 's'} in ${packages.join(', ')}`);
+    index = end;
+  }
+  return folded;
+}
+
+/** The same for a stack kept inside one JSON line, where its line breaks are `\n`. */
+function foldEscapedFrames(line: string): string {
+  if (!line.includes('\\n    at ')) return line;
+  const pieces = line.split('\\n');
+  // The string's closing quote and the rest of the JSON follow the last frame.
+  const last = pieces.pop()!;
+  const quote = last.indexOf('"');
+  const folded = foldFrames([...pieces, quote < 0 ? last : last.slice(0, quote)]);
+  return folded.join('\\n') + (quote < 0 ? '' : last.slice(quote));
 }
 
 /**
@@ -54,16 +108,26 @@ export function sanitize(text: string): string {
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
 
+function icon(test: TestResult): string {
+  return test.status === 'error' ? pc.yellow('!') : pc.red('✗');
+}
+
+/** A failing check in one line: its title and the first sentence of its message. */
+function summaryLine(test: TestResult): string {
+  const sentence = /^[^\n]*?[.!?](?=\s|$)|^[^\n]*/.exec(sanitize(test.message))![0].trim();
+  const text = `${test.title}: ${sentence}`;
+  return `  ${icon(test)} ${text.length > SUMMARY_WIDTH ? `${text.slice(0, SUMMARY_WIDTH - 1)}…` : text}`;
+}
+
 function testLines(test: TestResult, options: TerminalOptions): string[] {
   if (test.status === 'pass') return options.verbose ? [`  ${pc.green('✓')} ${test.title}`] : [];
-  const icon = test.status === 'error' ? pc.yellow('!') : pc.red('✗');
   if (test.missingService && !process.env.CI) {
     return [
       `  ${pc.yellow('!')} ${pc.bold(test.title)} ${pc.dim(`(${test.id}, ${test.points} pt${test.points === 1 ? '' : 's'}, not counted: needs ${test.missingService})`)}`,
       ...sanitize(test.message).split('\n').map((line) => `    ${line}`),
     ];
   }
-  const lines = [`  ${icon} ${pc.bold(test.title)} ${pc.dim(`(${test.id}, ${test.points} pt${test.points === 1 ? '' : 's'})`)}`];
+  const lines = [`  ${icon(test)} ${pc.bold(test.title)} ${pc.dim(`(${test.id}, ${test.points} pt${test.points === 1 ? '' : 's'})`)}`];
   lines.push(...sanitize(test.message).split('\n').map((line) => `    ${line}`));
   if (test.curl) lines.push(`    ${pc.dim('Try it:')} ${pc.cyan(test.curl)}`);
   if (test.location) lines.push(`    ${pc.dim('Look at:')} ${test.location}`);
@@ -78,10 +142,14 @@ function testLines(test: TestResult, options: TerminalOptions): string[] {
 
 export function renderLesson(lesson: LessonResult, options: TerminalOptions = {}): string {
   const lines = [lessonLine(lesson, lesson.status)];
-  if (lesson.tests.some((test) => test.status !== 'pass' && test.curl)) {
+  const all = options.all || options.verbose;
+  const first = lesson.tests.find((test) => test.status !== 'pass');
+  if ((all ? lesson.tests.some((test) => test.status !== 'pass' && test.curl) : first?.curl)) {
     lines.push(pc.dim(`  To try a request yourself, run \`npx course dev ${lesson.number}\` in another terminal and paste its curl line.`));
   }
-  for (const test of lesson.tests) lines.push(...testLines(test, options));
+  for (const test of lesson.tests) lines.push(...(all || test === first || test.status === 'pass' ? testLines(test, options) : [summaryLine(test)]));
+  const folded = all ? 0 : lesson.tests.filter((test) => test.status !== 'pass').length - 1;
+  if (folded > 0) lines.push(pc.dim(`  The first failing check is shown in full, the other ${folded} in a line each: fix them in order, or \`npx course grade ${lesson.number} --all\` shows every one.`));
   if (lesson.status !== 'pass' && options.verbose !== true) {
     const passed = lesson.tests.filter((test) => test.status === 'pass').length;
     if (passed) lines.push(pc.dim(`  ${passed} of ${lesson.tests.length} checks pass (--verbose lists them).`));

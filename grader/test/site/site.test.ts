@@ -1,19 +1,18 @@
 // The course website, end to end: build it (without network) against progress produced by really
 // grading the solutions and the pristine exercises, serve the static build, and look at it in Chromium.
 // Screenshots are kept in grader/test-results/site/.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseLessons } from '../../src/grading.js';
-import { lessonsDir, repoRoot } from '../../src/paths.js';
-import { pristineFiles, writeFiles } from '../../src/pristine.js';
+import { lessonsDir } from '../../src/paths.js';
 import { recordResults } from '../../src/progress.js';
 import type { LessonDefinition } from '../../src/registry/types.js';
 import type { Results } from '../../src/results.js';
 import { aggregate, parseLearnerFile, toCsv } from '../../src/roster.js';
+import { gradedResults } from '../graded.js';
 import { artifact, assertSiteInstalled, buildSite, chromiumPath, launchBrowser, serveStatic } from './support.js';
 
 const SETUP_MS = 15 * 60_000;
@@ -33,30 +32,6 @@ let solutions: Built;
 let exercises: Built;
 let isolated = false;
 let browser: BrowserContext;
-
-/** `course grade --target <target> --json`: the grader's own CLI, never touching the learner's .course/. */
-function gradeWithCli(target: string, jsonFile: string): Results {
-  const run = spawnSync(process.execPath, [path.join(repoRoot, 'grader', 'bin', 'course.js'), 'grade', '--target', target, '--json', jsonFile], {
-    cwd: repoRoot,
-    env: { ...process.env, NO_COLOR: '1', COURSE_PROGRESS_FILE: path.join(work, 'cli-progress.json') },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (!existsSync(jsonFile)) throw new Error(`course grade --target ${target} wrote no results (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(readFileSync(jsonFile, 'utf8')) as Results;
-}
-
-/** The exercises as the course shipped them (from git; the working tree for lessons not committed yet). */
-function pristineExercises(into: string): void {
-  for (const lesson of lessons) {
-    const dir = path.join(into, lesson.id);
-    try {
-      writeFiles(dir, pristineFiles(lesson.id));
-    } catch {
-      cpSync(path.join(repoRoot, 'exercises', lesson.id), dir, { recursive: true, filter: (file) => !file.includes('node_modules') });
-    }
-  }
-}
 
 async function buildFor(name: string, results: Results): Promise<Built> {
   const resultsFile = path.join(work, `${name}-results.json`);
@@ -97,14 +72,8 @@ beforeAll(async () => {
         .sort()
     : [];
 
-  // Inside `course self-check`, the lesson phase has just graded the solutions and the pristine
-  // exercises with the same engine: reuse its results instead of grading both again.
-  const graded = process.env.COURSE_SELFCHECK_RESULTS;
-  const reuse = (name: string) => JSON.parse(readFileSync(path.join(graded!, `${name}-results.json`), 'utf8')) as Results;
-  const solved = graded ? reuse('solutions') : gradeWithCli('solutions', path.join(work, 'solutions-results.json'));
-  const pristineDir = path.join(work, 'pristine');
-  if (!graded) pristineExercises(pristineDir);
-  const flawed = graded ? reuse('exercises') : gradeWithCli(pristineDir, path.join(work, 'exercises-results.json'));
+  const solved = gradedResults('solutions', work);
+  const flawed = gradedResults('exercises', work);
 
   solutions = await buildFor('solutions', solved);
   exercises = await buildFor('exercises', flawed);
