@@ -5,6 +5,7 @@ import rateLimiting from './04-rate-limiting.js';
 import compression from './05-compression.js';
 import configuration from './06-configuration.js';
 import logging from './07-logging.js';
+import middlewareOrder from './08-middleware-order.js';
 import type { LessonDefinition } from './types.js';
 
 /** Every lesson, in course order. Nothing else knows the order. */
@@ -16,6 +17,7 @@ export const lessons: readonly LessonDefinition[] = [
   compression,
   configuration,
   logging,
+  middlewareOrder,
 ];
 
 export function lessonById(id: string): LessonDefinition {

@@ -1,0 +1,331 @@
+import { contentCodings, decodedBody } from '../support/encoding.js';
+import { expectThat, fail, show } from '../support/expect.js';
+import { header, type RawReply, type RequestOptions } from '../support/http.js';
+import { lesson, type LessonKit } from '../support/lesson.js';
+import { accessFields, parseLines, pollFor, settle, STACK_FRAME, stringsOf, type LogEntry } from '../support/logs.js';
+import { burst } from '../support/ratelimit.js';
+
+// The order of the layers is proven by what it does to answers, never by reading src/app.ts: one run
+// of src/server.ts (NODE_ENV=production) takes every kind of request a real day brings, and each check
+// judges the answers, the access lines on stdout, or the session lookups GET /metrics counts.
+
+const SECRET = 'grader-08-session-secret-0123456789abcdef';
+const ACCOUNT = { email: 'reader@example.com', password: 'correct horse battery staple' };
+/** Lesson 04's API budget: 100 requests per 15 minutes per client. */
+const API_LIMIT = 100;
+/** Clients as the one trusted proxy saw them (the right-most X-Forwarded-For address). */
+const VISITOR = '192.0.2.10';
+const CUSTOMER = '198.51.100.7';
+const FLOODER = '203.0.113.9';
+/** Twice express.json()'s default limit of 100 kB. */
+const OVERSIZED = JSON.stringify({ bookId: 1, note: 'x'.repeat(200 * 1024) });
+const MALFORMED = '{"bookId": 1,';
+const FAILING = '/api/reports/sales';
+const STYLESHEET = '/static/storefront.css';
+const CATALOGUE = '/api/books';
+/** Paths the grader reads or polls for itself: whether they are logged is the app's choice. */
+const NOT_COUNTED = new Set(['/health', '/metrics']);
+
+interface Sent {
+  /** What the request stands for in a message: "the stylesheet", "a request over the budget". */
+  what: string;
+  reply: RawReply;
+}
+
+interface Tour {
+  sent: Sent[];
+  catalogue: { gzip: RawReply; plain: RawReply };
+  stylesheet: { gzip: RawReply; plain: RawReply };
+  login: RawReply;
+  anonymous: RawReply[];
+  signedIn: RawReply[];
+  errors: { failing: RawReply; malformed: RawReply; oversized: RawReply; notFound: RawReply };
+  flood: {
+    /** The first request past the budget, without a body or cookie. */
+    refused: RawReply;
+    malformed: RawReply;
+    oversized: RawReply;
+    withCookie: RawReply[];
+    readsBefore: number | string;
+    readsAfter: number | string;
+  };
+  stdout: LogEntry[];
+}
+
+const tour = (t: LessonKit) => t.shared('08-tour', () => makeTour(t));
+
+async function makeTour(t: LessonKit): Promise<Tour> {
+  const sessionDir = t.tempDir('course-08-sessions-');
+  const server = await t.server({ env: { NODE_ENV: 'production', SESSION_SECRET: SECRET, SESSION_DIR: sessionDir } });
+  const { client, process } = server;
+  const sent: Sent[] = [];
+  const send = async (what: string, from: string, method: string, path: string, options: RequestOptions = {}) => {
+    const reply = await client.raw(method, path, { ...options, headers: { 'X-Forwarded-For': from, 'X-Forwarded-Proto': 'https', ...options.headers } });
+    sent.push({ what, reply });
+    return reply;
+  };
+  const json = { 'Content-Type': 'application/json' };
+
+  const catalogue = {
+    gzip: await send('the catalogue', VISITOR, 'GET', CATALOGUE, { headers: { 'Accept-Encoding': 'gzip' } }),
+    plain: await send('the catalogue', VISITOR, 'GET', CATALOGUE),
+  };
+  const stylesheet = {
+    gzip: await send('the stylesheet', VISITOR, 'GET', STYLESHEET, { headers: { 'Accept-Encoding': 'gzip' } }),
+    plain: await send('the stylesheet', VISITOR, 'GET', STYLESHEET),
+  };
+  await send('a book', VISITOR, 'GET', '/api/books/2');
+  const anonymous = [
+    await send('an anonymous request', VISITOR, 'GET', '/api/orders'),
+    await send('an anonymous request', VISITOR, 'GET', '/api/orders/export'),
+    await send('an anonymous request', VISITOR, 'POST', '/api/orders', { body: { bookId: 1 } }),
+  ];
+  const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
+
+  const login = await send('the login', CUSTOMER, 'POST', '/api/login', { body: ACCOUNT });
+  const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
+  const signedIn = [
+    await send('a signed-in request', CUSTOMER, 'GET', '/api/orders', { headers: { Cookie: cookie } }),
+    await send('a signed-in request', CUSTOMER, 'GET', '/api/orders/export', { headers: { Cookie: cookie } }),
+    await send('a signed-in request', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie }, body: { bookId: 1 } }),
+  ];
+  const errors = {
+    notFound,
+    failing: await send('a failing route', CUSTOMER, 'GET', FAILING, { headers: { Cookie: cookie } }),
+    malformed: await send('a malformed body', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: MALFORMED }),
+    oversized: await send('a body too large', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: OVERSIZED }),
+  };
+
+  // One client spends its API budget, then keeps going: with the customer's cookie, and with bodies.
+  const spent = await burst(client, API_LIMIT, () => ({ method: 'GET', path: '/api/books/1', options: { headers: { 'X-Forwarded-For': FLOODER } } }));
+  sent.push(...spent.map((reply) => ({ what: 'a request within the budget', reply })));
+  const refused = await send('a request over the budget', FLOODER, 'GET', '/api/books/1');
+  const readsBefore = await sessionReads(client);
+  const withCookie = [];
+  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/api/orders', '/api/books']) {
+    withCookie.push(await send('a request over the budget', FLOODER, 'GET', path, { headers: { Cookie: cookie } }));
+  }
+  const readsAfter = await sessionReads(client);
+  const flood = {
+    refused,
+    withCookie,
+    readsBefore,
+    readsAfter,
+    malformed: await send('a request over the budget', FLOODER, 'POST', '/api/orders', { headers: json, body: MALFORMED }),
+    oversized: await send('a request over the budget', FLOODER, 'POST', '/api/orders', { headers: json, body: OVERSIZED }),
+  };
+
+  // The last answer's access line, then quiet: the app has written what it will.
+  const last = sent.at(-1)!.reply;
+  await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).status === last.status && accessFields(entry).path === '/api/orders'), 1000);
+  await settle(() => process.mark, 200, 1000);
+  await server.stop();
+  return { sent, catalogue, stylesheet, login, anonymous, signedIn, errors, flood, stdout: parseLines(`${process.streamOutput('stdout')}\n`) };
+}
+
+/** The session lookups GET /metrics reports, or what it answered instead. */
+async function sessionReads(client: { raw: (method: string, path: string, options?: RequestOptions) => Promise<RawReply> }): Promise<number | string> {
+  const reply = await client.raw('GET', '/metrics', { headers: { 'X-Forwarded-For': VISITOR } });
+  const reads = (parseJson(reply) as { sessionStoreReads?: unknown } | undefined)?.sessionStoreReads;
+  return reply.status === 200 && typeof reads === 'number' ? reads : `status ${reply.status} and ${show(reply.bytes.toString('utf8'), 80)}`;
+}
+
+function parseJson(reply: RawReply): unknown {
+  try {
+    return JSON.parse(decodedBody(reply).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const described = (reply: RawReply) => `${reply.request.method} ${reply.request.path}`;
+const bodyOf = (reply: RawReply) => {
+  try {
+    return decodedBody(reply).toString('utf8');
+  } catch {
+    return '(a body that does not decode)';
+  }
+};
+
+/** "an HTML page" for Express's own error page, else the content type. */
+function kindOf(reply: RawReply): string {
+  const type = header(reply, 'content-type') ?? 'no content type';
+  return /html/i.test(type) ? `an HTML page (${show(bodyOf(reply), 60)})` : `${type.split(';')[0]} ${show(bodyOf(reply), 60)}`;
+}
+
+/** What a reply lacks of the headers helmet() sets, by name; [] when it has them all. */
+function missingHeaders(reply: RawReply): string[] {
+  const missing: string[] = [];
+  if (header(reply, 'x-powered-by')) missing.push(`X-Powered-By is there (${header(reply, 'x-powered-by')})`);
+  const csp = header(reply, 'content-security-policy');
+  if (!csp) missing.push('no Content-Security-Policy');
+  const maxAge = Number(header(reply, 'strict-transport-security')?.match(/max-age=(\d+)/i)?.[1] ?? NaN);
+  if (!(maxAge >= 15_552_000)) missing.push('no Strict-Transport-Security of six months or more');
+  if (header(reply, 'x-content-type-options')?.toLowerCase() !== 'nosniff') missing.push('no X-Content-Type-Options: nosniff');
+  if (!/^(deny|sameorigin)$/i.test(header(reply, 'x-frame-options') ?? '') && !/frame-ancestors\s+('none'|'self')/i.test(csp ?? '')) {
+    missing.push('no X-Frame-Options (nor CSP frame-ancestors)');
+  }
+  return missing;
+}
+
+const keyOf = (method: string | undefined, path: string | undefined, status: number | undefined) => `${method} ${path} ${status}`;
+
+lesson('08-middleware-order', (t) => {
+  t.check('08.every-request-logged-once', async () => {
+    const { sent, stdout } = await tour(t);
+    const lines = stdout.map((entry) => ({ entry, fields: accessFields(entry) })).filter(({ fields }) => fields.method && fields.path);
+    const found = new Map<string, number>();
+    for (const { fields } of lines) found.set(keyOf(fields.method, fields.path, fields.status), (found.get(keyOf(fields.method, fields.path, fields.status)) ?? 0) + 1);
+    const expected = new Map<string, { count: number; what: string; reply: RawReply }>();
+    for (const { what, reply } of sent) {
+      if (NOT_COUNTED.has(reply.request.path)) continue;
+      const key = keyOf(reply.request.method, new URL(reply.request.path, 'http://x').pathname, reply.status);
+      const seen = expected.get(key);
+      expected.set(key, { count: (seen?.count ?? 0) + 1, what: seen?.what ?? what, reply });
+    }
+    for (const [key, { count, what, reply }] of expected) {
+      const got = found.get(key) ?? 0;
+      if (got === count) continue;
+      t.reproduce(reply.request);
+      const samePath = lines.filter(({ fields }) => fields.method === reply.request.method && fields.path === new URL(reply.request.path, 'http://x').pathname);
+      const withoutStatus = samePath.find(({ fields }) => fields.status === undefined);
+      const times = (n: number) => (n === 1 ? 'one access line' : `${n} access lines`);
+      let cause: string;
+      if (got > count) {
+        cause = 'Each request must be logged once: is a second logger registered, or does something log on both finish and close?';
+      } else if (withoutStatus) {
+        cause = `The line for it has no status: ${show(withoutStatus.entry.line, 100)}. A line written as the request arrives cannot know how it ends; write it on res.on('finish').`;
+      } else if (lines.length === 0) {
+        cause = 'There is no access line on stdout at all.';
+      } else {
+        cause = `Whatever answered it (${what}, ${reply.status}) is registered before the access logger, so the logger never saw the request: register it before every layer that can answer.`;
+      }
+      fail(`Expected ${times(count)} for ${count === 1 ? '' : `the ${count} requests `}${described(reply)} answered ${reply.status} (${what}), got ${got}. ${cause}`);
+    }
+  });
+
+  t.check('08.every-answer-hardened', async () => {
+    const { catalogue, stylesheet, login, anonymous, signedIn, errors, flood } = await tour(t);
+    const answers: [string, RawReply][] = [
+      ['a static file', stylesheet.plain],
+      ['a compressed static file', stylesheet.gzip],
+      ['the JSON catalogue', catalogue.plain],
+      ['the login', login],
+      ['a 401 from the sign-in guard', anonymous[0]!],
+      ['the CSV export', signedIn[1]!],
+      ['the 404 for an unknown page', errors.notFound],
+      ['the 500 of a failing route', errors.failing],
+      ['the 400 for a malformed body', errors.malformed],
+      ['the 429 of a client over its budget', flood.refused],
+    ];
+    const hardened = answers.filter(([, reply]) => missingHeaders(reply).length === 0).map(([what]) => what);
+    for (const [what, reply] of answers) {
+      const missing = missingHeaders(reply);
+      if (missing.length === 0) continue;
+      t.reproduce(reply.request);
+      const seenElsewhere = hardened.length ? ` ${capitalised(hardened[0]!)} has them, so helmet() runs, but after whatever answered this one.` : ' No answer has them: is helmet() called (app.use(helmet()), not app.use(helmet))?';
+      fail(`Expected ${what} (${described(reply)}, ${reply.status}) to carry the security headers, got ${missing.join(', ')}.${seenElsewhere} Register helmet() before every layer that can answer: static files, routers, routes.`);
+    }
+  });
+
+  t.check('08.static-and-large-answers-compressed', async () => {
+    const { catalogue, stylesheet } = await tour(t);
+    for (const [what, pair] of [['the stylesheet', stylesheet], ['the catalogue', catalogue]] as const) {
+      const { gzip, plain } = pair;
+      t.reproduce(gzip.request);
+      expectThat(gzip.status === 200 && plain.status === 200, `Expected ${what} (${described(gzip)}) to answer 200, got ${gzip.status} with Accept-Encoding: gzip and ${plain.status} without.`);
+      expectThat(
+        contentCodings(gzip).includes('gzip'),
+        `Expected ${what} (${described(gzip)}, ${plain.bytes.length} bytes) to be sent with Content-Encoding: gzip to a client that asks for it, got ${show(header(gzip, 'content-encoding'))}. ` +
+          (what === 'the stylesheet' && contentCodings(catalogue.gzip).length ? 'The catalogue is compressed, so compression() runs, but after express.static answered the file: register it before the static files.' : 'Register compression() before every layer that can answer.'),
+      );
+      expectThat(decodedBody(gzip).equals(decodedBody(plain)), `Expected ${what} to decode to the same bytes as its uncompressed answer, got ${decodedBody(gzip).length} bytes instead of ${decodedBody(plain).length}.`);
+    }
+  });
+
+  t.check('08.refused-before-body-parse', async () => {
+    const { flood } = await tour(t);
+    t.reproduce(flood.refused.request);
+    expectThat(flood.refused.status === 429, `Expected request ${API_LIMIT + 1} within 15 minutes from one client (${described(flood.refused)}) to be refused with 429, got ${flood.refused.status}. The /api limit of lesson 04 must stay in place.`);
+    for (const [what, reply, parserStatus] of [['a malformed JSON body', flood.malformed, 400], ['a 200 kB body', flood.oversized, 413]] as const) {
+      t.reproduce(reply.request);
+      expectThat(
+        reply.status === 429,
+        `Expected ${described(reply)} with ${what} from a client over its API budget to be refused with 429, got ${reply.status}${reply.status === parserStatus ? ` (${kindOf(reply)}): express.json() read and judged the body before the rate limiter counted the request. Register the /api limiter before the body parser` : ''}.`,
+      );
+    }
+  });
+
+  t.check('08.refused-before-session-lookup', async () => {
+    const { flood } = await tour(t);
+    const { readsBefore, readsAfter, withCookie } = flood;
+    if (typeof readsBefore === 'string' || typeof readsAfter === 'string') {
+      fail(`Expected GET /metrics to answer 200 with {"sessionStoreReads": <number>}, got ${typeof readsBefore === 'string' ? readsBefore : readsAfter}. Keep GET /metrics as the exercise has it, outside /api.`);
+    }
+    const notRefused = withCookie.find((reply) => reply.status !== 429);
+    if (notRefused) {
+      t.reproduce(notRefused.request);
+      fail(`Expected ${described(notRefused)} with a session cookie from a client over its API budget to be refused with 429, got ${notRefused.status}.`);
+    }
+    t.reproduce(withCookie[0]!.request);
+    const extra = readsAfter - readsBefore;
+    expectThat(
+      extra === 0,
+      `Expected ${withCookie.length} requests refused with 429 to cost no session lookup, got ${extra} (GET /metrics: sessionStoreReads went from ${readsBefore} to ${readsAfter}). ` +
+        'express-session looked each one up in the store before the rate limiter refused it: register the /api limiter before session().',
+    );
+  });
+
+  t.check('08.protected-routes-refuse-anonymous', async () => {
+    const { anonymous, login, signedIn } = await tour(t);
+    for (const reply of anonymous) {
+      t.reproduce(reply.request);
+      expectThat(
+        reply.status === 401,
+        `Expected ${described(reply)} without signing in to answer 401, got ${reply.status} (${kindOf(reply)}). ` +
+          (reply.status < 400 ? "Its route is registered before app.use('/api/orders', requireSignIn), so it answered before the guard ran: the guard comes before every route it protects." : ''),
+      );
+    }
+    t.reproduce(login.request);
+    expectThat(login.status === 200 && login.headers['set-cookie'], `Expected POST /api/login with the demo account (sent as if through the proxy, over HTTPS) to answer 200 and set a session cookie, got ${login.status}${login.headers['set-cookie'] ? '' : ' and no cookie'} (${kindOf(login)}).`);
+    for (const [reply, status] of [[signedIn[0]!, 200], [signedIn[1]!, 200], [signedIn[2]!, 201]] as const) {
+      t.reproduce(reply.request);
+      expectThat(reply.status === status, `Expected ${described(reply)} signed in to answer ${status}, got ${reply.status} (${kindOf(reply)}). The guard must let a signed-in customer through: session() has to run before it.`);
+    }
+    expectThat(/\b101\b/.test(bodyOf(signedIn[1]!)), `Expected the signed-in export (GET /api/orders/export) to list the customer's order 101, got ${show(bodyOf(signedIn[1]!), 80)}.`);
+  });
+
+  t.check('08.errors-answer-generic-json', async () => {
+    const { errors, stdout } = await tour(t);
+    const cases = [
+      [errors.failing, 500, 'Internal Server Error'],
+      [errors.malformed, 400, 'Bad Request'],
+      [errors.oversized, 413, 'Payload Too Large'],
+      [errors.notFound, 404, 'Not Found'],
+    ] as const;
+    for (const [reply, status, message] of cases) {
+      t.reproduce(reply.request);
+      const body = parseJson(reply) as { error?: unknown } | undefined;
+      const isJson = /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? '');
+      if (reply.status === status && isJson && body?.error === message) continue;
+      const html = /html/i.test(header(reply, 'content-type') ?? '');
+      const cause = html
+        ? ' That is Express\'s own error page: no error handler is registered after the layer that raised it. Register yours last, after every route and the 404 handler.'
+        : reply.status !== status && status !== 404
+          ? ' An error handler registered before the one of the exercise answered it: keep one, registered last, that keeps a client error\'s status.'
+          : '';
+      fail(`Expected ${described(reply)} to answer ${status} with the JSON body {"error":"${message}"}, got ${reply.status} with ${kindOf(reply)}.${cause}`);
+    }
+    const logged = stdout.some((entry) => (entry.rank ?? 0) >= 50 && stringsOf(entry).some((text) => /ECONNREFUSED/.test(text) && STACK_FRAME.test(text)));
+    t.reproduce(errors.failing.request);
+    expectThat(
+      logged,
+      `Expected the error of GET ${FAILING} on stdout as an error line with its stack, got ${stdout.some((entry) => stringsOf(entry).some((text) => /ECONNREFUSED/.test(text))) ? 'it without a stack or below level error' : 'no line about it'}. ` +
+        'An error handler that answers without logging swallows the error: keep the one of the exercise, which logs it, and register it last.',
+    );
+  });
+});
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,126 @@
+import type { LessonDefinition } from './types.js';
+
+export default {
+  number: 8,
+  id: '08-middleware-order',
+  title: 'Middleware order',
+  summary:
+    'Every fix of lessons 01 to 07 is in the app and configured right, but registered in an order that quietly undoes half of them.',
+  edits: ['src/app.ts'],
+  // One run of src/server.ts (about 2 s to start on a busy machine) that every check judges.
+  timeLimitMs: 30_000,
+  checks: [
+    {
+      id: '08.every-request-logged-once',
+      title: 'Every request gets exactly one access line with its method, path and status: static files, 401s, 404s, 429s and errors included',
+      points: 2,
+      hints: [
+        'Start the app, fetch /static/storefront.css, /api/books, a page that does not exist and /api/reports/sales, then read stdout. Which of them left an access line?',
+        'Express runs layers in the order they were registered, and a layer that answers ends the chain: a logger registered after a route never sees the requests that route answered. The access logger hooks res.on("finish"), so it can sit first and still know the status.',
+        'In src/app.ts, look at where app.use(accessLog) is: every layer above it can answer without it.',
+        'Register app.use(accessLog) first, right after app.set(\'trust proxy\', 1), before helmet, compression, the static files and every route.',
+      ],
+    },
+    {
+      id: '08.every-answer-hardened',
+      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 401, 404, 429 and error answers',
+      points: 2,
+      hints: [
+        'curl -i /static/storefront.css and /api/books/1: compare their headers.',
+        "helmet() sets its headers on the responses of the layers after it. express.static answers a file and stops, so whatever is registered after it never touches that answer; the same goes for any router mounted above helmet.",
+        'In src/app.ts, find every layer that can answer (express.static, routers, routes) above app.use(helmet()).',
+        'Put app.use(helmet()) before app.use(\'/static\', express.static(...)) and before every route and router: right after the access logger.',
+      ],
+    },
+    {
+      id: '08.static-and-large-answers-compressed',
+      title: 'The stylesheet under /static and the catalogue are gzip-compressed for a client that asks, and decode to the same bytes',
+      points: 1,
+      hints: [
+        "curl -s -H 'Accept-Encoding: gzip' -D - -o /dev/null /static/storefront.css: is there a Content-Encoding?",
+        'compression() wraps the responses written after it. A file express.static sent before compression() ran goes out as it is, however large.',
+        'In src/app.ts, compare where app.use(compression()) and app.use(\'/static\', express.static(...)) are.',
+        "Register app.use(compression()) before app.use('/static', express.static(publicDir, { maxAge: '1h' })).",
+      ],
+    },
+    {
+      id: '08.refused-before-body-parse',
+      title: 'A client over its API budget gets 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
+      points: 2,
+      hints: [
+        'Spend the API budget (100 requests to /api/books/1), then POST /api/orders with a body that is not JSON. What status comes back, and what did the app do before answering it?',
+        'A rate limiter protects only the work registered after it. With express.json() above it, every refused request still has its body read and parsed: a flood of large bodies costs CPU before it is counted.',
+        "In src/app.ts, look at what is registered between the top of the app and app.use('/api', rateLimit(...)).",
+        "Move app.use('/api', rateLimit({...})) above app.use(express.json()) (and above the session, see the next check).",
+      ],
+    },
+    {
+      id: '08.refused-before-session-lookup',
+      title: 'A client over its API budget gets 429 without a session-store round trip, even when it sends a session cookie',
+      points: 2,
+      hints: [
+        'Sign in, spend the API budget from one client, read GET /metrics, send a few more API requests with the session cookie, and read GET /metrics again.',
+        'express-session looks the session up in the store for every request that carries a cookie, before any later layer runs. A limiter registered after it counts a flood only after each request has cost a round trip to the store (Redis, in production).',
+        "In src/app.ts, compare where app.use(session({...})) and app.use('/api', rateLimit(...)) are.",
+        "Register the /api rate limiter before app.use(session({...})), and keep GET /health and GET /metrics outside /api.",
+      ],
+    },
+    {
+      id: '08.protected-routes-refuse-anonymous',
+      title: 'Every route under /api/orders answers 401 to an anonymous request, and serves a signed-in customer',
+      points: 2,
+      hints: [
+        'Without signing in, GET /api/orders, /api/orders/export and POST /api/orders. Does every one refuse?',
+        'A guard registered with app.use(path, guard) only runs for requests that reach it: a route registered above it has already answered. Authentication comes before every handler it protects.',
+        "In src/app.ts, look for routes under /api/orders registered above app.use('/api/orders', requireSignIn).",
+        "Register app.use('/api/orders', requireSignIn) before the first /api/orders route, /api/orders/export included.",
+      ],
+    },
+    {
+      id: '08.errors-answer-generic-json',
+      title: 'Every error, wherever it is raised, answers the one generic JSON body with its status (500, 400, 413) and a 500 is logged with its stack',
+      points: 2,
+      hints: [
+        'GET /api/reports/sales fails: what does the client get, HTML or JSON? And a malformed JSON body sent to POST /api/orders?',
+        'An error skips every ordinary layer after the throw and goes to the next four-parameter layer registered after it. A route registered below the error handler has none: its errors reach Express\'s own HTML handler. A second handler higher up catches earlier errors and decides for them.',
+        'In src/app.ts, find every route and app.use() below the error handler, and any other four-parameter function.',
+        'Keep one error handler and register it last, after the 404 handler: app.use(notFound); app.use(errorHandler); return app;',
+      ],
+    },
+  ],
+  requirements: [
+    {
+      text: 'Write exactly one access line per request, with method, path and status, whoever answers it: a route, express.static, the rate limiter (429), the sign-in guard (401), the 404 handler or the error handler.',
+      checks: ['08.every-request-logged-once'],
+    },
+    {
+      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 401, 404, 429 and errors.',
+      checks: ['08.every-answer-hardened'],
+    },
+    {
+      text: 'Compress the static stylesheet and the catalogue for a client that accepts gzip, without changing their bytes.',
+      checks: ['08.static-and-large-answers-compressed'],
+    },
+    {
+      text: 'Refuse a client over its API budget (100 requests per 15 minutes) with 429 before reading its body: a malformed or oversized body gets 429, not 400 or 413.',
+      checks: ['08.refused-before-body-parse'],
+    },
+    {
+      text: 'Refuse a client over its API budget with 429 without looking its session up in the store (GET /metrics counts the lookups).',
+      checks: ['08.refused-before-session-lookup'],
+    },
+    {
+      text: 'Answer 401 to an anonymous request on every route under /api/orders, and serve a signed-in customer there.',
+      checks: ['08.protected-routes-refuse-anonymous'],
+    },
+    {
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, 413 for a body too large), whichever route raised it, and log a 500 with its stack.',
+      checks: ['08.errors-answer-generic-json'],
+    },
+  ],
+  advice: [
+    'Order by what each layer needs and what it protects: observe (logger), harden (helmet), shrink (compression), serve files, refuse cheaply (rate limits), parse, look up the session, authenticate, route, 404, errors.',
+    'Whether GET /health and GET /metrics get access lines is your choice: the grader does not count them.',
+    'Give each router its own middleware only when it is the router that needs it, and mount the router after the app-wide layers.',
+  ],
+} satisfies LessonDefinition;
