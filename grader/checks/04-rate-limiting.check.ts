@@ -1,9 +1,50 @@
 import { randomBytes } from 'node:crypto';
-import { expectThat, fail } from '../support/expect.js';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CannotJudge, expectThat, fail } from '../support/expect.js';
 import { header, type Client, type RawReply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
 import { redis, withConnection } from '../support/redis.js';
+
+/**
+ * A clock the grader can move ahead in the app's processes, so that a window is proven by behaviour
+ * (a spent budget is not refilled before 15 minutes) without waiting 15 minutes. Loaded with
+ * NODE_OPTIONS=--import, it replaces Date (Date.now() and new Date(), which both express-rate-limit's
+ * and rate-limiter-flexible's memory stores read) with one that runs the file's milliseconds ahead;
+ * nothing changes until the grader writes the file. Each process acknowledges a new offset.
+ */
+const clockShim =
+  'import{existsSync,readFileSync,writeFileSync}from"node:fs";const f=process.env.COURSE_CLOCK_FILE;' +
+  'if(f){const R=Date;let o=0;setInterval(()=>{if(!existsSync(f))return;const n=Number(readFileSync(f,"utf8"));' +
+  'if(Number.isFinite(n)&&n!==o){o=n;writeFileSync(`${f}.ack-${process.pid}`,String(n))}},20).unref();' +
+  'globalThis.Date=new Proxy(R,{construct(t,a,n){return Reflect.construct(t,a.length?a:[R.now()+o],n)},' +
+  'apply(){return new R(R.now()+o).toString()},get(t,p,r){return p==="now"?()=>R.now()+o:Reflect.get(t,p,r)}})}';
+
+function movableClock(name: string) {
+  const file = path.join(tmpdir(), `course-04-clock-${process.pid}-${randomBytes(6).toString('hex')}-${name}`);
+  const acks = () => readdirSync(path.dirname(file)).filter((entry) => entry.startsWith(`${path.basename(file)}.ack-`));
+  return {
+    env: { COURSE_CLOCK_FILE: file, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(clockShim)}` },
+    /** Moves the clock of every process started with `env` `ms` ahead and waits until `processes` of them took it. */
+    async moveAhead(ms: number, processes: number): Promise<void> {
+      writeFileSync(file, String(ms));
+      try {
+        for (const until = Date.now() + 3000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 20))) {
+          const taken = acks().filter((ack) => readFileSync(path.join(path.dirname(file), ack), 'utf8') === String(ms));
+          if (taken.length >= processes) return;
+        }
+        throw new CannotJudge(`The grader could not move the clock of your app's processes ahead (${acks().length} of ${processes} answered within 3 s).`);
+      } finally {
+        for (const leftover of [file, ...acks().map((ack) => path.join(path.dirname(file), ack))]) if (existsSync(leftover)) rmSync(leftover, { force: true });
+      }
+    },
+  };
+}
+
+/** How far ahead the grader moves the clock after a budget is spent: the budget must still be spent. */
+const LATER_MS = 14 * 60 * 1000;
 
 /** The demo account from the lesson text. */
 const account = { email: 'demo@bookshop.test', password: 'correct-horse-battery-staple' };
@@ -151,6 +192,24 @@ function windowCause(retryAfter: TimeStatement | undefined, statements: TimeStat
   return `Retry-After counts seconds: either the window is ${seconds} seconds (${window.replace(/\.$/, '')}), or Retry-After was written in ${unit}. ${fix}`;
 }
 
+/**
+ * Requests sent again after the clock moved 14 minutes ahead, each by a client whose budget was spent
+ * (`first` is the 429 it got then): each must still answer 429, whatever the 429 claimed.
+ */
+function expectStillLimited(probes: { reply: RawReply; first: RawReply }[], how: string): void {
+  for (const { reply, first } of probes) {
+    const { method, path: where } = reply.request;
+    const claimed = header(first, 'retry-after');
+    expectThat(
+      reply.status === 429,
+      `Expected ${method} ${where}, from the client that had spent its budget, to still answer 429 14 minutes later (${how}), got ${reply.status}: ` +
+        `the limiter forgot the spent budget before its 15 minutes were over${claimed ? `, though its 429 said Retry-After: ${claimed}` : ''}. ` +
+        'A header states the window; only windowMs (express-rate-limit, milliseconds: 15 * 60 * 1000) or duration (rate-limiter-flexible, seconds: 15 * 60) makes it last. ' +
+        'Look at the window of the limiter in front of this route, not at what its 429 says.',
+    );
+  }
+}
+
 /** Headers any client can write, each a way a skip rule or key might be fooled. */
 function clientWrittenHeaders(): { what: string; headers: Record<string, string>; query?: string }[] {
   const made = () => randomBytes(12).toString('hex');
@@ -201,9 +260,11 @@ interface SpentBudgets {
   written: Probe[];
   /** The API's client again with other methods than GET: the limit covers everything under /api. */
   methods: RawReply[];
+  /** The API's, login's and reset's clients again once the app's clock was moved 14 minutes ahead. */
+  later: RawReply[];
 }
 
-async function spendBudgets(app: Client): Promise<SpentBudgets> {
+async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promise<SpentBudgets> {
   const [api, login, reset, inside] = await Promise.all([
     spendApi(app, reader),
     spendLogin(app, guesser),
@@ -236,7 +297,15 @@ async function spendBudgets(app: Client): Promise<SpentBudgets> {
       }),
     ),
   ]);
+  // Last, 14 minutes later by the app's clock: the API's, login's and reset's clients again.
+  await moveAhead();
+  const later = await Promise.all([
+    app.raw('GET', apiPath(101), { headers: from(reader) }),
+    loginAs(app, guesser, account.password),
+    askReset(app, asker),
+  ]);
   return {
+    later,
     api,
     login,
     reset,
@@ -263,7 +332,10 @@ function misconfigurations(output: string): { code: string; words: string }[] {
 }
 
 lesson('04-rate-limiting', (t) => {
-  t.prestart({});
+  // Every app of the in-memory checks runs in one host whose clock the window check moves ahead.
+  const hostClock = movableClock('host');
+  const memoryApp = () => t.app({ env: hostClock.env });
+  t.prestart(hostClock.env);
 
   /**
    * The checks that judge a spent budget share one run, made on the app of the first of them to ask,
@@ -271,14 +343,16 @@ lesson('04-rate-limiting', (t) => {
    * request it judged.
    */
   let spending: Promise<SpentBudgets> | undefined;
-  const spentBudgets = async () => (spending ??= t.app().then(spendBudgets));
+  const spentBudgets = async () => (spending ??= memoryApp().then((app) => spendBudgets(app, () => hostClock.moveAhead(LATER_MS, 1))));
   const shown = (reply: RawReply) => (t.reproduce(reply.request), reply);
   const shownSpent = (spent: Spent, expected: number) => (shown(spent.burst.find((reply) => reply.status !== expected) ?? spent.over), spent);
 
   // First: its two servers start while the app host started ahead loads, instead of after the last check.
   t.check('04.redis-shares-limit-across-processes', async () => {
     const url = await (await redis('04-rate-limiting')).isolatedUrl();
-    const [one, two] = await Promise.all([t.server({ env: { REDIS_URL: url } }), t.server({ env: { REDIS_URL: url } })]);
+    const clock = movableClock('redis');
+    const env = { REDIS_URL: url, ...clock.env };
+    const [one, two] = await Promise.all([t.server({ env }), t.server({ env })]);
     const both = [one.client, two.client];
     // Every limit at once, each from a client of its own, its requests sent to one process and the other.
     // Each on an account of its own, so that a per-account limit on top decides nothing here.
@@ -349,6 +423,34 @@ lesson('04-rate-limiting', (t) => {
           .join(', ')}. ` +
         'EXPIRE counts seconds and PEXPIRE milliseconds: a window in milliseconds given to EXPIRE lives 1000 times too long. Let the store (rate-limit-redis) set the expiry, or use PEXPIRE with windowMs.',
     );
+    // Nor end early: 14 minutes later (every key's expiry and both processes' clocks moved ahead), each
+    // client whose budget was spent must still be refused.
+    await withConnection(url, async (connection) => {
+      for (const { key, ms } of lives) {
+        if (ms > LATER_MS) await connection.command('PEXPIRE', key, String(ms - LATER_MS));
+        else if (ms > 0) await connection.command('DEL', key);
+      }
+    });
+    await clock.moveAhead(LATER_MS, 2);
+    const later = await Promise.all([
+      loginAs(one.client, '203.0.113.100', 'guess-7', '/login', listed(10)),
+      askReset(one.client, '203.0.113.101', listed(11)),
+      two.client.raw('GET', '/api/books', { headers: from('203.0.113.102') }),
+    ]);
+    expectStillLimited(
+      later.map((reply, index) => ({ reply: (t.reproduce(reply.request), reply), first: [sixthLogin, sixthReset, overApi][index]! })),
+      "the grader moved the expiry of every key your app wrote to Redis, and both processes' clocks, 14 minutes ahead",
+    );
+    // A process that holds a Redis connection must still end on SIGTERM, as src/server.ts does without one.
+    const stopped = await Promise.all([one, two].map(async (server) => ({ server, exit: await server.process.stop(3000) })));
+    const hung = stopped.find(({ exit }) => exit.signal === 'SIGKILL');
+    expectThat(
+      hung === undefined,
+      () =>
+        `Expected src/server.ts started with REDIS_URL to exit after SIGTERM, but it was still running 3 s later and the grader killed it. ` +
+        "An open Redis connection keeps Node's event loop alive after server.close(): an orchestrator waits out its grace period and kills the instance, cutting requests short. " +
+        'In the shutdown handler, close the Redis client (await redis.close()) once the server has closed, then exit.',
+    );
   });
 
   t.check('04.api-allows-100-then-429', async () => {
@@ -379,6 +481,8 @@ lesson('04-rate-limiting', (t) => {
     const reset = resetSpent(shownSpent(run.reset, 200));
     expectLimited(reset, '5 password-reset requests from one client', 'Without a 429 there is no window to read; see 04.password-reset-limited.');
     expectFifteenMinutes(reset);
+    // Behaviour, not headers: 14 minutes later each of the three clients must still be refused.
+    expectStillLimited(run.later.map((reply, index) => ({ reply: shown(reply), first: [api, login, reset][index]! })), "the grader moved your app's clock 14 minutes ahead");
   });
 
   t.check('04.login-limited-after-five-failures', async () => {
@@ -402,7 +506,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.auth-limits-hold-across-accounts', async () => {
-    const app = await t.app();
+    const app = await memoryApp();
     // Credential stuffing: one client, one guess for each account on its list, then the account it knows.
     const stuffing = async () => {
       const client = '203.0.113.110';
@@ -441,7 +545,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.login-limit-leaves-api-open', async () => {
-    const app = await t.app();
+    const app = await memoryApp();
     const client = '203.0.113.50';
     const sixth = await bruteForce(app, client);
     expectLimited(sixth, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
@@ -457,7 +561,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.browsing-leaves-login-open', async () => {
-    const app = await t.app();
+    const app = await memoryApp();
     const client = '203.0.113.55';
     const replies = await burst(app, 12, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(client) } }));
     expectAll(replies, 200, '12 API requests from one client', 'The API allows 100 requests per 15 minutes per client; the 5 of login and password reset are for those routes only.');
@@ -474,7 +578,7 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.clients-have-separate-buckets', async () => {
-    const app = await t.app();
+    const app = await memoryApp();
     // Another account than the one the second client uses: a per-account limit on top must not decide this.
     // An IPv6 client owns a whole subnet (a /64 at least, often a /56): its addresses in turn, on an account of its own.
     const ipv6 = (index: number) => `2001:db8:4:${(index * 0x31).toString(16)}::${index + 1}`;
@@ -578,7 +682,7 @@ lesson('04-rate-limiting', (t) => {
 
   // Last: it reads everything the apps of the checks before it printed, the Redis servers' included.
   t.check('04.no-misconfiguration-reported', async () => {
-    const app = await t.app();
+    const app = await memoryApp();
     // One request through each limiter, from behind the proxy: the library checks most of its setup on the first.
     const client = '203.0.113.130';
     await Promise.all([app.raw('GET', '/api/books', { headers: from(client) }), loginAs(app, client, 'guess'), askReset(app, client)]);
