@@ -96,7 +96,11 @@ export function solutionCommand(name: string, options: { force?: boolean; instru
 /** Applies the reference fix of every lesson before `name`, so a stuck attendee can join the room. */
 export function catchUpCommand(name: string): string {
   const target = parseLesson(name);
-  const earlier = courseLessons().filter((lesson) => lesson.number < target.number);
+  // A lesson of a later part starts from an app that already has the fixes of the parts before it.
+  const earlier = courseLessons().filter((lesson) => lesson.number < target.number && lesson.part === target.part);
+  if (earlier.length === 0 && target.part) {
+    return `Lesson ${target.number} opens "${target.part}": its app already has the fixes of the lessons before it, so there is nothing to apply.`;
+  }
   if (earlier.length === 0) return `Lesson ${target.number} is the first lesson: nothing to catch up.`;
   return earlier
     .map((lesson) => {

@@ -4,6 +4,7 @@ export default {
   number: 8,
   id: '08-middleware-order',
   title: 'Middleware order',
+  part: 'Shipping it',
   summary:
     'Every fix of lessons 01 to 07 is in the app and configured right, but registered in an order that quietly undoes half of them.',
   edits: ['src/app.ts'],

@@ -35,6 +35,12 @@ export interface LessonDefinition {
   /** `NN-slug`, the folder name in lessons/, exercises/, solutions/ and grader/checks/. */
   readonly id: string;
   readonly title: string;
+  /**
+   * The part of the course the lesson belongs to, for lessons after the first part ('Shipping it').
+   * Such a lesson's exercise starts with the fixes of the parts before it, so `course catch-up`
+   * applies only the earlier lessons of its own part.
+   */
+  readonly part?: string;
   /** One sentence: the production flaw this lesson fixes. */
   readonly summary: string;
   /** Files the learner edits, relative to the lesson folder. */
