@@ -183,18 +183,23 @@ lesson('08-middleware-order', (t) => {
       const seen = expected.get(key);
       expected.set(key, { count: (seen?.count ?? 0) + 1, what: seen?.what ?? what, reply });
     }
-    for (const [key, { count, what, reply }] of expected) {
+    // Missing lines first: a line with the wrong status is both a missing line and an extra one.
+    const mismatches = [...expected].filter(([key, { count }]) => (found.get(key) ?? 0) !== count);
+    mismatches.sort(([keyA, a], [keyB, b]) => Number((found.get(keyA) ?? 0) > a.count) - Number((found.get(keyB) ?? 0) > b.count));
+    for (const [key, { count, what, reply }] of mismatches) {
       const got = found.get(key) ?? 0;
-      if (got === count) continue;
       t.reproduce(reply.request);
       const samePath = lines.filter(({ fields }) => fields.method === reply.request.method && fields.path === new URL(reply.request.path, 'http://x').pathname);
       const withoutStatus = samePath.find(({ fields }) => fields.status === undefined);
+      const otherStatus = samePath.find(({ fields }) => fields.status !== undefined && fields.status !== reply.status);
       const times = (n: number) => (n === 1 ? 'one access line' : `${n} access lines`);
       let cause: string;
       if (got > count) {
         cause = 'Each request must be logged once: is a second logger registered, or does something log on both finish and close?';
       } else if (withoutStatus) {
         cause = `The line for it has no status: ${show(withoutStatus.entry.line, 100)}. A line written as the request arrives cannot know how it ends; write it on res.on('finish').`;
+      } else if (otherStatus && got < count) {
+        cause = `The line for it says ${otherStatus.fields.status}: ${show(otherStatus.entry.line, 100)}. It was written before the answer was decided (res.statusCode is 200 until then); write it on res.on('finish').`;
       } else if (lines.length === 0) {
         cause = 'There is no access line on stdout at all.';
       } else {
@@ -262,6 +267,12 @@ lesson('08-middleware-order', (t) => {
     if (typeof readsBefore === 'string' || typeof readsAfter === 'string') {
       fail(`Expected GET /metrics to answer 200 with {"sessionStoreReads": <number>}, got ${typeof readsBefore === 'string' ? readsBefore : readsAfter}. Keep GET /metrics as the exercise has it, outside /api.`);
     }
+    // The customer's signed-in requests came before: a store whose lookups are not counted proves nothing.
+    expectThat(
+      readsBefore > 0,
+      'Expected GET /metrics to count the session lookups of the signed-in requests made before the flood, got sessionStoreReads 0. ' +
+        'Keep the store createSessionStore() makes (src/session-store.ts counts its lookups) as the session store.',
+    );
     const notRefused = withCookie.find((reply) => reply.status !== 429);
     if (notRefused) {
       t.reproduce(notRefused.request);
@@ -283,7 +294,11 @@ lesson('08-middleware-order', (t) => {
       expectThat(
         reply.status === 401,
         `Expected ${described(reply)} without signing in to answer 401, got ${reply.status} (${kindOf(reply)}). ` +
-          (reply.status < 400 ? "Its route is registered before app.use('/api/orders', requireSignIn), so it answered before the guard ran: the guard comes before every route it protects." : ''),
+          (reply.status < 400
+            ? "Its route is registered before app.use('/api/orders', requireSignIn), so it answered before the guard ran: the guard comes before every route it protects."
+            : reply.status >= 500
+              ? 'It failed instead (its output is below): the guard reads req.session, which exists only once session() has run, so the guard goes after session() and before the routes.'
+              : ''),
       );
     }
     t.reproduce(login.request);
@@ -312,7 +327,7 @@ lesson('08-middleware-order', (t) => {
       const cause = html
         ? ' That is Express\'s own error page: no error handler is registered after the layer that raised it. Register yours last, after every route and the 404 handler.'
         : reply.status !== status && status !== 404
-          ? ' An error handler registered before the one of the exercise answered it: keep one, registered last, that keeps a client error\'s status.'
+          ? ' Either a layer above express.json() failed on this request (its output is below), or an error handler registered earlier answered it without keeping the error\'s status: keep one error handler, registered last.'
           : '';
       fail(`Expected ${described(reply)} to answer ${status} with the JSON body {"error":"${message}"}, got ${reply.status} with ${kindOf(reply)}.${cause}`);
     }
