@@ -386,6 +386,31 @@ lesson('04-rate-limiting', (t) => {
     const shared = { login: sixthLogin.status === 429, 'password reset': sixthReset.status === 429, API: overApi.status === 429 };
     const apart = Object.entries(shared).filter(([, ok]) => !ok).map(([name]) => name);
     const together = Object.entries(shared).filter(([, ok]) => ok).map(([name]) => name);
+    // A limit that is not refused even with every request sent to one process is not about sharing:
+    // the same requests (the same address submitted) from a fresh client, all to the first process.
+    const inOneProcess: Record<string, () => Promise<RawReply[]>> = {
+      login: () => burst(one.client, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.104'), body: { email: listed(10), password: `guess-${index + 1}` } } }), 1),
+      'password reset': () => burst(one.client, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from('203.0.113.105'), body: { email: listed(11) } } }), 1),
+      API: () => burst(one.client, 101, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from('203.0.113.106') } })),
+    };
+    if (apart.length > 0) {
+      const unlimited = (await Promise.all(apart.map(async (name) => ((await inOneProcess[name]!()).at(-1)!.status === 429 ? undefined : name)))).filter(Boolean);
+      if (unlimited.length > 0) {
+        const sent: Record<string, string> = {
+          login: `6 failed logins for ${listed(10)}`,
+          'password reset': `6 reset requests for ${listed(11)}`,
+          API: '101 API requests',
+        };
+        const submitted = unlimited.filter((name) => name !== 'API').map((name) => (name === 'login' ? listed(10) : listed(11)));
+        fail(
+          `Expected the ${unlimited.join(' and ')} limit${unlimited.length > 1 ? 's' : ''} to answer 429 with REDIS_URL set, but ${unlimited.map((name) => sent[name!]).join(' and ')} ` +
+            'from one client, all sent to one process, were not refused either: this is not about sharing between processes. ' +
+            (submitted.length > 0
+              ? `${submitted.join(' and ')} ${submitted.length > 1 ? 'have' : 'has'} no account: does a skip rule or keyGenerator read the submitted email? See 04.auth-limits-hold-across-accounts.`
+              : 'See 04.api-allows-100-then-429.'),
+        );
+      }
+    }
     expectThat(
       apart.length === 0,
       () =>
@@ -518,28 +543,45 @@ lesson('04-rate-limiting', (t) => {
     // Whether six requests for one account or address from a fresh client meet a 429 tells a key on
     // what the client submits from no limit at all.
     const oneTarget = async (spec: (index: number) => SentSpec) => (await burst(app, 6, spec, 1)).some((reply) => reply.status === 429);
+    // Six requests for one address that has no account tell a key on the address (refused at the 6th)
+    // from a rule that leaves such addresses uncounted (never refused, while the demo account is).
+    const unknown = listed(30);
     if (login.status !== 429) {
-      const perAccount = await oneTarget((index) => ({
-        method: 'POST',
-        path: '/login',
-        options: { headers: from('203.0.113.112'), body: { email: account.email, password: index < 5 ? `guess-${index + 1}` : account.password } },
-      }));
+      const [perAccount, unknownLimited] = await Promise.all([
+        oneTarget((index) => ({
+          method: 'POST',
+          path: '/login',
+          options: { headers: from('203.0.113.112'), body: { email: account.email, password: index < 5 ? `guess-${index + 1}` : account.password } },
+        })),
+        oneTarget((index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.114'), body: { email: unknown, password: `guess-${index + 1}` } } })),
+      ]);
       fail(
         `Expected POST /login to answer 429 after 5 failed logins from one client, each for a different account, got ${login.status}${login.status === 200 ? `: the 6th attempt, for ${account.email}, got in` : ''}. ` +
-          (perAccount
-            ? 'Your login limit counts per account (or per client and account), so one client gets 5 guesses for every account on its list: credential stuffing is never stopped. ' +
-              'Key the 5-per-15-minutes limit on the client alone (req.ip, the default); a per-account limit may come on top of it.'
-            : 'POST /login is not limited per client; see 04.login-limited-after-five-failures.'),
+          (perAccount && !unknownLimited
+            ? `Logins for addresses without an account are never counted: 6 failed logins from one client for ${unknown} (no account) were never refused, while 6 for ${account.email} were. ` +
+              'A skip rule or keyGenerator that reads the submitted email lets one client guess as often as it likes, and a 429 that only real accounts meet tells it which addresses have one. ' +
+              'Count every attempt, whatever it submits, on the client alone (req.ip, the default).'
+            : perAccount
+              ? 'Your login limit counts per account (or per client and account), so one client gets 5 guesses for every account on its list: credential stuffing is never stopped. ' +
+                'Key the 5-per-15-minutes limit on the client alone (req.ip, the default); a per-account limit may come on top of it.'
+              : 'POST /login is not limited per client; see 04.login-limited-after-five-failures.'),
       );
     }
     if (reset.status !== 429) {
-      const perAddress = await oneTarget(() => ({ method: 'POST', path: '/password-reset', options: { headers: from('203.0.113.113'), body: { email: account.email } } }));
+      const [perAddress, unknownLimited] = await Promise.all([
+        oneTarget(() => ({ method: 'POST', path: '/password-reset', options: { headers: from('203.0.113.113'), body: { email: account.email } } })),
+        oneTarget(() => ({ method: 'POST', path: '/password-reset', options: { headers: from('203.0.113.115'), body: { email: unknown } } })),
+      ]);
       fail(
         `Expected POST /password-reset to answer 429 after 5 requests from one client, each for a different address, got ${reset.status}. ` +
-          (perAddress
-            ? 'Your limit counts per address, so one client can have reset mail sent to every address on a list, 5 times each. ' +
-              'Key the 5-per-15-minutes limit on the client alone (req.ip, the default); a per-address limit may come on top of it.'
-            : 'POST /password-reset is not limited per client; see 04.password-reset-limited.'),
+          (perAddress && !unknownLimited
+            ? `Requests for addresses without an account are never counted: 6 from one client for ${unknown} (no account) were never refused, while 6 for ${account.email} were. ` +
+              'A skip rule or keyGenerator that reads the submitted email leaves those requests out, and a 429 that only real accounts meet tells a client which addresses have one, ' +
+              'though the route answers 200 to every address so that nobody can find out. Count every request, whatever it submits, on the client alone (req.ip, the default).'
+            : perAddress
+              ? 'Your limit counts per address, so one client can have reset mail sent to every address on a list, 5 times each. ' +
+                'Key the 5-per-15-minutes limit on the client alone (req.ip, the default); a per-address limit may come on top of it.'
+              : 'POST /password-reset is not limited per client; see 04.password-reset-limited.'),
       );
     }
   });
@@ -588,7 +630,7 @@ lesson('04-rate-limiting', (t) => {
       return loginAs(app, ipv6(5), 'guess-6', '/login', listed(1));
     };
     const [sixth, sixthV6] = await inOrder([bruteForce(app, '203.0.113.60', listed(0)), sixIn56()]);
-    expectLimited(sixth, `5 failed logins for ${listed(0)}`, 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(sixth, `5 failed logins for ${listed(0)}`, `This check needs login limited first, whatever account is submitted (${listed(0)} has none); see 04.auth-limits-hold-across-accounts.`);
     expectLimited(
       sixthV6,
       `5 failed logins from one IPv6 client, each from another address in 2001:db8:4::/56 (${ipv6(0)} … ${ipv6(4)})`,
@@ -613,7 +655,11 @@ lesson('04-rate-limiting', (t) => {
     expectLimited(shown(run.forwardedFor[0]), `5 failed logins from ${guesser}, which then wrote another address in front of its own`, advice);
     expectLimited(apiSpent(shownSpent(run.api, 200)), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
     expectLimited(shown(run.forwardedFor[1]), `100 API requests from ${reader}, which then wrote another address in front of its own`, advice);
-    expectLimited(loginSpent(shownSpent(run.insider, 401)), `5 failed logins from ${insider}`, 'This check needs login limited first; see 04.login-limited-after-five-failures.');
+    expectLimited(
+      loginSpent(shownSpent(run.insider, 401)),
+      `5 failed logins from ${insider} for ${listed(2)}`,
+      `This check needs login limited first, whatever account is submitted (${listed(2)} has none); see 04.auth-limits-hold-across-accounts.`,
+    );
     expectLimited(
       shown(run.forwardedFor[2]),
       `5 failed logins from ${insider} (a private address, as the proxy saw it), which then wrote another address in front of its own`,
