@@ -1,8 +1,31 @@
 import type { Config } from '@docusaurus/types';
 import type * as Preset from '@docusaurus/preset-classic';
+import type { PluginOptions as DocsOptions } from '@docusaurus/plugin-content-docs';
 import { lessonsDir } from './plugins/course/data.mjs';
 import remarkGraderChecks from './plugins/course/remark-grader-checks.mjs';
 import { darkCode, lightCode } from './src/prism-themes';
+
+/**
+ * The lessons in sidebar_position order, as Docusaurus lists them; those whose front matter names a part
+ * of the course after the first (`sidebar_custom_props: { part: Shipping it }`, the registry's `part`)
+ * are grouped under it, after the lessons of the first part, which stay at the top level.
+ */
+const groupLessonsByPart: DocsOptions['sidebarItemsGenerator'] = async ({ defaultSidebarItemsGenerator, ...args }) => {
+  const items = await defaultSidebarItemsGenerator(args);
+  const partOf = (item: (typeof items)[number]) => {
+    if (item.type !== 'doc') return undefined;
+    const props = args.docs.find((doc) => doc.id === item.id)?.frontMatter.sidebar_custom_props as { part?: unknown } | undefined;
+    return typeof props?.part === 'string' ? props.part : undefined;
+  };
+  const parts = new Map<string, typeof items>();
+  const first: typeof items = [];
+  for (const item of items) {
+    const part = partOf(item);
+    if (part === undefined) first.push(item);
+    else parts.set(part, [...(parts.get(part) ?? []), item]);
+  }
+  return [...first, ...[...parts].map(([label, lessons]) => ({ type: 'category' as const, label, collapsible: true, collapsed: false, items: lessons }))];
+};
 
 const config: Config = {
   title: 'Production-Ready Express',
@@ -35,6 +58,7 @@ const config: Config = {
           numberPrefixParser: false,
           include: ['[0-9][0-9]-*.md', '[0-9][0-9]-*.mdx'],
           beforeDefaultRemarkPlugins: [remarkGraderChecks],
+          sidebarItemsGenerator: groupLessonsByPart,
           showLastUpdateTime: false,
         },
         blog: false,
