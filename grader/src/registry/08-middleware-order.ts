@@ -122,6 +122,8 @@ export default {
   advice: [
     'Order by what each layer needs and what it protects: observe (logger), harden (helmet), shrink (compression), serve files, refuse cheaply (rate limits), parse, look up the session, authenticate, route, 404, errors.',
     'Whether GET /health and GET /metrics get access lines is your choice: the grader does not count them.',
+    'Serve static files before the body parser and the session: a file needs neither, and a visitor with a cookie would pay a store lookup per file.',
+    'Keep GET /health and GET /metrics outside the rate-limited /api, as lesson 04 asks.',
     'Give each router its own middleware only when it is the router that needs it, and mount the router after the app-wide layers.',
   ],
 } satisfies LessonDefinition;
