@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CookieJar, describeCookie, isDeletion, lifetimeSeconds, setCookieLines, setCookies, type SetCookie } from '../support/cookies.js';
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
@@ -59,10 +59,32 @@ const MAX_SESSION_SECONDS = 8 * 60 * 60;
 const CLOCK_SLACK_SECONDS = 5;
 /** How long an app started without a secret has to exit. One that refuses exits as soon as it has loaded. */
 const REFUSAL_WAIT_MS = 10_000;
+/** How long an app that listened without a secret is watched again, to see whether it exits afterwards (it checked too late). */
+const LISTENING_WATCH_MS = 3_000;
 const DEMO = { username: 'reader', password: 'open-sesame' };
 const WRONG_PASSWORD = { username: 'reader', password: 'not-the-password' };
 /** What the one reverse proxy in front of the app adds to every request it forwards. */
 const PROXY_HEADERS = { 'X-Forwarded-Proto': 'https' };
+/** How far ahead the clock of the process that must find the session expired runs: past the 8 hours, with room for the run itself. */
+const EXPIRED_SHIFT_MS = (MAX_SESSION_SECONDS + 10 * 60) * 1000;
+
+/** The outcome of one step of a run, kept so that the check that judges it fails with the step's own message. */
+type Settled<T> = { value: T } | { error: unknown };
+function settle<T>(step: () => Promise<T>): Promise<Settled<T>> {
+  return step().then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+function settled<T>(outcome: Settled<T>): T {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+/** Removes every file under a folder, keeping the folders (a store may have made its own subfolder). */
+function emptyFolder(dir: string): void {
+  for (const file of filesUnder(dir, 5)) rmSync(path.join(dir, file), { force: true });
+}
 
 /** A browser behind the proxy: sends X-Forwarded-Proto: https and its cookies, keeps what it is given. */
 class Browser {
@@ -115,6 +137,15 @@ class Browser {
 
 async function expectLoggedOut(browser: Browser, where: string, why: string): Promise<void> {
   const reply = await browser.me();
+  expectThat(
+    reply.status === 401,
+    reply.status >= 500
+      ? `Expected GET /me ${where} to answer 401, got ${reply.status}: a cookie that is no longer valid must read as "not logged in", never as a server error.`
+      : `Expected GET /me ${where} to answer 401, got ${reply.status} ${show(reply.text, 60)}: ${why}`,
+  );
+}
+
+function expectStatus401(reply: Reply, where: string, why: string): void {
   expectThat(
     reply.status === 401,
     reply.status >= 500
@@ -182,11 +213,24 @@ function filesUnder(dir: string, depth = 3): string[] {
  * `browser` logged in with elsewhere, though both had the same environment: from what the grader can
  * see, the cookie's signature and the store the check gave them.
  */
-async function whyUnknown(storePath: StorePath, env: Record<string, string>, browser: Browser, other: RunningServer, otherName: string): Promise<string> {
+async function whyUnknown(
+  storePath: StorePath,
+  env: Record<string, string>,
+  browser: Browser,
+  atLogin: Awaited<ReturnType<typeof findInStore>>,
+  other: RunningServer,
+  otherName: string,
+): Promise<string> {
   const store = storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR';
   const signed = signedIds(browser.jar.toObject());
   if (!signed.length) return `the session cookie holds no signed session id (s:<id>.<signature>), so ${otherName} cannot look it up in a shared store. Keep the session in express-session and its store.`;
   const first = await findInStore(storePath, env, signed.map((cookie) => cookie.id));
+  if (atLogin?.where && !first?.where) {
+    return (
+      `${store} held the session ${atLogin.where} right after the login, and holds nothing for it now (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
+      `the app deletes what the store holds when it starts${otherName === 'the restarted app' ? '' : ' (or when a second process starts)'}. Sessions must outlive the processes that made them: do not empty or recreate ${store} at startup.`
+    );
+  }
   if (!first?.where) {
     return (
       `${store} holds nothing for this session after the login (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
@@ -255,6 +299,30 @@ async function redisConnectionNote(url: string | undefined, pid?: number): Promi
 
 lesson('03-session-store', (t) => {
 
+  let shiftScript: string | undefined;
+  /**
+   * A script for NODE_OPTIONS=--require that moves the process's clock (Date, Date.now) COURSE_CLOCK_SHIFT_MS
+   * ahead: time passing, for a store that judges expiry by the clock of the process that reads it.
+   */
+  function clockShift(): string {
+    if (!shiftScript) {
+      const file = path.join(t.tempDir('course-03-clock-'), 'shift-clock.cjs');
+      writeFileSync(
+        file,
+        `const shift = Number(process.env.COURSE_CLOCK_SHIFT_MS || 0);
+  const RealDate = Date;
+  class ShiftedDate extends RealDate {
+    constructor(...args) { if (args.length === 0) super(RealDate.now() + shift); else super(...args); }
+    static now() { return RealDate.now() + shift; }
+  }
+  globalThis.Date = ShiftedDate;
+  `,
+      );
+      shiftScript = file;
+    }
+    return shiftScript;
+  }
+
   /** Environment for the servers of one check on one store path: the same secret and one shared store, as in production. */
   async function deployment(storePath: StorePath, secret = randomSecret()): Promise<Record<string, string>> {
     const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: secret, SESSION_DIR: t.tempDir('course-03-sessions-') };
@@ -314,45 +382,113 @@ lesson('03-session-store', (t) => {
   }
 
   /**
-   * One run of the app per store path, which the checks about sharing, restarts and Redis judge:
-   * two processes on one store; a login on the first, then GET /me on the second; the first
-   * stopped and a third started, then GET /me there; on the Redis path, the keys and their expiry,
-   * then GET /me once the grader has emptied the database. Three processes per path instead of one
-   * pair per check. Why a process did not know the session is worked out here, while the store
-   * still holds what the run left in it.
+   * One run of the app per store path, which the checks about sharing, restarts, logins, logouts and
+   * the stores themselves judge: two processes on one store, each told another host name (HOSTNAME
+   * web-1, web-2, as on two machines); a login on the first, then GET /me on the second; the first
+   * stopped and a third started, then GET /me there. On the Redis path, the keys and their expiry. Then,
+   * with the second process having read the session: a new login and a logout on the third, each
+   * followed by the old cookie on the second, which must no longer know it (a copy of sessions kept in
+   * a process's memory outlives both); and GET /me once the grader has emptied the store (FLUSHDB, or
+   * every file in SESSION_DIR). On the embedded path also: the files in SESSION_DIR after the login, a
+   * process given another SESSION_DIR from the start (it must not know the session), and one started
+   * on a copy of SESSION_DIR taken after the login with its clock 8 hours and 10 minutes ahead (the
+   * session has expired; a copy, so that a store sweeping expired sessions at startup harms nothing
+   * else). Why a process did not know the session is worked out while the store still holds what the
+   * run left in it. Steps after the restart keep their own outcome, so that each check fails for its
+   * own reason.
    */
   interface StoreRun {
     shared: { reply: Reply; why?: string };
     restart: { reply: Reply; why?: string };
-    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; afterFlush: Reply };
+    /** GET /me on the second process with the cookie from before a new login on the third. */
+    afterRelogin: Settled<Reply>;
+    /** GET /me on the second process with a copy of the cookie from before a logout on the third; undefined when the second never knew that session. */
+    afterLogout: Settled<Reply | undefined>;
+    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; afterFlush: Settled<Reply> };
+    embedded?: { filesAfterLogin: number; otherDir: Settled<Reply>; expired: Settled<Reply>; afterWipe: Settled<Reply> };
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
     const env = await deployment(storePath);
-    const [first, second] = await Promise.all([start(env), start(env)]);
+    // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
+    const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), HOSTNAME: 'web-4' })) : undefined;
+    const [first, second] = await Promise.all([start({ ...env, HOSTNAME: 'web-1' }), start({ ...env, HOSTNAME: 'web-2' })]);
     const browser = new Browser(first.client);
     await browser.login();
+    const loginJar = browser.jar.clone();
+    // What the store holds right after the login: a store emptied later (at a restart) is told apart from one never written.
+    const atLogin = await findInStore(storePath, env, signedIds(browser.jar.toObject()).map((cookie) => cookie.id));
+    const filesAfterLogin = storePath === 'embedded' ? filesUnder(env.SESSION_DIR!).length : 0;
+    // Time passing, on the embedded path: a copy of SESSION_DIR as it is now, read by a process whose clock is 8 hours and 10 minutes ahead.
+    let laterDir: string | undefined;
+    if (storePath === 'embedded') cpSync(env.SESSION_DIR!, (laterDir = t.tempDir('course-03-later-sessions-')), { recursive: true, preserveTimestamps: true });
     const sharedReply = await browser.on(second).me();
-    const shared = { reply: sharedReply, why: sharedReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, second, 'the second process') };
+    const shared = { reply: sharedReply, why: sharedReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, second, 'the second process') };
     await first.stop();
-    const third = await start(env);
+    const laterStart = laterDir
+      ? settle(() => start({ ...env, SESSION_DIR: laterDir, HOSTNAME: 'web-5', NODE_OPTIONS: `--require ${clockShift()}`, COURSE_CLOCK_SHIFT_MS: String(EXPIRED_SHIFT_MS) }))
+      : undefined;
+    const third = await start({ ...env, HOSTNAME: 'web-3' });
     const restartReply = await browser.on(third).me();
-    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, third, 'the restarted app') };
-    if (storePath !== 'redis') return { shared, restart };
-    const db = graderConnection(env.REDIS_URL!);
-    try {
-      const keys = (await db.command('KEYS', '*')) as string[];
-      const ttls = new Map(await Promise.all(keys.map(async (key) => [key, Number(await db.command('TTL', key))] as const)));
-      const elsewhere = keys.length ? '' : await redisConnectionNote(env.REDIS_URL, third.process.child.pid);
-      await db.command('FLUSHDB');
-      return { shared, restart, redis: { keys, ttls, elsewhere, afterFlush: await browser.on(third).me() } };
-    } finally {
-      db.close();
+    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app') };
+    let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string } | undefined;
+    if (storePath === 'redis') {
+      const db = graderConnection(env.REDIS_URL!);
+      try {
+        const keys = (await db.command('KEYS', '*')) as string[];
+        const ttls = new Map(await Promise.all(keys.map(async (key) => [key, Number(await db.command('TTL', key))] as const)));
+        redisKeys = { keys, ttls, elsewhere: keys.length ? '' : await redisConnectionNote(env.REDIS_URL, third.process.child.pid) };
+      } finally {
+        db.close();
+      }
     }
+    const otherDir = otherStart && (await settle(async () => new Browser(settled(await otherStart).client, loginJar.clone()).me()));
+    const expired = laterStart && (await settle(async () => new Browser(settled(await laterStart).client, loginJar.clone()).me()));
+    // A new login on the third process; the second read the old session at GET /me above.
+    const relogin = browser.on(third);
+    const afterRelogin = await settle(async () => {
+      const again = await relogin.request('POST', '/login', DEMO);
+      expectThat(again.status === 200, `Expected a second POST /login with the demo account to answer 200, got ${again.status} ${show(again.text, 80)}.`);
+      return new Browser(second.client, loginJar.clone()).me();
+    });
+    // A logout on the third process, of a session the second has just read.
+    const afterLogout = await settle(async () => {
+      const visitor = new Browser(third.client);
+      await visitor.login();
+      const copy = new Browser(second.client, visitor.jar.clone());
+      // A second process that does not know the session at all is 03.session-shared-between-processes' failure.
+      if ((await copy.me()).status !== 200) return undefined;
+      const logout = await visitor.request('POST', '/logout');
+      expectThat(logout.status < 400, `Expected POST /logout to succeed, got ${logout.status} ${show(logout.text, 80)}.`);
+      return copy.me();
+    });
+    // The store emptied by the grader, with a live session the process has read: it must be gone.
+    const afterEmptied = await settle(async () => {
+      const visitor = new Browser(third.client);
+      await visitor.login();
+      if (storePath === 'redis') {
+        const db = graderConnection(env.REDIS_URL!);
+        try {
+          await db.command('FLUSHDB');
+        } finally {
+          db.close();
+        }
+      } else emptyFolder(env.SESSION_DIR!);
+      return visitor.me();
+    });
+    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, redis: { ...redisKeys!, afterFlush: afterEmptied } };
+    return { shared, restart, afterRelogin, afterLogout, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied } };
   };
   /** The run of each store path this machine can prove, all started at once. */
   async function storeRuns(): Promise<Map<StorePath, Promise<StoreRun>>> {
     const paths = await storePaths();
-    return new Map(paths.map((storePath) => [storePath, t.shared(`03-store-run-${storePath}`, storeRun(storePath))]));
+    return new Map(
+      paths.map((storePath) => {
+        const run = t.shared(`03-store-run-${storePath}`, storeRun(storePath));
+        // A check awaits one path's run after the other's: a failure meanwhile is reported when it is awaited.
+        run.catch(() => {});
+        return [storePath, run];
+      }),
+    );
   }
 
   // These start servers of their own (the store runs, or a server that must not start): they run side by side.
@@ -386,17 +522,24 @@ lesson('03-session-store', (t) => {
         ['with SESSION_SECRET set to an empty string (and NODE_ENV=production)', { ...env, NODE_ENV: 'production', SESSION_SECRET: '' }],
       ] as const;
       const startups = await Promise.all(tries.map(([, tryEnv]) => t.startup({ env: tryEnv }, REFUSAL_WAIT_MS, true)));
-      tries.forEach(([how], index) => {
+      for (const [index, [how, tryEnv]] of tries.entries()) {
         const { exit, acceptedConnection } = startups[index]!;
         const expected = `Expected src/server.ts started ${how} to refuse to start (exit with a non-zero code, never listening)`;
-        expectThat(
-          !acceptedConnection,
-          `${expected}, got a server listening on its PORT: it signs session cookies with a secret the deployment never gave it (a fallback written in the code, or one made up at startup), and anybody who reads the code can forge a login. ` +
-            'Exit when SESSION_SECRET is missing or empty.',
-        );
+        if (acceptedConnection) {
+          // What it does after listening names the cause: it exits (it checks too late) or it stays.
+          const after = await t.startup({ env: tryEnv }, LISTENING_WATCH_MS);
+          const code = after.exit && (after.exit.code !== null ? `exit code ${after.exit.code}` : `signal ${after.exit.signal}`);
+          const cause =
+            after.acceptedConnection && after.exit
+              ? `, which exited (${code}) only afterwards: it checks SESSION_SECRET after app.listen(), so for a while it takes requests without a secret. Check before listening.`
+              : tryEnv.SESSION_SECRET === ''
+                ? `, still running ${LISTENING_WATCH_MS / 1000} s later: it takes an empty string for a secret. An empty SESSION_SECRET is as missing as an unset one: test it with if (!secret).`
+                : `, still running ${LISTENING_WATCH_MS / 1000} s later: it starts without the secret the deployment must give it, with a fallback written in the code, one made up at startup, or none, and anybody who reads the code can forge a login. Exit when SESSION_SECRET is missing.`;
+          throw new CheckFailure(`${expected}, got a server listening on its PORT${cause}`);
+        }
         expectThat(exit !== undefined, `${expected}, got a process still running ${REFUSAL_WAIT_MS / 1000} s later without listening: print what is missing and call process.exit(1).`);
         expectThat(exit.code !== 0, `${expected}, got exit code 0: a supervisor or a deploy reads 0 as success. Exit with a non-zero code, process.exit(1).`);
-      });
+      }
     });
 
     t.check('03.sessions-stored-in-redis', async () => {
@@ -406,7 +549,7 @@ lesson('03-session-store', (t) => {
         const missing = await redis('03-session-store').then(() => '', (error: unknown) => (error instanceof CannotJudge ? error.message : String(error)));
         throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis. The other checks proved the embedded store alone.\n${missing || installRedis}`);
       }
-      const { keys, ttls, elsewhere, afterFlush } = (await run).redis!;
+      const { keys, ttls, elsewhere, afterFlush: flushed } = (await run).redis!;
       expectThat(
         keys.length > 0,
         `Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database.${elsewhere} With REDIS_URL set the app must keep sessions there (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).`,
@@ -417,11 +560,46 @@ lesson('03-session-store', (t) => {
           `Expected the session key ${show(key)} in Redis to expire within ${MAX_SESSION_SECONDS} s (8 hours), got ${ttl === -1 ? 'no expiry (TTL -1)' : `TTL ${ttl} s`}. RedisStore takes its TTL from cookie.maxAge.`,
         );
       }
+      const afterFlush = settled(flushed);
       expectThat(
         afterFlush.status === 401,
         afterFlush.status >= 500
           ? `Expected GET /me after the grader emptied the Redis database to answer 401, got ${afterFlush.status}: a session that is gone must read as "not logged in", never as a server error.`
           : `Expected GET /me after the grader emptied the Redis database to answer 401, got ${afterFlush.status} ${show(afterFlush.text, 60)}: the app still knows the session without Redis, so it keeps a copy of its own in memory that other processes cannot see.`,
+      );
+    });
+
+    t.check('03.sessions-stored-in-session-dir', async () => {
+      // The embedded path runs on every machine, with Redis or without.
+      const { embedded } = await (await storeRuns()).get('embedded')!;
+      const { filesAfterLogin, otherDir, expired, afterWipe } = embedded!;
+      const seen = ` (Seen ${PATH_WORDS.embedded}.)`;
+      expectThat(
+        filesAfterLogin > 0,
+        `Expected a session file in SESSION_DIR (the folder the app was given) after POST /login, got an empty folder: the app keeps sessions somewhere else, in a folder of its own (such as ./sessions) or in memory. ` +
+          `Without REDIS_URL, give the file store SESSION_DIR as its path.${seen}`,
+      );
+      const unknownThere = (reply: Reply, where: string, why: string) =>
+        expectThat(
+          reply.status === 401,
+          reply.status >= 500
+            ? `Expected GET /me ${where} to answer 401, got ${reply.status}: a session that is not there must read as "not logged in", never as a server error.${seen}`
+            : `Expected GET /me ${where} to answer 401, got ${reply.status} ${show(reply.text, 60)}: ${why}${seen}`,
+        );
+      unknownThere(
+        settled(otherDir),
+        'on a process given another, empty SESSION_DIR (the same secret), with the cookie of a login made elsewhere',
+        'the session reached a process whose store is another folder, so the app does not keep sessions in the SESSION_DIR it is given (a path of its own, shared by every deployment on the machine). Give the file store SESSION_DIR as its path.',
+      );
+      unknownThere(
+        settled(expired),
+        `on a process started with its clock ${EXPIRED_SHIFT_MS / 3_600_000} hours ahead (the session's 8 hours are over), with the cookie of that session`,
+        'the session never expires on the server: a copied cookie (or a browser that ignores Expires) keeps the login forever. session-file-store expires a session from its cookie.maxAge; a store of your own must compare the expiry with the time.',
+      );
+      unknownThere(
+        settled(afterWipe),
+        'after the grader emptied SESSION_DIR, with the cookie of a login that process had just read',
+        'the app still knows the session with its file gone, so it keeps a copy in its memory that outlives a logout on another process. Let every request read the store.',
       );
     });
   });
@@ -507,6 +685,14 @@ lesson('03-session-store', (t) => {
         'with the session cookie from before the second login',
         'the session from before the login still works after a new one was issued. req.session.regenerate() destroys it in the store.',
       );
+      // On another process that had read the old session: the store is the only truth.
+      // (A run that failed before this step is reported by 03.session-shared-between-processes.)
+      const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);
+      if (run) expectStatus401(
+        settled(run.afterRelogin),
+        'on a second process that had read the session, with the cookie from before a new login made on another process,',
+        'the old session is gone from the store, but this process still serves a copy of it from its memory. Let every request read the shared store.',
+      );
     }),
   );
 
@@ -522,6 +708,14 @@ lesson('03-session-store', (t) => {
         copy,
         'with a copy of the session cookie taken before POST /logout',
         'logging out only removed the cookie from the browser; the session itself is still valid, so a stolen copy keeps working. Destroy it on the server: req.session.destroy().',
+      );
+      // On another process that had read the session (a run that failed before is reported by 03.session-shared-between-processes).
+      const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);
+      const afterLogout = run && settled(run.afterLogout);
+      if (afterLogout) expectStatus401(
+        afterLogout,
+        'on a second process that had read the session, with a copy of the cookie, after POST /logout on another process,',
+        'the session was destroyed in the store, but this process still serves a copy of it from its memory, so logging out does not end the session everywhere. Let every request read the shared store.',
       );
     }),
   );

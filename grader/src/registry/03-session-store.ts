@@ -146,10 +146,21 @@ export default {
         "import { RedisStore } from 'connect-redis'; import { createClient } from 'redis'; const client = createClient({ url: redisUrl }); client.on('error', console.error); await client.connect(); const store = new RedisStore({ client });",
       ],
     },
+    {
+      id: '03.sessions-stored-in-session-dir',
+      title: 'Without REDIS_URL, sessions live in SESSION_DIR and expire there',
+      points: 2,
+      hints: [
+        'Start the app without REDIS_URL and with SESSION_DIR=/tmp/sessions, log in, then list /tmp/sessions. Start a second copy with another SESSION_DIR: does it know your cookie?',
+        'The folder is the store: every process given the same SESSION_DIR shares its sessions, a process given another folder must not see them, and a session whose file is gone (logged out elsewhere, expired) is gone. A copy kept in memory, or a folder the app picks itself, breaks that.',
+        'Build the file store from the sessionDir that createApp receives (server.ts passes SESSION_DIR), not from a path of your own, and let every request read it: no cache in front of it. session-file-store expires a session from its cookie.maxAge.',
+        "new (sessionFileStore(session))({ path: sessionDir, retries: 0, logFn: () => {} }), passed to session({ store, cookie: { maxAge: 8 * 60 * 60 * 1000, … } })",
+      ],
+    },
   ],
   requirements: [
     {
-      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it.',
+      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it, whatever the host name each process is given.',
       checks: ['03.session-shared-between-processes', '03.no-memorystore-warning-in-production'],
     },
     { text: 'Keep sessions where a restart of the app does not lose them, with REDIS_URL set and without it.', checks: ['03.restart-keeps-session'] },
@@ -158,8 +169,8 @@ export default {
       checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes'],
     },
     {
-      text: 'Without REDIS_URL, keep sessions in the embedded file store in SESSION_DIR (not in memory, and without refusing to start for want of Redis).',
-      checks: ['03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
+      text: 'Without REDIS_URL, keep sessions in the embedded file store in the SESSION_DIR given (not a folder of your own, not in memory, and without refusing to start for want of Redis), each expiring there within 8 hours.',
+      checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
       text: 'Sign the session cookie with the SESSION_SECRET from the environment: the same on every process, never a secret written in the code (not even an old one kept beside it) or made up at startup.',
@@ -170,19 +181,26 @@ export default {
       text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the one proxy in front of the app so that the Secure cookie is sent.",
       checks: ['03.cookie-httponly-secure-samesite'],
     },
-    { text: 'Let a session last at most 8 hours: the cookie expires within 8 hours.', checks: ['03.cookie-expires-within-limit'] },
+    {
+      text: 'Let a session end at most 8 hours after its last use: the cookie expires within 8 hours, and the store (Redis, or SESSION_DIR) forgets the session 8 hours after its last request.',
+      checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
+    },
     { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login included.', checks: ['03.anonymous-requests-create-no-session'] },
     {
-      text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works.',
+      text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works, on any process.',
       checks: ['03.login-changes-session-id'],
     },
-    { text: 'Destroy the session on the server at logout, so that a copy of the old cookie no longer works.', checks: ['03.logout-destroys-session'] },
+    {
+      text: 'Destroy the session on the server at logout, so that a copy of the old cookie no longer works, on every process of the app at once (no copy of sessions kept in a process\'s memory).',
+      checks: ['03.logout-destroys-session', '03.sessions-stored-in-session-dir'],
+    },
     { text: 'Treat an edited or forged session cookie as a visitor who is not logged in (401), never as a server error.', checks: ['03.tampered-cookie-rejected'] },
   ],
   advice: [
     "Listen for the Redis client's error event: without a listener, a dropped connection crashes the process.",
     'Give the file store retries: 0 and a quiet logFn, so that a missing session file is a quiet miss instead of five logged retries.',
     'When refusing to start, print which variable is missing.',
+    'Give a login an absolute lifetime as well (the login time kept in the session, a login older than 8 hours refused): the stores count the 8 hours from the last request, so a replayed cookie keeps a session alive.',
     'Use Redis, not a shared file-store folder, as soon as the app runs on more than one machine; never share the folder over a network file system.',
   ],
 } satisfies LessonDefinition;
