@@ -66,39 +66,47 @@ async function makeTour(t: LessonKit): Promise<Tour> {
   };
   const json = { 'Content-Type': 'application/json' };
 
-  const catalogue = {
-    gzip: await send('the catalogue', VISITOR, 'GET', CATALOGUE, { headers: { 'Accept-Encoding': 'gzip' } }),
-    plain: await send('the catalogue', VISITOR, 'GET', CATALOGUE),
+  // Three clients side by side, each in its own rate-limit bucket: a visitor, a customer, and a client
+  // that spends its whole API budget.
+  const visit = async () => {
+    const catalogue = {
+      gzip: await send('the catalogue', VISITOR, 'GET', CATALOGUE, { headers: { 'Accept-Encoding': 'gzip' } }),
+      plain: await send('the catalogue', VISITOR, 'GET', CATALOGUE),
+    };
+    const stylesheet = {
+      gzip: await send('the stylesheet', VISITOR, 'GET', STYLESHEET, { headers: { 'Accept-Encoding': 'gzip' } }),
+      plain: await send('the stylesheet', VISITOR, 'GET', STYLESHEET),
+    };
+    await send('a book', VISITOR, 'GET', '/api/books/2');
+    const anonymous = [
+      await send('an anonymous request', VISITOR, 'GET', '/api/orders'),
+      await send('an anonymous request', VISITOR, 'GET', '/api/orders/export'),
+      await send('an anonymous request', VISITOR, 'POST', '/api/orders', { body: { bookId: 1 } }),
+    ];
+    const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
+    return { catalogue, stylesheet, anonymous, notFound };
   };
-  const stylesheet = {
-    gzip: await send('the stylesheet', VISITOR, 'GET', STYLESHEET, { headers: { 'Accept-Encoding': 'gzip' } }),
-    plain: await send('the stylesheet', VISITOR, 'GET', STYLESHEET),
+  const shop = async () => {
+    const login = await send('the login', CUSTOMER, 'POST', '/api/login', { body: ACCOUNT });
+    const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
+    const signedIn = [
+      await send('a signed-in request', CUSTOMER, 'GET', '/api/orders', { headers: { Cookie: cookie } }),
+      await send('a signed-in request', CUSTOMER, 'GET', '/api/orders/export', { headers: { Cookie: cookie } }),
+      await send('a signed-in request', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie }, body: { bookId: 1 } }),
+    ];
+    const failing = await send('a failing route', CUSTOMER, 'GET', FAILING, { headers: { Cookie: cookie } });
+    const malformed = await send('a malformed body', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: MALFORMED });
+    const oversized = await send('a body too large', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: OVERSIZED });
+    return { login, cookie, signedIn, failing, malformed, oversized };
   };
-  await send('a book', VISITOR, 'GET', '/api/books/2');
-  const anonymous = [
-    await send('an anonymous request', VISITOR, 'GET', '/api/orders'),
-    await send('an anonymous request', VISITOR, 'GET', '/api/orders/export'),
-    await send('an anonymous request', VISITOR, 'POST', '/api/orders', { body: { bookId: 1 } }),
-  ];
-  const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
+  const spend = async () => {
+    const spent = await burst(client, API_LIMIT, () => ({ method: 'GET', path: '/api/books/1', options: { headers: { 'X-Forwarded-For': FLOODER } } }), 20);
+    sent.push(...spent.map((reply) => ({ what: 'a request within the budget', reply })));
+  };
+  const [{ catalogue, stylesheet, anonymous, notFound }, { login, cookie, signedIn, ...customerErrors }] = await Promise.all([visit(), shop(), spend()]);
+  const errors = { notFound, ...customerErrors };
 
-  const login = await send('the login', CUSTOMER, 'POST', '/api/login', { body: ACCOUNT });
-  const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
-  const signedIn = [
-    await send('a signed-in request', CUSTOMER, 'GET', '/api/orders', { headers: { Cookie: cookie } }),
-    await send('a signed-in request', CUSTOMER, 'GET', '/api/orders/export', { headers: { Cookie: cookie } }),
-    await send('a signed-in request', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie }, body: { bookId: 1 } }),
-  ];
-  const errors = {
-    notFound,
-    failing: await send('a failing route', CUSTOMER, 'GET', FAILING, { headers: { Cookie: cookie } }),
-    malformed: await send('a malformed body', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: MALFORMED }),
-    oversized: await send('a body too large', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: OVERSIZED }),
-  };
-
-  // One client spends its API budget, then keeps going: with the customer's cookie, and with bodies.
-  const spent = await burst(client, API_LIMIT, () => ({ method: 'GET', path: '/api/books/1', options: { headers: { 'X-Forwarded-For': FLOODER } } }));
-  sent.push(...spent.map((reply) => ({ what: 'a request within the budget', reply })));
+  // Then the spent client keeps going: with the customer's cookie, and with bodies.
   const refused = await send('a request over the budget', FLOODER, 'GET', '/api/books/1');
   const readsBefore = await sessionReads(client);
   const withCookie = [];
