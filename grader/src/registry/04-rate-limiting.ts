@@ -22,13 +22,13 @@ export default {
     },
     {
       id: '04.limits-use-a-15-minute-window',
-      title: 'Every limit lasts 15 minutes: the 429 of the API, login and password reset points about 900 seconds ahead',
+      title: 'Every limit lasts 15 minutes: a spent budget (API, login, password reset) is still refused 14 minutes later, and its 429 points about 900 seconds ahead',
       points: 1,
       hints: [
-        'Read the Retry-After header of each 429 (API, login, password reset). How many seconds does it ask the client to wait?',
-        'Limiters measure windows in milliseconds (express-rate-limit) or seconds (rate-limiter-flexible), and Retry-After always counts seconds. 15 alone is 15 ms, 15 s or, in Retry-After, 15 seconds; never 15 minutes.',
-        'Look at windowMs (or duration) of every limiter you created, and at any handler of your own that sets Retry-After.',
-        'const FIFTEEN_MINUTES = 15 * 60 * 1000; then windowMs: FIFTEEN_MINUTES in each rateLimit({...}).',
+        'Spend a budget (6 logins, 6 resets or 101 API requests), wait a little longer than your window really is, and try again. Is it still refused? And what does Retry-After say?',
+        'A window is how long the limiter remembers a spent budget; Retry-After only reports it, in seconds. Limiters measure windows in milliseconds (express-rate-limit) or seconds (rate-limiter-flexible): 15 alone is 15 ms or 15 s, never 15 minutes.',
+        'Look at windowMs (or duration) of every limiter you created, not at the header: a handler of your own that writes Retry-After: 900 makes no window longer.',
+        'const FIFTEEN_MINUTES = 15 * 60 * 1000; then windowMs: FIFTEEN_MINUTES in each rateLimit({...}) (duration: 15 * 60 for rate-limiter-flexible).',
       ],
     },
     {
@@ -145,7 +145,7 @@ export default {
     },
     {
       id: '04.redis-shares-limit-across-processes',
-      title: 'With REDIS_URL set, two processes share every limit (API, login, password reset), each limit in keys of its own',
+      title: 'With REDIS_URL set, two processes share every limit (API, login, password reset) for its whole window, each limit in keys of its own',
       points: 2,
       needs: 'redis',
       hints: [
@@ -153,6 +153,19 @@ export default {
         'An in-memory limiter counts per process: four instances behind a load balancer allow four times the budget. A shared store such as Redis makes them count together, for every limiter, each under a prefix of its own.',
         'In src/server.ts, connect a node-redis client when REDIS_URL is set and pass it to createApp(); give each limiter a RedisStore of its own from rate-limit-redis, with its own prefix.',
         "store: new RedisStore({ prefix: 'rate-limit:auth:', sendCommand: (...args: string[]) => redis.sendCommand(args) }), one store per limiter, memory when REDIS_URL is unset.",
+      ],
+    },
+    {
+      id: '04.shutdown-closes-redis',
+      title: 'src/server.ts started with REDIS_URL still exits on SIGTERM',
+      points: 1,
+      needs: 'redis',
+      guards: 'The flawed app opens no Redis connection, so it already exits on SIGTERM; a fix that connects to Redis must close the connection when it shuts down.',
+      hints: [
+        'Start the app with REDIS_URL set, send it a request, then stop it with Ctrl+C (or kill -TERM). Does the process end?',
+        "Node exits when nothing keeps its event loop busy. server.close() stops the HTTP server, but an open Redis connection is a socket too: the process stays until an orchestrator's grace period runs out and it is killed.",
+        'Look at the shutdown handler in src/server.ts: what does it close, and in what order?',
+        'server.close(async () => { await redis?.close(); process.exit(0); });',
       ],
     },
     {
@@ -218,6 +231,14 @@ export default {
       checks: ['04.redis-shares-limit-across-processes'],
     },
     {
+      text: 'Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says',
+      checks: ['04.limits-use-a-15-minute-window', '04.redis-shares-limit-across-processes'],
+    },
+    {
+      text: 'With REDIS_URL set, close the Redis connection when the server shuts down, so that the process still exits on SIGTERM',
+      checks: ['04.shutdown-closes-redis'],
+    },
+    {
       text: "Configure the limiters so that express-rate-limit reports no misconfiguration (no ERR_ERL_* error in the app's output)",
       checks: ['04.no-misconfiguration-reported'],
     },
@@ -228,5 +249,6 @@ export default {
     'A limit per account may come on top of the per-client limit, as a second limiter.',
     "Send standard RateLimit headers (standardHeaders: 'draft-8') beside Retry-After; any draft, or the legacy X-RateLimit-* headers, will do.",
     'Build the limiters inside createApp() rather than at module level, so that every app starts with fresh counters.',
+    "Decide what happens when Redis is down: express-rate-limit's passOnStoreError (false by default: the request fails with an error) lets requests through unlimited when true, and node-redis's disableOfflineQueue makes commands fail at once instead of waiting for the reconnection.",
   ],
 } satisfies LessonDefinition;
