@@ -48,6 +48,8 @@ interface Tour {
     withCookie: RawReply[];
     readsBefore: number | string;
     readsAfter: number | string;
+    /** GET /health and GET /metrics from the client over its budget. */
+    unlimited: RawReply[];
   };
   stdout: LogEntry[];
 }
@@ -114,11 +116,14 @@ async function makeTour(t: LessonKit): Promise<Tour> {
     withCookie.push(await send('a request over the budget', FLOODER, 'GET', path, { headers: { Cookie: cookie } }));
   }
   const readsAfter = await sessionReads(client);
+  // The load balancer's probe and the dashboard come from anywhere, spent clients included.
+  const unlimited = [await send('the health probe', FLOODER, 'GET', '/health'), await send('the metrics', FLOODER, 'GET', '/metrics')];
   const flood = {
     refused,
     withCookie,
     readsBefore,
     readsAfter,
+    unlimited,
     malformed: await send('a request over the budget', FLOODER, 'POST', '/api/orders', { headers: json, body: MALFORMED }),
     oversized: await send('a request over the budget', FLOODER, 'POST', '/api/orders', { headers: json, body: OVERSIZED }),
   };
@@ -230,6 +235,9 @@ lesson('08-middleware-order', (t) => {
       ['the 500 of a failing route', errors.failing],
       ['the 400 for a malformed body', errors.malformed],
       ['the 429 of a client over its budget', flood.refused],
+      ['the 429 for a body sent over the budget', flood.malformed],
+      ['the 413 for a body too large', errors.oversized],
+      ['a new order (201)', signedIn[2]!],
     ];
     const hardened = answers.filter(([, reply]) => missingHeaders(reply).length === 0).map(([what]) => what);
     for (const [what, reply] of answers) {
@@ -293,6 +301,18 @@ lesson('08-middleware-order', (t) => {
       `Expected ${withCookie.length} requests refused with 429 to cost no session lookup, got ${extra} (GET /metrics: sessionStoreReads went from ${readsBefore} to ${readsAfter}). ` +
         'express-session looked each one up in the store before the rate limiter refused it: register the /api limiter before session().',
     );
+  });
+
+  t.check('08.health-and-metrics-never-limited', async () => {
+    const { flood } = await tour(t);
+    for (const reply of flood.unlimited) {
+      t.reproduce(reply.request);
+      expectThat(
+        reply.status === 200,
+        `Expected ${described(reply)} from a client over its API budget to answer 200, got ${reply.status}. ` +
+          (reply.status === 429 ? "The rate limiter now covers it: keep it mounted on '/api' (app.use('/api', limiter)), where neither the health probe nor the metrics are." : ''),
+      );
+    }
   });
 
   t.check('08.protected-routes-refuse-anonymous', async () => {

@@ -67,6 +67,18 @@ export default {
       ],
     },
     {
+      id: '08.health-and-metrics-never-limited',
+      title: 'GET /health and GET /metrics answer 200 to a client that has spent its API budget',
+      points: 1,
+      guards: "The exercise mounts the limiter on '/api' only; moving it earlier must not put the health probe and the metrics behind it.",
+      hints: [
+        'Spend the API budget from one client (100 requests to /api/books/1), then GET /health from the same client.',
+        "The load balancer's health probe and the operators' dashboard must always get through: a limiter that refuses them takes a healthy instance out of rotation. Moving the limiter up is right; widening what it covers is not.",
+        "In src/app.ts, look at how the rate limiter is registered: app.use(limiter) covers every path below it, app.use('/api', limiter) only /api.",
+        "Keep app.use('/api', rateLimit({...})) with its path, or register GET /health and GET /metrics above the limiter.",
+      ],
+    },
+    {
       id: '08.protected-routes-refuse-anonymous',
       title: 'Every route under /api/orders answers 401 to an anonymous request, and serves a signed-in customer',
       points: 2,
@@ -95,7 +107,7 @@ export default {
       checks: ['08.every-request-logged-once'],
     },
     {
-      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 401, 404, 429 and errors.',
+      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429 and errors.',
       checks: ['08.every-answer-hardened'],
     },
     {
@@ -111,6 +123,10 @@ export default {
       checks: ['08.refused-before-session-lookup'],
     },
     {
+      text: 'Keep GET /health and GET /metrics outside the rate limit: they answer 200 to a client that has spent its API budget.',
+      checks: ['08.health-and-metrics-never-limited'],
+    },
+    {
       text: 'Answer 401 to an anonymous request on every route under /api/orders, and serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
@@ -123,7 +139,6 @@ export default {
     'Order by what each layer needs and what it protects: observe (logger), harden (helmet), shrink (compression), serve files, refuse cheaply (rate limits), parse, look up the session, authenticate, route, 404, errors.',
     'Whether GET /health and GET /metrics get access lines is your choice: the grader does not count them.',
     'Serve static files before the body parser and the session: a file needs neither, and a visitor with a cookie would pay a store lookup per file.',
-    'Keep GET /health and GET /metrics outside the rate-limited /api, as lesson 04 asks.',
     'Give each router its own middleware only when it is the router that needs it, and mount the router after the app-wide layers.',
   ],
 } satisfies LessonDefinition;
