@@ -216,7 +216,7 @@ lesson('08-middleware-order', (t) => {
       } else if (lines.length === 0) {
         cause = 'There is no access line on stdout at all.';
       } else {
-        cause = `Whatever answered it (${what}, ${reply.status}) is registered before the access logger, so the logger never saw the request: register it before every layer that can answer.`;
+        cause = 'What answered it is registered above the access logger, which never saw it: register the logger before every layer that can answer.';
       }
       fail(`Expected ${times(count)} for ${count === 1 ? '' : `the ${count} requests `}${described(reply)} answered ${reply.status} (${what}), got ${got}. ${cause}`);
     }
