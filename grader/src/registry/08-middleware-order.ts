@@ -24,7 +24,7 @@ export default {
     },
     {
       id: '08.every-answer-hardened',
-      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 401, 404, 429 and error answers',
+      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 201, 401, 404, 413, 429 and error answers',
       points: 2,
       hints: [
         'curl -i /static/storefront.css and /api/books/1: compare their headers.',
@@ -131,7 +131,7 @@ export default {
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, 413 for a body too large), whichever route raised it, and log a 500 with its stack.',
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), whichever route raised it, and log a 500 with its stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
