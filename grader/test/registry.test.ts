@@ -65,6 +65,14 @@ describe('the registry', () => {
     }
   });
 
+  test("a lesson's part is the one its text's front matter names for the sidebar (sidebar_custom_props.part)", () => {
+    for (const lesson of courseLessons()) {
+      const frontMatter = readFileSync(lessonFile(lesson), 'utf8').match(/^---\n([^]*?)\n---/)?.[1] ?? '';
+      const named = frontMatter.match(/^sidebar_custom_props:\s*\n\s+part:\s*(.+)$/m)?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2');
+      expect(named, `${lesson.id}: the registry's part and the text's sidebar_custom_props.part`).toBe(lesson.part);
+    }
+  });
+
   test('lessons are found by number, padded number, id or slug', () => {
     const first = lessons[0]!;
     for (const name of ['1', '01', first.id, first.id.slice(3)]) expect(findLesson(name)).toBe(first);
