@@ -84,6 +84,9 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       await send('an anonymous request', VISITOR, 'GET', '/api/orders'),
       await send('an anonymous request', VISITOR, 'GET', '/api/orders/export'),
       await send('an anonymous request', VISITOR, 'POST', '/api/orders', { body: { bookId: 1 } }),
+      // Express matches paths case-insensitively and ignores a trailing slash: so must the guard.
+      await send('an anonymous request', VISITOR, 'GET', '/API/Orders/export'),
+      await send('an anonymous request', VISITOR, 'GET', '/api/orders/export/'),
     ];
     const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
     return { catalogue, stylesheet, anonymous, notFound };
@@ -112,7 +115,7 @@ async function makeTour(t: LessonKit): Promise<Tour> {
   const refused = await send('a request over the budget', FLOODER, 'GET', '/api/books/1');
   const readsBefore = await sessionReads(client);
   const withCookie = [];
-  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/api/orders', '/api/books']) {
+  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/']) {
     withCookie.push(await send('a request over the budget', FLOODER, 'GET', path, { headers: { Cookie: cookie } }));
   }
   const readsAfter = await sessionReads(client);

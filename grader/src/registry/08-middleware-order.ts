@@ -119,7 +119,7 @@ export default {
       checks: ['08.refused-before-body-parse'],
     },
     {
-      text: 'Refuse a client over its API budget with 429 without looking its session up in the store (GET /metrics counts the lookups).',
+      text: 'Refuse a client over its API budget with 429 on every /api path, in any spelling (/API/Books/1), without looking its session up in the store (GET /metrics counts the lookups).',
       checks: ['08.refused-before-session-lookup'],
     },
     {
@@ -127,7 +127,7 @@ export default {
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
-      text: 'Answer 401 to an anonymous request on every route under /api/orders, and serve a signed-in customer there.',
+      text: 'Answer 401 to an anonymous request on every route under /api/orders, in every spelling Express routes there (/API/Orders/export, a trailing slash), and serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
