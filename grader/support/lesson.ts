@@ -302,8 +302,12 @@ export class LessonKit {
       const what = `${seen}${doing.length ? `; ${doing.join(', ')}` : ''}${waiting ? `; ${waiting}` : ''}`;
       // Only a machine too busy to run the app is the grader's trouble; an app that waits on something
       // of its own (a server it hard-coded, a promise that never settles, a port it chose) fails.
-      if (starved(queued, STARTUP_LIMIT_MS)) {
-        throw new CannotJudge(`src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, on a machine too busy to run it: ${what}. Its output is below.`);
+      // A port that accepts the connection and sends nothing within a second, on a machine with several
+      // times more work than CPUs, may be the grader's own requests starved (red team 06 r2: apps that
+      // had printed "listening" and were idle).
+      const busy = last === 'no answer' ? busyMachine() : undefined;
+      if (starved(queued, STARTUP_LIMIT_MS) || busy) {
+        throw new CannotJudge(`src/server.ts did not answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, on a machine too busy to run it: ${what}${busy ? `; ${busy}` : ''}. Its output is below.`);
       }
       throw new CheckFailure(`Expected src/server.ts to answer GET /health with 200 within ${STARTUP_LIMIT_MS / 1000} s of starting, but ${what}. Its output is below.`);
     }
