@@ -355,6 +355,13 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
 /** The first place in the learner's own files that the app's output (a stack trace) points at. */
 export function learnerLocation(output: string, dir: string, edits: readonly string[] = []): string | undefined {
   const escaped = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // An app that died: the stack Node printed as it crashed is where to look, not an error logged earlier.
+  const died = output.lastIndexOf('\nNode.js v');
+  if (died > 0) {
+    const crash = output.slice(Math.max(0, output.lastIndexOf('^\n', died), died - 4000), died);
+    const found = learnerLocation(crash, dir, edits);
+    if (found) return found;
+  }
   const frames = [...output.matchAll(new RegExp(`(?:file://)?${escaped}/((?!node_modules/)[^\\s:()]+\\.[cm]?[jt]s):(\\d+)`, 'g'))];
   // Where the learner can act: a file the lesson asks them to edit, before one it says to leave alone
   // (lesson 01's database error is thrown in catalog.ts; the fix belongs where app.ts lets it through).
