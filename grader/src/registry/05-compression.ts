@@ -12,7 +12,7 @@ export default {
   checks: [
     {
       id: '05.catalogue-gzipped-for-gzip-clients',
-      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with Vary: Accept-Encoding',
+      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with its Content-Type and Vary: Accept-Encoding (on the plain answers too)',
       points: 3,
       hints: [
         "Run curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}\\n' localhost:3000/books, then again without the header. Compare.",
@@ -78,14 +78,14 @@ export default {
     },
     {
       id: '05.plain-clients-get-plain-bytes',
-      title: 'Each client gets only a coding it accepts: plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0',
+      title: 'Each client gets only a coding it accepts, whoever asked before it: plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0 (a * included)',
       points: 1,
       guards: 'The exercise never encodes; a fix must keep answering plain bytes to clients that do not ask for compression.',
       hints: [
         'Run curl without --compressed against /books. Can you read what comes back?',
         'A server may only use a coding the client accepts: listed in Accept-Encoding without q=0. With none listed, the body goes out as it is; gzip;q=0 means "never gzip".',
         'A middleware that gzips every response, whatever the request says, breaks such clients (scripts, health checkers, old proxies).',
-        "Let compression() negotiate, or pick with req.acceptsEncodings(['br', 'gzip']) (it honours q values) rather than looking for the word gzip in the header.",
+        "Let compression() negotiate, or pick with req.acceptsEncodings(['br', 'gzip']) (it honours q values and *) rather than looking for the word gzip in the header; anything you keep between requests must be kept per coding, never replayed to a client that did not ask for it.",
       ],
     },
     {
@@ -114,13 +114,13 @@ export default {
     },
     {
       id: '05.error-response-decodes',
-      title: 'A 404 error body reads the same with and without compression',
+      title: "Error bodies (the app's 404, Express's own 400 for a path that does not decode) read the same with and without compression",
       points: 1,
       guards: 'The exercise sends error bodies as they are; a fix must not label them with a coding they are not in.',
       hints: [
-        "curl -s --compressed -H 'Accept-Encoding: gzip, br' localhost:3000/books/99999",
+        "curl -s --compressed -H 'Accept-Encoding: gzip, br' localhost:3000/books/99999, then the same with localhost:3000/books/%zz (Express's own error handler answers that one).",
         'Content-Encoding is a promise about the bytes that follow. Setting the header without encoding the body breaks every client that believes it.',
-        'Do not set Content-Encoding yourself; compression() sets it only on responses it has actually encoded.',
+        "Do not set Content-Encoding yourself, least of all when the request arrives: Express's error handler removes it from the answers it writes, and a body you still encode reaches the client as unlabelled gzip. compression() sets it only on responses it has actually encoded.",
         'Remove any res.set("Content-Encoding", …) and rely on app.use(compression()).',
       ],
     },
@@ -129,6 +129,14 @@ export default {
     {
       text: 'Answer a client that sends Accept-Encoding: gzip with a gzip body that decodes to exactly the plain response, and say so in Content-Encoding and Vary: Accept-Encoding.',
       checks: ['05.catalogue-gzipped-for-gzip-clients'],
+    },
+    {
+      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones too (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
+    },
+    {
+      text: 'Keep the Content-Type of the plain answer on every encoded one: Content-Encoding says how the bytes are packed, Content-Type what they are.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes'],
     },
     { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
     { text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one.", checks: ['05.browser-gets-compressed-catalogue'] },
@@ -140,14 +148,17 @@ export default {
       text: 'Keep options and headers from switching compression off for real responses: no threshold above their size, no filter that leaves out JSON, no Cache-Control: no-transform on them.',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
-    { text: 'Use only a coding the client accepts: plain bytes to a client that asks for no coding or only identity, and never a coding it refuses with q=0.', checks: ['05.plain-clients-get-plain-bytes'] },
+    {
+      text: 'Use only a coding the client accepts, whoever asked before it: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), and never an answer kept from a client that asked for another coding.',
+      checks: ['05.plain-clients-get-plain-bytes'],
+    },
     { text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet).', checks: ['05.catalogue-still-lists-every-book'] },
     {
       text: 'Register compression as a factory call, app.use(compression()), so that every request, HEAD included, still gets its answer.',
       checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients'],
     },
     {
-      text: 'Set Content-Encoding only on a body that really is encoded that way (let compression() do both), error answers included.',
+      text: "Set Content-Encoding only on a body that really is encoded that way (let compression() do both), error answers included: the app's own 404 and those Express's error handler writes.",
       checks: ['05.error-response-decodes', '05.catalogue-gzipped-for-gzip-clients'],
     },
   ],
