@@ -68,13 +68,13 @@ export default {
     },
     {
       id: '06.empty-port-means-default',
-      title: 'PORT= (empty) counts as missing: the server uses its default port 3000, never a port the system picks',
+      title: "PORT= (empty) counts as missing: the server uses its default port 3000, never a port the system picks; a blank PORT=' ' is refused by name or means 3000",
       points: 1,
       hints: [
-        'Start with PORT= (set, but empty). Which port does the server listen on?',
+        "Start with PORT= (set, but empty), then PORT=' ' (a space). Which port does the server listen on?",
         'An empty variable counts as missing, PORT included, and a missing PORT means 3000. Number("") and z.coerce.number() both turn "" into 0, and listen(0) takes a random free port, where no load balancer or health check will look.',
         'Look at how src/config.ts turns PORT into a number: `??` replaces only undefined, and z.coerce runs before .default() would apply.',
-        "Drop empty variables before validating (Object.entries(process.env).filter(([, value]) => value !== '')), or read Number(process.env.PORT || 3000).",
+        "Drop empty and blank variables before validating (Object.entries(process.env).filter(([, value]) => value?.trim())), or read Number(process.env.PORT?.trim() || 3000).",
       ],
     },
     {
@@ -90,10 +90,10 @@ export default {
     },
     {
       id: '06.short-session-secret-stops-startup',
-      title: 'A SESSION_SECRET shorter than 32 characters stops startup and is named (32 characters are enough)',
+      title: 'A SESSION_SECRET shorter than 32 characters (14, and 31) stops startup and is named (32 characters are enough)',
       points: 1,
       hints: [
-        'Start with SESSION_SECRET=short-Secret-42.',
+        'Start with SESSION_SECRET=short-Secret-42, then with a secret of exactly 31 characters, then 32.',
         'A short secret can be guessed offline from one signed cookie. 32 random characters is the floor the course asks for.',
         'Check the length as part of validation; print the rule, never the value.',
         "SESSION_SECRET: z.string().min(32, 'must be at least 32 characters long')",
@@ -101,10 +101,10 @@ export default {
     },
     {
       id: '06.bad-port-stops-startup',
-      title: 'A PORT that is not a whole number from 0 to 65535 (abc, 99999, 3000abc, 80.5) stops startup and names PORT; PORT=0 starts',
+      title: 'A PORT that is not a whole number from 0 to 65535 (abc, 99999, 3000abc, 80.5, -1, 65536) stops startup and names PORT; PORT=0 and PORT=65535 start',
       points: 1,
       hints: [
-        'Start with PORT=abc, PORT=99999, PORT=3000abc and PORT=80.5, then PORT=0. What does the error say, and which port does the server take?',
+        'Start with PORT=abc, 99999, 3000abc, 80.5, -1 and 65536, then PORT=0 and PORT=65535. What does the error say, and which port does the server take?',
         'Number("abc") is NaN; listen() then fails with an error about options.port, not about your variable. Optional settings still need validating when set.',
         'PORT is optional with a default of 3000, but when it is set it must be a whole number from 0 to 65535 (0 included: the system picks a free port). parseInt() reads 3000abc as 3000 and 80.5 as 80: it does not validate.',
         'PORT: z.coerce.number().int().min(0).max(65535).default(3000)',
@@ -112,12 +112,12 @@ export default {
     },
     {
       id: '06.dotenv-file-alone-starts',
-      title: 'In development, a .env file alone (no variables in the environment) is enough to start',
+      title: 'Outside production (NODE_ENV unset, and test), a .env file alone (no variables in the environment) is enough to start',
       points: 2,
       hints: [
-        'Put DATABASE_URL and SESSION_SECRET in a .env file in the directory you start from, and nothing in the environment.',
+        'Put DATABASE_URL and SESSION_SECRET in a .env file in the directory you start from, and nothing in the environment; start with NODE_ENV unset, then with NODE_ENV=test.',
         'A .env file keeps development settings out of the code. dotenv reads ./.env from the working directory into process.env.',
-        'Load it in src/config.ts before validating, and only outside production.',
+        'Load it in src/config.ts before validating, whenever NODE_ENV is not production (not only in development: tests and a plain npm start need it too).',
         "import dotenv from 'dotenv'; if (process.env.NODE_ENV !== 'production') dotenv.config();",
       ],
     },
@@ -146,11 +146,11 @@ export default {
     },
     {
       id: '06.secrets-never-printed-or-served',
-      title: 'The database password and SESSION_SECRET never appear in output or in any response: not in development with LOG_LEVEL=debug, not even when a value is refused',
+      title: 'The database password and SESSION_SECRET, or any 4 characters of them in a row, never appear in output or in any response: not at LOG_LEVEL=debug or trace, not even when a value is refused',
       points: 2,
       hints: [
-        'Read what the server prints when it starts (with NODE_ENV=development and LOG_LEVEL=debug too), and when it refuses DATABASE_URL=postgres://u:p4-ss!@db:99999/db. Would you paste that into a chat channel?',
-        'Logs are shipped, indexed and read by many people. A printed connection string is a leaked password, a malformed one included; an echoed secret is a leaked secret, a short one included.',
+        'Read what the server prints when it starts (with NODE_ENV=development and LOG_LEVEL=debug, and with LOG_LEVEL=trace too), and when it refuses DATABASE_URL=postgres://u:p4-ss!@db:99999/db. Would you paste that into a chat channel?',
+        'Logs are shipped, indexed and read by many people. A printed connection string is a leaked password, a malformed one included; an echoed secret is a leaked secret, a short one included, and so is a "masked" preview of its first characters.',
         "Look at the startup log line in src/server.ts and at everything that runs when validation fails: your messages, a library's messages (envalid's url() quotes the value), an error printed whole (the URL parser's TypeError carries the input).",
         'Print new URL(config.databaseUrl).host instead of the URL (a mask such as /:(\\w+)@/ misses passwords with - . ! ~, and url.replace(password, …) hides a user name equal to it), never console.log(config), and name variables without their values in error messages: "DATABASE_URL must be a postgres:// URL with a host".',
       ],
@@ -163,18 +163,18 @@ export default {
       checks: ['06.missing-database-url-stops-startup', '06.missing-session-secret-stops-startup'],
     },
     {
-      text: 'count an empty variable as missing: refuse DATABASE_URL= and SESSION_SECRET=, and give PORT= the default 3000 (never 0, a port the system picks)',
+      text: "count an empty variable as missing: refuse DATABASE_URL= and SESSION_SECRET=, and give PORT= the default 3000 (never 0, a port the system picks); a blank PORT=' ' either means 3000 too or is refused by name",
       checks: ['06.empty-variables-count-as-missing', '06.empty-port-means-default'],
     },
     { text: 'refuse a DATABASE_URL that is not a URL with a host', checks: ['06.malformed-database-url-stops-startup'] },
-    { text: 'refuse a SESSION_SECRET shorter than 32 characters, and accept one of 32', checks: ['06.short-session-secret-stops-startup', '06.starts-with-valid-environment'] },
-    { text: 'refuse a PORT that is not a whole number from 0 to 65535, and accept PORT=0', checks: ['06.bad-port-stops-startup'] },
+    { text: 'refuse a SESSION_SECRET shorter than 32 characters (31 included), and accept one of 32', checks: ['06.short-session-secret-stops-startup', '06.starts-with-valid-environment'] },
+    { text: 'refuse a PORT that is not a whole number from 0 to 65535 (-1 and 65536 included), and accept PORT=0 and PORT=65535', checks: ['06.bad-port-stops-startup'] },
     { text: "report every problem in one run, missing and malformed values together, each by its variable's name", checks: ['06.every-problem-reported-in-one-run'] },
-    { text: 'load a .env file from the working directory outside production, when there is one', checks: ['06.dotenv-file-alone-starts'] },
+    { text: 'load a .env file from the working directory whenever NODE_ENV is not production (unset, development, test), when there is one', checks: ['06.dotenv-file-alone-starts'] },
     { text: 'let variables set in the real environment win over .env, in development too', checks: ['06.environment-wins-over-dotenv'] },
     { text: 'ignore .env when NODE_ENV=production', checks: ['06.dotenv-ignored-in-production'] },
     {
-      text: 'never show the database password or SESSION_SECRET in its output or a response: not at a normal start, not in development with LOG_LEVEL=debug, not in any refusal, not even of a value that is malformed or too short',
+      text: 'never show the database password or SESSION_SECRET, nor part of them (4 characters in a row count), in its output or a response: not at a normal start, not at any log level (LOG_LEVEL=debug, trace), not in any refusal, not even of a value that is malformed or too short',
       checks: ['06.secrets-never-printed-or-served'],
     },
   ],
@@ -184,5 +184,6 @@ export default {
     'Pass `{ quiet: true }` to `dotenv.config()`, so that dotenv 18 prints no line of its own at every start.',
     'Log where the database is (`new URL(databaseUrl).host`) when the server starts, so an operator can see which one it uses.',
     'Commit a `.env.example` with every variable and no real values, and keep `.env` out of git.',
+    'Whether .env fills a variable the environment sets to an empty string is your choice: dotenv and process.loadEnvFile() leave it empty (so it is refused), and filling it from .env is fine too.',
   ],
 } satisfies LessonDefinition;

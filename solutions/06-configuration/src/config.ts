@@ -24,8 +24,9 @@ export function loadConfig(): Config {
   if (process.env.NODE_ENV !== 'production') dotenv.config({ quiet: true });
 
   // An empty variable counts as missing: `DATABASE_URL=` is refused, and `PORT=` gets its default
-  // (z.coerce would turn '' into 0, a port the system picks at random).
-  const set = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== ''));
+  // (z.coerce would turn '' into 0, a port the system picks at random). A blank one (`PORT=' '`) is
+  // empty too: z.coerce turns ' ' into 0 as well.
+  const set = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value?.trim()));
   const result = schema.safeParse(set);
   if (!result.success) {
     // Every problem at once, by name only: the values may be secrets.
