@@ -38,7 +38,7 @@ export default {
       points: 3,
       hints: [
         "Open /search?q=<script>alert(1)</script> in a browser. The page writes your query into the HTML unescaped: would the policy stop that script, or one loaded from https://cdn.jsdelivr.net/npm/anything?",
-        "The effective script-src (script-src, else default-src) decides. 'unsafe-inline' allows exactly the injected <script> (in script-src-attr, an injected onerror=\"…\"); 'unsafe-eval', wildcards, scheme sources like https: or data:, and public CDNs that serve any npm package (cdn.jsdelivr.net, unpkg.com, esm.sh) let attackers load code of their own; object-src must be 'none'. A nonce must be new, random and long on every response.",
+        "The effective script-src (script-src, else default-src) decides. 'unsafe-inline' allows exactly the injected <script> (in script-src-attr, an injected onerror=\"…\"); 'unsafe-eval', wildcards, scheme sources like https: or data:, and public CDNs that serve any npm package (cdn.jsdelivr.net, unpkg.com, esm.sh) or tag managers (www.googletagmanager.com) let attackers load code of their own; object-src must be 'none'. A nonce must be new, random and long on every response.",
         "Look at the policy you send: keep script-src to 'self' (your files under /static) or to a nonce made per response with crypto.randomBytes(16), and add object-src 'none'.",
         "helmet()'s default policy already does this: default-src 'self'; script-src 'self'; object-src 'none'. Do not add 'unsafe-inline' or a CDN to make something work; move the code to a file under public/.",
       ],
@@ -78,12 +78,12 @@ export default {
     },
     {
       id: '02.hsts-six-months',
-      title: 'Browsers that reach the shop through its TLS proxy are told to use HTTPS only, for at least six months (HSTS)',
+      title: 'Browsers that reach the shop through its TLS proxy are told to use HTTPS only, for a fixed six months or more (HSTS), and the app trusts that one proxy only',
       points: 1,
       hints: [
         'A customer types bookshop.example on café Wi-Fi. Which request goes out over plain HTTP first?',
         'Strict-Transport-Security tells a browser to use only HTTPS for your site for max-age seconds; browsers honour it only over HTTPS. The shop sits behind a TLS proxy that adds X-Forwarded-Proto: https, and the grader sends what it sends. A short max-age soon lets the browser forget.',
-        "Send it from the first middleware of createApp(), with max-age of at least 15552000 (180 days): on every response, or only when req.secure, which needs app.set('trust proxy', 1) behind the proxy.",
+        "Send it from the first middleware of createApp(), with a fixed max-age of at least 15552000 (180 days): on every response, or only when req.secure, which needs app.set('trust proxy', 1) behind the proxy (1, not true or 2: trusting more lets a customer's own X-Forwarded-For slip past the gift-card limiter).",
         "helmet() sends max-age=31536000; includeSubDomains; by hand, res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains').",
       ],
     },
@@ -128,7 +128,7 @@ export default {
   requirements: [
     { text: 'Remove X-Powered-By from every response, rather than renaming or faking it.', checks: ['02.no-x-powered-by'] },
     {
-      text: 'Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, static files, POSTs): not only Report-Only, not only a `<meta>` tag.',
+      text: 'Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says it is for (Accept, the Sec-Fetch-* and Origin headers Chromium sends): not only Report-Only, not only a `<meta>` tag.',
       checks: ['02.csp-enforced-everywhere'],
     },
     {
@@ -136,18 +136,22 @@ export default {
       checks: ['02.csp-blocks-injected-script'],
     },
     {
-      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package, nor from any other site.',
+      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package or a tag manager anyone can publish a container on (Google Tag Manager, Adobe Launch, Tealium), nor from any other site.',
       checks: ['02.csp-blocks-injected-script'],
     },
     {
-      text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused, never from a counter or the clock.',
+      text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused, never from a counter or the clock, hashed or not.',
       checks: ['02.csp-blocks-injected-script'],
     },
     { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self'.", checks: ['02.clickjacking-blocked'] },
     { text: 'Send X-Content-Type-Options: nosniff on every response.', checks: ['02.content-types-not-sniffed'] },
     { text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin.', checks: ['02.referrer-policy-safe'] },
     {
-      text: 'Send Strict-Transport-Security with a max-age of at least 15552000 seconds on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
+      text: 'Send Strict-Transport-Security with a fixed max-age of at least 15552000 seconds (not counted down to a date) on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
+      checks: ['02.hsts-six-months'],
+    },
+    {
+      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2: a customer who sends an X-Forwarded-For of their own must still be held by the gift-card limiter.",
       checks: ['02.hsts-six-months'],
     },
     { text: 'Leave X-XSS-Protection out, or send 0.', checks: ['02.legacy-xss-filter-off'] },
@@ -156,7 +160,7 @@ export default {
       checks: ['02.error-responses-hardened'],
     },
     {
-      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static and every route.',
+      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static and every route (GET /health too), for every method and path.',
       checks: ['02.error-responses-hardened', '02.csp-enforced-everywhere', '02.no-x-powered-by'],
     },
     {
@@ -169,5 +173,6 @@ export default {
     "When a page breaks under the policy, fix the page (move inline code to public/, or give it the response's nonce) rather than weakening the policy.",
     'helmet() is the short way to all of these headers; setting them by hand in one middleware, with app.disable(\'x-powered-by\'), works as well.',
     'Add includeSubDomains to HSTS once every subdomain serves HTTPS.',
+    "Take nonce bytes from crypto (randomBytes, randomUUID), never from Math.random(): its output can be worked out from a few values, though no check can tell by looking at the nonces.",
   ],
 } satisfies LessonDefinition;
