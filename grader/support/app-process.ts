@@ -343,11 +343,11 @@ export class AppProcess {
     return this.exit === undefined;
   }
 
-  /** SIGTERM to the whole process group, SIGKILL if it is still there after `graceMs`. */
-  async stop(graceMs = 2000): Promise<ExitInfo> {
+  /** SIGTERM (or `signal`, such as SIGINT) to the whole process group, SIGKILL if it is still there after `graceMs`. */
+  async stop(graceMs = 2000, signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<ExitInfo> {
     if (this.exit) return this.exit;
     this.stopping = true;
-    this.signal('SIGTERM');
+    this.signal(signal);
     const timer = setTimeout(() => this.kill(), graceMs);
     const exit = await this.exited;
     clearTimeout(timer);
