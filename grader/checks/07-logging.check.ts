@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { readdirSync } from 'node:fs';
 import { expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { OUTPUT_LIMIT } from '../support/app-process.js';
@@ -21,14 +23,30 @@ import {
 /** The failing route: the reports database refuses connections. */
 const FAILING = '/reports/sales';
 const FAILURE = /ECONNREFUSED/;
+/** A stack frame of the code that threw: salesReport, in src/catalog.ts. */
+const FAILING_FRAME = /\n\s+at .*(salesReport|catalog\.[jt]s)/;
 /** The demo account of src/accounts.ts. */
 const ACCOUNT = { email: 'reader@example.com', password: 'correct horse battery staple' };
-/** A LOG_LEVEL no logger knows: a typo, or an operator's guess. */
-const UNKNOWN_LEVEL = 'quiet';
-/** A LOG_LEVEL pino and bunyan know and winston does not: an app must serve with it or refuse it. */
+/**
+ * A LOG_LEVEL no logger has, though every object inherits a property of that name: a check with
+ * `level in levels` or `levels[level] === undefined` lets it through, and pino itself accepts it, then
+ * writes nothing. Whatever refuses it refuses a plain typo too.
+ */
+const UNKNOWN_LEVEL = 'constructor';
+/** The lowest level of pino and bunyan, unknown to winston: a pino app must serve with it, a winston app refuse it. */
 const PINO_ONLY_LEVEL = 'trace';
+/** The lowest level of winston, unknown to pino: the other way round. */
+const WINSTON_ONLY_LEVEL = 'silly';
 /** The values of LOG_LEVEL an app may refuse at startup: at every other level it must serve. */
-const MAY_REFUSE = new Set(['WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL]);
+const MAY_REFUSE = new Set(['WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL]);
+/** The most severe level every logger has: the run with it is also the one outside production (LOG_DIR set all the same). */
+const ERROR_LEVEL = 'error';
+/** The run stopped with SIGINT (Ctrl-C) instead of SIGTERM: the README's servers shut down on both. */
+const SIGINT_LEVEL = 'debug';
+/** How long the body of one POST of the default run arrives after its headers; GET /books is answered meanwhile. */
+const SLOW_BODY_MS = 120;
+/** GET /reports/sales waits 5 ms for its database before it fails: its duration can be no shorter (timers may fire up to 1 ms early). */
+const FAILING_AT_LEAST_MS = 4;
 /** The run started without LOG_DIR: the error file is for when it is set, and the app must start without it. */
 const WITHOUT_LOG_DIR = 'warn';
 /** The body the exercise's error handler answers a server error with. */
@@ -77,10 +95,16 @@ interface Run {
   secrets: Record<string, string>;
   /** For a message about lines not found: that the grader kept only the end of a large stdout, if so. */
   lostNote: string;
+  /** The signal that stopped the run. */
+  signal: 'SIGTERM' | 'SIGINT';
+  /** What the app left in its working directory (a temporary one), for the run without LOG_DIR. */
+  leftInCwd: string[];
+  /** The POST whose body arrived late, for the default run. */
+  slow?: { sent: Sent; gapMs: number };
 }
 
-/** The levels of the runs: unset (the default), debug, warn, and three that not every logger knows. */
-const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL] as const;
+/** The levels of the runs: unset (the default), debug, warn, error, and four that not every logger knows. */
+const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL, ERROR_LEVEL] as const;
 
 /**
  * The run at `level` (undefined: LOG_LEVEL unset), made once for all the checks that read it. The first
@@ -92,21 +116,62 @@ function runAt(t: LessonKit, level: (typeof LEVELS)[number] = undefined): Promis
 }
 
 const runKey = (level: string | undefined) => `07-run:${level === undefined ? 'unset' : JSON.stringify(level)}`;
-/** The runs that call every route: the ones whose lines and secrets are judged at their level. */
-const FULL_RUNS = new Set<string | undefined>([undefined, 'debug']);
+/** The runs that call every route: the ones whose lines and secrets are judged at their level (the lowest of pino and of winston included). */
+const FULL_RUNS = new Set<string | undefined>([undefined, 'debug', PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL]);
+/** The full runs an app served: at trace or silly, the one its logger knows. */
+const fullRuns = async (t: LessonKit) => (await Promise.all(([...FULL_RUNS] as (typeof LEVELS)[number][]).map((level) => runAt(t, level)))).filter((run) => !run.refused);
+
+/**
+ * A POST whose headers go first and whose body follows `gapMs` later, once `meanwhile` (another request)
+ * is answered: the app has this request in flight while it takes the other one.
+ */
+function slowBody(port: number, path: string, body: string, gapMs: number, meanwhile: () => Promise<unknown>): Promise<{ reply: Reply; sentAt: number }> {
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+  return new Promise((resolve, reject) => {
+    const sentAt = Date.now();
+    const request = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers, agent: false, timeout: 5000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ reply: { request: { method: 'POST', path, headers, body }, status: response.statusCode ?? 0, headers: response.headers, text, json }, sentAt });
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.on('timeout', () => request.destroy(new Error(`POST ${path} got no answer within 5 s of its body`)));
+    request.flushHeaders();
+    setTimeout(() => {
+      void meanwhile().then(
+        () => request.end(body),
+        (error: unknown) => request.destroy(error as Error),
+      );
+    }, gapMs);
+  });
+}
 
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const withLogDir = level !== WITHOUT_LOG_DIR;
   const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}`;
   const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
+  // Without LOG_DIR, the app runs in an empty folder of its own: it must write no file there (and none lands in the learner's folder).
+  const cwd = withLogDir ? undefined : t.tempDir('course-07-cwd-');
+  const signal = level === SIGINT_LEVEL ? 'SIGINT' : 'SIGTERM';
   const env = {
-    NODE_ENV: 'production',
+    // The error file follows LOG_DIR, not NODE_ENV: the run at error is made outside production.
+    NODE_ENV: level === ERROR_LEVEL ? 'development' : 'production',
     ...(logDir ? { LOG_DIR: logDir } : {}),
     ...(level === undefined ? {} : { LOG_LEVEL: level }),
     // Timestamps written in local time without a zone are read in the grader's time zone.
     ...(globalThis.process.env.TZ ? { TZ: globalThis.process.env.TZ } : {}),
   };
-  const started = await t.serverOrExit({ env });
+  const started = await t.serverOrExit({ env, ...(cwd ? { cwd } : {}) });
   if (!('client' in started)) {
     if (level === undefined || !MAY_REFUSE.has(level)) {
       fail(
@@ -114,12 +179,14 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
           (withLogDir ? 'Its output is below.' : 'LOG_DIR is optional: without it, log to stdout only, with no error file (its output is below).'),
       );
     }
-    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '' };
+    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [] };
   }
   const { client, process } = started;
 
   const mark = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const password = `pw-${mark}`;
+  // Short enough to fit whole in the window of input V8 quotes in a JSON.parse error message.
+  const shortPassword = `pw${mark.slice(-6)}`;
   const cookie = { Cookie: `sid=ck-${mark}` };
   const headers = { Authorization: `Bearer tok-${mark}`, ...cookie };
   const sent: Sent[] = [];
@@ -131,12 +198,24 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   };
   let token: unknown;
   await send('answered by its route', () => client.get('/books', { headers: cookie }));
+  let slow: Run['slow'];
+  if (level === undefined) {
+    // Two requests in flight at once: each one's duration runs from its own arrival.
+    const { reply, sentAt } = await slowBody(started.port, '/books', JSON.stringify({ title: 'Refactoring' }), SLOW_BODY_MS, () =>
+      send('answered by its route while a POST waited for its body', () => client.get('/books')),
+    );
+    const entry = { what: `matched by no route, whose JSON body came ${SLOW_BODY_MS} ms after its headers`, reply, sentAt, gotAt: Date.now() };
+    sent.push(entry);
+    slow = { sent: entry, gapMs: SLOW_BODY_MS };
+  }
   if (FULL_RUNS.has(level)) {
     await send('answered by its route', () => client.get('/books/1'));
     await send('answered 404 by its route', () => client.get('/books/999'));
     await send('a failed login, answered 401', () => client.post('/login', { headers, body: { email: ACCOUNT.email, password } }));
     // A body express.json() cannot parse: its error carries the raw body, password and all.
     await send('with a body express.json() cannot parse', () => client.post('/login', { headers: { ...headers, 'Content-Type': 'application/json' }, body: `{"email":"${ACCOUNT.email}","password":"${password}"` }));
+    // A short one whose parse error message quotes it, password and all: Unexpected token 'p', ..."password":pw1a2b3c}" is not valid JSON.
+    await send('with a short body express.json() cannot parse', () => client.post('/login', { headers: { 'Content-Type': 'application/json' }, body: `{"password":${shortPassword}}` }));
     const login = await send('a successful login', () => client.post('/login', { body: ACCOUNT }));
     token = (login.json as { token?: unknown } | undefined)?.token;
     await send('refused because it is not signed in', () => client.get('/orders', { headers }));
@@ -151,7 +230,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === FAILING || stringsOf(entry).some((text) => FAILURE.test(text))));
   await settle(async () => process.mark + (await filesSize()), 250, 1000);
   const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
-  await process.stop(1500);
+  await process.stop(1500, signal);
 
   const files = logDir ? await readAllFiles(logDir) : [];
   const stdoutText = process.streamOutput('stdout');
@@ -171,11 +250,15 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     logFiles: files.filter((file) => !/[\\/]/.test(file.name) && file.name.endsWith('.log')).map((file) => ({ ...file, entries: parseLines(`${file.text}\n`) })),
     secrets: {
       'the password sent to POST /login': password,
+      'the password in a short body express.json() could not parse (its error message quotes it)': shortPassword,
       'the password of the account that signed in': ACCOUNT.password,
       'the Authorization header': `tok-${mark}`,
       'the Cookie header': `ck-${mark}`,
       ...(typeof token === 'string' && token.length >= 8 ? { 'the bearer token POST /login issued': token } : {}),
     },
+    signal,
+    leftInCwd: cwd ? readdirSync(cwd) : [],
+    slow,
     lostNote:
       lost > 0
         ? ` The grader keeps the last ${megabytes(OUTPUT_LIMIT)} of an app's output, and this app printed ${megabytes(lost)} on stdout before that: those lines were not seen. Log less per request.`
@@ -240,6 +323,17 @@ function warnProblem(run: Run, asked: string, advice: { below: string; silenced:
     }
     return `Expected ${asked} to silence info, got ${below.rank === undefined ? 'a line without a level' : `${below.level === 'info' ? 'an' : 'a'} ${below.level} line`}: ${describeLine(below.line)}. ${advice.below}`;
   }
+  // warn is for what needs a look: a request answered 2xx or 3xx is routine, an info line, whatever level the app gave it.
+  const routine = run.stdout.find((entry) => {
+    const { status } = accessFields(entry);
+    return status !== undefined && status < 400;
+  });
+  if (routine) {
+    return (
+      `Expected ${asked} to silence routine access lines, got ${describeLine(routine.line)} for a request answered ${accessFields(routine).status}, at level ${show(routine.fields?.level)}. ` +
+      'A request that succeeded is routine: log it at info, so that LOG_LEVEL=warn turns it down (4xx at warn and 5xx at error, if you like).'
+    );
+  }
   if (run.stdout.some(isErrorLine)) return undefined;
   const onStderr = run.stderr.some(isErrorLine);
   return (
@@ -264,11 +358,11 @@ function refusalProblem(run: Run, value: string): string | undefined {
 function unknownStarted(unknown: Run): string {
   const kept = unknown.stdout.some(isErrorLine);
   return (
-    `Expected LOG_LEVEL=${UNKNOWN_LEVEL}, a level no logger knows, to stop the app at startup, got an app that started and ` +
+    `Expected LOG_LEVEL=${UNKNOWN_LEVEL}, a name that is no level of any logger (only a property every JavaScript object inherits), to stop the app at startup, got an app that started and ` +
     (kept
       ? `ignored it (${unknown.stdout.filter((entry) => (entry.rank ?? 0) < 40).length} lines below warn on stdout): an operator's typo goes unnoticed. `
       : `dropped every line on stdout, the error of GET ${FAILING} included. `) +
-    'Check LOG_LEVEL against the logger\'s levels at startup and, if it names none, print what is wrong and exit 1, as lesson 06 teaches.'
+    "Check LOG_LEVEL against the logger's own levels at startup with Object.hasOwn(levels, level) (not `in`, not levels[level], and not pino's own check, which all let inherited names through) and, if it names none, print what is wrong and exit 1, as lesson 06 teaches."
   );
 }
 
@@ -287,7 +381,11 @@ const milliseconds = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} 
  * it was answered.
  */
 function timestampProblem(run: Run): string | undefined {
-  for (const { what, reply, sentAt, gotAt } of run.sent) {
+  for (const { what, reply } of run.sent) {
+    // Requests with the same method, path and status (GET /books twice): a line may be either one's.
+    const twins = run.sent.filter(({ reply: other }) => other.request.method === reply.request.method && other.request.path === reply.request.path && other.status === reply.status);
+    const sentAt = Math.min(...twins.map((twin) => twin.sentAt));
+    const gotAt = Math.max(...twins.map((twin) => twin.gotAt));
     const lines = accessLinesFor(run.stdout, reply).map(({ entry }) => ({ entry, kind: 'the access line' }));
     if (reply === run.failing) lines.push(...run.stdout.filter((entry) => isErrorLine(entry) && aboutFailure(entry)).map((entry) => ({ entry, kind: 'the error line' })));
     for (const { entry, kind } of lines) {
@@ -323,13 +421,14 @@ lesson('07-logging', (t) => {
         );
       }
       // One run after another, so that the report shows the output of the run a failure is about last.
-      for (const level of [undefined, 'debug', 'warn'] as const) {
-        const { label, stdout, stdoutText, shutdownFrom } = await runAt(t, level);
+      for (const level of [undefined, 'debug', 'warn', PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL] as const) {
+        const { label, stdout, stdoutText, shutdownFrom, refused, signal } = await runAt(t, level);
+        if (refused) continue; // trace or silly, which one of them the app's logger does not know: judged by 07.log-level-any-case-or-refused
         stdout.forEach((entry, index) => {
           const problem = structureProblem(entry);
           if (!problem) return;
           const last = index === stdout.length - 1 && !stdoutText.endsWith('\n') ? ', its last output, without a newline' : '';
-          const when = `${label === 'at the default level' ? '' : ` ${label}`}${index >= shutdownFrom ? `, printed after SIGTERM while the app shut down${last}` : ''}`;
+          const when = `${label === 'at the default level' ? '' : ` ${label}`}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
           if (!entry.fields) {
             fail(
               `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
@@ -344,6 +443,27 @@ lesson('07-logging', (t) => {
       }
       const late = timestampProblem(run);
       if (late) fail(late);
+
+      // The lifecycle lines are log lines too: one at startup, one at shutdown, on SIGTERM and on SIGINT alike.
+      for (const level of [undefined, SIGINT_LEVEL] as const) {
+        const { label, stdout, stderr, shutdownFrom, signal } = await runAt(t, level);
+        const when = label === 'at the default level' ? '' : ` ${label}`;
+        const firstAccess = stdout.findIndex((entry) => accessFields(entry).status !== undefined);
+        const beforeRequests = stdout.slice(0, firstAccess === -1 ? shutdownFrom : Math.min(firstAccess, shutdownFrom));
+        const onStderr = (entries: LogEntry[]) => (entries.length ? ` (stderr has ${describeLine(entries[0]!.line, 70)})` : '');
+        if (!beforeRequests.some((entry) => entry.fields && accessFields(entry).path === undefined)) {
+          fail(
+            `Expected a startup line on stdout${when} (such as {"level":"info","message":"Bookshop listening","port":3000,…}) before the first access line, got none${onStderr(stderr.filter((entry) => /listen|start|port/i.test(entry.line)))}. ` +
+              'Lifecycle lines go through the logger, to stdout, like every other line: logger.info() in the listen callback of src/server.ts.',
+          );
+        }
+        if (!stdout.slice(shutdownFrom).some((entry) => entry.fields && accessFields(entry).path === undefined)) {
+          fail(
+            `Expected a shutdown line on stdout${when} after ${signal} (such as {"level":"info","message":"Closing the server","signal":"${signal}",…}), got none${onStderr(stderr.filter((entry) => /clos|shut|bye|exit|stop|signal/i.test(entry.line)))}. ` +
+              `Lifecycle lines go through the logger, to stdout: logger.info() in the handler src/server.ts runs on SIGTERM and on SIGINT alike.`,
+          );
+        }
+      }
     });
 
     t.check('07.access-line-per-request', async () => {
@@ -353,13 +473,20 @@ lesson('07-logging', (t) => {
       for (const [index, { what, reply, sentAt, gotAt }] of run.sent.entries()) {
         const request = `${reply.request.method} ${reply.request.path}`;
         const complete = linesFor(reply).filter(({ access }) => access.status === reply.status && access.durationMs !== undefined);
-        if (complete.length > 1) {
+        // Requests with the same method, path and status (two broken bodies to POST /login): one line each.
+        const twins = run.sent.filter(({ reply: other }) => other.request.method === reply.request.method && other.request.path === reply.request.path && other.status === reply.status).length;
+        if (complete.length > twins) {
           t.reproduce(reply.request);
           fail(
-            `Expected one access line for ${request} (a request ${what}), got ${complete.length}: ${complete.slice(0, 2).map(({ entry }) => describeLine(entry.line, 90)).join(' and ')}. ` +
+            `Expected one access line for ${request} (a request ${what}${twins > 1 ? `, sent ${twins} times` : ''}), got ${complete.length}: ${complete.slice(0, 2).map(({ entry }) => describeLine(entry.line, 90)).join(' and ')}. ` +
               "Log each request once, from the one middleware registered first, when it finishes: a second listener (such as 'close' beside 'finish') or a handler that logs it again doubles every count made from the log.",
           );
         }
+        if (complete.length > 0 && complete.length < twins) {
+          t.reproduce(reply.request);
+          fail(`Expected one access line for each of the ${twins} requests ${request} (${what}) with status ${reply.status}, got ${complete.length}. Log every request from one middleware registered first, when the response finishes.`);
+        }
+        if (complete.length > 1) continue;
         if (complete.length === 1) {
           // Its duration was measured before the app took the next request, so before the grader got that one's answer.
           const next = run.sent[index + 1];
@@ -383,6 +510,16 @@ lesson('07-logging', (t) => {
           linesFor(reply).find(({ access }) => !otherStatuses.has(access.status!));
         if (!near) {
           const elsewhere = run.stderr.some((entry) => accessFields(entry).path === reply.request.path) ? ' on stdout (it went to stderr)' : '';
+          // Written below info (winston's http or verbose, debug): the runs at lower levels show it.
+          const lower = (await fullRuns(t))
+            .flatMap((other) => other.stdout)
+            .find((entry) => (entry.rank ?? 30) < 30 && accessFields(entry).path === reply.request.path && accessFields(entry).method === reply.request.method);
+          if (!elsewhere && lower) {
+            fail(
+              `Expected an access line on stdout for ${request} (a request ${what}, status ${reply.status}) at the default level, got none: the runs at lower levels show it at level ${show(lower.fields?.level)}, ` +
+                `below info, such as ${describeLine(lower.line, 90)}. The default level (info) drops it: log access lines at info (warn or error for failures, if you like).`,
+            );
+          }
           fail(
             `Expected an access line on stdout for ${request} (a request ${what}, status ${reply.status}) with its method, path, status and duration, got none${elsewhere}. ` +
               `Log every request from one middleware registered first (before express.json() and the routes), when the response finishes.${run.lostNote}`,
@@ -394,13 +531,38 @@ lesson('07-logging', (t) => {
         ].filter(Boolean);
         fail(`Expected the access line for ${request} (a request ${what}) to hold method, path, status and duration, got ${describeLine(near.entry.line)} with ${missing.join(' and ')}.`);
       }
+
+      // Lower bounds: a duration can be too short as well as too long.
+      const atLeast = [
+        ...(run.failing ? [{ reply: run.failing, ms: FAILING_AT_LEAST_MS, why: 'a route that waits 5 ms for its database before it fails' }] : []),
+        ...(run.slow ? [{ reply: run.slow.sent.reply, ms: run.slow.gapMs / 2, why: `a request whose body the grader sent ${run.slow.gapMs} ms after its headers, answering GET /books meanwhile` }] : []),
+      ];
+      for (const { reply, ms, why } of atLeast) {
+        const found = accessLinesFor(run.stdout, reply).find(({ access }) => access.durationMs !== undefined);
+        if (!found || found.access.durationMs! >= ms) continue;
+        t.reproduce(reply.request);
+        const seconds = found.access.durationMs! < 1 && found.access.durationMs! * 1000 >= ms;
+        fail(
+          `Expected the access line for ${reply.request.method} ${reply.request.path}, ${why}, to say it took at least ${ms} ms, got ${found.access.duration} (read as ${Number(found.access.durationMs!.toPrecision(3))} ms): ${describeLine(found.entry.line, 90)}. ` +
+            (seconds ? 'Is it in seconds? A number without a unit is read as milliseconds: name the field durationMs, or write the unit ("0.004 s"). ' : '') +
+            'Note the start time of each request in its own const inside the middleware (performance.now() as it arrives), never in a variable shared by all requests: a request that arrives meanwhile would reset it.',
+        );
+      }
     });
 
     t.check('07.error-logged-with-stack-to-file', async () => {
       const { logFiles: files } = await runAt(t);
       const entries = files.flatMap((file) => file.entries.map((entry) => ({ file: file.name, entry })));
       // Good enough: the line with the message and a stack frame, in any *.log file directly in LOG_DIR.
-      if (entries.some(({ entry }) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text)))) return;
+      const withStack = entries.filter(({ entry }) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text)));
+      // The stack of the error the failing code threw: it names salesReport in src/catalog.ts, not only the handler that caught it.
+      if (withStack.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)))) return;
+      if (withStack.length) {
+        fail(
+          `Expected the error line in ${withStack[0]!.file} to carry the stack of the error GET ${FAILING} threw, which names salesReport in src/catalog.ts, got a stack that never does: ${describeLine(withStack[0]!.entry.line, 160)}. ` +
+            'A new Error made in the handler has the handler\'s stack: log the error object the route passed on, as it is (add context as fields beside it, or as its cause).',
+        );
+      }
 
       if (files.length === 0) {
         fail(`Expected GET ${FAILING} to write its error to a file in LOG_DIR (for example LOG_DIR/error.log), got no *.log file there. Add a file transport for errors under process.env.LOG_DIR.`);
@@ -460,6 +622,13 @@ lesson('07-logging', (t) => {
         silenced: 'LOG_LEVEL sets the least severe level kept; errors stay.',
       });
       if (problem) fail(problem);
+      // This run has no LOG_DIR and an empty working directory of its own: nothing may be written to disk.
+      if (run.leftInCwd.length) {
+        fail(
+          `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.leftInCwd.map((name) => `${name}${/\.\w+$/.test(name) ? '' : '/'}`).join(', ')} in the working directory ${run.label}. ` +
+            'Add the file transport only when process.env.LOG_DIR is set, with no default folder.',
+        );
+      }
     });
 
     t.check('07.log-level-any-case-or-refused', async () => {
@@ -475,6 +644,18 @@ lesson('07-logging', (t) => {
           });
       if (problem) fail(silentByDefault && upper.stdout.length === 0 && problem.includes('nothing at all on stdout') ? `${problem.split('nothing at all on stdout')[0]}nothing at all on stdout, ${noConsole}` : problem);
 
+      // error is a level of every logger: the app must serve with it (this run is outside production, with LOG_DIR set).
+      const errorRun = await runAt(t, ERROR_LEVEL);
+      if (errorRun.refused) fail(`Expected src/server.ts to keep running ${errorRun.label}, a level every logger has, but it ${errorRun.refused.description} during startup (its output is below). Is level 0 read as missing? Check with Object.hasOwn(levels, level), not !levels[level].`);
+      const errorFiles = errorRun.logFiles.filter((file) => file.entries.some((entry) => isErrorLine(entry) && aboutFailure(entry)));
+      if (errorFiles.length === 0) {
+        t.reproduce(errorRun.failing!.request);
+        fail(
+          `Expected the error of GET ${FAILING} in a *.log file in LOG_DIR ${errorRun.label} and NODE_ENV=development, got ${errorRun.logFiles.length ? `${errorRun.logFiles.map((file) => file.name).join(', ')} without it` : 'no *.log file there'}. ` +
+            'The error file follows LOG_DIR, not NODE_ENV: when LOG_DIR is set, write it in every environment.',
+        );
+      }
+
       const unknown = await runAt(t, UNKNOWN_LEVEL);
       const unknownProblem = unknown.refused ? refusalProblem(unknown, UNKNOWN_LEVEL) : unknownStarted(unknown);
       if (unknownProblem) {
@@ -482,27 +663,44 @@ lesson('07-logging', (t) => {
         fail(unknownProblem);
       }
 
-      // trace is a level of pino and bunyan, not of winston: an app may serve with it or refuse it, never go silent.
+      // trace is the lowest level of pino and bunyan, silly that of winston: each logger knows one of them.
+      // The app serves with the one its logger has and refuses the other, never maps one onto the other or goes silent.
       const pinoOnly = await runAt(t, PINO_ONLY_LEVEL);
-      if (pinoOnly.refused) {
-        const refusal = refusalProblem(pinoOnly, PINO_ONLY_LEVEL);
-        if (refusal) fail(refusal);
-        return;
+      const winstonOnly = await runAt(t, WINSTON_ONLY_LEVEL);
+      for (const run of [pinoOnly, winstonOnly]) {
+        const value = run === pinoOnly ? PINO_ONLY_LEVEL : WINSTON_ONLY_LEVEL;
+        if (run.refused) {
+          const refusal = refusalProblem(run, value);
+          if (refusal) fail(refusal);
+          continue;
+        }
+        if (run.stdout.some(isErrorLine)) continue;
+        t.reproduce(run.failing!.request);
+        const asked = `LOG_LEVEL=${value} (the lowest level of ${value === PINO_ONLY_LEVEL ? 'pino, unknown to winston' : 'winston, unknown to pino'})`;
+        if (run.stdout.length === 0 && silentByDefault) fail(`Expected the error of GET ${FAILING} on stdout with ${asked}, got nothing at all on stdout, ${noConsole}`);
+        if (run.stderr.some(isErrorLine)) fail(`Expected the error of GET ${FAILING} on stdout with ${asked}, got it on stderr only. Errors stay on stdout at every level.`);
+        fail(
+          `Expected ${asked} either to work, with the error of GET ${FAILING} on stdout, or to stop the app at startup, got an app that started and wrote ${run.stdout.length ? 'no error line' : 'nothing at all'} on stdout: ` +
+            `its logger does not know '${value}' and drops ${run.stdout.length ? 'the errors' : 'every line, errors included'}. Check LOG_LEVEL against the levels of the logger you use (winston.config.npm.levels, pino's levels), not a list of your own.`,
+        );
       }
-      if (pinoOnly.stdout.some(isErrorLine)) return;
-      t.reproduce(pinoOnly.failing!.request);
-      const asked = `LOG_LEVEL=${PINO_ONLY_LEVEL} (a level pino knows and winston does not)`;
-      if (pinoOnly.stdout.length === 0 && silentByDefault) fail(`Expected the error of GET ${FAILING} on stdout with ${asked}, got nothing at all on stdout, ${noConsole}`);
-      if (pinoOnly.stderr.some(isErrorLine)) fail(`Expected the error of GET ${FAILING} on stdout with ${asked}, got it on stderr only. Errors stay on stdout at every level.`);
-      fail(
-        `Expected ${asked} either to work, with the error of GET ${FAILING} on stdout, or to stop the app at startup, got an app that started and wrote ${pinoOnly.stdout.length ? 'no error line' : 'nothing at all'} on stdout: ` +
-          `its logger does not know '${PINO_ONLY_LEVEL}' and drops ${pinoOnly.stdout.length ? 'the errors' : 'every line, errors included'}. Check LOG_LEVEL against the levels of the logger you use (winston.config.npm.levels, pino's levels), not a list of your own.`,
-      );
+      if (pinoOnly.refused && winstonOnly.refused) {
+        fail(
+          `Expected the app to serve with the lowest level of its logger (silly with winston, trace with pino), got an app that refused both LOG_LEVEL=${PINO_ONLY_LEVEL} and LOG_LEVEL=${WINSTON_ONLY_LEVEL}. ` +
+            "Accept every level your logger has: check against winston.config.npm.levels (or pino's levels), not a shorter list of your own.",
+        );
+      }
+      if (!pinoOnly.refused && !winstonOnly.refused) {
+        fail(
+          `Expected the app to refuse the level its logger does not have, got one that served both LOG_LEVEL=${PINO_ONLY_LEVEL} (pino's lowest level) and LOG_LEVEL=${WINSTON_ONLY_LEVEL} (winston's): ` +
+            'one of them is read as a level it does not name. Refuse a value your logger does not know; do not map it onto another level.',
+        );
+      }
     });
 
     t.check('07.secrets-stay-out-of-logs', async () => {
-      for (const level of [undefined, 'debug'] as const) {
-        const run = await runAt(t, level);
+      // Every full run the app served: the default, debug, and the lowest level its logger has (silly or trace).
+      for (const run of await fullRuns(t)) {
         const places = [
           { where: 'on stdout', text: run.stdoutText },
           { where: 'on stderr', text: run.stderrText },
@@ -515,7 +713,8 @@ lesson('07-logging', (t) => {
           fail(
             `Expected ${secret} to appear nowhere in the logs, got it ${where} ${run.label}: ${describeLine(line)}. ` +
               (secret.includes('token') ? 'A token signs in whoever holds it: log who signed in, never the token. ' : '') +
-              (run.label === 'at the default level' ? '' : 'The rule holds at every level: debug is what someone turns on in an incident. ') +
+              (secret.includes('could not parse') ? "A JSON parse error's message quotes the body it could not read: answer client errors (4xx) without logging their contents. " : '') +
+              (run.label === 'at the default level' ? '' : `The rule holds at every level: ${run.label.replace('with LOG_LEVEL=', '')} is what someone turns on in an incident. `) +
               'Log chosen fields of a request (method, path, status), never its body or headers.',
           );
         }

@@ -80,10 +80,10 @@ export default {
     },
     {
       id: '07.log-level-any-case-or-refused',
-      title: 'LOG_LEVEL=WARN works as warn (or is refused), and a level the logger does not know (quiet; trace, with winston) stops the app at startup instead of silencing it',
+      title: 'Every level of the logger works (error and the lowest, silly or trace, included), WARN works as warn (or is refused), and a level the logger does not know (constructor, a name every object inherits; trace with winston, silly with pino) stops the app at startup instead of silencing it',
       points: 1,
       hints: [
-        'Start the app with LOG_LEVEL=WARN, then with LOG_LEVEL=quiet and LOG_LEVEL=trace, and make GET /reports/sales fail. Is the error still in the log?',
+        'Start the app with LOG_LEVEL=WARN, then with LOG_LEVEL=error, quiet, constructor, trace and silly, and make GET /reports/sales fail. Does it start, and is the error still in the log?',
         "winston drops every line, errors included, when its level is a name it does not know, and level names are lower case; trace and fatal are pino's names, not winston's. A setting that can silence the log is configuration to validate at startup, as lesson 06 teaches.",
         "In src/logger.ts, lower-case process.env.LOG_LEVEL before the logger sees it, and check it against the levels of the logger you use (winston.config.npm.levels), not a list of your own, before creating the logger.",
         "const level = (process.env.LOG_LEVEL || 'info').toLowerCase(); if (!Object.hasOwn(winston.config.npm.levels, level)) { console.error('Invalid configuration, not starting: LOG_LEVEL must be one of ...'); process.exit(1); }",
@@ -107,27 +107,31 @@ export default {
       checks: ['07.stdout-lines-are-json'],
     },
     {
+      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr): the shutdown line on SIGTERM and on SIGINT alike.',
+      checks: ['07.stdout-lines-are-json'],
+    },
+    {
       text: 'Keep a console transport on stdout in production: access lines and errors go there in every environment.',
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, once it has finished, with method, path, status and the time that request took (from its own arrival, in ms or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed.',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, path, status and the time that request took (from its own arrival, also while other requests are in flight; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed.',
       checks: ['07.access-line-per-request'],
     },
-    { text: 'Log a server error with its message and stack to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
+    { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
     { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
     { text: 'Still answer the client of a failing route with the generic JSON body {"error":"Internal Server Error"} and status 500, not Express\'s HTML error page.', checks: ['07.client-still-gets-generic-500'] },
     {
-      text: 'Start without LOG_DIR, logging to stdout only: the error file is written when LOG_DIR is set.',
-      checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info'],
+      text: 'Start without LOG_DIR, logging to stdout only and writing no file; when LOG_DIR is set, write the error file there in every environment (not only in production).',
+      checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
-    { text: 'Take the level from LOG_LEVEL (default info): LOG_LEVEL=warn drops info lines and keeps errors on stdout.', checks: ['07.log-level-warn-silences-info'] },
+    { text: 'Take the level from LOG_LEVEL (default info): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx) access lines among them, and keeps errors on stdout.', checks: ['07.log-level-warn-silences-info'] },
     {
-      text: 'Read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (quiet; trace, with winston), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
+      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; never mapped onto another level), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, at any level (the default and debug are tried), whether a login fails, succeeds or sends a body the parser rejects.',
+      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, at any level (the default, debug and the lowest level of the logger, silly or trace, are tried), whether a login fails, succeeds or sends a body the parser rejects (long or short).',
       checks: ['07.secrets-stay-out-of-logs'],
     },
   ],
