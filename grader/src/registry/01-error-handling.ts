@@ -55,10 +55,10 @@ export default {
     },
     {
       id: '01.test-mode-answers-generic-json',
-      title: 'With NODE_ENV=test, as under a test runner, every error answer still says nothing about the error',
+      title: 'With NODE_ENV=test (as under a test runner) or staging, every error answer still says nothing about the error',
       points: 1,
       hints: [
-        'Run your app with NODE_ENV=test, as vitest and jest do, and repeat the failing requests.',
+        'Run your app with NODE_ENV=test, as vitest and jest do, or NODE_ENV=staging, and repeat the failing requests.',
         "Only production is the unsafe value to test for: NODE_ENV can be test, staging or anything else, and Express's built-in handler shows the stack under each of them.",
         'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production.',
         "if (process.env.NODE_ENV === 'development') body.stack = err.stack; // nothing more in any other mode",
@@ -66,7 +66,7 @@ export default {
     },
     {
       id: '01.callback-error-answers-and-app-survives',
-      title: 'An error raised in a callback answers 500 JSON and the process keeps serving',
+      title: 'An error raised in a callback answers 500 JSON, the route still answers its successes, and the process keeps serving',
       points: 3,
       hints: [
         'Ask for /books/3/stock, then for /health. Is your app still there?',
@@ -77,11 +77,11 @@ export default {
     },
     {
       id: '01.errors-logged-with-stack',
-      title: "Every server error is logged on stdout or stderr with its message and its own stack trace",
+      title: "Every server error is logged on stdout or stderr with its message and its own stack trace, each time it happens, before the process exits",
       points: 1,
       guards: "Express's built-in handler already logs the stack outside tests, and the crash prints the callback error's; a custom handler must keep logging every server error.",
       hints: [
-        'When a 500 happens at 3 a.m., what will you read to find out why?',
+        'When a 500 happens at 3 a.m., what will you read to find out why? And when the same error happens twice, or two at once?',
         'Hide details from the client, never from yourself: the server log needs the message and the stack.',
         'In your error handler, log the error object itself before answering, to the console (a log file alone is not where a platform collects logs), and let every server error reach that handler: a route that answers its own 500 logs nothing.',
         "console.error(err) prints the message and the error's own stack (console.trace() prints the handler's); a JSON logger on stdout works too (lesson 07) when it keeps the stack, for example winston with format.errors({ stack: true }).",
@@ -100,12 +100,12 @@ export default {
     },
     {
       id: '01.parser-client-errors-keep-their-status',
-      title: 'A body the JSON parser refuses as too large (413) or in an unsupported charset or encoding (415) keeps that status, in JSON with no stack or file path',
+      title: "A client error keeps its 4xx status (the parser's 413 and 415, the router's 400 for a malformed path parameter), in JSON with no stack or file path",
       points: 1,
       hints: [
         "POST /books a JSON body over 100 kB, or one sent with Content-Type: application/json; charset=latin1. Which status comes back?",
         'express.json() refuses a body for several reasons, each with its own 4xx status on the error (413 too large, 415 unsupported charset or encoding, 400 bad syntax). They are all client errors.',
-        'In your error handler, look at how you decide the status: a test for SyntaxError or for one error type catches 400 only and turns the others into 500s.',
+        'In your error handler, look at how you decide the status: a test for SyntaxError, for one error type or for http-errors errors only turns the others into 500s (the router gives a malformed %-encoding in /books/:id status 400 too).',
         'const status = Number.isInteger(err.status) && err.status >= 400 && err.status < 500 ? err.status : 500; then answer JSON with that status.',
       ],
     },
@@ -114,9 +114,9 @@ export default {
       title: 'An unknown route answers 404 with a JSON body, whatever the method, with no stack or file path',
       points: 1,
       hints: [
-        'GET /no-such-page, then POST /no-such-page and DELETE /books. What content type comes back?',
+        'GET /no-such-page, then POST /no-such-page, DELETE /books and OPTIONS /no-such-page. What status and content type come back?',
         'A request no route matched is not an error: whatever its method, it reaches the end of the app, where Express answers "Cannot GET" (or POST, DELETE…) itself.',
-        'Add a plain middleware with app.use() after all routes, before the error handler, that answers 404: app.get() would catch GET only.',
+        'Add a plain middleware with app.use() after all routes, before the error handler, that answers 404: app.get() would catch GET only, and a catch-all route leaves OPTIONS to Express, which answers it 200.',
         "app.use((req, res) => { res.status(404).json({ error: 'Not Found' }); });",
       ],
     },
@@ -133,13 +133,13 @@ export default {
     },
     {
       id: '01.connection-kept-after-error-answers',
-      title: 'After an error answer, the same keep-alive connection serves the next request',
+      title: 'After an error answer, the same keep-alive connection serves the next request, in every NODE_ENV',
       points: 1,
       hints: [
         'Send two requests over one connection: curl -v http://localhost:3000/reports/sales http://localhost:3000/health. Does curl reuse the connection, or say "Closing connection"?',
         "Once your handler has answered, the request is done. If it then calls next(err), Express's built-in handler runs anyway, finds the answer already sent, and destroys the connection: every keep-alive client loses it after each error.",
         'Look at every next(err) in your error handler: it belongs only before an answer, for the case where one is already under way (res.headersSent).',
-        'if (res.headersSent) return next(err); at the top of the handler, then log, answer, and return without calling next.',
+        'if (res.headersSent) return next(err); at the top of the handler, then log, answer, and return without calling next, and without a Connection: close header.',
       ],
     },
   ],
@@ -149,11 +149,26 @@ export default {
       checks: ['01.sync-throw-answers-generic-json', '01.rejected-promise-answers-generic-json', '01.middleware-throw-answers-generic-json', '01.callback-error-answers-and-app-survives'],
     },
     { text: 'Answer a synchronous throw in a route with 500 and a generic JSON body.', checks: ['01.sync-throw-answers-generic-json'] },
+    {
+      text: 'Answer the same generic JSON whatever the request says: a query string (?debug=1) or an Accept header (text/html, */*) turns no details on, in any NODE_ENV.',
+      checks: [
+        '01.sync-throw-answers-generic-json',
+        '01.rejected-promise-answers-generic-json',
+        '01.middleware-throw-answers-generic-json',
+        '01.callback-error-answers-and-app-survives',
+        '01.production-mode-answers-generic-json',
+        '01.test-mode-answers-generic-json',
+      ],
+    },
     { text: 'Answer a rejected promise in an async route with 500 and a generic JSON body.', checks: ['01.rejected-promise-answers-generic-json'] },
     { text: 'Answer a throw in a middleware that runs before the routes with 500 and a generic JSON body.', checks: ['01.middleware-throw-answers-generic-json'] },
     {
       text: 'Hand an error raised in a callback to Express (next(err), or a promisified call you await), so that it answers 500 JSON and the process keeps serving.',
       checks: ['01.callback-error-answers-and-app-survives', '01.errors-logged-with-stack', '01.server-errors-share-one-body'],
+    },
+    {
+      text: 'Keep what worked working: the routes answer their successes as before (GET /books/1/stock its stock, GET /books/1/cover its cover, POST /books 201).',
+      checks: ['01.callback-error-answers-and-app-survives'],
     },
     {
       text: "Let no part of a server error's answer (body, headers, status line) carry its message, its code or other details, its stack, a file path or its class name.",
@@ -171,21 +186,21 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production or test (details, if any, only when it is exactly development).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging or any value but development (details, if any, only when it is exactly development).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
     { text: 'Answer every server error with byte-for-byte the same body.', checks: ['01.server-errors-share-one-body'] },
     {
-      text: "Log every server error with its message and its own stack trace (from where it was thrown) on stdout or stderr, the server log a platform collects.",
+      text: "Log every server error with its message and its own stack trace (from where it was thrown) on stdout or stderr, the server log a platform collects: each time it happens (the same error again, two at once), written out before the process exits.",
       checks: ['01.errors-logged-with-stack'],
     },
     {
-      text: "Keep a client error's own 4xx status and answer it in JSON: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding.",
+      text: "Keep a client error's own 4xx status (err.status), whoever raised it, and answer it in JSON: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding, 400 for a path parameter the router cannot decode.",
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status'],
     },
-    { text: 'Answer an unknown route with 404 and a JSON body, whatever the method.', checks: ['01.unknown-route-answers-404-json'] },
+    { text: 'Answer an unknown route with 404 and a JSON body, whatever the method (OPTIONS, TRACE, PROPFIND and the rest too).', checks: ['01.unknown-route-answers-404-json'] },
     {
-      text: "After answering an error, stop: call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection.",
+      text: "After answering an error, stop, in every NODE_ENV: call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
       checks: ['01.connection-kept-after-error-answers'],
     },
   ],
