@@ -48,8 +48,12 @@ interface Tour {
     withCookie: RawReply[];
     readsBefore: number | string;
     readsAfter: number | string;
-    /** GET /health and GET /metrics from the client over its budget. */
+    /** GET /health, GET /metrics and the stylesheet from the client over its budget. */
     unlimited: RawReply[];
+    /** The client's first API_LIMIT requests: none of them may be refused. */
+    spent: RawReply[];
+    /** POST /api/login with a malformed body, sent over the budget. */
+    login: RawReply;
   };
   stdout: LogEntry[];
 }
@@ -104,9 +108,11 @@ async function makeTour(t: LessonKit): Promise<Tour> {
     const oversized = await send('a body too large', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json }, body: OVERSIZED });
     return { login, cookie, signedIn, failing, malformed, oversized };
   };
+  let spentReplies: RawReply[] = [];
   const spend = async () => {
     const spent = await burst(client, API_LIMIT, () => ({ method: 'GET', path: '/api/books/1', options: { headers: { 'X-Forwarded-For': FLOODER } } }), 20);
     sent.push(...spent.map((reply) => ({ what: 'a request within the budget', reply })));
+    spentReplies = spent;
   };
   const [{ catalogue, stylesheet, anonymous, notFound }, { login, cookie, signedIn, ...customerErrors }] = await Promise.all([visit(), shop(), spend()]);
   const errors = { notFound, ...customerErrors };
@@ -115,18 +121,26 @@ async function makeTour(t: LessonKit): Promise<Tour> {
   const refused = await send('a request over the budget', FLOODER, 'GET', '/api/books/1');
   const readsBefore = await sessionReads(client);
   const withCookie = [];
-  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/']) {
+  // Every /api path counts, routed or not (/api/nope), in any spelling.
+  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/', '/api/nope']) {
     withCookie.push(await send('a request over the budget', FLOODER, 'GET', path, { headers: { Cookie: cookie } }));
   }
   const readsAfter = await sessionReads(client);
   // The load balancer's probe and the dashboard come from anywhere, spent clients included.
-  const unlimited = [await send('the health probe', FLOODER, 'GET', '/health'), await send('the metrics', FLOODER, 'GET', '/metrics')];
+  // The limit is the API's: the stylesheet is not part of it either.
+  const unlimited = [
+    await send('the health probe', FLOODER, 'GET', '/health'),
+    await send('the metrics', FLOODER, 'GET', '/metrics'),
+    await send('the stylesheet', FLOODER, 'GET', STYLESHEET),
+  ];
   const flood = {
     refused,
     withCookie,
     readsBefore,
     readsAfter,
     unlimited,
+    spent: spentReplies,
+    login: await send('a request over the budget', FLOODER, 'POST', '/api/login', { headers: json, body: MALFORMED }),
     malformed: await send('a request over the budget', FLOODER, 'POST', '/api/orders', { headers: json, body: MALFORMED }),
     oversized: await send('a request over the budget', FLOODER, 'POST', '/api/orders', { headers: json, body: OVERSIZED }),
   };
@@ -207,7 +221,12 @@ lesson('08-middleware-order', (t) => {
       t.reproduce(reply.request);
       const samePath = lines.filter(({ fields }) => fields.method === reply.request.method && fields.path === new URL(reply.request.path, 'http://x').pathname);
       const withoutStatus = samePath.find(({ fields }) => fields.status === undefined);
-      const otherStatus = samePath.find(({ fields }) => fields.status !== undefined && fields.status !== reply.status);
+      // "Written on arrival" only when this method and path have more 200 lines than 200 answers: a
+      // logger below the limiter also lacks the 429 lines, but its 200 lines are the real 200 answers.
+      const pathname = new URL(reply.request.path, 'http://x').pathname;
+      const answered200 = sent.filter(({ reply: other }) => other.request.method === reply.request.method && new URL(other.request.path, 'http://x').pathname === pathname && other.status === 200).length;
+      const lines200 = samePath.filter(({ fields }) => fields.status === 200);
+      const otherStatus = reply.status !== 200 && lines200.length > answered200 ? lines200[0] : undefined;
       const times = (n: number) => (n === 1 ? 'one access line' : `${n} access lines`);
       let cause: string;
       if (got > count) {
@@ -219,7 +238,9 @@ lesson('08-middleware-order', (t) => {
       } else if (lines.length === 0) {
         cause = 'There is no access line on stdout at all.';
       } else {
-        cause = 'What answered it is registered above the access logger, which never saw it: register the logger before every layer that can answer.';
+        cause =
+          'The access logger never saw it: what answered it is registered above the logger, or the logger is mounted on some paths only. ' +
+          'Register app.use(accessLog) without a path, before every layer that can answer.';
       }
       fail(`Expected ${times(count)} for ${count === 1 ? '' : `the ${count} requests `}${described(reply)} answered ${reply.status} (${what}), got ${got}. ${cause}`);
     }
@@ -241,6 +262,9 @@ lesson('08-middleware-order', (t) => {
       ['the 429 for a body sent over the budget', flood.malformed],
       ['the 413 for a body too large', errors.oversized],
       ['a new order (201)', signedIn[2]!],
+      // "Every answer": the routes registered for the probe and the dashboard too.
+      ['the health probe', flood.unlimited[0]!],
+      ['the metrics', flood.unlimited[1]!],
     ];
     const hardened = answers.filter(([, reply]) => missingHeaders(reply).length === 0).map(([what]) => what);
     for (const [what, reply] of answers) {
@@ -269,13 +293,26 @@ lesson('08-middleware-order', (t) => {
 
   t.check('08.refused-before-body-parse', async () => {
     const { flood } = await tour(t);
+    // The budget is 100, not less: a limiter counted twice (mounted twice) refuses at 51.
+    const early = flood.spent.findIndex((reply) => reply.status === 429);
+    if (early >= 0) {
+      t.reproduce(flood.spent[early]!.request);
+      fail(
+        `Expected the first ${API_LIMIT} API requests within 15 minutes from one client to be served, got 429 at request ${early + 1} (${described(flood.spent[early]!)}). ` +
+          'The budget is 100: is the limiter registered twice (each request counted twice), or a second, stricter one added on these paths?',
+      );
+    }
     t.reproduce(flood.refused.request);
     expectThat(flood.refused.status === 429, `Expected request ${API_LIMIT + 1} within 15 minutes from one client (${described(flood.refused)}) to be refused with 429, got ${flood.refused.status}. The /api limit of lesson 04 must stay in place.`);
-    for (const [what, reply, parserStatus] of [['a malformed JSON body', flood.malformed, 400], ['a 200 kB body', flood.oversized, 413]] as const) {
+    for (const [what, reply, parserStatus] of [['a malformed JSON body', flood.malformed, 400], ['a 200 kB body', flood.oversized, 413], ['a malformed JSON body', flood.login, 400]] as const) {
       t.reproduce(reply.request);
       expectThat(
         reply.status === 429,
-        `Expected ${described(reply)} with ${what} from a client over its API budget to be refused with 429, got ${reply.status}${reply.status === parserStatus ? ` (${kindOf(reply)}): express.json() read and judged the body before the rate limiter counted the request. Register the /api limiter before the body parser` : ''}.`,
+        `Expected ${described(reply)} with ${what} from a client over its API budget to be refused with 429, got ${reply.status}${
+          reply.status === parserStatus
+            ? ` (${kindOf(reply)}): express.json() read and judged the body before the rate limiter counted the request. Register the /api limiter before the body parser, and let it cover every /api path (app.use('/api', limiter)), the login included`
+            : ''
+        }.`,
       );
     }
   });
@@ -295,7 +332,10 @@ lesson('08-middleware-order', (t) => {
     const notRefused = withCookie.find((reply) => reply.status !== 429);
     if (notRefused) {
       t.reproduce(notRefused.request);
-      fail(`Expected ${described(notRefused)} with a session cookie from a client over its API budget to be refused with 429, got ${notRefused.status}.`);
+      fail(
+        `Expected ${described(notRefused)} with a session cookie from a client over its API budget to be refused with 429, got ${notRefused.status}. ` +
+          "The limit covers every path under /api, routed or not, in any spelling: mount it with app.use('/api', limiter) rather than on some routes or with a check of req.path by hand.",
+      );
     }
     t.reproduce(withCookie[0]!.request);
     const extra = readsAfter - readsBefore;
@@ -313,7 +353,7 @@ lesson('08-middleware-order', (t) => {
       expectThat(
         reply.status === 200,
         `Expected ${described(reply)} from a client over its API budget to answer 200, got ${reply.status}. ` +
-          (reply.status === 429 ? "The rate limiter now covers it: keep it mounted on '/api' (app.use('/api', limiter)), where neither the health probe nor the metrics are." : ''),
+          (reply.status === 429 ? "The rate limiter now covers it: the limit is the API's, so keep it mounted on '/api' (app.use('/api', limiter)), where neither the health probe, the metrics nor the static files are." : ''),
       );
     }
   });
@@ -326,7 +366,9 @@ lesson('08-middleware-order', (t) => {
         reply.status === 401,
         `Expected ${described(reply)} without signing in to answer 401, got ${reply.status} (${kindOf(reply)}). ` +
           (reply.status < 400
-            ? "Its route is registered before app.use('/api/orders', requireSignIn), so it answered before the guard ran: the guard comes before every route it protects."
+            ? anonymous.some((other) => other.status === 401)
+              ? `The guard refused ${anonymous.filter((other) => other.status === 401).map(described).join(', ')}, but not this one: does it cover every method and every spelling Express routes to /api/orders (case, trailing slash)? A check of req.path by hand, a list of exact paths or app.get(...) alone misses some; app.use('/api/orders', requireSignIn) before the routes covers them all.`
+              : "Its route is registered before app.use('/api/orders', requireSignIn), so it answered before the guard ran: the guard comes before every route it protects."
             : reply.status >= 500
               ? 'It failed instead (its output is below): the guard reads req.session, which exists only once session() has run, so the guard goes after session() and before the routes.'
               : ''),
@@ -355,7 +397,9 @@ lesson('08-middleware-order', (t) => {
       const isJson = /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? '');
       if (reply.status === status && isJson && body?.error === message) continue;
       const html = /html/i.test(header(reply, 'content-type') ?? '');
-      const cause = html
+      const cause = status !== 404 && reply.status === 404 && body?.error === 'Not Found'
+        ? " That is the shop's 404 handler: the route is registered below app.use(notFound), which answers first. Register every route above the 404 handler."
+        : html
         ? ' That is Express\'s own error page: no error handler is registered after the layer that raised it. Register yours last, after every route and the 404 handler.'
         : reply.status !== status && status !== 404
           ? ' Either a layer above express.json() failed on this request (its output is below), or an error handler registered earlier answered it without keeping the error\'s status: keep one error handler, registered last.'

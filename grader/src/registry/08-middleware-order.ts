@@ -24,7 +24,7 @@ export default {
     },
     {
       id: '08.every-answer-hardened',
-      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 201, 401, 404, 413, 429 and error answers',
+      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 201, 401, 404, 413, 429, error answers, /health and /metrics',
       points: 2,
       hints: [
         'curl -i /static/storefront.css and /api/books/1: compare their headers.',
@@ -46,7 +46,7 @@ export default {
     },
     {
       id: '08.refused-before-body-parse',
-      title: 'A client over its API budget gets 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
+      title: 'A client gets its 100 API requests, then 429 before its body is read: a malformed or oversized body (the login included) is refused with 429, not 400 or 413',
       points: 2,
       hints: [
         'Spend the API budget (100 requests to /api/books/1), then POST /api/orders with a body that is not JSON. What status comes back, and what did the app do before answering it?',
@@ -68,7 +68,7 @@ export default {
     },
     {
       id: '08.health-and-metrics-never-limited',
-      title: 'GET /health and GET /metrics answer 200 to a client that has spent its API budget',
+      title: 'GET /health, GET /metrics and the stylesheet answer 200 to a client that has spent its API budget',
       points: 1,
       guards: "The exercise mounts the limiter on '/api' only; moving it earlier must not put the health probe and the metrics behind it.",
       hints: [
@@ -107,7 +107,7 @@ export default {
       checks: ['08.every-request-logged-once'],
     },
     {
-      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429 and errors.',
+      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429, errors, GET /health and GET /metrics.',
       checks: ['08.every-answer-hardened'],
     },
     {
@@ -115,15 +115,15 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: 'Refuse a client over its API budget (100 requests per 15 minutes) with 429 before reading its body: a malformed or oversized body gets 429, not 400 or 413.',
+      text: 'Serve a client its 100 API requests per 15 minutes (each counted once), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.',
       checks: ['08.refused-before-body-parse'],
     },
     {
-      text: 'Refuse a client over its API budget with 429 on every /api path, in any spelling (/API/Books/1), without looking its session up in the store (GET /metrics counts the lookups).',
+      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope), in any spelling (/API/Books/1), without looking its session up in the store (GET /metrics counts the lookups).',
       checks: ['08.refused-before-session-lookup'],
     },
     {
-      text: 'Keep GET /health and GET /metrics outside the rate limit: they answer 200 to a client that has spent its API budget.',
+      text: 'Keep GET /health, GET /metrics and the static files outside the API rate limit: they answer 200 to a client that has spent its API budget.',
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
