@@ -401,6 +401,12 @@ lesson('05-compression', (t) => {
     expectThat(reply.bytes.length === 0, `Expected HEAD ${CATALOGUE} to answer no body, got ${byteCount(reply.bytes.length)}.`);
     const type = header(reply, 'content-type') ?? '';
     expectThat(/json/i.test(type), `Expected HEAD ${CATALOGUE} to announce the JSON content type of GET, got ${show(type || undefined)}.`);
+    // A cache stores HEAD's headers as those of the GET it describes: when GET's bytes vary, HEAD says so.
+    expectThat(
+      variesOnCoding(reply) || !variesOnCoding(await fetchRaw(app, CATALOGUE, 'gzip')),
+      `Expected HEAD ${CATALOGUE} to carry Vary: Accept-Encoding like GET, got ${header(reply, 'vary') ? `Vary: ${header(reply, 'vary')}` : 'no Vary header'}. ` +
+        'HEAD answers the headers GET would send; a negotiation that skips HEAD (compression() set up for GET only) leaves a cache without the Vary it needs.',
+    );
     // HEAD announces no length that no GET sends: GET's with the same coding (compression() leaves HEAD
     // unencoded, so the plain length is right too). Encoding HEAD's empty body gives a length of ~20 bytes.
     const length = header(reply, 'content-length');

@@ -102,7 +102,7 @@ export default {
     },
     {
       id: '05.head-answers-headers-only',
-      title: 'HEAD /books answers 200 with the JSON content type, no body and no length that GET contradicts',
+      title: 'HEAD /books answers 200 with the JSON content type, Vary: Accept-Encoding, no body and no length that GET contradicts',
       points: 1,
       guards: 'Express already answers HEAD; a fix must not break it or hang it.',
       hints: [
@@ -131,8 +131,8 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients'],
     },
     {
-      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones too (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
-      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
+      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.head-answers-headers-only'],
     },
     {
       text: 'Keep the Content-Type of the plain answer on every encoded one: Content-Encoding says how the bytes are packed, Content-Type what they are.',
