@@ -138,7 +138,12 @@ function tryParse(text: string | undefined): unknown {
   }
 }
 
+/** Why `request` got no answer, carrying the request so that the report's curl line is that one. */
 function noAnswer(request: SentRequest, error: unknown): CheckFailure {
+  return Object.assign(whyNoAnswer(request, error), { request });
+}
+
+function whyNoAnswer(request: SentRequest, error: unknown): CheckFailure {
   const { code, timeout, deadline, received, message, rawResponse, statusCode, announced } = error as {
     announced?: number;
     code?: string;

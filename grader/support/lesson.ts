@@ -175,7 +175,9 @@ export class LessonKit {
         // A request that got no answer says why when the host knows: an exit, a blocked event loop.
         const why = error instanceof CheckFailure ? diagnose(state) : undefined;
         if (why) (error as Error).message += ` ${why}`;
-        const last = state.sent.at(-1);
+        // The request that got no answer when that is the failure (a check's concurrent requests would
+        // otherwise give another as the curl line), else the one the check chose or sent last.
+        const last = (error as { request?: SentRequest }).request ?? state.sent.at(-1);
         task.meta.course = {
           curl: last && toCurl(last),
           output: tail(outputSince(state.marks), OUTPUT_KEPT),
