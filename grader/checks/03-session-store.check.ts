@@ -235,12 +235,19 @@ async function whyUnknown(
     return (
       `${store} holds nothing for this session after the login (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
       `the session lives where ${otherName} cannot see it, such as the memory of the process that made it (the default MemoryStore, or a store of your own). ` +
-      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }).' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }).')
+      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }).' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says (these processes ran without it).')
     );
   }
   // The store has it: see where the other process keeps the sessions it makes itself.
   const visitor = new Browser(other.client);
   const second = (await visitor.login().then(() => true, () => false)) ? await findInStore(storePath, env, signedIds(visitor.jar.toObject()).map((cookie) => cookie.id)) : undefined;
+  if (second && !second.where) {
+    return (
+      `${store} holds the session ${first.where}, but a login on ${otherName} leaves nothing there: it keeps its sessions elsewhere, such as in memory` +
+      `${storePath === 'embedded' ? ' (it was started without NODE_ENV, as was the process that made the session: a store chosen only when NODE_ENV is production?)' : ''}. ` +
+      (storePath === 'redis' ? 'With REDIS_URL set, always pass the RedisStore to session({ store }).' : 'Without REDIS_URL, always pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says.')
+    );
+  }
   if (second?.where && second.where !== first.where) {
     return (
       `${store} holds the session ${first.where}, but ${otherName} keeps its own sessions ${second.where}, and each process looks only there. ` +
@@ -404,11 +411,18 @@ lesson('03-session-store', (t) => {
     afterRelogin: Settled<Reply>;
     /** GET /me on the second process with a copy of the cookie from before a logout on the third; undefined when the second never knew that session. */
     afterLogout: Settled<Reply | undefined>;
+    /** The cookies the third process (started without NODE_ENV, as in development) set at the new login. */
+    devLoginCookies?: SetCookie[];
     redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; afterFlush: Settled<Reply> };
     embedded?: { filesAfterLogin: number; otherDir: Settled<Reply>; expired: Settled<Reply>; afterWipe: Settled<Reply> };
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
     const env = await deployment(storePath);
+    // The embedded path runs without NODE_ENV, as in development or a deployment that forgot it (the Redis path and
+    // the one-process checks run in production): the store and the cookie's flags must not depend on it, where a
+    // MemoryStore or a plain-HTTP cookie "for development" hides. Every process of the run alike, so that a Redis
+    // prefix per environment is no split.
+    if (storePath === 'embedded') delete env.NODE_ENV;
     // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
     const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), HOSTNAME: 'web-4' })) : undefined;
     const [first, second] = await Promise.all([start({ ...env, HOSTNAME: 'web-1' }), start({ ...env, HOSTNAME: 'web-2' })]);
@@ -445,8 +459,10 @@ lesson('03-session-store', (t) => {
     const expired = laterStart && (await settle(async () => new Browser(settled(await laterStart).client, loginJar.clone()).me()));
     // A new login on the third process; the second read the old session at GET /me above.
     const relogin = browser.on(third);
+    let devLoginCookies: SetCookie[] | undefined;
     const afterRelogin = await settle(async () => {
       const again = await relogin.request('POST', '/login', DEMO);
+      devLoginCookies = setCookies(again).filter((cookie) => !isDeletion(cookie));
       expectThat(again.status === 200, `Expected a second POST /login with the demo account to answer 200, got ${again.status} ${show(again.text, 80)}.`);
       return new Browser(second.client, loginJar.clone()).me();
     });
@@ -475,8 +491,8 @@ lesson('03-session-store', (t) => {
       } else emptyFolder(env.SESSION_DIR!);
       return visitor.me();
     });
-    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, redis: { ...redisKeys!, afterFlush: afterEmptied } };
-    return { shared, restart, afterRelogin, afterLogout, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied } };
+    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, devLoginCookies, redis: { ...redisKeys!, afterFlush: afterEmptied } };
+    return { shared, restart, afterRelogin, afterLogout, devLoginCookies, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied } };
   };
   /** The run of each store path this machine can prove, all started at once. */
   async function storeRuns(): Promise<Map<StorePath, Promise<StoreRun>>> {
@@ -507,7 +523,7 @@ lesson('03-session-store', (t) => {
         const { reply, why } = (await runs.get(storePath)!).restart;
         expectThat(
           reply.status === 200,
-          `Expected GET /me after the app was restarted with the same environment to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
+          `Expected GET /me after the app was restarted with the same environment${storePath === 'embedded' ? ' (without NODE_ENV, as in development)' : ''} to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
         );
       });
     });
@@ -573,7 +589,7 @@ lesson('03-session-store', (t) => {
       // The embedded path runs on every machine, with Redis or without.
       const { embedded } = await (await storeRuns()).get('embedded')!;
       const { filesAfterLogin, otherDir, expired, afterWipe } = embedded!;
-      const seen = ` (Seen ${PATH_WORDS.embedded}.)`;
+      const seen = ` (Seen ${PATH_WORDS.embedded}, NODE_ENV unset.)`;
       expectThat(
         filesAfterLogin > 0,
         `Expected a session file in SESSION_DIR (the folder the app was given) after POST /login, got an empty folder: the app keeps sessions somewhere else, in a folder of its own (such as ./sessions) or in memory. ` +
@@ -638,13 +654,22 @@ lesson('03-session-store', (t) => {
     onEveryStore(async (storePath) => {
       const { browser } = await oneApp(storePath);
       const { cookies } = await browser.login();
-      for (const cookie of cookies) {
+      // Also the login on a process started without NODE_ENV (a run that failed before is reported by the store checks).
+      const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);
+      for (const [cookie, how] of [
+        ...cookies.map((cookie) => [cookie, ''] as const),
+        ...(storePath === 'embedded' ? (run?.devLoginCookies ?? []) : []).map((cookie) => [cookie, ' on a process started without NODE_ENV (as in development, or a deployment that forgot it)'] as const),
+      ]) {
         const missing = [
           !cookie.httpOnly && 'HttpOnly (scripts on the page could read it)',
           !cookie.secure && 'Secure (it would travel over plain HTTP)',
           !/^(lax|strict)$/i.test(cookie.sameSite ?? '') && 'SameSite=Lax or Strict (other sites could send it along)',
         ].filter(Boolean);
-        expectThat(missing.length === 0, `Expected the session cookie set by POST /login to be HttpOnly, Secure and SameSite=Lax or Strict, got ${describeCookie(cookie)}: missing ${missing.join(', ')}.`);
+        expectThat(
+          missing.length === 0,
+          `Expected the session cookie set by POST /login${how} to be HttpOnly, Secure and SameSite=Lax or Strict, got ${describeCookie(cookie)}: missing ${missing.join(', ')}.` +
+            (how ? ' Set them unconditionally, not only when NODE_ENV is production: trust proxy makes Secure work behind the proxy.' : ''),
+        );
       }
     }),
   );
