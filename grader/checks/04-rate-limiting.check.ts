@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CannotJudge, expectThat, fail } from '../support/expect.js';
+import { CannotJudge, CheckFailure, expectThat, fail } from '../support/expect.js';
+import { busyMachine } from '../support/machine.js';
+import { setCookies } from '../support/cookies.js';
 import { header, type Client, type RawReply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
@@ -64,11 +66,18 @@ const apiPath = (index: number) => (index % 2 ? `/api/books/${1 + (index % 3)}` 
 /** Addresses from a leaked list: what credential stuffing and a reset-mail flood cycle through. */
 const listed = (index: number) => `customer-${index + 1}@example.com`;
 
+/**
+ * A reset address no request of the grader used before: a per-address reset limit on top of the
+ * per-client one (allowed by the text) must never be what refuses a reset the checks expect to pass.
+ */
+let mailed = 0;
+const freshAddress = () => `reader-${process.pid}-${++mailed}@example.com`;
+
 function loginAs(app: Client, forwardedFor: string, password: string, path = '/login', email = account.email): Promise<RawReply> {
   return app.raw('POST', path, { headers: from(forwardedFor), body: { email, password } });
 }
 
-function askReset(app: Client, forwardedFor: string, email = account.email): Promise<RawReply> {
+function askReset(app: Client, forwardedFor: string, email = freshAddress()): Promise<RawReply> {
   return app.raw('POST', '/password-reset', { headers: from(forwardedFor), body: { email } });
 }
 
@@ -91,15 +100,21 @@ async function spendLogin(app: Client, forwardedFor: string, email = account.ema
   return { burst: burstReplies, over: await loginAs(app, forwardedFor, email === account.email ? account.password : 'guess-6', '/login', email) };
 }
 
-/** Five password-reset requests, then one more. */
-async function spendReset(app: Client, forwardedFor: string, email: (index: number) => string = () => account.email): Promise<Spent> {
+/** Five password-reset requests, then one more, each for another address. */
+async function spendReset(app: Client, forwardedFor: string, email: (index: number) => string = () => freshAddress()): Promise<Spent> {
   const burstReplies = await burst(app, 5, (index) => ({ method: 'POST', path: '/password-reset', options: { headers: from(forwardedFor), body: { email: email(index) } } }));
   return { burst: burstReplies, over: await askReset(app, forwardedFor, email(5)) };
 }
 
-/** 100 API requests, then one more. */
+/**
+ * The API requests that spend a budget: every 10th asks for a book that does not exist (404), so a
+ * limiter that leaves failed requests uncounted (skipFailedRequests) lets ids be scanned without end.
+ */
+const missingBook = (index: number) => (index % 10 === 9 ? `/api/books/9${index}` : undefined);
+
+/** 100 API requests (10 of them 404s), then one more. */
 async function spendApi(app: Client, forwardedFor: string): Promise<Spent> {
-  const burstReplies = await burst(app, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(forwardedFor) } }));
+  const burstReplies = await burst(app, 100, (index) => ({ method: 'GET', path: missingBook(index) ?? apiPath(index), options: { headers: from(forwardedFor) } }));
   return { burst: burstReplies, over: await app.raw('GET', apiPath(100), { headers: from(forwardedFor) }) };
 }
 
@@ -111,18 +126,20 @@ function loginSpent({ burst: replies, over }: Spent): RawReply {
 
 /** The five password-reset requests must each answer 200; returns the sixth reply. */
 function resetSpent({ burst: replies, over }: Spent): RawReply {
-  expectAll(replies, 200, '5 password-reset requests from one client', 'The limit is 5 requests per 15 minutes, not fewer.');
+  expectAll(replies, 200, '5 password-reset requests from one client, each for another address', 'The per-client limit is 5 requests per 15 minutes, not fewer.');
   return over;
 }
 
-/** The 100 API requests must each answer 200; returns the 101st reply. */
+/** The 100 API requests must each answer 200 (404 for a missing book); returns the 101st reply. */
 function apiSpent({ burst: replies, over }: Spent): RawReply {
-  expectAll(
-    replies,
-    200,
-    'the first 100 API requests from one client',
-    'The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).',
-  );
+  const index = replies.findIndex((reply, at) => reply.status !== (missingBook(at) ? 404 : 200));
+  if (index >= 0) {
+    const reply = replies[index]!;
+    fail(
+      `Expected the first 100 API requests from one client to answer 200 (404 for the books that do not exist), got ${reply.status} on request ${index + 1} of 100 (${reply.request.method} ${reply.request.path}).` +
+        (reply.status === 429 ? ' The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).' : ''),
+    );
+  }
   return over;
 }
 
@@ -225,10 +242,18 @@ function refilled(run: SpentBudgets, kind: 'api' | 'login' | 'reset'): string | 
   );
 }
 
-/** Headers any client can write, each a way a skip rule or key might be fooled. */
-function clientWrittenHeaders(): { what: string; headers: Record<string, string>; query?: string }[] {
+/**
+ * Headers any client can write, each a way a skip rule or key might be fooled. `appCookies` are the
+ * cookies the app itself set at a successful login (Cookie header form): a client keeps and replays them.
+ */
+function clientWrittenHeaders(appCookies: string | undefined): { what: string; headers: Record<string, string>; query?: string }[] {
   const made = () => randomBytes(12).toString('hex');
   return [
+    ...(appCookies ? [{ what: 'the cookies your app set at a successful login', headers: { Cookie: appCookies } }] : []),
+    { what: "the shop's own Origin", headers: { Origin: 'https://bookshop.test', Referer: 'https://bookshop.test/' } },
+    { what: 'another Host', headers: { Host: 'bookshop.internal' } },
+    { what: 'another X-Forwarded-Host', headers: { 'X-Forwarded-Host': 'bookshop.internal' } },
+    { what: 'another address in Forwarded (RFC 7239)', headers: { Forwarded: 'for=198.51.100.35;proto=https' } },
     { what: 'an Authorization header it made up', headers: { Authorization: `Bearer ${made()}` } },
     { what: 'Basic credentials it made up', headers: { Authorization: `Basic ${Buffer.from(`${account.email}:${made()}`).toString('base64')}` } },
     { what: 'a session cookie it made up', headers: { Cookie: `connect.sid=s%3A${made()}; session=${made()}` } },
@@ -277,6 +302,8 @@ interface SpentBudgets {
   written: Probe[];
   /** The API's client again with other methods than GET: the limit covers everything under /api. */
   methods: RawReply[];
+  /** The API's client, its budget spent, logging in with the right password and asking for a reset link. */
+  afterApi: RawReply[];
   /** The API's, login's and reset's clients again right after the probes, on the real clock. */
   again: Record<'api' | 'login' | 'reset', RawReply>;
   /** The API's, login's and reset's clients again once the app's clock was moved 14 minutes ahead. */
@@ -284,7 +311,7 @@ interface SpentBudgets {
 }
 
 async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promise<SpentBudgets> {
-  const [api, login, reset, inside] = await Promise.all([
+  const [api, login, reset, inside, , , welcome] = await Promise.all([
     spendApi(app, reader),
     spendLogin(app, guesser),
     spendReset(app, asker),
@@ -293,14 +320,17 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
     // the probes tells a window of seconds from a probe that escaped (the probes alone re-spend 5).
     spendLogin(app, twin.guesser),
     spendReset(app, twin.asker),
+    // A customer's successful login, from a client of its own: the cookies it gets back are replayed as a probe.
+    loginAs(app, '203.0.113.36', account.password),
   ]);
-  const written = clientWrittenHeaders().flatMap(({ what, headers, query = '' }) => [
+  const appCookies = setCookies(welcome).map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') || undefined;
+  const written = clientWrittenHeaders(appCookies).flatMap(({ what, headers, query = '' }) => [
     { what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) },
     { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: account }) },
     { what, after: '5 password-reset requests', reply: app.raw('POST', `/password-reset${query}`, { headers: { ...headers, ...from(asker) }, body: { email: account.email } }) },
   ]);
   // The proxy appends the address it saw; the client may write anything in front of it.
-  const [forwardedFor, paths, replies, methods] = await Promise.all([
+  const [forwardedFor, paths, replies, methods, afterApi] = await Promise.all([
     Promise.all([
       loginAs(app, `198.51.100.1, ${guesser}`, account.password),
       app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) }),
@@ -314,11 +344,14 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
     ]),
     Promise.all(written.map((probe) => probe.reply)),
     Promise.all(
-      (['POST /api/books', 'PUT /api/books/1', 'DELETE /api/books/2', 'OPTIONS /api/books', 'PATCH /api/orders'] as const).map((line) => {
+      (['HEAD /api/books/2', 'HEAD /api/books', 'POST /api/books', 'PUT /api/books/1', 'DELETE /api/books/2', 'OPTIONS /api/books', 'PATCH /api/orders', 'GET /api/nope'] as const).map((line) => {
         const [method, path] = line.split(' ') as [string, string];
-        return app.raw(method, path, { headers: from(reader), ...(method === 'OPTIONS' || method === 'DELETE' ? {} : { body: {} }) });
+        return app.raw(method, path, { headers: from(reader), ...(method === 'OPTIONS' || method === 'DELETE' || method === 'HEAD' || method === 'GET' ? {} : { body: {} }) });
       }),
     ),
+    // The API's client, its 100 spent, still tries a login (for an account of its own: the demo account
+    // may be locked by a per-account limit on top by now) and asks for a reset link: those budgets are not the API's.
+    Promise.all([loginAs(app, reader, 'guess-1', '/login', listed(50)), askReset(app, reader)]),
   ]);
   // The API's client (its probes spend far less than 100) and the twins once more, on the real clock:
   // a budget back already tells a window of seconds from a probe that escaped.
@@ -345,6 +378,7 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
     paths,
     written: written.map((probe, index) => ({ ...probe, reply: replies[index]! })),
     methods,
+    afterApi,
   };
 }
 
@@ -374,7 +408,20 @@ lesson('04-rate-limiting', (t) => {
    * request it judged.
    */
   let spending: Promise<SpentBudgets> | undefined;
-  const spentBudgets = async () => (spending ??= memoryApp().then((app) => spendBudgets(app, () => hostClock.moveAhead(LATER_MS, 1))));
+  const spentBudgets = async () =>
+    (spending ??= memoryApp().then((app) =>
+      spendBudgets(app, () => hostClock.moveAhead(LATER_MS, 1)).catch((error: unknown) => {
+        // The shared run sends about 300 requests, many at once: on a machine far busier than its CPUs,
+        // one answer late by 2.5 s says nothing about the app (as t.server() judges a slow start).
+        const busy = busyMachine();
+        if (busy && error instanceof CheckFailure && / got none within /.test(error.message)) {
+          throw Object.assign(new CannotJudge(`${error.message.replace(/ Some code path.*$/, '')}, but ${busy}. Grade again when it is quieter.`), {
+            request: (error as { request?: unknown }).request,
+          });
+        }
+        throw error;
+      }),
+    ));
   const shown = (reply: RawReply) => (t.reproduce(reply.request), reply);
   const shownSpent = (spent: Spent, expected: number) => (shown(spent.burst.find((reply) => reply.status !== expected) ?? spent.over), spent);
 
@@ -398,9 +445,9 @@ lesson('04-rate-limiting', (t) => {
       };
       const reset = async () => {
         const client = '203.0.113.101';
-        const requests = await spread(both, 5, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(client), body: { email: listed(11) } } }));
-        expectAll(requests, 200, '5 password-reset requests spread over two processes', 'The limit is 5 requests per 15 minutes, not fewer.');
-        return askReset(two.client, client, listed(11));
+        const requests = await spread(both, 5, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(client), body: { email: freshAddress() } } }));
+        expectAll(requests, 200, '5 password-reset requests spread over two processes, each for another address', 'The per-client limit is 5 requests per 15 minutes, not fewer.');
+        return askReset(two.client, client);
       };
       const api = async () => {
         const client = '203.0.113.102';
@@ -424,7 +471,7 @@ lesson('04-rate-limiting', (t) => {
       // the same requests (the same address submitted) from a fresh client, all to the first process.
       const inOneProcess: Record<string, () => Promise<RawReply[]>> = {
         login: () => burst(one.client, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.104'), body: { email: listed(10), password: `guess-${index + 1}` } } }), 1),
-        'password reset': () => burst(one.client, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from('203.0.113.105'), body: { email: listed(11) } } }), 1),
+        'password reset': () => burst(one.client, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from('203.0.113.105'), body: { email: freshAddress() } } }), 1),
         API: () => burst(one.client, 101, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from('203.0.113.106') } })),
       };
       if (apart.length > 0) {
@@ -432,10 +479,10 @@ lesson('04-rate-limiting', (t) => {
         if (unlimited.length > 0) {
           const sent: Record<string, string> = {
             login: `6 failed logins for ${listed(10)}`,
-            'password reset': `6 reset requests for ${listed(11)}`,
+            'password reset': '6 reset requests, each for another address',
             API: '101 API requests',
           };
-          const submitted = unlimited.filter((name) => name !== 'API').map((name) => (name === 'login' ? listed(10) : listed(11)));
+          const submitted = unlimited.filter((name) => name !== 'API').map((name) => (name === 'login' ? listed(10) : 'the reset addresses'));
           fail(
             `Expected the ${unlimited.join(' and ')} limit${unlimited.length > 1 ? 's' : ''} to answer 429 with REDIS_URL set, but ${unlimited.map((name) => sent[name!]).join(' and ')} ` +
               'from one client, all sent to one process, were not refused either: this is not about sharing between processes. ' +
@@ -472,11 +519,13 @@ lesson('04-rate-limiting', (t) => {
         const keys = (await connection.command('KEYS', '*')) as string[];
         return Promise.all(keys.map(async (key) => ({ key, ms: Number(await connection.command('PTTL', key)) })));
       });
-      const tooLong = lives.filter(({ ms }) => ms === -1 || ms > 15 * 60 * 1000 + 60_000);
+      // A day at most: a limit on top may have a longer window of its own (3 reset mails per address per
+      // hour), while 15 minutes written in milliseconds and given to EXPIRE lives 10 days.
+      const tooLong = lives.filter(({ ms }) => ms === -1 || ms > 24 * 60 * 60 * 1000);
       expectThat(
         tooLong.length === 0,
         () =>
-          `Expected every key your app wrote to Redis to expire within the 15-minute window, got ${tooLong
+          `Expected every key your app wrote to Redis to expire (the 15-minute limits within 15 minutes, none later than a day), got ${tooLong
             .slice(0, 3)
             .map(({ key, ms }) => `${key} ${ms === -1 ? 'with no expiry' : `living ${Math.round(ms / 1000)} s`}`)
             .join(', ')}. ` +
@@ -493,7 +542,7 @@ lesson('04-rate-limiting', (t) => {
       await clock.moveAhead(LATER_MS, 2);
       const later = await Promise.all([
         loginAs(one.client, '203.0.113.100', 'guess-7', '/login', listed(10)),
-        askReset(one.client, '203.0.113.101', listed(11)),
+        askReset(one.client, '203.0.113.101'),
         two.client.raw('GET', '/api/books', { headers: from('203.0.113.102') }),
       ]);
       expectStillLimited(
@@ -522,17 +571,31 @@ lesson('04-rate-limiting', (t) => {
   t.check('04.api-allows-100-then-429', async () => {
     const run = await spentBudgets();
     const over = apiSpent(shownSpent(run.api, 200));
-    expectLimited(over, '100 API requests from one client', 'Put a limiter of 100 requests per 15 minutes per client in front of every /api route.');
+    expectLimited(
+      over,
+      '100 API requests from one client (10 of them for books that do not exist, answered 404)',
+      'Put a limiter of 100 requests per 15 minutes per client in front of every /api route, and count every request: ' +
+        'a limiter that leaves failed requests out (skipFailedRequests) lets anyone scan ids or unknown paths without limit.',
+    );
     expectThat(
       header(over, 'retry-after') !== undefined,
       `Expected the 429 from ${over.request.method} ${over.request.path} to carry a Retry-After header, got none. Clients and proxies read it to know when to come back.`,
     );
+    const getLimited = run.again.api.status === 429;
     for (const reply of run.methods) {
+      const { method } = reply.request;
       expectLimited(
         shown(reply),
         '100 API requests from the same client',
         refilled(run, 'api') ??
-          'The limit covers every request under /api, whatever its method or whether a route answers it: mount the limiter with app.use(\'/api\', limiter), not app.get().',
+          (method === 'HEAD'
+            ? 'Express answers HEAD with the GET route, so HEAD reads the catalogue as GET does: the limit must count it. A skip rule by method (HEAD, OPTIONS, "safe" methods) lets any client through; skip no method.'
+            : method === 'GET'
+              ? 'A request under /api that no route answers must count too: mount the limiter with app.use(\'/api\', limiter) and skip nothing by path or status.'
+              : getLimited
+                ? `GET is limited but ${method} is not: either a skip rule by method lets ${method} through, or the limiter is attached to GET routes only (app.get()). ` +
+                  "The limit covers every request under /api, whatever its method: mount it with app.use('/api', limiter) and skip no method."
+                : 'The limit covers every request under /api, whatever its method or whether a route answers it: mount the limiter with app.use(\'/api\', limiter), not app.get().'),
       );
     }
   });
@@ -568,7 +631,7 @@ lesson('04-rate-limiting', (t) => {
     expectLimited(
       sixth,
       '5 password-reset requests from the same client',
-      'Put a 5-per-15-minutes limiter in front of it that counts every request: the route always answers 200, so a limiter that skips successful requests never counts it.',
+      'Put a 5-per-15-minutes limiter in front of it that counts every request from the client, whatever address it names: the route always answers 200, so a limiter that skips successful requests never counts it.',
     );
   });
 
@@ -581,7 +644,16 @@ lesson('04-rate-limiting', (t) => {
       expectAll(guesses, 401, '5 failed logins from one client, each for another account', 'The limit is 5 attempts per 15 minutes, not fewer.');
       return loginAs(app, client, account.password);
     };
-    const [login, reset] = await inOrder([stuffing(), exhaustReset(app, '203.0.113.111', listed)]);
+    // A client with one working account: its successful login must not give back the guesses spent on others.
+    const insiderGuesses = async () => {
+      const client = '203.0.113.116';
+      const before = await burst(app, 4, (index) => ({ method: 'POST', path: '/login', options: { headers: from(client), body: { email: listed(40 + index), password: `leaked-${index + 1}` } } }), 1);
+      expectAll(before, 401, '4 failed logins from one client, each for another account', 'The limit is 5 attempts per 15 minutes, not fewer.');
+      const success = await loginAs(app, client, account.password);
+      const after = await burst(app, 2, (index) => ({ method: 'POST', path: '/login', options: { headers: from(client), body: { email: listed(44 + index), password: `leaked-${index + 5}` } } }), 1);
+      return { success, last: after.at(-1)! };
+    };
+    const [login, reset, { success, last }] = await inOrder([stuffing(), exhaustReset(app, '203.0.113.111', listed), insiderGuesses()]);
     // Whether six requests for one account or address from a fresh client meet a 429 tells a key on
     // what the client submits from no limit at all.
     const oneTarget = async (spec: (index: number) => SentSpec) => (await burst(app, 6, spec, 1)).some((reply) => reply.status === 429);
@@ -626,6 +698,15 @@ lesson('04-rate-limiting', (t) => {
               : 'POST /password-reset is not limited per client; see 04.password-reset-limited.'),
       );
     }
+    // Last: the causes above explain a 401 here first.
+    if (success.status === 200 && last.status !== 429) {
+      t.reproduce(last.request);
+      fail(
+        `Expected the 7th POST /login from one client (4 failed logins for other accounts, 1 successful login as ${account.email}, then 2 more failed logins) to answer 429, got ${last.status}. ` +
+          'Its successful login gave back the guesses it had spent: whoever owns one working account guesses at every other account without limit. ' +
+          'Do not reset the client\'s count (resetKey) after a successful login; to count failed logins only, use skipSuccessfulRequests.',
+      );
+    }
   });
 
   t.check('04.login-limit-leaves-api-open', async () => {
@@ -633,7 +714,7 @@ lesson('04-rate-limiting', (t) => {
     const client = '203.0.113.50';
     const sixth = await bruteForce(app, client);
     expectLimited(sixth, '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
-    await burst(app, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(client), body: { email: account.email } } }));
+    await burst(app, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(client), body: { email: freshAddress() } } }));
     for (const path of ['/api/books', '/api/books/1']) {
       const reply = await app.raw('GET', path, { headers: from(client) });
       expectThat(
@@ -645,11 +726,37 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.browsing-leaves-login-open', async () => {
-    const app = await memoryApp();
+    const [app, run] = await Promise.all([memoryApp(), spentBudgets()]);
     const client = '203.0.113.55';
     const replies = await burst(app, 12, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(client) } }));
     expectAll(replies, 200, '12 API requests from one client', 'The API allows 100 requests per 15 minutes per client; the 5 of login and password reset are for those routes only.');
-    for (const reply of [await loginAs(app, client, account.password), await askReset(app, client)]) {
+    const browsed = [await loginAs(app, client, account.password), await askReset(app, client)];
+    // Then pages no route answers (a browser asks for /favicon.ico on its own): they are nobody's login attempts.
+    const pages = ['/favicon.ico', '/robots.txt', '/about', '/books', '/static/app.js', '/apple-touch-icon.png'];
+    const wandered = await burst(app, pages.length, (index) => ({ method: 'GET', path: pages[index]!, options: { headers: from(client) } }), 1);
+    const again = await loginAs(app, client, account.password);
+    if (browsed.every((reply) => reply.status === 200) && again.status !== 200) {
+      shown(again);
+      fail(
+        `Expected POST /login with the right password to answer 200 for a client that had also asked for ${pages.length} pages no route answers (${pages.slice(0, 3).join(', ')} …, answered ${[...new Set(wandered.map((reply) => reply.status))].join('/')}), got ${again.status}. ` +
+          (again.status === 429
+            ? 'Those requests counted against the 5 of login and password reset: the login limiter sees more than its two routes (router.use(limiter) on a router mounted at / runs for every request that reaches the router). ' +
+              'Attach it to POST /login and POST /password-reset only.'
+            : ''),
+      );
+    }
+    for (const reply of run.afterApi) {
+      const { method, path } = reply.request;
+      const expected = path === '/login' ? 401 : 200;
+      expectThat(
+        reply.status === expected,
+        `Expected ${method} ${path}${path === '/login' ? ` with a wrong password for ${listed(50)}` : ''} to answer ${expected} for a client that had spent its 100 API requests, got ${reply.status}. ` +
+          (reply.status === 429
+            ? "The API's limit reaches beyond /api: a limiter mounted for the whole app (app.use(limiter)) refuses login and password reset to anyone who browsed the catalogue. Mount it with app.use('/api', limiter)."
+            : ''),
+      );
+    }
+    for (const reply of browsed) {
       const { method, path } = reply.request;
       expectThat(
         reply.status === 200,

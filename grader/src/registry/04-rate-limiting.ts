@@ -183,7 +183,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, answering 429 with Retry-After once the budget is spent',
+      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, every method (HEAD and OPTIONS too) and every answer (404s too), answering 429 with Retry-After once the budget is spent',
       checks: ['04.api-allows-100-then-429', '04.limits-use-a-15-minute-window'],
     },
     {
@@ -195,11 +195,11 @@ export default {
       checks: ['04.password-reset-limited', '04.limits-use-a-15-minute-window'],
     },
     {
-      text: 'Count login and password reset per client (the address), not per account or address submitted: one client trying many accounts is limited after 5',
+      text: 'Count login and password reset per client (the address), not per account or address submitted: one client trying many accounts is limited after 5, and a successful login does not give back the guesses spent (a per-account limit may come on top)',
       checks: ['04.auth-limits-hold-across-accounts', '04.clients-have-separate-buckets'],
     },
     {
-      text: 'Keep the API budget and the login and password-reset budget apart: using one up leaves the other open',
+      text: 'Keep the API budget and the login and password-reset budget apart, each limiter on its own routes only: using one up (or asking for pages no route answers) leaves the other open',
       checks: ['04.login-limit-leaves-api-open', '04.browsing-leaves-login-open'],
     },
     {
@@ -219,7 +219,7 @@ export default {
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape'],
     },
     {
-      text: 'Let no header a client writes (Authorization, cookies, API keys, User-Agent, other address headers) skip a limit or choose its bucket',
+      text: 'Let no header a client writes (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Origin, Host, X-Forwarded-Host, Forwarded, other address headers) skip a limit or choose its bucket',
       checks: ['04.client-headers-cannot-skip-a-limit'],
     },
     {
