@@ -29,7 +29,7 @@ const groupLessonsByPart: DocsOptions['sidebarItemsGenerator'] = async ({ defaul
 
 const config: Config = {
   title: 'Production-Ready Express',
-  tagline: 'Fix seven flawed Express apps until they survive production. A grader proves every fix by behaviour.',
+  tagline: 'Fix flawed Express apps until they survive production, then ship them. A grader proves every fix by behaviour.',
   favicon: 'img/favicon.svg',
   // Set these to publish the static build somewhere other than the root of a host.
   url: process.env.COURSE_SITE_URL ?? 'http://localhost:3000',

@@ -15,7 +15,7 @@ import { syncLessonTables } from './lesson-docs.js';
 import { lessons } from './registry/index.js';
 
 const program = new Command('course')
-  .description('Production-Ready Express: fix seven flawed Express apps; the grader proves each fix by behaviour.')
+  .description('Production-Ready Express: fix flawed Express apps, one production flaw each, then ship them; the grader proves each fix by behaviour.')
   .showHelpAfterError();
 
 program
@@ -27,7 +27,7 @@ program
   .option('--all', 'show every failing check in full (by default the first is, and each other takes a line)')
   .option('--verbose', 'show passing checks, every failure in full and all of the app output')
   .option('--junit <file>', 'also write JUnit XML (one testsuite per lesson) for any CI')
-  .option('--classroom', 'append GitHub Classroom results lesson1 … lesson7 to $GITHUB_OUTPUT')
+  .option('--classroom', 'append GitHub Classroom results (lesson1, lesson2, …, one per lesson) to $GITHUB_OUTPUT')
   .option('--annotations', 'print GitHub annotations even outside GitHub Actions (inside, they are always printed)')
   .option('--summary <file>', 'also write the markdown job summary here (in GitHub Actions it goes to $GITHUB_STEP_SUMMARY)')
   .action(async (names: string[], options) => {

@@ -20,7 +20,7 @@ export interface GradeOptions {
   all?: boolean;
   /** Write JUnit XML here. */
   junit?: string;
-  /** Append GitHub Classroom results (lesson1 … lesson7) to $GITHUB_OUTPUT. */
+  /** Append GitHub Classroom results (lesson1, lesson2, …, one per lesson) to $GITHUB_OUTPUT. */
   classroom?: boolean;
   /** Print GitHub annotations even outside GitHub Actions. */
   annotations?: boolean;

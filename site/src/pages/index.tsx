@@ -19,7 +19,7 @@ export default function Home() {
   const currentPath = current && paths[current.id];
 
   return (
-    <Layout description="An interactive course: fix seven deliberately flawed Express apps until they survive production.">
+    <Layout description="An interactive course: fix deliberately flawed Express apps until they survive production, then ship them.">
       <header className={styles.hero}>
         <div className="container">
           <Heading as="h1" className={styles.title}>
@@ -27,8 +27,8 @@ export default function Home() {
           </Heading>
           <p className={styles.tagline}>
             You can write an Express route. This course gets you to a service that survives production: seven small
-            bookshop APIs, each with one flaw that real teams ship, and a grader that proves your fix by how the app
-            behaves over HTTP.
+            bookshop APIs, each with one flaw that real teams ship, then the same shop with all seven fixes to ship, and
+            a grader that proves your fix by how the app behaves over HTTP.
           </p>
           <div className={styles.actions}>
             {currentPath ? (
