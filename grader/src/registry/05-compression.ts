@@ -166,5 +166,7 @@ export default {
     'Turn up the gzip level or the Brotli quality only after measuring: each step costs CPU on every response.',
     'A lower threshold (even 0), any gzip level from 1 to 9, and a filter that lets a client opt out and otherwise falls back to compression.filter are all fine.',
     'Measure compression on the wire with a raw client (curl without --compressed, or node:http): libraries that decompress for you hide the bytes you want to count.',
+    'Do not compress an answer that carries a secret next to input the client chose (BREACH): leave it uncompressed or make the secret differ on every answer.',
+    'Call res.flush() after each event of a text/event-stream answer, so that compression does not hold events back.',
   ],
 } satisfies LessonDefinition;
