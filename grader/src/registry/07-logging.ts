@@ -141,5 +141,9 @@ export default {
     'Whether health probes (GET /health) get an access line is your choice: the grader does not look for them.',
     'With pino, write the error file through pino.destination({ dest, sync: true }), so that an error logged just before a crash is on disk.',
     'Print what is wrong with LOG_LEVEL and what it accepts, on stderr, as lesson 06 teaches for every setting.',
+    'Give every request an id, log it on the access line and on every line logged for that request, and send it back in a header.',
+    'Redact what logger.error(err) serialises: an HTTP client error can carry the Authorization header of the request it made.',
+    "Log requests the client aborted too: they never fire the response's finish event, only close.",
+    'Strip or mask query parameters that can carry a token before the URL goes into an access line.',
   ],
 } satisfies LessonDefinition;
