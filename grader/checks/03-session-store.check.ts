@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CookieJar, describeCookie, isDeletion, lifetimeSeconds, setCookieLines, setCookies, type SetCookie } from '../support/cookies.js';
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
 import type { Client, Reply } from '../support/http.js';
@@ -67,6 +69,16 @@ const WRONG_PASSWORD = { username: 'reader', password: 'not-the-password' };
 const PROXY_HEADERS = { 'X-Forwarded-Proto': 'https' };
 /** How far ahead the clock of the process that must find the session expired runs: past the 8 hours, with room for the run itself. */
 const EXPIRED_SHIFT_MS = (MAX_SESSION_SECONDS + 10 * 60) * 1000;
+/** How long an app given a REDIS_URL that does not answer is watched after its first try to reach it: a fallback to another store shows within it. */
+const DEAD_REDIS_WATCH_MS = 3_000;
+/** How long it is watched at most, when it never tries that address. */
+const DEAD_REDIS_LIMIT_MS = 8_000;
+/** The grader's preload for app processes: a host name of their own (COURSE_HOSTNAME), the ports they listened on (COURSE_LISTEN_FILE). */
+const APP_PRELOAD = fileURLToPath(new URL('../support/app-preload.cjs', import.meta.url));
+/** NODE_OPTIONS preloading these files, quoted for paths with spaces. */
+const preloading = (...files: string[]) => files.map((file) => `--require ${JSON.stringify(file)}`).join(' ');
+/** A process told it runs on a machine of its own: HOSTNAME in its environment, and os.hostname() through the preload. */
+const onHost = (name: string) => ({ HOSTNAME: name, COURSE_HOSTNAME: name, NODE_OPTIONS: preloading(APP_PRELOAD) });
 
 /** The outcome of one step of a run, kept so that the check that judges it fails with the step's own message. */
 type Settled<T> = { value: T } | { error: unknown };
@@ -220,11 +232,23 @@ async function whyUnknown(
   atLogin: Awaited<ReturnType<typeof findInStore>>,
   other: RunningServer,
   otherName: string,
+  /** What the store held once the grader had stopped the process that made the session (before the restart). */
+  afterStop?: Awaited<ReturnType<typeof findInStore>>,
 ): Promise<string> {
   const store = storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR';
   const signed = signedIds(browser.jar.toObject());
   if (!signed.length) return `the session cookie holds no signed session id (s:<id>.<signature>), so ${otherName} cannot look it up in a shared store. Keep the session in express-session and its store.`;
   const first = await findInStore(storePath, env, signed.map((cookie) => cookie.id));
+  if (atLogin?.where && !first?.where && afterStop) {
+    // The grader stopped the process that made the session, then started another: which of the two emptied the store.
+    const gone = `${store} held the session ${atLogin.where} right after the login, ` +
+      (afterStop.where ? 'still held it once the grader had stopped the process that made it, and holds nothing for it since the restarted app started' : 'and held nothing for it once the grader had stopped (SIGTERM) the process that made it');
+    const stops = !afterStop.where;
+    return (
+      `${gone} (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there now, none with its id` : 'it is empty now'}): ` +
+      `the app deletes what the store holds when it ${stops ? 'stops (a clear() or clean-up at shutdown)' : 'starts'}. Sessions must outlive the processes that made them: do not empty or recreate ${store} at ${stops ? 'shutdown' : 'startup'}.`
+    );
+  }
   if (atLogin?.where && !first?.where) {
     return (
       `${store} held the session ${atLogin.where} right after the login, and holds nothing for it now (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
@@ -252,14 +276,14 @@ async function whyUnknown(
     return (
       `${store} holds the session ${first.where}, but ${otherName} keeps its own sessions ${second.where}, and each process looks only there. ` +
       (storePath === 'redis'
-        ? 'Give RedisStore one fixed prefix, not one made from the process id, the time or a random value.'
+        ? 'Give RedisStore one fixed prefix, not one made from the host name, the process id, the time or a random value.'
         : 'Give the file store SESSION_DIR itself as its path.')
     );
   }
   if (signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
     return (
-      `${store} holds the session ${first.where}, but the cookie is not signed with the SESSION_SECRET both processes were given, and ${otherName}, with a secret of its own, rejects it. ` +
-      'Read process.env.SESSION_SECRET; a secret made up at startup differs on every process.'
+      `${store} holds the session ${first.where}, but the cookie is not signed with the SESSION_SECRET both processes were given, and ${otherName}, with a key of its own, rejects it. ` +
+      'Give session({ secret }) the value of process.env.SESSION_SECRET itself: a secret made up at startup, or a key made from the host name or the process, differs on every process.'
     );
   }
   return `${store} holds the session ${first.where}, yet ${otherName} does not find it.`;
@@ -389,9 +413,63 @@ lesson('03-session-store', (t) => {
   }
 
   /**
+   * src/server.ts given a REDIS_URL whose Redis does not answer (a port of the grader's that resets every
+   * connection, as a Redis that is down), watched until DEAD_REDIS_WATCH_MS after its first try to reach it
+   * (DEAD_REDIS_LIMIT_MS at most): it may exit with an error, or wait for Redis, or answer without
+   * keeping sessions; a login it serves (POST /login, then GET /me with its cookie) was kept somewhere
+   * other than the Redis it was given, such as a MemoryStore it fell back to. The verdict in words, or
+   * undefined when it did not serve one.
+   */
+  async function servesLoginsWithRedisDown(): Promise<string | undefined> {
+    let tries = 0;
+    let firstTry = 0;
+    const down = net.createServer((socket) => {
+      tries++;
+      firstTry ||= Date.now();
+      socket.resetAndDestroy();
+    });
+    await new Promise<void>((resolve, reject) => down.once('error', reject).listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `redis://127.0.0.1:${(down.address() as net.AddressInfo).port}`;
+      const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), SESSION_DIR: t.tempDir('course-03-sessions-'), REDIS_URL: url };
+      const spawned = Date.now();
+      const started = t.serverOrExit({ env });
+      started.catch(() => {}); // a start still waiting when the watch ends is stopped with the check
+      let timer: NodeJS.Timeout | undefined;
+      const watched = new Promise<'waiting'>((resolve) => {
+        timer = setInterval(() => {
+          const now = Date.now();
+          if ((firstTry && now >= firstTry + DEAD_REDIS_WATCH_MS) || now >= spawned + DEAD_REDIS_LIMIT_MS) resolve('waiting');
+        }, 100);
+      });
+      const outcome = await Promise.race([started, watched]).finally(() => clearInterval(timer));
+      const given = `src/server.ts started with REDIS_URL=${url}, a Redis that does not answer (every connection reset)`;
+      const tried = tries ? `It tried that address ${tries} time${tries === 1 ? '' : 's'} first` : 'It never tried that address';
+      if (outcome === 'waiting') return undefined;
+      if ('exit' in outcome) {
+        return outcome.exit.code === 0
+          ? `Expected ${given} to wait for it or to refuse to start with a non-zero exit code, got exit code 0: a supervisor or a deploy reads 0 as success. Exit with process.exit(1).`
+          : undefined;
+      }
+      const browser = new Browser(outcome.client);
+      const login = await browser.request('POST', '/login', DEMO).catch(() => undefined);
+      if (login?.status !== 200 || !setCookies(login).some((cookie) => !isDeletion(cookie))) return undefined;
+      const me = await browser.me().catch(() => undefined);
+      if (me?.status !== 200) return undefined;
+      return (
+        `Expected ${given} to wait for it or to refuse to start, never to keep sessions elsewhere, got POST /login 200 and then GET /me 200 with its cookie: ` +
+        `the session was kept somewhere other than the Redis at REDIS_URL, such as a MemoryStore it falls back to, which other processes do not share and a restart loses. ${tried}. ` +
+        'Let createApp await client.connect() (it waits until Redis answers), or exit with an error; never fall back to another store.'
+      );
+    } finally {
+      down.close();
+    }
+  }
+
+  /**
    * One run of the app per store path, which the checks about sharing, restarts, logins, logouts and
    * the stores themselves judge: two processes on one store, each told another host name (HOSTNAME
-   * web-1, web-2, as on two machines); a login on the first, then GET /me on the second; the first
+   * web-1, web-2, and os.hostname() through the preload, as on two machines); a login on the first, then GET /me on the second; the first
    * stopped and a third started, then GET /me there. On the Redis path, the keys and their expiry. Then,
    * with the second process having read the session: a new login and a logout on the third, each
    * followed by the old cookie on the second, which must no longer know it (a copy of sessions kept in
@@ -413,7 +491,8 @@ lesson('03-session-store', (t) => {
     afterLogout: Settled<Reply | undefined>;
     /** The cookies the third process (started without NODE_ENV, as in development) set at the new login. */
     devLoginCookies?: SetCookie[];
-    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; afterFlush: Settled<Reply> };
+    /** heldAtLogin, heldAfterStop: whether Redis held the session right after the login, and once the first process had stopped. */
+    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean; afterFlush: Settled<Reply> };
     embedded?: { filesAfterLogin: number; otherDir: Settled<Reply>; expired: Settled<Reply>; afterWipe: Settled<Reply> };
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
@@ -424,8 +503,8 @@ lesson('03-session-store', (t) => {
     // prefix per environment is no split.
     if (storePath === 'embedded') delete env.NODE_ENV;
     // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
-    const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), HOSTNAME: 'web-4' })) : undefined;
-    const [first, second] = await Promise.all([start({ ...env, HOSTNAME: 'web-1' }), start({ ...env, HOSTNAME: 'web-2' })]);
+    const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), ...onHost('web-4') })) : undefined;
+    const [first, second] = await Promise.all([start({ ...env, ...onHost('web-1') }), start({ ...env, ...onHost('web-2') })]);
     const browser = new Browser(first.client);
     await browser.login();
     const loginJar = browser.jar.clone();
@@ -438,19 +517,29 @@ lesson('03-session-store', (t) => {
     const sharedReply = await browser.on(second).me();
     const shared = { reply: sharedReply, why: sharedReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, second, 'the second process') };
     await first.stop();
+    // What the store holds between the stop and the restart: a store emptied at shutdown is told apart from one emptied at startup.
+    const afterStop = await findInStore(storePath, env, signedIds(loginJar.toObject()).map((cookie) => cookie.id));
     const laterStart = laterDir
-      ? settle(() => start({ ...env, SESSION_DIR: laterDir, HOSTNAME: 'web-5', NODE_OPTIONS: `--require ${clockShift()}`, COURSE_CLOCK_SHIFT_MS: String(EXPIRED_SHIFT_MS) }))
+      ? settle(() =>
+          start({ ...env, SESSION_DIR: laterDir, ...onHost('web-5'), NODE_OPTIONS: preloading(APP_PRELOAD, clockShift()), COURSE_CLOCK_SHIFT_MS: String(EXPIRED_SHIFT_MS) }),
+        )
       : undefined;
-    const third = await start({ ...env, HOSTNAME: 'web-3' });
+    const third = await start({ ...env, ...onHost('web-3') });
     const restartReply = await browser.on(third).me();
-    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app') };
-    let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string } | undefined;
+    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app', afterStop) };
+    let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean } | undefined;
     if (storePath === 'redis') {
       const db = graderConnection(env.REDIS_URL!);
       try {
         const keys = (await db.command('KEYS', '*')) as string[];
         const ttls = new Map(await Promise.all(keys.map(async (key) => [key, Number(await db.command('TTL', key))] as const)));
-        redisKeys = { keys, ttls, elsewhere: keys.length ? '' : await redisConnectionNote(env.REDIS_URL, third.process.child.pid) };
+        redisKeys = {
+          keys,
+          ttls,
+          elsewhere: keys.length ? '' : await redisConnectionNote(env.REDIS_URL, third.process.child.pid),
+          heldAtLogin: Boolean(atLogin?.where),
+          heldAfterStop: Boolean(afterStop?.where),
+        };
       } finally {
         db.close();
       }
@@ -533,20 +622,39 @@ lesson('03-session-store', (t) => {
       const [storePath] = await storePaths();
       const { SESSION_SECRET: _secret, NODE_ENV: _mode, ...env } = await deployment(storePath!);
       // Unset in development (NODE_ENV unset), where fallbacks "for convenience" hide; empty in production.
+      // Each process writes every port it starts listening on to a file (the grader's preload), so that a listen
+      // followed at once by an exit is seen however short it was.
+      const listenLog = t.tempDir('course-03-listen-');
+      let started = 0;
+      const watched = (tryEnv: Record<string, string | undefined>): Record<string, string | undefined> & { COURSE_LISTEN_FILE: string } => ({
+        ...tryEnv,
+        NODE_OPTIONS: preloading(APP_PRELOAD),
+        COURSE_LISTEN_FILE: path.join(listenLog, `start-${++started}.txt`),
+      });
+      const listenedOn = (tryEnv: { COURSE_LISTEN_FILE: string }) =>
+        existsSync(tryEnv.COURSE_LISTEN_FILE) ? readFileSync(tryEnv.COURSE_LISTEN_FILE, 'utf8').split('\n').filter(Boolean) : [];
       const tries = [
-        ['without SESSION_SECRET (and without NODE_ENV, as in development)', env],
-        ['with SESSION_SECRET set to an empty string (and NODE_ENV=production)', { ...env, NODE_ENV: 'production', SESSION_SECRET: '' }],
+        ['without SESSION_SECRET (and without NODE_ENV, as in development)', watched(env)],
+        ['with SESSION_SECRET set to an empty string (and NODE_ENV=production)', watched({ ...env, NODE_ENV: 'production', SESSION_SECRET: '' })],
       ] as const;
       const startups = await Promise.all(tries.map(([, tryEnv]) => t.startup({ env: tryEnv }, REFUSAL_WAIT_MS, true)));
       for (const [index, [how, tryEnv]] of tries.entries()) {
         const { exit, acceptedConnection } = startups[index]!;
         const expected = `Expected src/server.ts started ${how} to refuse to start (exit with a non-zero code, never listening)`;
+        const ports = listenedOn(tryEnv);
+        if (exit && ports.length) {
+          const code = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+          throw new CheckFailure(
+            `${expected}, got a server that listened on port ${ports.join(', ')} and exited (${code}) only afterwards: it checks SESSION_SECRET after app.listen() (in its callback, say), so for a moment it takes requests without a secret and a health probe sees it up. Check before listening.`,
+          );
+        }
         if (acceptedConnection) {
           // What it does after listening names the cause: it exits (it checks too late) or it stays.
-          const after = await t.startup({ env: tryEnv }, LISTENING_WATCH_MS);
+          const afterEnv = watched(tryEnv);
+          const after = await t.startup({ env: afterEnv }, LISTENING_WATCH_MS);
           const code = after.exit && (after.exit.code !== null ? `exit code ${after.exit.code}` : `signal ${after.exit.signal}`);
           const cause =
-            after.acceptedConnection && after.exit
+            (after.acceptedConnection || listenedOn(afterEnv).length) && after.exit
               ? `, which exited (${code}) only afterwards: it checks SESSION_SECRET after app.listen(), so for a while it takes requests without a secret. Check before listening.`
               : tryEnv.SESSION_SECRET === ''
                 ? `, still running ${LISTENING_WATCH_MS / 1000} s later: it takes an empty string for a secret. An empty SESSION_SECRET is as missing as an unset one: test it with if (!secret).`
@@ -565,7 +673,14 @@ lesson('03-session-store', (t) => {
         const missing = await redis('03-session-store').then(() => '', (error: unknown) => (error instanceof CannotJudge ? error.message : String(error)));
         throw new CannotJudge(`This check proves the production path, sessions in Redis, and needs a Redis. The other checks proved the embedded store alone.\n${missing || installRedis}`);
       }
-      const { keys, ttls, elsewhere, afterFlush: flushed } = (await run).redis!;
+      // Beside the run: a start whose Redis does not answer.
+      const withRedisDown = settle(servesLoginsWithRedisDown);
+      const { keys, ttls, elsewhere, heldAtLogin, heldAfterStop, afterFlush: flushed } = (await run).redis!;
+      expectThat(
+        keys.length > 0 || !heldAtLogin,
+        `Expected the session kept in Redis (at REDIS_URL) at POST /login to stay there, got an empty database once ${heldAfterStop ? 'the restarted app had started' : 'the grader had stopped (SIGTERM) the process that made it'}: ` +
+          `the app empties the store when it ${heldAfterStop ? 'starts' : 'stops'}. Sessions must outlive the processes that made them: do not empty or recreate the Redis at ${heldAfterStop ? 'startup' : 'shutdown'}.`,
+      );
       expectThat(
         keys.length > 0,
         `Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database.${elsewhere} With REDIS_URL set the app must keep sessions there (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).`,
@@ -583,6 +698,8 @@ lesson('03-session-store', (t) => {
           ? `Expected GET /me after the grader emptied the Redis database to answer 401, got ${afterFlush.status}: a session that is gone must read as "not logged in", never as a server error.`
           : `Expected GET /me after the grader emptied the Redis database to answer 401, got ${afterFlush.status} ${show(afterFlush.text, 60)}: the app still knows the session without Redis, so it keeps a copy of its own in memory that other processes cannot see.`,
       );
+      const servedWithRedisDown = settled(await withRedisDown);
+      expectThat(!servedWithRedisDown, servedWithRedisDown ?? '');
     });
 
     t.check('03.sessions-stored-in-session-dir', async () => {
@@ -632,8 +749,8 @@ lesson('03-session-store', (t) => {
       for (const cookie of signed) {
         expectThat(
           signedWith(cookie, secret),
-          `Expected the session cookie ${cookie.cookie} to be signed with the SESSION_SECRET the app was started with, got a signature made with another secret. ` +
-            'A secret in the code is in every clone of the repository, and one generated at startup differs on every process: read process.env.SESSION_SECRET.',
+          `Expected the session cookie ${cookie.cookie} to be signed with the SESSION_SECRET the app was started with (express-session's HMAC-SHA256 of the session id with that value), got a signature made with another key. ` +
+            'The lesson asks for the value of SESSION_SECRET itself as the secret of session({ secret }): not a secret written in the code, not one made up at startup, and not a key derived from SESSION_SECRET either, which the grader cannot tell from those.',
         );
         // A live session id signed with a secret anyone can read (the exercise's, the docs' example) must not
         // be accepted either: an old secret kept in a list beside the real one still opens every session.

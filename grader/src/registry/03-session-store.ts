@@ -40,7 +40,7 @@ export default {
       hints: [
         "Search src/ for the string you pass to session({ secret }). Anyone who reads the repository can sign a cookie your app will trust.",
         'The secret signs the session id in the cookie. It must be the same on every process (or their cookies do not match) and must come from the deployment, not the code: then it can be rotated without a commit.',
-        'Read process.env.SESSION_SECRET in src/server.ts, refuse to start without it, and pass it to createApp({ secret, … }). A random secret per process is no answer: each process would reject the others\' cookies.',
+        'Read process.env.SESSION_SECRET in src/server.ts, refuse to start without it, and pass it to createApp({ secret, … }). A random secret per process is no answer: each process would reject the others\' cookies. Give session({ secret }) the value itself, not a key derived from it.',
         "In server.ts: const secret = process.env.SESSION_SECRET; if (!secret) { console.error('SESSION_SECRET is not set'); process.exit(1); } … In createApp({ secret }): session({ secret, … })",
       ],
     },
@@ -142,7 +142,7 @@ export default {
       hints: [
         'Start the app with REDIS_URL=redis://localhost:6379, log in, then run redis-cli keys "*" and redis-cli ttl <key>.',
         'Redis is the production answer: every instance on every host shares it, it survives app restarts and deletes expired sessions by itself (connect-redis sets the key\'s TTL from cookie.maxAge).',
-        'When createApp receives a redisUrl (server.ts passes REDIS_URL), create a node-redis client with createClient({ url }), listen for its error event, await connect(), and hand it to RedisStore from connect-redis.',
+        'When createApp receives a redisUrl (server.ts passes REDIS_URL), create a node-redis client with createClient({ url }), listen for its error event, await connect() (it waits while Redis does not answer: no fallback to another store), and hand it to RedisStore from connect-redis.',
         "import { RedisStore } from 'connect-redis'; import { createClient } from 'redis'; const client = createClient({ url: redisUrl }); client.on('error', console.error); await client.connect(); const store = new RedisStore({ client });",
       ],
     },
@@ -160,20 +160,23 @@ export default {
   ],
   requirements: [
     {
-      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it, whatever the host name each process is given.',
+      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it, whatever the host name each process is given (HOSTNAME or os.hostname()).',
       checks: ['03.session-shared-between-processes', '03.no-memorystore-warning-in-production'],
     },
-    { text: 'Keep sessions where a restart of the app does not lose them, with REDIS_URL set and without it.', checks: ['03.restart-keeps-session'] },
     {
-      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), each expiring there within 8 hours.',
+      text: 'Keep sessions where a restart of the app does not lose them, with REDIS_URL set and without it: never empty the store when a process starts or stops.',
+      checks: ['03.restart-keeps-session', '03.sessions-stored-in-redis'],
+    },
+    {
+      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), each expiring there within 8 hours; when that Redis does not answer at startup, wait for it or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory).',
       checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes'],
     },
     {
-      text: 'Without REDIS_URL, keep sessions in the embedded file store in the SESSION_DIR given (not a folder of your own, not in memory, and without refusing to start for want of Redis), each expiring there within 8 hours.',
+      text: 'Without REDIS_URL, keep sessions in the embedded file store in the SESSION_DIR given, directly or in a subfolder the app makes inside it (not a folder of your own elsewhere, not in memory, and without refusing to start for want of Redis), each expiring there within 8 hours.',
       checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: 'Sign the session cookie with the SESSION_SECRET from the environment: the same on every process, never a secret written in the code (not even an old one kept beside it) or made up at startup.',
+      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty.', checks: ['03.refuses-to-start-without-secret'] },
