@@ -122,11 +122,11 @@ export default {
     },
     {
       id: '04.path-variants-share-the-bucket',
-      title: 'Changing the path\'s case or adding a trailing slash does not bypass a limit',
+      title: 'Changing the path\'s case, adding a trailing slash or a query string does not bypass a limit',
       points: 1,
       hints: [
-        'POST /LOGIN and POST /login/ reach your login handler too. Are they counted?',
-        'Express matches routes case-insensitively and ignores a trailing slash, so a test like req.path === "/login" misses paths that the route still serves.',
+        'POST /LOGIN, POST /login/ and POST /login?ref=newsletter reach your login handler too. Are they counted?',
+        'Express matches routes case-insensitively, ignores a trailing slash and matches the path without its query string, so a test like req.path === "/login" (or anything on req.originalUrl or req.url, which carry the query) misses requests that the route still serves.',
         'Let Express do the matching: attach the limiter to the route or mount it with app.use(path, limiter).',
         "app.post('/login', authLimit, handler) and app.use('/api', apiLimit) instead of if (req.path === '/login') inside a middleware.",
       ],
@@ -223,7 +223,7 @@ export default {
       checks: ['04.client-headers-cannot-skip-a-limit'],
     },
     {
-      text: "Count a path however the client spells it: Express's case-insensitive, trailing-slash-tolerant routing must not open a way around a limit",
+      text: "Count a path however the client spells it: Express's case-insensitive, trailing-slash-tolerant routing, which ignores the query string, must not open a way around a limit",
       checks: ['04.path-variants-share-the-bucket'],
     },
     {
