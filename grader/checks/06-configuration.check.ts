@@ -16,9 +16,19 @@ const SESSION_SECRET = 'Zq4~vN8!wL2~kT7!xR1~mB6!yC3~hJ9!';
 const SHORT_SECRET = 'Wm3~xK8!qT1~vZ';
 /** The secret .env holds where the environment holds SESSION_SECRET too. */
 const FILE_SESSION_SECRET = 'Fx5~bQ2!nW8~rT4!gK7~sJ1!pL6~dH3!';
-/** One character short of the rule: the boundary from below. */
-const SECRET_31 = SESSION_SECRET.slice(0, 31);
+/**
+ * One character short of the rule, the boundary from below: 31 characters, but 32 bytes in UTF-8
+ * (its last one is an é), so a check that counts bytes (Buffer.byteLength) instead of characters
+ * lets it through as surely as an off-by-one does.
+ */
+const SECRET_31 = `${SESSION_SECRET.slice(0, 30)}é`;
 const databaseUrl = (host: string) => `postgres://bookshop:${DB_PASSWORD}@${host}:5432/bookshop`;
+/**
+ * A password libpq and pg also take from the query string: a log that blanks only url.password prints
+ * this one. The test start carries it.
+ */
+const QUERY_PASSWORD = 'Qp8-mT3.vLx!6Rn~2Wk';
+const queryPasswordUrl = (host: string) => `postgres://bookshop@${host}:5432/bookshop?sslmode=require&password=${QUERY_PASSWORD}`;
 const ENV_DB_HOST = 'env-db.test';
 const FILE_DB_HOST = 'file-db.test';
 const valid = { DATABASE_URL: databaseUrl(ENV_DB_HOST), SESSION_SECRET };
@@ -35,8 +45,23 @@ const DEVELOPMENT_ENV = {
   NODE_ENV: 'development',
   LOG_LEVEL: 'debug',
 };
-/** .env holding both required variables, for the starts that have nothing in the environment. */
-const DOTENV = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`;
+/**
+ * A secret of 32 characters that ends in base64's padding (=): a .env reader that splits each line at
+ * every = (line.split('=')) keeps 29 of them and refuses it as too short.
+ */
+const PADDED_SECRET = 'Ds4~vN8!wL2~kT7!xR1~mB6!yC3~h=J=';
+/**
+ * .env holding both required variables, for the starts that take SESSION_SECRET (and, with nothing in
+ * the environment, DATABASE_URL) from it, written as people write them: a comment, a quoted value, a
+ * value holding = (a query string, padding). dotenv and process.loadEnvFile() read it alike.
+ */
+const DOTENV = `# the bookshop's development settings\nDATABASE_URL="${databaseUrl(FILE_DB_HOST)}?sslmode=require"\n\nSESSION_SECRET=${PADDED_SECRET}\n`;
+/**
+ * The other .env files some loaders read besides .env (Next.js-style layering), each disagreeing with
+ * the environment (they hold OTHER_DOTENV): loaded over it (override), any of them makes the app use
+ * FILE_DB_HOST; loaded beside .env, under it, they change nothing.
+ */
+const otherEnvFiles = (nodeEnv: string | undefined) => ['.env.local', `.env.${nodeEnv ?? 'development'}`, `.env.${nodeEnv ?? 'development'}.local`];
 /** The port the lesson's text gives as PORT's default. */
 const DEFAULT_PORT = 3000;
 
@@ -51,6 +76,8 @@ const STOP_WITHIN_MS = 10_000;
  * "masked" preview such as `Wm3~********` gives away part of it, and that part is enough to count.
  */
 const SHOWN_CHARACTERS = 4;
+/** A "masked" preview gives away as little as this of a secret's ends (Wm********vZ): that counts too. */
+const MASKED_AFFIX = 2;
 
 type Env = Record<string, string | undefined>;
 
@@ -62,6 +89,8 @@ interface Refusal {
   situation: string;
   /** The rule an app broke when it accepted this start and went on to listen. */
   rule?: string;
+  /** Variables set and valid in this start: a refusal that names them too names more than is wrong. */
+  fine?: string[];
 }
 
 /** Missing variables are probed under every NODE_ENV: no mode may fall back to a value in the code. */
@@ -69,6 +98,7 @@ const NODE_ENVS = [undefined, 'development', 'test', 'production'];
 const underNodeEnv = (nodeEnv: string | undefined) => (nodeEnv ? ` (NODE_ENV=${nodeEnv})` : ' (NODE_ENV unset)');
 const BAD_PORT_URL = `postgres://bookshop:${DB_PASSWORD}@db.test:99999/bookshop`;
 const HOSTLESS_URL = `postgres://bookshop:${DB_PASSWORD}@:5432/bookshop`;
+const MYSQL_URL = `mysql://bookshop:${DB_PASSWORD}@db.test:3306/bookshop`;
 const BAD_PORTS = ['abc', '99999', '3000abc', '80.5', '-1', '65536'];
 /** The top of PORT's range, which must start. */
 const TOP_PORT = 65535;
@@ -76,8 +106,8 @@ const TOP_PORT = 65535;
 const REFUSALS: Record<string, Refusal> = {
   ...Object.fromEntries(
     NODE_ENVS.flatMap((nodeEnv): [string, Refusal][] => [
-      [`missing-database-url-${nodeEnv ?? 'unset'}`, { env: { SESSION_SECRET, NODE_ENV: nodeEnv }, names: ['DATABASE_URL'], situation: `when DATABASE_URL is not set${underNodeEnv(nodeEnv)}` }],
-      [`missing-session-secret-${nodeEnv ?? 'unset'}`, { env: { DATABASE_URL: valid.DATABASE_URL, NODE_ENV: nodeEnv }, names: ['SESSION_SECRET'], situation: `when SESSION_SECRET is not set${underNodeEnv(nodeEnv)}` }],
+      [`missing-database-url-${nodeEnv ?? 'unset'}`, { env: { SESSION_SECRET, NODE_ENV: nodeEnv }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], situation: `when DATABASE_URL is not set${underNodeEnv(nodeEnv)}` }],
+      [`missing-session-secret-${nodeEnv ?? 'unset'}`, { env: { DATABASE_URL: valid.DATABASE_URL, NODE_ENV: nodeEnv }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], situation: `when SESSION_SECRET is not set${underNodeEnv(nodeEnv)}` }],
     ]),
   ),
   'all-malformed': {
@@ -103,7 +133,7 @@ const REFUSALS: Record<string, Refusal> = {
       ['url-with-password-without-host', HOSTLESS_URL, `has a password but no host (${HOSTLESS_URL.replace(DB_PASSWORD, '…')})`],
     ].map(([name, url, what]): [string, Refusal] => [
       name!,
-      { env: { ...valid, DATABASE_URL: url }, names: ['DATABASE_URL'], situation: `when DATABASE_URL ${what}`, rule: 'DATABASE_URL must be a URL with a host (new URL(value).hostname is not empty).' },
+      { env: { ...valid, DATABASE_URL: url }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], situation: `when DATABASE_URL ${what}`, rule: 'DATABASE_URL must be a URL with a host (new URL(value).hostname is not empty).' },
     ]),
   ),
   // Far below the rule, and one character below it.
@@ -113,13 +143,22 @@ const REFUSALS: Record<string, Refusal> = {
       ['secret-31', SECRET_31],
     ].map(([name, secret]): [string, Refusal] => [
       name!,
-      { env: { ...valid, SESSION_SECRET: secret }, names: ['SESSION_SECRET'], situation: `when SESSION_SECRET is ${secret!.length} characters long`, rule: 'SESSION_SECRET must be at least 32 characters long.' },
+      { env: { ...valid, SESSION_SECRET: secret }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], situation: `when SESSION_SECRET is ${secret!.length} characters long${secret === SECRET_31 ? ` (${Buffer.byteLength(secret)} bytes)` : ''}`, rule: `SESSION_SECRET must be at least 32 characters long${secret === SECRET_31 ? ', counted as characters (value.length), not bytes' : ''}.` },
     ]),
   ),
   // parseInt() reads 3000abc as 3000 and 80.5 as 80; -1 and 65536 are just outside the range, and
   // listen() refuses them with an error about options.port. (1e3 is left out: Number() and
   // z.coerce.number(), which the lesson shows, read it as the whole number 1000.)
-  ...Object.fromEntries(BAD_PORTS.map((port): [string, Refusal] => [`port-${port}`, { env: { ...valid, PORT: port }, names: ['PORT'], situation: `when PORT is ${port}` }])),
+  // PORT=abc comes with a mysql:// URL (a password in it): an app that checks the scheme, as the lesson
+  // advises, refuses it too and must not quote it; one that does not refuses PORT alone.
+  ...Object.fromEntries(
+    BAD_PORTS.map((port): [string, Refusal] => [
+      `port-${port}`,
+      port === 'abc'
+        ? { env: { ...valid, DATABASE_URL: MYSQL_URL, PORT: port }, names: ['PORT'], fine: ['SESSION_SECRET'], situation: `when PORT is ${port} (and DATABASE_URL a mysql:// URL)` }
+        : { env: { ...valid, PORT: port }, names: ['PORT'], fine: ['DATABASE_URL', 'SESSION_SECRET'], situation: `when PORT is ${port}` },
+    ]),
+  ),
   production: {
     env: { NODE_ENV: 'production' },
     dotenv: `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`,
@@ -133,9 +172,10 @@ const REFUSALS: Record<string, Refusal> = {
  * An empty working directory of the check's own (holding `dotenv` as .env when given), so that
  * neither this machine's variables nor a .env in the lesson folder can reach the app.
  */
-function workingDir(t: LessonKit, dotenv?: string): string {
+function workingDir(t: LessonKit, dotenv?: string, others: string[] = []): string {
   const cwd = t.tempDir('course-06-');
   if (dotenv !== undefined) writeFileSync(path.join(cwd, '.env'), dotenv);
+  for (const file of others) writeFileSync(path.join(cwd, file), OTHER_DOTENV);
   return cwd;
 }
 
@@ -159,7 +199,7 @@ interface Causes {
 }
 
 /** The process stopped on its own, with a non-zero code, before listening, naming each variable. */
-function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule }: Refusal, causes: Causes = { listensFirst: false, defaulted: [] }): void {
+function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule, fine = [] }: Refusal, causes: Causes = { listensFirst: false, defaulted: [] }): void {
   const output = plain(run.output);
   // The held PORT: an app that listens before validating fails to, and never gets to its report.
   const listenError = listenErrorIn(run);
@@ -212,6 +252,11 @@ function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule }: 
           ? ` It named only ${list(named)}: check every variable, then stop once with every problem.`
           : ''),
   );
+  const alsoNamed = fine.filter((name) => new RegExp(`\\b${name}\\b`).test(output));
+  expectThat(
+    alsoNamed.length === 0,
+    `Expected the output to name only what is wrong ${situation}, got it naming ${list(alsoNamed)} too, which ${alsoNamed.length > 1 ? 'are' : 'is'} set and valid: ${show(output.trim(), 160)}. Name each variable that breaks its rule and no other: a list of every variable on any problem sends the operator to check them all.`,
+  );
 }
 
 const list = (names: string[]) => (names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names.join(''));
@@ -229,7 +274,10 @@ async function expectDatabaseHost(reply: Reply, expected: string, situation: str
 
 /** The secrets a start was given, in its environment and its .env: SESSION_SECRET and any database password. */
 function secretsOf(env: Env, dotenv = ''): [secret: string, what: string][] {
-  const fromFile = dotenv.split('\n').map((line): [string, string] => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
+  const fromFile = dotenv
+    .split('\n')
+    .filter((line) => line.includes('=') && !line.startsWith('#'))
+    .map((line): [string, string] => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')]);
   const secrets: [string, string][] = [];
   for (const [name, value] of [...Object.entries(env), ...fromFile]) {
     if (!value) continue;
@@ -237,18 +285,28 @@ function secretsOf(env: Env, dotenv = ''): [secret: string, what: string][] {
     // From the text, not new URL(): a malformed URL's password is as secret as a valid one's.
     const password = name === 'DATABASE_URL' ? /^[a-z]+:\/\/[^:@/]*:([^@/]+)@/.exec(value)?.[1] : undefined;
     if (password) secrets.push([password, 'the database password']);
+    const inQuery = name === 'DATABASE_URL' ? /[?&]password=([^&#]+)/.exec(value)?.[1] : undefined;
+    if (inQuery) secrets.push([inQuery, 'the database password (given in the query string, ?password=)']);
   }
   return secrets;
 }
 
-/** What `text` shows of `secret`: all of it, or a run of SHOWN_CHARACTERS of its characters. */
+/** Characters that stand for hidden ones in a "masked" preview (Wm********vZ, Wm…vZ, Wm####). */
+const MASK = '[*•·#xX_?…]';
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * What `text` shows of `secret`: all of it, a run of SHOWN_CHARACTERS of its characters, or its first
+ * or last MASKED_AFFIX characters against a mask (`Wm********` or `********vZ`).
+ */
 function shownPart(text: string, secret: string): string | undefined {
   if (text.includes(secret)) return secret;
   for (let start = 0; start + SHOWN_CHARACTERS <= secret.length; start++) {
     const part = secret.slice(start, start + SHOWN_CHARACTERS);
     if (text.includes(part)) return part;
   }
-  return undefined;
+  const [head, tail] = [secret.slice(0, MASKED_AFFIX), secret.slice(-MASKED_AFFIX)];
+  return new RegExp(`${escape(head)}${MASK}{2,}|${MASK}{2,}${escape(tail)}|${escape(head)}…|…${escape(tail)}`).exec(text)?.[0];
 }
 
 /**
@@ -324,7 +382,7 @@ lesson('06-configuration', (t) => {
   const normalStart = (mode: 'unset' | 'development') =>
     t.shared(`normal start ${mode}`, async () => {
       const env: Env = mode === 'unset' ? valid : DEVELOPMENT_ENV;
-      const server = await t.server({ env, cwd: workingDir(t, OTHER_DOTENV) });
+      const server = await t.server({ env, cwd: workingDir(t, OTHER_DOTENV, otherEnvFiles(env.NODE_ENV)) });
       const replies = [
         await healthOf(server),
         await answered(server, 'get', '/books'),
@@ -334,16 +392,37 @@ lesson('06-configuration', (t) => {
       await server.stop();
       return { env, replies, output: server.process.output() };
     });
+  /**
+   * The ends of PORT's range, which must start: 0, and 65535 with LOG_LEVEL=silly (winston's level
+   * beyond debug), whose output the check about secrets reads too. Whether an app knows that level does
+   * not matter: only a refusal that names PORT rejects 65535.
+   */
+  const portEnds = () =>
+    t.shared('port ends', () =>
+      Promise.all(
+        [{ PORT: '0' }, { PORT: String(TOP_PORT), LOG_LEVEL: 'silly' }].map((extra) =>
+          t.startup({ env: { ...valid, ...extra }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
+        ),
+      ),
+    );
   const underEveryNodeEnv = (prefix: string) => NODE_ENVS.map((nodeEnv) => `${prefix}-${nodeEnv ?? 'unset'}`);
   /**
-   * A start with nothing in the environment and both variables in .env, with NODE_ENV unset or test
-   * (test with LOG_LEVEL=trace, the most verbose level, for the check about secrets): GET /health and
-   * the whole output up to exit, or how the process ended when it did not start.
+   * A start that needs .env (DOTENV): with NODE_ENV unset, nothing in the environment; with test
+   * (LOG_LEVEL=trace, the most verbose level, for the check about secrets) and staging (a NODE_ENV the
+   * lesson never names: "anything but production"), DATABASE_URL in the environment and
+   * SESSION_SECRET in .env alone, beside .env.local and .env.<NODE_ENV> files that disagree with the
+   * environment. The test start's DATABASE_URL carries its password in the query string.
+   * GET /health and the whole output up to exit, or how the process ended when it did not start.
    */
-  const dotenvStart = (nodeEnv: 'unset' | 'test') =>
+  const dotenvStart = (nodeEnv: 'unset' | 'test' | 'staging') =>
     t.shared(`dotenv start ${nodeEnv}`, async () => {
-      const env: Env = nodeEnv === 'unset' ? {} : { NODE_ENV: nodeEnv, LOG_LEVEL: 'trace' };
-      const started = await t.serverOrExit({ env, cwd: workingDir(t, DOTENV) });
+      const env: Env =
+        nodeEnv === 'unset'
+          ? {}
+          : nodeEnv === 'test'
+            ? { NODE_ENV: nodeEnv, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
+            : { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL };
+      const started = await t.serverOrExit({ env, cwd: workingDir(t, DOTENV, nodeEnv === 'unset' ? [] : otherEnvFiles(nodeEnv)) });
       if (!('client' in started)) return { env, started, replies: [], output: started.output };
       const replies = [await healthOf(started), await answered(started, 'get', '/books')];
       await started.stop();
@@ -412,12 +491,17 @@ lesson('06-configuration', (t) => {
     t.check('06.short-session-secret-stops-startup', () => expectRefused('short-secret', 'secret-31'));
 
     t.check('06.bad-port-stops-startup', async () => {
-      // The range's ends are allowed: PORT=0 asks the system for a free port.
       // The range's ends are allowed: PORT=0 asks the system for a free port, and 65535 is the last one.
-      const ends = ['0', String(TOP_PORT)].map((port) => t.startup({ env: { ...valid, PORT: port }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true));
+      const ends = portEnds();
       await expectRefused(...BAD_PORTS.map((port) => `port-${port}`));
-      for (const [index, run] of (await Promise.all(ends)).entries()) {
+      for (const [index, run] of (await ends).entries()) {
         const port = index === 0 ? '0' : String(TOP_PORT);
+        // PORT=0 read as "not set" (`Number(env.PORT) || 3000`): the default port, taken or not.
+        const defaultInstead = port === '0' && (run.listenedOn?.includes(DEFAULT_PORT) || new RegExp(`EADDRINUSE\\b.*\\b${DEFAULT_PORT}\\b`).test(plain(run.output)));
+        expectThat(
+          !defaultInstead,
+          `Expected PORT=0 to be accepted as 0 (listen(0) takes a free port the system picks), got the server ${run.listenedOn?.includes(DEFAULT_PORT) ? `listening on port ${DEFAULT_PORT}` : `trying port ${DEFAULT_PORT}, which another process holds (EADDRINUSE)`}: PORT=0 became the default port ${DEFAULT_PORT}. 0 is falsy, so \`Number(PORT) || ${DEFAULT_PORT}\` replaces it; give the default only when PORT is missing or empty.`,
+        );
         // Another process (another grading, too) may hold 65535, and the app then fails to listen in its
         // own way: only a refusal, one that names PORT, rejects the value.
         if (!run.exit || (port !== '0' && (!/\bPORT\b/.test(plain(run.output)) || /\bEADDRINUSE\b/.test(plain(run.output))))) continue;
@@ -429,24 +513,32 @@ lesson('06-configuration', (t) => {
     });
 
     t.check('06.dotenv-file-alone-starts', async () => {
-      for (const { env, started, replies, output } of await Promise.all([dotenvStart('unset'), dotenvStart('test')])) {
-        const situation = `when only .env sets DATABASE_URL and SESSION_SECRET (nothing in the environment, ${env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset'})`;
+      for (const { env, started, replies, output } of await Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging')])) {
+        const situation = env.DATABASE_URL
+          ? `when .env alone sets SESSION_SECRET (DATABASE_URL is in the environment, NODE_ENV=${env.NODE_ENV})`
+          : 'when only .env sets DATABASE_URL and SESSION_SECRET (nothing in the environment, NODE_ENV unset)';
         expectThat(
           'client' in started,
-          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production, unset and test included) a .env file in the working directory is loaded.`,
+          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, test, staging…) a .env file in the working directory is loaded. This .env holds a comment line, a quoted value and values with = in them (?sslmode=require, a secret ending in =): dotenv and process.loadEnvFile() read it as written, a line.split('=') does not.`,
         );
-        await expectDatabaseHost(replies[0]!, FILE_DB_HOST, situation);
+        if (!env.DATABASE_URL) await expectDatabaseHost(replies[0]!, FILE_DB_HOST, situation);
       }
     });
 
     t.check('06.environment-wins-over-dotenv', async () => {
-      const [unset, development] = await Promise.all([normalStart('unset'), normalStart('development')]);
-      await expectDatabaseHost(unset.replies[0]!, ENV_DB_HOST, `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST} (NODE_ENV unset)`);
-      await expectDatabaseHost(
-        development.replies[0]!,
-        ENV_DB_HOST,
-        `when the environment says ${ENV_DB_HOST} and .env says ${FILE_DB_HOST} (NODE_ENV=development): the environment wins in development too, never override .env over it`,
-      );
+      const [unset, development, test, staging] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('staging')]);
+      for (const { env, replies, started } of [{ ...unset, started: undefined }, { ...development, started: undefined }, test, staging]) {
+        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset';
+        const situation = `when the environment says ${ENV_DB_HOST} and .env, ${list(otherEnvFiles(env.NODE_ENV))} say ${FILE_DB_HOST} (${mode})`;
+        if (started && !('client' in started)) {
+          expectThat(false, `Expected src/server.ts to start ${situation}, with SESSION_SECRET in .env alone, but it ${started.description} during startup: ${show(plain(started.output).trim(), 160)}.`);
+        }
+        await expectDatabaseHost(
+          replies[0]!,
+          ENV_DB_HOST,
+          `${situation}: the real environment wins under every NODE_ENV; load no file with override, not .env and not .env.local or .env.${env.NODE_ENV ?? 'development'}`,
+        );
+      }
     });
 
     t.check('06.dotenv-ignored-in-production', () => expectRefused('production'));
@@ -462,11 +554,18 @@ lesson('06-configuration', (t) => {
         for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${mode})`, given]);
         seen.push([output, `the output of a normal start and shutdown (${mode}, variables in the environment and in .env)`, given]);
       }
-      // A start from .env alone at the most verbose log level (NODE_ENV=test, LOG_LEVEL=trace).
-      const { env: traceEnv, replies: traceReplies, output: traceOutput } = await dotenvStart('test');
-      const traceMode = `NODE_ENV=test, LOG_LEVEL=trace, variables in .env only`;
-      for (const reply of traceReplies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${traceMode})`, secretsOf(traceEnv, DOTENV)]);
-      seen.push([traceOutput, `the output of a start and shutdown (${traceMode})`, secretsOf(traceEnv, DOTENV)]);
+      // Starts that take values from .env: alone (NODE_ENV unset), at the most verbose log level
+      // (NODE_ENV=test, LOG_LEVEL=trace, the password in DATABASE_URL's query string), and staging.
+      for (const { env, replies, output } of await Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging')])) {
+        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}${env.LOG_LEVEL ? `, LOG_LEVEL=${env.LOG_LEVEL}` : ''}, SESSION_SECRET in .env` : 'NODE_ENV unset, variables in .env only';
+        const given = [...secretsOf(env, DOTENV), ...(env.NODE_ENV ? secretsOf({}, OTHER_DOTENV) : [])];
+        for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${mode})`, given]);
+        seen.push([output, `the output of a start and shutdown (${mode})`, given]);
+      }
+      // The ends of PORT's range, 65535 with LOG_LEVEL=silly.
+      for (const [index, run] of (await portEnds()).entries()) {
+        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '0' : `${TOP_PORT}, LOG_LEVEL=silly`}`, secretsOf(valid)]);
+      }
       // Every refusal, for every secret it was given: a malformed value is often quoted back whole.
       const names = Object.keys(REFUSALS);
       const runs = await Promise.all(names.map(refused));
@@ -481,7 +580,7 @@ lesson('06-configuration', (t) => {
           if (shown === undefined) continue;
           expectThat(
             false,
-            `Expected ${where} never to show ${what}, got ${shown === secret ? 'it' : `${shown.length} of its characters`} in ${show(excerpt(plain(text), shown), 120)}. Print names and hosts, never values.${advice}`,
+            `Expected ${where} never to show ${what}, got ${shown === secret ? 'it' : secret.includes(shown) ? `${shown.length} of its characters` : `its first or last ${MASKED_AFFIX} characters beside a mask`} in ${show(excerpt(plain(text), shown), 120)}. Print names and hosts, never values.${advice}`,
           );
         }
       }
