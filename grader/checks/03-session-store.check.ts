@@ -277,7 +277,7 @@ async function whyUnknown(
       `${store} holds the session ${first.where}, but ${otherName} keeps its own sessions ${second.where}, and each process looks only there. ` +
       (storePath === 'redis'
         ? 'Give RedisStore one fixed prefix, not one made from the host name, the process id, the time or a random value.'
-        : 'Give the file store SESSION_DIR itself as its path.')
+        : 'Give the file store the same path in every process: SESSION_DIR itself (or one fixed subfolder of it), not a folder named after the host, the process or a random value.')
     );
   }
   if (signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
