@@ -72,6 +72,8 @@ export interface StartupExit {
   /** "exited with code 1", "was killed by SIGSEGV", … */
   description: string;
   output: string;
+  /** What it wrote on stdout alone (as much as was kept), for checks that judge a refusal's stdout. */
+  stdout?: string;
 }
 
 export interface StartupOptions extends ServerOptions {
@@ -290,7 +292,7 @@ export class LessonKit {
       while (process.running && Date.now() < until && !(healthyNow = (last = await health(port)) === 200)) await delay(50);
       if ((healthyNow || !process.running) && attempt < PORT_ATTEMPTS && this.lostPort(port, process)) continue;
       if (healthyNow) return { client: new Client(`http://127.0.0.1:${port}`, this.state().sent), port, process, stop: () => process.stop() };
-      if (!process.running) return { exit: process.exit!, description: process.describeExit()!, output: process.output() };
+      if (!process.running) return { exit: process.exit!, description: process.describeExit()!, output: process.output(), stdout: process.streamOutput('stdout') };
       // What it did meanwhile tells a stuck app (busy, or waiting for something) from a starved machine.
       const pid = process.child.pid;
       const [cpu, queued, activity, waiting] = [cpuSeconds(pid), runQueueSeconds(pid), mainThreadActivity(pid), process.waitingOn()];
