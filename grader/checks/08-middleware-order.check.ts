@@ -1,9 +1,10 @@
+import { STATUS_CODES } from 'node:http';
 import { contentCodings, decodedBody } from '../support/encoding.js';
 import { expectThat, fail, show } from '../support/expect.js';
 import { header, type RawReply, type RequestOptions } from '../support/http.js';
 import { lesson, type LessonKit } from '../support/lesson.js';
 import { accessFields, parseLines, pollFor, settle, STACK_FRAME, stringsOf, type LogEntry } from '../support/logs.js';
-import { burst } from '../support/ratelimit.js';
+import { burst, type SentSpec } from '../support/ratelimit.js';
 
 // The order of the layers is proven by what it does to answers, never by reading src/app.ts: one run
 // of src/server.ts (NODE_ENV=production) takes every kind of request a real day brings, and each check
@@ -25,6 +26,10 @@ const STYLESHEET = '/static/storefront.css';
 const CATALOGUE = '/api/books';
 /** Paths the grader reads or polls for itself: whether they are logged is the app's choice. */
 const NOT_COUNTED = new Set(['/health', '/metrics']);
+/** As Express routes a path: case-insensitive, a trailing slash ignored. */
+const routed = (path: string) => new URL(path, 'http://x').pathname.toLowerCase().replace(/(.)\/$/, '$1');
+/** What the spending client sends besides GET /api/books/1: every kind of /api route, so a limiter used twice on one of them shows. */
+const SPENT_ON = 'POST /api/login, GET and POST /api/orders, GET /api/orders/export, the catalogue, /api/nope and the reports';
 
 interface Sent {
   /** What the request stands for in a message: "the stylesheet", "a request over the budget". */
@@ -39,7 +44,14 @@ interface Tour {
   login: RawReply;
   anonymous: RawReply[];
   signedIn: RawReply[];
-  errors: { failing: RawReply; malformed: RawReply; oversized: RawReply; notFound: RawReply };
+  errors: {
+    failing: RawReply;
+    malformed: RawReply;
+    oversized: RawReply;
+    notFound: RawReply;
+    /** A malformed body to a path outside /api: an error there too answers the generic JSON. */
+    outside: RawReply;
+  };
   flood: {
     /** The first request past the budget, without a body or cookie. */
     refused: RawReply;
@@ -48,8 +60,8 @@ interface Tour {
     withCookie: RawReply[];
     readsBefore: number | string;
     readsAfter: number | string;
-    /** GET /health, GET /metrics and the stylesheet from the client over its budget. */
-    unlimited: RawReply[];
+    /** GET /health, GET /metrics (in spellings Express routes there), the stylesheet and a page outside /api, from the client over its budget, with the status each must get. */
+    unlimited: [RawReply, number][];
     /** The client's first API_LIMIT requests: none of them may be refused. */
     spent: RawReply[];
     /** POST /api/login with a malformed body, sent over the budget. */
@@ -93,11 +105,16 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       await send('an anonymous request', VISITOR, 'GET', '/api/orders/export/'),
     ];
     const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
-    return { catalogue, stylesheet, anonymous, notFound };
+    // express.json() is app-wide: an error it raises outside /api needs the one error handler too.
+    const outside = await send('a malformed body outside /api', VISITOR, 'POST', '/no-such-page', { headers: json, body: MALFORMED });
+    return { catalogue, stylesheet, anonymous, notFound, outside };
   };
+  let signedInAs: (cookie: string) => void = () => {};
+  const customerCookie = new Promise<string>((resolve) => (signedInAs = resolve));
   const shop = async () => {
     const login = await send('the login', CUSTOMER, 'POST', '/api/login', { body: ACCOUNT });
     const cookie = [login.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0] ?? '';
+    signedInAs(cookie);
     const signedIn = [
       await send('a signed-in request', CUSTOMER, 'GET', '/api/orders', { headers: { Cookie: cookie } }),
       await send('a signed-in request', CUSTOMER, 'GET', '/api/orders/export', { headers: { Cookie: cookie } }),
@@ -110,28 +127,49 @@ async function makeTour(t: LessonKit): Promise<Tour> {
   };
   let spentReplies: RawReply[] = [];
   const spend = async () => {
-    const spent = await burst(client, API_LIMIT, () => ({ method: 'GET', path: '/api/books/1', options: { headers: { 'X-Forwarded-For': FLOODER } } }), 20);
-    sent.push(...spent.map((reply) => ({ what: 'a request within the budget', reply })));
+    // Every /api route spends the one budget, once per request: the login and the signed-in routes are
+    // among the 100, so a limiter also used on one of them (each of its requests counted twice) refuses early.
+    // An unknown account: the login answers 401 at once (a known one costs a scrypt hash), and counts all the same.
+    const headers = { 'X-Forwarded-For': FLOODER, 'X-Forwarded-Proto': 'https' };
+    const own = { ...headers, Cookie: await customerCookie };
+    const mixed: SentSpec[] = [
+      { method: 'POST', path: '/api/login', options: { headers, body: { email: 'nobody@example.com', password: 'guess' } } },
+      { method: 'GET', path: '/api/orders', options: { headers: own } },
+      { method: 'GET', path: '/api/orders/export', options: { headers: own } },
+      { method: 'POST', path: '/api/orders', options: { headers: own, body: { bookId: 1 } } },
+      { method: 'GET', path: '/api/orders', options: { headers } },
+      { method: 'GET', path: CATALOGUE, options: { headers } },
+      { method: 'GET', path: '/api/nope', options: { headers } },
+      { method: 'GET', path: FAILING, options: { headers } },
+    ];
+    const spent = await burst(client, API_LIMIT, (index) => (index % 12 === 0 ? mixed[(index / 12) % mixed.length]! : { method: 'GET', path: '/api/books/1', options: { headers } }), 20);
     spentReplies = spent;
+    sent.push(...spentReplies.map((reply) => ({ what: 'a request within the budget', reply })));
   };
-  const [{ catalogue, stylesheet, anonymous, notFound }, { login, cookie, signedIn, ...customerErrors }] = await Promise.all([visit(), shop(), spend()]);
-  const errors = { notFound, ...customerErrors };
+  const [{ catalogue, stylesheet, anonymous, notFound, outside }, { login, cookie, signedIn, ...customerErrors }] = await Promise.all([visit(), shop(), spend()]);
+  const errors = { notFound, outside, ...customerErrors };
 
   // Then the spent client keeps going: with the customer's cookie, and with bodies.
   const refused = await send('a request over the budget', FLOODER, 'GET', '/api/books/1');
   const readsBefore = await sessionReads(client);
   const withCookie = [];
-  // Every /api path counts, routed or not (/api/nope), in any spelling.
-  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/', '/api/nope']) {
+  // Every /api path counts, routed or not (/api/nope), in any spelling, and the reports, which nothing
+  // else over the budget asks for: no /api route may sit above the limiter.
+  for (const path of ['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/', '/api/nope', FAILING]) {
     withCookie.push(await send('a request over the budget', FLOODER, 'GET', path, { headers: { Cookie: cookie } }));
   }
   const readsAfter = await sessionReads(client);
   // The load balancer's probe and the dashboard come from anywhere, spent clients included.
   // The limit is the API's: the stylesheet is not part of it either.
-  const unlimited = [
-    await send('the health probe', FLOODER, 'GET', '/health'),
-    await send('the metrics', FLOODER, 'GET', '/metrics'),
-    await send('the stylesheet', FLOODER, 'GET', STYLESHEET),
+  // So are the spellings Express routes to the probes, and a page outside /api (its 404 is not refused).
+  const unlimited: [RawReply, number][] = [
+    [await send('the health probe', FLOODER, 'GET', '/health'), 200],
+    [await send('the metrics', FLOODER, 'GET', '/metrics'), 200],
+    [await send('the stylesheet', FLOODER, 'GET', STYLESHEET), 200],
+    [await send('the health probe', FLOODER, 'GET', '/health/'), 200],
+    [await send('the health probe', FLOODER, 'GET', '/HEALTH'), 200],
+    [await send('the metrics', FLOODER, 'GET', '/metrics/'), 200],
+    [await send('a page that does not exist', FLOODER, 'GET', '/favicon.ico'), 404],
   ];
   const flood = {
     refused,
@@ -208,7 +246,7 @@ lesson('08-middleware-order', (t) => {
     for (const { fields } of lines) found.set(keyOf(fields.method, fields.path, fields.status), (found.get(keyOf(fields.method, fields.path, fields.status)) ?? 0) + 1);
     const expected = new Map<string, { count: number; what: string; reply: RawReply }>();
     for (const { what, reply } of sent) {
-      if (NOT_COUNTED.has(reply.request.path)) continue;
+      if (NOT_COUNTED.has(routed(reply.request.path))) continue;
       const key = keyOf(reply.request.method, new URL(reply.request.path, 'http://x').pathname, reply.status);
       const seen = expected.get(key);
       expected.set(key, { count: (seen?.count ?? 0) + 1, what: seen?.what ?? what, reply });
@@ -263,14 +301,22 @@ lesson('08-middleware-order', (t) => {
       ['the 413 for a body too large', errors.oversized],
       ['a new order (201)', signedIn[2]!],
       // "Every answer": the routes registered for the probe and the dashboard too.
-      ['the health probe', flood.unlimited[0]!],
-      ['the metrics', flood.unlimited[1]!],
+      ['the health probe', flood.unlimited[0]![0]],
+      ['the metrics', flood.unlimited[1]![0]],
+      ['the answer to a malformed body outside /api', errors.outside],
     ];
     const hardened = answers.filter(([, reply]) => missingHeaders(reply).length === 0).map(([what]) => what);
     for (const [what, reply] of answers) {
       const missing = missingHeaders(reply);
       if (missing.length === 0) continue;
       t.reproduce(reply.request);
+      if (missing.length === 1 && header(reply, 'x-powered-by')) {
+        // Every other header is there, so helmet() ran on this answer and removed X-Powered-By: something set it again later.
+        fail(
+          `Expected ${what} (${described(reply)}, ${reply.status}) to carry no X-Powered-By, got ${missing[0]}, with every other security header there: helmet() ran and removed it, and a layer after it set it again. ` +
+            "A mounted express() sub-app does that: it sets X-Powered-By on every request it handles. Mount an express.Router() instead, or disable the header on the sub-app (api.disable('x-powered-by')).",
+        );
+      }
       const seenElsewhere = hardened.length ? ` ${capitalised(hardened[0]!)} has them, so helmet() runs, but after whatever answered this one.` : ' No answer has them: is helmet() called (app.use(helmet()), not app.use(helmet))?';
       fail(`Expected ${what} (${described(reply)}, ${reply.status}) to carry the security headers, got ${missing.join(', ')}.${seenElsewhere} Register helmet() before every layer that can answer: static files, routers, routes.`);
     }
@@ -298,12 +344,21 @@ lesson('08-middleware-order', (t) => {
     if (early >= 0) {
       t.reproduce(flood.spent[early]!.request);
       fail(
-        `Expected the first ${API_LIMIT} API requests within 15 minutes from one client to be served, got 429 at request ${early + 1} (${described(flood.spent[early]!)}). ` +
-          'The budget is 100: is the limiter registered twice (each request counted twice), or a second, stricter one added on these paths?',
+        `Expected the first ${API_LIMIT} API requests within 15 minutes from one client to be served, got 429 at request ${early + 1} (${described(flood.spent[early]!)}); ` +
+          `besides GET /api/books/1 they went to ${SPENT_ON}. ` +
+          'The budget is 100, each request counted once: is the limiter registered twice, or used again on a route or router below app.use(\'/api\', limiter) (the login, /api/orders), so its requests count twice? Or is a second, stricter one added on these paths?',
       );
     }
     t.reproduce(flood.refused.request);
-    expectThat(flood.refused.status === 429, `Expected request ${API_LIMIT + 1} within 15 minutes from one client (${described(flood.refused)}) to be refused with 429, got ${flood.refused.status}. The /api limit of lesson 04 must stay in place.`);
+    const laterRefused = flood.withCookie.filter((reply) => reply.status === 429);
+    const uncounted = flood.withCookie.filter((reply) => reply.status !== 429);
+    expectThat(
+      flood.refused.status === 429,
+      `Expected request ${API_LIMIT + 1} within 15 minutes from one client (${described(flood.refused)}) to be refused with 429, got ${flood.refused.status}. ` +
+        (laterRefused.length && uncounted.length
+          ? `Later requests got 429 (${described(laterRefused[0]!)}), so the limit is there but missed some of the 100 before it: ${uncounted.map((reply) => `${described(reply)} got ${reply.status}`).join(', ')} over the budget. A route registered above app.use('/api', limiter), or outside a limiter mounted on some routes only, is neither counted nor refused: mount one limiter with app.use('/api', limiter) and register every /api route below it.`
+          : 'The /api limit of lesson 04 must stay in place.'),
+    );
     for (const [what, reply, parserStatus] of [['a malformed JSON body', flood.malformed, 400], ['a 200 kB body', flood.oversized, 413], ['a malformed JSON body', flood.login, 400]] as const) {
       t.reproduce(reply.request);
       expectThat(
@@ -332,9 +387,11 @@ lesson('08-middleware-order', (t) => {
     const notRefused = withCookie.find((reply) => reply.status !== 429);
     if (notRefused) {
       t.reproduce(notRefused.request);
+      const refusedPaths = withCookie.filter((reply) => reply.status === 429).map(described);
       fail(
         `Expected ${described(notRefused)} with a session cookie from a client over its API budget to be refused with 429, got ${notRefused.status}. ` +
-          "The limit covers every path under /api, routed or not, in any spelling: mount it with app.use('/api', limiter) rather than on some routes or with a check of req.path by hand.",
+          "The limit covers every path under /api, routed or not, in any spelling: mount it with app.use('/api', limiter) rather than on some routes or with a check of req.path by hand" +
+          (refusedPaths.length ? `, and register every /api route below it (${refusedPaths.slice(0, 2).join(', ')} got 429; this route answered before the limiter counted it?).` : '.'),
       );
     }
     t.reproduce(withCookie[0]!.request);
@@ -348,12 +405,17 @@ lesson('08-middleware-order', (t) => {
 
   t.check('08.health-and-metrics-never-limited', async () => {
     const { flood } = await tour(t);
-    for (const reply of flood.unlimited) {
+    for (const [reply, status] of flood.unlimited) {
       t.reproduce(reply.request);
+      const exact = flood.unlimited.find(([other]) => other.request.path !== reply.request.path && routed(other.request.path) === routed(reply.request.path))?.[0];
       expectThat(
-        reply.status === 200,
-        `Expected ${described(reply)} from a client over its API budget to answer 200, got ${reply.status}. ` +
-          (reply.status === 429 ? "The rate limiter now covers it: the limit is the API's, so keep it mounted on '/api' (app.use('/api', limiter)), where neither the health probe, the metrics nor the static files are." : ''),
+        reply.status === status,
+        `Expected ${described(reply)} from a client over its API budget to answer ${status}, got ${reply.status}. ` +
+          (reply.status === 429
+            ? "The rate limiter now covers it: the limit is the API's, so keep it mounted on '/api' (app.use('/api', limiter)), where neither the health probe, the metrics, the static files nor the pages outside /api are." +
+              (exact?.status === 200 ? ` ${described(exact)} got 200: a skip rule that compares req.path misses the spellings Express routes to the same handler (case, a trailing slash).` : '') +
+              (status === 404 ? ' A limiter without a path counts and refuses every request registered below it.' : '')
+            : ''),
       );
     }
   });
@@ -385,26 +447,40 @@ lesson('08-middleware-order', (t) => {
 
   t.check('08.errors-answer-generic-json', async () => {
     const { errors, stdout } = await tour(t);
-    const cases = [
-      [errors.failing, 500, 'Internal Server Error'],
-      [errors.malformed, 400, 'Bad Request'],
-      [errors.oversized, 413, 'Payload Too Large'],
-      [errors.notFound, 404, 'Not Found'],
-    ] as const;
-    for (const [reply, status, message] of cases) {
-      t.reproduce(reply.request);
+    const generic = (reply: RawReply, status: number) => {
       const body = parseJson(reply) as { error?: unknown } | undefined;
-      const isJson = /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? '');
-      if (reply.status === status && isJson && body?.error === message) continue;
+      return reply.status === status && /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? '') && body?.error === STATUS_CODES[status];
+    };
+    // Where nothing outside /api parses JSON, the malformed body outside /api raises no error: its 404 is fine.
+    const cases = [
+      [errors.failing, [500]],
+      [errors.malformed, [400]],
+      [errors.oversized, [413]],
+      [errors.notFound, [404]],
+      [errors.outside, [400, 404]],
+    ] as const;
+    const raised = [errors.failing, errors.malformed, errors.oversized, errors.outside];
+    const someHandled = raised.some((reply) => reply.status >= 400 && reply.status !== 404 && generic(reply, reply.status));
+    for (const [reply, statuses] of cases) {
+      t.reproduce(reply.request);
+      if (statuses.some((status) => generic(reply, status))) continue;
+      const status = statuses[0];
+      const body = parseJson(reply) as { error?: unknown } | undefined;
       const html = /html/i.test(header(reply, 'content-type') ?? '');
-      const cause = status !== 404 && reply.status === 404 && body?.error === 'Not Found'
+      const cause = status !== 404 && reply.status === 404 && body?.error === 'Not Found' && reply !== errors.outside
         ? " That is the shop's 404 handler: the route is registered below app.use(notFound), which answers first. Register every route above the 404 handler."
-        : html
-        ? ' That is Express\'s own error page: no error handler is registered after the layer that raised it. Register yours last, after every route and the 404 handler.'
-        : reply.status !== status && status !== 404
-          ? ' Either a layer above express.json() failed on this request (its output is below), or an error handler registered earlier answered it without keeping the error\'s status: keep one error handler, registered last.'
-          : '';
-      fail(`Expected ${described(reply)} to answer ${status} with the JSON body {"error":"${message}"}, got ${reply.status} with ${kindOf(reply)}.${cause}`);
+        : html && !someHandled
+          ? " That is Express's own error page, and no error the grader raised got the shop's JSON: no error handler ran at all. Is one registered last, and does it have exactly four parameters, (err, req, res, next)? " +
+            'Express takes a function with three for ordinary middleware, even when the first is called err, so errors pass it by: keep next in the list, used or not.'
+          : html
+            ? " That is Express's own error page: other errors got the shop's JSON, so an error handler exists, but none is registered after the layer that raised this one" +
+              (reply === errors.outside ? ", or it is mounted on a path (app.use('/api', handler)) that this request is outside of" : '') +
+              '. Register one, without a path, last, after every route and the 404 handler.'
+            : reply.status !== status && status !== 404
+              ? ' Either a layer above express.json() failed on this request (its output is below), or an error handler registered earlier answered it without keeping the error\'s status: keep one error handler, registered last.'
+              : '';
+      const expected = statuses.map((one) => `${one} with the JSON body {"error":"${STATUS_CODES[one]}"}`).join(' (or, when nothing outside /api parses JSON, ') + (statuses.length > 1 ? ')' : '');
+      fail(`Expected ${described(reply)} to answer ${expected}, got ${reply.status} with ${kindOf(reply)}.${cause}`);
     }
     const logged = stdout.some((entry) => (entry.rank ?? 0) >= 50 && stringsOf(entry).some((text) => /ECONNREFUSED/.test(text) && STACK_FRAME.test(text)));
     t.reproduce(errors.failing.request);

@@ -46,7 +46,7 @@ export default {
     },
     {
       id: '08.refused-before-body-parse',
-      title: 'A client gets its 100 API requests, then 429 before its body is read: a malformed or oversized body (the login included) is refused with 429, not 400 or 413',
+      title: 'A client gets its 100 API requests, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
       points: 2,
       hints: [
         'Spend the API budget (100 requests to /api/books/1), then POST /api/orders with a body that is not JSON. What status comes back, and what did the app do before answering it?',
@@ -68,13 +68,13 @@ export default {
     },
     {
       id: '08.health-and-metrics-never-limited',
-      title: 'GET /health, GET /metrics and the stylesheet answer 200 to a client that has spent its API budget',
+      title: 'GET /health and GET /metrics in every spelling Express routes there, the stylesheet and pages outside /api are never refused to a client that has spent its API budget',
       points: 1,
       guards: "The exercise mounts the limiter on '/api' only; moving it earlier must not put the health probe and the metrics behind it.",
       hints: [
         'Spend the API budget from one client (100 requests to /api/books/1), then GET /health from the same client.',
         "The load balancer's health probe and the operators' dashboard must always get through: a limiter that refuses them takes a healthy instance out of rotation. Moving the limiter up is right; widening what it covers is not.",
-        "In src/app.ts, look at how the rate limiter is registered: app.use(limiter) covers every path below it, app.use('/api', limiter) only /api.",
+        "In src/app.ts, look at how the rate limiter is registered: app.use(limiter) covers every path below it (a skip list of exact paths misses /HEALTH and /health/), app.use('/api', limiter) only /api.",
         "Keep app.use('/api', rateLimit({...})) with its path, or register GET /health and GET /metrics above the limiter.",
       ],
     },
@@ -91,12 +91,12 @@ export default {
     },
     {
       id: '08.errors-answer-generic-json',
-      title: 'Every error, wherever it is raised, answers the one generic JSON body with its status (500, 400, 413) and a 500 is logged with its stack',
+      title: 'Every error, wherever it is raised, inside /api or outside, answers the one generic JSON body with its status (500, 400, 413) and a 500 is logged with its stack',
       points: 2,
       hints: [
         'GET /api/reports/sales fails: what does the client get, HTML or JSON? And a malformed JSON body sent to POST /api/orders?',
         'An error skips every ordinary layer after the throw and goes to the next four-parameter layer registered after it. A route registered below the error handler has none: its errors reach Express\'s own HTML handler. A second handler higher up catches earlier errors and decides for them.',
-        'In src/app.ts, find every route and app.use() below the error handler, and any other four-parameter function.',
+        'In src/app.ts, find every route and app.use() below the error handler, any other four-parameter function, and check that the handler itself has four parameters and no path.',
         'Keep one error handler and register it last, after the 404 handler: app.use(notFound); app.use(errorHandler); return app;',
       ],
     },
@@ -115,15 +115,15 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: 'Serve a client its 100 API requests per 15 minutes (each counted once), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.',
+      text: 'Serve a client its 100 API requests per 15 minutes, each counted once whichever /api route it uses (POST /api/login and /api/orders included: a limiter used again on a route counts it twice), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.',
       checks: ['08.refused-before-body-parse'],
     },
     {
-      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope), in any spelling (/API/Books/1), without looking its session up in the store (GET /metrics counts the lookups).',
+      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope, /api/reports/sales: no /api route above the limiter), in any spelling (/API/Books/1), without looking its session up in the store (GET /metrics counts the lookups).',
       checks: ['08.refused-before-session-lookup'],
     },
     {
-      text: 'Keep GET /health, GET /metrics and the static files outside the API rate limit: they answer 200 to a client that has spent its API budget.',
+      text: 'Keep GET /health and GET /metrics (in every spelling Express routes there: /HEALTH, /health/), the static files and every page outside /api outside the API rate limit: a client that has spent its API budget gets 200 from them, and 404 from a page that does not exist.',
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
@@ -131,7 +131,7 @@ export default {
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), whichever route raised it, and log a 500 with its stack.',
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), whichever route raised it, inside /api or outside (a malformed body to any path), and log a 500 with its stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
@@ -140,5 +140,6 @@ export default {
     'Whether GET /health and GET /metrics get access lines is your choice: the grader does not count them.',
     'Serve static files before the body parser and the session: a file needs neither, and a visitor with a cookie would pay a store lookup per file.',
     'Give each router its own middleware only when it is the router that needs it, and mount the router after the app-wide layers.',
+    'Whether the sign-in guard runs before the body parser is your choice: the guard protects the /api/orders routes, and a body nobody can read may be refused with 400 or 413 before it; a guard registered before express.json() answers 401 whatever an anonymous client sends, which is stricter and also fine.',
   ],
 } satisfies LessonDefinition;
