@@ -23,7 +23,10 @@ import { APP_NODE_FLAGS, repoRoot, solutionsDir, vendorCacheDir } from './paths.
 import { LINE_INDEX, type LineIndex } from '../support/source-positions.js';
 
 /** Raised when the shape of what is built changes, so that old bundles are not used. */
-const FORMAT = 5;
+const FORMAT = 6;
+// Beside node_modules, not in it: Node 20's util.inspect(err, { colors: true }) loops forever on a
+// stack frame of a file directly inside a node_modules folder (it looks for the package folder after
+// it), so an app that logged errors that way hung whenever a frame was in the bundle (format 5).
 const BUNDLE = '.vendor.cjs';
 const LOADER = '.vendor-loader.mjs';
 /** What the bundle's code is written between: a function of what Node gives a CommonJS module. */
@@ -68,7 +71,7 @@ export async function lessonVendor(lesson: string): Promise<string | undefined> 
   // V8 takes compiled code only from its own version: each Node major keeps its own bundles.
   const dir = path.join(vendorCacheDir, `${lesson}-node${process.versions.node.split('.')[0]}-${key}`);
   const failed = `${dir}.failed`;
-  if (existsSync(path.join(dir, 'node_modules', BUNDLE))) return dir;
+  if (existsSync(path.join(dir, BUNDLE))) return dir;
   if (existsSync(failed)) return undefined;
   try {
     await buildVendor(packages, dir);
@@ -100,7 +103,7 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
     const entry = packages.map((name, index) => `export const p${index} = () => import(${JSON.stringify(name)});`).join('\n');
     await build({
       stdin: { contents: entry, resolveDir: repoRoot, sourcefile: 'vendor-entry.mjs', loader: 'js' },
-      outfile: path.join(modules, BUNDLE),
+      outfile: path.join(scratch, BUNDLE),
       bundle: true,
       platform: 'node',
       // CommonJS, which V8 can run from the code it compiled before (support/vendor-loader.mjs). The
@@ -116,9 +119,9 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
       // Indexed by line below (writeLineIndex), so that a stack frame in the bundle names its package's file.
       sourcemap: 'linked',
     });
-    asciiOnly(path.join(modules, BUNDLE));
-    writeLineIndex(path.join(modules, BUNDLE));
-    copyFileSync(vendorLoader, path.join(modules, LOADER));
+    asciiOnly(path.join(scratch, BUNDLE));
+    writeLineIndex(path.join(scratch, BUNDLE));
+    copyFileSync(vendorLoader, path.join(scratch, LOADER));
     const names = exportNames(packages);
     for (const [index, name] of packages.entries()) {
       const exported = names[name]!;
@@ -129,7 +132,7 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
         path.join(modules, name, 'index.js'),
         [
           `// ${name} as bundled by the grader (grader/src/vendor.ts), with the exports Node gives it.`,
-          `import { packages } from '${path.relative(path.join(modules, name), path.join(modules, LOADER)).split(path.sep).join('/')}';`,
+          `import { packages } from '${path.relative(path.join(modules, name), path.join(scratch, LOADER)).split(path.sep).join('/')}';`,
           `const ns = await packages.p${index}();`,
           exported.hasDefault ? 'export default ns.default;' : '',
           exported.hasModuleExports ? 'const moduleExports = ns.default;\nexport { moduleExports as "module.exports" };' : '',
@@ -143,11 +146,11 @@ async function buildVendor(packages: string[], dir: string): Promise<void> {
     try {
       renameSync(scratch, dir);
     } catch (error) {
-      if (!existsSync(path.join(dir, 'node_modules', BUNDLE))) throw error;
+      if (!existsSync(path.join(dir, BUNDLE))) throw error;
       return; // another grader's build won, and makes the compiled code
     }
     // Made in place: V8 keeps the file name the code was compiled under, and stack frames show it.
-    saveCompiledCode(path.join(dir, 'node_modules'), packages.length);
+    saveCompiledCode(dir, packages.length);
     pruneOthers(dir);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -195,9 +198,9 @@ function writeLineIndex(bundle: string): void {
  * Evaluates every package of the bundle in a process started as the grader starts apps (V8 only
  * takes compiled code made under the same flags), and saves the code V8 compiled meanwhile.
  */
-function saveCompiledCode(modules: string, count: number): void {
+function saveCompiledCode(dir: string, count: number): void {
   const script = `
-    const loader = await import(${JSON.stringify(pathToFileURL(path.join(modules, LOADER)).href)});
+    const loader = await import(${JSON.stringify(pathToFileURL(path.join(dir, LOADER)).href)});
     for (let index = 0; index < ${count}; index++) await loader.packages['p' + index]();
     loader.saveCompiledCode();`;
   runInCourse(script, APP_NODE_FLAGS, 'could not evaluate the bundle');
