@@ -1,0 +1,82 @@
+import net from 'node:net';
+
+/**
+ * A Redis outage the grader controls, for checks that stop "the app's Redis" mid-run without stopping
+ * the Redis other checks share (or one the learner gave in REDIS_URL, which the grader may not stop).
+ * Give the app `url` instead of the Redis URL: the same scheme, credentials and database, on a port of a
+ * relay that passes bytes both ways to the real server.
+ *
+ * `down()` does what a Redis that stopped does to its clients: every open connection is closed and new
+ * ones are refused (the port stops listening). `up()` listens on the same port again, so a client that
+ * reconnects finds Redis back; the keys are still there, as after a restart with persistence.
+ * `sentBytes` counts the bytes the app has sent to Redis so far (commands reach Redis or they do not).
+ */
+export interface RedisOutage {
+  url: string;
+  readonly sentBytes: number;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
+  const target = new URL(redisUrl);
+  const upstream = { host: target.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(target.port || 6379) };
+  const sockets = new Set<net.Socket>();
+  let sentBytes = 0;
+  let server: net.Server | undefined;
+
+  const listen = (port: number) =>
+    new Promise<net.Server>((resolve, reject) => {
+      const relay = net.createServer((client) => {
+        const redis = net.connect(upstream);
+        for (const socket of [client, redis]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => {}); // a reset while down is the point, not a fault
+        }
+        client.on('data', (chunk: Buffer) => (sentBytes += chunk.length));
+        client.pipe(redis).on('close', () => client.destroy());
+        redis.pipe(client).on('close', () => redis.destroy());
+        client.on('close', () => redis.destroy());
+        redis.on('close', () => client.destroy());
+      });
+      relay.once('error', reject);
+      relay.listen(port, '127.0.0.1', () => resolve(relay));
+    });
+
+  server = await listen(0);
+  const port = (server.address() as net.AddressInfo).port;
+  const relayed = new URL(redisUrl);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String(port);
+
+  const stop = async () => {
+    const closing = server && new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    await closing;
+  };
+
+  return {
+    url: relayed.toString().replace(/\/$/, ''),
+    get sentBytes() {
+      return sentBytes;
+    },
+    down: stop,
+    async up() {
+      if (server) return;
+      // The port was ours a moment ago; another process may take it in between, rarely: try again briefly.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          server = await listen(port);
+          return;
+        } catch (error) {
+          if (attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    },
+    close: stop,
+  };
+}
