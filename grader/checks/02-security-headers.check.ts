@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { afterAll } from 'vitest';
 import { type BrowserPage, closeBrowser, openPage, PAGE_TIMEOUT_MS, startBrowser } from '../support/browser.js';
 import {
@@ -14,8 +15,8 @@ import {
   sourceMatchesUrl,
   type ReceivedPolicy,
 } from '../support/csp.js';
-import { expectThat, fail, show } from '../support/expect.js';
-import { type Client, header, type Reply } from '../support/http.js';
+import { CheckFailure, expectThat, fail, show } from '../support/expect.js';
+import { ANSWER_TIMEOUT_MS, type Client, header, type RawReply, type Reply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 
 /** What a JSON client sends: headers must not depend on what the request accepts. */
@@ -28,9 +29,19 @@ const BROWSER = {
   fetch: { Accept: '*/*', 'Sec-Fetch-Dest': 'empty', 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Site': 'same-origin' },
   /** A fetch() that posts from the page: browsers add Origin. */
   post: { Accept: '*/*', 'Sec-Fetch-Dest': 'empty', 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Site': 'same-origin', Origin: 'http://127.0.0.1' },
+  /** Another site puts the page in an <iframe>, <frame>, <object> or <embed>: what framing protection is for. */
+  iframe: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'Sec-Fetch-Dest': 'iframe', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Site': 'cross-site' },
+  frame: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'Sec-Fetch-Dest': 'frame', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Site': 'cross-site' },
+  object: { Accept: '*/*', 'Sec-Fetch-Dest': 'object', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Site': 'cross-site' },
+  embed: { Accept: '*/*', 'Sec-Fetch-Dest': 'embed', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Site': 'cross-site' },
 };
+/** What other clients add: a front end's XMLHttpRequest, and an API client with a token. */
+const XHR = { ...API_CLIENT, 'X-Requested-With': 'XMLHttpRequest' };
+const BEARER = { ...API_CLIENT, Authorization: 'Bearer bookshop-mobile-app-token' };
+/** A real CORS preflight: another origin asks before a POST with a JSON body. */
+const PREFLIGHT = { Origin: 'https://app.bookshop.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' };
 /** The request headers the grader adds to say who asks; a reply whose headers change without them depends on them. */
-const CLIENT_HEADERS = new Set([...Object.values(BROWSER).flatMap((headers) => Object.keys(headers)), 'Accept']);
+const CLIENT_HEADERS = new Set([...[...Object.values(BROWSER), XHR, BEARER, PREFLIGHT].flatMap((headers) => Object.keys(headers)), 'Accept']);
 /**
  * Real routes of every kind, each answering 2xx, asked as curl, API clients and Chromium ask (a page, and
  * the stylesheet, script and fetch() calls it makes). A check on a 404 alone is fooled by late middleware.
@@ -49,6 +60,12 @@ const routes: Route[] = [
   { kind: 'script, as Chromium loads it (Sec-Fetch-Dest: script)', method: 'GET', path: '/static/search.js', headers: BROWSER.script },
   { kind: "a page's fetch(), as Chromium sends it (Sec-Fetch-Dest: empty)", method: 'GET', path: '/api/books/2', headers: BROWSER.fetch },
   { kind: "a page's fetch() POST, as Chromium sends it (Origin, Sec-Fetch-Mode: cors)", method: 'POST', path: '/api/orders', body: { bookId: 2, quantity: 1 }, headers: BROWSER.post },
+  { kind: 'HTML page, as Chromium loads it into an iframe on another site (Sec-Fetch-Dest: iframe)', method: 'GET', path: '/search?q=dune', headers: BROWSER.iframe },
+  { kind: 'HTML page, as Chromium loads it into a <frame> on another site (Sec-Fetch-Dest: frame)', method: 'GET', path: '/', headers: BROWSER.frame },
+  { kind: 'HTML page, as Chromium loads it into an <object> on another site (Sec-Fetch-Dest: object)', method: 'GET', path: '/search?q=dune', headers: BROWSER.object },
+  { kind: 'HTML page, as Chromium loads it into an <embed> on another site (Sec-Fetch-Dest: embed)', method: 'GET', path: '/', headers: BROWSER.embed },
+  { kind: 'JSON API, from an XMLHttpRequest (X-Requested-With)', method: 'GET', path: '/api/books', headers: XHR },
+  { kind: 'JSON API, from a client with a token (Authorization: Bearer)', method: 'GET', path: '/api/books/1', headers: BEARER },
 ];
 
 const INJECTED = `<script>document.title='pwned'</script>`;
@@ -152,10 +169,15 @@ async function fetchRoutes(app: Client, headers?: Record<string, string>): Promi
 async function fetchErrors(app: Client): Promise<Sample[]> {
   const headers = THROUGH_TLS_PROXY;
   const json = (type = 'application/json') => ({ ...headers, 'Content-Type': type });
-  const probes: { method: string; path: string; status: number; label: string; headers: Record<string, string>; body?: string; parserError?: boolean }[] = [
+  // status undefined: whatever the app answers is judged (a CORS middleware after the headers may answer
+  // a preflight 204; a root mount of public/ may serve the file).
+  const probes: { method: string; path: string; status?: number; label: string; headers: Record<string, string>; body?: string; parserError?: boolean }[] = [
     { method: 'GET', path: '/no-such-page', status: 404, label: '404 from your not-found handler', headers },
     { method: 'DELETE', path: '/api/books/1', status: 404, label: 'a method no route takes: 404', headers },
-    { method: 'OPTIONS', path: '/api/orders', status: 404, label: 'OPTIONS, as a CORS preflight asks: 404', headers: { ...headers, ...API_CLIENT } },
+    { method: 'OPTIONS', path: '/api/orders', label: 'OPTIONS', headers: { ...headers, ...API_CLIENT } },
+    { method: 'OPTIONS', path: '/api/orders', label: 'a CORS preflight from another origin (Origin, Access-Control-Request-Method: POST)', headers: { ...headers, ...PREFLIGHT } },
+    // The files of public/ at paths other than /static: a second mount above the headers answers them bare.
+    ...['/search.js', '/robots.txt', '/favicon.ico', '/public/app.css', '/assets/app.css'].map((path) => ({ method: 'GET', path, label: 'a file of public/ outside /static, 404 unless you serve it there', headers })),
     { method: 'GET', path: '/api/books/1/recommendations', status: 500, label: '500 from your error handler', headers },
     { method: 'POST', path: '/api/orders', status: 400, label: 'malformed JSON: 400 from express.json()', headers: json(), body: '{"bookId": 1,', parserError: true },
     { method: 'POST', path: '/api/orders', status: 413, label: 'a 150 KB body: 413 from express.json()', headers: json(), body: JSON.stringify({ bookId: 1, note: 'x'.repeat(150_000) }), parserError: true },
@@ -164,8 +186,9 @@ async function fetchErrors(app: Client): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const probe of probes) {
     const reply = await app.request(probe.method, probe.path, { headers: probe.headers, body: probe.body });
-    expectStatusFor(reply, probe.status);
-    samples.push({ reply, label: `${probe.method} ${probe.path} (${probe.label})`, parserError: probe.parserError });
+    if (probe.status !== undefined) expectStatusFor(reply, probe.status);
+    const label = probe.status === undefined ? `${probe.label}: ${reply.status}` : probe.label;
+    samples.push({ reply, label: `${probe.method} ${probe.path} (${label})`, parserError: probe.parserError });
   }
   let limited = await app.get('/api/gift-cards/NOPE-0000', { headers });
   for (let attempt = 1; attempt < 10 && limited.status !== 429; attempt++) limited = await app.get('/api/gift-cards/NOPE-0000', { headers });
@@ -206,12 +229,21 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
   const firstOk = failures.find((failure) => failure.reply.status < 300);
   // The first segment of the first failing path that has one below it (/api, /static).
   const sibling = failures.find((failure) => !failure.parserError)?.reply.request.path.match(/^\/([^/?]+)\/[^?]/)?.[1];
-  if (said.length && rule(await app.request(asked.method, asked.path, { headers: bare, body: asked.body })) === undefined) {
+  if (/^a page (that says|with) /.test(first.got)) {
+    next =
+      "The header is fine, the page is not: a <meta name=\"referrer\"> wins over the header for the page that carries it, and a referrerpolicy attribute for its element. " +
+      'Take it out of the page (src/pages.ts), or give it a value as safe as the header.';
+  } else if (asked.method === 'OPTIONS' && first.reply.status < 300) {
+    next =
+      `Your app answers OPTIONS ${asked.path} itself (${first.reply.status}${asked.headers['Access-Control-Request-Method'] ? ', a CORS preflight' : ''}) before the headers are added. ` +
+      'Register the headers first, then the CORS handling, so that its answers carry them too.';
+  } else if (said.length && rule(await app.request(asked.method, asked.path, { headers: bare, body: asked.body })) === undefined) {
     next =
       said.length === 1 && asked.headers.Accept === API_CLIENT.Accept
         ? `Asked without Accept: ${API_CLIENT.Accept} it has it: your headers depend on what the request accepts. Send them on every response, whatever the client asks for.`
         : `Asked without its ${said.join(', ')} headers it has it: your headers depend on what the request says it is for. ` +
-          "Chromium sends Sec-Fetch-Dest: style, script or empty (and Origin) for a page's stylesheet, script and fetch() calls, and those answers need the headers too. Send them on every response, whatever the client asks for.";
+          "Chromium sends Sec-Fetch-Dest (style, script, empty, and iframe, frame, object or embed when another site frames the page), Origin and the CORS preflight's Access-Control-Request-Method; " +
+          'front ends send X-Requested-With, API clients Authorization. Every one of those answers needs the headers too. Send them on every response, whatever the client says.';
   } else if (
     !first.parserError &&
     asked.method !== 'GET' &&
@@ -264,7 +296,7 @@ const rules = {
     const used = known.at(-1);
     if (!used) return `Referrer-Policy: ${value}, which browsers do not recognise and ignore`;
     const leak = referrerPolicies[used];
-    return leak ? `Referrer-Policy: ${value}, which ${leak}` : undefined;
+    return leak ? `Referrer-Policy: ${value}, which ${leak}` : pageReferrerOverride(reply.text);
   }) satisfies Rule,
 
   hsts: ((reply) => {
@@ -320,6 +352,32 @@ const referrerPolicies: Record<string, string | undefined> = {
   origin: 'sends your origin to other sites even over plain HTTP',
   'origin-when-cross-origin': 'sends your origin to other sites even over plain HTTP',
 };
+
+/** The legacy keywords browsers still accept in <meta name="referrer">, and the policy each stands for. */
+const LEGACY_REFERRER: Record<string, string> = { never: 'no-referrer', always: 'unsafe-url', default: 'strict-origin-when-cross-origin', 'origin-when-crossorigin': 'origin-when-cross-origin' };
+
+/**
+ * What in an HTML page loosens the Referrer-Policy header for it: a <meta name="referrer"> (the last
+ * one browsers recognise is the page's policy, whatever the header said) or a referrerpolicy attribute
+ * on a link, image, script or frame. Undefined when nothing does.
+ */
+function pageReferrerOverride(html: string): string | undefined {
+  let meta: { tag: string; policy: string } | undefined;
+  for (const [tag] of html.matchAll(/<meta\b[^>]*>/gi)) {
+    if (!/\bname\s*=\s*["']?referrer["'\s>/]/i.test(tag)) continue;
+    const content = tag.match(/\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i)?.slice(1).find((part) => part !== undefined);
+    const token = content?.trim().toLowerCase() ?? '';
+    const policy = LEGACY_REFERRER[token] ?? token;
+    if (policy in referrerPolicies) meta = { tag, policy };
+  }
+  const metaLeak = meta && referrerPolicies[meta.policy];
+  if (meta && metaLeak) return `a page that says ${meta.tag.replace(/\s+/g, ' ')}, which overrides the header for the page and ${metaLeak}`;
+  for (const [tag, value] of html.matchAll(/<[a-z]+\b[^>]*\breferrerpolicy\s*=\s*["']?([a-z-]+)[^>]*>/gi)) {
+    const leak = referrerPolicies[value!.toLowerCase()];
+    if (leak) return `a page with ${show(tag, 120)}, whose referrerpolicy overrides the header for that element and ${leak}`;
+  }
+  return undefined;
+}
 
 /** What would let an injected script (or plugin) run despite this response's policies; undefined when nothing. */
 function injectionWeakness(reply: Reply): string | undefined {
@@ -400,58 +458,170 @@ const CUSTOMER_ADDRESS = '203.0.113.7';
 const GIFT_CARD_LOOKUPS = 7;
 
 /**
- * Fails when a customer who sends an X-Forwarded-For of their own escapes the gift-card limiter: an app
- * that trusts more than the one proxy (trust proxy true, or 2) takes the customer's claim as their address.
+ * What a customer writes to pass for someone new on each lookup: an X-Forwarded-For of their own (the
+ * proxy appends the address it saw) and the other client-address headers, which the proxy passes on as
+ * the customer wrote them.
+ */
+const CLIENT_CLAIMS: [name: string, value: (lookup: number) => string][] = [
+  ['X-Forwarded-For', (lookup) => `198.51.100.${lookup}, ${CUSTOMER_ADDRESS}`],
+  ['X-Real-IP', (lookup) => `198.51.100.${lookup + 20}`],
+  ['X-Client-IP', (lookup) => `198.51.100.${lookup + 40}`],
+  ['Forwarded', (lookup) => `for=198.51.100.${lookup + 60}`],
+  ['True-Client-IP', (lookup) => `198.51.100.${lookup + 80}`],
+  ['CF-Connecting-IP', (lookup) => `198.51.100.${lookup + 100}`],
+];
+
+/**
+ * Fails when a customer who writes a client address of their own escapes the gift-card limiter: an
+ * app that trusts more than the one proxy (trust proxy true, or 2) takes their X-Forwarded-For for
+ * their address, and a limiter keyed on a header the client writes (X-Real-IP, Forwarded…) counts
+ * whatever they wrote.
  */
 async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean): Promise<void> {
   const path = '/api/gift-cards/NOPE-0000';
+  // The proxy appends the address it saw to X-Forwarded-For, whatever else the customer wrote.
+  const asProxied = { ...THROUGH_TLS_PROXY, 'X-Forwarded-For': CUSTOMER_ADDRESS };
+  const claims = (lookup: number, only?: string) => ({
+    ...asProxied,
+    ...Object.fromEntries(CLIENT_CLAIMS.filter(([name]) => !only || name === only).map(([name, value]) => [name, value(lookup)])),
+  });
   const statuses: number[] = [];
   for (let lookup = 1; lookup <= GIFT_CARD_LOOKUPS; lookup++) {
-    const reply = await app.get(path, { headers: { ...THROUGH_TLS_PROXY, 'X-Forwarded-For': `198.51.100.${lookup}, ${CUSTOMER_ADDRESS}` } });
+    const reply = await app.get(path, { headers: claims(lookup) });
     if (reply.status === 429) return;
     statuses.push(reply.status);
   }
-  const spoofed = { headers: { ...THROUGH_TLS_PROXY, 'X-Forwarded-For': `198.51.100.${GIFT_CARD_LOOKUPS}, ${CUSTOMER_ADDRESS}` } };
   // Without a claim of their own, does the limiter limit? Then the claim is what let them through.
-  let plain = await app.get(path, { headers: THROUGH_TLS_PROXY });
-  for (let lookup = 1; lookup < GIFT_CARD_LOOKUPS && plain.status !== 429; lookup++) plain = await app.get(path, { headers: THROUGH_TLS_PROXY });
+  let plain = await app.get(path, { headers: asProxied });
+  for (let lookup = 1; lookup < GIFT_CARD_LOOKUPS && plain.status !== 429; lookup++) plain = await app.get(path, { headers: asProxied });
   if (plain.status !== 429) {
     fail(`Expected GET ${path} to answer 429 after five lookups, got ${plain.status} ${GIFT_CARD_LOOKUPS} times. Keep the gift-card limiter in place.`);
   }
-  await app.get(path, { headers: spoofed.headers }); // the curl line
-  fail(
+  // Which header: with the plain client's budget spent, one lookup with a new value of one header.
+  let culprit = 'X-Forwarded-For';
+  for (const [name] of CLIENT_CLAIMS) {
+    const reply = await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, name) });
+    if (reply.status !== 429) {
+      culprit = name;
+      break;
+    }
+  }
+  const seen =
     `Expected GET ${path} to answer 429 by the sixth lookup of one customer through the proxy, got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
-      `the customer sent an X-Forwarded-For of their own, a new address each time, and the proxy appended the one it saw (X-Forwarded-For: 198.51.100.${GIFT_CARD_LOOKUPS}, ${CUSTOMER_ADDRESS}). ` +
-      `Without that header the limit held. Your app trusts more than the one proxy in front (trust proxy true, or 2), so it takes the customer's claim for their address and the limiter counts a new client each time` +
-      `${libraryWarned() ? " (express-rate-limit said so: ERR_ERL_PERMISSIVE_TRUST_PROXY)" : ''}. Trust only the one proxy: app.set('trust proxy', 1).`,
+    `the customer wrote a new client address into every lookup (${CLIENT_CLAIMS.map(([name]) => name).join(', ')}; the proxy appended the address it saw to X-Forwarded-For). ` +
+    'Without those headers the limit held. ';
+  if (culprit === 'X-Forwarded-For') {
+    await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
+    fail(
+      `${seen}A new first entry in X-Forwarded-For alone (X-Forwarded-For: 198.51.100.${GIFT_CARD_LOOKUPS + 1}, ${CUSTOMER_ADDRESS}) is enough: your limiter keys on an entry the customer wrote, not on the ${CUSTOMER_ADDRESS} the proxy appended. ` +
+        (libraryWarned()
+          ? "Your app trusts more than the one proxy in front (trust proxy true; express-rate-limit said so: ERR_ERL_PERMISSIVE_TRUST_PROXY), so req.ip is the customer's claim. "
+          : 'Either your app trusts more than the one proxy in front (trust proxy true, 2, or a function or subnet that trusts every hop), so req.ip is their claim, ' +
+            'or your limiter reads X-Forwarded-For itself (a keyGenerator that takes its first entry). ') +
+        "Trust only the one proxy, app.set('trust proxy', 1), and key on req.ip (express-rate-limit's default).",
+    );
+  }
+  await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
+  fail(
+    `${seen}A new ${culprit} alone is enough: your limiter keys on ${culprit}, a header the customer writes and the proxy passes on as it is (the proxy only appends to X-Forwarded-For). ` +
+      "Key on req.ip (express-rate-limit's default) with app.set('trust proxy', 1).",
   );
 }
 
 /** The max-age of a Strict-Transport-Security header, if it has a valid one. */
-function maxAgeOf(reply: Reply): number | undefined {
+function maxAgeOf(reply: Reply | RawReply): number | undefined {
   const found = header(reply, 'strict-transport-security')?.split(';').map((part) => part.trim().match(/^max-age\s*=\s*"?(\d+)"?$/i)).find(Boolean);
   return found ? Number(found[1]) : undefined;
 }
 
-/** How far apart two readings of max-age must be: a value counted down to a date shows in a second. */
-const HSTS_READINGS_APART_MS = 1_100;
+/** How far ahead the clock of the second app host runs: a max-age counted down to any date shows. */
+const LATER_DAYS = 400;
+/**
+ * Loaded into the second app host (NODE_OPTIONS=--import): Date (Date.now(), new Date(), Date()) and
+ * performance.timeOrigin run COURSE_DATE_AHEAD_MS ahead, from the start.
+ */
+const dateShim = `
+const ahead = Number(process.env.COURSE_DATE_AHEAD_MS);
+if (ahead) {
+  const RealDate = Date;
+  globalThis.Date = new Proxy(RealDate, {
+    construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [RealDate.now() + ahead], newTarget),
+    apply: () => new RealDate(RealDate.now() + ahead).toString(),
+    get: (target, property, receiver) => (property === 'now' ? () => RealDate.now() + ahead : Reflect.get(target, property, receiver)),
+  });
+  try {
+    const origin = performance.timeOrigin + ahead;
+    Object.defineProperty(performance, 'timeOrigin', { get: () => origin, configurable: true });
+  } catch {}
+}
+`;
+/** The environment of the second app host: a process of its own, whose clock says LATER_DAYS later. */
+const LATER_HOST = {
+  COURSE_DATE_AHEAD_MS: String(LATER_DAYS * 86_400_000),
+  NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(dateShim)}`,
+};
+
+/** The first answers of the second app host: GET / and the search page, one after the other on one kept-alive connection. */
+interface LaterRun {
+  replies: RawReply[];
+  /** Whether the second request went over the first one's connection. */
+  reused: boolean;
+}
+
+/** Sends GET requests one after another over one kept-alive connection, as a browser loads pages. */
+async function overOneConnection(baseUrl: string, requests: { path: string; headers: Record<string, string> }[]): Promise<LaterRun> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const replies: RawReply[] = [];
+  let reused = true;
+  try {
+    for (const [index, { path, headers }] of requests.entries()) {
+      const request = { method: 'GET', path, headers };
+      replies.push(
+        await new Promise<RawReply>((resolve, reject) => {
+          const req = http.get(new URL(path, baseUrl), { agent, headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
+            if (index > 0 && !req.reusedSocket) reused = false;
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ request, status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
+            res.on('error', reject);
+          });
+          req.on('timeout', () => req.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`)));
+          req.on('error', (error) => reject(new CheckFailure(`Expected an answer to GET ${path}, got ${error.message}.`)));
+        }),
+      );
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { replies, reused };
+}
+
+/** The first nonce of each policy of a reply. */
+function noncesOf(reply: Reply | RawReply): string[] {
+  return parsePolicies(header(reply, 'content-security-policy')).flatMap((policy) => noncesIn(policy.directives));
+}
 
 /**
- * Fails when max-age counts down to a fixed date: it drops below six months, then to 0, without anyone
- * noticing. Reads GET / again a second after `first` was sent and compares.
+ * Fails when max-age counts down to a date: it falls under six months, then to 0, without anyone
+ * noticing. Compares GET / of the app with GET / of a second run of it whose clock says LATER_DAYS later.
  */
-async function expectSteadyMaxAge(app: Client, first: Reply, sentAt: number): Promise<void> {
-  const before = maxAgeOf(first);
-  const wait = sentAt + HSTS_READINGS_APART_MS - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  const later = await app.get('/', { headers: THROUGH_TLS_PROXY });
+async function expectSameMaxAgeLater(app: Client, now: Reply, later: RawReply): Promise<void> {
+  const before = maxAgeOf(now);
   const after = maxAgeOf(later);
-  if (before === undefined || after === undefined || after >= before) return;
-  const until = new Date(Date.now() + after * 1000);
-  const below = new Date(until.getTime() - SIX_MONTHS * 1000);
+  if (before === undefined || after === before) return;
+  await app.get('/', { headers: THROUGH_TLS_PROXY }); // the curl line
+  const then = `${LATER_DAYS} days later`;
+  if (after === undefined) {
+    fail(
+      `Expected the same Strict-Transport-Security max-age whenever GET / is asked, got max-age=${before} now and ${header(later, 'strict-transport-security') ?? 'no header'} ` +
+        `from a second run of your app whose clock said ${then}: HSTS that depends on the date ends by itself, and nobody notices. max-age is a duration from each response: send a fixed one (31536000).`,
+    );
+  }
+  const until = new Date(Date.now() + before * 1000);
   fail(
-    `Expected the same Strict-Transport-Security max-age on GET / a second later, got max-age=${before} and then max-age=${after}: it counts down to ${until.toISOString().slice(0, 10)}, ` +
-      `falls under six months on ${below.toISOString().slice(0, 10)} and to 0 after, and nobody notices. max-age is a duration from each response: send a fixed one (31536000).`,
+    `Expected the same Strict-Transport-Security max-age whenever GET / is asked, got max-age=${before} now and max-age=${after} from a second run of your app whose clock said ${then}: ` +
+      `${after < before ? `it counts down to about ${until.toISOString().slice(0, 10)}, falls under six months before that and to 0 after` : 'it changes with the date'}, and nobody notices. ` +
+      'max-age is a duration counted from each response: send a fixed one (31536000).',
   );
 }
 
@@ -565,6 +735,31 @@ async function expectFreshNonces(app: Client, seen: Set<string>): Promise<void> 
   }
 }
 
+/**
+ * Fails when the second app host, a fresh process, gives a nonce the first one gave (a hash or HMAC of
+ * a counter under a fixed key: every start replays the same sequence), or gives one nonce to both pages
+ * a browser loads one after the other over one kept-alive connection.
+ */
+async function expectNoncesNotReplayed(app: Client, run: LaterRun, earlier: Set<string>): Promise<void> {
+  const [home, search] = run.replies.map((reply) => noncesOf(reply)[0]);
+  const use = "Generate it for each response from 16 random bytes: crypto.randomBytes(16).toString('base64').";
+  if (run.reused && home && home === search) {
+    fail(
+      `Expected a new nonce on every response, got 'nonce-${home}' on both GET / and GET /search?q=dune, sent one after the other over one kept-alive connection as a browser sends them: ` +
+        `a nonce kept per connection is the same on every page one customer loads, so whoever learns it from one page can inject <script nonce="${home}"> into the next. ${use}`,
+    );
+  }
+  const replayed = [home, search].find((nonce) => nonce !== undefined && earlier.has(nonce));
+  if (replayed) {
+    await app.get('/'); // the curl line
+    fail(
+      `Expected nonces nobody can predict, got 'nonce-${replayed}' from two separate starts of your app (the grader ran it in two processes): ` +
+        'every start gives the same sequence again, as when a nonce is a hash or HMAC of a counter under a fixed key. After each deploy, restart or on every instance, ' +
+        `whoever saw the first pages knows the nonces to come (and whoever reads the key in the source, all of them). ${use}`,
+    );
+  }
+}
+
 /** The most randomness a nonce can hold, from its length and the characters it is made of. */
 function nonceBits(nonce: string, perCharacter: number): number {
   const text = nonce.replace(/=+$/, '');
@@ -589,6 +784,19 @@ function changedCharacters(a: string, b: string): number {
   let end = 0;
   while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
   return Math.max(a.length, b.length) - start - end;
+}
+
+/** An injected <script> of the page that carries the response's own nonce, if any. */
+function injectedTagWithNonce(reply: Reply): string | undefined {
+  const nonces = new Set(noncesOf(reply));
+  if (!nonces.size) return undefined;
+  for (const [, tag = '', rest = ''] of reply.text.matchAll(/(<script\b[^>]*>)([^<]{0,40})/gi)) {
+    const nonce = tag.match(/\bnonce\s*=\s*["']?([^"'\s>]+)/i)?.[1];
+    if (!nonce || !nonces.has(nonce)) continue;
+    const src = tag.match(/\bsrc\s*=\s*["']?([^"'\s>]+)/i)?.[1] ?? '';
+    if (rest.includes('self.__injected') || /^data:/i.test(src) || [...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS].includes(src)) return tag;
+  }
+  return undefined;
 }
 
 /** Why a script from `url` may run under the page's policies: the source that lets it in, or the missing policy. */
@@ -639,13 +847,28 @@ startBrowser();
 afterAll(closeBrowser);
 
 lesson('02-security-headers', (t) => {
-  t.prestart({});
+  // The app's host, and a second one whose clock runs LATER_DAYS ahead (HSTS counted down to a date,
+  // and nonces that a fresh start gives again).
+  t.prestart({}, LATER_HOST);
+  /** The nonces of the first app's first answers: the first check's, on a host that had served nothing. */
+  let firstAppNonces: string[] = [];
+  /** The second host's first answers, sent by whichever check needs them first. */
+  let laterRun: Promise<LaterRun> | undefined;
+  const later = () =>
+    (laterRun ??= t.app({ env: LATER_HOST }).then((app) =>
+      overOneConnection(
+        app.baseUrl,
+        routes.slice(0, 2).map((route) => ({ path: route.path, headers: { ...route.headers, ...THROUGH_TLS_PROXY } })),
+      ),
+    ));
 
   t.check('02.no-x-powered-by', async () => {
     const app = await t.app();
+    const samples = await fetchRoutes(app);
+    firstAppNonces = samples.flatMap((sample) => noncesOf(sample.reply));
     await expectOnEvery(
       app,
-      await fetchRoutes(app),
+      samples,
       rules.noFingerprint,
       'no X-Powered-By header (and nothing else naming the framework)',
       "Remove the header rather than renaming or faking it: app.disable('x-powered-by'), or helmet(), which removes it.",
@@ -699,7 +922,6 @@ lesson('02-security-headers', (t) => {
   t.check('02.hsts-six-months', async () => {
     const app = await t.app();
     // Browsers honour HSTS only over HTTPS: the requests come as the shop's TLS proxy forwards them.
-    const sentAt = Date.now();
     const samples = await fetchRoutes(app, THROUGH_TLS_PROXY);
     await expectOnEvery(
       app,
@@ -709,7 +931,7 @@ lesson('02-security-headers', (t) => {
       "A short HSTS lets a browser forget and fall back to plain HTTP. helmet()'s default is a year. If you send it only over HTTPS (req.secure), trust the one proxy in front: app.set('trust proxy', 1).",
     );
     await expectOneProxyTrusted(app, () => t.outputSoFar().some(({ output }) => output.includes('ERR_ERL_PERMISSIVE_TRUST_PROXY')));
-    await expectSteadyMaxAge(app, samples[0]!.reply, sentAt);
+    await expectSameMaxAgeLater(app, samples[0]!.reply, (await later()).replies[0]!);
   });
 
   t.check('02.legacy-xss-filter-off', async () => {
@@ -767,11 +989,19 @@ lesson('02-security-headers', (t) => {
           ...INLINE_VECTORS.filter((vector) => ranInline.includes(vector.name)).map((vector) => vector.what),
           ...ranExternal.map((url) => `<script src="${url}">`),
         ];
+        const running = `Expected Chromium to block every script injected through GET /search?q=, got ${ran.length} running: ${ran.slice(0, 3).join(', ')}${ran.length > 3 ? ` and ${ran.length - 3} more` : ''}.`;
+        // The app itself may hand the attacker's tags the response's nonce (rewriting every <script>).
+        const stamped = injectedTagWithNonce(reply);
+        if (stamped && !injectionWeakness(reply)) {
+          fail(
+            `${running} The cause: your app puts the response's nonce on the attacker's tags too (the page came with ${show(stamped, 100)}), so the policy lets them in. ` +
+              'Put the nonce on your own <script> tags where you write them (in the template), never by rewriting the HTML a response sends, which holds what the customer typed.',
+          );
+        }
         // A weakness the policy's text shows names itself; otherwise the source that let the script in.
         const cause = injectionWeakness(reply) ?? (ranExternal.length ? whyScriptRan(reply, new URL(ranExternal[0]!)) : 'the policy lets it run');
         fail(
-          `Expected Chromium to block every script injected through GET /search?q=, got ${ran.length} running: ${ran.slice(0, 3).join(', ')}${ran.length > 3 ? ` and ${ran.length - 3} more` : ''}. ` +
-            `The cause: ${cause}. Let script-src allow only your own origin ('self') or a fresh nonce: no 'unsafe-inline', no scheme, no public CDN or tag manager.`,
+          `${running} The cause: ${cause}. Let script-src allow only your own origin ('self') or a fresh nonce: no 'unsafe-inline', no scheme, no public CDN or tag manager.`,
         );
       }
     } finally {
@@ -818,7 +1048,10 @@ lesson('02-security-headers', (t) => {
     }
     const guessable = nonceWeakness(firstNonces) ?? (firstNonces[0] && hashedGuess(firstNonces[0], sentAt, answeredAt));
     if (guessable) fail(guessable);
-    if (firstNonces.length) await expectFreshNonces(app, seen);
+    if (firstNonces.length) {
+      await expectFreshNonces(app, seen);
+      await expectNoncesNotReplayed(app, await later(), new Set([...firstAppNonces, ...seen]));
+    }
   });
 
   t.check('02.page-works-under-policy', async () => {

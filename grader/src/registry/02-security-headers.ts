@@ -102,7 +102,7 @@ export default {
     },
     {
       id: '02.error-responses-hardened',
-      title: "Every error answer carries the same headers: 404s, a 500, a 429, and the JSON parser's 400, 413 and 415",
+      title: "Every error answer carries the same headers: 404s, a 500, a 429, the JSON parser's 400, 413 and 415, OPTIONS and CORS preflights",
       points: 2,
       hints: [
         "Run curl -i on /no-such-page, /api/books/1/recommendations, six times /api/gift-cards/NOPE, and curl -i -X POST -H 'Content-Type: application/json' --data '{' on /api/orders. Which headers do they have?",
@@ -128,7 +128,7 @@ export default {
   requirements: [
     { text: 'Remove X-Powered-By from every response, rather than renaming or faking it.', checks: ['02.no-x-powered-by'] },
     {
-      text: 'Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says it is for (Accept, the Sec-Fetch-* and Origin headers Chromium sends): not only Report-Only, not only a `<meta>` tag.',
+      text: 'Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says about itself (Accept, the Sec-Fetch-* and Origin headers Chromium sends, Sec-Fetch-Dest: iframe when another site frames a page, X-Requested-With, Authorization): not only Report-Only, not only a `<meta>` tag.',
       checks: ['02.csp-enforced-everywhere'],
     },
     {
@@ -140,27 +140,30 @@ export default {
       checks: ['02.csp-blocks-injected-script'],
     },
     {
-      text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused, never from a counter or the clock, hashed or not.',
+      text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused (not per visitor, not per connection), never from a counter or the clock, hashed or not, nor under a fixed key (every start of the app must give new ones), and only on your own script tags, never stamped onto whatever `<script>` a response holds.',
       checks: ['02.csp-blocks-injected-script'],
     },
     { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self'.", checks: ['02.clickjacking-blocked'] },
     { text: 'Send X-Content-Type-Options: nosniff on every response.', checks: ['02.content-types-not-sniffed'] },
-    { text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin.', checks: ['02.referrer-policy-safe'] },
     {
-      text: 'Send Strict-Transport-Security with a fixed max-age of at least 15552000 seconds (not counted down to a date) on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
+      text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin; and loosen it nowhere in the pages (no `<meta name="referrer">` or referrerpolicy attribute with a leaking value).',
+      checks: ['02.referrer-policy-safe'],
+    },
+    {
+      text: 'Send Strict-Transport-Security with a fixed max-age of at least 15552000 seconds (the same whatever the date: not counted down to one) on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
       checks: ['02.hsts-six-months'],
     },
     {
-      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2: a customer who sends an X-Forwarded-For of their own must still be held by the gift-card limiter.",
+      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2, and key the gift-card limiter on req.ip, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP): a customer who writes a client address of their own must still be held by it.",
       checks: ['02.hsts-six-months'],
     },
     { text: 'Leave X-XSS-Protection out, or send 0.', checks: ['02.legacy-xss-filter-off'] },
     {
-      text: "Give error answers the same headers as the routes: the 404 for any method, the error handler's 500, the rate limiter's 429, and the JSON parser's 400, 413 and 415.",
+      text: "Give error answers the same headers as the routes: the 404 for any method, the error handler's 500, the rate limiter's 429, the JSON parser's 400, 413 and 415, and whatever an OPTIONS or a CORS preflight gets (a 204 from a CORS handler after the headers is fine).",
       checks: ['02.error-responses-hardened'],
     },
     {
-      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static and every route (GET /health too), for every method and path.',
+      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static (at any path: a second mount of public/ at / too), CORS handling and every route (GET /health too), for every method and path.',
       checks: ['02.error-responses-hardened', '02.csp-enforced-everywhere', '02.no-x-powered-by'],
     },
     {
