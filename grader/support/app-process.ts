@@ -382,6 +382,12 @@ export class AppProcess {
     this.note(`Stopped your app: it used ${Math.round(mb)} MB of memory (the limit is ${MEMORY_LIMIT_MB} MB). Something keeps growing.`);
   }
 
+  /** Kills the process for a reason of the grader's, which describeExit() then gives instead of the signal. */
+  killFor(reason: string): void {
+    this.stoppedFor ??= reason;
+    this.kill();
+  }
+
   /** A line from the grader in the app's output (shown with it), e.g. why the grader stopped it. */
   note(text: string): void {
     this.record(`\n[grader] ${text}\n`);

@@ -169,7 +169,8 @@ export class AppHost {
     const busy = cpu === undefined || this.cpuAtBeat === undefined ? silent >= STUCK_MS * 1.5 : cpu - this.cpuAtBeat >= (silent / 1000) * BUSY_SHARE;
     if (!busy) return;
     const mb = residentMb(this.process.child.pid ?? 0);
-    this.process.kill();
+    // Said as such wherever the exit is described ("was stopped by the grader: …"), not as a bare SIGKILL.
+    this.process.killFor(`its event loop was blocked for ${(silent / 1000).toFixed(1)} s`);
     this.process.note(
       `Stopped your app: its event loop was blocked for ${(silent / 1000).toFixed(1)} s` +
         (mb !== undefined && mb > 300
