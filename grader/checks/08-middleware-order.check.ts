@@ -352,10 +352,15 @@ lesson('08-middleware-order', (t) => {
     t.reproduce(flood.refused.request);
     const laterRefused = flood.withCookie.filter((reply) => reply.status === 429);
     const uncounted = flood.withCookie.filter((reply) => reply.status !== 429);
+    // A limiter that states its count in headers (express-rate-limit does) shows which of the 100 it never saw.
+    const limitHeaders = (reply: RawReply) => ['ratelimit', 'ratelimit-remaining', 'x-ratelimit-remaining'].some((name) => header(reply, name) !== undefined);
+    const unseen = flood.spent.some(limitHeaders) ? [...new Set(flood.spent.filter((reply) => !limitHeaders(reply)).map((reply) => `${described(reply)} (${reply.status})`))] : [];
     expectThat(
       flood.refused.status === 429,
       `Expected request ${API_LIMIT + 1} within 15 minutes from one client (${described(flood.refused)}) to be refused with 429, got ${flood.refused.status}. ` +
-        (laterRefused.length && uncounted.length
+        (unseen.length
+          ? `Among the 100 before it, ${unseen.join(', ')} carried no rate-limit headers while the others did: the limiter never counted them. It is mounted on some routes only, or a route or guard registered above app.use('/api', limiter) answers before the limiter sees the request: mount one limiter with app.use('/api', limiter) and register every /api layer that can answer below it.`
+          : laterRefused.length && uncounted.length
           ? `Later requests got 429 (${described(laterRefused[0]!)}), so the limit is there but missed some of the 100 before it: ${uncounted.map((reply) => `${described(reply)} got ${reply.status}`).join(', ')} over the budget. A route registered above app.use('/api', limiter), or outside a limiter mounted on some routes only, is neither counted nor refused: mount one limiter with app.use('/api', limiter) and register every /api route below it.`
           : 'The /api limit of lesson 04 must stay in place.'),
     );
@@ -388,10 +393,15 @@ lesson('08-middleware-order', (t) => {
     if (notRefused) {
       t.reproduce(notRefused.request);
       const refusedPaths = withCookie.filter((reply) => reply.status === 429).map(described);
+      const otherSpelling = withCookie.find((reply) => reply.status === 429 && routed(reply.request.path) === routed(notRefused.request.path));
       fail(
         `Expected ${described(notRefused)} with a session cookie from a client over its API budget to be refused with 429, got ${notRefused.status}. ` +
           "The limit covers every path under /api, routed or not, in any spelling: mount it with app.use('/api', limiter) rather than on some routes or with a check of req.path by hand" +
-          (refusedPaths.length ? `, and register every /api route below it (${refusedPaths.slice(0, 2).join(', ')} got 429; this route answered before the limiter counted it?).` : '.'),
+          (otherSpelling
+            ? ` (${described(otherSpelling)} got 429: a check by hand misses the spellings Express routes the same way).`
+            : refusedPaths.length
+              ? `, and register every /api route below it (${refusedPaths.slice(0, 2).join(', ')} got 429; this route answered before the limiter counted it?).`
+              : '.'),
       );
     }
     t.reproduce(withCookie[0]!.request);
