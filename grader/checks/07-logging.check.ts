@@ -1,6 +1,7 @@
 import http from 'node:http';
-import { readdirSync } from 'node:fs';
-import { expectThat, fail, show } from '../support/expect.js';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { OUTPUT_LIMIT } from '../support/app-process.js';
 import { lesson, type LessonKit, type StartupExit } from '../support/lesson.js';
@@ -52,6 +53,84 @@ const SLOW_BODY_MS = 250;
 const FAILING_AT_LEAST_MS = 4;
 /** The run started without LOG_DIR: the error file is for when it is set, and the app must start without it. */
 const WITHOUT_LOG_DIR = 'warn';
+/** The runs made with NODE_ENV=development (LOG_DIR set all the same): the rules of the log hold in every environment. */
+const DEVELOPMENT_LEVELS = new Set<string | undefined>([ERROR_LEVEL, SIGINT_LEVEL]);
+/**
+ * How long the app may take to exit after SIGTERM (SIGINT): a drain of a few seconds before closing is
+ * fine; still running after this long, it is killed, as a platform kills it (Kubernetes after 30 s).
+ */
+const EXIT_WITHIN_MS = 5000;
+/**
+ * How far the default run moves the app's timers before SIGTERM: a setInterval or setTimeout due within
+ * this time fires at once, so that what the app logs as time passes (a report every 30 s) is read too.
+ */
+const TIMERS_AHEAD_MS = 10 * 60 * 1000;
+/**
+ * Loaded with NODE_OPTIONS=--import into the default run: notes the timers the app sets (global or from
+ * node:timers) and, once the grader writes COURSE_TIMERS_FILE, makes those due within TIMERS_AHEAD_MS
+ * fire at once (an interval then goes on at its own period), and acknowledges once they had a turn. Nothing
+ * changes before the file exists; nothing in it may throw into the app.
+ */
+const timersShim = `
+import { existsSync, writeFileSync } from 'node:fs';
+import timers from 'node:timers';
+import { syncBuiltinESMExports } from 'node:module';
+const file = process.env.COURSE_TIMERS_FILE;
+if (file) {
+  const pending = new Set();
+  const { setTimeout: realSetTimeout, setInterval: realSetInterval } = timers;
+  const track = (make) =>
+    Object.defineProperties(function (callback, ms, ...args) {
+      const timer = make(callback, ms, ...args);
+      if (typeof callback === 'function' && timer && typeof timer === 'object') pending.add(timer);
+      return timer;
+    }, Object.getOwnPropertyDescriptors(make));
+  const moved = { setTimeout: track(timers.setTimeout), setInterval: track(timers.setInterval) };
+  Object.assign(globalThis, moved);
+  Object.assign(timers, moved);
+  syncBuiltinESMExports();
+  const poll = realSetInterval(() => {
+    try {
+      if (!existsSync(file)) return;
+      clearInterval(poll);
+      for (const timer of pending) {
+        if (timer._destroyed || !(timer._idleTimeout > 0)) continue;
+        if (timer._idleTimeout > ${TIMERS_AHEAD_MS}) continue;
+        timer._idleTimeout = 1;
+        timer.refresh();
+      }
+      realSetTimeout(() => {
+        try {
+          writeFileSync(file + '.ack', '');
+        } catch {}
+      }, 50);
+    } catch {}
+  }, 20);
+  poll.unref();
+}
+`;
+
+/** Files under `dir` (its node_modules aside) changed since `since` (ms), relative to it. */
+function writtenSince(dir: string, since: number, prefix = ''): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(dir, prefix));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    if (name === 'node_modules' || name === '.git') return [];
+    const relative = path.join(prefix, name);
+    try {
+      const info = statSync(path.join(dir, relative));
+      if (info.isDirectory()) return writtenSince(dir, since, relative);
+      return info.mtimeMs >= since ? [relative] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** The body the exercise's error handler answers a server error with. */
 const GENERIC_500 = { error: 'Internal Server Error' };
 /**
@@ -104,6 +183,14 @@ interface Run {
   leftInCwd: string[];
   /** The POST whose body arrived late, for the default run: how long after the app took it (100 Continue) the grader sent its body. */
   slow?: { sent: Sent; gapMs: number };
+  /** Index in `stdout` of the first line written after the grader moved the app's timers ahead (the default run). */
+  timersFrom?: number;
+  /** Whether the app was still running EXIT_WITHIN_MS after the signal (the grader killed it). */
+  stillRunning: boolean;
+  /** Files the app wrote beside its own code (the compiled copy the grader runs) while this run went on. */
+  besideSource: string[];
+  /** What a refused start wrote on stdout. */
+  refusedStdout: LogEntry[];
 }
 
 /** The levels of the runs: unset (the default), debug, warn, error, and four that not every logger knows. */
@@ -183,14 +270,19 @@ function slowBody(
 
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const withLogDir = level !== WITHOUT_LOG_DIR;
-  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}`;
+  const development = DEVELOPMENT_LEVELS.has(level);
+  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}${development ? ' and NODE_ENV=development' : ''}`;
   const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
   // Without LOG_DIR, the app runs in an empty folder of its own: it must write no file there (and none lands in the learner's folder).
   const cwd = withLogDir ? undefined : t.tempDir('course-07-cwd-');
   const signal = level === SIGINT_LEVEL ? 'SIGINT' : 'SIGTERM';
+  // The default run may move the app's timers ahead before SIGTERM: a file the app's preload watches.
+  const timersFile = level === undefined ? path.join(t.tempDir('course-07-timers-'), 'move') : undefined;
+  const startedAt = Date.now() - 1000;
   const env = {
-    // The error file follows LOG_DIR, not NODE_ENV: the run at error is made outside production.
-    NODE_ENV: level === ERROR_LEVEL ? 'development' : 'production',
+    // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: two runs are made in development.
+    NODE_ENV: development ? 'development' : 'production',
+    ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
     ...(level === undefined ? {} : { LOG_LEVEL: level }),
     // Timestamps written in local time without a zone are read in the grader's time zone.
@@ -204,7 +296,8 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
           (withLogDir ? 'Its output is below.' : 'LOG_DIR is optional: without it, log to stdout only, with no error file (its output is below).'),
       );
     }
-    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [] };
+    const refusedStdout = parseLines(`${started.stdout ?? ''}\n`);
+    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], stillRunning: false, besideSource: [], refusedStdout };
   }
   const { client, process } = started;
 
@@ -252,12 +345,27 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   await send('matched by no route', () => client.get('/no-such-page', { headers }));
   const failing = await send('that failed', () => client.get(FAILING, { headers }));
 
+  // Time passing: timers due within TIMERS_AHEAD_MS fire now (a periodic report of the app's own, say).
+  let timersFrom: number | undefined;
+  if (timersFile) {
+    timersFrom = completeLines(process.streamOutput('stdout')).length;
+    writeFileSync(timersFile, String(TIMERS_AHEAD_MS));
+    const until = Date.now() + 3000;
+    while (!existsSync(`${timersFile}.ack`) && process.running && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (process.running && !existsSync(`${timersFile}.ack`)) throw new CannotJudge(`The grader could not move your app's timers ahead (no answer from the process within 3 s).`);
+  }
+
   // Loggers that write from another thread or to files write late: the last request's lines first.
   const filesSize = async () => (logDir ? await readAllFiles(logDir) : []).reduce((size, file) => size + file.text.length, 0);
   await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === FAILING || stringsOf(entry).some((text) => FAILURE.test(text))));
   await settle(async () => process.mark + (await filesSize()), 250, 1000);
   const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
-  await process.stop(1500, signal);
+  // Up to the exit: a drain of a few seconds is fine, an app still running after EXIT_WITHIN_MS is killed.
+  const exit = await process.stop(EXIT_WITHIN_MS, signal);
+  const stillRunning = exit.signal === 'SIGKILL';
+  // The copy of the app the grader runs (…/src/server.js): no log file may land beside the code either.
+  const script = process.child.spawnargs.find((arg) => /[\\/]src[\\/]server\.js$/.test(arg));
+  const besideSource = script ? writtenSince(path.dirname(path.dirname(script)), startedAt) : [];
 
   const files = logDir ? await readAllFiles(logDir) : [];
   const stdoutText = process.streamOutput('stdout');
@@ -286,6 +394,10 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     signal,
     leftInCwd: cwd ? readdirSync(cwd) : [],
     slow,
+    timersFrom,
+    stillRunning,
+    besideSource,
+    refusedStdout: [],
     lostNote:
       lost > 0
         ? ` The grader keeps the last ${megabytes(OUTPUT_LIMIT)} of an app's output, and this app printed ${megabytes(lost)} on stdout before that: those lines were not seen. Log less per request.`
@@ -303,7 +415,7 @@ const megabytes = (characters: number) => `${(characters / 1024 / 1024).toFixed(
 
 /** Terminal colour codes, as winston's colorize() writes them around a level. */
 const COLOUR_CODE = /\u001b\[[\d;]*m/;
-const COLOURS_ADVICE = 'colorize() is for people at a terminal: leave it out of the JSON format (keep it, if you like, for a text format used in development only).';
+const COLOURS_ADVICE = 'colorize() is for people at a terminal: leave it out of the log, in every environment (to read the JSON in colour while developing, pipe it through a pretty-printer such as pino-pretty).';
 
 /** The level of a line whose level field holds terminal colour codes, read without them. */
 function colouredRank(entry: LogEntry): number | undefined {
@@ -361,8 +473,18 @@ function warnProblem(run: Run, asked: string, advice: { below: string; silenced:
       'A request that succeeded is routine: log it at info, so that LOG_LEVEL=warn turns it down (4xx at warn and 5xx at error, if you like).'
     );
   }
-  if (run.stdout.some(isErrorLine)) return undefined;
+  // The error itself, message and stack, not only the 500's access line at level error.
+  const errors = run.stdout.filter((entry) => isErrorLine(entry) && aboutFailure(entry));
+  if (errors.some((entry) => stringsOf(entry).some((text) => STACK_FRAME.test(text)))) return undefined;
+  if (errors.length) return `Expected the error of GET ${FAILING} on stdout with its stack with ${asked}, got ${describeLine(errors[0]!.line, 140)} without one. ${errorAdvice(errors[0]!)}`;
   const onStderr = run.stderr.some(isErrorLine);
+  const other = run.stdout.find(isErrorLine);
+  if (other && !onStderr) {
+    return (
+      `Expected the error of GET ${FAILING} itself on stdout with ${asked}, its message (ECONNREFUSED …) and its stack, got only ${describeLine(other.line, 110)}. ` +
+      'The error file is a copy for when LOG_DIR is set: log the error object through the logger whose console transport writes stdout, in every environment.'
+    );
+  }
   return (
     `Expected the error of GET ${FAILING} on stdout with ${asked}, got ${onStderr ? 'it on stderr only' : run.stdout.length ? 'no error line on stdout' : 'nothing at all on stdout'}. ` +
     (onStderr ? 'LOG_LEVEL sets the least severe level kept; errors stay, on stdout.' : advice.silenced)
@@ -448,18 +570,23 @@ lesson('07-logging', (t) => {
         );
       }
       // One run after another, so that the report shows the output of the run a failure is about last.
-      for (const level of [undefined, 'debug', 'warn', PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL] as const) {
-        const { label, stdout, stdoutText, shutdownFrom, refused, signal } = await runAt(t, level);
+      for (const level of [undefined, SIGINT_LEVEL, 'warn', ERROR_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL] as const) {
+        const { label, stdout, stdoutText, shutdownFrom, refused, signal, timersFrom } = await runAt(t, level);
         if (refused) continue; // trace or silly, which one of them the app's logger does not know: judged by 07.log-level-any-case-or-refused
         stdout.forEach((entry, index) => {
           const problem = structureProblem(entry);
           if (!problem) return;
           const last = index === stdout.length - 1 && !stdoutText.endsWith('\n') ? ', its last output, without a newline' : '';
-          const when = `${label === 'at the default level' ? '' : ` ${label}`}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
+          const timers =
+            timersFrom !== undefined && index >= timersFrom && index < shutdownFrom
+              ? `, printed once the grader moved the app's timers ${TIMERS_AHEAD_MS / 60_000} minutes ahead (a setInterval or setTimeout of its own: what it logs as time passes)`
+              : '';
+          const when = `${label === 'at the default level' ? '' : ` ${label}`}${timers}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
           if (!entry.fields) {
             fail(
               `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
-                `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : 'from startup to shutdown'}: no console.log, no text format.`,
+                `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : 'from startup to shutdown'}: no console.log, no text format` +
+                  (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : '.'),
             );
           }
           if (colouredRank(entry) !== undefined) {
@@ -468,16 +595,33 @@ lesson('07-logging', (t) => {
           fail(`Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry.line)}${when}, which ${problem}.`);
         });
       }
+      // A refusal is output too: what an app that will not start prints on stdout is read by the same collector.
+      for (const level of LEVELS) {
+        const { label, refused, refusedStdout } = await runAt(t, level);
+        const plain = refused && refusedStdout.find((entry) => !entry.fields);
+        if (plain) {
+          fail(
+            `Expected every line on stdout to be a JSON object, a refusal to start included, got the plain line ${describeLine(plain.line)} from an app that ${refused.description} ${label}. ` +
+              'Print why it will not start on stderr (console.error), or as a JSON line through the logger: no console.log.',
+          );
+        }
+      }
       const late = timestampProblem(run);
       if (late) fail(late);
 
       // The lifecycle lines are log lines too: one at startup, one at shutdown, on SIGTERM and on SIGINT alike.
       for (const level of [undefined, SIGINT_LEVEL] as const) {
-        const { label, stdout, stderr, shutdownFrom, signal } = await runAt(t, level);
+        const { label, stdout, stderr, shutdownFrom, signal, stillRunning } = await runAt(t, level);
         const when = label === 'at the default level' ? '' : ` ${label}`;
         const firstAccess = stdout.findIndex((entry) => accessFields(entry).status !== undefined);
         const beforeRequests = stdout.slice(0, firstAccess === -1 ? shutdownFrom : Math.min(firstAccess, shutdownFrom));
         const onStderr = (entries: LogEntry[]) => (entries.length ? ` (stderr has ${describeLine(entries[0]!.line, 70)})` : '');
+        if (stillRunning) {
+          fail(
+            `Expected src/server.ts to exit after ${signal}${when}, got a process still running ${EXIT_WITHIN_MS / 1000} s after the signal (the grader killed it, as a platform does), so the log has no end. ` +
+              'Log the shutdown line, close the server, then exit: server.close(() => process.exit(0)). A drain of a few seconds before closing is fine; a timer or a connection left open keeps the process alive.',
+          );
+        }
         if (!beforeRequests.some((entry) => entry.fields && accessFields(entry).path === undefined)) {
           fail(
             `Expected a startup line on stdout${when} (such as {"level":"info","message":"Bookshop listening","port":3000,…}) before the first access line, got none${onStderr(stderr.filter((entry) => /listen|start|port/i.test(entry.line)))}. ` +
@@ -576,6 +720,32 @@ lesson('07-logging', (t) => {
             'Note the start time of each request in its own const inside the middleware (performance.now() as it arrives), never in a variable shared by all requests: a request that arrives meanwhile would reset it.',
         );
       }
+
+      // Once per request at debug too (a 404 handler's debug line doubles every count made from a debug log), and at info or above.
+      for (const each of [run, await runAt(t, SIGINT_LEVEL)]) {
+        if (each.refused) continue;
+        for (const { what, reply } of each.sent) {
+          const request = `${reply.request.method} ${reply.request.path}`;
+          // An error line with the request as context (method, path, status 500 beside the stack) is no access line.
+          const found = accessLinesFor(each.stdout, reply).filter(({ entry }) => !stringsOf(entry).some((text) => STACK_FRAME.test(text)));
+          const twins = each.sent.filter(({ reply: other }) => other.request.method === reply.request.method && other.request.path === reply.request.path && other.status === reply.status).length;
+          if (found.length > twins) {
+            t.reproduce(reply.request);
+            fail(
+              `Expected one line with the method, path and status of ${request} (a request ${what}${twins > 1 ? `, sent ${twins} times` : ''}) ${each.label}, got ${found.length}: ${found.slice(0, 2).map(({ entry }) => describeLine(entry.line, 90)).join(' and ')}. ` +
+                'Whatever its level, a second line that names the request and its status doubles every count made from the log: let the access line be the only one (the 404 handler answers without logging).',
+            );
+          }
+          const low = found.find(({ entry }) => entry.rank !== undefined && entry.rank < 30);
+          if (low) {
+            t.reproduce(reply.request);
+            fail(
+              `Expected the access line for ${request} (a request ${what}) at info or above ${each.label}, got ${describeLine(low.entry.line, 90)} at level ${show(low.entry.fields?.level)}, below info: ` +
+                'at LOG_LEVEL=info, the default, it is dropped. Log access lines at info (warn or error for failures, if you like), and keep the default level info.',
+            );
+          }
+        }
+      }
     });
 
     t.check('07.error-logged-with-stack-to-file', async () => {
@@ -650,6 +820,22 @@ lesson('07-logging', (t) => {
         silenced: 'LOG_LEVEL sets the least severe level kept; errors stay.',
       });
       if (problem) fail(problem);
+      // LOG_LEVEL unset means info: nothing below it at the default level.
+      const byDefault = await runAt(t);
+      const chatty = byDefault.stdout.find((entry) => entry.rank !== undefined && entry.rank < 30);
+      if (chatty) {
+        fail(
+          `Expected LOG_LEVEL unset to mean info, got ${describeLine(chatty.line, 110)} at level ${show(chatty.fields?.level)} at the default level, below info. ` +
+            "Default to info (process.env.LOG_LEVEL || 'info'), and log access lines at info: debug and the levels between (winston's http, verbose) are for when an operator asks for them.",
+        );
+      }
+      // No file beside the app's code either (the folder the grader runs it from), whatever the working directory.
+      if (run.besideSource.length) {
+        fail(
+          `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.besideSource.join(', ')} written beside the app's code (in the folder the grader runs it from) ${run.label}. ` +
+            'Add the file transport only when process.env.LOG_DIR is set, with no default folder, neither in the working directory nor next to the source.',
+        );
+      }
       // This run has no LOG_DIR and an empty working directory of its own: nothing may be written to disk.
       if (run.leftInCwd.length) {
         fail(
@@ -678,9 +864,25 @@ lesson('07-logging', (t) => {
       const errorFiles = errorRun.logFiles.filter((file) => file.entries.some((entry) => isErrorLine(entry) && aboutFailure(entry)));
       if (errorFiles.length === 0) {
         t.reproduce(errorRun.failing!.request);
+        const text = errorRun.logFiles.flatMap((file) => file.entries.filter((entry) => !entry.fields && FAILURE.test(entry.line)).map((entry) => ({ file: file.name, entry })))[0];
+        if (text) {
+          fail(
+            `Expected the error of GET ${FAILING} in a *.log file in LOG_DIR ${errorRun.label} as a JSON line, got it as text in ${text.file}: ${describeLine(text.entry.line, 110)}. ` +
+              'The log is JSON in every environment, the error file included: keep the JSON format whatever NODE_ENV says (read it pretty with a tool such as pino-pretty, if you like).',
+          );
+        }
         fail(
           `Expected the error of GET ${FAILING} in a *.log file in LOG_DIR ${errorRun.label} and NODE_ENV=development, got ${errorRun.logFiles.length ? `${errorRun.logFiles.map((file) => file.name).join(', ')} without it` : 'no *.log file there'}. ` +
             'The error file follows LOG_DIR, not NODE_ENV: when LOG_DIR is set, write it in every environment.',
+        );
+      }
+
+      // LOG_LEVEL is obeyed in every environment: at error, nothing below error, in development too.
+      const belowError = errorRun.stdout.find((entry) => entry.rank !== undefined && entry.rank < 50);
+      if (belowError) {
+        fail(
+          `Expected no line below error on stdout ${errorRun.label}, got ${describeLine(belowError.line, 110)} at level ${show(belowError.fields?.level)}. ` +
+            'Take the level from LOG_LEVEL in every environment: NODE_ENV may choose a default, never overrule what the operator set.',
         );
       }
 
@@ -742,7 +944,7 @@ lesson('07-logging', (t) => {
             `Expected ${secret} to appear nowhere in the logs, got it ${where} ${run.label}: ${describeLine(line)}. ` +
               (secret.includes('token') ? 'A token signs in whoever holds it: log who signed in, never the token. ' : '') +
               (secret.includes('could not parse') ? "A JSON parse error's message quotes the body it could not read: answer client errors (4xx) without logging their contents. " : '') +
-              (run.label === 'at the default level' ? '' : `The rule holds at every level: ${run.label.replace('with LOG_LEVEL=', '')} is what someone turns on in an incident. `) +
+              (run.label === 'at the default level' ? '' : `The rule holds at every level and in every environment: ${/LOG_LEVEL=(\S+)/.exec(run.label)?.[1] ?? 'debug'} is what someone turns on in an incident. `) +
               'Log chosen fields of a request (method, path, status), never its body or headers.',
           );
         }

@@ -13,10 +13,10 @@ export default {
   checks: [
     {
       id: '07.stdout-lines-are-json',
-      title: 'Every line on stdout, up to the exit and at every level, is a JSON object with a level, a message and the time it was written',
+      title: 'Every line on stdout, in every environment, up to an exit within 5 s of the signal and at every level, is a JSON object with a level, a message and the time it was written',
       points: 2,
       hints: [
-        'Run the app with NODE_ENV=production, use every route (sign in too), stop it with Ctrl-C, and read its stdout as a log collector would: can a machine tell an error from a startup note?',
+        'Run the app with NODE_ENV=production and with NODE_ENV=development, use every route (sign in too), let it run a while, stop it with Ctrl-C, and read its stdout as a log collector would: can a machine tell an error from a startup note, and did it exit?',
         'Structured logging means one JSON object per line, each with a level, a message and the time it was written (not a time taken once at startup). One plain console.log line is enough to break a parser downstream.',
         "Create src/logger.ts with winston (JSON format, format.timestamp() in the logger's format so each line gets its own time, a Console transport) and send every console.log in src/app.ts and src/server.ts through it: the route only signed-in users reach and the shutdown line too.",
         "winston.createLogger({ level: process.env.LOG_LEVEL ?? 'info', format: format.combine(format.errors({ stack: true }), format.timestamp(), format.json()), transports: [new transports.Console()] })",
@@ -24,7 +24,7 @@ export default {
     },
     {
       id: '07.access-line-per-request',
-      title: 'Every request, signed in or not, including 404s and failures, gets exactly one access line with method, path, status and how long it took',
+      title: 'Every request, signed in or not, including 404s and failures, gets exactly one access line at info or above with method, path, status and how long it took (one at debug too)',
       points: 2,
       hints: [
         'Ask for /no-such-page and /reports/sales. Which requests leave a trace in the log?',
@@ -69,7 +69,7 @@ export default {
     },
     {
       id: '07.log-level-warn-silences-info',
-      title: 'LOG_LEVEL=warn silences info lines but keeps errors on stdout, also without LOG_DIR',
+      title: 'LOG_LEVEL=warn silences info lines but keeps errors, message and stack, on stdout, also without LOG_DIR (writing no file); unset, the level is info',
       points: 1,
       hints: [
         'Start the app with LOG_LEVEL=warn and no LOG_DIR, and make a few requests. Does it start, and does anything quieten down?',
@@ -103,35 +103,42 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown included: no console.log left on any path, signed in or not.',
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer) included, and a refusal to start too (on stderr, or as JSON): no console.log left on any path, signed in or not.',
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr): the shutdown line on SIGTERM and on SIGINT alike.',
+      text: 'Write JSON in every environment, development included: no text format and no colour codes on stdout or in the error file, whatever NODE_ENV says.',
+      checks: ['07.stdout-lines-are-json', '07.log-level-any-case-or-refused'],
+    },
+    {
+      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr): the shutdown line on SIGTERM and on SIGINT alike, and exit within 5 s of the signal (a drain of a few seconds first is fine).',
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: 'Keep a console transport on stdout in production: access lines and errors go there in every environment.',
+      text: "Keep a console transport on stdout in every environment: access lines and errors go there, the error's message and stack included (not only the 500's access line).",
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, path, status and the time that request took (from its own arrival, also while other requests are in flight; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed.',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, path, status and the time that request took (from its own arrival, also while other requests are in flight; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed; no second line naming the request and its status at any level (a 404 handler that logs at debug doubles every count).',
       checks: ['07.access-line-per-request'],
     },
     { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
     { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
     { text: 'Still answer the client of a failing route with the generic JSON body {"error":"Internal Server Error"} and status 500, not Express\'s HTML error page.', checks: ['07.client-still-gets-generic-500'] },
     {
-      text: 'Start without LOG_DIR, logging to stdout only and writing no file; when LOG_DIR is set, write the error file there in every environment (not only in production).',
+      text: 'Start without LOG_DIR, logging to stdout only and writing no file (neither in the working directory nor beside the code); when LOG_DIR is set, write the error file there in every environment (not only in production).',
       checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
-    { text: 'Take the level from LOG_LEVEL (default info): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx) access lines among them, and keeps errors on stdout.', checks: ['07.log-level-warn-silences-info'] },
+    {
+      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it), default info (no line below info when it is unset): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
+      checks: ['07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
+    },
     {
       text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; never mapped onto another level), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, at any level (the default, debug and the lowest level of the logger, silly or trace, are tried), whether a login fails, succeeds or sends a body the parser rejects (long or short).',
+      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, at any level and in any environment (the default, debug with NODE_ENV=development and the lowest level of the logger, silly or trace, are tried), whether a login fails, succeeds or sends a body the parser rejects (long or short).',
       checks: ['07.secrets-stay-out-of-logs'],
     },
   ],
