@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { lesson, type LessonKit, type RunningServer, type Startup } from '../support/lesson.js';
@@ -44,6 +46,8 @@ const DEVELOPMENT_ENV = {
   SESSION_SECRET,
   NODE_ENV: 'development',
   LOG_LEVEL: 'debug',
+  // Every debug namespace (the debug package's switch): a namespace of the app's own is output too.
+  DEBUG: '*',
 };
 /**
  * A secret of 32 characters that ends in base64's padding (=): a .env reader that splits each line at
@@ -52,10 +56,15 @@ const DEVELOPMENT_ENV = {
 const PADDED_SECRET = 'Ds4~vN8!wL2~kT7!xR1~mB6!yC3~h=J=';
 /**
  * .env holding both required variables, for the starts that take SESSION_SECRET (and, with nothing in
- * the environment, DATABASE_URL) from it, written as people write them: a comment, a quoted value, a
- * value holding = (a query string, padding). dotenv and process.loadEnvFile() read it alike.
+ * the environment, DATABASE_URL) from it, written as people write them: a comment line, an `export`
+ * line, a double-quoted value, a single-quoted one followed by a comment, values holding = (a query
+ * string, padding). dotenv, dotenv.parse(), process.loadEnvFile() and util.parseEnv() read it alike; a
+ * hand-written reader that keeps the quotes or the comment signs cookies with another secret (the
+ * starts check the signature), one that misreads `export` misses DATABASE_URL.
  */
-const DOTENV = `# the bookshop's development settings\nDATABASE_URL="${databaseUrl(FILE_DB_HOST)}?sslmode=require"\n\nSESSION_SECRET=${PADDED_SECRET}\n`;
+const DOTENV = `# the bookshop's development settings\nexport DATABASE_URL="${databaseUrl(FILE_DB_HOST)}?sslmode=require"\n\nSESSION_SECRET='${PADDED_SECRET}' # the dev secret, not production's\n`;
+/** .env of the PORT=65535 start, which has no PORT in the environment: the app must take it from here. */
+const PORT_DOTENV = `PORT=65535 # the last port there is\n`;
 /**
  * The other .env files some loaders read besides .env (Next.js-style layering), each disagreeing with
  * the environment (they hold OTHER_DOTENV): loaded over it (override), any of them makes the app use
@@ -91,13 +100,26 @@ interface Refusal {
   rule?: string;
   /** Variables set and valid in this start: a refusal that names them too names more than is wrong. */
   fine?: string[];
+  /** Other files beside .env in the working directory, each holding OTHER_DOTENV. */
+  others?: string[];
 }
 
 /** Missing variables are probed under every NODE_ENV: no mode may fall back to a value in the code. */
 const NODE_ENVS = [undefined, 'development', 'test', 'production'];
-const underNodeEnv = (nodeEnv: string | undefined) => (nodeEnv ? ` (NODE_ENV=${nodeEnv})` : ' (NODE_ENV unset)');
-const BAD_PORT_URL = `postgres://bookshop:${DB_PASSWORD}@db.test:99999/bookshop`;
-const HOSTLESS_URL = `postgres://bookshop:${DB_PASSWORD}@:5432/bookshop`;
+/**
+ * What a test runner sets beside NODE_ENV=test (vitest, jest): the missing-variable starts under test
+ * carry them, so a default switched on by them ("only under the test runner") is a default too.
+ */
+const TEST_RUNNER = { VITEST: 'true', JEST_WORKER_ID: '1' };
+const underNodeEnv = (nodeEnv: string | undefined) =>
+  nodeEnv === 'test' ? ` (NODE_ENV=test, VITEST=true, JEST_WORKER_ID=1)` : nodeEnv ? ` (NODE_ENV=${nodeEnv})` : ' (NODE_ENV unset)';
+/**
+ * A connection string with a bad port that carries its password twice, in the user info and in the
+ * query string: a refusal that quotes it with only url.password (or the user info) blanked still
+ * prints the second.
+ */
+const BAD_PORT_URL = `postgres://bookshop:${DB_PASSWORD}@db.test:99999/bookshop?sslmode=require&password=${QUERY_PASSWORD}`;
+const HOSTLESS_URL = `postgres://bookshop:${DB_PASSWORD}@:5432/bookshop?password=${QUERY_PASSWORD}`;
 const MYSQL_URL = `mysql://bookshop:${DB_PASSWORD}@db.test:3306/bookshop`;
 const BAD_PORTS = ['abc', '99999', '3000abc', '80.5', '-1', '65536'];
 /** The top of PORT's range, which must start. */
@@ -106,19 +128,21 @@ const TOP_PORT = 65535;
 const REFUSALS: Record<string, Refusal> = {
   ...Object.fromEntries(
     NODE_ENVS.flatMap((nodeEnv): [string, Refusal][] => [
-      [`missing-database-url-${nodeEnv ?? 'unset'}`, { env: { SESSION_SECRET, NODE_ENV: nodeEnv }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], situation: `when DATABASE_URL is not set${underNodeEnv(nodeEnv)}` }],
-      [`missing-session-secret-${nodeEnv ?? 'unset'}`, { env: { DATABASE_URL: valid.DATABASE_URL, NODE_ENV: nodeEnv }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], situation: `when SESSION_SECRET is not set${underNodeEnv(nodeEnv)}` }],
+      [`missing-database-url-${nodeEnv ?? 'unset'}`, { env: { SESSION_SECRET, NODE_ENV: nodeEnv, ...(nodeEnv === 'test' ? TEST_RUNNER : {}) }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], situation: `when DATABASE_URL is not set${underNodeEnv(nodeEnv)}` }],
+      [`missing-session-secret-${nodeEnv ?? 'unset'}`, { env: { DATABASE_URL: valid.DATABASE_URL, NODE_ENV: nodeEnv, ...(nodeEnv === 'test' ? TEST_RUNNER : {}) }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], situation: `when SESSION_SECRET is not set${underNodeEnv(nodeEnv)}` }],
     ]),
   ),
+  // The two refusals of several values run at verbose log levels (debug in development, trace in
+  // test), where apps echo what they received: a refusal is output like any other.
   'all-malformed': {
-    env: { DATABASE_URL: BAD_PORT_URL, SESSION_SECRET: SHORT_SECRET, PORT: 'abc' },
+    env: { DATABASE_URL: BAD_PORT_URL, SESSION_SECRET: SHORT_SECRET, PORT: 'abc', NODE_ENV: 'development', LOG_LEVEL: 'debug' },
     names: ['DATABASE_URL', 'SESSION_SECRET', 'PORT'],
-    situation: `when DATABASE_URL has a bad port (${BAD_PORT_URL.replace(DB_PASSWORD, '…')}), SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is abc`,
+    situation: `when DATABASE_URL has a bad port (${BAD_PORT_URL.replace(DB_PASSWORD, '…').replace(QUERY_PASSWORD, '…')}), SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is abc (NODE_ENV=development, LOG_LEVEL=debug)`,
   },
   'missing-and-malformed': {
-    env: { SESSION_SECRET: SHORT_SECRET, PORT: '99999' },
+    env: { SESSION_SECRET: SHORT_SECRET, PORT: '99999', NODE_ENV: 'test', LOG_LEVEL: 'trace' },
     names: ['DATABASE_URL', 'SESSION_SECRET', 'PORT'],
-    situation: `when DATABASE_URL is not set, SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is 99999`,
+    situation: `when DATABASE_URL is not set, SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is 99999 (NODE_ENV=test, LOG_LEVEL=trace)`,
   },
   empty: {
     env: { DATABASE_URL: '', SESSION_SECRET: '' },
@@ -130,7 +154,10 @@ const REFUSALS: Record<string, Refusal> = {
     [
       ['url-without-scheme', 'db.internal/bookshop', 'is not a URL (db.internal/bookshop)'],
       ['url-without-host', 'postgres:///bookshop', 'has no host (postgres:///bookshop)'],
-      ['url-with-password-without-host', HOSTLESS_URL, `has a password but no host (${HOSTLESS_URL.replace(DB_PASSWORD, '…')})`],
+      ['url-with-password-without-host', HOSTLESS_URL, `has a password but no host (${HOSTLESS_URL.replace(DB_PASSWORD, '…').replace(QUERY_PASSWORD, '…')})`],
+      // A scheme and a path but no // at all: URL.canParse() takes both, and neither has a host.
+      ['url-opaque', 'postgres:bookshop', 'has no host (postgres:bookshop)'],
+      ['url-one-slash', 'postgres:/bookshop', 'has no host (postgres:/bookshop)'],
     ].map(([name, url, what]): [string, Refusal] => [
       name!,
       { env: { ...valid, DATABASE_URL: url }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], situation: `when DATABASE_URL ${what}`, rule: 'DATABASE_URL must be a URL with a host (new URL(value).hostname is not empty).' },
@@ -162,9 +189,11 @@ const REFUSALS: Record<string, Refusal> = {
   production: {
     env: { NODE_ENV: 'production' },
     dotenv: `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${SESSION_SECRET}\n`,
+    // Every file a loader might read, each enough to start: production loads none of them.
+    others: ['.env.local', '.env.production', '.env.production.local'],
     names: ['DATABASE_URL', 'SESSION_SECRET'],
-    situation: 'with NODE_ENV=production, no variables in the environment and a .env file in the working directory',
-    rule: 'With NODE_ENV=production, .env must not be loaded: only the real environment counts.',
+    situation: 'with NODE_ENV=production, no variables in the environment and .env, .env.local, .env.production and .env.production.local files in the working directory',
+    rule: 'With NODE_ENV=production, no .env file is loaded (not .env, not .env.local, not .env.production): only the real environment counts.',
   },
 };
 
@@ -261,6 +290,48 @@ function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule, fi
 
 const list = (names: string[]) => (names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names.join(''));
 
+/**
+ * Why a start given PORT= (port 3000 held) listens on `port`: a port the system picked (listen(0), from
+ * the ephemeral range), or one the app chose itself after 3000 turned out to be taken (a fallback such
+ * as Vite's port + 1), which it tells by trying 3000 first (EADDRINUSE, "in use") or by the port.
+ */
+function whyElsewhere(run: Startup, port: number, zero: string): string {
+  const triedDefault = new RegExp(`\\b(EADDRINUSE|in use)\\b[^\\n]*\\b${DEFAULT_PORT}\\b|\\b${DEFAULT_PORT}\\b[^\\n]*\\b(EADDRINUSE|in use)\\b`, 'i').test(plain(run.output));
+  return triedDefault || (port > DEFAULT_PORT && port <= DEFAULT_PORT + 100)
+    ? `it moved to another port of its own when port ${DEFAULT_PORT} was taken. A taken port must stop the server (EADDRINUSE), not move it: the operator, the proxy and the health check look for it on the port configured.`
+    : zero;
+}
+
+/**
+ * The files the app wrote in its working directory `cwd` (a log file), apart from the grader's own:
+ * their text, to be read for secrets like the app's output.
+ */
+function filesWritten(cwd: string, own: string[]): { name: string; text: string }[] {
+  const names = (readdirSync(cwd, { recursive: true }) as string[]).filter((name) => !own.includes(name) && !name.split(path.sep).includes('node_modules'));
+  return names.flatMap((name) => {
+    const file = path.join(cwd, name);
+    const stats = statSync(file, { throwIfNoEntry: false });
+    return stats?.isFile() ? [{ name, text: readFileSync(file).subarray(0, 1_000_000).toString('utf8') }] : [];
+  });
+}
+
+/**
+ * POST /session signs the customer's name with SESSION_SECRET (src/app.ts: name.HMAC-SHA256 in
+ * base64url): the cookie tells which secret the app really uses.
+ */
+function expectSignedWith(reply: Reply, secrets: string[], situation: string): void {
+  expectStatus(reply, 201);
+  const cookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? []).find((line) => line.startsWith('sid='));
+  const value = cookie && decodeURIComponent(cookie.slice('sid='.length).split(';')[0]!);
+  const expected = secrets.map((secret) => `ada.${createHmac('sha256', secret).update('ada').digest('base64url')}`);
+  expectThat(
+    value !== undefined && expected.includes(value),
+    cookie
+      ? `Expected POST /session to sign its cookie with the SESSION_SECRET .env gives ${situation}, got a cookie signed with another value: the .env reader changed it (kept the quotes or the comment after it). Read .env with dotenv or process.loadEnvFile(), which strip both.`
+      : `Expected POST /session to set the signed sid cookie ${situation}, got no sid cookie: src/app.ts signs it with SESSION_SECRET; leave it as it is.`,
+  );
+}
+
 /** The database host the running app reports in GET /health. */
 async function expectDatabaseHost(reply: Reply, expected: string, situation: string): Promise<void> {
   expectStatus(reply, 200);
@@ -274,10 +345,7 @@ async function expectDatabaseHost(reply: Reply, expected: string, situation: str
 
 /** The secrets a start was given, in its environment and its .env: SESSION_SECRET and any database password. */
 function secretsOf(env: Env, dotenv = ''): [secret: string, what: string][] {
-  const fromFile = dotenv
-    .split('\n')
-    .filter((line) => line.includes('=') && !line.startsWith('#'))
-    .map((line): [string, string] => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')]);
+  const fromFile = Object.entries(parseEnv(dotenv));
   const secrets: [string, string][] = [];
   for (const [name, value] of [...Object.entries(env), ...fromFile]) {
     if (!value) continue;
@@ -314,9 +382,11 @@ function shownPart(text: string, secret: string): string | undefined {
  * leaves the routes alone). No answer now, on a machine far too busy (the grader's own requests then
  * wait for a CPU too), is not the app's doing: the grader cannot judge.
  */
-async function answered(server: RunningServer, method: 'get' | 'post', path: string, body?: object): Promise<Reply> {
+async function answered(server: RunningServer, method: 'get' | 'post', path: string, body?: object | string): Promise<Reply> {
   try {
-    return await (method === 'get' ? server.client.get(path) : server.client.post(path, { body }));
+    return await (method === 'get'
+      ? server.client.get(path)
+      : server.client.post(path, typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { body }));
   } catch (error) {
     const busy = busyMachine();
     if (error instanceof CheckFailure && busy && /got none within/.test(error.message)) {
@@ -338,10 +408,10 @@ function holdPort(port: number): Promise<net.Server | undefined> {
 
 lesson('06-configuration', (t) => {
   // Each start the app must refuse runs once; the check about secrets reads the output of them all.
-  const refused = (name: string) => {
-    const { env, dotenv } = REFUSALS[name]!;
-    return t.shared(`refusal ${name}`, async (): Promise<RefusedRun> => {
-      const cwd = workingDir(t, dotenv);
+  const refusal = (name: string) => {
+    const { env, dotenv, others } = REFUSALS[name]!;
+    return async (): Promise<RefusedRun> => {
+      const cwd = workingDir(t, dotenv, others);
       // Where a value is wrong (not missing) and the refusal sets no PORT, its PORT is one the grader
       // holds open: an app that listens before validating fails with EADDRINUSE, whatever the timing.
       // Elsewhere every port the process listens on is watched: an app that goes on without a
@@ -355,19 +425,30 @@ lesson('06-configuration', (t) => {
       } finally {
         holder?.close();
       }
-    });
+    };
+  };
+  const refused = (name: string) => t.shared(`refusal ${name}`, refusal(name));
+  /** Starts a refusal that a check will ask for soon, without waiting for it. */
+  const startRefused = (name: string) => t.startShared(`refusal ${name}`, refusal(name));
+  /** The refusals causesOf() reads for a refusal under `nodeEnv` that must name `names`. */
+  const causeRuns = (nodeEnv: string | undefined, names: string[]) => {
+    const missing = NODE_ENVS.includes(nodeEnv) ? names.filter((name) => name === 'DATABASE_URL' || name === 'SESSION_SECRET') : [];
+    return { missing, runs: ['short-secret', 'url-without-scheme', ...missing.map((name) => `missing-${name.toLowerCase().replace('_', '-')}-${nodeEnv ?? 'unset'}`)] };
   };
   /** The causes other refusals show (see Causes), for a refusal under `nodeEnv` that must name `names`. */
   const causesOf = async (nodeEnv: string | undefined, names: string[]): Promise<Causes> => {
-    const missing = NODE_ENVS.includes(nodeEnv) ? names.filter((name) => name === 'DATABASE_URL' || name === 'SESSION_SECRET') : [];
+    const { missing, runs: needed } = causeRuns(nodeEnv, names);
     // One wrong value the app may have let through tells nothing; two of different variables do.
-    const [short, notUrl, ...runs] = await Promise.all(
-      ['short-secret', 'url-without-scheme', ...missing.map((name) => `missing-${name.toLowerCase().replace('_', '-')}-${nodeEnv ?? 'unset'}`)].map(refused),
-    );
+    const [short, notUrl, ...runs] = await Promise.all(needed.map(refused));
     return { listensFirst: triedToListen(short!) && triedToListen(notUrl!), defaulted: missing.filter((_, index) => triedToListen(runs[index]!)) };
   };
-  /** Starts the named refusals side by side, then judges them in order. */
+  /**
+   * Starts the named refusals side by side, with every refusal their causes are read from, then judges
+   * them in order. All at once: an app that never exits costs one wait of STOP_WITHIN_MS, not two in a
+   * row, which the check's own time limit could not hold (red team 06 r4: exit 2 for such an app).
+   */
   const expectRefused = async (...names: string[]) => {
+    for (const name of names) for (const cause of causeRuns(REFUSALS[name]!.env.NODE_ENV, REFUSALS[name]!.names).runs) startRefused(cause);
     const runs = await Promise.all(names.map(refused));
     for (const [index, name] of names.entries()) {
       const refusal = REFUSALS[name]!;
@@ -382,15 +463,20 @@ lesson('06-configuration', (t) => {
   const normalStart = (mode: 'unset' | 'development') =>
     t.shared(`normal start ${mode}`, async () => {
       const env: Env = mode === 'unset' ? valid : DEVELOPMENT_ENV;
-      const server = await t.server({ env, cwd: workingDir(t, OTHER_DOTENV, otherEnvFiles(env.NODE_ENV)) });
+      const others = otherEnvFiles(env.NODE_ENV);
+      const cwd = workingDir(t, OTHER_DOTENV, others);
+      const server = await t.server({ env, cwd });
       const replies = [
         await healthOf(server),
         await answered(server, 'get', '/books'),
         await answered(server, 'post', '/session', { customer: 'ada' }),
+        // A body that is not JSON: the error path, where a helpful handler may add "context".
+        await answered(server, 'post', '/session', '{"customer": "ada"'),
         await answered(server, 'get', '/no-such-page'),
       ];
-      await server.stop();
-      return { env, replies, output: server.process.output() };
+      // Ctrl-C (SIGINT) in development, as a developer stops it; SIGTERM, as a platform does, otherwise.
+      await server.process.stop(2000, mode === 'development' ? 'SIGINT' : 'SIGTERM');
+      return { env, replies, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]) };
     });
   /**
    * The ends of PORT's range, which must start: 0, and 65535 with LOG_LEVEL=silly (winston's level
@@ -399,22 +485,36 @@ lesson('06-configuration', (t) => {
    */
   const portEnds = () =>
     t.shared('port ends', () =>
-      Promise.all(
-        [{ PORT: '0' }, { PORT: String(TOP_PORT), LOG_LEVEL: 'silly' }].map((extra) =>
-          t.startup({ env: { ...valid, ...extra }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
-        ),
-      ),
+      Promise.all([
+        t.startup({ env: { ...valid, PORT: '0' }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
+        // 65535 comes from .env alone (NODE_ENV unset, no PORT in the environment): an app that reads
+        // PORT before it loads .env listens on 3000 instead.
+        t.startup({ env: { ...valid, PORT: undefined, LOG_LEVEL: 'silly' }, cwd: workingDir(t, PORT_DOTENV), anyPort: true }, STOP_WITHIN_MS, true),
+      ]),
     );
+  /**
+   * PORT= and PORT=' ' while the grader holds port 3000 (the default): an app that uses the default
+   * cannot listen, and fails on its error path (EADDRINUSE), whose output the check about secrets reads.
+   */
+  const emptyPortStarts = () =>
+    t.shared('empty port', async () => {
+      const holder = await holdPort(DEFAULT_PORT);
+      try {
+        return await Promise.all(['', ' '].map((port) => t.startup({ env: { ...valid, PORT: port }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true)));
+      } finally {
+        holder?.close();
+      }
+    });
   const underEveryNodeEnv = (prefix: string) => NODE_ENVS.map((nodeEnv) => `${prefix}-${nodeEnv ?? 'unset'}`);
   /**
    * A start that needs .env (DOTENV): with NODE_ENV unset, nothing in the environment; with test
-   * (LOG_LEVEL=trace, the most verbose level, for the check about secrets) and staging (a NODE_ENV the
+   * (LOG_LEVEL=trace, the most verbose level, for the check about secrets) and ci (a NODE_ENV the
    * lesson never names: "anything but production"), DATABASE_URL in the environment and
    * SESSION_SECRET in .env alone, beside .env.local and .env.<NODE_ENV> files that disagree with the
    * environment. The test start's DATABASE_URL carries its password in the query string.
    * GET /health and the whole output up to exit, or how the process ended when it did not start.
    */
-  const dotenvStart = (nodeEnv: 'unset' | 'test' | 'staging') =>
+  const dotenvStart = (nodeEnv: 'unset' | 'test' | 'ci') =>
     t.shared(`dotenv start ${nodeEnv}`, async () => {
       const env: Env =
         nodeEnv === 'unset'
@@ -422,11 +522,14 @@ lesson('06-configuration', (t) => {
           : nodeEnv === 'test'
             ? { NODE_ENV: nodeEnv, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
             : { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL };
-      const started = await t.serverOrExit({ env, cwd: workingDir(t, DOTENV, nodeEnv === 'unset' ? [] : otherEnvFiles(nodeEnv)) });
-      if (!('client' in started)) return { env, started, replies: [], output: started.output };
-      const replies = [await healthOf(started), await answered(started, 'get', '/books')];
-      await started.stop();
-      return { env, started, replies, output: started.process.output() };
+      const others = nodeEnv === 'unset' ? [] : otherEnvFiles(nodeEnv);
+      const cwd = workingDir(t, DOTENV, others);
+      const started = await t.serverOrExit({ env, cwd });
+      if (!('client' in started)) return { env, started, replies: [], output: started.output, files: [] };
+      // The session cookie is signed with SESSION_SECRET, which comes from .env in every one of these starts.
+      const replies = [await healthOf(started), await answered(started, 'get', '/books'), await answered(started, 'post', '/session', { customer: 'ada' })];
+      await started.process.stop(2000, nodeEnv === 'ci' ? 'SIGINT' : 'SIGTERM');
+      return { env, started, replies, output: started.process.output(), files: filesWritten(cwd, ['.env', ...others]) };
     });
 
   // Every check starts processes of its own: they run side by side.
@@ -448,30 +551,22 @@ lesson('06-configuration', (t) => {
       // With the default port taken, an app that uses it cannot listen; one that turned PORT= into 0
       // listens on a port the system picked.
       // A blank PORT (a space) is held to the same: the default, or a refusal that names PORT; never 0.
-      const holder = await holdPort(DEFAULT_PORT);
-      let run: Startup;
-      let blank: Startup;
-      try {
-        [run, blank] = await Promise.all(['', ' '].map((port) => t.startup({ env: { ...valid, PORT: port }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true)));
-      } finally {
-        holder?.close();
-      }
+      const [run, blank] = (await emptyPortStarts()) as [Startup, Startup];
       const situation = `when PORT is set to an empty string (PORT=) while port ${DEFAULT_PORT} is taken`;
-      const elsewhere = run!.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
+      const elsewhere = run.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
       expectThat(
         elsewhere.length === 0,
-        `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got it listening on port ${elsewhere[0]}: the empty string became 0, and listen(0) takes a random free port. An empty variable counts as missing.`,
+        `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got it listening on port ${elsewhere[0]}: ${whyElsewhere(run, elsewhere[0]!, "the empty string became 0, and listen(0) takes a random free port. An empty variable counts as missing.")}`,
       );
-      const blankElsewhere = blank!.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
+      const blankElsewhere = blank.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
       expectThat(
         blankElsewhere.length === 0,
-        `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got the server listening on port ${blankElsewhere[0]} (port ${DEFAULT_PORT} was taken): Number(' ') is 0, like Number(''), and listen(0) takes a random free port. Trim the value before you read it.`,
+        `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got the server listening on port ${blankElsewhere[0]} (port ${DEFAULT_PORT} was taken): ${whyElsewhere(blank, blankElsewhere[0]!, "Number(' ') is 0, like Number(''), and listen(0) takes a random free port. Trim the value before you read it.")}`,
       );
       expectThat(
-        blank!.exit !== undefined || (blank!.listenedOn?.includes(DEFAULT_PORT) ?? false),
+        blank.exit !== undefined || (blank.listenedOn?.includes(DEFAULT_PORT) ?? false),
         `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT} (which the grader held): it must be listening on a port of its own choosing.`,
       );
-      run = run!;
       if (run.listenedOn?.includes(DEFAULT_PORT)) return; // another process let go of it meanwhile, and the app took it
       expectThat(
         run.exit !== undefined,
@@ -486,7 +581,7 @@ lesson('06-configuration', (t) => {
       );
     });
 
-    t.check('06.malformed-database-url-stops-startup', () => expectRefused('url-without-scheme', 'url-without-host', 'url-with-password-without-host'));
+    t.check('06.malformed-database-url-stops-startup', () => expectRefused('url-without-scheme', 'url-without-host', 'url-with-password-without-host', 'url-opaque', 'url-one-slash'));
 
     t.check('06.short-session-secret-stops-startup', () => expectRefused('short-secret', 'secret-31'));
 
@@ -507,27 +602,37 @@ lesson('06-configuration', (t) => {
         if (!run.exit || (port !== '0' && (!/\bPORT\b/.test(plain(run.output)) || /\bEADDRINUSE\b/.test(plain(run.output))))) continue;
         expectThat(
           false,
-          `Expected PORT=${port} to be accepted (a whole number from 0 to 65535${port === '0' ? '; listen(0) takes a free port' : ', the last port there is'}), got src/server.ts ${run.exit.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit.code}`}: ${show(plain(run.output).trim(), 160)}.`,
+          `Expected PORT=${port} to be accepted${port === '0' ? '' : ' (given in .env)'} (a whole number from 0 to 65535${port === '0' ? '; listen(0) takes a free port' : ', the last port there is'}), got src/server.ts ${run.exit.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit.code}`}: ${show(plain(run.output).trim(), 160)}.`,
         );
       }
     });
 
     t.check('06.dotenv-file-alone-starts', async () => {
-      for (const { env, started, replies, output } of await Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging')])) {
+      const [starts, [, top]] = await Promise.all([Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('ci')]), portEnds()]);
+      for (const { env, started, replies, output } of starts) {
         const situation = env.DATABASE_URL
           ? `when .env alone sets SESSION_SECRET (DATABASE_URL is in the environment, NODE_ENV=${env.NODE_ENV})`
           : 'when only .env sets DATABASE_URL and SESSION_SECRET (nothing in the environment, NODE_ENV unset)';
         expectThat(
           'client' in started,
-          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, test, staging…) a .env file in the working directory is loaded. This .env holds a comment line, a quoted value and values with = in them (?sslmode=require, a secret ending in =): dotenv and process.loadEnvFile() read it as written, a line.split('=') does not.`,
+          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, test, ci, any value at all) a .env file in the working directory is loaded. This .env holds a comment line, an export line, a double-quoted value, a single-quoted one followed by a # comment, and values with = in them (?sslmode=require, a secret ending in =): dotenv and process.loadEnvFile() read it as written, a hand-written reader (line.split('='), a regex of your own) does not.`,
         );
         if (!env.DATABASE_URL) await expectDatabaseHost(replies[0]!, FILE_DB_HOST, situation);
+        // Where .env.local sits beside .env, a loader may rightly take SESSION_SECRET from it (FILE_SESSION_SECRET).
+        expectSignedWith(replies[2]!, env.NODE_ENV ? [PADDED_SECRET, FILE_SESSION_SECRET] : [PADDED_SECRET], `${situation}, where .env has SESSION_SECRET='…' # a comment`);
       }
+      // PORT from .env alone: the app listens on it, not on the default it read before loading the file.
+      const output = plain(top!.output);
+      const onDefault = top!.listenedOn?.includes(DEFAULT_PORT) || new RegExp(`\\bEADDRINUSE\\b[^\\n]*\\b${DEFAULT_PORT}\\b`).test(output);
+      expectThat(
+        !(onDefault && !top!.listenedOn?.includes(TOP_PORT)),
+        `Expected src/server.ts to listen on port ${TOP_PORT} when only .env sets PORT (PORT=${TOP_PORT} # a comment; NODE_ENV unset, no PORT in the environment), got it ${top!.listenedOn?.includes(DEFAULT_PORT) ? 'listening on' : 'trying'} its default port ${DEFAULT_PORT}: it read PORT before it loaded .env, or not from it. Load .env first, then read every variable, PORT included, from process.env.`,
+      );
     });
 
     t.check('06.environment-wins-over-dotenv', async () => {
-      const [unset, development, test, staging] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('staging')]);
-      for (const { env, replies, started } of [{ ...unset, started: undefined }, { ...development, started: undefined }, test, staging]) {
+      const [unset, development, test, ci] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('ci')]);
+      for (const { env, replies, started } of [{ ...unset, started: undefined }, { ...development, started: undefined }, test, ci]) {
         const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset';
         const situation = `when the environment says ${ENV_DB_HOST} and .env, ${list(otherEnvFiles(env.NODE_ENV))} say ${FILE_DB_HOST} (${mode})`;
         if (started && !('client' in started)) {
@@ -546,32 +651,48 @@ lesson('06-configuration', (t) => {
     t.check('06.secrets-never-printed-or-served', async () => {
       // What was seen, where, and the secrets it was given.
       const seen: [text: string, where: string, secrets: [string, string][], advice?: string][] = [];
+      // Every start at once (most are other checks' too): one wait for an app that never exits.
+      const names = Object.keys(REFUSALS);
+      const [starts, dotenvStarts, ends, emptyPort, runs] = await Promise.all([
+        Promise.all([normalStart('unset'), normalStart('development')]),
+        Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('ci')]),
+        portEnds(),
+        emptyPortStarts(),
+        Promise.all(names.map(refused)),
+      ]);
+      // What the app wrote into its working directory (a log file) is output too.
+      const filesOf = (files: { name: string; text: string }[], mode: string, given: [string, string][]) => {
+        for (const { name, text } of files) seen.push([text, `the file ${name} the app wrote in its working directory (${mode})`, given]);
+      };
       // Secrets in the environment and (other ones) in .env: an app may print what either gave it.
-      const starts = await Promise.all([normalStart('unset'), normalStart('development')]);
-      for (const { env, replies, output } of starts) {
-        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}` : 'NODE_ENV unset';
+      for (const { env, replies, output, files } of starts) {
+        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}, DEBUG=${env.DEBUG}, stopped with SIGINT` : 'NODE_ENV unset';
         const given = secretsOf(env, OTHER_DOTENV);
-        for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${mode})`, given]);
+        for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}${reply.request.body ? ` with the body ${reply.request.body}` : ''} (${mode})`, given]);
         seen.push([output, `the output of a normal start and shutdown (${mode}, variables in the environment and in .env)`, given]);
+        filesOf(files, mode, given);
       }
       // Starts that take values from .env: alone (NODE_ENV unset), at the most verbose log level
-      // (NODE_ENV=test, LOG_LEVEL=trace, the password in DATABASE_URL's query string), and staging.
-      for (const { env, replies, output } of await Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging')])) {
+      // (NODE_ENV=test, LOG_LEVEL=trace, the password in DATABASE_URL's query string), and ci.
+      for (const { env, replies, output, files } of dotenvStarts) {
         const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}${env.LOG_LEVEL ? `, LOG_LEVEL=${env.LOG_LEVEL}` : ''}, SESSION_SECRET in .env` : 'NODE_ENV unset, variables in .env only';
         const given = [...secretsOf(env, DOTENV), ...(env.NODE_ENV ? secretsOf({}, OTHER_DOTENV) : [])];
         for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${mode})`, given]);
         seen.push([output, `the output of a start and shutdown (${mode})`, given]);
+        filesOf(files, mode, given);
       }
-      // The ends of PORT's range, 65535 with LOG_LEVEL=silly.
-      for (const [index, run] of (await portEnds()).entries()) {
-        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '0' : `${TOP_PORT}, LOG_LEVEL=silly`}`, secretsOf(valid)]);
+      // The ends of PORT's range, 65535 (from .env) with LOG_LEVEL=silly.
+      for (const [index, run] of ends.entries()) {
+        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '0' : `${TOP_PORT} (from .env), LOG_LEVEL=silly`}`, secretsOf(valid)]);
+      }
+      // PORT= and PORT=' ' with port 3000 held: the path where listen() fails (EADDRINUSE).
+      for (const [index, run] of emptyPort.entries()) {
+        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '' : "' '"} while port ${DEFAULT_PORT} was taken (listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT})`, secretsOf(valid)]);
       }
       // Every refusal, for every secret it was given: a malformed value is often quoted back whole.
-      const names = Object.keys(REFUSALS);
-      const runs = await Promise.all(names.map(refused));
       names.forEach((name, index) => {
-        const { env, dotenv, situation } = REFUSALS[name]!;
-        seen.push([runs[index]!.output, `the output of a start refused ${situation}`, secretsOf(env, dotenv), ' In a refusal, name the variable and the rule it breaks: a wrong value can still hold a password or a secret.']);
+        const { env, dotenv, others, situation } = REFUSALS[name]!;
+        seen.push([runs[index]!.output, `the output of a start refused ${situation}`, [...secretsOf(env, dotenv), ...(others ? secretsOf({}, OTHER_DOTENV) : [])], ' In a refusal, name the variable and the rule it breaks: a wrong value can still hold a password or a secret.']);
       });
       for (const [text, where, secrets, advice = ''] of seen) {
         for (const [secret, what] of secrets) {
