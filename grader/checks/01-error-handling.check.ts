@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
 import { ANSWER_TIMEOUT_MS, expectJsonType, expectStatus, header, type Client, type Reply, type RequestOptions, type SentRequest } from '../support/http.js';
@@ -11,8 +11,15 @@ interface ServerError extends RequestOptions {
   label: string;
   /** What the error itself says, as its log line holds it. */
   says: RegExp;
-  /** A frame of the error's own stack, from where it was thrown (not from the handler that logs it). */
+  /**
+   * The first frame of the error's own stack, the one that says where it was made (not the handler that
+   * logs it, nor a new error made from it): a line, and for the middleware the frame below it too.
+   */
   thrownAt: RegExp;
+  /** The frame below that one, when the stack has it: who called the code that threw. */
+  calledBy?: RegExp;
+  /** How many frames its stack holds at least (Node keeps 10 at most by default): fewer is a stack cut short. */
+  frames: number;
   /** Where that is, in words. */
   where: string;
 }
@@ -23,14 +30,17 @@ const serverErrors: ServerError[] = [
     path: '/books/2/cover',
     label: 'GET /books/2/cover',
     says: /Unexpected end of JSON input|JSON at position|Expected property name/,
-    thrownAt: /^\s*at JSON\.parse\b/m,
+    thrownAt: /^\s*at JSON\.parse\b/,
+    frames: 10,
     where: 'JSON.parse in the cover route',
   },
   {
     path: '/reports/sales',
     label: 'GET /reports/sales',
     says: /connect ECONNREFUSED/,
-    thrownAt: /^\s*at [^\n]*\bcatalog\.[cm]?[jt]s:\d+/m,
+    thrownAt: /^\s*at [^\n]*\bcatalog\.[cm]?[jt]s:\d+/,
+    // Its only frame below the await, unless the route awaits it (an async frame then).
+    frames: 1,
     where: 'salesReport in src/catalog.ts',
   },
   {
@@ -39,14 +49,19 @@ const serverErrors: ServerError[] = [
     headers: { 'X-Shop': 'atlantis' },
     says: /Cannot read propert(y|ies)/,
     // The middleware's own frame, called by the router as an ordinary layer (a handler is called by handleError).
-    thrownAt: /^\s*at (?![^\n]*node_modules)[^\n]*:\d+:\d+\)?[ \t]*\n\s*at Layer\.handle(Request)?\b/m,
+    thrownAt: /^\s*at (?![^\n]*node_modules)[^\n]*:\d+:\d+\)?[ \t]*$/,
+    calledBy: /^\s*at Layer\.handle(Request)?\b/,
+    frames: 10,
     where: 'the currency middleware',
   },
   {
     path: '/books/3/stock',
     label: 'GET /books/3/stock',
     says: /Warehouse B timed out/,
-    thrownAt: /^\s*at [^\n]*\bcatalog\.[cm]?[jt]s:\d+/m,
+    thrownAt: /^\s*at [^\n]*\bcatalog\.[cm]?[jt]s:\d+/,
+    // Made in a timer: the timer's frame, then Node's listOnTimeout and processTimers.
+    calledBy: /^\s*at listOnTimeout\b/,
+    frames: 3,
     where: "the warehouse client's callback in src/catalog.ts",
   },
 ];
@@ -96,9 +111,18 @@ function decoded(value: string): string {
 }
 
 function requestLine(request: Reply['request']): string {
-  const shop = request.headers['X-Shop'];
-  const accept = request.headers.Accept;
-  return `${request.method} ${request.path}${shop ? ` with X-Shop: ${shop}` : ''}${accept ? `${shop ? ' and' : ' with'} Accept: ${accept}` : ''}`;
+  const headers = Object.entries(request.headers).filter(([name]) => name !== 'Content-Type');
+  return `${request.method} ${request.path}${headers.length ? ` with ${headers.map(([name, value]) => `${name}: ${value}`).join(' and ')}` : ''}`;
+}
+
+/** Like expectJsonType, naming the request's headers and the mode: what the Accept header asked for is part of the cause. */
+function expectJsonAnswer(reply: Reply, mode = ''): void {
+  const type = header(reply, 'content-type');
+  expectThat(
+    /^application\/([\w.+-]+\+)?json\b/i.test(type ?? ''),
+    `Expected ${requestLine(reply.request)}${mode} to answer with a JSON content type, got ${show(type)} (body ${show(reply.text, 60)}). ` +
+      'Every answer of this API is JSON, in every mode and whatever the Accept header asks for.',
+  );
 }
 
 function expectGenericServerError(reply: Reply, mode = ''): void {
@@ -109,7 +133,13 @@ function expectGenericServerError(reply: Reply, mode = ''): void {
       "Only an error that carries a 4xx status (err.status, as express.json()'s do) is the client's.",
   );
   expectStatus(reply, 500);
-  expectJsonType(reply);
+  expectJsonAnswer(reply, mode);
+  // A reason phrase chosen per error ("500 Upstream Unavailable") tells the client which one it was.
+  expectThat(
+    reply.statusMessage === STATUS_CODES[500],
+    `Expected the answer to ${requestLine(reply.request)}${mode} to have the status line every 500 has, "500 ${STATUS_CODES[500]}", got "500 ${reply.statusMessage ?? ''}". ` +
+      'The reason phrase reaches the client too: leave res.statusMessage alone, so that no server error tells the client anything the others do not.',
+  );
   for (const [part, text, searched] of answerParts(reply)) {
     for (const [pattern, what] of leaks) {
       const found = searched.match(pattern);
@@ -140,19 +170,22 @@ function expectNothingInternal(reply: Reply, why: string): void {
 }
 
 /**
- * The same request as a browser or a curious client sends it: a debug switch in the query string, an
- * Accept header that prefers HTML or takes anything. Nothing the request says may turn details on.
+ * The same request as a browser or a curious client sends it: a debug switch in the query string or in a
+ * header, an Accept header that prefers HTML, text or XML or takes anything, a Host that says localhost
+ * (a developer's own machine). Nothing the request says may turn details on, nor the answer from JSON.
  */
-const curious: { query: string; accept: string }[] = [
+const curious: { query: string; accept: string; headers?: Record<string, string> }[] = [
   { query: '?debug=1&stack=1&verbose=1&trace=1', accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
   { query: '?debug=true&details=true', accept: '*/*' },
   { query: '?debug', accept: 'text/html' },
+  { query: '', accept: 'text/plain', headers: { Host: 'localhost', 'X-Debug': '1', 'X-Debug-Mode': 'true', 'X-Verbose': '1', 'X-Show-Errors': '1', Debug: 'true' } },
+  { query: '?format=xml', accept: 'application/xml, text/plain;q=0.9', headers: { Host: 'localhost:3000', 'X-Debug': 'true', 'X-Stack': '1' } },
 ];
 
 /** One server error asked for plainly, then in each curious way, each answer judged as it comes. */
 async function askEveryWay(app: Client, { path, headers }: ServerError, judge: (reply: Reply) => void): Promise<void> {
   judge(await app.get(path, { headers }));
-  for (const { query, accept } of curious) judge(await app.get(path + query, { headers: { ...headers, Accept: accept } }));
+  for (const { query, accept, headers: more } of curious) judge(await app.get(path + query, { headers: { ...headers, Accept: accept, ...more } }));
 }
 
 /**
@@ -181,9 +214,14 @@ async function expectOneBody(app: Client, mode: string): Promise<void> {
   });
 }
 
-/** How the log holds a server error: with its own stack, with a stack from elsewhere, its message alone, its stack alone, or not at all. */
-type Logged = 'own stack' | 'other stack' | 'message only' | 'stack only' | 'nothing';
-const RANK: Logged[] = ['nothing', 'stack only', 'message only', 'other stack', 'own stack'];
+/**
+ * How the log holds a server error: with its own whole stack, its own stack cut short (its first frames
+ * only), a stack from elsewhere, its message alone, its stack alone, or not at all.
+ */
+type Logged = 'own stack' | 'cut stack' | 'other stack' | 'message only' | 'stack only' | 'nothing';
+const RANK: Logged[] = ['nothing', 'stack only', 'message only', 'other stack', 'cut stack', 'own stack'];
+/** A frame line, as V8 prints it. */
+const FRAME_LINE = /^\s*at \S/;
 
 /** A frame line with a position ("at fn (file:3:9)"). */
 const FRAME = /(^|\n)\s*at [^\n]*:\d+/;
@@ -197,7 +235,8 @@ const FRAME_ON_ONE_LINE = /(?<=\S)[ \t]*[|;,]?[ \t]+at (?=(?:(?:new|async) )?[^\
 function logPieces(output: string): { pieces: string[]; text: string } {
   const pieces: string[] = [];
   const plain: string[] = [];
-  for (const line of output.split('\n')) {
+  // Colours (util.inspect(err, { colors: true }), a colourising format) are not part of what a line says.
+  for (const line of output.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
     const entry = parseLine(line);
     // A JSON logger keeps the stack in one line, its newlines escaped: read the decoded strings.
     if (entry.fields) pieces.push(stringsOf(entry).join('\n'));
@@ -214,19 +253,53 @@ function logPieces(output: string): { pieces: string[]; text: string } {
   return { pieces, text: [...pieces].join('\n') };
 }
 
-/** How well the log tells this error at best, and how many times it holds the error's own stack. */
-function howLogged({ pieces, text }: ReturnType<typeof logPieces>, { says, thrownAt }: ServerError): { best: Logged; ownStacks: number } {
+/**
+ * The stacks in a piece of the log: each a line (the error's "Name: message", or whatever was printed
+ * there) and the frame lines right below it.
+ */
+function stacksIn(piece: string): { header: string; frames: string[] }[] {
+  const lines = piece.split('\n');
+  const stacks: { header: string; frames: string[] }[] = [];
+  lines.forEach((line, index) => {
+    if (FRAME_LINE.test(line) || !FRAME_LINE.test(lines[index + 1] ?? '')) return;
+    let end = index + 1;
+    while (end < lines.length && FRAME_LINE.test(lines[end]!)) end++;
+    stacks.push({ header: line, frames: lines.slice(index + 1, end) });
+  });
+  return stacks;
+}
+
+/** Whether these frames begin where the error was made: whole, cut short, or not its own at all. */
+function ownFrames(frames: string[], { thrownAt, calledBy, frames: count }: ServerError): 'whole' | 'cut' | undefined {
+  if (!thrownAt.test(frames[0] ?? '')) return undefined;
+  if (calledBy && frames.length > 1 && !calledBy.test(frames[1]!)) return undefined;
+  return frames.length >= count ? 'whole' : 'cut';
+}
+
+/** How well the log tells this error at best, and how many times it holds the error's own whole stack. */
+function howLogged({ pieces }: ReturnType<typeof logPieces>, error: ServerError): { best: Logged; ownStacks: number } {
   let best: Logged = 'nothing';
   let ownStacks = 0;
+  let framesOnly = false;
   for (const piece of pieces) {
-    if (!says.test(piece)) continue;
-    const seen: Logged = thrownAt.test(piece) ? 'own stack' : FRAME.test(piece) ? 'other stack' : 'message only';
+    const stacks = stacksIn(piece);
+    // Its own frames under a line that does not say what went wrong (a logger that redacts or drops err.message).
+    framesOnly ||= stacks.some(({ header, frames }) => !error.says.test(header) && ownFrames(frames, error));
+    if (!error.says.test(piece)) continue;
+    // The error's own stack starts on the line that says it ("Error: Warehouse B timed out…"), with the
+    // frame where it was made: a new error made from its message starts where that one was made.
+    const own = stacks.map(({ header, frames }) => (error.says.test(header) ? ownFrames(frames, error) : undefined));
+    const seen: Logged = own.includes('whole') ? 'own stack' : own.includes('cut') ? 'cut stack' : FRAME.test(piece) ? 'other stack' : 'message only';
     if (seen === 'own stack') ownStacks++;
     if (RANK.indexOf(seen) > RANK.indexOf(best)) best = seen;
   }
-  // Its frames without its message (a logger that redacts or drops err.message).
-  if (best === 'nothing' && thrownAt.test(text)) best = 'stack only';
+  if (best === 'nothing' && framesOnly) best = 'stack only';
   return { best, ownStacks };
+}
+
+/** The frames of each stack of this error the log holds that begins where it was made. */
+function stacksOf({ pieces }: ReturnType<typeof logPieces>, error: ServerError): string[][] {
+  return pieces.flatMap((piece) => stacksIn(piece).filter(({ header, frames }) => error.says.test(header) && ownFrames(frames, error)).map(({ frames }) => frames));
 }
 
 /**
@@ -307,6 +380,12 @@ const successes: [label: string, method: string, path: string, options: RequestO
 const overOneConnection: [label: string, request: SentRequest][] = [
   ['POST /books with malformed JSON', { method: 'POST', path: '/books', headers: { 'Content-Type': 'application/json' }, body: '{"title":' }],
   ['GET /no-such-page', { method: 'GET', path: '/no-such-page', headers: {} }],
+  // The parser's 413 and 415 (a body it did not read to the end) and the router's 400: client errors too.
+  ...refusedBodies.map(([, why, { body, headers }]): [string, SentRequest] => [
+    `POST /books with ${why}`,
+    { method: 'POST', path: '/books', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) },
+  ]),
+  [`GET ${malformedParameters[0]}`, { method: 'GET', path: malformedParameters[0]!, headers: {} }],
   ...serverErrors.map(({ label, path, headers }): [string, SentRequest] => [label, { method: 'GET', path, headers: { ...headers } }]),
   ['GET /health', { method: 'GET', path: '/health', headers: {} }],
 ];
@@ -345,13 +424,19 @@ lesson('01-error-handling', (t) => {
   // Any other value but development, as the lesson names it: a handler that shows details unless
   // NODE_ENV is production or test still leaks on a staging server.
   const staging = { NODE_ENV: 'staging' };
-  t.prestart({}, production, test, staging);
+  // A value no list of known environments holds: a handler that shows details unless NODE_ENV is one
+  // of production, staging and test still leaks there.
+  const qa = { NODE_ENV: 'qa' };
+  t.prestart({}, production, test, staging, qa);
   const modes: [env: Record<string, string>, mode: string][] = [
     [{}, ''],
     [production, ' with NODE_ENV=production'],
     [test, ' with NODE_ENV=test'],
     [staging, ' with NODE_ENV=staging'],
+    [qa, ' with NODE_ENV=qa'],
   ];
+  /** Client errors are answered the same way in production: checked there too. */
+  const unsetAndProduction = modes.slice(0, 2);
 
   t.check('01.sync-throw-answers-generic-json', async () => {
     const app = await t.app();
@@ -404,54 +489,64 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.malformed-json-answers-400-json', async () => {
-    const app = await t.app();
-    const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
-    expectStatus(reply, 400);
-    expectJsonType(reply);
-    expectNothingInternal(reply, 'malformed JSON');
+    for (const [env, mode] of unsetAndProduction) {
+      const app = await t.app({ env });
+      const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
+      expectThat(
+        reply.status === 400,
+        `Expected POST /books with malformed JSON${mode} to answer 400, the status express.json() gave its error, got ${reply.status}. A client error keeps its 4xx status in every mode.`,
+      );
+      expectJsonAnswer(reply, mode);
+      expectNothingInternal(reply, `malformed JSON${mode}`);
+    }
   });
 
   t.check('01.parser-client-errors-keep-their-status', async () => {
-    const app = await t.app();
-    for (const [status, why, options] of refusedBodies) {
-      const reply = await app.post('/books', options);
-      expectThat(
-        reply.status === status,
-        `Expected POST /books with ${why} to answer ${status}, the status express.json() gave its error, got ${reply.status}. ` +
-          'Every error with a 4xx status (err.status) is a client error: answer with that status, not only 400 for bad syntax.',
-      );
-      expectJsonType(reply);
-      expectNothingInternal(reply, why);
-    }
-    for (const path of malformedParameters) {
-      const why = 'a path parameter whose percent-encoding is malformed';
-      const reply = await app.get(path);
-      expectThat(
-        reply.status === 400,
-        `Expected GET ${path} (${why}) to answer 400, the status Express's router gave its error, got ${reply.status}. ` +
-          "Every error with a 4xx status (err.status) is a client error, whoever raised it (the router as well as express.json()): answer with that status, whatever else the error carries.",
-      );
-      expectJsonType(reply);
-      expectNothingInternal(reply, why);
+    for (const [env, mode] of unsetAndProduction) {
+      const app = await t.app({ env });
+      for (const [status, reason, options] of refusedBodies) {
+        const why = `${reason}${mode}`;
+        const reply = await app.post('/books', options);
+        expectThat(
+          reply.status === status,
+          `Expected POST /books with ${why} to answer ${status}, the status express.json() gave its error, got ${reply.status}. ` +
+            'Every error with a 4xx status (err.status) is a client error: answer with that status, not only 400 for bad syntax, in every mode.',
+        );
+        expectJsonAnswer(reply, mode);
+        expectNothingInternal(reply, why);
+      }
+      for (const path of malformedParameters) {
+        const why = `a path parameter whose percent-encoding is malformed${mode}`;
+        const reply = await app.get(path);
+        expectThat(
+          reply.status === 400,
+          `Expected GET ${path} (${why}) to answer 400, the status Express's router gave its error, got ${reply.status}. ` +
+            "Every error with a 4xx status (err.status) is a client error, whoever raised it (the router as well as express.json()): answer with that status, whatever else the error carries.",
+        );
+        expectJsonAnswer(reply, mode);
+        expectNothingInternal(reply, why);
+      }
     }
   });
 
   t.check('01.unknown-route-answers-404-json', async () => {
-    const app = await t.app();
-    for (const [method, path, options] of unknownRoutes) {
-      const reply = await app.request(method, path, options);
-      const knownPath = path === '/books';
-      expectThat(
-        reply.status === 404 || (knownPath && reply.status === 405),
-        `Expected ${method} ${path} to answer 404${knownPath ? ' (or 405)' : ''}: no route serves it, got ${reply.status}.` +
-          (reply.status === 200 || reply.status >= 500 ? ` ${notFoundAdvice(method, path)}` : ''),
-      );
-      expectThat(
-        /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? ''),
-        `Expected ${method} ${path} to answer its ${reply.status} with a JSON content type, got ${show(header(reply, 'content-type'))} (body ${show(reply.text, 60)}). ` +
-          notFoundAdvice(method, path),
-      );
-      expectNothingInternal(reply, 'no route serves it');
+    for (const [env, mode] of unsetAndProduction) {
+      const app = await t.app({ env });
+      for (const [method, path, options] of unknownRoutes) {
+        const reply = await app.request(method, path, options);
+        const knownPath = path === '/books';
+        expectThat(
+          reply.status === 404 || (knownPath && reply.status === 405),
+          `Expected ${method} ${path}${mode} to answer 404${knownPath ? ' (or 405)' : ''}: no route serves it, got ${reply.status}.` +
+            (reply.status === 200 || reply.status >= 500 ? ` ${notFoundAdvice(method, path)}` : ''),
+        );
+        expectThat(
+          /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? ''),
+          `Expected ${method} ${path}${mode} to answer its ${reply.status} with a JSON content type, got ${show(header(reply, 'content-type'))} (body ${show(reply.text, 60)}). ` +
+            notFoundAdvice(method, path),
+        );
+        expectNothingInternal(reply, `no route serves it${mode}`);
+      }
     }
   });
 
@@ -502,15 +597,43 @@ lesson('01-error-handling', (t) => {
     }
   }
 
-  // Last, with a server of its own (src/server.ts, stopped with SIGTERM at the end): the log is read up
+  // Last, with servers of their own (src/server.ts, stopped with SIGTERM at the end): the log is read up
   // to the exit, so lines an app holds back and never writes out are missed as they would be in production.
+  // In production every way an error can be lost is tried; with NODE_ENV unset and test (as under a test
+  // runner), each error is asked for as well: a log that is silent in one mode loses errors there too.
   t.check('01.errors-logged-with-stack', async () => {
-    const server = await t.server({ env: production });
+    const runs = await Promise.all([
+      logRun(production, ' with NODE_ENV=production', true),
+      logRun({}, ' with NODE_ENV unset', false),
+      logRun(test, ' with NODE_ENV=test', false),
+    ]);
+    for (const run of runs) judgeLog(run);
+  });
+
+  interface LogRun {
+    mode: string;
+    output: string;
+    answered: Map<ServerError, number>;
+  }
+
+  /** Starts src/server.ts, asks for each server error (in every way an error can be lost, when `thorough`), stops it. */
+  async function logRun(env: Record<string, string>, mode: string, thorough: boolean): Promise<LogRun> {
+    const server = await t.server({ env });
     const ask = (error: ServerError) => server.client.get(error.path, { headers: error.headers }).then(() => true, () => false);
-    // Each error twice (a log that skips repeats loses the second); the two synchronous ones pipelined on
-    // one connection, so that they are handled in the same turn of the event loop (one "last error" shared
-    // by requests loses one). Side by side, so that a handler that never answers costs one request timeout.
-    const [inOneWrite, ...asked] = await Promise.all([pipelined(server.port, [sync, middleware, sync, middleware]), ...[rejected, rejected].map(ask)]);
+    const answered = new Map<ServerError, number>(serverErrors.map((error) => [error, 0]));
+    const count = (error: ServerError, yes: boolean) => yes && answered.set(error, answered.get(error)! + 1);
+    if (!thorough) {
+      // Side by side, the callback error last: it may take the app down.
+      (await Promise.all([sync, rejected, middleware].map(ask))).forEach((yes, index) => count([sync, rejected, middleware][index]!, yes));
+      count(callback, await ask(callback));
+      await server.stop();
+      return { mode, output: server.process.output(), answered };
+    }
+    // The two synchronous ones twice, pipelined on one connection, so that they are handled in the same
+    // turn of the event loop (one "last error" shared by requests loses one); the rejected one six times
+    // (a log that skips repeats, or caps them at a few a minute, loses some). Side by side, so that a
+    // handler that never answers costs one request timeout.
+    const [inOneWrite, ...asked] = await Promise.all([pipelined(server.port, [sync, middleware, sync, middleware]), ...Array.from({ length: 6 }, () => ask(rejected))]);
     // The callback error once the others are answered: it may take the app down.
     const callbacks = await Promise.all([ask(callback), ask(callback)]);
     // Two more, and SIGTERM as their first answer arrives (each is logged before it is answered): lines
@@ -518,18 +641,20 @@ lesson('01-error-handling', (t) => {
     let stopping: Promise<unknown> | undefined;
     const atExit = await pipelined(server.port, [sync, middleware], () => (stopping = server.stop()));
     await (stopping ?? server.stop());
-    const answered = new Map<ServerError, number>(serverErrors.map((error) => [error, 0]));
-    const count = (error: ServerError, yes: boolean) => yes && answered.set(error, answered.get(error)! + 1);
     [...inOneWrite, ...atExit].forEach((yes, index) => count(index % 2 ? middleware : sync, yes));
     asked.forEach((yes) => count(rejected, yes));
     callbacks.forEach((yes) => count(callback, yes));
     // This server's output only: an app host of an earlier check may still be writing out its own log.
-    const output = server.process.output();
+    return { mode, output: server.process.output(), answered };
+  }
+
+  /** Fails the check unless the run's log holds every server error with its own whole stack, each time it was answered. */
+  function judgeLog({ mode, output, answered }: LogRun): void {
     const log = logPieces(output);
     const seen = serverErrors.map((error) => ({ error, ...howLogged(log, error), answered: answered.get(error)! }));
     const which = (kind: Logged) => seen.filter(({ best }) => best === kind).map(({ error }) => error);
     const labels = (errors: ServerError[]) => errors.map((error) => error.label).join(', ');
-    const [nothing, stackOnly, bare, other] = [which('nothing'), which('stack only'), which('message only'), which('other stack')];
+    const [nothing, stackOnly, bare, other, cut] = [which('nothing'), which('stack only'), which('message only'), which('other stack'), which('cut stack')];
     // A crash logs the one error it dies of, answered or not.
     const fewer = seen.filter(({ best, ownStacks, answered }) => best === 'own stack' && ownStacks < Math.max(1, answered));
     // Beyond what src/server.ts prints itself as it starts and stops.
@@ -538,28 +663,34 @@ lesson('01-error-handling', (t) => {
       nothing.length ? `nothing about ${labels(nothing)}` : '',
       stackOnly.length ? `the stack without the error's message for ${labels(stackOnly)}` : '',
       bare.length ? `the message without a stack trace for ${labels(bare)}` : '',
-      other.length ? `a stack trace that is not the error's own for ${labels(other)}, with no frame from where it was thrown (${other.map((error) => error.where).join('; ')})` : '',
+      other.length ? `a stack trace that is not the error's own for ${labels(other)}: none begins at the frame where the error was made (${other.map((error) => error.where).join('; ')})` : '',
+      cut.length
+        ? `the error's own stack cut short for ${cut.map((error) => `${error.label} (${Math.max(...stacksOf(log, error).map((frames) => frames.length))} of the ${error.frames} frames its stack holds)`).join(', ')}`
+        : '',
       ...fewer.map(({ error, ownStacks, answered }) => `${error.label} answered ${answered} times but its stack logged ${ownStacks === 1 ? 'once' : `${ownStacks} times`}`),
     ].filter(Boolean);
     const someLogged = seen.some(({ best }) => best !== 'nothing');
     expectThat(
       got.length === 0,
       () =>
-        `Expected the server log (the app's stdout and stderr, with NODE_ENV=production, up to its exit on SIGTERM) to hold the message and the stack trace of every server error, each time it happened, got ${got.join('; ')}` +
+        `Expected the server log (the app's stdout and stderr,${mode}, up to its exit on SIGTERM) to hold the message and the whole stack trace of every server error, each time it happened, got ${got.join('; ')}` +
         (printed ? ' (the output is below).' : ': the app printed nothing there but the start and stop lines of src/server.ts.') +
         (stackOnly.length ? " Log the error object itself: its stack begins with its message, which says what went wrong; a logger or format that redacts or drops err.message loses it." : '') +
         (bare.length ? ' Log the error object itself, not err.message: its stack says where it was thrown.' : '') +
-        (other.length ? ' console.trace() and new Error() record where they are called, in your handler: log the error you were given.' : '') +
+        (other.length
+          ? ' console.trace() and new Error() record where they are called, in your handler, and so does an error made from the message of another (createError(502, err.message)): log the error you were given, or pass it on as the cause of yours ({ cause: err }).'
+          : '') +
+        (cut.length ? ' Keep every frame of the stack, not only the first: the frames below say which route and which caller led there.' : '') +
         (fewer.length
-          ? ' Log each error as it happens, with its stack every time: a log that skips repeated errors, keeps one "last error" for all requests (two requests at once overwrite it), or holds lines back and never writes them out before the process exits loses errors.'
+          ? ' Log each error as it happens, with its stack every time: a log that skips or caps repeated errors, keeps one "last error" for all requests (two requests at once overwrite it), or holds lines back and never writes them out before the process exits loses errors.'
           : '') +
         (!nothing.length ? '' : someLogged || stackOnly.length
           ? ' Every server error should reach one handler that logs it before answering, the error it was given: a "last error" kept for all requests is overwritten when two arrive at once.'
           : printed
             ? ' No line names these errors: JSON.stringify(err) gives {}, and a JSON logger keeps the message and stack only with an error format or serializer (winston: format.errors({ stack: true }); pino: the err key).'
-            : ' Is the log skipped in production, below the logger\'s level, kept only in a file, or held back (a buffer a timer writes out) and never written before the process exits? The grader reads stdout and stderr up to the exit, where a platform collects the log.'),
+            : ` Is the log skipped${mode}, below the logger's level, kept only in a file, or held back (a buffer a timer writes out) and never written before the process exits? The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode.`),
     );
-  });
+  }
 });
 
 /** Fails the check: the app closed the connection after an error answer it announced as keep-alive. */

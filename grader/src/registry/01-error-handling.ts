@@ -55,7 +55,7 @@ export default {
     },
     {
       id: '01.test-mode-answers-generic-json',
-      title: 'With NODE_ENV=test (as under a test runner) or staging, every error answer still says nothing about the error',
+      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (qa), every error answer still says nothing about the error',
       points: 1,
       hints: [
         'Run your app with NODE_ENV=test, as vitest and jest do, or NODE_ENV=staging, and repeat the failing requests.',
@@ -77,19 +77,19 @@ export default {
     },
     {
       id: '01.errors-logged-with-stack',
-      title: "Every server error is logged on stdout or stderr with its message and its own stack trace, each time it happens, before the process exits",
+      title: "Every server error is logged on stdout or stderr with its message and its own whole stack trace, each time it happens, in every NODE_ENV, before the process exits",
       points: 1,
       guards: "Express's built-in handler already logs the stack outside tests, and the crash prints the callback error's; a custom handler must keep logging every server error.",
       hints: [
         'When a 500 happens at 3 a.m., what will you read to find out why? And when the same error happens twice, or two at once?',
         'Hide details from the client, never from yourself: the server log needs the message and the stack.',
         'In your error handler, log the error object itself before answering, to the console (a log file alone is not where a platform collects logs), and let every server error reach that handler: a route that answers its own 500 logs nothing.',
-        "console.error(err) prints the message and the error's own stack (console.trace() prints the handler's); a JSON logger on stdout works too (lesson 07) when it keeps the stack, for example winston with format.errors({ stack: true }).",
+        "console.error(err) prints the message and the error's own stack, every frame (console.trace() prints the handler's, and a new error made from err.message its own: wrap with { cause: err }); a JSON logger on stdout works too (lesson 07) when it keeps the stack, for example winston with format.errors({ stack: true }), in every NODE_ENV.",
       ],
     },
     {
       id: '01.malformed-json-answers-400-json',
-      title: 'A malformed JSON body answers 400 in JSON, with no stack or file path',
+      title: 'A malformed JSON body answers 400 in JSON, with no stack or file path, in production too',
       points: 1,
       hints: [
         'POST /books with the body {"title": and a JSON content type.',
@@ -100,7 +100,7 @@ export default {
     },
     {
       id: '01.parser-client-errors-keep-their-status',
-      title: "A client error keeps its 4xx status (the parser's 413 and 415, the router's 400 for a malformed path parameter), in JSON with no stack or file path",
+      title: "A client error keeps its 4xx status (the parser's 413 and 415, the router's 400 for a malformed path parameter), in JSON with no stack or file path, in production too",
       points: 1,
       hints: [
         "POST /books a JSON body over 100 kB, or one sent with Content-Type: application/json; charset=latin1. Which status comes back?",
@@ -111,7 +111,7 @@ export default {
     },
     {
       id: '01.unknown-route-answers-404-json',
-      title: 'An unknown route answers 404 with a JSON body, whatever the method, with no stack or file path',
+      title: 'An unknown route answers 404 with a JSON body, whatever the method, with no stack or file path, in production too',
       points: 1,
       hints: [
         'GET /no-such-page, then POST /no-such-page, DELETE /books and OPTIONS /no-such-page. What status and content type come back?',
@@ -133,7 +133,7 @@ export default {
     },
     {
       id: '01.connection-kept-after-error-answers',
-      title: 'After an error answer, the same keep-alive connection serves the next request, in every NODE_ENV',
+      title: 'After an error answer (a client error too), the same keep-alive connection serves the next request, in every NODE_ENV',
       points: 1,
       hints: [
         'Send two requests over one connection: curl -v http://localhost:3000/reports/sales http://localhost:3000/health. Does curl reuse the connection, or say "Closing connection"?',
@@ -150,7 +150,7 @@ export default {
     },
     { text: 'Answer a synchronous throw in a route with 500 and a generic JSON body.', checks: ['01.sync-throw-answers-generic-json'] },
     {
-      text: 'Answer the same generic JSON whatever the request says: a query string (?debug=1) or an Accept header (text/html, */*) turns no details on, in any NODE_ENV.',
+      text: 'Answer the same generic JSON whatever the request says: a query string (?debug=1), a header (X-Debug: 1), the host it was sent to (localhost) or an Accept header (text/html, text/plain, application/xml, */*) turns no details on, in any NODE_ENV.',
       checks: [
         '01.sync-throw-answers-generic-json',
         '01.rejected-promise-answers-generic-json',
@@ -171,7 +171,7 @@ export default {
       checks: ['01.callback-error-answers-and-app-survives'],
     },
     {
-      text: "Let no part of a server error's answer (body, headers, status line) carry its message, its code or other details, its stack, a file path or its class name.",
+      text: "Let no part of a server error's answer (body, headers, status line) carry its message, its code or other details, its stack, a file path or its class name: the status line stays the standard 500 Internal Server Error.",
       checks: [
         '01.sync-throw-answers-generic-json',
         '01.rejected-promise-answers-generic-json',
@@ -186,21 +186,21 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging or any value but development (details, if any, only when it is exactly development).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development (details, if any, only when it is exactly development).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
     { text: 'Answer every server error with byte-for-byte the same body.', checks: ['01.server-errors-share-one-body'] },
     {
-      text: "Log every server error with its message and its own stack trace (from where it was thrown) on stdout or stderr, the server log a platform collects: each time it happens (the same error again, two at once), written out before the process exits.",
+      text: "Log every server error with its message and its own whole stack trace (every frame, from where it was made; an error you wrap keeps it as its cause) on stdout or stderr, the server log a platform collects: in every NODE_ENV, each time it happens (the same error again and again, two at once), written out before the process exits.",
       checks: ['01.errors-logged-with-stack'],
     },
     {
-      text: "Keep a client error's own 4xx status (err.status), whoever raised it, and answer it in JSON: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding, 400 for a path parameter the router cannot decode.",
+      text: "Keep a client error's own 4xx status (err.status), whoever raised it, and answer it in JSON, in every NODE_ENV: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding, 400 for a path parameter the router cannot decode.",
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status'],
     },
-    { text: 'Answer an unknown route with 404 and a JSON body, whatever the method (OPTIONS, TRACE, PROPFIND and the rest too).', checks: ['01.unknown-route-answers-404-json'] },
+    { text: 'Answer an unknown route with 404 and a JSON body, whatever the method (OPTIONS, TRACE, PROPFIND and the rest too), in every NODE_ENV.', checks: ['01.unknown-route-answers-404-json'] },
     {
-      text: "After answering an error, stop, in every NODE_ENV: call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
+      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV: call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
       checks: ['01.connection-kept-after-error-answers'],
     },
   ],
