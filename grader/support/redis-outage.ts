@@ -9,11 +9,14 @@ import net from 'node:net';
  * `down()` does what a Redis that stopped does to its clients: every open connection is closed and new
  * ones are refused (the port stops listening). `up()` listens on the same port again, so a client that
  * reconnects finds Redis back; the keys are still there, as after a restart with persistence.
- * `sentBytes` counts the bytes the app has sent to Redis so far (commands reach Redis or they do not).
+ * `sentBytes` counts the bytes the app has sent to Redis so far, `commands` the names of its commands in
+ * order (upper case): whether the app talks to Redis again after an outage, beyond reconnecting (HELLO,
+ * CLIENT, SELECT, AUTH, PING).
  */
 export interface RedisOutage {
   url: string;
   readonly sentBytes: number;
+  readonly commands: readonly string[];
   down(): Promise<void>;
   up(): Promise<void>;
   close(): Promise<void>;
@@ -24,6 +27,7 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
   const upstream = { host: target.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(target.port || 6379) };
   const sockets = new Set<net.Socket>();
   let sentBytes = 0;
+  const commands: string[] = [];
   let server: net.Server | undefined;
 
   const listen = (port: number) =>
@@ -35,7 +39,11 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => {}); // a reset while down is the point, not a fault
         }
-        client.on('data', (chunk: Buffer) => (sentBytes += chunk.length));
+        let pending: Buffer = Buffer.alloc(0);
+        client.on('data', (chunk: Buffer) => {
+          sentBytes += chunk.length;
+          pending = readCommands(Buffer.concat([pending, chunk]), commands);
+        });
         client.pipe(redis).on('close', () => client.destroy());
         redis.pipe(client).on('close', () => redis.destroy());
         client.on('close', () => redis.destroy());
@@ -63,6 +71,7 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
     get sentBytes() {
       return sentBytes;
     },
+    commands,
     down: stop,
     async up() {
       if (server) return;
@@ -79,4 +88,30 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
     },
     close: stop,
   };
+}
+
+/** Appends the name of every whole command in `buffer` (RESP arrays, or inline commands) to `names`; returns the rest. */
+function readCommands(buffer: Buffer, names: string[]): Buffer {
+  let at = 0;
+  for (;;) {
+    const end = buffer.indexOf('\r\n', at);
+    if (end === -1) return buffer.subarray(at);
+    if (buffer[at] !== 0x2a /* '*' */) {
+      names.push(buffer.toString('latin1', at, end).trim().split(/\s+/)[0]!.toUpperCase());
+      at = end + 2;
+      continue;
+    }
+    let next = end + 2;
+    let name: string | undefined;
+    for (let index = Number(buffer.toString('latin1', at + 1, end)); index > 0; index--) {
+      const line = buffer.indexOf('\r\n', next);
+      if (line === -1) return buffer.subarray(at);
+      const length = Number(buffer.toString('latin1', next + 1, line));
+      if (buffer.length < line + 2 + length + 2) return buffer.subarray(at);
+      name ??= buffer.toString('latin1', line + 2, line + 2 + length).toUpperCase();
+      next = line + 2 + length + 2;
+    }
+    if (name) names.push(name);
+    at = next;
+  }
 }
