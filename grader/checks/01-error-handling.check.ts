@@ -283,8 +283,9 @@ function howLogged({ pieces }: ReturnType<typeof logPieces>, error: ServerError)
   let framesOnly = false;
   for (const piece of pieces) {
     const stacks = stacksIn(piece);
-    // Its own frames under a line that does not say what went wrong (a logger that redacts or drops err.message).
-    framesOnly ||= stacks.some(({ header, frames }) => !error.says.test(header) && ownFrames(frames, error));
+    // Its own frames under a line that does not say what went wrong (a logger that redacts or drops
+    // err.message), nor what another of the errors says (the two errors of src/catalog.ts start there both).
+    framesOnly ||= stacks.some(({ header, frames }) => !serverErrors.some(({ says }) => says.test(header)) && ownFrames(frames, error));
     if (!error.says.test(piece)) continue;
     // The error's own stack starts on the line that says it ("Error: Warehouse B timed out…"), with the
     // frame where it was made: a new error made from its message starts where that one was made.

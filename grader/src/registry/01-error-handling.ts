@@ -79,7 +79,6 @@ export default {
       id: '01.errors-logged-with-stack',
       title: "Every server error is logged on stdout or stderr with its message and its own whole stack trace, each time it happens, in every NODE_ENV, before the process exits",
       points: 1,
-      guards: "Express's built-in handler already logs the stack outside tests, and the crash prints the callback error's; a custom handler must keep logging every server error.",
       hints: [
         'When a 500 happens at 3 a.m., what will you read to find out why? And when the same error happens twice, or two at once?',
         'Hide details from the client, never from yourself: the server log needs the message and the stack.',
