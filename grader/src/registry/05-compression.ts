@@ -12,7 +12,7 @@ export default {
   checks: [
     {
       id: '05.catalogue-gzipped-for-gzip-clients',
-      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with its Content-Type and Vary: Accept-Encoding (on the plain answers too)',
+      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with its Content-Type and Vary: Accept-Encoding (on the plain answers too), asked again and through a TLS proxy alike',
       points: 3,
       hints: [
         "Run curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}\\n' localhost:3000/books, then again without the header. Compare.",
@@ -78,14 +78,14 @@ export default {
     },
     {
       id: '05.plain-clients-get-plain-bytes',
-      title: 'Each client gets only a coding it accepts, whoever asked before it: plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0 (a * included)',
+      title: 'Each client gets only a coding it accepts, whoever asked before it or at the same time: plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0 (a * included)',
       points: 1,
       guards: 'The exercise never encodes; a fix must keep answering plain bytes to clients that do not ask for compression.',
       hints: [
         'Run curl without --compressed against /books. Can you read what comes back?',
         'A server may only use a coding the client accepts: listed in Accept-Encoding without q=0. With none listed, the body goes out as it is; gzip;q=0 means "never gzip".',
         'A middleware that gzips every response, whatever the request says, breaks such clients (scripts, health checkers, old proxies).',
-        "Let compression() negotiate, or pick with req.acceptsEncodings(['br', 'gzip']) (it honours q values and *) rather than looking for the word gzip in the header; anything you keep between requests must be kept per coding, never replayed to a client that did not ask for it.",
+        "Let compression() negotiate, or pick with req.acceptsEncodings(['br', 'gzip']) (it honours q values and *) rather than looking for the word gzip in the header; anything you keep between requests must be kept per coding, never replayed to a client that did not ask for it, and what one request chose stays with it (res.locals), never in app.locals or a shared variable.",
       ],
     },
     {
@@ -131,12 +131,16 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients'],
     },
     {
-      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
+      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too, and on the same request asked again (an answer you keep is replayed whole, every byte and header) (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.head-answers-headers-only'],
     },
     {
       text: 'Keep the Content-Type of the plain answer on every encoded one: Content-Encoding says how the bytes are packed, Content-Type what they are.',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes'],
+    },
+    {
+      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Via) like any other, with Vary: that is all production traffic.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
     { text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one.", checks: ['05.browser-gets-compressed-catalogue'] },
@@ -149,7 +153,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: 'Use only a coding the client accepts, whoever asked before it: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), and never an answer kept from a client that asked for another coding.',
+      text: 'Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding, and never a coding chosen for another request (keep it per response, not in app.locals).',
       checks: ['05.plain-clients-get-plain-bytes'],
     },
     { text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet).', checks: ['05.catalogue-still-lists-every-book'] },
@@ -167,6 +171,7 @@ export default {
     'A lower threshold (even 0), any gzip level from 1 to 9, and a filter that lets a client opt out and otherwise falls back to compression.filter are all fine.',
     'Measure compression on the wire with a raw client (curl without --compressed, or node:http): libraries that decompress for you hide the bytes you want to count.',
     'Do not compress an answer that carries a secret next to input the client chose (BREACH): leave it uncompressed or make the secret differ on every answer.',
+    'Repeat Vary: Accept-Encoding on a 304 Not Modified (RFC 9110 15.4.5); compression() leaves it off, and a cache keeps the Vary stored with the 200, so the grader does not ask for it.',
     'Call res.flush() after each event of a text/event-stream answer, so that compression does not hold events back.',
   ],
 } satisfies LessonDefinition;
