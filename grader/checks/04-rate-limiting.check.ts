@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CannotJudge, CheckFailure, expectThat, fail } from '../support/expect.js';
 import { busyMachine } from '../support/machine.js';
 import { setCookies } from '../support/cookies.js';
-import { header, type Client, type RawReply } from '../support/http.js';
+import { header, type Client, type RawReply, type SentRequest } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
 import { redis, withConnection } from '../support/redis.js';
+import { redisOutage } from '../support/redis-outage.js';
 
 /**
  * A clock the grader can move ahead in the app's processes, so that a window is proven by behaviour
@@ -479,6 +481,48 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
   };
 }
 
+/** One request sent while the grader holds Redis down, and when (or whether) its answer came. */
+interface OutageProbe {
+  request: SentRequest;
+  what: string;
+  /** performance.now() when it was sent. */
+  sentAt: number;
+  /** What serving it looks like; a limiter that fails closed answers 429, 500 or 503 instead. */
+  served: number;
+  settled: Promise<{ status?: number; error?: string; at: number }>;
+  /** Filled in as soon as it settles; `at` is performance.now() then. */
+  outcome?: { status?: number; error?: string; at: number };
+}
+
+/**
+ * Sends a request with no time limit of its own (Client.raw gives up after 2.5 s): a request that waits
+ * for Redis is watched until Redis is back, to say whether it was waiting for Redis.
+ */
+function probe(baseUrl: string, what: string, served: number, method: string, path: string, forwardedFor: string, body?: unknown): OutageProbe {
+  const headers: Record<string, string> = { ...from(forwardedFor), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
+  const request: SentRequest = { method, path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+  const entry: OutageProbe = { request, what, sentAt: performance.now(), served, settled: undefined as never };
+  entry.settled = new Promise<{ status?: number; error?: string; at: number }>((resolve) => {
+    const req = http.request(new URL(path, baseUrl), { method, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, at: performance.now() }));
+      res.on('error', (error) => resolve({ error: error.message, at: performance.now() }));
+    });
+    req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message, at: performance.now() }));
+    req.end(request.body);
+  }).then((outcome) => (entry.outcome = outcome));
+  return entry;
+}
+
+/** The statuses a limiter that cannot reach its store may answer with when it fails closed. */
+const CLOSED = [429, 500, 503];
+/** How long a limited route may take to answer while Redis is down: a store error is known at once. */
+const DOWN_ANSWER_MS = 4_000;
+/** What a Redis client sends when it connects or reconnects: no limiter's command. */
+const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAND', 'READONLY', 'QUIT'];
+/** How long after Redis is back the app has to limit again (node-redis retries at most every 2.2 s). */
+const RECOVERY_MS = 6_000;
+
 /** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
 function misconfigurations(output: string): { code: string; words: string }[] {
   const found = new Map<string, string>();
@@ -663,6 +707,129 @@ lesson('04-rate-limiting', (t) => {
           "An open Redis connection keeps Node's event loop alive after server.close(): an orchestrator waits out its grace period, then kills the instance. " +
           'In the shutdown handler, close the Redis client (await redis.close()) once the server has closed, then exit.',
       );
+    });
+    // Redis stops while the app runs (the grader cuts the app's connections and refuses new ones, as a
+    // stopped Redis does), then comes back. Any policy is the learner's: served (fail open) or refused
+    // (429, 500, 503: fail closed), route by route; what is judged is that each answer comes at once,
+    // that the process lives on, and that the limits hold again, in Redis, once Redis is back.
+    t.check('04.redis-down-answers-and-recovers', async () => {
+      const outage = await redisOutage(await (await redis('04-rate-limiting')).isolatedUrl());
+      try {
+        const server = await t.server({ env: { REDIS_URL: outage.url } });
+        const app = server.client;
+        const crashed = (when: string) => {
+          if (server.process.running) return;
+          const output = server.process.output();
+          fail(
+            `Expected src/server.ts to keep running ${when}, but it ${server.process.describeExit()}. ` +
+              (/Unhandled 'error' event|ClientClosedError|SocketClosedUnexpectedly|ECONNREFUSED|ECONNRESET/.test(output)
+                ? "The Redis client emits 'error' when its connection drops and on every failed reconnect, and an 'error' event with no listener ends a Node process. " +
+                  "Listen for it (redis.on('error', …)): the client reconnects on its own. "
+                : '') +
+              'Its output is below.',
+          );
+        };
+        // Redis is up: one request through each limiter, so that the app has connected and used it.
+        const before = '203.0.113.140';
+        await Promise.all([app.raw('GET', '/api/books', { headers: from(before) }), loginAs(app, before, 'guess', '/login', listed(30)), askReset(app, before)]);
+
+        await outage.down();
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the app's client sees its connection close
+        const during = '203.0.113.141';
+        const probes = [
+          probe(app.baseUrl, 'GET /api/books', 200, 'GET', '/api/books', during),
+          probe(app.baseUrl, 'POST /login with a wrong password', 401, 'POST', '/login', during, { email: listed(31), password: 'guess-1' }),
+          probe(app.baseUrl, 'POST /password-reset', 200, 'POST', '/password-reset', during, { email: freshAddress() }),
+        ];
+        const health = probe(app.baseUrl, 'GET /health', 200, 'GET', '/health', during);
+        const all = [...probes, health];
+        await Promise.race([Promise.all(all.map((sent) => sent.settled)), new Promise((resolve) => setTimeout(resolve, DOWN_ANSWER_MS))]);
+        crashed('while Redis was down');
+        const waiting = probes.filter((sent) => !sent.outcome);
+        if (waiting.length > 0) {
+          const busy = busyMachine();
+          if (!health.outcome && busy) throw new CannotJudge(`GET /health got no answer within ${DOWN_ANSWER_MS / 1000} s either while Redis was down, but ${busy}. Grade again when it is quieter.`);
+          await outage.up();
+          await Promise.race([Promise.all(waiting.map((sent) => sent.settled)), new Promise((resolve) => setTimeout(resolve, 3000))]);
+          const first = waiting[0]!;
+          t.reproduce(first.request);
+          const answered = waiting.filter((sent) => sent.outcome?.status !== undefined);
+          const after = (sent: OutageProbe) => `${sent.what} answered ${sent.outcome!.status} ${((sent.outcome!.at - sent.sentAt) / 1000).toFixed(1)} s after it was sent`;
+          fail(
+            `Expected ${waiting.map((sent) => sent.what).join(', ')} to answer at once while Redis was down (served, or refused with 429, 500 or 503), ` +
+              `got no answer within ${DOWN_ANSWER_MS / 1000} s${answered.length > 0 ? ` (${answered.map(after).join('; ')})` : ', nor within 3 s after the grader started Redis again'}. ` +
+              (answered.length < waiting.length ? 'A request that does not answer even once Redis is back waits on something that never comes (a promise of your store that never settles?). ' : '') +
+              "The limiter's command to Redis waited instead of failing: node-redis keeps commands in its offline queue while it reconnects, each until Redis is back or its command timeout passes " +
+              '(5 s by default in node-redis 6), so every limited request is held that long, and the customer with it. ' +
+              'Create the client with disableOfflineQueue: true, so that commands fail at once and passOnStoreError decides: served (true) or refused (false, the default).',
+          );
+        }
+        for (const sent of probes) {
+          const { status, error } = sent.outcome!;
+          if (status !== undefined && (status === sent.served || CLOSED.includes(status))) continue;
+          t.reproduce(sent.request);
+          fail(
+            `Expected ${sent.what} to be served (${sent.served}) or refused (429, 500 or 503) while Redis was down, got ${status ?? `no answer (${error})`}. ` +
+              (status === undefined
+                ? 'The connection closed without an answer.'
+                : 'When the limiter cannot reach its store, the route should either be served unlimited (passOnStoreError: true) or refused, and say nothing else.'),
+          );
+        }
+
+        await outage.up();
+        // Once Redis is back the limits hold again, counted in Redis: a new client's 5 failed logins and
+        // a 6th refused, tried again (a new client each time) while the app's client reconnects.
+        const until = performance.now() + RECOVERY_MS;
+        let round = 0;
+        let logins: RawReply[];
+        let sentToRedis: number;
+        const limited = (replies: RawReply[], served: number) => replies.slice(0, 5).every((reply) => reply.status === served) && replies[5]!.status === 429;
+        for (;;) {
+          const who = `203.0.113.${150 + round++}`;
+          const sentBefore = outage.commands.length;
+          logins = await burst(app, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from(who), body: { email: listed(32), password: `guess-${index + 1}` } } }), 1);
+          // What a client sends when it (re)connects is not counting: only the commands of the limiters.
+          sentToRedis = outage.commands.slice(sentBefore).filter((name) => !CONNECTING.includes(name)).length;
+          if (limited(logins, 401) || performance.now() > until) break;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        crashed('once Redis was back');
+        if (!limited(logins, 401)) {
+          t.reproduce(logins.at(-1)!.request);
+          const statuses = logins.map((reply) => reply.status);
+          const failing = statuses.every((status) => status >= 500);
+          if (outage.commands.every((name) => CONNECTING.includes(name))) {
+            fail(
+              `Expected 5 failed logins from one client and a 6th refused with 429 with REDIS_URL set, got ${statuses.join(', ')}, and the app never sent anything to its Redis. ` +
+                'Nothing limits login through Redis yet: see 04.login-limited-after-five-failures and 04.redis-shares-limit-across-processes first.',
+            );
+          }
+          fail(
+            `Expected 5 failed logins from a new client and a 6th refused with 429 once Redis was back, got ${statuses.join(', ')} ` +
+              `for 6 attempts sent ${RECOVERY_MS / 1000} s after the grader started Redis again. ` +
+              (failing
+                ? 'The limiter still cannot reach Redis: the app\'s client does not reconnect (a reconnectStrategy that gives up, or a client closed or replaced on its first error). Let node-redis reconnect on its own.'
+                : 'The limit stayed open after the outage: requests let through while the store failed are fine, but once Redis answers again the limiter must count again. Let node-redis reconnect on its own, and do not switch the limiter off for good on a store error.'),
+          );
+        }
+        expectThat(
+          sentToRedis > 0,
+          'Expected the limits to be counted in Redis again once Redis was back, but 6 logins from a new client (the 6th refused) sent no command to Redis: ' +
+            'after the outage the app counts in its own memory, so every process has a budget of its own again. Once Redis answers, count in Redis again.',
+        );
+        const asker2 = '203.0.113.149';
+        const resets = await burst(app, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(asker2), body: { email: freshAddress() } } }), 1);
+        const book = await app.raw('GET', '/api/books', { headers: from(asker2) });
+        for (const reply of [...resets.slice(0, 5), book]) {
+          expectThat(reply.status === 200, () => (t.reproduce(reply.request), `Expected ${reply.request.method} ${reply.request.path} to answer 200 once Redis was back, got ${reply.status}.`));
+        }
+        expectThat(
+          resets[5]!.status === 429,
+          () => (t.reproduce(resets[5]!.request), `Expected the 6th POST /password-reset from one client to answer 429 once Redis was back, got ${resets[5]!.status}. Every limit must hold again after the outage, not only login's.`),
+        );
+      } finally {
+        await outage.close();
+      }
     });
   });
 

@@ -169,6 +169,18 @@ export default {
       ],
     },
     {
+      id: '04.redis-down-answers-and-recovers',
+      title: 'With Redis stopped mid-run, every limited route answers at once (served or refused, as you choose), the process lives on, and the limits hold again in Redis once it is back',
+      points: 2,
+      needs: 'redis',
+      hints: [
+        'Start the app with REDIS_URL set, send a request, stop Redis (redis-cli shutdown nosave, or stop its container) and send POST /login again. How long does it take to answer? Does the process survive? Start Redis again: is a client limited after 5 attempts again?',
+        "node-redis keeps commands in an offline queue while it reconnects, so a limiter waiting on Redis makes every limited request wait as long as Redis is down; a client with no 'error' listener ends the process when its connection drops. Once commands fail at once, express-rate-limit's passOnStoreError decides: served unlimited (true) or refused with an error (false, the default).",
+        'Look at how src/server.ts creates the Redis client: its options (the offline queue, the reconnect strategy) and its listeners. Then decide, limiter by limiter, whether an outage lets requests through or refuses them.',
+        "createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }) and redis.on('error', (error) => console.error(`Redis: ${error.message}`)); leave the reconnect strategy alone, and add passOnStoreError: true to a limiter that should stay open while Redis is down.",
+      ],
+    },
+    {
       id: '04.no-misconfiguration-reported',
       title: "express-rate-limit reports no misconfiguration (no ERR_ERL_* error) in the app's output",
       points: 1,
@@ -239,6 +251,10 @@ export default {
       checks: ['04.shutdown-closes-redis'],
     },
     {
+      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running, and once Redis is back every limit holds again, counted in Redis',
+      checks: ['04.redis-down-answers-and-recovers'],
+    },
+    {
       text: "Configure the limiters so that express-rate-limit reports no misconfiguration (no ERR_ERL_* error in the app's output)",
       checks: ['04.no-misconfiguration-reported'],
     },
@@ -246,9 +262,9 @@ export default {
   advice: [
     'Login and password reset may share one budget or have one each.',
     'Counting only failed logins (skipSuccessfulRequests) is a reasonable choice for login.',
-    'A limit per account may come on top of the per-client limit, as a second limiter.',
     "Send standard RateLimit headers (standardHeaders: 'draft-8') beside Retry-After; any draft, or the legacy X-RateLimit-* headers, will do.",
     'Build the limiters inside createApp() rather than at module level, so that every app starts with fresh counters.',
-    "Decide what happens when Redis is down: express-rate-limit's passOnStoreError (false by default: the request fails with an error) lets requests through unlimited when true, and node-redis's disableOfflineQueue makes commands fail at once instead of waiting for the reconnection.",
+    'While Redis is down, which routes stay open (passOnStoreError: true) and which are refused is your choice; a common one is closed for login and password reset, open for the catalogue.',
+    'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit: it slows a botnet that spreads one list over many addresses. Limit, never lock: a limit an attacker can spend locks the real customer out.',
   ],
 } satisfies LessonDefinition;

@@ -3,7 +3,10 @@ import { createClient } from 'redis';
 import { createApp } from './app.js';
 
 // With REDIS_URL set, every instance of the shop counts requests in the same place.
-const redis = process.env.REDIS_URL ? await createClient({ url: process.env.REDIS_URL }).connect() : undefined;
+// disableOfflineQueue: while Redis is down, commands fail at once instead of waiting in a queue for the
+// reconnection, so a limited route answers at once (500: passOnStoreError is false) instead of hanging.
+const redis = process.env.REDIS_URL ? await createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }).connect() : undefined;
+// A dropped connection is an 'error' event: without a listener it would end the process; the client reconnects on its own.
 redis?.on('error', (error: Error) => console.error(`Redis: ${error.message}`));
 
 const app = createApp({ redis });
