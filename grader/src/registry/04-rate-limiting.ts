@@ -175,7 +175,7 @@ export default {
       needs: 'redis',
       hints: [
         'Start the app with REDIS_URL set, send a request, stop Redis (redis-cli shutdown nosave, or stop its container) and send POST /login again. How long does it take to answer? Does the process survive? Start Redis again: is a client limited after 5 attempts again?',
-        "node-redis keeps commands in an offline queue while it reconnects, so a limiter waiting on Redis makes every limited request wait as long as Redis is down; a client with no 'error' listener ends the process when its connection drops. Once commands fail at once, express-rate-limit's passOnStoreError decides: served unlimited (true) or refused with an error (false, the default).",
+        "node-redis keeps commands in an offline queue while it reconnects, so a limiter on Redis makes every limited request wait until Redis is back or the command times out (5 s by default); a client with no 'error' listener ends the process when its connection drops. Once commands fail at once, express-rate-limit's passOnStoreError decides: served unlimited (true) or refused with an error (false, the default).",
         'Look at how src/server.ts creates the Redis client: its options (the offline queue, the reconnect strategy) and its listeners. Then decide, limiter by limiter, whether an outage lets requests through or refuses them.',
         "createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }) and redis.on('error', (error) => console.error(`Redis: ${error.message}`)); leave the reconnect strategy alone, and add passOnStoreError: true to a limiter that should stay open while Redis is down.",
       ],
