@@ -444,8 +444,10 @@ lesson('06-configuration', (t) => {
   };
   /**
    * Starts the named refusals side by side, with every refusal their causes are read from, then judges
-   * them in order. All at once: an app that never exits costs one wait of STOP_WITHIN_MS, not two in a
-   * row, which the check's own time limit could not hold (red team 06 r4: exit 2 for such an app).
+   * them in order. All at once: an app that never exits costs one wait of STOP_WITHIN_MS per check, not
+   * two in a row, which the check's time limit could not hold (red team 06 r4: exit 2 for such an app).
+   * (Not every refusal of the lesson at once: two dozen processes that never exit, watched side by side,
+   * starve the grader's requests to the one server another check starts meanwhile.)
    */
   const expectRefused = async (...names: string[]) => {
     for (const name of names) for (const cause of causeRuns(REFUSALS[name]!.env.NODE_ENV, REFUSALS[name]!.names).runs) startRefused(cause);

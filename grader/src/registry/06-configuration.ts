@@ -8,7 +8,10 @@ export default {
   edits: ['src/config.ts', 'src/server.ts'],
   packages: ['dotenv', 'zod', 'envalid'],
   // Every check starts src/server.ts; a server that neither exits nor listens is watched for 10 s.
-  timeLimitMs: 90_000,
+  // An app that never exits after a refusal costs 10 s in each of eight checks, one after another in
+  // the self-check (red team 06 r4): the limit holds them on a busy machine, so the app fails (still
+  // running) instead of leaving the last checks unjudged. A correct app takes a few seconds.
+  timeLimitMs: 150_000,
   checks: [
     {
       id: '06.starts-with-valid-environment',
