@@ -686,7 +686,8 @@ lesson('01-error-handling', (t) => {
           ? ' Log each error as it happens, with its stack every time: a log that skips or caps repeated errors, keeps one "last error" for all requests (two requests at once overwrite it), or holds lines back and never writes them out before the process exits loses errors.'
           : '') +
         (!nothing.length ? '' : someLogged || stackOnly.length
-          ? ' Every server error should reach one handler that logs it before answering, the error it was given: a "last error" kept for all requests is overwritten when two arrive at once.'
+          ? ' Every server error should reach one handler that logs it before answering, the error it was given: a "last error" kept for all requests is overwritten when two arrive at once, ' +
+            'and lines held back (a buffer a timer writes out) are lost when the process exits before they are written.'
           : printed
             ? ' No line names these errors: JSON.stringify(err) gives {}, and a JSON logger keeps the message and stack only with an error format or serializer (winston: format.errors({ stack: true }); pino: the err key).'
             : ` Is the log skipped${mode}, below the logger's level, kept only in a file, or held back (a buffer a timer writes out) and never written before the process exits? The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode.`),
