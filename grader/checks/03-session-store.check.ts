@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CookieJar, describeCookie, isDeletion, lifetimeSeconds, setCookieLines, setCookies, type SetCookie } from '../support/cookies.js';
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
-import type { Client, Reply } from '../support/http.js';
+import { ANSWER_TIMEOUT_MS, type Client, type Reply } from '../support/http.js';
 import { lesson, type RunningServer } from '../support/lesson.js';
 import { connectedTo } from '../support/app-process.js';
 import { installRedis, redis, RedisConnection } from '../support/redis.js';
@@ -73,6 +73,18 @@ const EXPIRED_SHIFT_MS = (MAX_SESSION_SECONDS + 10 * 60) * 1000;
 const DEAD_REDIS_WATCH_MS = 3_000;
 /** How long it is watched at most, when it never tries that address. */
 const DEAD_REDIS_LIMIT_MS = 8_000;
+/**
+ * When the lifetime check uses the session again after the login, in hours of the app's clock: every 15
+ * minutes up to 7 h 45 min, then at 7 h 50 min. The login must still hold at each (an idle timeout of the
+ * app's own of 15 minutes or more is its choice).
+ */
+const USE_AT_HOURS = [...Array.from({ length: 31 }, (_, quarter) => (quarter + 1) / 4), 7 + 50 / 60];
+/** When the lifetime check replays the cookie last, in hours after the login: the login must be over. */
+const REPLAY_AFTER_HOURS = 8 + 10 / 60;
+/** How long the grader waits after stopping its Redis before it asks: the app's client has seen the cut and tried again. */
+const OUTAGE_NOTICE_MS = 500;
+/** How long an app has to log a customer in again once its Redis is back (node-redis retries every 2 s at most). */
+const RECOVERY_MS = 6_000;
 /** The grader's preload for app processes: a host name of their own (COURSE_HOSTNAME), the ports they listened on (COURSE_LISTEN_FILE). */
 const APP_PRELOAD = fileURLToPath(new URL('../support/app-preload.cjs', import.meta.url));
 /** NODE_OPTIONS preloading these files, quoted for paths with spaces. */
@@ -328,23 +340,87 @@ async function redisConnectionNote(url: string | undefined, pid?: number): Promi
   }
 }
 
+
+/** Hours in words: 7.83 → "7 hours 50 minutes". */
+function hoursInWords(hours: number): string {
+  const whole = Math.floor(hours);
+  const minutes = Math.round((hours - whole) * 60);
+  return `${whole} hour${whole === 1 ? '' : 's'}${minutes ? ` ${minutes} minutes` : ''}`;
+}
+
+/**
+ * A Redis the grader can stop while the app runs: a TCP relay in front of the check's Redis. Stopped,
+ * it cuts every open connection and stops listening, so that new ones are refused, as with a Redis that
+ * went down; started again, it listens on the same port and relays as before, so the app's client
+ * reconnects to the same address. The data stays.
+ */
+async function stoppableRedis(target: string): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void>; close(): void }> {
+  const to = new URL(target);
+  const open = new Set<net.Socket>();
+  const relay = net.createServer((socket) => {
+    const upstream = net.connect(Number(to.port || 6379), to.hostname);
+    for (const end of [socket, upstream]) {
+      open.add(end);
+      end.on('error', () => {}).on('close', () => {
+        open.delete(end);
+        socket.destroy();
+        upstream.destroy();
+      });
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  const listen = (port: number) => new Promise<void>((resolve, reject) => relay.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+  await listen(0);
+  const port = (relay.address() as net.AddressInfo).port;
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.href,
+    async stop() {
+      const closed = new Promise<void>((resolve) => relay.close(() => resolve()));
+      for (const socket of open) socket.resetAndDestroy();
+      await closed;
+    },
+    async start() {
+      await listen(port).catch((error: unknown) => {
+        throw new CannotJudge(`The grader could not start its Redis relay again on port ${port}: ${(error as Error).message}`);
+      });
+    },
+    close() {
+      for (const socket of open) socket.destroy();
+      relay.close();
+    },
+  };
+}
+
 lesson('03-session-store', (t) => {
 
   let shiftScript: string | undefined;
   /**
-   * A script for NODE_OPTIONS=--require that moves the process's clock (Date, Date.now) COURSE_CLOCK_SHIFT_MS
-   * ahead: time passing, for a store that judges expiry by the clock of the process that reads it.
+   * A script for NODE_OPTIONS=--require that moves the process's wall clock (Date, Date.now) ahead by
+   * COURSE_CLOCK_SHIFT_MS, plus the number of milliseconds written in the file COURSE_CLOCK_FILE when
+   * there is one (read at every call, so the grader moves a running process's clock by writing it): time
+   * passing, for a store or a login lifetime judged by the clock of the process that reads it. Only the
+   * wall clock moves: a login time must mean the same on every process and after a restart, which a
+   * monotonic clock (performance.now(), process.hrtime()) or a timer in one process does not.
    */
   function clockShift(): string {
     if (!shiftScript) {
       const file = path.join(t.tempDir('course-03-clock-'), 'shift-clock.cjs');
       writeFileSync(
         file,
-        `const shift = Number(process.env.COURSE_CLOCK_SHIFT_MS || 0);
+        `const { readFileSync } = require('node:fs');
+  const fixed = Number(process.env.COURSE_CLOCK_SHIFT_MS || 0);
+  const file = process.env.COURSE_CLOCK_FILE;
+  const shift = () => {
+    if (!file) return fixed;
+    try { return fixed + (Number(readFileSync(file, 'utf8')) || 0); } catch { return fixed; }
+  };
   const RealDate = Date;
   class ShiftedDate extends RealDate {
-    constructor(...args) { if (args.length === 0) super(RealDate.now() + shift); else super(...args); }
-    static now() { return RealDate.now() + shift; }
+    constructor(...args) { if (args.length === 0) super(RealDate.now() + shift()); else super(...args); }
+    static now() { return RealDate.now() + shift(); }
   }
   globalThis.Date = ShiftedDate;
   `,
@@ -463,6 +539,72 @@ lesson('03-session-store', (t) => {
       );
     } finally {
       down.close();
+    }
+  }
+
+
+  /**
+   * One process on one store path whose wall clock the grader moves (COURSE_CLOCK_FILE): a login, the
+   * session used again every 15 minutes up to 7 h 50 min later (on Redis, every key's expiry moved by as much), each
+   * answering 200, then the cookie replayed 8 h 10 min after the login: 401, however busy the session
+   * was. A new login (from a browser without the old cookie) then works.
+   */
+  async function loginLifetime(storePath: StorePath): Promise<void> {
+    const clockFile = path.join(t.tempDir('course-03-clock-file-'), 'ahead-ms');
+    const env: Record<string, string> = { ...(await deployment(storePath)), ...onHost('web-1'), NODE_OPTIONS: preloading(APP_PRELOAD, clockShift()), COURSE_CLOCK_FILE: clockFile };
+    let ahead = 0;
+    // One connection for every move (on Redis), closed with the check's run below.
+    const db = storePath === 'redis' ? graderConnection(env.REDIS_URL!) : undefined;
+    const moveTo = async (hours: number) => {
+      const step = Math.round(hours * 3_600_000) - ahead;
+      ahead += step;
+      writeFileSync(clockFile, String(ahead));
+      // Time passes in Redis too: each key's expiry comes as much closer, and a key whose time is up is gone.
+      for (const key of db ? ((await db.command('KEYS', '*')) as string[]) : []) {
+        const left = Number(await db!.command('PTTL', key));
+        if (left > step) await db!.command('PEXPIRE', key, String(left - step));
+        else if (left > 0) await db!.command('DEL', key);
+      }
+    };
+    try {
+      await livesEightHours(env, moveTo);
+    } finally {
+      db?.close();
+    }
+  }
+
+  /** The lifetime run itself, on a process started with `env`, whose clock `moveTo` moves. */
+  async function livesEightHours(env: Record<string, string>, moveTo: (hours: number) => Promise<void>): Promise<void> {
+    const app = await start(env);
+    const browser = new Browser(app.client);
+    await browser.login();
+    for (const hours of USE_AT_HOURS) {
+      await moveTo(hours);
+      const reply = await browser.me();
+      const when = `${hoursInWords(hours)} after the login (the session used every 15 minutes since)`;
+      expectThat(
+        reply.status === 200,
+        reply.status >= 500
+          ? `Expected GET /me ${when} to answer 200, got ${reply.status} ${show(reply.text, 60)}: a server error on a login that is still valid.`
+          : `Expected GET /me ${when} to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login ended before its 8 hours. A login holds for 8 hours (an idle timeout of 15 minutes or more is yours to choose): check the unit of the limit (Date.now() counts milliseconds) and what you measure it from, the time of the login.`,
+      );
+    }
+    await moveTo(REPLAY_AFTER_HOURS);
+    const late = await browser.me();
+    const replayed = `${hoursInWords(REPLAY_AFTER_HOURS)} after the login, with the session cookie used every 15 minutes since`;
+    expectThat(
+      late.status === 401,
+      late.status >= 500
+        ? `Expected GET /me ${replayed}, to answer 401, got ${late.status}: a login past its 8 hours must read as signed out, never as a server error.`
+        : `Expected GET /me ${replayed}, to answer 401, got ${late.status} ${show(late.text, 60)}: every request renewed the session (express-session touches it, and the store renews its expiry: an idle timeout, which rolling: true is too), ` +
+            'so a copied cookie used now and then keeps a login alive forever. Keep the time of the login in the session and treat a login older than 8 hours as signed out.',
+    );
+    // A new login from a browser that dropped the expired cookie, as a browser does: it must work (no limit counted from the process's start).
+    try {
+      await new Browser(app.client).login();
+    } catch (error) {
+      if (error instanceof CheckFailure) error.message = `After the first login's 8 hours were over, a new login must work and last 8 hours of its own. ${error.message}`;
+      throw error;
     }
   }
 
@@ -734,6 +876,84 @@ lesson('03-session-store', (t) => {
         'after the grader emptied SESSION_DIR, with the cookie of a login that process had just read',
         'the app still knows the session with its file gone, so it keeps a copy in its memory that outlives a logout on another process. Let every request read the store.',
       );
+    });
+
+    t.check('03.login-ends-8-hours-after-login', async () => {
+      // Both store paths at once, each in a process whose wall clock the grader moves; failures in path order.
+      const paths = await storePaths();
+      const outcomes = await Promise.all(paths.map((storePath) => settle(() => loginLifetime(storePath))));
+      for (const [index, outcome] of outcomes.entries()) {
+        if ('error' in outcome && outcome.error instanceof CheckFailure) outcome.error.message += ` (Seen ${PATH_WORDS[paths[index]!]}.)`;
+        settled(outcome);
+      }
+    });
+
+    t.check('03.redis-outage-answered-at-once', async () => {
+      const server = await redis('03-session-store').catch((error: unknown) => {
+        if (error instanceof CannotJudge) throw new CannotJudge(`This check stops a Redis while the app runs, and needs one.\\n${error.message}`);
+        throw error;
+      });
+      const target = await server.isolatedUrl();
+      const relay = await stoppableRedis(target);
+      try {
+        const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), SESSION_DIR: t.tempDir('course-03-sessions-'), REDIS_URL: relay.url };
+        const app = await start(env);
+        const browser = new Browser(app.client);
+        await browser.login();
+        const db = graderConnection(target);
+        const keys = await db.command('KEYS', '*').finally(() => db.close());
+        expectThat(
+          Array.isArray(keys) && keys.length > 0,
+          `Expected the session of POST /login to be kept in the Redis at REDIS_URL, got an empty database, so stopping that Redis proves nothing here: keep sessions in the Redis you are given (03.sessions-stored-in-redis says more).`,
+        );
+        await relay.stop();
+        // The app's client sees its connection cut at once; its first try to reconnect comes within 250 ms.
+        await new Promise((resolve) => setTimeout(resolve, OUTAGE_NOTICE_MS));
+        const during = 'while its Redis is down (the grader stopped it after the login)';
+        const answered = async (request: () => Promise<Reply>, what: string): Promise<Reply> => {
+          try {
+            return await request();
+          } catch (error) {
+            if (error instanceof CheckFailure && /got none within/.test(error.message)) {
+              error.message =
+                `Expected ${what} ${during} to be answered at once (a 500 or 503), got no answer within ${ANSWER_TIMEOUT_MS / 1000} s: node-redis queues every command while it reconnects, ` +
+                'so each signed-in request waits for as long as Redis is down, and the customer with it. Create the client with disableOfflineQueue: true, so that a command fails at once and the request answers with an error.';
+            } else if (error instanceof CheckFailure) error.message = `${error.message} (${what} ${during}: an app that exits when Redis goes away takes every customer down with it, signed in or not.)`;
+            throw error;
+          }
+        };
+        const me = await answered(() => browser.me(), 'GET /me with the session cookie');
+        expectThat(
+          me.status >= 500,
+          me.status === 200
+            ? `Expected GET /me ${during} to answer 500 or 503, got 200: the session was read from somewhere other than the Redis at REDIS_URL, such as a copy in the process's memory, which a logout on another process does not reach. Every request reads the store; when it cannot, it fails.`
+            : `Expected GET /me ${during} to answer 500 or 503, got ${me.status} ${show(me.text, 60)}: the session is not gone, the store is out of reach. Reading it as signed out sends the customer to a login that cannot work either; let the store's error reach Express's error handler (a server error).`,
+        );
+        const login = await answered(() => new Browser(app.client).request('POST', '/login', DEMO), 'POST /login with the demo account');
+        expectThat(
+          login.status >= 500,
+          `Expected POST /login ${during} to answer 500 or 503, got ${login.status} ${show(login.text, 60)}: ${login.status === 200 ? 'the new session was kept somewhere other than the Redis at REDIS_URL (a store it falls back to), which other processes do not share and a restart loses.' : 'a login that cannot be kept is a server error, not a wrong password.'}`,
+        );
+        await relay.start();
+        const back = 'once its Redis was back';
+        let again: Reply | undefined;
+        for (const until = Date.now() + RECOVERY_MS; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 200))) {
+          again = await new Browser(app.client).request('POST', '/login', DEMO).catch(() => undefined);
+          if (again?.status === 200) break;
+        }
+        expectThat(
+          again?.status === 200,
+          `Expected POST /login ${back} to answer 200 within ${RECOVERY_MS / 1000} s, got ${again ? `${again.status} ${show(again.text, 60)}` : 'no answer'}: the app does not recover when Redis does. ` +
+            'Keep node-redis reconnecting (its default reconnectStrategy); a client that gave up, or was closed on the first error, stays down until the process restarts.',
+        );
+        const old = await browser.me();
+        expectThat(
+          old.status === 200,
+          `Expected GET /me ${back}, with the cookie of the login made before Redis went down, to answer 200, got ${old.status} ${show(old.text, 60)}: the session is still in Redis, so the app lost track of it while Redis was down (it destroyed it, or forgot it when a request failed).`,
+        );
+      } finally {
+        relay.close();
+      }
     });
   });
 

@@ -8,8 +8,9 @@ export default {
     'Logins live in the memory of one process under a secret written in the code, so a second instance or a restart logs everyone out, and the cookie carries none of the protections a login needs.',
   edits: ['src/app.ts', 'src/server.ts', 'src/session-store.ts'],
   packages: ['connect-redis', 'redis', 'session-file-store'],
-  // Every check starts src/server.ts (some two or three times): about a second each.
-  timeLimitMs: 60_000,
+  // Every check starts src/server.ts (some two or three times): about a second each. The lifetime check sends
+  // 33 requests per store path and the outage check waits for a reconnect: 90 s leaves room on a loaded machine.
+  timeLimitMs: 90_000,
   checks: [
     {
       id: '03.session-shared-between-processes',
@@ -157,6 +158,29 @@ export default {
         "new (sessionFileStore(session))({ path: sessionDir, retries: 0, logFn: () => {} }), passed to session({ store, cookie: { maxAge: 8 * 60 * 60 * 1000, … } })",
       ],
     },
+    {
+      id: '03.login-ends-8-hours-after-login',
+      title: 'A login ends 8 hours after it was made, however often the session was used',
+      points: 2,
+      hints: [
+        'Log in, then keep asking GET /me for nine hours (or move your clock ahead): when does the login end?',
+        'express-session touches the session on every request, and the store renews its expiry each time (connect-redis resets the key\'s TTL, the file store rewrites the file). So maxAge, rolling or not, is an idle timeout: a cookie replayed now and then keeps the login alive forever.',
+        'Give the login an absolute lifetime of its own: write the time of the login into the session when the password checks out, and on every request treat a session whose login is older than 8 hours as signed out.',
+        'At login, inside regenerate\'s callback: req.session.loggedInAt = Date.now(). After session(): app.use((req, res, next) => { const at = req.session.loggedInAt; if (at === undefined || Date.now() - at < 8 * 60 * 60 * 1000) return next(); req.session.regenerate(next); });',
+      ],
+    },
+    {
+      id: '03.redis-outage-answered-at-once',
+      title: 'While Redis is down, a signed-in request is answered at once with a server error, and logins work again once Redis is back',
+      points: 2,
+      needs: 'redis',
+      hints: [
+        'Start the app with REDIS_URL, log in, stop Redis (redis-cli shutdown nosave, or docker stop), and ask GET /me with curl. How long does it take? Start Redis again and log in.',
+        'node-redis keeps a queue of commands while it reconnects and sends them once Redis is back. For a web request that means waiting as long as Redis is down: the customer sees a spinner, and every waiting request holds a socket. Failing at once with a 500 or 503 is the honest answer, and the client reconnects by itself.',
+        'The option is on the client that RedisStore uses: createClient({ url, … }). Leave reconnecting on (do not close the client or exit on an error event).',
+        'createClient({ url: redisUrl, disableOfflineQueue: true }): a command sent while the client is not connected rejects at once, express-session hands the error to Express, and the request answers 500.',
+      ],
+    },
   ],
   requirements: [
     {
@@ -188,6 +212,14 @@ export default {
       text: 'Let a session end at most 8 hours after its last use: the cookie expires within 8 hours, and the store (Redis, or SESSION_DIR) forgets the session 8 hours after its last request.',
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
+    {
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 15 minutes holds until 8 hours after the login, a request with its cookie after that reads as signed out (401), and a new login then works. maxAge alone, rolling or not, is an idle timeout.',
+      checks: ['03.login-ends-8-hours-after-login'],
+    },
+    {
+      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis, never answer from a copy or another store; once Redis is back, logins and the sessions kept there work again without a restart.',
+      checks: ['03.redis-outage-answered-at-once'],
+    },
     { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login included.', checks: ['03.anonymous-requests-create-no-session'] },
     {
       text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works, on any process.',
@@ -203,7 +235,9 @@ export default {
     "Listen for the Redis client's error event: without a listener, a dropped connection crashes the process.",
     'Give the file store retries: 0 and a quiet logFn, so that a missing session file is a quiet miss instead of five logged retries.',
     'When refusing to start, print which variable is missing.',
-    'Give a login an absolute lifetime as well (the login time kept in the session, a login older than 8 hours refused): the stores count the 8 hours from the last request, so a replayed cookie keeps a session alive.',
+    'Destroy a session whose 8 hours are over when you find it (regenerate or destroy), so the store does not keep it until its idle expiry.',
+    'Give the session a new id at every change of privilege, not only at login (a customer who becomes an admin, a password change, a second factor confirmed): req.session.regenerate().',
+    "Rotate the session secret without signing everybody out: express-session's secret may be an array, whose first value signs new cookies and every value verifies (the new secret first, the old one from the environment beside it until its sessions have expired).",
     'Use Redis, not a shared file-store folder, as soon as the app runs on more than one machine; never share the folder over a network file system.',
   ],
 } satisfies LessonDefinition;

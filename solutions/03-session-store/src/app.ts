@@ -7,6 +7,8 @@ declare module 'express-session' {
   interface SessionData {
     username: string;
     name: string;
+    /** When the password was checked (ms since the epoch): the start of the login's 8 hours. */
+    loggedInAt: number;
   }
 }
 
@@ -35,6 +37,13 @@ export async function createApp({ secret, ...location }: SessionSettings) {
       cookie: { httpOnly: true, secure: true, sameSite: 'lax', maxAge: SESSION_MAX_AGE_MS },
     }),
   );
+  // Every request renews the session's expiry (an idle timeout): the login time bounds it however busy it is.
+  // An older login is destroyed and the request goes on signed out.
+  app.use((req, res, next) => {
+    const { loggedInAt } = req.session;
+    if (loggedInAt === undefined || Date.now() - loggedInAt < SESSION_MAX_AGE_MS) return next();
+    req.session.regenerate(next);
+  });
 
   app.get('/health', (req, res) => {
     res.json({ status: 'ok' });
@@ -52,6 +61,7 @@ export async function createApp({ secret, ...location }: SessionSettings) {
       if (err) return next(err);
       req.session.username = account.username;
       req.session.name = account.name;
+      req.session.loggedInAt = Date.now();
       res.json({ username: account.username, name: account.name });
     });
   });

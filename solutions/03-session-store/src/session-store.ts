@@ -12,7 +12,8 @@ export interface StoreLocation {
 
 export async function createSessionStore({ redisUrl, sessionDir }: StoreLocation): Promise<session.Store> {
   if (redisUrl) {
-    const client = createClient({ url: redisUrl });
+    // While Redis is down, fail each command at once (a 500) instead of queueing it until Redis is back.
+    const client = createClient({ url: redisUrl, disableOfflineQueue: true });
     // Without a listener, a dropped connection is an unhandled 'error' event that kills the process.
     client.on('error', (err) => console.error('Redis client error:', err.message));
     await client.connect();
