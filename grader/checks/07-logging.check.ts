@@ -278,7 +278,10 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const signal = level === SIGINT_LEVEL ? 'SIGINT' : 'SIGTERM';
   // The default run may move the app's timers ahead before SIGTERM: a file the app's preload watches.
   const timersFile = level === undefined ? path.join(t.tempDir('course-07-timers-'), 'move') : undefined;
-  const startedAt = Date.now() - 1000;
+  // Files the app writes are newer than this. Not a second earlier: the grader compiled the app's copy
+  // moments before the first run, and on a fast machine those files would count as written by the app.
+  // 20 ms covers the file system's coarse clock; the app writes nothing before it has even started.
+  const startedAt = Date.now() - 20;
   const env = {
     // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: two runs are made in development.
     NODE_ENV: development ? 'development' : 'production',
