@@ -9,6 +9,7 @@ import { ANSWER_TIMEOUT_MS, type Client, type Reply } from '../support/http.js';
 import { lesson, type RunningServer } from '../support/lesson.js';
 import { connectedTo } from '../support/app-process.js';
 import { installRedis, redis, RedisConnection } from '../support/redis.js';
+import { redisOutage } from '../support/redis-outage.js';
 
 /*
  * Where the checks keep sessions. The app reads its store from the environment, as the lesson says:
@@ -346,52 +347,6 @@ function hoursInWords(hours: number): string {
   const whole = Math.floor(hours);
   const minutes = Math.round((hours - whole) * 60);
   return `${whole} hour${whole === 1 ? '' : 's'}${minutes ? ` ${minutes} minutes` : ''}`;
-}
-
-/**
- * A Redis the grader can stop while the app runs: a TCP relay in front of the check's Redis. Stopped,
- * it cuts every open connection and stops listening, so that new ones are refused, as with a Redis that
- * went down; started again, it listens on the same port and relays as before, so the app's client
- * reconnects to the same address. The data stays.
- */
-async function stoppableRedis(target: string): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void>; close(): void }> {
-  const to = new URL(target);
-  const open = new Set<net.Socket>();
-  const relay = net.createServer((socket) => {
-    const upstream = net.connect(Number(to.port || 6379), to.hostname);
-    for (const end of [socket, upstream]) {
-      open.add(end);
-      end.on('error', () => {}).on('close', () => {
-        open.delete(end);
-        socket.destroy();
-        upstream.destroy();
-      });
-    }
-    socket.pipe(upstream).pipe(socket);
-  });
-  const listen = (port: number) => new Promise<void>((resolve, reject) => relay.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
-  await listen(0);
-  const port = (relay.address() as net.AddressInfo).port;
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    url: url.href,
-    async stop() {
-      const closed = new Promise<void>((resolve) => relay.close(() => resolve()));
-      for (const socket of open) socket.resetAndDestroy();
-      await closed;
-    },
-    async start() {
-      await listen(port).catch((error: unknown) => {
-        throw new CannotJudge(`The grader could not start its Redis relay again on port ${port}: ${(error as Error).message}`);
-      });
-    },
-    close() {
-      for (const socket of open) socket.destroy();
-      relay.close();
-    },
-  };
 }
 
 lesson('03-session-store', (t) => {
@@ -894,7 +849,7 @@ lesson('03-session-store', (t) => {
         throw error;
       });
       const target = await server.isolatedUrl();
-      const relay = await stoppableRedis(target);
+      const relay = await redisOutage(target);
       try {
         const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), SESSION_DIR: t.tempDir('course-03-sessions-'), REDIS_URL: relay.url };
         const app = await start(env);
@@ -906,7 +861,7 @@ lesson('03-session-store', (t) => {
           Array.isArray(keys) && keys.length > 0,
           `Expected the session of POST /login to be kept in the Redis at REDIS_URL, got an empty database, so stopping that Redis proves nothing here: keep sessions in the Redis you are given (03.sessions-stored-in-redis says more).`,
         );
-        await relay.stop();
+        await relay.down();
         // The app's client sees its connection cut at once; its first try to reconnect comes within 250 ms.
         await new Promise((resolve) => setTimeout(resolve, OUTAGE_NOTICE_MS));
         const during = 'while its Redis is down (the grader stopped it after the login)';
@@ -934,7 +889,9 @@ lesson('03-session-store', (t) => {
           login.status >= 500,
           `Expected POST /login ${during} to answer 500 or 503, got ${login.status} ${show(login.text, 60)}: ${login.status === 200 ? 'the new session was kept somewhere other than the Redis at REDIS_URL (a store it falls back to), which other processes do not share and a restart loses.' : 'a login that cannot be kept is a server error, not a wrong password.'}`,
         );
-        await relay.start();
+        await relay.up().catch((error: unknown) => {
+          throw new CannotJudge(`The grader could not start its Redis relay again: ${(error as Error).message}`);
+        });
         const back = 'once its Redis was back';
         let again: Reply | undefined;
         for (const until = Date.now() + RECOVERY_MS; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 200))) {
@@ -952,7 +909,7 @@ lesson('03-session-store', (t) => {
           `Expected GET /me ${back}, with the cookie of the login made before Redis went down, to answer 200, got ${old.status} ${show(old.text, 60)}: the session is still in Redis, so the app lost track of it while Redis was down (it destroyed it, or forgot it when a request failed).`,
         );
       } finally {
-        relay.close();
+        await relay.close();
       }
     });
   });
