@@ -316,7 +316,8 @@ function writableFolder(folder: string): string | undefined {
 function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, durationMs: number, redisMissing: boolean): LessonResult {
   const lesson = lessonById(job.lesson);
   const moduleError = collector.moduleErrors.get(job.lesson) ?? collector.moduleErrors.get(SIDE_BY_SIDE);
-  const tests = lesson.checks.map((check): TestResult => {
+  const checks = lesson.checks.filter((check) => !job.checks || job.checks.includes(check.id));
+  const tests = checks.map((check): TestResult => {
     const checkKey = key(job.lesson, job.label, check.id);
     const outcome = collector.outcomes.get(checkKey);
     const base = { id: check.id, title: check.title, points: check.points, hintLevel: 0 };
@@ -344,7 +345,7 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
     title: lesson.title,
     status: lessonStatus(tests),
     score: tests.reduce((sum, test) => sum + test.score, 0),
-    maxScore: lesson.checks.reduce((sum, check) => sum + check.points, 0),
+    maxScore: checks.reduce((sum, check) => sum + check.points, 0),
     dir: job.dir,
     gradedAt,
     durationMs,

@@ -11,6 +11,12 @@ export interface GradeJob {
   lesson: string;
   dir: string;
   label: string;
+  /**
+   * Only these checks (default: all of the lesson's). The self-check runs a wrong fixture's named
+   * checks alone: which checks must catch it is the fixture's claim, and the others' work is CPU the
+   * run does not have.
+   */
+  checks?: readonly string[];
 }
 
 export interface TestResult {

@@ -159,6 +159,7 @@ export class LessonKit {
 
   check(id: string, body: () => Promise<void>): void {
     const definition = this.checkDefinition(id);
+    if (this.job.checks && !this.job.checks.includes(id)) return; // a run of some checks (see GradeJob)
     const concurrent = this.declaringConcurrent;
     const run = async ({ task }: { task: { meta: { course?: CheckMeta } } }) => {
       this.deadline ||= Date.now() + this.definition.timeLimitMs;
@@ -239,6 +240,7 @@ export class LessonKit {
    * run one after another.
    */
   prestart(...envs: (Env | (() => Promise<Env>))[]): void {
+    if (this.job.checks) return; // a run of some checks starts the hosts they use, and no others
     this.ahead.push(...envs);
     if (this.warm) this.startAhead();
   }

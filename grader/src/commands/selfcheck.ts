@@ -137,14 +137,14 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
         const dir = path.join(work, fixture.kind, fixture.name, lesson.id);
         cpSync(exercise, dir, { recursive: true });
         cpSync(fixture.dir, dir, { recursive: true, filter: (source) => path.basename(source) !== 'fixture.json' });
-        jobs.push({ lesson: lesson.id, dir, label });
+        jobs.push({ lesson: lesson.id, dir, label, checks: fixtureChecks(fixture) });
         fixtures.set(`${lesson.id}:${label}`, fixture);
       }
     }
     for (const warning of warnings) console.log(pc.yellow(warning));
     console.log(pc.bold(`\nLessons: ${jobs.length} folders to grade (exercises, solutions, fixtures)`));
     let done = 0;
-    const total = lessons.reduce((sum, lesson) => sum + lesson.checks.length * jobs.filter((job) => job.lesson === lesson.id).length, 0);
+    const total = jobs.reduce((sum, job) => sum + (job.checks ?? lessons.find((lesson) => lesson.id === job.lesson)!.checks).length, 0);
     const results = await grade(jobs, {
       onCheck: () => {
         done += 1;
@@ -169,6 +169,15 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
   } finally {
     removeTempFolder(work);
   }
+}
+
+/**
+ * The checks a fixture is graded by: a wrong fix, by the checks it names as those that must catch it
+ * (and any whose message it pins); an alternative or hostile code, by all.
+ */
+function fixtureChecks(fixture: Fixture): string[] | undefined {
+  if (fixture.kind !== 'wrong' || !fixture.fails) return undefined;
+  return [...new Set([...fixture.fails, ...Object.keys(fixture.messages ?? {})])];
 }
 
 function summary(result: LessonResult): string {
