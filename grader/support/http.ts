@@ -33,6 +33,12 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string is sent as is (with the content type you set). */
   body?: unknown;
+  /**
+   * How long this request may wait for its first byte before the app is said not to answer
+   * (ANSWER_TIMEOUT_MS unless given; the whole answer may take twice as long). For a check that proves
+   * no speed, on a loaded machine where one slow answer must not read as a hang.
+   */
+  timeoutMs?: number;
 }
 
 /** How long one request may take before the app is said not to answer. */
@@ -80,7 +86,8 @@ export class Client {
     this.sent.push(request);
     const { default: supertest } = await (loadingSupertest ??= importSupertest());
     const agent = supertest(this.baseUrl);
-    let test = agent[method.toLowerCase() as 'get'](path).timeout({ response: ANSWER_TIMEOUT_MS, deadline: ANSWER_DEADLINE_MS });
+    const limit = options.timeoutMs ?? ANSWER_TIMEOUT_MS;
+    let test = agent[method.toLowerCase() as 'get'](path).timeout({ response: limit, deadline: limit * 2 });
     for (const [name, value] of Object.entries(request.headers)) test = test.set(name, value);
     if (request.body !== undefined) test = test.send(request.body);
     try {
@@ -89,7 +96,7 @@ export class Client {
       const statusMessage = (response as { res?: { statusMessage?: string } }).res?.statusMessage;
       return { request, status: response.status, statusMessage, headers: response.headers, text: response.text ?? '', json };
     } catch (error) {
-      throw noAnswer(request, error);
+      throw noAnswer(request, error, limit);
     }
   }
 
@@ -97,23 +104,24 @@ export class Client {
   raw(method: string, path: string, options: RequestOptions = {}): Promise<RawReply> {
     const request = describeRequest(method, path, options);
     this.sent.push(request);
+    const limit = options.timeoutMs ?? ANSWER_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       let received = 0;
       /** Content-Length of an answer whose headers arrived: a body that stops short of it never ends. */
       let announced: number | undefined;
-      const req = http.request(new URL(path, this.baseUrl), { method, headers: request.headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
+      const req = http.request(new URL(path, this.baseUrl), { method, headers: request.headers, timeout: limit }, (res) => {
         const chunks: Buffer[] = [];
         const length = Number(res.headers['content-length']);
         if (res.headers['content-length'] !== undefined && Number.isInteger(length)) announced = length;
         res.on('data', (chunk: Buffer) => (chunks.push(chunk), (received += chunk.length)));
         res.on('end', () => (clearTimeout(deadline), resolve({ request, status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) })));
-        res.on('error', (error) => reject(noAnswer(request, error)));
+        res.on('error', (error) => reject(noAnswer(request, error, limit)));
       });
       const shortBody = () => (announced !== undefined && received < announced ? { announced, received } : {});
       // The socket's timeout only notices silence: a body that keeps coming and never ends meets this.
-      const deadline = setTimeout(() => (reject(noAnswer(request, { deadline: true, received, ...shortBody() })), req.destroy()), ANSWER_DEADLINE_MS);
+      const deadline = setTimeout(() => (reject(noAnswer(request, { deadline: true, received, ...shortBody() }, limit)), req.destroy()), limit * 2);
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { timeout: true, ...shortBody() })));
-      req.on('error', (error) => (clearTimeout(deadline), reject(noAnswer(request, Object.assign(error, shortBody())))));
+      req.on('error', (error) => (clearTimeout(deadline), reject(noAnswer(request, Object.assign(error, shortBody()), limit))));
       req.end(request.body);
     });
   }
@@ -139,11 +147,11 @@ function tryParse(text: string | undefined): unknown {
 }
 
 /** Why `request` got no answer, carrying the request so that the report's curl line is that one. */
-function noAnswer(request: SentRequest, error: unknown): CheckFailure {
-  return Object.assign(whyNoAnswer(request, error), { request });
+function noAnswer(request: SentRequest, error: unknown, limit: number): CheckFailure {
+  return Object.assign(whyNoAnswer(request, error, limit), { request });
 }
 
-function whyNoAnswer(request: SentRequest, error: unknown): CheckFailure {
+function whyNoAnswer(request: SentRequest, error: unknown, limit: number): CheckFailure {
   const { code, timeout, deadline, received, message, rawResponse, statusCode, announced } = error as {
     announced?: number;
     code?: string;
@@ -171,13 +179,13 @@ function whyNoAnswer(request: SentRequest, error: unknown): CheckFailure {
   // superagent says "Timeout of 5000ms exceeded" when its deadline passes, "Response timeout…" otherwise.
   if (deadline || /^Timeout of \d+ms exceeded/.test(message ?? '')) {
     return new CheckFailure(
-      `Expected the answer to ${what} to end within ${ANSWER_DEADLINE_MS / 1000} s, but it was still coming${received ? ` (${received} bytes so far)` : ''}. ` +
+      `Expected the answer to ${what} to end within ${(limit * 2) / 1000} s, but it was still coming${received ? ` (${received} bytes so far)` : ''}. ` +
         'A response that writes and never calls res.end() (res.send and res.json call it) keeps the client waiting forever.',
     );
   }
   if (timeout || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
     return new CheckFailure(
-      `Expected an answer to ${what}, got none within ${ANSWER_TIMEOUT_MS / 1000} s. Some code path never calls res.send/res.json or next(), or is stuck in a loop.`,
+      `Expected an answer to ${what}, got none within ${limit / 1000} s. Some code path never calls res.send/res.json or next(), or is stuck in a loop.`,
     );
   }
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'socket hang up') {
