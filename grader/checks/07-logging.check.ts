@@ -38,6 +38,9 @@ const UNKNOWN_LEVEL = 'constructor';
 const PINO_ONLY_LEVEL = 'trace';
 /** The lowest level of winston, unknown to pino: the other way round. */
 const WINSTON_ONLY_LEVEL = 'silly';
+/** The levels of winston (its npm levels) and of pino (bunyan has pino's): an app serves at every level of the logger it uses. */
+const WINSTON_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+const PINO_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 /** The values of LOG_LEVEL an app may refuse at startup: at every other level it must serve. */
 const MAY_REFUSE = new Set(['WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL]);
 /** The most severe level every logger has: the run with it is also the one outside production (LOG_DIR set all the same). */
@@ -46,9 +49,10 @@ const ERROR_LEVEL = 'error';
 const SIGINT_LEVEL = 'debug';
 /**
  * How long after the app took one POST of the default run (it answered 100 Continue) the grader sends
- * GET /books; the POST's body follows once that one is answered.
+ * GET /books; the POST's body follows once that one is answered. Over a second: a duration read from
+ * process.hrtime(start)[1] alone (the nanoseconds within the second) loses the whole seconds.
  */
-const SLOW_BODY_MS = 250;
+const SLOW_BODY_MS = 1100;
 /** GET /reports/sales waits 5 ms for its database before it fails: its duration can be no shorter (timers may fire up to 1 ms early). */
 const FAILING_AT_LEAST_MS = 4;
 /** The run started without LOG_DIR: the error file is for when it is set, and the app must start without it. */
@@ -131,6 +135,17 @@ function writtenSince(dir: string, since: number, prefix = ''): string[] {
   });
 }
 
+/** Every file and folder under `dir`, the deepest only (a/b.log, not a as well), relative to it. */
+function everythingIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  return names.filter((name) => !names.some((other) => other.startsWith(`${name}${path.sep}`)));
+}
+
 /** The body the exercise's error handler answers a server error with. */
 const GENERIC_500 = { error: 'Internal Server Error' };
 /**
@@ -181,6 +196,8 @@ interface Run {
   signal: 'SIGTERM' | 'SIGINT';
   /** What the app left in its working directory (a temporary one), for the run without LOG_DIR. */
   leftInCwd: string[];
+  /** What the app left in its TMPDIR and HOME (empty ones of its own), for the run without LOG_DIR: "TMPDIR (os.tmpdir())/bookshop-logs/error.log". */
+  leftElsewhere: string[];
   /** The POST whose body arrived late, for the default run: how long after the app took it (100 Continue) the grader sent its body. */
   slow?: { sent: Sent; gapMs: number };
   /** Index in `stdout` of the first line written after the grader moved the app's timers ahead (the default run). */
@@ -268,6 +285,20 @@ function slowBody(
   });
 }
 
+/**
+ * A start at `value`, stopped as soon as it serves (made once, by key): how it ended if it refused, or
+ * undefined. For the levels of a logger no full run tries (winston's http, pino's fatal).
+ */
+const startAt = (t: LessonKit, value: string) => t.shared(startKey(value), () => makeStart(t, value));
+const startKey = (value: string) => `07-start:${value}`;
+
+async function makeStart(t: LessonKit, value: string): Promise<StartupExit | undefined> {
+  const started = await t.serverOrExit({ env: { NODE_ENV: 'production', LOG_DIR: t.tempDir('course-07-logs-'), LOG_LEVEL: value } });
+  if (!('client' in started)) return started;
+  await started.stop();
+  return undefined;
+}
+
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const withLogDir = level !== WITHOUT_LOG_DIR;
   const development = DEVELOPMENT_LEVELS.has(level);
@@ -275,6 +306,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
   // Without LOG_DIR, the app runs in an empty folder of its own: it must write no file there (and none lands in the learner's folder).
   const cwd = withLogDir ? undefined : t.tempDir('course-07-cwd-');
+  // And a TMPDIR and HOME of its own, empty too: no default folder in os.tmpdir() or os.homedir() either.
+  const tmp = withLogDir ? undefined : t.tempDir('course-07-tmp-');
+  const home = withLogDir ? undefined : t.tempDir('course-07-home-');
   const signal = level === SIGINT_LEVEL ? 'SIGINT' : 'SIGTERM';
   // The default run may move the app's timers ahead before SIGTERM: a file the app's preload watches.
   const timersFile = level === undefined ? path.join(t.tempDir('course-07-timers-'), 'move') : undefined;
@@ -287,6 +321,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     NODE_ENV: development ? 'development' : 'production',
     ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
+    ...(tmp && home ? { TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: home } : {}),
     ...(level === undefined ? {} : { LOG_LEVEL: level }),
     // Timestamps written in local time without a zone are read in the grader's time zone.
     ...(globalThis.process.env.TZ ? { TZ: globalThis.process.env.TZ } : {}),
@@ -300,9 +335,15 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
       );
     }
     const refusedStdout = parseLines(`${started.stdout ?? ''}\n`);
-    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], stillRunning: false, besideSource: [], refusedStdout };
+    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], stillRunning: false, besideSource: [], refusedStdout };
   }
   const { client, process } = started;
+  // Served at the lowest level of winston or of pino: the other levels of that logger start meanwhile.
+  if (level === WINSTON_ONLY_LEVEL || level === PINO_ONLY_LEVEL) {
+    for (const value of level === WINSTON_ONLY_LEVEL ? WINSTON_LEVELS : PINO_LEVELS) {
+      if (value !== 'info' && !LEVELS.some((tried) => tried === value)) t.startShared(startKey(value), () => makeStart(t, value));
+    }
+  }
 
   const mark = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const password = `pw-${mark}`;
@@ -344,6 +385,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     await send('refused because it is not signed in', () => client.get('/orders', { headers }));
     await send('made signed in', () => client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
     if (everyRoute) await send('with a method no route takes', () => client.request('DELETE', '/books/1', { headers }));
+    // Methods Express answers on its own: HEAD from the GET route, OPTIONS with the methods the path takes.
+    if (everyRoute) await send('with the method HEAD, which Express answers from the GET route', () => client.head('/books'));
+    if (everyRoute) await send('with the method OPTIONS, which Express answers on its own', () => client.request('OPTIONS', '/books'));
   }
   await send('matched by no route', () => client.get('/no-such-page', { headers }));
   const failing = await send('that failed', () => client.get(FAILING, { headers }));
@@ -396,6 +440,10 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     },
     signal,
     leftInCwd: cwd ? readdirSync(cwd) : [],
+    leftElsewhere: [
+      ...(tmp ? everythingIn(tmp).map((name) => `TMPDIR (os.tmpdir())/${name}`) : []),
+      ...(home ? everythingIn(home).map((name) => `HOME (os.homedir())/${name}`) : []),
+    ],
     slow,
     timersFrom,
     stillRunning,
@@ -419,6 +467,9 @@ const megabytes = (characters: number) => `${(characters / 1024 / 1024).toFixed(
 /** Terminal colour codes, as winston's colorize() writes them around a level. */
 const COLOUR_CODE = /\u001b\[[\d;]*m/;
 const COLOURS_ADVICE = 'colorize() is for people at a terminal: leave it out of the log, in every environment (to read the JSON in colour while developing, pipe it through a pretty-printer such as pino-pretty).';
+
+/** Whether a line holds an escape character (ESC, which starts every colour code), raw or escaped by JSON as \u001b. */
+const hasColourCode = (line: string) => /\u001b|\\u001b/i.test(line);
 
 /** The level of a line whose level field holds terminal colour codes, read without them. */
 function colouredRank(entry: LogEntry): number | undefined {
@@ -448,6 +499,21 @@ function noErrorLine(files: ParsedFile[], expected: string): never {
   }
   const entries = files.flatMap((file) => file.entries);
   fail(`${expected}, got ${files.map((file) => file.name).join(', ')} with ${entries.length ? `${entries.length} line${entries.length === 1 ? '' : 's'}, none at level error` : 'no line in it'}.`);
+}
+
+/** Fails when a file under LOG_DIR holds a terminal colour code, in any run with LOG_DIR (in development too). */
+async function noColourInFiles(t: LessonKit): Promise<void> {
+  for (const level of LEVELS) {
+    const run = await runAt(t, level);
+    for (const file of run.files) {
+      const line = file.text.split('\n').find(hasColourCode);
+      if (line === undefined) continue;
+      fail(
+        `Expected no terminal colour codes in the files under LOG_DIR, got ${describeLine(line)} in LOG_DIR/${file.name} ${run.label}, which holds an escape character (\\u001b). ` +
+          `The error file is read by tools, not at a terminal. ${COLOURS_ADVICE}`,
+      );
+    }
+  }
 }
 
 /**
@@ -525,6 +591,14 @@ function accessLinesFor(stdout: LogEntry[], reply: Reply): { entry: LogEntry; ac
     .filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path && access.status === reply.status);
 }
 
+/** Whether `pattern` is an Express route path (/books/:id, or its tail /:id) that `path` matches, with at least one parameter. */
+function isRoutePatternOf(pattern: string | undefined, path: string): boolean {
+  if (!pattern?.includes(':')) return false;
+  const want = pattern.split('/').filter(Boolean);
+  const got = path.split('?')[0]!.split('/').filter(Boolean).slice(-want.length);
+  return want.length > 0 && got.length === want.length && want.every((segment, index) => segment.startsWith(':') || segment === got[index]);
+}
+
 const milliseconds = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 /**
@@ -578,7 +652,8 @@ lesson('07-logging', (t) => {
         if (refused) continue; // trace or silly, which one of them the app's logger does not know: judged by 07.log-level-any-case-or-refused
         stdout.forEach((entry, index) => {
           const problem = structureProblem(entry);
-          if (!problem) return;
+          const coloured = hasColourCode(entry.line);
+          if (!problem && !coloured) return;
           const last = index === stdout.length - 1 && !stdoutText.endsWith('\n') ? ', its last output, without a newline' : '';
           const timers =
             timersFrom !== undefined && index >= timersFrom && index < shutdownFrom
@@ -594,6 +669,9 @@ lesson('07-logging', (t) => {
           }
           if (colouredRank(entry) !== undefined) {
             fail(`Expected every line on stdout to carry a level a collector can read, got ${describeLine(entry.line)}${when}, whose level ${show(entry.fields.level)} holds terminal colour codes. ${COLOURS_ADVICE}`);
+          }
+          if (coloured) {
+            fail(`Expected no terminal colour codes on stdout, in any field, got ${describeLine(entry.line)}${when}, which holds an escape character (\\u001b). ${COLOURS_ADVICE}`);
           }
           fail(`Expected every line on stdout to carry a level, a message and a timestamp, got ${describeLine(entry.line)}${when}, which ${problem}.`);
         });
@@ -694,6 +772,14 @@ lesson('07-logging', (t) => {
                 `below info, such as ${describeLine(lower.line, 90)}. The default level (info) drops it: log access lines at info (warn or error for failures, if you like).`,
             );
           }
+          // A line for this request whose path is the route that answered it (/books/:id), not the URL asked for.
+          const pattern = lines.find(({ access }) => access.method === reply.request.method && access.path !== reply.request.path && isRoutePatternOf(access.path, reply.request.path));
+          if (!elsewhere && pattern) {
+            fail(
+              `Expected the access line for ${request} (a request ${what}, status ${reply.status}) to name the path the client asked for, got ${describeLine(pattern.entry.line, 90)}, whose path ${show(pattern.access.path)} is the route pattern. ` +
+                "Log req.originalUrl, the URL the client asked for: the pattern (req.route.path) says which route answered, not which book was asked for, and it is unknown for requests no route matched.",
+            );
+          }
           fail(
             `Expected an access line on stdout for ${request} (a request ${what}, status ${reply.status}) with its method, path, status and duration, got none${elsewhere}. ` +
               `Log every request from one middleware registered first (before express.json() and the routes), when the response finishes.${run.lostNote}`,
@@ -720,7 +806,10 @@ lesson('07-logging', (t) => {
         fail(
           `Expected the access line for ${reply.request.method} ${reply.request.path}, ${why}, to say it took at least ${ms} ms, got ${found.access.duration} (read as ${Number(found.access.durationMs!.toPrecision(3))} ms): ${describeLine(found.entry.line, 90)}. ` +
             (seconds ? 'Is it in seconds? A number without a unit is read as milliseconds: name the field durationMs, or write the unit ("0.004 s"). ' : '') +
-            'Note the start time of each request in its own const inside the middleware (performance.now() as it arrives), never in a variable shared by all requests: a request that arrives meanwhile would reset it.',
+            // A second short, about: the whole seconds were dropped (a request arriving meanwhile would leave far less).
+            (!seconds && ms >= 1000 && found.access.durationMs! >= ms - 1010
+              ? 'Are whole seconds missing? process.hrtime(start)[1] is only the nanoseconds within the second: take performance.now() as the request arrives and subtract it at the end (or process.hrtime.bigint()).'
+              : 'Note the start time of each request in its own const inside the middleware (performance.now() as it arrives), never in a variable shared by all requests: a request that arrives meanwhile would reset it.'),
         );
       }
 
@@ -757,7 +846,7 @@ lesson('07-logging', (t) => {
       // Good enough: the line with the message and a stack frame, in any *.log file directly in LOG_DIR.
       const withStack = entries.filter(({ entry }) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text)));
       // The stack of the error the failing code threw: it names salesReport in src/catalog.ts, not only the handler that caught it.
-      if (withStack.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)))) return;
+      if (withStack.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)))) return noColourInFiles(t);
       if (withStack.length) {
         fail(
           `Expected the error line in ${withStack[0]!.file} to carry the stack of the error GET ${FAILING} threw, which names salesReport in src/catalog.ts, got a stack that never does: ${describeLine(withStack[0]!.entry.line, 160)}. ` +
@@ -846,6 +935,13 @@ lesson('07-logging', (t) => {
             'Add the file transport only when process.env.LOG_DIR is set, with no default folder.',
         );
       }
+      // Nor in TMPDIR or HOME (empty ones of its own for this run): a default folder in os.tmpdir() is a file written all the same.
+      if (run.leftElsewhere.length) {
+        fail(
+          `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.leftElsewhere.slice(0, 3).join(', ')} ${run.label}. ` +
+            'Add the file transport only when process.env.LOG_DIR is set, with no default folder: not in the working directory, os.tmpdir(), the home directory or beside the source.',
+        );
+      }
     });
 
     t.check('07.log-level-any-case-or-refused', async () => {
@@ -927,6 +1023,18 @@ lesson('07-logging', (t) => {
         fail(
           `Expected the app to refuse the level its logger does not have, got one that served both LOG_LEVEL=${PINO_ONLY_LEVEL} (pino's lowest level) and LOG_LEVEL=${WINSTON_ONLY_LEVEL} (winston's): ` +
             'one of them is read as a level it does not name. Refuse a value your logger does not know; do not map it onto another level.',
+        );
+      }
+      // The other levels of that logger start too (a list of "the usual levels" misses some): one short start each, no requests.
+      const logger = winstonOnly.refused ? { name: 'pino', lowest: PINO_ONLY_LEVEL, levels: PINO_LEVELS } : { name: 'winston', lowest: WINSTON_ONLY_LEVEL, levels: WINSTON_LEVELS };
+      // info is the default run's level (LOG_LEVEL unset).
+      const untried = logger.levels.filter((value) => value !== 'info' && !LEVELS.some((tried) => tried === value));
+      const starts = await Promise.all(untried.map(async (value) => ({ value, started: await startAt(t, value) })));
+      const refused = starts.find(({ started }) => started);
+      if (refused?.started) {
+        fail(
+          `Expected src/server.ts to keep running with LOG_LEVEL=${refused.value}, a level of ${logger.name} (the logger whose lowest level, ${logger.lowest}, it served), but it ${refused.started.description} during startup (its output is below). ` +
+            `Accept every level your logger has (${logger.levels.join(', ')}): check against ${logger.name === 'winston' ? 'winston.config.npm.levels' : "pino's levels (pino.levels.values)"}, not a list of your own.`,
         );
       }
     });

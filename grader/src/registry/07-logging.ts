@@ -107,8 +107,8 @@ export default {
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: 'Write JSON in every environment, development included: no text format and no colour codes on stdout or in the error file, whatever NODE_ENV says.',
-      checks: ['07.stdout-lines-are-json', '07.log-level-any-case-or-refused'],
+      text: 'Write JSON in every environment, development included: no text format and no colour code (no escape character, in the level, the message or any other field) on stdout or in the files under LOG_DIR, whatever NODE_ENV says.',
+      checks: ['07.stdout-lines-are-json', '07.error-logged-with-stack-to-file', '07.log-level-any-case-or-refused'],
     },
     {
       text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr): the shutdown line on SIGTERM and on SIGINT alike, and exit within 5 s of the signal (a drain of a few seconds first is fine).',
@@ -119,14 +119,14 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, path, status and the time that request took (from its own arrival, also while other requests are in flight; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, and that failed; no second line naming the request and its status at any level (a 404 handler that logs at debug doubles every count).',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, answered by Express itself (HEAD, OPTIONS), and that failed; no second line naming the request and its status at any level (a 404 handler that logs at debug doubles every count).',
       checks: ['07.access-line-per-request'],
     },
     { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
     { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
     { text: 'Still answer the client of a failing route with the generic JSON body {"error":"Internal Server Error"} and status 500, not Express\'s HTML error page.', checks: ['07.client-still-gets-generic-500'] },
     {
-      text: 'Start without LOG_DIR, logging to stdout only and writing no file (neither in the working directory nor beside the code); when LOG_DIR is set, write the error file there in every environment (not only in production).',
+      text: 'Start without LOG_DIR, logging to stdout only and writing no file (not in the working directory, os.tmpdir(), the home directory or beside the code); when LOG_DIR is set, write the error file there in every environment (not only in production).',
       checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
@@ -134,7 +134,7 @@ export default {
       checks: ['07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; never mapped onto another level), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
+      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included, and http and verbose with winston, fatal with pino), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; never mapped onto another level), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
