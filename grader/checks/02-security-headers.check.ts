@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { type BrowserPage, closeBrowser, openPage, PAGE_TIMEOUT_MS, startBrowser } from '../support/browser.js';
 import {
@@ -18,6 +20,7 @@ import {
 import { CheckFailure, expectThat, fail, show } from '../support/expect.js';
 import { ANSWER_TIMEOUT_MS, type Client, header, type RawReply, type Reply } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
+import { makeTempFolder, removeTempFolder } from '../support/watchdog.js';
 
 /** What a JSON client sends: headers must not depend on what the request accepts. */
 const API_CLIENT = { Accept: 'application/json' };
@@ -68,7 +71,15 @@ const routes: Route[] = [
   { kind: 'JSON API, from a client with a token (Authorization: Bearer)', method: 'GET', path: '/api/books/1', headers: BEARER },
 ];
 
-const INJECTED = `<script>document.title='pwned'</script>`;
+/**
+ * A protocol-relative script URL ("//host/…", which starts with a slash like the shop's own "/static/…"),
+ * and the end tags of the page's head and body after the injected scripts: an app that stamps its
+ * nonce onto tags by rewriting the HTML ("every <script src=\"/", "every script before </head>") stamps
+ * the attacker's too.
+ */
+const PROTOCOL_RELATIVE_SCRIPT = '//attacker.example/relative.js';
+const END_TAGS = '</head></body>';
+const INJECTED = `<script>document.title='pwned'</script><script src="${PROTOCOL_RELATIVE_SCRIPT}"></script>${END_TAGS}`;
 const SIX_MONTHS = 15_552_000;
 /** What the shop's TLS proxy adds to every request it forwards: the grader sends it where HSTS is judged. */
 const THROUGH_TLS_PROXY = { 'X-Forwarded-Proto': 'https' };
@@ -126,7 +137,7 @@ const INLINE_VECTORS = [
 ];
 /** The search page with all of the above in its query: one page load tries every way in. */
 const BROWSER_INJECTION = `/search?q=${encodeURIComponent(
-  [...INLINE_VECTORS.map((vector) => vector.html), ...[...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS].map((url) => `<script src="${url}"></script>`)].join(''),
+  [...INLINE_VECTORS.map((vector) => vector.html), ...[...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS, PROTOCOL_RELATIVE_SCRIPT].map((url) => `<script src="${url}"></script>`), END_TAGS].join(''),
 )}`;
 
 interface Route {
@@ -392,6 +403,13 @@ function injectionWeakness(reply: Reply): string | undefined {
     const weak = policies.map((policy) => {
       const sources = effectiveSources(policy.directives, directive);
       const [weakness] = scriptSourceWeaknesses(sources, directive);
+      if (weakness && !sources) {
+        // "script-src: 'self'" names no directive a browser knows: say so rather than "no script-src".
+        const misspelt = [...policy.directives.keys()].filter((name) => /^(default|script)-src(-elem|-attr)?\W+$/i.test(name));
+        if (misspelt.length) {
+          return `the directive names ${misspelt.join(' and ')} are not recognised (a directive is its name, a space and its sources, with no colon), so browsers ignore them and the policy has no script-src or default-src: scripts from anywhere run`;
+        }
+      }
       return weakness && (sources ? `${governingDirective(policy.directives, directive)} ${sources.join(' ')}, where ${weakness}` : weakness);
     });
     if (weak.every(Boolean)) return weak[0];
@@ -460,7 +478,8 @@ const GIFT_CARD_LOOKUPS = 7;
 /**
  * What a customer writes to pass for someone new on each lookup: an X-Forwarded-For of their own (the
  * proxy appends the address it saw) and the other client-address headers, which the proxy passes on as
- * the customer wrote them.
+ * the customer wrote them; and the other headers a client writes as it likes (browser, language,
+ * cookies), which say nothing about who sends them.
  */
 const CLIENT_CLAIMS: [name: string, value: (lookup: number) => string][] = [
   ['X-Forwarded-For', (lookup) => `198.51.100.${lookup}, ${CUSTOMER_ADDRESS}`],
@@ -469,13 +488,28 @@ const CLIENT_CLAIMS: [name: string, value: (lookup: number) => string][] = [
   ['Forwarded', (lookup) => `for=198.51.100.${lookup + 60}`],
   ['True-Client-IP', (lookup) => `198.51.100.${lookup + 80}`],
   ['CF-Connecting-IP', (lookup) => `198.51.100.${lookup + 100}`],
+  ['User-Agent', (lookup) => `Mozilla/5.0 (X11; Linux x86_64) Chrome/${120 + lookup}.0.0.0`],
+  ['Accept-Language', (lookup) => ['en-GB', 'de-DE', 'fr-FR', 'nl-NL', 'es-ES', 'it-IT', 'pt-PT', 'pl-PL', 'sv-SE'][lookup % 9]!],
+  ['Cookie', (lookup) => `visitor=v${lookup}`],
 ];
+/** Headers that carry a client address, and how a customer writes one of their choosing into each. */
+const ADDRESS_CLAIMS: [name: string, value: (address: string) => string][] = [
+  ['X-Forwarded-For', (address) => `${address}, ${CUSTOMER_ADDRESS}`],
+  ['X-Real-IP', (address) => address],
+  ['X-Client-IP', (address) => address],
+  ['Forwarded', (address) => `for=${address.includes(':') ? `"[${address}]"` : address}`],
+  ['True-Client-IP', (address) => address],
+  ['CF-Connecting-IP', (address) => address],
+];
+/** Private and loopback addresses a customer writes to pass for the shop's own network. */
+const INTERNAL_ADDRESSES = ['10.0.0.1', '192.168.1.1', '172.16.0.1', '127.0.0.1', '::1'];
 
 /**
  * Fails when a customer who writes a client address of their own escapes the gift-card limiter: an
  * app that trusts more than the one proxy (trust proxy true, or 2) takes their X-Forwarded-For for
- * their address, and a limiter keyed on a header the client writes (X-Real-IP, Forwarded…) counts
- * whatever they wrote.
+ * their address, a limiter keyed on a header the client writes (X-Real-IP, Forwarded, User-Agent…)
+ * counts whatever they wrote, and one that lets requests from "inside" through believes a private or
+ * loopback address the customer wrote.
  */
 async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean): Promise<void> {
   const path = '/api/gift-cards/NOPE-0000';
@@ -488,7 +522,7 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
   const statuses: number[] = [];
   for (let lookup = 1; lookup <= GIFT_CARD_LOOKUPS; lookup++) {
     const reply = await app.get(path, { headers: claims(lookup) });
-    if (reply.status === 429) return;
+    if (reply.status === 429) return expectNoInsideAddressSkips(app, path, asProxied);
     statuses.push(reply.status);
   }
   // Without a claim of their own, does the limiter limit? Then the claim is what let them through.
@@ -508,7 +542,7 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
   }
   const seen =
     `Expected GET ${path} to answer 429 by the sixth lookup of one customer through the proxy, got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
-    `the customer wrote a new client address into every lookup (${CLIENT_CLAIMS.map(([name]) => name).join(', ')}; the proxy appended the address it saw to X-Forwarded-For). ` +
+    `the customer wrote new values into every lookup (${CLIENT_CLAIMS.map(([name]) => name).join(', ')}; the proxy appended the address it saw to X-Forwarded-For). ` +
     'Without those headers the limit held. ';
   if (culprit === 'X-Forwarded-For') {
     await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
@@ -522,10 +556,40 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
     );
   }
   await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
+  const address = ADDRESS_CLAIMS.some(([name]) => name === culprit);
   fail(
-    `${seen}A new ${culprit} alone is enough: your limiter keys on ${culprit}, a header the customer writes and the proxy passes on as it is (the proxy only appends to X-Forwarded-For). ` +
-      "Key on req.ip (express-rate-limit's default) with app.set('trust proxy', 1).",
+    `${seen}A new ${culprit} alone is enough: your limiter keys on ${culprit}, a header the customer writes as they like` +
+      `${address ? ' and the proxy passes on as it is (the proxy only appends to X-Forwarded-For)' : ', which says nothing about who sends the request'}. ` +
+      "Key on req.ip alone (express-rate-limit's default) with app.set('trust proxy', 1).",
   );
+}
+
+/**
+ * With the customer's budget spent, fails when a private or loopback address they write into a
+ * client-address header lets a lookup through: a limiter that skips (or keys apart) requests "from
+ * inside" believes a header anyone can write.
+ */
+async function expectNoInsideAddressSkips(app: Client, path: string, asProxied: Record<string, string>): Promise<void> {
+  const claiming = (address: string, only?: string) => ({
+    ...asProxied,
+    ...Object.fromEntries(ADDRESS_CLAIMS.filter(([name]) => !only || name === only).map(([name, value]) => [name, value(address)])),
+  });
+  for (const address of INTERNAL_ADDRESSES) {
+    const reply = await app.get(path, { headers: claiming(address) });
+    if (reply.status === 429) continue;
+    // Which header: one at a time, the same address.
+    const culprit = (
+      await Promise.all(ADDRESS_CLAIMS.map(async ([name]) => ((await app.get(path, { headers: claiming(address, name) })).status !== 429 ? name : undefined)))
+    ).find(Boolean);
+    if (culprit) await app.get(path, { headers: claiming(address, culprit) }); // the curl line
+    const wrote = culprit ? `${culprit}: ${ADDRESS_CLAIMS.find(([name]) => name === culprit)![1](address)}` : `${address} in ${ADDRESS_CLAIMS.map(([name]) => name).join(', ')}`;
+    fail(
+      `Expected GET ${path} to answer 429 once a customer had used up their lookups, got ${reply.status} when they wrote ${wrote}: ` +
+        `your limiter lets a request through (or counts it apart) when a header says it comes from a private or loopback address (${address}), and anyone can write that header; ` +
+        `the proxy passes it on${culprit === 'X-Forwarded-For' ? ' with the address it saw appended' : ' as it is'}. ` +
+        "Decide from req.ip alone (with app.set('trust proxy', 1) it is the address the proxy saw), never from a client-address header.",
+    );
+  }
 }
 
 /** The max-age of a Strict-Transport-Security header, if it has a valid one. */
@@ -536,40 +600,55 @@ function maxAgeOf(reply: Reply | RawReply): number | undefined {
 
 /** How far ahead the clock of the second app host runs: a max-age counted down to any date shows. */
 const LATER_DAYS = 400;
+/** How far the second host's clock moves on between two of its answers: a max-age counted from the start shows. */
+const JUMP_DAYS = 1;
 /**
  * Loaded into the second app host (NODE_OPTIONS=--import): Date (Date.now(), new Date(), Date()) and
- * performance.timeOrigin run COURSE_DATE_AHEAD_MS ahead, from the start.
+ * performance.timeOrigin run COURSE_DATE_AHEAD_MS ahead, from the start; Date, performance.now() and
+ * process.uptime() also move on by the milliseconds written in COURSE_DATE_JUMP_FILE, when the grader
+ * writes it (read on each call: one running process whose clock moves).
  */
 const dateShim = `
+import { readFileSync } from 'node:fs';
 const ahead = Number(process.env.COURSE_DATE_AHEAD_MS);
+const jumpFile = process.env.COURSE_DATE_JUMP_FILE;
 if (ahead) {
+  const jump = () => { try { return Number(readFileSync(jumpFile, 'utf8')) || 0; } catch { return 0; } };
   const RealDate = Date;
+  const now = () => RealDate.now() + ahead + jump();
   globalThis.Date = new Proxy(RealDate, {
-    construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [RealDate.now() + ahead], newTarget),
-    apply: () => new RealDate(RealDate.now() + ahead).toString(),
-    get: (target, property, receiver) => (property === 'now' ? () => RealDate.now() + ahead : Reflect.get(target, property, receiver)),
+    construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [now()], newTarget),
+    apply: () => new RealDate(now()).toString(),
+    get: (target, property, receiver) => (property === 'now' ? now : Reflect.get(target, property, receiver)),
   });
   try {
     const origin = performance.timeOrigin + ahead;
     Object.defineProperty(performance, 'timeOrigin', { get: () => origin, configurable: true });
+    const perfNow = performance.now.bind(performance);
+    Object.defineProperty(performance, 'now', { value: () => perfNow() + jump(), configurable: true, writable: true });
+    const uptime = process.uptime.bind(process);
+    process.uptime = () => uptime() + jump() / 1000;
   } catch {}
 }
 `;
-/** The environment of the second app host: a process of its own, whose clock says LATER_DAYS later. */
-const LATER_HOST = {
+/** The environment of the second app host: a process of its own, whose clock says LATER_DAYS later and moves on when `jumpFile` says. */
+const laterHost = (jumpFile: string) => ({
   COURSE_DATE_AHEAD_MS: String(LATER_DAYS * 86_400_000),
+  COURSE_DATE_JUMP_FILE: jumpFile,
   NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(dateShim)}`,
-};
+});
 
 /** The first answers of the second app host: GET / and the search page, one after the other on one kept-alive connection. */
 interface LaterRun {
   replies: RawReply[];
   /** Whether the second request went over the first one's connection. */
   reused: boolean;
+  /** GET / through the TLS proxy from the same process, once its clock has moved on JUMP_DAYS. */
+  jumped: Reply;
 }
 
 /** Sends GET requests one after another over one kept-alive connection, as a browser loads pages. */
-async function overOneConnection(baseUrl: string, requests: { path: string; headers: Record<string, string> }[]): Promise<LaterRun> {
+async function overOneConnection(baseUrl: string, requests: { path: string; headers: Record<string, string> }[]): Promise<Omit<LaterRun, 'jumped'>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const replies: RawReply[] = [];
   let reused = true;
@@ -621,6 +700,21 @@ async function expectSameMaxAgeLater(app: Client, now: Reply, later: RawReply): 
   fail(
     `Expected the same Strict-Transport-Security max-age whenever GET / is asked, got max-age=${before} now and max-age=${after} from a second run of your app whose clock said ${then}: ` +
       `${after < before ? `it counts down to about ${until.toISOString().slice(0, 10)}, falls under six months before that and to 0 after` : 'it changes with the date'}, and nobody notices. ` +
+      'max-age is a duration counted from each response: send a fixed one (31536000).',
+  );
+}
+
+/**
+ * Fails when max-age counts down from the app's start (or any moment of its own): two GET / of the
+ * second host, one process, before and after its clock moved on JUMP_DAYS, must say the same.
+ */
+async function expectMaxAgeHoldsInOneProcess(before: RawReply, after: Reply): Promise<void> {
+  const [first, second] = [maxAgeOf(before), maxAgeOf(after)];
+  if (first === second) return;
+  const value = (reply: Reply | RawReply, maxAge: number | undefined) => (maxAge === undefined ? (header(reply, 'strict-transport-security') ?? 'no header') : `max-age=${maxAge}`);
+  fail(
+    `Expected the same Strict-Transport-Security max-age on every GET / of one running app, got ${value(before, first)} and then ${value(after, second)} from one process of your app whose clock moved on ${JUMP_DAYS} day between the two requests: ` +
+      `${first !== undefined && second !== undefined && second < first ? 'it counts down from a moment of its own (its start, say), so it falls under six months and to 0 while the app runs' : 'it changes with the date'}, and nobody notices. ` +
       'max-age is a duration counted from each response: send a fixed one (31536000).',
   );
 }
@@ -794,7 +888,7 @@ function injectedTagWithNonce(reply: Reply): string | undefined {
     const nonce = tag.match(/\bnonce\s*=\s*["']?([^"'\s>]+)/i)?.[1];
     if (!nonce || !nonces.has(nonce)) continue;
     const src = tag.match(/\bsrc\s*=\s*["']?([^"'\s>]+)/i)?.[1] ?? '';
-    if (rest.includes('self.__injected') || /^data:/i.test(src) || [...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS].includes(src)) return tag;
+    if (rest.includes('self.__injected') || rest.includes("document.title='pwned'") || /^data:/i.test(src) || [...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS, PROTOCOL_RELATIVE_SCRIPT].includes(src)) return tag;
   }
   return undefined;
 }
@@ -849,18 +943,26 @@ afterAll(closeBrowser);
 lesson('02-security-headers', (t) => {
   // The app's host, and a second one whose clock runs LATER_DAYS ahead (HSTS counted down to a date,
   // and nonces that a fresh start gives again).
+  // The second host's clock moves on when the grader writes this file (see dateShim).
+  const clockFolder = makeTempFolder('course-02-clock-');
+  afterAll(() => removeTempFolder(clockFolder));
+  const jumpFile = join(clockFolder, 'jump-ms');
+  const LATER_HOST = laterHost(jumpFile);
   t.prestart({}, LATER_HOST);
   /** The nonces of the first app's first answers: the first check's, on a host that had served nothing. */
   let firstAppNonces: string[] = [];
   /** The second host's first answers, sent by whichever check needs them first. */
   let laterRun: Promise<LaterRun> | undefined;
   const later = () =>
-    (laterRun ??= t.app({ env: LATER_HOST }).then((app) =>
-      overOneConnection(
+    (laterRun ??= t.app({ env: LATER_HOST }).then(async (app) => {
+      const run = await overOneConnection(
         app.baseUrl,
         routes.slice(0, 2).map((route) => ({ path: route.path, headers: { ...route.headers, ...THROUGH_TLS_PROXY } })),
-      ),
-    ));
+      );
+      // Then the same process, its clock JUMP_DAYS on: a max-age counted from its start moves.
+      writeFileSync(jumpFile, String(JUMP_DAYS * 86_400_000));
+      return { ...run, jumped: await app.get('/', { headers: { ...routes[0]!.headers, ...THROUGH_TLS_PROXY } }) };
+    }));
 
   t.check('02.no-x-powered-by', async () => {
     const app = await t.app();
@@ -931,7 +1033,9 @@ lesson('02-security-headers', (t) => {
       "A short HSTS lets a browser forget and fall back to plain HTTP. helmet()'s default is a year. If you send it only over HTTPS (req.secure), trust the one proxy in front: app.set('trust proxy', 1).",
     );
     await expectOneProxyTrusted(app, () => t.outputSoFar().some(({ output }) => output.includes('ERR_ERL_PERMISSIVE_TRUST_PROXY')));
-    await expectSameMaxAgeLater(app, samples[0]!.reply, (await later()).replies[0]!);
+    const run = await later();
+    await expectSameMaxAgeLater(app, samples[0]!.reply, run.replies[0]!);
+    await expectMaxAgeHoldsInOneProcess(run.replies[0]!, run.jumped);
   });
 
   t.check('02.legacy-xss-filter-off', async () => {
@@ -1016,6 +1120,15 @@ lesson('02-security-headers', (t) => {
         'but a <meta> policy covers only the HTML page that carries it (not the API, static files or error answers, which browsers also render) and cannot set frame-ancestors. ' +
         'Send the policy as a header on every response, for example with helmet().',
     );
+    // Scripts the attacker wrote must come back without the response's nonce, whether or not Chromium ran them.
+    const stamped = injectedTagWithNonce(injected);
+    if (stamped) {
+      fail(
+        `Expected the scripts injected through GET /search?q= to come back without the response's nonce, got ${show(stamped, 100)} ` +
+          `(the query held <script>…</script>, <script src="${PROTOCOL_RELATIVE_SCRIPT}"> and ${END_TAGS}): your app puts its nonce on the attacker's tags too, so the policy lets them in. ` +
+          'Put the nonce on your own <script> tags where you write them (in the template), never by rewriting the HTML a response sends, which holds what the customer typed.',
+      );
+    }
     // What a browser test cannot show: 'unsafe-eval', plugins, and the same policy on every response.
     const samples = [{ reply: injected, label: `GET /search?q=<script>… (the search page with a script in its query)` }, ...(await fetchRoutes(app))];
     await expectOnEvery(

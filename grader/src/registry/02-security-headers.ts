@@ -150,11 +150,11 @@ export default {
       checks: ['02.referrer-policy-safe'],
     },
     {
-      text: 'Send Strict-Transport-Security with a fixed max-age of at least 15552000 seconds (the same whatever the date: not counted down to one) on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
+      text: 'Send Strict-Transport-Security with a fixed max-age of at least 15552000 seconds (the same whatever the date and however long the app has run: not counted down to a date or from the start of the app) on every response to a request that came through the TLS proxy (X-Forwarded-Proto: https); over plain HTTP you may leave it out.',
       checks: ['02.hsts-six-months'],
     },
     {
-      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2, and key the gift-card limiter on req.ip, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP): a customer who writes a client address of their own must still be held by it.",
+      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2, and key the gift-card limiter on req.ip alone, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor skip requests whose address header says private or loopback: a customer who writes a client address or other headers of their own must still be held by it.",
       checks: ['02.hsts-six-months'],
     },
     { text: 'Leave X-XSS-Protection out, or send 0.', checks: ['02.legacy-xss-filter-off'] },
