@@ -31,29 +31,39 @@ const databaseUrl = (host: string) => `postgres://bookshop:${DB_PASSWORD}@${host
  */
 const QUERY_PASSWORD = 'Qp8-mT3.vLx!6Rn~2Wk';
 const queryPasswordUrl = (host: string) => `postgres://bookshop@${host}:5432/bookshop?sslmode=require&password=${QUERY_PASSWORD}`;
+/** Both forms at once: a line that blanks only url.password (or the user info) still prints the second. */
+const bothPasswordsUrl = (host: string) => `${databaseUrl(host)}?sslmode=require&password=${QUERY_PASSWORD}`;
 const ENV_DB_HOST = 'env-db.test';
 const FILE_DB_HOST = 'file-db.test';
 const valid = { DATABASE_URL: databaseUrl(ENV_DB_HOST), SESSION_SECRET };
 /** .env with values of its own, secrets included, beside the environment's. */
 const OTHER_DOTENV = `DATABASE_URL=${databaseUrl(FILE_DB_HOST)}\nSESSION_SECRET=${FILE_SESSION_SECRET}\n`;
 /**
- * The development start: LOG_LEVEL=debug (the mode where apps dump their settings), and a URL whose
- * user name is its password (the bookshop:bookshop shape of .env.example), so that a mask that
- * replaces the first appearance of the password hides the user name and prints the password.
+ * Node's own debug sections (util.debuglog) an app may name after itself or its settings. Not NODE_DEBUG=*:
+ * Node's module loader alone then prints close to a megabyte per start.
+ */
+const NODE_DEBUG = 'app*,bookshop*,*config*,*env*,db*,database*,pg*,postgres*,secret*,server*,session*,settings*,start*,boot*';
+/** Every debug switch an app may honour: the debug package's DEBUG=* and Node's NODE_DEBUG. */
+const DEBUG_ALL = { DEBUG: '*', NODE_DEBUG };
+/**
+ * The development start: LOG_LEVEL=debug (the mode where apps dump their settings), every debug
+ * namespace, and a URL whose user name is its password (the bookshop:bookshop shape of .env.example),
+ * so that a mask that replaces the first appearance of the password hides the user name and prints the
+ * password; it carries the password in the query string too, for the shutdown (SIGINT) line. Its
+ * SESSION_SECRET comes from .env alone (FILE_SESSION_SECRET): .env is loaded under development too.
  */
 const DEVELOPMENT_ENV = {
-  DATABASE_URL: `postgres://${DB_PASSWORD}:${DB_PASSWORD}@${ENV_DB_HOST}:5432/bookshop`,
-  SESSION_SECRET,
+  DATABASE_URL: `postgres://${DB_PASSWORD}:${DB_PASSWORD}@${ENV_DB_HOST}:5432/bookshop?sslmode=require&password=${QUERY_PASSWORD}`,
   NODE_ENV: 'development',
   LOG_LEVEL: 'debug',
-  // Every debug namespace (the debug package's switch): a namespace of the app's own is output too.
-  DEBUG: '*',
+  ...DEBUG_ALL,
 };
 /**
- * A secret of 32 characters that ends in base64's padding (=): a .env reader that splits each line at
- * every = (line.split('=')) keeps 29 of them and refuses it as too short.
+ * A secret of 32 characters that ends in base64's padding (=) and holds a # (inside its quotes in
+ * .env, where it is no comment): a .env reader that splits each line at every = (line.split('=')) or
+ * cuts it at the first # keeps part of it and refuses it as too short.
  */
-const PADDED_SECRET = 'Ds4~vN8!wL2~kT7!xR1~mB6!yC3~h=J=';
+const PADDED_SECRET = 'Ds4~vN8!wL2~kT7#xR1~mB6!yC3~h=J=';
 /**
  * .env holding both required variables, for the starts that take SESSION_SECRET (and, with nothing in
  * the environment, DATABASE_URL) from it, written as people write them: a comment line, an `export`
@@ -71,6 +81,8 @@ const PORT_DOTENV = `PORT=65535 # the last port there is\n`;
  * FILE_DB_HOST; loaded beside .env, under it, they change nothing.
  */
 const otherEnvFiles = (nodeEnv: string | undefined) => ['.env.local', `.env.${nodeEnv ?? 'development'}`, `.env.${nodeEnv ?? 'development'}.local`];
+/** How long the development start runs on after it listens, for lines an app prints a moment later. */
+const LATE_OUTPUT_MS = 3000;
 /** The port the lesson's text gives as PORT's default. */
 const DEFAULT_PORT = 3000;
 
@@ -107,12 +119,13 @@ interface Refusal {
 /** Missing variables are probed under every NODE_ENV: no mode may fall back to a value in the code. */
 const NODE_ENVS = [undefined, 'development', 'test', 'production'];
 /**
- * What a test runner sets beside NODE_ENV=test (vitest, jest): the missing-variable starts under test
- * carry them, so a default switched on by them ("only under the test runner") is a default too.
+ * What test runners set beside NODE_ENV=test (vitest, jest, node --test, mocha --parallel, Playwright,
+ * tap): the missing-variable starts under test carry them all, so a default switched on by any of them
+ * ("only under the test runner") is a default too.
  */
-const TEST_RUNNER = { VITEST: 'true', JEST_WORKER_ID: '1' };
+const TEST_RUNNER = { VITEST: 'true', VITEST_WORKER_ID: '1', JEST_WORKER_ID: '1', NODE_TEST_CONTEXT: 'child-v8', MOCHA_WORKER_ID: '0', TEST_WORKER_INDEX: '0', TAP: '1' };
 const underNodeEnv = (nodeEnv: string | undefined) =>
-  nodeEnv === 'test' ? ` (NODE_ENV=test, VITEST=true, JEST_WORKER_ID=1)` : nodeEnv ? ` (NODE_ENV=${nodeEnv})` : ' (NODE_ENV unset)';
+  nodeEnv === 'test' ? ` (NODE_ENV=test, with ${Object.entries(TEST_RUNNER).map(([name, value]) => `${name}=${value}`).join(', ')})` : nodeEnv ? ` (NODE_ENV=${nodeEnv})` : ' (NODE_ENV unset)';
 /**
  * A connection string with a bad port that carries its password twice, in the user info and in the
  * query string: a refusal that quotes it with only url.password (or the user info) blanked still
@@ -133,16 +146,17 @@ const REFUSALS: Record<string, Refusal> = {
     ]),
   ),
   // The two refusals of several values run at verbose log levels (debug in development, trace in
-  // test), where apps echo what they received: a refusal is output like any other.
+  // test) with every debug namespace on (DEBUG=*, NODE_DEBUG), where apps echo what they received: a
+  // refusal is output like any other.
   'all-malformed': {
-    env: { DATABASE_URL: BAD_PORT_URL, SESSION_SECRET: SHORT_SECRET, PORT: 'abc', NODE_ENV: 'development', LOG_LEVEL: 'debug' },
+    env: { DATABASE_URL: BAD_PORT_URL, SESSION_SECRET: SHORT_SECRET, PORT: 'abc', NODE_ENV: 'development', LOG_LEVEL: 'debug', ...DEBUG_ALL },
     names: ['DATABASE_URL', 'SESSION_SECRET', 'PORT'],
-    situation: `when DATABASE_URL has a bad port (${BAD_PORT_URL.replace(DB_PASSWORD, '…').replace(QUERY_PASSWORD, '…')}), SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is abc (NODE_ENV=development, LOG_LEVEL=debug)`,
+    situation: `when DATABASE_URL has a bad port (${BAD_PORT_URL.replace(DB_PASSWORD, '…').replace(QUERY_PASSWORD, '…')}), SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is abc (NODE_ENV=development, LOG_LEVEL=debug, DEBUG=*, NODE_DEBUG=${NODE_DEBUG.split(',').slice(0, 3).join(',')},…)`,
   },
   'missing-and-malformed': {
-    env: { SESSION_SECRET: SHORT_SECRET, PORT: '99999', NODE_ENV: 'test', LOG_LEVEL: 'trace' },
+    env: { SESSION_SECRET: SHORT_SECRET, PORT: '99999', NODE_ENV: 'test', LOG_LEVEL: 'trace', ...DEBUG_ALL },
     names: ['DATABASE_URL', 'SESSION_SECRET', 'PORT'],
-    situation: `when DATABASE_URL is not set, SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is 99999 (NODE_ENV=test, LOG_LEVEL=trace)`,
+    situation: `when DATABASE_URL is not set, SESSION_SECRET is ${SHORT_SECRET.length} characters long and PORT is 99999 (NODE_ENV=test, LOG_LEVEL=trace, DEBUG=*, NODE_DEBUG=${NODE_DEBUG.split(',').slice(0, 3).join(',')},…)`,
   },
   empty: {
     env: { DATABASE_URL: '', SESSION_SECRET: '' },
@@ -303,6 +317,18 @@ function whyElsewhere(run: Startup, port: number, zero: string): string {
 }
 
 /**
+ * Why a start given the held port 3000 is still running without listening: it saw listen() fail
+ * (EADDRINUSE, "in use" in its output) and carried on (a retry loop, an error handler that only logs),
+ * or, with no such line, `otherwise`.
+ */
+function stillRunning(run: Startup, otherwise: string): string {
+  const failed = /^.*\b(EADDRINUSE|in use)\b.*$/im.exec(plain(run.output))?.[0];
+  return failed
+    ? `listen() failed (${show(failed.trim(), 100)}) and the process carried on (it retries, or its error handler only logs). When the configured port is taken the server must stop (exit non-zero), not wait for the port nor move to another.`
+    : otherwise;
+}
+
+/**
  * The files the app wrote in its working directory `cwd` (a log file), apart from the grader's own:
  * their text, to be read for secrets like the app's output.
  */
@@ -351,21 +377,25 @@ function secretsOf(env: Env, dotenv = ''): [secret: string, what: string][] {
     if (!value) continue;
     if (name === 'SESSION_SECRET') secrets.push([value, 'SESSION_SECRET']);
     // From the text, not new URL(): a malformed URL's password is as secret as a valid one's.
-    const password = name === 'DATABASE_URL' ? /^[a-z]+:\/\/[^:@/]*:([^@/]+)@/.exec(value)?.[1] : undefined;
-    if (password) secrets.push([password, 'the database password']);
+    const [, user, password] = (name === 'DATABASE_URL' && /^[a-z]+:\/\/([^:@/]*):([^@/]+)@/.exec(value)) || [];
+    if (password) secrets.push([password, user === password ? USER_IS_PASSWORD : 'the database password']);
     const inQuery = name === 'DATABASE_URL' ? /[?&]password=([^&#]+)/.exec(value)?.[1] : undefined;
     if (inQuery) secrets.push([inQuery, 'the database password (given in the query string, ?password=)']);
   }
   return secrets;
 }
 
-/** Characters that stand for hidden ones in a "masked" preview (Wm********vZ, Wm…vZ, Wm####). */
-const MASK = '[*•·#xX_?…]';
+/** The password of a URL whose user name is the password too (bookshop:bookshop). */
+const USER_IS_PASSWORD = "the database password (here the URL's user name too, as in bookshop:bookshop: a user name printed outside a masked URL shows the password; print the host alone)";
+
+/** Characters that stand for hidden ones in a "masked" preview (Wm********vZ, Wm…vZ, Wm####, Wm3...vZ1). */
+const MASK = '[*•·#xX_?….-]';
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * What `text` shows of `secret`: all of it, a run of SHOWN_CHARACTERS of its characters, or its first
- * or last MASKED_AFFIX characters against a mask (`Wm********` or `********vZ`).
+ * or last MASKED_AFFIX characters or more (fewer than SHOWN_CHARACTERS) against a mask (`Wm********`,
+ * `********vZ`, `Wm3...vZ1`, a space between allowed).
  */
 function shownPart(text: string, secret: string): string | undefined {
   if (text.includes(secret)) return secret;
@@ -373,8 +403,12 @@ function shownPart(text: string, secret: string): string | undefined {
     const part = secret.slice(start, start + SHOWN_CHARACTERS);
     if (text.includes(part)) return part;
   }
-  const [head, tail] = [secret.slice(0, MASKED_AFFIX), secret.slice(-MASKED_AFFIX)];
-  return new RegExp(`${escape(head)}${MASK}{2,}|${MASK}{2,}${escape(tail)}|${escape(head)}…|…${escape(tail)}`).exec(text)?.[0];
+  for (let length = SHOWN_CHARACTERS - 1; length >= MASKED_AFFIX; length--) {
+    const [head, tail] = [escape(secret.slice(0, length)), escape(secret.slice(-length))];
+    const found = new RegExp(`${head} ?(?:${MASK}{2,}|…)|(?:${MASK}{2,}|…) ?${tail}`).exec(text)?.[0];
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -467,7 +501,10 @@ lesson('06-configuration', (t) => {
       const env: Env = mode === 'unset' ? valid : DEVELOPMENT_ENV;
       const others = otherEnvFiles(env.NODE_ENV);
       const cwd = workingDir(t, OTHER_DOTENV, others);
-      const server = await t.server({ env, cwd });
+      // The development start takes SESSION_SECRET from .env alone: an app that skips .env there refuses.
+      const server = await t.serverOrExit({ env, cwd });
+      if (!('client' in server)) return { env, started: server, replies: [], output: server.output, files: [] };
+      const listening = Date.now();
       const replies = [
         await healthOf(server),
         await answered(server, 'get', '/books'),
@@ -476,22 +513,27 @@ lesson('06-configuration', (t) => {
         await answered(server, 'post', '/session', '{"customer": "ada"'),
         await answered(server, 'get', '/no-such-page'),
       ];
+      // The development start runs on for LATE_OUTPUT_MS after it listens: what an app prints a moment
+      // later (a pool that reports once it is ready, a first heartbeat) is output too.
+      if (mode === 'development') await new Promise((resolve) => setTimeout(resolve, listening + LATE_OUTPUT_MS - Date.now()));
       // Ctrl-C (SIGINT) in development, as a developer stops it; SIGTERM, as a platform does, otherwise.
       await server.process.stop(2000, mode === 'development' ? 'SIGINT' : 'SIGTERM');
-      return { env, replies, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]) };
+      return { env, started: server, replies, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]) };
     });
   /**
-   * The ends of PORT's range, which must start: 0, and 65535 with LOG_LEVEL=silly (winston's level
-   * beyond debug), whose output the check about secrets reads too. Whether an app knows that level does
-   * not matter: only a refusal that names PORT rejects 65535.
+   * The ends of PORT's range, which must start: 0 with NODE_ENV=production (the production start,
+   * whose output the check about secrets reads, the password in the user info and the query string),
+   * and 65535 with LOG_LEVEL=silly (winston's level beyond debug), whose output the check about secrets
+   * reads too. Whether an app knows that level does not matter: only a refusal that names PORT rejects 65535.
    */
   const portEnds = () =>
     t.shared('port ends', () =>
       Promise.all([
-        t.startup({ env: { ...valid, PORT: '0' }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
-        // 65535 comes from .env alone (NODE_ENV unset, no PORT in the environment): an app that reads
-        // PORT before it loads .env listens on 3000 instead.
-        t.startup({ env: { ...valid, PORT: undefined, LOG_LEVEL: 'silly' }, cwd: workingDir(t, PORT_DOTENV), anyPort: true }, STOP_WITHIN_MS, true),
+        t.startup({ env: { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: '0', NODE_ENV: 'production' }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
+        // 65535 comes from .env alone (NODE_ENV=staging, a value the lesson names only as "any value
+        // at all", no PORT in the environment): an app that reads PORT before it loads .env, or skips
+        // .env under staging, listens on 3000 instead.
+        t.startup({ env: { ...valid, PORT: undefined, LOG_LEVEL: 'silly', NODE_ENV: 'staging' }, cwd: workingDir(t, PORT_DOTENV), anyPort: true }, STOP_WITHIN_MS, true),
       ]),
     );
   /**
@@ -502,7 +544,8 @@ lesson('06-configuration', (t) => {
     t.shared('empty port', async () => {
       const holder = await holdPort(DEFAULT_PORT);
       try {
-        return await Promise.all(['', ' '].map((port) => t.startup({ env: { ...valid, PORT: port }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true)));
+        // The password in the query string too: the line of a failed listen() that blanks only url.password prints it.
+        return await Promise.all(['', ' '].map((port) => t.startup({ env: { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: port }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true)));
       } finally {
         holder?.close();
       }
@@ -567,14 +610,14 @@ lesson('06-configuration', (t) => {
       );
       expectThat(
         blank.exit !== undefined || (blank.listenedOn?.includes(DEFAULT_PORT) ?? false),
-        `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT} (which the grader held): it must be listening on a port of its own choosing.`,
+        `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT} (which the grader held): ${stillRunning(blank, 'it must be listening on a port of its own choosing.')}`,
       );
       if (run.listenedOn?.includes(DEFAULT_PORT)) return; // another process let go of it meanwhile, and the app took it
       expectThat(
         run.exit !== undefined,
         run.listenedOn
           ? `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process that neither listened nor exited within ${STOP_WITHIN_MS / 1000} s.`
-          : `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s: it must be listening on a port of its own choosing (PORT= turned into 0).`,
+          : `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s: ${stillRunning(run, 'it must be listening on a port of its own choosing (PORT= turned into 0).')}`,
       );
       const output = plain(run.output);
       expectThat(
@@ -597,27 +640,31 @@ lesson('06-configuration', (t) => {
         const defaultInstead = port === '0' && (run.listenedOn?.includes(DEFAULT_PORT) || new RegExp(`EADDRINUSE\\b.*\\b${DEFAULT_PORT}\\b`).test(plain(run.output)));
         expectThat(
           !defaultInstead,
-          `Expected PORT=0 to be accepted as 0 (listen(0) takes a free port the system picks), got the server ${run.listenedOn?.includes(DEFAULT_PORT) ? `listening on port ${DEFAULT_PORT}` : `trying port ${DEFAULT_PORT}, which another process holds (EADDRINUSE)`}: PORT=0 became the default port ${DEFAULT_PORT}. 0 is falsy, so \`Number(PORT) || ${DEFAULT_PORT}\` replaces it; give the default only when PORT is missing or empty.`,
+          `Expected PORT=0 to be accepted as 0 (NODE_ENV=production; listen(0) takes a free port the system picks), got the server ${run.listenedOn?.includes(DEFAULT_PORT) ? `listening on port ${DEFAULT_PORT}` : `trying port ${DEFAULT_PORT}, which another process holds (EADDRINUSE)`}: PORT=0 became the default port ${DEFAULT_PORT}. 0 is falsy, so \`Number(PORT) || ${DEFAULT_PORT}\` replaces it; give the default only when PORT is missing or empty.`,
         );
         // Another process (another grading, too) may hold 65535, and the app then fails to listen in its
         // own way: only a refusal, one that names PORT, rejects the value.
         if (!run.exit || (port !== '0' && (!/\bPORT\b/.test(plain(run.output)) || /\bEADDRINUSE\b/.test(plain(run.output))))) continue;
         expectThat(
           false,
-          `Expected PORT=${port} to be accepted${port === '0' ? '' : ' (given in .env)'} (a whole number from 0 to 65535${port === '0' ? '; listen(0) takes a free port' : ', the last port there is'}), got src/server.ts ${run.exit.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit.code}`}: ${show(plain(run.output).trim(), 160)}.`,
+          `Expected PORT=${port} to be accepted${port === '0' ? ' (NODE_ENV=production)' : ' (given in .env, NODE_ENV=staging)'} (a whole number from 0 to 65535${port === '0' ? '; listen(0) takes a free port' : ', the last port there is'}), got src/server.ts ${run.exit.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit.code}`}: ${show(plain(run.output).trim(), 160)}.`,
         );
       }
     });
 
     t.check('06.dotenv-file-alone-starts', async () => {
-      const [starts, [, top]] = await Promise.all([Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('ci')]), portEnds()]);
+      // NODE_ENV unset, test and ci with DOTENV; development (the normal start, SESSION_SECRET in a plain .env).
+      const [starts, [, top]] = await Promise.all([Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('ci'), normalStart('development')]), portEnds()]);
       for (const { env, started, replies, output } of starts) {
         const situation = env.DATABASE_URL
           ? `when .env alone sets SESSION_SECRET (DATABASE_URL is in the environment, NODE_ENV=${env.NODE_ENV})`
           : 'when only .env sets DATABASE_URL and SESSION_SECRET (nothing in the environment, NODE_ENV unset)';
         expectThat(
           'client' in started,
-          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, test, ci, any value at all) a .env file in the working directory is loaded. This .env holds a comment line, an export line, a double-quoted value, a single-quoted one followed by a # comment, and values with = in them (?sslmode=require, a secret ending in =): dotenv and process.loadEnvFile() read it as written, a hand-written reader (line.split('='), a regex of your own) does not.`,
+          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, development, test, ci, staging, any value at all) a .env file in the working directory is loaded.` +
+            (env.NODE_ENV === 'development'
+              ? ''
+              : ` This .env holds a comment line, an export line, a double-quoted value, a single-quoted one holding # and followed by a # comment, and values with = in them (?sslmode=require, a secret ending in =): dotenv and process.loadEnvFile() read it as written, a hand-written reader (line.split('='), split('#'), a regex of your own) does not.`),
         );
         if (!env.DATABASE_URL) await expectDatabaseHost(replies[0]!, FILE_DB_HOST, situation);
         // Where .env.local sits beside .env, a loader may rightly take SESSION_SECRET from it (FILE_SESSION_SECRET).
@@ -628,17 +675,17 @@ lesson('06-configuration', (t) => {
       const onDefault = top!.listenedOn?.includes(DEFAULT_PORT) || new RegExp(`\\bEADDRINUSE\\b[^\\n]*\\b${DEFAULT_PORT}\\b`).test(output);
       expectThat(
         !(onDefault && !top!.listenedOn?.includes(TOP_PORT)),
-        `Expected src/server.ts to listen on port ${TOP_PORT} when only .env sets PORT (PORT=${TOP_PORT} # a comment; NODE_ENV unset, no PORT in the environment), got it ${top!.listenedOn?.includes(DEFAULT_PORT) ? 'listening on' : 'trying'} its default port ${DEFAULT_PORT}: it read PORT before it loaded .env, or not from it. Load .env first, then read every variable, PORT included, from process.env.`,
+        `Expected src/server.ts to listen on port ${TOP_PORT} when only .env sets PORT (PORT=${TOP_PORT} # a comment; NODE_ENV=staging, no PORT in the environment), got it ${top!.listenedOn?.includes(DEFAULT_PORT) ? 'listening on' : 'trying'} its default port ${DEFAULT_PORT}: it did not load .env under NODE_ENV=staging, or read PORT before it loaded .env, or not from it. Load .env whenever NODE_ENV is not production, first, then read every variable, PORT included, from process.env.`,
       );
     });
 
     t.check('06.environment-wins-over-dotenv', async () => {
       const [unset, development, test, ci] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('ci')]);
-      for (const { env, replies, started } of [{ ...unset, started: undefined }, { ...development, started: undefined }, test, ci]) {
+      for (const { env, replies, started } of [unset, development, test, ci]) {
         const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset';
         const situation = `when the environment says ${ENV_DB_HOST} and .env, ${list(otherEnvFiles(env.NODE_ENV))} say ${FILE_DB_HOST} (${mode})`;
-        if (started && !('client' in started)) {
-          expectThat(false, `Expected src/server.ts to start ${situation}, with SESSION_SECRET in .env alone, but it ${started.description} during startup: ${show(plain(started.output).trim(), 160)}.`);
+        if (!('client' in started)) {
+          expectThat(false, `Expected src/server.ts to start ${situation}${env.SESSION_SECRET ? '' : ', with SESSION_SECRET in .env alone'}, but it ${started.description} during startup: ${show(plain(started.output).trim(), 160)}.`);
         }
         await expectDatabaseHost(
           replies[0]!,
@@ -668,7 +715,9 @@ lesson('06-configuration', (t) => {
       };
       // Secrets in the environment and (other ones) in .env: an app may print what either gave it.
       for (const { env, replies, output, files } of starts) {
-        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}, DEBUG=${env.DEBUG}, stopped with SIGINT` : 'NODE_ENV unset';
+        const mode = env.NODE_ENV
+          ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}, DEBUG=${env.DEBUG}, NODE_DEBUG=${NODE_DEBUG.split(',').slice(0, 3).join(',')},…, the password in the user info and ?password=, SESSION_SECRET in .env, read for ${LATE_OUTPUT_MS / 1000} s after it listened, stopped with SIGINT`
+          : 'NODE_ENV unset';
         const given = secretsOf(env, OTHER_DOTENV);
         for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}${reply.request.body ? ` with the body ${reply.request.body}` : ''} (${mode})`, given]);
         seen.push([output, `the output of a normal start and shutdown (${mode}, variables in the environment and in .env)`, given]);
@@ -683,13 +732,17 @@ lesson('06-configuration', (t) => {
         seen.push([output, `the output of a start and shutdown (${mode})`, given]);
         filesOf(files, mode, given);
       }
-      // The ends of PORT's range, 65535 (from .env) with LOG_LEVEL=silly.
+      // The ends of PORT's range: 0 in production (the password in the user info and ?password=), 65535 (from .env) with LOG_LEVEL=silly.
       for (const [index, run] of ends.entries()) {
-        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '0' : `${TOP_PORT} (from .env), LOG_LEVEL=silly`}`, secretsOf(valid)]);
+        seen.push([
+          run.output,
+          `the output of a start with ${index === 0 ? 'NODE_ENV=production, PORT=0, the password in the user info and ?password=' : `PORT=${TOP_PORT} (from .env), NODE_ENV=staging, LOG_LEVEL=silly`}`,
+          secretsOf(index === 0 ? { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) } : valid),
+        ]);
       }
       // PORT= and PORT=' ' with port 3000 held: the path where listen() fails (EADDRINUSE).
       for (const [index, run] of emptyPort.entries()) {
-        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '' : "' '"} while port ${DEFAULT_PORT} was taken (listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT})`, secretsOf(valid)]);
+        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '' : "' '"} while port ${DEFAULT_PORT} was taken (listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`, secretsOf({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) })]);
       }
       // Every refusal, for every secret it was given: a malformed value is often quoted back whole.
       names.forEach((name, index) => {
@@ -701,9 +754,11 @@ lesson('06-configuration', (t) => {
           // A user name that equals the password may be shown in its place (postgres://name:****@host); nowhere else.
           const shown = shownPart(plain(text).split(`//${secret}:`).join('//…:'), secret);
           if (shown === undefined) continue;
+          // Shown in the URL's password slot: the user name is beside the point.
+          const named = what === USER_IS_PASSWORD && plain(text).includes(`:${shown}@`) ? 'the database password' : what;
           expectThat(
             false,
-            `Expected ${where} never to show ${what}, got ${shown === secret ? 'it' : secret.includes(shown) ? `${shown.length} of its characters` : `its first or last ${MASKED_AFFIX} characters beside a mask`} in ${show(excerpt(plain(text), shown), 120)}. Print names and hosts, never values.${advice}`,
+            `Expected ${where} never to show ${named}, got ${shown === secret ? 'it' : secret.includes(shown) ? `${shown.length} of its characters` : `its first or last ${MASKED_AFFIX} or ${SHOWN_CHARACTERS - 1} characters beside a mask`} in ${show(excerpt(plain(text), shown), 120)}. Print names and hosts, never values.${advice}`,
           );
         }
       }
