@@ -103,7 +103,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write exactly one access line per request, with method, path and status, whoever answers it: a route, express.static, the rate limiter (429), the sign-in guard (401), the 404 handler or the error handler.',
+      text: 'Write exactly one access line per request, with method, path (as the client sent it: req.originalUrl) and status, whoever answers it: a route, express.static, the rate limiter (429), the sign-in guard (401), the 404 handler or the error handler.',
       checks: ['08.every-request-logged-once'],
     },
     {
@@ -115,23 +115,23 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: 'Serve a client its 100 API requests per 15 minutes, each counted once whichever /api route it uses (POST /api/login and /api/orders included: a limiter used again on a route counts it twice), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.',
+      text: 'Serve a client its 100 API requests per 15 minutes, each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.',
       checks: ['08.refused-before-body-parse'],
     },
     {
-      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope, /api/reports/sales: no /api route above the limiter), in any spelling (/API/Books/1), without looking its session up in the store (GET /metrics counts the lookups).',
+      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope, /api/reports/sales: no /api route above the limiter), /api itself included, in any spelling (/API/Books/1, /aPi/bOoKs/1, /API), without looking its session up in the store (GET /metrics counts the lookups).',
       checks: ['08.refused-before-session-lookup'],
     },
     {
-      text: 'Keep GET /health and GET /metrics (in every spelling Express routes there: /HEALTH, /health/), the static files and every page outside /api outside the API rate limit: a client that has spent its API budget gets 200 from them, and 404 from a page that does not exist.',
+      text: 'Keep GET /health and GET /metrics (in every spelling Express routes there: /HEALTH, /health/), the static files and every page outside /api outside the API rate limit: a client that has spent its API budget gets 200 from them, and 404 from a page that does not exist, /apidocs and /api-docs included.',
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
-      text: 'Answer 401 to an anonymous request on every route under /api/orders, in every spelling Express routes there (/API/Orders/export, a trailing slash), and serve a signed-in customer there.',
+      text: 'Answer 401 to an anonymous request on every route under /api/orders, in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash) and for every method, and serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), whichever route raised it, inside /api or outside (a malformed body to any path), and log a 500 with its stack.',
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), whichever route raised it, inside /api or outside (a malformed body to any path), and log a 500 at level error with its message and stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
