@@ -2,7 +2,7 @@ import http, { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
 import { ANSWER_TIMEOUT_MS, expectJsonType, expectStatus, header, type Client, type Reply, type RequestOptions, type SentRequest } from '../support/http.js';
-import { delay, lesson } from '../support/lesson.js';
+import { delay, lesson, type RunningServer } from '../support/lesson.js';
 import { parseLine, pollFor, stringsOf } from '../support/logs.js';
 
 interface ServerError extends RequestOptions {
@@ -125,7 +125,14 @@ function expectJsonAnswer(reply: Reply, mode = ''): void {
   );
 }
 
-function expectGenericServerError(reply: Reply, mode = ''): void {
+function expectGenericServerError(reply: Reply, mode = '', cause = ''): void {
+  // Details shown when NODE_ENV is unset: most often app.get('env'), which Express sets to 'development' then.
+  const switched = reply.request.path.includes('?') || Object.keys(reply.request.headers).some((name) => !['X-Shop', 'Content-Type'].includes(name));
+  cause ||= switched
+    ? ' Nothing the request says turns details on: not a query string, a header, a cookie, the host it was sent to or the Accept header.'
+    : mode
+      ? ''
+      : " With NODE_ENV unset, Express's app.get('env') (req.app.get('env')) says 'development': if you show details while you develop, test process.env.NODE_ENV === 'development' itself.";
   expectThat(
     reply.status < 400 || reply.status >= 500,
     `Expected ${requestLine(reply.request)}${mode} to answer 500, got ${reply.status}. This request fails on the server, not because of anything the client sent: ` +
@@ -146,7 +153,8 @@ function expectGenericServerError(reply: Reply, mode = ''): void {
       expectThat(
         !found,
         `Expected the answer to ${requestLine(reply.request)}${mode} to say nothing about the error, got the ${part} that reveals ${what}: ${show(found?.[0])} in ${show(text, 80)}.` +
-          (part === 'body' ? '' : ' Headers and the status line reach the client too: keep the details in your log.'),
+          (part === 'body' ? '' : ' Headers and the status line reach the client too: keep the details in your log.') +
+          cause,
       );
     }
   }
@@ -156,36 +164,42 @@ function expectGenericServerError(reply: Reply, mode = ''): void {
  * A client error's answer (a 4xx) may say what was wrong with the request, as an http-errors error
  * with expose set does ("request entity too large"), but nothing about the server's code.
  */
-function expectNothingInternal(reply: Reply, why: string): void {
+function expectNothingInternal(reply: Reply, why: string, cause = ''): void {
   for (const [part, text, searched] of answerParts(reply)) {
     for (const [pattern, what] of internals) {
       const found = searched.match(pattern);
       expectThat(
         !found,
         `Expected the ${reply.status} answer to ${requestLine(reply.request)} (${why}) to say nothing about your server's code, got the ${part} that reveals ${what}: ${show(found?.[0])} in ${show(text, 80)}. ` +
-          'A client error may say what was wrong with the request (err.message when err.expose is true), never the stack or a file path: every error answer, whatever its status, is built from fields you choose.',
+          'A client error may say what was wrong with the request (err.message when err.expose is true), never the stack or a file path: every error answer, whatever its status, is built from fields you choose.' +
+          cause,
       );
     }
   }
 }
 
+/** The Accept header a browser sends when it opens a page. */
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
 /**
  * The same request as a browser or a curious client sends it: a debug switch in the query string or in a
- * header, an Accept header that prefers HTML, text or XML or takes anything, a Host that says localhost
- * (a developer's own machine). Nothing the request says may turn details on, nor the answer from JSON.
+ * header or a cookie, an Accept header that prefers HTML, text or XML or takes anything, a Host that says
+ * localhost (a developer's own machine). Nothing the request says may turn details on, nor the answer from JSON.
  */
 const curious: { query: string; accept: string; headers?: Record<string, string> }[] = [
-  { query: '?debug=1&stack=1&verbose=1&trace=1', accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
-  { query: '?debug=true&details=true', accept: '*/*' },
+  // A browser of staff who set a debug cookie: a cookie is as much the client's to set as a query string.
+  { query: '?debug=1&stack=1&verbose=1&trace=1', accept: BROWSER_ACCEPT, headers: { Cookie: 'debug=1; stack=1; verbose=1; trace=1; admin=1; role=admin' } },
+  { query: '?debug=true&details=true', accept: '*/*', headers: { Cookie: 'debug=true; show_errors=on', 'X-Debug': 'on', 'X-Admin': 'true' } },
   { query: '?debug', accept: 'text/html' },
-  { query: '', accept: 'text/plain', headers: { Host: 'localhost', 'X-Debug': '1', 'X-Debug-Mode': 'true', 'X-Verbose': '1', 'X-Show-Errors': '1', Debug: 'true' } },
-  { query: '?format=xml', accept: 'application/xml, text/plain;q=0.9', headers: { Host: 'localhost:3000', 'X-Debug': 'true', 'X-Stack': '1' } },
+  { query: '', accept: 'text/plain', headers: { Host: 'localhost', 'X-Debug': '1', 'X-Debug-Mode': 'true', 'X-Verbose': '1', 'X-Show-Errors': '1', Debug: 'true', Cookie: 'debug' } },
+  { query: '?format=xml', accept: 'application/xml, text/plain;q=0.9', headers: { Host: 'localhost:3000', 'X-Debug': 'true', 'X-Stack': '1', 'X-Forwarded-For': '127.0.0.1', Cookie: 'DEBUG=yes' } },
 ];
 
 /** One server error asked for plainly, then in each curious way, each answer judged as it comes. */
-async function askEveryWay(app: Client, { path, headers }: ServerError, judge: (reply: Reply) => void): Promise<void> {
-  judge(await app.get(path, { headers }));
-  for (const { query, accept, headers: more } of curious) judge(await app.get(path + query, { headers: { ...headers, Accept: accept, ...more } }));
+async function askEveryWay(app: Client, error: ServerError, judge: (reply: Reply, error: ServerError) => void): Promise<void> {
+  const { path, headers } = error;
+  judge(await app.get(path, { headers }), error);
+  for (const { query, accept, headers: more } of curious) judge(await app.get(path + query, { headers: { ...headers, Accept: accept, ...more } }), error);
 }
 
 /**
@@ -193,27 +207,64 @@ async function askEveryWay(app: Client, { path, headers }: ServerError, judge: (
  * each judged as it comes: the callback error, last, may take the app down, and what the others show
  * is the better message.
  */
-async function eachServerError(app: Client, judge: (reply: Reply) => void, everyWay = false): Promise<void> {
+async function eachServerError(app: Client, judge: (reply: Reply, error: ServerError) => void, everyWay = false): Promise<void> {
   for (const error of serverErrors) {
     if (everyWay) await askEveryWay(app, error, judge);
-    else judge(await app.get(error.path, { headers: error.headers }));
+    else judge(await app.get(error.path, { headers: error.headers }), error);
   }
 }
 
-async function expectOneBody(app: Client, mode: string): Promise<void> {
-  let first: Reply | undefined;
-  await eachServerError(app, (reply) => {
-    expectStatus(reply, 500);
-    first ??= reply;
-    expectThat(
-      reply.text === first.text,
-      () =>
-        `Expected every server error to answer exactly the same body${mode}, got ${show(first!.text, 60)} for ${requestLine(first!.request)} ` +
-        `and ${show(reply.text, 60)} for ${requestLine(reply.request)}. Build the 5xx body in one place, from nothing the error says.`,
-    );
-  });
+/** A 500 answer as the body check keeps it: when it came, and in which mode. */
+interface Seen500 {
+  reply: Reply;
+  mode: string;
+  at: number;
 }
 
+/**
+ * Whether a body that changes with time (a timestamp in seconds, a minute's counter) shows: the earliest
+ * 500 to compare with must be more than a second old. The body check waits out the rest when it runs alone.
+ */
+const BODY_SPAN_MS = 1_100;
+
+/** Fails unless this 500 has byte-for-byte the body of the first one. */
+function expectSameBody(first: Seen500, reply: Reply, mode: string): void {
+  expectStatus(reply, 500);
+  expectThat(
+    reply.text === first.reply.text,
+    () =>
+      `Expected every server error to answer exactly the same body, in every mode and at any time, got ${show(first.reply.text, 60)} for ${requestLine(first.reply.request)}${first.mode} ` +
+      `and ${show(reply.text, 60)} for ${requestLine(reply.request)}${mode}, ${((Date.now() - first.at) / 1000).toFixed(1)} s later. ` +
+      'Build the 5xx body in one place, from nothing the error, the mode (NODE_ENV), the time or the request says: a timestamp, a counter or a hint shown outside production makes one 500 tell the client something another does not.',
+  );
+}
+
+/**
+ * Headers that rightly differ from one answer to the next (the date, the length) or that the connection
+ * check judges: any other header must not tell one server error from another.
+ */
+const TRANSPORT_HEADERS = new Set(['date', 'content-length', 'etag', 'last-modified', 'age', 'expires', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/**
+ * Fails when a header's value follows the error: the same each time one server error is asked, in every
+ * mode, and not the same for two of them (an X-Error-Category, a Retry-After on one error only). A value
+ * that changes with each request (a request id) or with time says nothing about the error and passes.
+ */
+function expectSameHeaders(answers: Map<ServerError, Reply[]>): void {
+  const names = new Set([...answers.values()].flat().flatMap((reply) => Object.keys(reply.headers)).filter((name) => !TRANSPORT_HEADERS.has(name)));
+  for (const name of names) {
+    const values = new Map([...answers].map(([error, replies]) => [error, new Set(replies.map((reply) => header(reply, name) ?? '(none)'))]));
+    // Only errors asked at least twice tell a value that follows the error from one that follows the request.
+    const steady = [...values].filter(([error, set]) => set.size === 1 && answers.get(error)!.length > 1);
+    const [a, b] = [steady[0], steady.find(([, set]) => [...set][0] !== [...steady[0]![1]][0])];
+    expectThat(
+      !a || !b,
+      () =>
+        `Expected every server error to answer with the same headers, got ${name}: ${show([...a![1]][0])} for ${a![0].label} and ${show([...b![1]][0])} for ${b![0].label}, each time they were asked. ` +
+        'A header that differs with the error tells the client which failure it was, as the body would: the details belong in your log, not in a header. Answer every 5xx with the same headers.',
+    );
+  }
+}
 /**
  * How the log holds a server error: with its own whole stack, its own stack cut short (its first frames
  * only), a stack from elsewhere, its message alone, its stack alone, or not at all.
@@ -228,6 +279,9 @@ const FRAME = /(^|\n)\s*at [^\n]*:\d+/;
 /** A frame written on the line before it ("… | at fn (file:3:9)", logfmt): split onto a line of its own. */
 const FRAME_ON_ONE_LINE = /(?<=\S)[ \t]*[|;,]?[ \t]+at (?=(?:(?:new|async) )?[^\s()]+ (?:\[as [^\]]+\] )?\(|[^\s()]+:\d+:\d+)/g;
 
+/** The warning winston prints when it is asked to log without a transport. */
+const NO_TRANSPORT = /\[winston\] Attempt to write logs with no transports/;
+
 /**
  * The log in pieces that each may tell one error: a JSON line (its decoded strings), or a text line that
  * names something and the frames printed below it (or on it, separated, or with escaped newlines).
@@ -237,6 +291,9 @@ function logPieces(output: string): { pieces: string[]; text: string } {
   const plain: string[] = [];
   // Colours (util.inspect(err, { colors: true }), a colourising format) are not part of what a line says.
   for (const line of output.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+    // winston's warning that a logger has no transport quotes the entry it dropped, for the first 16
+    // only (red team 01 r4): a warning about a misconfigured logger is not the log.
+    if (NO_TRANSPORT.test(line)) continue;
     const entry = parseLine(line);
     // A JSON logger keeps the stack in one line, its newlines escaped: read the decoded strings.
     if (entry.fields) pieces.push(stringsOf(entry).join('\n'));
@@ -340,6 +397,10 @@ const unknownRoutes: [method: string, path: string, options?: RequestOptions][] 
   ['DELETE', '/books/1/reviews'],
   ['DELETE', '/books'],
   ['GET', '/'],
+  // A browser's Accept (and one for plain text) changes nothing: every answer of this API is JSON.
+  ['GET', '/no-such-page.html', { headers: { Accept: BROWSER_ACCEPT } }],
+  ['GET', '/', { headers: { Accept: 'text/html' } }],
+  ['POST', '/no/such/page', { body: { title: 'Dune' }, headers: { Accept: 'text/plain' } }],
   // Methods beyond the five a CRUD API serves still reach app.use(): a catch-all route for some methods
   // leaves OPTIONS to Express's automatic answer (200 and an Allow list) and the rest to its HTML page.
   ['OPTIONS', '/no-such-page'],
@@ -417,6 +478,38 @@ function sendOn(agent: http.Agent, baseUrl: string, request: SentRequest): Promi
   });
 }
 
+/**
+ * A preload (NODE_OPTIONS) for src/server.ts: on SIGUSR2 it says so and throws in a timer, outside any
+ * request, as a bug in a background job would. Node then ends the process, unless the app keeps it alive.
+ */
+const UNCAUGHT_MARK = '[grader] throwing an error outside any request';
+const UNCAUGHT_PRELOAD = `--import=data:text/javascript,${encodeURIComponent(
+  `import{isMainThread}from'node:worker_threads';if(isMainThread)process.on('SIGUSR2',()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});setImmediate(()=>{throw new Error('thrown by the grader outside any request')})})`,
+)}`;
+/** How long a process may take to end after that error: it ends at once unless something keeps it alive. */
+const UNCAUGHT_END_MS = 3_000;
+
+type UncaughtOutcome = { kept: false } | { kept: true; how: string };
+
+/** Throws an error outside any request in this server (started with UNCAUGHT_PRELOAD): whether the process kept serving. */
+async function throwOutsideRequests(server: RunningServer): Promise<UncaughtOutcome> {
+  const { process: app } = server;
+  // Ended already (the callback error of an app that rethrows it): nothing kept it alive.
+  if (!app.running || app.child.pid === undefined) return { kept: false };
+  process.kill(app.child.pid, 'SIGUSR2');
+  const until = Date.now() + UNCAUGHT_END_MS;
+  while (app.running && !app.output().includes(UNCAUGHT_MARK) && Date.now() < until) await delay(20);
+  if (!app.running) return { kept: false };
+  if (!app.output().includes(UNCAUGHT_MARK)) {
+    throw new CannotJudge(`The grader sent SIGUSR2 to src/server.ts to throw an error outside any request, and nothing happened within ${UNCAUGHT_END_MS / 1000} s (a machine too busy?).`);
+  }
+  await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
+  if (!app.running) return { kept: false };
+  // Still there: does it serve? A process shutting down closes its server first.
+  const health = await server.client.get('/health').then((reply) => reply.status, () => undefined);
+  return health === undefined || !app.running ? { kept: false } : { kept: true, how: `GET /health answered ${health} more than ${UNCAUGHT_END_MS / 1000} s after the error` };
+}
+
 lesson('01-error-handling', (t) => {
   const production = { NODE_ENV: 'production' };
   // What a test runner sets: Express's own handler still shows the stack then, and so does a handler that
@@ -428,7 +521,12 @@ lesson('01-error-handling', (t) => {
   // A value no list of known environments holds: a handler that shows details unless NODE_ENV is one
   // of production, staging and test still leaks there.
   const qa = { NODE_ENV: 'qa' };
-  t.prestart({}, production, test, staging, qa);
+  // Values close to development that are not it: details, if any, only when NODE_ENV is exactly
+  // development, so a test for a prefix (/^dev/i) or for any case (toLowerCase()) leaks on them.
+  const nearDevelopment = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'Development' }];
+  // The one mode that may show details: the handler must still stop after answering there.
+  const development = { NODE_ENV: 'development' };
+  t.prestart({}, production, test, staging, qa, ...nearDevelopment, development);
   const modes: [env: Record<string, string>, mode: string][] = [
     [{}, ''],
     [production, ' with NODE_ENV=production'],
@@ -441,7 +539,10 @@ lesson('01-error-handling', (t) => {
 
   t.check('01.sync-throw-answers-generic-json', async () => {
     const app = await t.app();
-    await askEveryWay(app, sync, (reply) => expectGenericServerError(reply));
+    await askEveryWay(app, sync, (reply) => {
+      expectGenericServerError(reply);
+      earliest ??= { reply, mode: '', at: Date.now() };
+    });
   });
 
   t.check('01.rejected-promise-answers-generic-json', async () => {
@@ -460,12 +561,17 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.test-mode-answers-generic-json', async () => {
-    for (const [env, mode] of modes.slice(2)) {
+    const near = nearDevelopment.map((env): [Record<string, string>, string] => [env, ` with NODE_ENV=${env.NODE_ENV}`]);
+    for (const [env, mode] of [...modes.slice(2), ...near]) {
       const app = await t.app({ env });
+      const cause = env.NODE_ENV.toLowerCase().startsWith('dev')
+        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix or another spelling.`
+        : '';
       // Before the server errors: the callback error, last, may take the app down.
       const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
-      expectNothingInternal(reply, `malformed JSON,${mode}`);
-      await eachServerError(app, (reply) => expectGenericServerError(reply, mode), true);
+      expectNothingInternal(reply, `malformed JSON,${mode}`, cause);
+      // Near development, each error asked plainly: the request's switches are tried in the other modes.
+      await eachServerError(app, (reply) => expectGenericServerError(reply, mode, cause), !cause);
     }
   });
 
@@ -536,28 +642,52 @@ lesson('01-error-handling', (t) => {
       for (const [method, path, options] of unknownRoutes) {
         const reply = await app.request(method, path, options);
         const knownPath = path === '/books';
+        const accept = options?.headers?.Accept;
+        const asked = `${method} ${path}${accept ? ` with Accept: ${accept}` : ''}${mode}`;
         expectThat(
           reply.status === 404 || (knownPath && reply.status === 405),
-          `Expected ${method} ${path}${mode} to answer 404${knownPath ? ' (or 405)' : ''}: no route serves it, got ${reply.status}.` +
+          `Expected ${asked} to answer 404${knownPath ? ' (or 405)' : ''}: no route serves it, got ${reply.status}.` +
             (reply.status === 200 || reply.status >= 500 ? ` ${notFoundAdvice(method, path)}` : ''),
         );
         expectThat(
           /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? ''),
-          `Expected ${method} ${path}${mode} to answer its ${reply.status} with a JSON content type, got ${show(header(reply, 'content-type'))} (body ${show(reply.text, 60)}). ` +
-            notFoundAdvice(method, path),
+          `Expected ${asked} to answer its ${reply.status} with a JSON content type, got ${show(header(reply, 'content-type'))} (body ${show(reply.text, 60)}). ` +
+            (accept
+              ? 'Every answer of this API is JSON, whatever the Accept header asks for: answer the 404 with res.json(), not with res.format() or a page for browsers.'
+              : notFoundAdvice(method, path)),
         );
         expectNothingInternal(reply, `no route serves it${mode}`);
       }
     }
   });
 
+  // The earliest plain 500 of this grade (GET /books/2/cover in the first check), for the body check to
+  // compare its own with: seconds apart in a whole grade, so that a body that changes with time shows.
+  let earliest: Seen500 | undefined;
+
   t.check('01.server-errors-share-one-body', async () => {
-    await expectOneBody(await t.app(), '');
-    await expectOneBody(await t.app({ env: production }), ' with NODE_ENV=production');
+    let first = earliest && { ...earliest, mode: `${earliest.mode} (asked earlier)` };
+    const answers = new Map<ServerError, Reply[]>(serverErrors.map((error) => [error, []]));
+    // Every mode but development: one body for all, whatever NODE_ENV says (a hint outside production too).
+    for (const [env, mode] of modes) {
+      await eachServerError(await t.app({ env }), (reply, error) => {
+        first ??= { reply, mode, at: Date.now() };
+        expectSameBody(first, reply, mode);
+        answers.get(error)!.push(reply);
+      });
+    }
+    expectSameHeaders(answers);
+    // Run alone (or fast), wait until the first is more than a second old, and ask once more.
+    const wait = first!.at + BODY_SPAN_MS - Date.now();
+    if (wait > 0) {
+      await delay(wait);
+      expectSameBody(first!, await (await t.app()).get(sync.path), '');
+    }
   });
 
   t.check('01.connection-kept-after-error-answers', async () => {
-    for (const [env, mode] of modes) await keptAlive((await t.app({ env })).baseUrl, mode);
+    // Development too: details may show there, but the handler still answers and stops.
+    for (const [env, mode] of [...modes, [development, ' with NODE_ENV=development'] as const]) await keptAlive((await t.app({ env })).baseUrl, mode);
   });
 
   /** Error answers of every kind over one keep-alive connection, then /health on it. */
@@ -601,34 +731,47 @@ lesson('01-error-handling', (t) => {
   // Last, with servers of their own (src/server.ts, stopped with SIGTERM at the end): the log is read up
   // to the exit, so lines an app holds back and never writes out are missed as they would be in production.
   // In production every way an error can be lost is tried; with NODE_ENV unset and test (as under a test
-  // runner), each error is asked for as well: a log that is silent in one mode loses errors there too.
+  // runner), each error is asked for as well (the rejected one 18 times under test): a log that is silent
+  // in one mode, or stops after a number of lines, loses errors there too.
   t.check('01.errors-logged-with-stack', async () => {
     const runs = await Promise.all([
       logRun(production, ' with NODE_ENV=production', true),
-      logRun({}, ' with NODE_ENV unset', false),
-      logRun(test, ' with NODE_ENV=test', false),
+      // With NODE_ENV unset, the run ends with an error thrown outside any request instead of SIGTERM:
+      // the check after this one judges how (a process-wide handler that resumes keeps it alive).
+      logRun({ NODE_OPTIONS: UNCAUGHT_PRELOAD }, ' with NODE_ENV unset', false, 1, true),
+      logRun(test, ' with NODE_ENV=test', false, 18),
     ]);
     for (const run of runs) judgeLog(run);
   });
 
   interface LogRun {
     mode: string;
+    /** How the run ended, in words. */
+    end: string;
     output: string;
     answered: Map<ServerError, number>;
   }
 
   /** Starts src/server.ts, asks for each server error (in every way an error can be lost, when `thorough`), stops it. */
-  async function logRun(env: Record<string, string>, mode: string, thorough: boolean): Promise<LogRun> {
+  async function logRun(env: Record<string, string>, mode: string, thorough: boolean, repeat = 1, uncaught = false): Promise<LogRun> {
     const server = await t.server({ env });
     const ask = (error: ServerError) => server.client.get(error.path, { headers: error.headers }).then(() => true, () => false);
     const answered = new Map<ServerError, number>(serverErrors.map((error) => [error, 0]));
     const count = (error: ServerError, yes: boolean) => yes && answered.set(error, answered.get(error)! + 1);
     if (!thorough) {
-      // Side by side, the callback error last: it may take the app down.
-      (await Promise.all([sync, rejected, middleware].map(ask))).forEach((yes, index) => count([sync, rejected, middleware][index]!, yes));
+      // Side by side, the callback error last: it may take the app down. The rejected one `repeat` times:
+      // a logger that stops writing after so many lines (winston without a transport warns 16 times) loses some.
+      const first = [sync, middleware, ...Array.from({ length: repeat }, () => rejected)];
+      (await Promise.all(first.map(ask))).forEach((yes, index) => count(first[index]!, yes));
       count(callback, await ask(callback));
+      let end = 'its exit on SIGTERM';
+      if (uncaught) {
+        const outcome = throwOutsideRequests(server);
+        uncaughtOutcome = outcome;
+        if (!(await outcome.catch(() => ({ kept: true }))).kept) end = 'its exit';
+      }
       await server.stop();
-      return { mode, output: server.process.output(), answered };
+      return { mode, end, output: server.process.output(), answered };
     }
     // The two synchronous ones twice, pipelined on one connection, so that they are handled in the same
     // turn of the event loop (one "last error" shared by requests loses one); the rejected one six times
@@ -646,11 +789,11 @@ lesson('01-error-handling', (t) => {
     asked.forEach((yes) => count(rejected, yes));
     callbacks.forEach((yes) => count(callback, yes));
     // This server's output only: an app host of an earlier check may still be writing out its own log.
-    return { mode, output: server.process.output(), answered };
+    return { mode, end: 'its exit on SIGTERM', output: server.process.output(), answered };
   }
 
   /** Fails the check unless the run's log holds every server error with its own whole stack, each time it was answered. */
-  function judgeLog({ mode, output, answered }: LogRun): void {
+  function judgeLog({ mode, end, output, answered }: LogRun): void {
     const log = logPieces(output);
     const seen = serverErrors.map((error) => ({ error, ...howLogged(log, error), answered: answered.get(error)! }));
     const which = (kind: Logged) => seen.filter(({ best }) => best === kind).map(({ error }) => error);
@@ -660,6 +803,7 @@ lesson('01-error-handling', (t) => {
     const fewer = seen.filter(({ best, ownStacks, answered }) => best === 'own stack' && ownStacks < Math.max(1, answered));
     // Beyond what src/server.ts prints itself as it starts and stops.
     const printed = output.split('\n').some((line) => line.trim() && !/^(Bookshop listening on |SIG\w+ received)/.test(line));
+    const noTransport = NO_TRANSPORT.test(output);
     const got = [
       nothing.length ? `nothing about ${labels(nothing)}` : '',
       stackOnly.length ? `the stack without the error's message for ${labels(stackOnly)}` : '',
@@ -674,18 +818,21 @@ lesson('01-error-handling', (t) => {
     expectThat(
       got.length === 0,
       () =>
-        `Expected the server log (the app's stdout and stderr,${mode}, up to its exit on SIGTERM) to hold the message and the whole stack trace of every server error, each time it happened, got ${got.join('; ')}` +
+        `Expected the server log (the app's stdout and stderr,${mode}, up to ${end}) to hold the message and the whole stack trace of every server error, each time it happened, got ${got.join('; ')}` +
         (printed ? ' (the output is below).' : ': the app printed nothing there but the start and stop lines of src/server.ts.') +
         (stackOnly.length ? " Log the error object itself: its stack begins with its message, which says what went wrong; a logger or format that redacts or drops err.message loses it." : '') +
         (bare.length ? ' Log the error object itself, not err.message: its stack says where it was thrown.' : '') +
         (other.length
           ? ' console.trace() and new Error() record where they are called, in your handler, and so does an error made from the message of another (createError(502, err.message)): log the error you were given, or pass it on as the cause of yours ({ cause: err }).'
           : '') +
+        (noTransport
+          ? ' winston warned that your logger has no transport: that warning is not a log (it quotes only the first 16 entries, the rest stay in memory). Give the logger a Console transport in every NODE_ENV.'
+          : '') +
         (cut.length ? ' Keep every frame of the stack, not only the first: the frames below say which route and which caller led there.' : '') +
         (fewer.length
           ? ' Log each error as it happens, with its stack every time: a log that skips or caps repeated errors, keeps one "last error" for all requests (two requests at once overwrite it), or holds lines back and never writes them out before the process exits loses errors.'
           : '') +
-        (!nothing.length ? '' : someLogged || stackOnly.length
+        (!nothing.length || noTransport ? '' : someLogged || stackOnly.length
           ? ' Every server error should reach one handler that logs it before answering, the error it was given: a "last error" kept for all requests is overwritten when two arrive at once, ' +
             'and lines held back (a buffer a timer writes out) are lost when the process exits before they are written.'
           : printed
@@ -693,6 +840,27 @@ lesson('01-error-handling', (t) => {
             : ` Is the log skipped${mode}, below the logger's level, kept only in a file, or held back (a buffer a timer writes out) and never written before the process exits? The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode.`),
     );
   }
+
+  /** The outcome of the error thrown outside any request in the log check's run with NODE_ENV unset. */
+  let uncaughtOutcome: Promise<UncaughtOutcome> | undefined;
+
+  t.check('01.uncaught-exception-ends-process', async () => {
+    // The log check's run with NODE_ENV unset ended this way; run alone, the check starts its own server.
+    let outcome = uncaughtOutcome;
+    if (!outcome) {
+      const server = await t.server({ env: { NODE_OPTIONS: UNCAUGHT_PRELOAD } });
+      outcome = throwOutsideRequests(server);
+      await outcome.finally(() => server.stop());
+    }
+    const result = await outcome;
+    expectThat(
+      !result.kept,
+      () =>
+        `Expected src/server.ts to end after an error thrown outside any request (the grader threw one in a timer of its process, with NODE_ENV unset), but it kept serving: ${result.kept ? result.how : ''}. ` +
+        "A process.on('uncaughtException') handler that carries on leaves the process in a state nobody knows (work half done, resources held): " +
+        'hand request errors to Express with next(err) instead, and let an uncaught exception end the process (log it and exit, if you handle it at all), so that its supervisor starts a clean one.',
+    );
+  });
 });
 
 /** Fails the check: the app closed the connection after an error answer it announced as keep-alive. */

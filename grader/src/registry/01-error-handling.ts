@@ -56,13 +56,13 @@ export default {
     },
     {
       id: '01.test-mode-answers-generic-json',
-      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (qa), every error answer still says nothing about the error',
+      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (qa, and dev or Development: not development), every error answer still says nothing about the error',
       points: 1,
       hints: [
         'Run your app with NODE_ENV=test, as vitest and jest do, or NODE_ENV=staging, and repeat the failing requests.',
         "Only production is the unsafe value to test for: NODE_ENV can be test, staging or anything else, and Express's built-in handler shows the stack under each of them.",
         'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production.',
-        "if (process.env.NODE_ENV === 'development') body.stack = err.stack; // nothing more in any other mode",
+        "if (process.env.NODE_ENV === 'development') body.stack = err.stack; // exactly development: not /^dev/i, not toLowerCase(), nothing in any other mode",
       ],
     },
     {
@@ -111,23 +111,23 @@ export default {
     },
     {
       id: '01.unknown-route-answers-404-json',
-      title: 'An unknown route answers 404 with a JSON body, whatever the method, with no stack or file path, in production too',
+      title: 'An unknown route answers 404 with a JSON body, whatever the method and the Accept header, with no stack or file path, in production too',
       points: 1,
       hints: [
         'GET /no-such-page, then POST /no-such-page, DELETE /books and OPTIONS /no-such-page. What status and content type come back?',
         'A request no route matched is not an error: whatever its method, it reaches the end of the app, where Express answers "Cannot GET" (or POST, DELETE…) itself.',
         'Add a plain middleware with app.use() after all routes, before the error handler, that answers 404: app.get() would catch GET only, and a catch-all route leaves OPTIONS to Express, which answers it 200.',
-        "app.use((req, res) => { res.status(404).json({ error: 'Not Found' }); });",
+        "app.use((req, res) => { res.status(404).json({ error: 'Not Found' }); }); // JSON for a browser's Accept too, not res.format()",
       ],
     },
     {
       id: '01.server-errors-share-one-body',
-      title: 'Every server error answers exactly the same body, with and without NODE_ENV=production',
+      title: 'Every server error answers exactly the same body and headers, in every NODE_ENV and at any time',
       points: 1,
       hints: [
-        'Compare the bodies of GET /books/2/cover, GET /reports/sales, GET /books with X-Shop: atlantis and GET /books/3/stock.',
-        'Any difference between two 500 bodies tells an attacker something about your code.',
-        'Build the 5xx body in one place, the error handler, from nothing that comes from the error; a route or middleware that answers its own 500 breaks that.',
+        'Compare the bodies and headers of GET /books/2/cover, GET /reports/sales, GET /books with X-Shop: atlantis and GET /books/3/stock, with NODE_ENV unset and production, a few seconds apart.',
+        'Any difference between two 500 answers tells an attacker something about your code: a header that names the kind of failure, a hint shown outside production, a timestamp.',
+        'Build the 5xx answer in one place, the error handler, from nothing that comes from the error, the mode or the clock; a route or middleware that answers its own 500 breaks that.',
         'res.status(500).json({ error: "Internal Server Error" }) for every server error.',
       ],
     },
@@ -139,7 +139,20 @@ export default {
         'Send two requests over one connection: curl -v http://localhost:3000/reports/sales http://localhost:3000/health. Does curl reuse the connection, or say "Closing connection"?',
         "Once your handler has answered, the request is done. If it then calls next(err), Express's built-in handler runs anyway, finds the answer already sent, and destroys the connection: every keep-alive client loses it after each error.",
         'Look at every next(err) in your error handler: it belongs only before an answer, for the case where one is already under way (res.headersSent).',
-        'if (res.headersSent) return next(err); at the top of the handler, then log, answer, and return without calling next, and without a Connection: close header.',
+        'if (res.headersSent) return next(err); at the top of the handler, then log, answer, and return without calling next, and without a Connection: close header, in development too.',
+      ],
+    },
+    {
+      id: '01.uncaught-exception-ends-process',
+      title: 'An error thrown outside any request still ends the process: nothing keeps it running after an uncaught exception',
+      points: 1,
+      guards:
+        'The exercise has no uncaughtException handler, so Node ends the process; a fix that keeps every uncaught exception from ending it (a process-wide handler that resumes) breaks this.',
+      hints: [
+        'What happens to your process when code outside any request (a timer, a background job) throws?',
+        "After an uncaught exception the process is in a state nobody knows: Node's answer is to end it, and a supervisor starts a clean one.",
+        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on, or forwards the error to a request, keeps a broken process serving.",
+        "Remove the process-wide handler and pass the callback error with next(err); if you keep one, end it with process.exit(1) after logging.",
       ],
     },
   ],
@@ -150,7 +163,7 @@ export default {
     },
     { text: 'Answer a synchronous throw in a route with 500 and a generic JSON body.', checks: ['01.sync-throw-answers-generic-json'] },
     {
-      text: 'Answer the same generic JSON whatever the request says: a query string (?debug=1), a header (X-Debug: 1), the host it was sent to (localhost) or an Accept header (text/html, text/plain, application/xml, */*) turns no details on, in any NODE_ENV.',
+      text: 'Answer the same generic JSON whatever the request says: a query string (?debug=1), a header (X-Debug: 1), a cookie (debug=1), the host it was sent to (localhost) or an Accept header (text/html, text/plain, application/xml, */*) turns no details on, in any NODE_ENV.',
       checks: [
         '01.sync-throw-answers-generic-json',
         '01.rejected-promise-answers-generic-json',
@@ -186,22 +199,32 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development (details, if any, only when it is exactly development).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev and Development included (details, if any, only when it is exactly development).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
-    { text: 'Answer every server error with byte-for-byte the same body.', checks: ['01.server-errors-share-one-body'] },
     {
-      text: "Log every server error with its message and its own whole stack trace (every frame, from where it was made; an error you wrap keeps it as its cause) on stdout or stderr, the server log a platform collects: in every NODE_ENV, each time it happens (the same error again and again, two at once), written out before the process exits.",
+      text: 'Answer every server error with byte-for-byte the same body, in every NODE_ENV but development and at any time (no timestamp, counter or hint outside production), and with the same headers (no header that tells one failure from another).',
+      checks: ['01.server-errors-share-one-body'],
+    },
+    {
+      text: "Log every server error with its message and its own whole stack trace (every frame, from where it was made; an error you wrap keeps it as its cause) on stdout or stderr, the server log a platform collects (a logger's warning that it has no transport is not a log): in every NODE_ENV, each time it happens (the same error again and again, two at once), written out before the process exits.",
       checks: ['01.errors-logged-with-stack'],
     },
     {
       text: "Keep a client error's own 4xx status (err.status), whoever raised it, and answer it in JSON, in every NODE_ENV: 400 for malformed JSON, 413 for a body over express.json()'s limit, 415 for an unsupported charset or encoding, 400 for a path parameter the router cannot decode.",
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status'],
     },
-    { text: 'Answer an unknown route with 404 and a JSON body, whatever the method (OPTIONS, TRACE, PROPFIND and the rest too), in every NODE_ENV.', checks: ['01.unknown-route-answers-404-json'] },
     {
-      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV: call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
+      text: "Answer an unknown route with 404 and a JSON body, whatever the method (OPTIONS, TRACE, PROPFIND and the rest too) and whatever the Accept header asks for (a browser's text/html too), in every NODE_ENV.",
+      checks: ['01.unknown-route-answers-404-json'],
+    },
+    {
+      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV (development included): call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
       checks: ['01.connection-kept-after-error-answers'],
+    },
+    {
+      text: "Let an uncaught exception end the process: hand request errors to Express (next(err)) instead of a process.on('uncaughtException') handler that resumes, so that an error thrown outside any request still ends it.",
+      checks: ['01.uncaught-exception-ends-process'],
     },
   ],
   advice: [
