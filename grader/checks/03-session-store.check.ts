@@ -75,15 +75,22 @@ const DEAD_REDIS_WATCH_MS = 3_000;
 /** How long it is watched at most, when it never tries that address. */
 const DEAD_REDIS_LIMIT_MS = 8_000;
 /**
- * When the lifetime check uses the session again after the login, in hours of the app's clock: every 15
- * minutes up to 7 h 45 min, then at 7 h 50 min. The login must still hold at each (an idle timeout of the
- * app's own of 15 minutes or more is its choice).
+ * When the lifetime check uses the session again after the login, in hours of the app's clock: every 14
+ * minutes up to 7 h 42 min, then at 7 h 50 min. The login must still hold at each: an idle timeout of the
+ * app's own of 15 minutes or more is its choice, and a step of 14 minutes (plus the run's real
+ * milliseconds) stays inside one of exactly 15.
  */
-const USE_AT_HOURS = [...Array.from({ length: 31 }, (_, quarter) => (quarter + 1) / 4), 7 + 50 / 60];
+const USE_AT_HOURS = [...Array.from({ length: 33 }, (_, step) => ((step + 1) * 14) / 60), 7 + 50 / 60];
+/** How often the lifetime check uses the session, in words for messages. */
+const USE_EVERY = 'every 14 minutes';
 /** When the lifetime check replays the cookie last, in hours after the login: the login must be over. */
 const REPLAY_AFTER_HOURS = 8 + 10 / 60;
 /** How long the grader waits after stopping its Redis before it asks: the app's client has seen the cut and tried again. */
 const OUTAGE_NOTICE_MS = 500;
+/** While Redis is down, an answer later than this is a wait for Redis (an app that does not wait answers in milliseconds)... */
+const OUTAGE_ANSWER_MS = 1_500;
+/** ...unless a request that needs no store, sent beside it, was nearly as slow: the machine, not the app. */
+const OUTAGE_GAP_MS = 1_000;
 /** How long an app has to log a customer in again once its Redis is back (node-redis retries every 2 s at most). */
 const RECOVERY_MS = 6_000;
 /** The grader's preload for app processes: a host name of their own (COURSE_HOSTNAME), the ports they listened on (COURSE_LISTEN_FILE). */
@@ -116,11 +123,13 @@ class Browser {
   constructor(
     readonly client: Client,
     readonly jar = new CookieJar(),
+    /** How far the app's wall clock runs ahead of the grader's, in ms (the lifetime check moves it). */
+    readonly clockAhead: () => number = () => 0,
   ) {}
 
   /** The same cookies, sent to another process of the app. */
   on(server: RunningServer): Browser {
-    return new Browser(server.client, this.jar);
+    return new Browser(server.client, this.jar, this.clockAhead);
   }
 
   async request(method: string, route: string, body?: unknown): Promise<Reply> {
@@ -146,6 +155,16 @@ class Browser {
         "A Secure cookie is only sent when Express trusts the proxy's header: app.set('trust proxy', 1).",
     );
     const me = await this.me();
+    // A cookie whose Expires is already past on the app's own clock names a session the store has let go:
+    // an expiry fixed once (cookie.expires computed when the app was made), not one counted from the login.
+    const date = Date.parse(String(reply.headers.date ?? ''));
+    const appNow = (Number.isNaN(date) ? Date.now() : date) + this.clockAhead();
+    const stale = cookies.find((cookie) => cookie.maxAge === undefined && cookie.expires !== undefined && cookie.expires.getTime() <= appNow);
+    if (stale && me.status !== 200) throw new CheckFailure(
+      `Expected GET /me right after POST /login, on the same process and with the cookie it set, to answer 200, got ${me.status} ${show(me.text, 60)}: ` +
+        `the cookie the login set, ${describeCookie(stale)}, expires at ${stale.expires?.toISOString()}, already past on the app's own clock${this.clockAhead() ? ` (moved ${hoursInWords(this.clockAhead() / 3_600_000)} ahead since the app started)` : ''}, ` +
+        'so the store holds the new session as expired. The expiry is a fixed date (cookie.expires computed once, when the app was made), not counted from each login: set cookie.maxAge instead.',
+    );
     expectThat(
       me.status === 200,
       `Expected GET /me right after POST /login, on the same process and with the cookie it set, to answer 200, got ${me.status} ${show(me.text, 60)}: ` +
@@ -272,7 +291,7 @@ async function whyUnknown(
     return (
       `${store} holds nothing for this session after the login (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
       `the session lives where ${otherName} cannot see it, such as the memory of the process that made it (the default MemoryStore, or a store of your own). ` +
-      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }).' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says (these processes ran without it).')
+      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }), whatever NODE_ENV says (these processes ran without it).' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says (these processes ran without it).')
     );
   }
   // The store has it: see where the other process keeps the sessions it makes itself.
@@ -281,7 +300,7 @@ async function whyUnknown(
   if (second && !second.where) {
     return (
       `${store} holds the session ${first.where}, but a login on ${otherName} leaves nothing there: it keeps its sessions elsewhere, such as in memory` +
-      `${storePath === 'embedded' ? ' (it was started without NODE_ENV, as was the process that made the session: a store chosen only when NODE_ENV is production?)' : ''}. ` +
+      ' (it was started without NODE_ENV, as was the process that made the session: a store chosen only when NODE_ENV is production?). ' +
       (storePath === 'redis' ? 'With REDIS_URL set, always pass the RedisStore to session({ store }).' : 'Without REDIS_URL, always pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says.')
     );
   }
@@ -484,9 +503,14 @@ lesson('03-session-store', (t) => {
       }
       const browser = new Browser(outcome.client);
       const login = await browser.request('POST', '/login', DEMO).catch(() => undefined);
-      if (login?.status !== 200 || !setCookies(login).some((cookie) => !isDeletion(cookie))) return undefined;
-      const me = await browser.me().catch(() => undefined);
-      if (me?.status !== 200) return undefined;
+      const me = login?.status === 200 && setCookies(login).some((cookie) => !isDeletion(cookie)) ? await browser.me().catch(() => undefined) : undefined;
+      if (me?.status !== 200) {
+        // It listened with no store to keep a login in: neither waiting for Redis nor exiting, as the lesson asks.
+        return (
+          `Expected ${given} to wait for it (not listen) or to refuse to start with a non-zero exit code, got a server listening on its PORT, POST /login answering ${login ? `${login.status} ${show(login.text, 40)}` : 'nothing'}: ` +
+          `a deploy or a health probe sees the process up while it cannot keep a login. ${tried}. Let createApp await client.connect() (it retries until Redis answers) before the server listens, or exit with an error.`
+        );
+      }
       return (
         `Expected ${given} to wait for it or to refuse to start, never to keep sessions elsewhere, got POST /login 200 and then GET /me 200 with its cookie: ` +
         `the session was kept somewhere other than the Redis at REDIS_URL, such as a MemoryStore it falls back to, which other processes do not share and a restart loses. ${tried}. ` +
@@ -500,9 +524,12 @@ lesson('03-session-store', (t) => {
 
   /**
    * One process on one store path whose wall clock the grader moves (COURSE_CLOCK_FILE): a login, the
-   * session used again every 15 minutes up to 7 h 50 min later (on Redis, every key's expiry moved by as much), each
+   * session used again every 14 minutes up to 7 h 50 min later (on Redis, every key's expiry moved by as much), each
    * answering 200, then the cookie replayed 8 h 10 min after the login: 401, however busy the session
-   * was. A new login (from a browser without the old cookie) then works.
+   * was, also with the other cookies the app set dropped or their times set to now, as an attacker
+   * would. A new login (from a browser without the old cookie) then works. On the embedded path (every
+   * machine runs it) the login is made on a second process with the same clock, so that a login time
+   * kept in one process's memory is seen for what it is on the process used since.
    */
   async function loginLifetime(storePath: StorePath): Promise<void> {
     const clockFile = path.join(t.tempDir('course-03-clock-file-'), 'ahead-ms');
@@ -522,21 +549,31 @@ lesson('03-session-store', (t) => {
       }
     };
     try {
-      await livesEightHours(env, moveTo);
+      await livesEightHours(env, moveTo, () => ahead, storePath === 'embedded');
     } finally {
       db?.close();
     }
   }
 
-  /** The lifetime run itself, on a process started with `env`, whose clock `moveTo` moves. */
-  async function livesEightHours(env: Record<string, string>, moveTo: (hours: number) => Promise<void>): Promise<void> {
-    const app = await start(env);
-    const browser = new Browser(app.client);
-    await browser.login();
+  /**
+   * The lifetime run itself, on a process started with `env`, whose clock `moveTo` moves (`ahead` says
+   * by how much); with `elsewhere`, the login is made on a second process of the same clock and store.
+   */
+  async function livesEightHours(
+    env: Record<string, string>,
+    moveTo: (hours: number) => Promise<void>,
+    ahead: () => number,
+    elsewhere: boolean,
+  ): Promise<void> {
+    const [app, loginApp] = await Promise.all([start(env), elsewhere ? start({ ...env, HOSTNAME: 'web-2', COURSE_HOSTNAME: 'web-2' }) : undefined]);
+    const loginBrowser = new Browser((loginApp ?? app).client, new CookieJar(), ahead);
+    await loginBrowser.login();
+    const browser = loginBrowser.on(app);
+    const madeOn = loginApp ? ' (made on another process of the app, with the same store and clock)' : '';
     for (const hours of USE_AT_HOURS) {
       await moveTo(hours);
       const reply = await browser.me();
-      const when = `${hoursInWords(hours)} after the login (the session used every 15 minutes since)`;
+      const when = `${hoursInWords(hours)} after the login${madeOn} (the session used ${USE_EVERY} since)`;
       expectThat(
         reply.status === 200,
         reply.status >= 500
@@ -545,18 +582,53 @@ lesson('03-session-store', (t) => {
       );
     }
     await moveTo(REPLAY_AFTER_HOURS);
+    const replayed = `${hoursInWords(REPLAY_AFTER_HOURS)} after the login${madeOn}, with the session cookie used ${USE_EVERY} since`;
+    const renewed =
+      'every request renewed the session (express-session touches it, and the store renews its expiry: an idle timeout, which rolling: true is too), ' +
+      'so a copied cookie used now and then keeps a login alive forever. Keep the time of the login in the session and treat a login older than 8 hours as signed out.';
+    // First as an attacker who copied the cookies would send them: the session cookie alone, and the
+    // other cookies with their times set to now. A login time the browser holds must not outlast these.
+    const all = browser.jar.toObject();
+    const sessionCookies = new Set(signedIds(all).map((signed) => signed.cookie));
+    const others = Object.keys(all).filter((name) => !sessionCookies.has(name));
+    if (sessionCookies.size && others.length) {
+      const now = Date.now() + ahead();
+      const toNow = (value: string) => value.replace(/\d{13}/g, String(now)).replace(/(?<!\d)\d{10}(?!\d)/g, String(Math.floor(now / 1000)));
+      const edited = Object.fromEntries(Object.entries(all).map(([name, value]) => [name, sessionCookies.has(name) ? value : toNow(value)]));
+      const attacks: [string, Record<string, string>][] = [
+        [`with the session cookie alone (the other cookies the login set, ${others.join(', ')}, dropped)`, Object.fromEntries([...sessionCookies].map((name) => [name, all[name]!]))],
+        ...(JSON.stringify(edited) !== JSON.stringify(all) ? [[`with the times in the other cookies the login set (${others.join(', ')}) changed to now`, edited] as [string, Record<string, string>]] : []),
+      ];
+      for (const [how, cookies] of attacks) {
+        const attacked = await new Browser(app.client, new CookieJar(cookies)).me();
+        if (attacked.status === 401) continue;
+        const whole = await new Browser(app.client, browser.jar.clone()).me();
+        expectThat(
+          false,
+          attacked.status >= 500
+            ? `Expected GET /me ${replayed}, ${how}, to answer 401, got ${attacked.status}: a login past its 8 hours must read as signed out, never as a server error.`
+            : `Expected GET /me ${replayed}, ${how}, to answer 401, got ${attacked.status} ${show(attacked.text, 60)}: ` +
+                (whole.status === 401
+                  ? 'the login is over only while the browser sends its other cookies back untouched, and whoever copied the cookies decides what to send. Keep the time of the login where only the server can change it: in the session (or a cookie signed with the secret, and treat a missing one as signed out).'
+                  : renewed),
+        );
+      }
+    }
     const late = await browser.me();
-    const replayed = `${hoursInWords(REPLAY_AFTER_HOURS)} after the login, with the session cookie used every 15 minutes since`;
+    let sameCookieOnLoginProcess: Reply | undefined;
+    if (loginApp && late.status === 200) sameCookieOnLoginProcess = await loginBrowser.me();
     expectThat(
       late.status === 401,
       late.status >= 500
         ? `Expected GET /me ${replayed}, to answer 401, got ${late.status}: a login past its 8 hours must read as signed out, never as a server error.`
-        : `Expected GET /me ${replayed}, to answer 401, got ${late.status} ${show(late.text, 60)}: every request renewed the session (express-session touches it, and the store renews its expiry: an idle timeout, which rolling: true is too), ` +
-            'so a copied cookie used now and then keeps a login alive forever. Keep the time of the login in the session and treat a login older than 8 hours as signed out.',
+        : `Expected GET /me ${replayed}, to answer 401, got ${late.status} ${show(late.text, 60)}: ` +
+            (sameCookieOnLoginProcess?.status === 401
+              ? 'the process that made the login ends it, the other does not: the login time is kept in one process (a Map, a timer), where no other process and no restart sees it. Keep the time of the login in the session, which the store shares.'
+              : renewed),
     );
     // A new login from a browser that dropped the expired cookie, as a browser does: it must work (no limit counted from the process's start).
     try {
-      await new Browser(app.client).login();
+      await new Browser(app.client, new CookieJar(), ahead).login();
     } catch (error) {
       if (error instanceof CheckFailure) error.message = `After the first login's 8 hours were over, a new login must work and last 8 hours of its own. ${error.message}`;
       throw error;
@@ -594,11 +666,11 @@ lesson('03-session-store', (t) => {
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
     const env = await deployment(storePath);
-    // The embedded path runs without NODE_ENV, as in development or a deployment that forgot it (the Redis path and
-    // the one-process checks run in production): the store and the cookie's flags must not depend on it, where a
-    // MemoryStore or a plain-HTTP cookie "for development" hides. Every process of the run alike, so that a Redis
-    // prefix per environment is no split.
-    if (storePath === 'embedded') delete env.NODE_ENV;
+    // Both paths' runs go without NODE_ENV, as in development or a deployment that forgot it (the one-process
+    // checks, the lifetime and the outage run in production): the store and the cookie's flags must not depend on
+    // it, where a MemoryStore, a file store "until production" or a plain-HTTP cookie "for development" hides.
+    // Every process of the run alike, so that a Redis prefix per environment is no split.
+    delete env.NODE_ENV;
     // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
     const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), ...onHost('web-4') })) : undefined;
     const [first, second] = await Promise.all([start({ ...env, ...onHost('web-1') }), start({ ...env, ...onHost('web-2') })]);
@@ -709,7 +781,7 @@ lesson('03-session-store', (t) => {
         const { reply, why } = (await runs.get(storePath)!).restart;
         expectThat(
           reply.status === 200,
-          `Expected GET /me after the app was restarted with the same environment${storePath === 'embedded' ? ' (without NODE_ENV, as in development)' : ''} to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
+          `Expected GET /me after the app was restarted with the same environment (without NODE_ENV, as in development) to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
         );
       });
     });
@@ -780,7 +852,8 @@ lesson('03-session-store', (t) => {
       );
       expectThat(
         keys.length > 0,
-        `Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database.${elsewhere} With REDIS_URL set the app must keep sessions there (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).`,
+        `Expected a session in Redis (at REDIS_URL) after POST /login on a process started without NODE_ENV (as in development), got an empty database.${elsewhere} ` +
+          'With REDIS_URL set the app must keep sessions there whatever NODE_ENV says, not only in production (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).',
       );
       for (const [key, ttl] of ttls) {
         expectThat(
@@ -877,18 +950,47 @@ lesson('03-session-store', (t) => {
             throw error;
           }
         };
-        const me = await answered(() => browser.me(), 'GET /me with the session cookie');
+        // Each request that needs the store beside one that does not (from a visitor without a cookie): the
+        // second keeps working, and the first answers about as soon (a wait for Redis shows as a gap).
+        const timed = async (request: () => Promise<Reply>) => {
+          const begun = performance.now();
+          const reply = await request();
+          return { reply, ms: performance.now() - begun };
+        };
+        const visitor = new Browser(app.client);
+        const pair = (what: string, request: () => Promise<Reply>, route: string) =>
+          Promise.all([timed(() => answered(request, what)), timed(() => answered(() => visitor.request('GET', route), `GET ${route} from a visitor who is not signed in`))]);
+        const keepsWorking = (beside: { reply: Reply }, route: string) =>
+          expectThat(
+            beside.reply.status === 200,
+            `Expected GET ${route} from a visitor who is not signed in, ${during}, to answer 200, got ${beside.reply.status} ${show(beside.reply.text, 60)}: ` +
+              'requests that need no session (the catalogue, the health check) keep working while Redis is down. Let only requests that reach the store fail (an error handler for its errors), not a gate in front of every route.',
+          );
+        const atOnce = (what: string, asked: { reply: Reply; ms: number }, beside: { ms: number }, route: string) =>
+          expectThat(
+            asked.ms <= OUTAGE_ANSWER_MS || asked.ms <= beside.ms + OUTAGE_GAP_MS,
+            `Expected ${what} ${during} to be answered at once (within ${OUTAGE_ANSWER_MS / 1000} s), got its ${asked.reply.status} after ${(asked.ms / 1000).toFixed(1)} s, while GET ${route} sent beside it took ${(beside.ms / 1000).toFixed(1)} s: ` +
+              'the request waited for Redis, through a timeout of its own around the store or node-redis\'s offline queue, and the customer with it. Create the client with disableOfflineQueue: true, so that a command fails at once.',
+          );
+        const [meTimed, health] = await pair('GET /me with the session cookie', () => browser.me(), '/health');
+        const me = meTimed.reply;
         expectThat(
           me.status >= 500,
           me.status === 200
             ? `Expected GET /me ${during} to answer 500 or 503, got 200: the session was read from somewhere other than the Redis at REDIS_URL, such as a copy in the process's memory, which a logout on another process does not reach. Every request reads the store; when it cannot, it fails.`
             : `Expected GET /me ${during} to answer 500 or 503, got ${me.status} ${show(me.text, 60)}: the session is not gone, the store is out of reach. Reading it as signed out sends the customer to a login that cannot work either; let the store's error reach Express's error handler (a server error).`,
         );
-        const login = await answered(() => new Browser(app.client).request('POST', '/login', DEMO), 'POST /login with the demo account');
+        keepsWorking(health, '/health');
+        atOnce('GET /me with the session cookie', meTimed, health, '/health');
+        // A login from a fresh browser (no cookie): the session it would make cannot be kept.
+        const [loginTimed, catalogue] = await pair('POST /login with the demo account, from a browser without a cookie,', () => new Browser(app.client).request('POST', '/login', DEMO), '/books');
+        const login = loginTimed.reply;
         expectThat(
           login.status >= 500,
           `Expected POST /login ${during} to answer 500 or 503, got ${login.status} ${show(login.text, 60)}: ${login.status === 200 ? 'the new session was kept somewhere other than the Redis at REDIS_URL (a store it falls back to), which other processes do not share and a restart loses.' : 'a login that cannot be kept is a server error, not a wrong password.'}`,
         );
+        keepsWorking(catalogue, '/books');
+        atOnce('POST /login from a browser without a cookie', loginTimed, catalogue, '/books');
         await relay.up().catch((error: unknown) => {
           throw new CannotJudge(`The grader could not start its Redis relay again: ${(error as Error).message}`);
         });
@@ -952,7 +1054,7 @@ lesson('03-session-store', (t) => {
       const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);
       for (const [cookie, how] of [
         ...cookies.map((cookie) => [cookie, ''] as const),
-        ...(storePath === 'embedded' ? (run?.devLoginCookies ?? []) : []).map((cookie) => [cookie, ' on a process started without NODE_ENV (as in development, or a deployment that forgot it)'] as const),
+        ...(run?.devLoginCookies ?? []).map((cookie) => [cookie, ' on a process started without NODE_ENV (as in development, or a deployment that forgot it)'] as const),
       ]) {
         const missing = [
           !cookie.httpOnly && 'HttpOnly (scripts on the page could read it)',
@@ -965,6 +1067,15 @@ lesson('03-session-store', (t) => {
             (how ? ' Set them unconditionally, not only when NODE_ENV is production: trust proxy makes Secure work behind the proxy.' : ''),
         );
       }
+      // A login that reached the app without the proxy's header (a direct hit on its port, a proxy rule that forgot
+      // it): the cookie must still be Secure, or not be set at all, as express-session does with secure: true.
+      const direct = await browser.client.request('POST', '/login', { body: DEMO });
+      const plain = setCookies(direct).find((cookie) => !isDeletion(cookie) && !cookie.secure);
+      expectThat(
+        !plain,
+        `Expected POST /login sent without X-Forwarded-Proto: https (a request that reached the app past the proxy) to set no session cookie or a Secure one, got ${plain && describeCookie(plain)}: ` +
+          "the Secure flag follows the request (secure: 'auto', or a flag made from req.secure), so whenever the header is missing the login cookie travels over plain HTTP. Set secure: true: express-session then sets no cookie on such a request.",
+      );
     }),
   );
 
@@ -1027,6 +1138,14 @@ lesson('03-session-store', (t) => {
         copy,
         'with a copy of the session cookie taken before POST /logout',
         'logging out only removed the cookie from the browser; the session itself is still valid, so a stolen copy keeps working. Destroy it on the server: req.session.destroy().',
+      );
+      // The session itself must be gone from the store, not kept there emptied (a session left there lives on until its idle expiry).
+      const env = await sharedDeployment(storePath);
+      const kept = await findInStore(storePath, env, signedIds(copy.jar.toObject()).map((cookie) => cookie.id));
+      expectThat(
+        !kept?.where,
+        `Expected the session to be gone from ${storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR'} after POST /logout, got it still there ${kept?.where}: ` +
+          'logging out emptied the session (deleted its fields, or set them to undefined) and saved it again, so the store keeps it, renewed by every request with the old cookie. Delete it from the store: req.session.destroy().',
       );
       // On another process that had read the session (a run that failed before is reported by 03.session-shared-between-processes).
       const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);

@@ -91,7 +91,7 @@ export default {
     },
     {
       id: '03.logout-destroys-session',
-      title: 'After logout, a copy of the old session cookie no longer works',
+      title: 'After logout, the session is gone from the store and a copy of the old cookie no longer works',
       points: 2,
       guards: 'The exercise already destroys the session on logout; a cookie-only session (the user in a signed cookie) cannot be revoked and breaks this.',
       hints: [
@@ -171,7 +171,7 @@ export default {
     },
     {
       id: '03.redis-outage-answered-at-once',
-      title: 'While Redis is down, a signed-in request is answered at once with a server error, and logins work again once Redis is back',
+      title: 'While Redis is down, a signed-in request and a login are answered at once with a server error, the catalogue and health keep working, and logins work again once Redis is back',
       points: 2,
       needs: 'redis',
       hints: [
@@ -192,7 +192,7 @@ export default {
       checks: ['03.restart-keeps-session', '03.sessions-stored-in-redis'],
     },
     {
-      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), each expiring there within 8 hours; when that Redis does not answer at startup, wait for it or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory).',
+      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), whatever NODE_ENV says, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory).',
       checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes'],
     },
     {
@@ -205,7 +205,7 @@ export default {
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty.', checks: ['03.refuses-to-start-without-secret'] },
     {
-      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the one proxy in front of the app so that the Secure cookie is sent.",
+      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the one proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
       checks: ['03.cookie-httponly-secure-samesite'],
     },
     {
@@ -213,11 +213,11 @@ export default {
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
     {
-      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 15 minutes holds until 8 hours after the login, a request with its cookie after that reads as signed out (401), and a new login then works. maxAge alone, rolling or not, is an idle timeout.',
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes holds until 8 hours after the login (an idle timeout of the app\'s own may sign out after more than 15 minutes), a request with its cookie after that reads as signed out (401), also with the session cookie alone or the other cookies edited, and on a process other than the one that made the login, and a new login then works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory or in a cookie the browser can change is no limit.',
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
-      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis, never answer from a copy or another store; once Redis is back, logins and the sessions kept there work again without a restart.',
+      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart.',
       checks: ['03.redis-outage-answered-at-once'],
     },
     { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login included.', checks: ['03.anonymous-requests-create-no-session'] },
@@ -226,7 +226,7 @@ export default {
       checks: ['03.login-changes-session-id'],
     },
     {
-      text: 'Destroy the session on the server at logout, so that a copy of the old cookie no longer works, on every process of the app at once (no copy of sessions kept in a process\'s memory).',
+      text: 'Destroy the session on the server at logout (its key or file gone from the store, not kept there emptied), so that a copy of the old cookie no longer works, on every process of the app at once (no copy of sessions kept in a process\'s memory).',
       checks: ['03.logout-destroys-session', '03.sessions-stored-in-session-dir'],
     },
     { text: 'Treat an edited or forged session cookie as a visitor who is not logged in (401), never as a server error.', checks: ['03.tampered-cookie-rejected'] },
@@ -238,6 +238,7 @@ export default {
     'Destroy a session whose 8 hours are over when you find it (regenerate or destroy), so the store does not keep it until its idle expiry.',
     'Give the session a new id at every change of privilege, not only at login (a customer who becomes an admin, a password change, a second factor confirmed): req.session.regenerate().',
     "Rotate the session secret without signing everybody out: express-session's secret may be an array, whose first value signs new cookies and every value verifies (the new secret first, the old one from the environment beside it until its sessions have expired).",
+    'Keep the Redis prefix the same from one release to the next (not made from a version or a commit): a deploy with a new prefix signs every customer out.',
     'Use Redis, not a shared file-store folder, as soon as the app runs on more than one machine; never share the folder over a network file system.',
   ],
 } satisfies LessonDefinition;
