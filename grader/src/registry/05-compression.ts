@@ -8,7 +8,7 @@ export default {
   edits: ['src/app.ts'],
   packages: ['compression'],
   // A middleware that never calls next() makes every check wait out its request timeout.
-  timeLimitMs: 45_000,
+  timeLimitMs: 90_000,
   checks: [
     {
       id: '05.catalogue-gzipped-for-gzip-clients',
@@ -102,14 +102,14 @@ export default {
     },
     {
       id: '05.head-answers-headers-only',
-      title: 'HEAD /books answers 200 with the JSON content type, Vary: Accept-Encoding, no body and no length that GET contradicts',
+      title: 'HEAD on every large answer (/books, /authors, /catalogue, the stylesheet) answers 200 with the Content-Type of GET, Vary: Accept-Encoding, no body and no length that GET contradicts, and the GET after it whole',
       points: 1,
       guards: 'Express already answers HEAD; a fix must not break it or hang it.',
       hints: [
-        "curl -I -H 'Accept-Encoding: gzip' localhost:3000/books",
-        'HEAD asks for the headers of GET without the body. compression leaves HEAD responses unencoded.',
-        'If the request never answers, a middleware is not calling next(): app.use(compression) without the parentheses does exactly that.',
-        'Write app.use(compression()), with the call.',
+        "curl -I -H 'Accept-Encoding: gzip' localhost:3000/books, then the same for /authors, /catalogue and /storefront.css, each followed by the GET it describes.",
+        'HEAD asks for the headers of GET without the body: the same Content-Type and Vary, and a Content-Length only if it is the length GET sends. compression leaves HEAD responses unencoded. An answer kept from a HEAD has no body: it must never answer a GET.',
+        'If the request never answers, a middleware is not calling next(): app.use(compression) without the parentheses does exactly that. A HEAD route of your own must count bytes (Buffer.byteLength), not characters; a cache must keep GET answers only.',
+        'Write app.use(compression()), with the call, and let Express answer HEAD by running the GET route (no app.head of your own).',
       ],
     },
     {
@@ -153,8 +153,16 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: 'Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding, and never a coding chosen for another request (keep it per response, not in app.locals).',
+      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
       checks: ['05.plain-clients-get-plain-bytes'],
+    },
+    {
+      text: 'Compress a revalidation whose validators no longer match (If-None-Match, If-Modified-Since) like any other request, Vary included: it gets the whole answer, and that is the answer caches store.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
+    },
+    {
+      text: 'Answer HEAD on every large URL with the headers its GET sends (the same Content-Type, Vary, and a Content-Length only if it is the length GET sends with that coding), and replay a kept answer only to the request it answers: a HEAD answer (no body) never to a GET, a 304 never to a request without validators.',
+      checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet).', checks: ['05.catalogue-still-lists-every-book'] },
     {
