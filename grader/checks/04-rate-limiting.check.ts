@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CannotJudge, CheckFailure, expectThat, fail } from '../support/expect.js';
 import { busyMachine } from '../support/machine.js';
 import { setCookies } from '../support/cookies.js';
-import { header, type Client, type RawReply, type SentRequest } from '../support/http.js';
+import { Client, header, type RawReply, type SentRequest } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
 import { redis, withConnection } from '../support/redis.js';
@@ -19,7 +20,7 @@ import { redisOutage } from '../support/redis-outage.js';
  * (Date.now(), new Date(), which express-rate-limit's and rate-limiter-flexible's memory stores read),
  * the monotonic ones (performance.now(), process.hrtime() and hrtime.bigint(), process.uptime(): a
  * token bucket of one's own may refill on those), and the timers set with setTimeout/setInterval
- * (global or from node:timers): one that would have fired within the jump fires at once, an interval
+ * (global, from node:timers or from node:timers/promises): one that would have fired within the jump fires at once, an interval
  * as many times as it missed (at most 100), the others keep their due time on the moved clock (a
  * limiter that empties its counts on a timer is judged by when it empties them). Nothing changes until
  * the grader writes the file. Each process acknowledges a new offset once its timers had a turn; the
@@ -29,6 +30,7 @@ import { redisOutage } from '../support/redis-outage.js';
 const clockShim = `
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import timers from 'node:timers';
+import timersPromises from 'node:timers/promises';
 import { syncBuiltinESMExports } from 'node:module';
 const file = process.env.COURSE_CLOCK_FILE;
 if (file) {
@@ -82,6 +84,47 @@ if (file) {
   };
   Object.assign(globalThis, moved);
   Object.assign(timers, moved);
+  // node:timers/promises on the moved timers: a sweep with \`for await (const _ of setInterval(ms))\` too.
+  const aborted = (signal) => Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
+  const sleep = (ms, value, { signal, ref = true } = {}) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(aborted(signal));
+      const onAbort = () => {
+        moved.clearTimeout(timer);
+        reject(aborted(signal));
+      };
+      const timer = moved.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      }, ms);
+      if (!ref) timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  async function* every(ms, value, { signal, ref = true } = {}) {
+    if (signal?.aborted) throw aborted(signal);
+    let ticks = 0;
+    let wake = () => {};
+    const timer = moved.setInterval(() => {
+      ticks++;
+      wake();
+    }, ms);
+    if (!ref) timer.unref();
+    const onAbort = () => wake();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        if (ticks === 0) await new Promise((resolve) => (wake = resolve));
+        if (signal?.aborted) throw aborted(signal);
+        ticks--;
+        yield value;
+      }
+    } finally {
+      moved.clearInterval(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+  Object.assign(timersPromises, { setTimeout: sleep, setInterval: every });
+  if (timersPromises.scheduler) timersPromises.scheduler.wait = (ms, options) => sleep(ms, undefined, options);
   syncBuiltinESMExports();
   const moveTimers = () => {
     for (const [timer, entry] of pending) {
@@ -133,6 +176,28 @@ function movableClock(name: string) {
       }
     },
   };
+}
+
+/** The grader's preload for app processes (grader/support/app-preload.cjs): os.hostname() answers COURSE_HOSTNAME. */
+const APP_PRELOAD = fileURLToPath(new URL('../support/app-preload.cjs', import.meta.url));
+/** A process told it runs on a machine of its own: HOSTNAME in its environment, and os.hostname() through the preload. */
+const onHost = (name: string, nodeOptions = '') => ({ HOSTNAME: name, COURSE_HOSTNAME: name, NODE_OPTIONS: `${nodeOptions} --require ${JSON.stringify(APP_PRELOAD)}`.trim() });
+
+/**
+ * This machine's first address that is not loopback, if it has one: a proxy on another machine reaches
+ * the app from such an address, so `trust proxy 'loopback'` (a proxy on this machine only) can be told
+ * from counting one hop.
+ */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address;
+
+/** A client of a started server that reaches it over `lanAddress` (over loopback when the machine has no other address). */
+function overLan(client: Client): Client {
+  if (!lanAddress) return client;
+  const url = new URL(client.baseUrl);
+  url.hostname = lanAddress;
+  return new Client(url.origin, []);
 }
 
 /** How far ahead the grader moves the clock after a budget is spent: the budget must still be spent. */
@@ -376,6 +441,8 @@ const asker = '203.0.113.40';
 const twin = { guesser: '203.0.113.31', asker: '203.0.113.41' };
 /** A client the proxy saw at a private address (an office, a VPN, another service in the VPC). */
 const insider = '10.1.2.3';
+/** A public client doing what the insider does. */
+const outsider = '203.0.113.32';
 
 /** A request sent after a budget was spent, and what it tried. */
 interface Probe {
@@ -393,6 +460,8 @@ interface SpentBudgets {
   forwardedFor: [RawReply, RawReply, RawReply];
   /** The insider's five failed logins. */
   insider: Spent;
+  /** The same five failed logins from a public client, for another address without an account. */
+  outsider: Spent;
   /**
    * The same clients on other spellings of the paths Express routes to the same handlers: upper case, a
    * trailing slash, a query string no limiter should care about.
@@ -411,11 +480,14 @@ interface SpentBudgets {
 }
 
 async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promise<SpentBudgets> {
-  const [api, login, reset, inside, , , welcome] = await Promise.all([
+  const [api, login, reset, inside, outside, , , welcome] = await Promise.all([
     spendApi(app, reader),
     spendLogin(app, guesser),
     spendReset(app, asker),
     spendLogin(app, insider, listed(2)),
+    // A public client making the insider's attempts (for another address without an account): tells a
+    // skip by client address from one by the submitted email.
+    spendLogin(app, outsider, listed(3)),
     // Twins of login's and reset's clients that send no probes: whether their budgets are back after
     // the probes tells a window of seconds from a probe that escaped (the probes alone re-spend 5).
     spendLogin(app, twin.guesser),
@@ -474,6 +546,7 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
     reset,
     forwardedFor: forwardedFor as [RawReply, RawReply, RawReply],
     insider: inside,
+    outsider: outside,
     paths,
     written: written.map((probe, index) => ({ ...probe, reply: replies[index]! })),
     methods,
@@ -522,6 +595,8 @@ const DOWN_ANSWER_MS = 4_000;
 const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAND', 'READONLY', 'QUIT'];
 /** How long after Redis is back the app has to limit again (node-redis retries at most every 2.2 s). */
 const RECOVERY_MS = 6_000;
+/** How long Redis stays down by the app's clock: longer than any "give up and exit after N seconds" of a few. */
+const OUTAGE_MS = 60_000;
 
 /** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
 function misconfigurations(output: string): { code: string; words: string }[] {
@@ -574,15 +649,18 @@ lesson('04-rate-limiting', (t) => {
       const url = await (await redis('04-rate-limiting')).isolatedUrl();
       const clock = movableClock('redis');
       const env = { REDIS_URL: url, ...clock.env };
-      const [one, two] = await Promise.all([t.server({ env }), t.server({ env })]);
+      // Two instances run on two machines (or containers): each gets a host name of its own, so a key
+      // prefix made of os.hostname() or HOSTNAME is not shared by accident.
+      const [one, two] = await Promise.all([t.server({ env: { ...env, ...onHost('web-1', env.NODE_OPTIONS) } }), t.server({ env: { ...env, ...onHost('web-2', env.NODE_OPTIONS) } })]);
       const both = [one.client, two.client];
       // Every limit at once, each from a client of its own, its requests sent to one process and the other.
       // Each on an account of its own, so that a per-account limit on top decides nothing here.
       const login = async () => {
         const client = '203.0.113.100';
-        const attempts = [one, one, one, two, two].map((server, index) => loginAs(server.client, client, `guess-${index + 1}`, '/login', listed(10)));
+        // Over the machine's network address, as from a proxy on another machine.
+        const attempts = [one, one, one, two, two].map((server, index) => loginAs(overLan(server.client), client, `guess-${index + 1}`, '/login', listed(10)));
         expectAll(await Promise.all(attempts), 401, '5 failed logins spread over two processes', 'The limit is 5 attempts per 15 minutes, not fewer.');
-        return loginAs(two.client, client, 'guess-6', '/login', listed(10));
+        return loginAs(overLan(two.client), client, 'guess-6', '/login', listed(10));
       };
       const reset = async () => {
         const client = '203.0.113.101';
@@ -624,15 +702,26 @@ lesson('04-rate-limiting', (t) => {
             API: '101 API requests',
           };
           const submitted = unlimited.filter((name) => name !== 'API').map((name) => (name === 'login' ? listed(10) : 'the reset addresses'));
+          // The store's own report, when it printed one: a store whose setup failed (an init sent before the
+          // client connected) fails every count, and passOnStoreError lets each request through.
+          const storeError = `${one.process.output()}\n${two.process.output()}`
+            .split('\n')
+            .find((line) => /error during store initiali[sz]ation|store.*(?:init|setup).*(?:error|fail)/i.test(line))
+            ?.trim();
           fail(
             `Expected the ${unlimited.join(' and ')} limit${unlimited.length > 1 ? 's' : ''} to answer 429 with REDIS_URL set, but ${unlimited.map((name) => sent[name!]).join(' and ')} ` +
               'from one client, all sent to one process, were not refused either: this is not about sharing between processes. ' +
-              (submitted.length > 0
-                ? `${submitted.join(' and ')} ${submitted.length > 1 ? 'have' : 'has'} no account: does a skip rule or keyGenerator read the submitted email? See 04.auth-limits-hold-across-accounts.`
-                : 'See 04.api-allows-100-then-429.'),
+              (storeError
+                ? `Your app printed "${storeError.length > 160 ? `${storeError.slice(0, 160)}…` : storeError}": a store whose setup failed fails every count, and passOnStoreError: true lets every request through unlimited. ` +
+                  'Create the stores once the Redis client is connected (await redis.connect() before createApp()), and see the output below.'
+                : submitted.length > 0
+                  ? `${submitted.join(' and ')} ${submitted.length > 1 ? 'have' : 'has'} no account: does a skip rule or keyGenerator read the submitted email? See 04.auth-limits-hold-across-accounts.`
+                  : 'See 04.api-allows-100-then-429.'),
           );
         }
       }
+      // Keys that name the instance's host are never shared by instances on other hosts.
+      const hostKeys = apart.length === 0 ? [] : await withConnection(url, async (connection) => ((await connection.command('KEYS', '*')) as string[]).filter((key) => /web-[12]/.test(key)));
       expectThat(
         apart.length === 0,
         () =>
@@ -641,7 +730,10 @@ lesson('04-rate-limiting', (t) => {
           (together.length === 0
             ? 'Either each process counts on its own, so N instances allow N times every budget, or nothing limits these routes yet (see 04.api-allows-100-then-429 and 04.login-limited-after-five-failures).'
             : `The ${apart.join(' and ')} limit${apart.length > 1 ? 's count' : ' counts'} in each process's memory (${together.join(' and ')} ${together.length > 1 ? 'are' : 'is'} shared), so N instances allow N times ${apart.length > 1 ? 'those budgets' : 'that budget'}.`) +
-          ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis).',
+          (hostKeys.length > 0
+            ? ` Your keys name the host (${hostKeys.slice(0, 2).join(', ')}): the grader started the two processes with host names of their own (web-1, web-2), as two machines or containers have, ` +
+              'and a key prefix made of os.hostname() or HOSTNAME gives each instance keys of its own. Use the same prefix on every instance.'
+            : ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis).'),
       );
       for (const reply of [browserLogin, browserReset]) {
         const { method, path } = reply.request;
@@ -655,6 +747,19 @@ lesson('04-rate-limiting', (t) => {
               : ''),
         );
       }
+      // Another client through the same "proxy on another machine" as the spent login budget: a bucket of its own.
+      const stranger = await loginAs(overLan(one.client), '203.0.113.107', account.password);
+      expectThat(
+        stranger.status === 200,
+        () =>
+          (t.reproduce(stranger.request),
+          `Expected POST /login with the right password from another client (X-Forwarded-For: 203.0.113.107) to answer 200, got ${stranger.status}, ` +
+            `after 6 failed logins from 203.0.113.100, all reaching the app from ${lanAddress ?? 'loopback'}${lanAddress ? ' (not loopback, as a proxy on another machine does)' : ''}. ` +
+            (stranger.status === 429
+              ? "Every client behind that proxy shares one bucket: the proxy's own address is req.ip. trust proxy 'loopback' (or a list of this machine's addresses) trusts only a proxy on the app's own machine, " +
+                "and a load balancer runs elsewhere. Count the hops instead: with one proxy, app.set('trust proxy', 1)."
+              : '')),
+      );
       // The counts must not outlive their window: a key that lives on fills Redis and keeps old counts.
       const lives = await withConnection(url, async (connection) => {
         const keys = (await connection.command('KEYS', '*')) as string[];
@@ -714,24 +819,40 @@ lesson('04-rate-limiting', (t) => {
     // that the process lives on, and that the limits hold again, in Redis, once Redis is back.
     t.check('04.redis-down-answers-and-recovers', async () => {
       const outage = await redisOutage(await (await redis('04-rate-limiting')).isolatedUrl());
+      // Its clock is moved ahead while Redis is down: an outage of a minute, as the app sees it, in a moment.
+      const clock = movableClock('outage');
       try {
-        const server = await t.server({ env: { REDIS_URL: outage.url } });
+        const server = await t.server({ env: { REDIS_URL: outage.url, ...clock.env } });
         const app = server.client;
-        const crashed = (when: string) => {
+        /** Fails if the app is gone; `long` once Redis has been down a minute by the app's clock. */
+        const crashed = (when: string, long = false) => {
           if (server.process.running) return;
           const output = server.process.output();
+          // Node prints "Unhandled 'error' event" for an 'error' nobody listens to; the Redis errors a listener logs are no sign of one.
           fail(
             `Expected src/server.ts to keep running ${when}, but it ${server.process.describeExit()}. ` +
-              (/Unhandled 'error' event|ClientClosedError|SocketClosedUnexpectedly|ECONNREFUSED|ECONNRESET/.test(output)
+              (/Unhandled 'error' event/.test(output) || (!long && /ClientClosedError|SocketClosedUnexpectedly|ECONNREFUSED|ECONNRESET/.test(output))
                 ? "The Redis client emits 'error' when its connection drops and on every failed reconnect, and an 'error' event with no listener ends a Node process. " +
                   "Listen for it (redis.on('error', …)): the client reconnects on its own. "
-                : '') +
+                : long
+                  ? 'It lived through the first seconds of the outage, then ended: an app that exits after some time without Redis (to be restarted by its orchestrator) takes the catalogue and /health down ' +
+                    'on every instance at once whenever Redis is away longer than that, and a restarted instance finds no Redis either. Keep running, answer as your limiters decide, and let the client reconnect. '
+                  : '') +
               'Its output is below.',
           );
         };
         // Redis is up: one request through each limiter, so that the app has connected and used it.
+        // A reader spends its 100 API requests in Redis: once Redis is back, it must still be refused,
+        // as every other process would refuse it, counted in Redis (not in a store the outage swapped in).
         const before = '203.0.113.140';
-        await Promise.all([app.raw('GET', '/api/books', { headers: from(before) }), loginAs(app, before, 'guess', '/login', listed(30)), askReset(app, before)]);
+        const spender = '203.0.113.142';
+        const [, , , readBefore] = await Promise.all([
+          app.raw('GET', '/api/books', { headers: from(before) }),
+          loginAs(app, before, 'guess', '/login', listed(30)),
+          askReset(app, before),
+          burst(app, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(spender) } })),
+        ]);
+        expectAll(readBefore, 200, '100 API requests from one client with REDIS_URL set, before the grader stopped Redis', 'The API allows 100 requests per 15 minutes per client.');
 
         await outage.down();
         await new Promise((resolve) => setTimeout(resolve, 300)); // the app's client sees its connection close
@@ -775,6 +896,15 @@ lesson('04-rate-limiting', (t) => {
                 : 'When the limiter cannot reach its store, the route should either be served unlimited (passOnStoreError: true) or refused, and say nothing else.'),
           );
         }
+        // A minute without Redis, by the app's clock (its timers fire, its Date moves): the process lives
+        // on through a long outage too, not only through a blip.
+        const longOutage = `while Redis was down (${OUTAGE_MS / 1000} s by its clock: the grader moved the app's clock and timers ahead)`;
+        await clock.moveAhead(OUTAGE_MS, 1).catch((error: unknown) => {
+          crashed(longOutage, true); // a process that exits at once never acknowledges the move
+          throw error;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 800)); // a reconnect attempt fails, its 'error' comes
+        crashed(longOutage, true);
 
         await outage.up();
         // Once Redis is back the limits hold again, counted in Redis: a new client's 5 failed logins and
@@ -819,7 +949,9 @@ lesson('04-rate-limiting', (t) => {
         );
         const asker2 = '203.0.113.149';
         const resets = await burst(app, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(asker2), body: { email: freshAddress() } } }), 1);
+        const apiBefore = outage.commands.length;
         const book = await app.raw('GET', '/api/books', { headers: from(asker2) });
+        const apiToRedis = outage.commands.slice(apiBefore).filter((name) => !CONNECTING.includes(name)).length;
         for (const reply of [...resets.slice(0, 5), book]) {
           expectThat(reply.status === 200, () => (t.reproduce(reply.request), `Expected ${reply.request.method} ${reply.request.path} to answer 200 once Redis was back, got ${reply.status}.`));
         }
@@ -827,6 +959,23 @@ lesson('04-rate-limiting', (t) => {
           resets[5]!.status === 429,
           () => (t.reproduce(resets[5]!.request), `Expected the 6th POST /password-reset from one client to answer 429 once Redis was back, got ${resets[5]!.status}. Every limit must hold again after the outage, not only login's.`),
         );
+        // The reader's 100 were counted in Redis before the outage: its next request is refused once the
+        // API's limiter counts in Redis again (asked again while a client of its own may still reconnect).
+        let reread: RawReply;
+        for (;;) {
+          reread = await app.raw('GET', '/api/books', { headers: from(spender) });
+          if (reread.status === 429 || performance.now() > until) break;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        if (reread.status !== 429 || apiToRedis === 0) {
+          t.reproduce(reread.request);
+          fail(
+            `Expected GET /api/books from a client that had spent its 100 API requests in Redis before the outage to answer 429 once Redis was back, got ${reread.status}` +
+              `${apiToRedis === 0 ? `, and a new client's GET /api/books (answered ${book.status}) sent no command to Redis` : ''}, while login and password reset were limited in Redis again. ` +
+              "The API's limiter does not count in Redis after the outage: every process has a budget of its own again (or none). " +
+              'A store swapped for memory at the first error, or a client of its own whose reconnectStrategy gives up, stays that way for good: let node-redis reconnect on its own and keep the RedisStore.',
+          );
+        }
       } finally {
         await outage.close();
       }
@@ -847,13 +996,19 @@ lesson('04-rate-limiting', (t) => {
       `Expected the 429 from ${over.request.method} ${over.request.path} to carry a Retry-After header, got none. Clients and proxies read it to know when to come back.`,
     );
     const getLimited = run.again.api.status === 429;
+    // Every request under /api outside /api/books let through, whatever its method: the mount path is narrower than /api.
+    const elsewhere = run.methods.filter((reply) => !reply.request.path.startsWith('/api/books'));
+    const booksOnly = elsewhere.every((reply) => reply.status !== 429) && run.methods.some((reply) => reply.request.path.startsWith('/api/books') && reply.status === 429);
     for (const reply of run.methods) {
       const { method } = reply.request;
       expectLimited(
         shown(reply),
         '100 API requests from the same client',
         refilled(run, 'api') ??
-          (method === 'HEAD'
+          (booksOnly && !reply.request.path.startsWith('/api/books')
+            ? `Requests under /api/books are limited, but none elsewhere under /api (${elsewhere.map((other) => `${other.request.method} ${other.request.path} answered ${other.status}`).join(', ')}), whatever the method: ` +
+              "the limiter is mounted on a narrower path (app.use('/api/books', limiter)) or attached to the book routes only. The limit covers every request under /api: mount it with app.use('/api', limiter)."
+            : method === 'HEAD'
             ? 'Express answers HEAD with the GET route, so HEAD reads the catalogue as GET does: the limit must count it. A skip rule by method (HEAD, OPTIONS, "safe" methods) lets any client through; skip no method.'
             : method === 'GET'
               ? 'A request under /api that no route answers must count too: mount the limiter with app.use(\'/api\', limiter) and skip nothing by path or status.'
@@ -1047,10 +1202,26 @@ lesson('04-rate-limiting', (t) => {
       expectAll(guesses, 401, '5 failed logins from one IPv6 client', 'The limit is 5 attempts per 15 minutes, not fewer.');
       return loginAs(app, ipv6(5), 'guess-6', '/login', listed(1));
     };
-    const [sixth, sixthV6] = await inOrder([bruteForce(app, '203.0.113.60', listed(0)), sixIn56()]);
-    expectLimited(sixth, `5 failed logins for ${listed(0)}`, `This check needs login limited first, whatever account is submitted (${listed(0)} has none); see 04.auth-limits-hold-across-accounts.`);
+    // Clients the proxy saw at private and loopback addresses (an office, a VPN, the VPC, the proxy's own host) are clients too.
+    const addressed = ['192.168.7.8', '172.20.1.2', 'fd12:3456:789a::7', '127.0.0.9'];
+    const [sixth, sixthV6, ...sixthsAt] = await inOrder<RawReply[]>([
+      bruteForce(app, '203.0.113.60', listed(0)),
+      sixIn56(),
+      ...addressed.map((address, index) => bruteForce(app, address, listed(60 + index))),
+    ]);
+    expectLimited(sixth!, `5 failed logins for ${listed(0)}`, `This check needs login limited first, whatever account is submitted (${listed(0)} has none); see 04.auth-limits-hold-across-accounts.`);
+    const unlimited = sixthsAt.map((reply, index) => ({ reply, address: addressed[index]! })).filter(({ reply }) => reply.status !== 429);
+    if (unlimited.length > 0) {
+      t.reproduce(unlimited[0]!.reply.request);
+      fail(
+        `Expected POST /login to answer 429 after 5 failed logins from one client at ${unlimited.map(({ address }) => address).join(', ')} (as the proxy saw it), got ${unlimited[0]!.reply.status}, ` +
+          `while a client at 203.0.113.60 was refused after the same attempts. Your limiter skips clients by their address (private, loopback or "internal" ranges): ` +
+          'anyone who reaches the proxy from an office, a VPN, another service in the VPC or a compromised host there has no limit at all. ' +
+          'Limit every client, whatever its address; if some caller must be exempt, check a key your server issued.',
+      );
+    }
     expectLimited(
-      sixthV6,
+      sixthV6!,
       `5 failed logins from one IPv6 client, each from another address in 2001:db8:4::/56 (${ipv6(0)} … ${ipv6(4)})`,
       'An IPv6 client owns a whole /64 or /56 and can change address at every request, so a bucket per IPv6 address stops nothing. ' +
         "Key on ipKeyGenerator(req.ip) from express-rate-limit (what its default keyGenerator does), which counts an IPv6 client per /56.",
@@ -1076,7 +1247,10 @@ lesson('04-rate-limiting', (t) => {
     expectLimited(
       loginSpent(shownSpent(run.insider, 401)),
       `5 failed logins from ${insider} for ${listed(2)}`,
-      `This check needs login limited first, whatever account is submitted (${listed(2)} has none); see 04.auth-limits-hold-across-accounts.`,
+      run.outsider.over.status === 429
+        ? `Yet 5 failed logins from a public client (${outsider}) for ${listed(3)}, also without an account, were refused: your limiter skips clients by their address (private, loopback or "internal" ranges). ` +
+            'Anyone who reaches the proxy from an office, a VPN or another service in the VPC then has no limit at all. Limit every client, whatever its address; if some caller must be exempt, check a key your server issued.'
+        : `This check needs login limited first, whatever account is submitted (${listed(2)} has none); see 04.auth-limits-hold-across-accounts.`,
     );
     expectLimited(
       shown(run.forwardedFor[2]),

@@ -227,7 +227,11 @@ export default {
       checks: ['04.clients-have-separate-buckets'],
     },
     {
-      text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1), never by what the client writes in front of it",
+      text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1: not 'loopback', the load balancer runs on another machine), never by what the client writes in front of it",
+      checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape', '04.redis-shares-limit-across-processes'],
+    },
+    {
+      text: 'Limit every client whatever its address: no skip for private, loopback or other "internal" client addresses',
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape'],
     },
     {
@@ -239,7 +243,7 @@ export default {
       checks: ['04.path-variants-share-the-bucket'],
     },
     {
-      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own',
+      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own, the same on every host (no prefix from the host name)',
       checks: ['04.redis-shares-limit-across-processes'],
     },
     {
@@ -251,7 +255,7 @@ export default {
       checks: ['04.shutdown-closes-redis'],
     },
     {
-      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running, and once Redis is back every limit holds again, counted in Redis',
+      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of a minute too: no exit after some time without Redis), and once Redis is back every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
       checks: ['04.redis-down-answers-and-recovers'],
     },
     {
