@@ -426,10 +426,14 @@ lesson('08-middleware-order', (t) => {
       t.reproduce(reply.request);
       // The same body to /api/orders refused: the limiter runs before the parser but leaves /api itself out.
       const bare = routed(reply.request.path) === '/api' && flood.malformed.status === 429;
+      const otherSpelling = flood.bare.find((other) => other !== reply && other.status === 429);
       expectThat(
         reply.status === 429,
         `Expected ${described(reply)} with ${what} from a client over its API budget to be refused with 429, got ${reply.status}${
-          bare
+          bare && otherSpelling
+            ? ` (${kindOf(reply)}), while the same body to ${described(otherSpelling)} got 429: the limiter misses a spelling Express routes to the same place. ` +
+              "A RegExp mount or a check of req.path by hand compares case: mount the limiter with app.use('/api', limiter), which matches /api in any case"
+            : bare
             ? ` (${kindOf(reply)}), while the same body to ${described(flood.malformed)} got 429: the limiter runs before the body parser but leaves out /api itself, which app.use('/api', limiter) covers as it covers /api/…. ` +
               "A check of req.path by hand misses it (one that wants '/api/', or knows some spellings only): mount the limiter with app.use('/api', limiter)"
             : reply.status === parserStatus
