@@ -531,14 +531,14 @@ async function expectParallelClients(app: Client, path: string, original: Buffer
     const replies = await ask(clients, onOneConnection, false);
     expectThat(replies.length === clients.length, `Expected ${clients.length} answers to GET ${path} sent together on one connection, got ${replies.length}.`);
     const sharedState =
-      'the coding chosen for one request is kept where a request arriving at the same time overwrites it (app.locals, a variable of the module or of createApp()). ' +
+      ': the coding chosen for one request is kept where a request arriving at the same time overwrites it (app.locals, a variable of the module or of createApp()). ' +
       'Keep it per response (res.locals, a variable of the middleware call) or let compression() decide.';
     if (judgeTogether(replies, original, encodesAlone, together, sharedState) === undefined) continue;
     // Asked again with a URL of its own per client (?client=1…, which the routes and express.static ignore).
     const apart = await ask(clients, onOneConnection, true);
     const coalesced = apart.length === clients.length && judgeTogether(apart, original, encodesAlone, together, sharedState) === undefined;
     const cause = coalesced
-      ? 'and so did clients asking together with a query string of their own each (?client=1…, which the routes ignore): a whole answer for one request of ' +
+      ? ', and so did clients asking together with a query string of their own each (?client=1…, which the routes ignore): a whole answer for one request of ' +
         `${path} ` +
         'is handed to other requests of the same URL in flight (requests coalesced by method and URL alone). Share an answer only between requests with the same Accept-Encoding, or not at all.'
       : sharedState;
@@ -559,17 +559,17 @@ function judgeTogether(replies: RawReply[], original: Buffer, encodesAlone: bool
     const body = tryDecoded(reply);
     const message =
       reply.status !== 200
-        ? `Expected GET ${path} ${who(reply)} to answer 200, got ${reply.status}. ${together}: ${cause}`
+        ? `Expected GET ${path} ${who(reply)} to answer 200, got ${reply.status}. ${together}${cause}`
         : refused !== undefined
-          ? `Expected GET ${path} ${who(reply)} to answer a coding that client accepts, got Content-Encoding: ${refused}. ${together}: ${cause}`
+          ? `Expected GET ${path} ${who(reply)} to answer a coding that client accepts, got Content-Encoding: ${refused}. ${together}${cause}`
           : // A gzip client gets an encoded answer (a coding it accepts: see above); a Brotli-only one may
             // get plain bytes from an app that speaks only gzip.
             encodesAlone && accepts(reply.request.headers['Accept-Encoding'] ?? '', 'gzip') && used.length === 0
-            ? `Expected GET ${path} ${who(reply)} to answer an encoded body, got no Content-Encoding, though asked alone it is encoded. ${together}: ${cause}`
+            ? `Expected GET ${path} ${who(reply)} to answer an encoded body, got no Content-Encoding, though asked alone it is encoded. ${together}${cause}`
             : body?.equals(original) !== true
-              ? `Expected GET ${path} ${who(reply)} to decode to the plain body (${byteCount(original.length)}), got ${body ? byteCount(body.length) : `${byteCount(reply.bytes.length)} that do not decode as ${used.join(', ') || 'none'}`}. ${together}: ${cause}`
+              ? `Expected GET ${path} ${who(reply)} to decode to the plain body (${byteCount(original.length)}), got ${body ? byteCount(body.length) : `${byteCount(reply.bytes.length)} that do not decode as ${used.join(', ') || 'none'}`}. ${together}${cause}`
               : used.length > 0 && !variesOnCoding(reply)
-                ? `Expected GET ${path} ${who(reply)} (answered with ${used.join(', ')}) to carry Vary: Accept-Encoding, got ${header(reply, 'vary') ? `Vary: ${header(reply, 'vary')}` : 'no Vary header'}. ${together}: ${cause}`
+                ? `Expected GET ${path} ${who(reply)} (answered with ${used.join(', ')}) to carry Vary: Accept-Encoding, got ${header(reply, 'vary') ? `Vary: ${header(reply, 'vary')}` : 'no Vary header'}. ${together}${cause}`
                 : undefined;
     if (message) return Object.assign(new CheckFailure(message), { request: reply.request });
   }
