@@ -385,9 +385,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     await send('refused because it is not signed in', () => client.get('/orders', { headers }));
     await send('made signed in', () => client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
     if (everyRoute) await send('with a method no route takes', () => client.request('DELETE', '/books/1', { headers }));
-    // Methods Express answers on its own: HEAD from the GET route, OPTIONS with the methods the path takes.
+    // Methods no route names: HEAD, which Express answers from the GET route, and OPTIONS (here the catch-all answers it 404).
     if (everyRoute) await send('with the method HEAD, which Express answers from the GET route', () => client.head('/books'));
-    if (everyRoute) await send('with the method OPTIONS, which Express answers on its own', () => client.request('OPTIONS', '/books'));
+    if (everyRoute) await send('with the method OPTIONS, which no route names', () => client.request('OPTIONS', '/books'));
   }
   await send('matched by no route', () => client.get('/no-such-page', { headers }));
   const failing = await send('that failed', () => client.get(FAILING, { headers }));

@@ -119,7 +119,7 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, answered by Express itself (HEAD, OPTIONS), and that failed; no second line naming the request and its status at any level (a 404 handler that logs at debug doubles every count).',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, and that failed; no second line naming the request and its status at any level (a 404 handler that logs at debug doubles every count).',
       checks: ['07.access-line-per-request'],
     },
     { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
