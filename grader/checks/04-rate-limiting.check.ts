@@ -917,7 +917,9 @@ lesson('04-rate-limiting', (t) => {
         for (;;) {
           const who = `203.0.113.${150 + round++}`;
           const sentBefore = outage.commands.length;
-          logins = await burst(app, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from(who), body: { email: listed(32), password: `guess-${index + 1}` } } }), 1);
+          // An account of its own each round: a per-account limit on top (allowed) must not refuse the retries.
+          const tried = listed(80 + round);
+          logins = await burst(app, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from(who), body: { email: tried, password: `guess-${index + 1}` } } }), 1);
           // What a client sends when it (re)connects is not counting: only the commands of the limiters.
           sentToRedis = outage.commands.slice(sentBefore).filter((name) => !CONNECTING.includes(name)).length;
           if (limited(logins, 401) || performance.now() > until) break;
@@ -1335,6 +1337,20 @@ lesson('04-rate-limiting', (t) => {
       200,
       '150 health checks in a row',
       'The load balancer polls /health; a 429 there takes the instance out of service. Register /health before any limiter, or skip it.',
+    );
+    // The in-memory path behind a proxy on another machine (over this machine's network address, when it
+    // has one): 6 failed logins from one client leave another client's login open.
+    const lan = overLan(app);
+    await burst(lan, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.91'), body: { email: listed(70), password: `guess-${index + 1}` } } }), 1);
+    const stranger = await loginAs(lan, '203.0.113.92', account.password);
+    expectThat(
+      stranger.status !== 429,
+      () =>
+        (t.reproduce(stranger.request),
+        `Expected POST /login with the right password from another client (X-Forwarded-For: 203.0.113.92) not to be refused, got 429, after 6 failed logins from 203.0.113.91, ` +
+          `both reaching src/server.ts (without REDIS_URL) from ${lanAddress ?? 'loopback'}${lanAddress ? ' (not loopback, as a proxy on another machine does)' : ''}. ` +
+          "Every client behind that proxy shares one bucket: the proxy's own address is req.ip. trust proxy 'loopback' (or a list of this machine's addresses) trusts only a proxy on the app's own machine, " +
+          "and a load balancer runs elsewhere. Count the hops instead: with one proxy, app.set('trust proxy', 1)."),
     );
   });
 

@@ -133,7 +133,7 @@ export default {
     },
     {
       id: '04.health-never-limited',
-      title: 'src/server.ts starts without REDIS_URL, and /health answers 200 after 150 calls',
+      title: 'src/server.ts starts without REDIS_URL, /health answers 200 after 150 calls, and clients reaching it through a proxy on another machine have separate buckets',
       points: 1,
       guards: 'The flawed app limits nothing, so /health already answers; a limiter mounted for every route must leave it out.',
       hints: [
@@ -228,7 +228,7 @@ export default {
     },
     {
       text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1: not 'loopback', the load balancer runs on another machine), never by what the client writes in front of it",
-      checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape', '04.redis-shares-limit-across-processes'],
+      checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape', '04.redis-shares-limit-across-processes', '04.health-never-limited'],
     },
     {
       text: 'Limit every client whatever its address: no skip for private, loopback or other "internal" client addresses',
