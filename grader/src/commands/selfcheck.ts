@@ -32,6 +32,8 @@ interface Outcome {
   name: string;
   ok: boolean;
   detail?: string;
+  /** Set when the verdict was right only on a second grading, without the self-check's load. */
+  unstable?: string;
 }
 
 export function listFixtures(lesson: LessonDefinition): Fixture[] {
@@ -62,7 +64,9 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
   const outcomes: Outcome[] = [];
   const report = (outcome: Outcome) => {
     outcomes.push(outcome);
-    console.log(`${outcome.ok ? pc.green('✓') : pc.red('✗')} ${outcome.name}${outcome.detail && !outcome.ok ? `\n    ${outcome.detail.replace(/\n/g, '\n    ')}` : ''}`);
+    const shown = outcome.ok ? outcome.unstable : outcome.detail;
+    const mark = outcome.ok ? (outcome.unstable ? pc.yellow('✓') : pc.green('✓')) : pc.red('✗');
+    console.log(`${mark} ${outcome.name}${shown ? `\n    ${shown.replace(/\n/g, '\n    ')}` : ''}`);
   };
   const skip = new Set(options.skip ?? []);
 
@@ -86,10 +90,14 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
     removeTempFolder(graded);
   }
 
-  const passed = outcomes.filter((outcome) => outcome.ok).length;
-  const failed = outcomes.length - passed;
-  console.log(`\n${passed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  // Repeated last, so that a log cut to its tail still names what failed and what wavered.
+  const unstable = outcomes.filter((outcome) => outcome.ok && outcome.unstable);
+  if (unstable.length > 0) console.log(pc.yellow(`\nRight only when graded again alone (widen their margins):\n${unstable.map((outcome) => `  ${outcome.name}`).join('\n')}`));
+  const failures = outcomes.filter((outcome) => !outcome.ok);
+  if (failures.length > 0) console.log(pc.red(`\nFailed:\n${failures.map((outcome) => `  ${outcome.name}`).join('\n')}`));
+  const passed = outcomes.length - failures.length;
+  console.log(`\n${passed} passed, ${failures.length} failed${unstable.length > 0 ? `, ${unstable.length} of the passed right only when graded again alone` : ''}`);
+  return failures.length === 0 ? 0 : 1;
 }
 
 /** Runs grader/test with vitest in a child process and reports each test. */
@@ -152,19 +160,36 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
       },
     });
     if (process.stdout.isTTY) process.stdout.write('\n');
+    const judge = (index: number): Outcome[] => {
+      const job = jobs[index]!;
+      const lesson = lessons.find((candidate) => candidate.id === job.lesson)!;
+      if (job.label === 'exercise') return judgeExercise(lesson, results[index]!);
+      if (job.label === 'solution') return judgeSolution(lesson, results[index]!);
+      return [judgeFixture(fixtures.get(`${lesson.id}:${job.label}`)!, results[index]!)];
+    };
+    const judged = jobs.map((_, index) => judge(index));
+    // Hundreds of folders graded at once load the machine far beyond a learner's or a classroom's run,
+    // where one folder is graded at a time. A folder misjudged under that load is graded again, alone
+    // with the others misjudged: a verdict that holds there is the verdict; one that changes is
+    // reported as unstable under load, by name, so that its margin can be widened.
+    const misjudged = judged.flatMap((outcomes, index) => (outcomes.every((outcome) => outcome.ok) ? [] : [index]));
+    if (misjudged.length > 0) {
+      console.log(pc.bold(`\nGrading again, with the machine no longer loaded: ${misjudged.length} folder(s) misjudged among ${jobs.length}`));
+      const again = await grade(misjudged.map((index) => jobs[index]!));
+      misjudged.forEach((index, position) => {
+        const before = judged[index]!;
+        results[index] = again[position]!;
+        judged[index] = judge(index).map((outcome, n) =>
+          outcome.ok && !before[n]!.ok ? { ...outcome, unstable: `misjudged under load, right alone. Under load: ${before[n]!.detail ?? ''}` } : outcome,
+        );
+      });
+    }
     for (const [label, name] of [['exercise', 'exercises'], ['solution', 'solutions']] as const) {
       const lessonResults = results.filter((_, index) => jobs[index]!.label === label);
       writeResults(path.join(graded, `${name}-results.json`), name, lessonResults);
     }
-    const outcomes: Outcome[] = [];
-    const add = (outcome: Outcome) => (outcomes.push(outcome), report(outcome));
-    results.forEach((result, index) => {
-      const job = jobs[index]!;
-      const lesson = lessons.find((candidate) => candidate.id === job.lesson)!;
-      if (job.label === 'exercise') judgeExercise(lesson, result).forEach(add);
-      else if (job.label === 'solution') judgeSolution(lesson, result).forEach(add);
-      else add(judgeFixture(fixtures.get(`${lesson.id}:${job.label}`)!, result));
-    });
+    const outcomes = judged.flat();
+    outcomes.forEach(report);
     return outcomes;
   } finally {
     removeTempFolder(work);
