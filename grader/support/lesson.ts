@@ -157,9 +157,12 @@ export class LessonKit {
     this.label = job.label;
   }
 
+  /** Whether this run includes the check `id` (a run of some checks includes only those: see GradeJob). */
+  readonly runs = (id: string): boolean => !this.job.checks || this.job.checks.includes(id);
+
   check(id: string, body: () => Promise<void>): void {
     const definition = this.checkDefinition(id);
-    if (this.job.checks && !this.job.checks.includes(id)) return; // a run of some checks (see GradeJob)
+    if (!this.runs(id)) return;
     const concurrent = this.declaringConcurrent;
     const run = async ({ task }: { task: { meta: { course?: CheckMeta } } }) => {
       this.deadline ||= Date.now() + this.definition.timeLimitMs;
