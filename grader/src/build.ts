@@ -5,6 +5,8 @@ import { transform, type TransformFailure } from 'esbuild';
 const typescript = /\.([cm]?)ts$/;
 /** Where a compile error is left for the checks, in the compiled copy. */
 export const BUILD_ERROR_FILE = '.build-error';
+/** How a build error that is the learner's own (a syntax error) begins: the checks fail on it, they do not give up. */
+export const LEARNER_BUILD_ERROR = 'Your code does not compile:';
 
 /**
  * Copies a lesson folder to `into` with every TypeScript file also compiled to JavaScript beside it,
@@ -46,17 +48,20 @@ export async function buildLesson(dir: string, into: string): Promise<string | u
         return undefined;
       } catch (error) {
         const first = (error as TransformFailure).errors?.[0];
-        if (!first) return `${relative}: ${(error as Error).message}`;
+        if (!first) return { learner: false, text: `${relative}: ${(error as Error).message}` };
         const where = first.location ? `${path.join(path.basename(dir), relative)}:${first.location.line}:${first.location.column + 1}` : relative;
-        return `${where}: ${first.text}${first.location ? `\n    ${first.location.lineText}` : ''}`;
+        return { learner: true, text: `${where}: ${first.text}${first.location ? `\n    ${first.location.lineText}` : ''}` };
       }
     }),
   );
   const modules = path.join(dir, 'node_modules');
   if (existsSync(modules)) symlinkSync(modules, path.join(into, 'node_modules'), 'junction');
-  const failures = problems.filter(Boolean);
+  const failures = problems.filter((problem) => problem !== undefined);
   if (failures.length === 0) return undefined;
-  const message = `Your code does not compile:\n${failures.join('\n')}`;
+  // A syntax error is the learner's to fix (every check fails); esbuild failing without one is the grader's.
+  const message = failures.every((failure) => failure.learner)
+    ? `${LEARNER_BUILD_ERROR}\n${failures.map((failure) => failure.text).join('\n')}`
+    : `The grader could not compile your code:\n${failures.map((failure) => failure.text).join('\n')}`;
   writeFileSync(path.join(into, BUILD_ERROR_FILE), message);
   return message;
 }

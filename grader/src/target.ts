@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from './commands/common.js';
 import { exercisesDir, repoRoot, solutionsDir } from './paths.js';
 import type { LessonDefinition } from './registry/types.js';
 
@@ -21,7 +22,7 @@ export function resolveTarget(given?: string): Target {
   if (!given || given === 'exercises') return { root: exercisesDir, name: 'exercises', learner: true };
   if (given === 'solutions') return { root: solutionsDir, name: 'solutions', learner: false };
   const absolute = path.resolve(given);
-  if (!existsSync(absolute)) throw new Error(`--target ${given}: no such folder.`);
+  if (!existsSync(absolute)) throw new UsageError(`--target ${given}: no such folder (${absolute}). Give a folder laid out like exercises/, or a repository that has one.`);
   const nested = path.join(absolute, 'exercises');
   const root = existsSync(nested) ? nested : absolute;
   return { root, name: given, learner: root === exercisesDir };

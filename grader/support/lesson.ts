@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, inject, test } from 'vitest';
 import { lessonById } from '../src/registry/index.js';
 import type { CheckDefinition, LessonDefinition } from '../src/registry/types.js';
-import { BUILD_ERROR_FILE } from '../src/build.js';
+import { BUILD_ERROR_FILE, LEARNER_BUILD_ERROR } from '../src/build.js';
 import type { PreparedJob } from '../src/engine.js';
 import { AppProcess, baseEnv, cpuSeconds, mainThreadActivity, portsListenedOnBy, runQueueSeconds, starved, type ExitInfo } from './app-process.js';
 import { CannotJudge, CheckFailure } from './expect.js';
@@ -173,7 +173,10 @@ export class LessonKit {
       try {
         await this.current.run(state, async () => {
           const buildError = path.join(this.job.runDir, BUILD_ERROR_FILE);
-          if (existsSync(buildError)) throw new CannotJudge(readFileSync(buildError, 'utf8'));
+          if (existsSync(buildError)) {
+            const message = readFileSync(buildError, 'utf8');
+            throw message.startsWith(LEARNER_BUILD_ERROR) ? new CheckFailure(message) : new CannotJudge(message);
+          }
           await this.withinLimits(body);
         });
       } catch (error) {
