@@ -27,6 +27,15 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * What a failure is about, set as `about` on the error a check throws: the output it was seen in and
+ * the request that showed it (none for output written at startup or shutdown).
+ */
+export interface FailureAbout {
+  output: string;
+  request?: SentRequest;
+}
+
 /** What a check leaves for the reporters beside its error message. */
 export interface CheckMeta {
   curl?: string;
@@ -186,10 +195,14 @@ export class LessonKit {
         if (why) (error as Error).message += ` ${why}`;
         // The request that got no answer when that is the failure (a check's concurrent requests would
         // otherwise give another as the curl line), else the one the check chose or sent last.
-        const last = (error as { request?: SentRequest }).request ?? state.sent.at(-1);
+        // A failure may name what it is about (FailureAbout): one run's output among the many a check
+        // read, and the request that showed it or none. The report's output, curl line and location
+        // then come from those alone, not from another run's stack or the last request sent.
+        const about = (error as { about?: FailureAbout }).about;
+        const last = about ? about.request : ((error as { request?: SentRequest }).request ?? state.sent.at(-1));
         task.meta.course = {
           curl: last && toCurl(last),
-          output: tail(outputSince(state.marks), OUTPUT_KEPT),
+          output: tail(about ? about.output : outputSince(state.marks), OUTPUT_KEPT),
           cannotJudge: error instanceof CannotJudge,
         };
         if (error instanceof CheckFailure || error instanceof CannotJudge) {
