@@ -6,6 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 const { executablePath, profile, args, ranFromGlobal, launchTimeoutMs } = workerData;
 const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** How Chromium says it refused to send a form (CSP form-action, or a sandbox without allow-forms); older versions said "Refused to send form data". */
+const FORM_REFUSED = /\bform (data|submission)\b/i;
 
 const ready = (async () => {
   const { chromium } = await import('playwright-core');
@@ -71,7 +73,11 @@ const operations = {
   async submit(state, { selector, url, timeoutMs }) {
     const { page } = state;
     const submitted = page.waitForURL(new RegExp(url), { timeout: timeoutMs, waitUntil: 'load' }).then(() => true);
-    const refused = new Promise((resolve) => state.listeners.add(() => state.messages.some((message) => /\bform\b/i.test(message)) && resolve(false)));
+    // Only Chromium's refusal of a form after the click counts ("Sending form data to … violates …
+    // form-action", "Blocked form submission … sandboxed"): a warning that merely names form-action
+    // (a policy missing its semicolons) comes with every page, the next one included.
+    const before = state.messages.length;
+    const refused = new Promise((resolve) => state.listeners.add(() => state.messages.slice(before).some((message) => FORM_REFUSED.test(message)) && resolve(false)));
     // Not awaited alone: a click waits for the navigation it starts, and a refused form starts none.
     const clicked = page.locator(selector).first().click({ timeout: timeoutMs }).then(() => true, () => false);
     return Promise.race([submitted, refused, clicked.then((ok) => (ok ? submitted : false))]).catch(() => false);

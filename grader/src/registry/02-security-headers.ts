@@ -102,11 +102,11 @@ export default {
     },
     {
       id: '02.error-responses-hardened',
-      title: "Every error answer carries the same headers: 404s, a 500, a 429, the JSON parser's 400, 413 and 415, OPTIONS and CORS preflights",
+      title: "Every error answer carries the same headers: 404s, a 500, a 429, the JSON parser's 400, 413 and 415, OPTIONS and CORS preflights, express.static's redirect of /static",
       points: 2,
       hints: [
-        "Run curl -i on /no-such-page, /api/books/1/recommendations, six times /api/gift-cards/NOPE, and curl -i -X POST -H 'Content-Type: application/json' --data '{' on /api/orders. Which headers do they have?",
-        'The not-found handler, the error handler and the rate limiter answer by themselves, and express.json() hands a malformed, oversized or wrongly encoded body to the error handler at once: ordinary middleware registered after it never runs for that request.',
+        "Run curl -i on /no-such-page, /static, /api/books/1/recommendations, six times /api/gift-cards/NOPE, and curl -i -X POST -H 'Content-Type: application/json' --data '{' on /api/orders. Which headers do they have?",
+        'The not-found handler, the error handler, the rate limiter and express.static (its 301 for a folder without the trailing slash) answer by themselves, and express.json() hands a malformed, oversized or wrongly encoded body to the error handler at once: ordinary middleware registered after it never runs for that request.',
         'Register the header middleware first in createApp(), before express.json(), express.static, the limiter and every route.',
         'const app = express(); app.use(helmet()); then everything else, express.json() included.',
       ],
@@ -163,7 +163,7 @@ export default {
       checks: ['02.error-responses-hardened'],
     },
     {
-      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static (at any path: a second mount of public/ at / too), CORS handling and every route (GET /health too), for every method and path.',
+      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static (at any path: a second mount of public/ at / too; its setHeaders option misses the 301 it writes for GET /static), CORS handling and every route (GET /health too), for every method and path.',
       checks: ['02.error-responses-hardened', '02.csp-enforced-everywhere', '02.no-x-powered-by'],
     },
     {
