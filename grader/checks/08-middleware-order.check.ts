@@ -64,6 +64,8 @@ interface Tour {
   flood: {
     /** The first request past the budget, without a body or cookie. */
     refused: RawReply;
+    /** The visitor's GET /api/books/2 right after it: the visitor has spent little of its own budget. */
+    neighbour: RawReply;
     malformed: RawReply;
     oversized: RawReply;
     withCookie: RawReply[];
@@ -119,6 +121,14 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       await send('an anonymous request', VISITOR, 'GET', '/api/Orders'),
       await send('an anonymous request', VISITOR, 'POST', '/api/Orders', { body: { bookId: 1 } }),
       await send('an anonymous request', VISITOR, 'GET', anyCase('/api/orders/export')),
+      // The guard protects the /api/orders space, not three routes: other methods, and paths no route has
+      // (a route added there later), get 401 too. A guard passed to each route leaves them their 404.
+      ...(await Promise.all([
+        send('an anonymous request', VISITOR, 'DELETE', '/api/orders'),
+        send('an anonymous request', VISITOR, 'PUT', '/api/orders/export', { body: { bookId: 1 } }),
+        send('an anonymous request', VISITOR, 'GET', '/api/orders/101'),
+        send('an anonymous request', VISITOR, 'PATCH', anyCase('/api/orders/101'), { body: { quantity: 2 } }),
+      ])),
     ];
     const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
     // express.json() is app-wide: an error it raises outside /api needs the one error handler too.
@@ -172,6 +182,8 @@ async function makeTour(t: LessonKit): Promise<Tour> {
 
   // Then the spent client keeps going: with the customer's cookie, and with bodies.
   const refused = await send('a request over the budget', FLOODER, 'GET', '/api/books/1');
+  // Another client, far within its own budget, is still served: each client has a budget of its own.
+  const neighbour = await send("another client's request", VISITOR, 'GET', '/api/books/2');
   const readsBefore = await sessionReads(client);
   // Every /api path counts, routed or not (/api/nope), in any spelling, and the reports, which nothing
   // else over the budget asks for: no /api route may sit above the limiter. /api itself is under the
@@ -205,7 +217,7 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       send('a request over the budget', FLOODER, 'POST', '/API', { headers: json, body: MALFORMED }),
     ]),
   ]);
-  const flood = { refused, withCookie, readsBefore, readsAfter, unlimited, spent: spentReplies, login: overLogin!, malformed: overMalformed!, oversized: overOversized!, bare: overBare };
+  const flood = { refused, neighbour, withCookie, readsBefore, readsAfter, unlimited, spent: spentReplies, login: overLogin!, malformed: overMalformed!, oversized: overOversized!, bare: overBare };
 
   // The last answer's access line, then quiet: the app has written what it will.
   const last = overOversized!;
@@ -277,6 +289,48 @@ function remainingOf(reply: RawReply): number | undefined {
   const value = Number(plain ?? structured ?? NaN);
   return Number.isInteger(value) ? value : undefined;
 }
+
+/**
+ * Why the visitor, far within its own budget, got 429 right after the spending client went over its
+ * budget: the limiter counts every client as one. '' when the visitor was served.
+ */
+function sharedBudget({ sent, flood }: Tour): string {
+  if (flood.neighbour.status !== 429) return '';
+  const ownRequests = sent.filter(({ reply }) => reply !== flood.neighbour && reply.request.headers['X-Forwarded-For'] === VISITOR && /^\/api(\/|$)/i.test(reply.request.path)).length;
+  return (
+    `${described(flood.neighbour)} from another client (X-Forwarded-For: ${VISITOR}), which had sent ${ownRequests} API requests, got 429 as soon as one client spent ${API_LIMIT}: the limiter puts every client in one budget. ` +
+    "The grader's clients come through the one proxy in front of the shop, so every connection comes from the proxy's address: without app.set('trust proxy', 1), req.ip is that address for every client, and a limiter keyed on req.ip counts them all as one. " +
+    "Keep app.set('trust proxy', 1) at the top of createApp() (and no keyGenerator that gives every client the same key)."
+  );
+}
+
+/**
+ * Why a limiter that is there never ran below /api: only requests to /api itself carry its headers.
+ * A RegExp mount that takes in the '/' after /api (/^\/api(?:\/|$)/) matches "/api/" of /api/books/1,
+ * and Express's router runs a mounted layer only when what its path matched ends the path or is
+ * followed by '/'. '' when that is not what the answers show.
+ */
+function limiterSkipsBelowApi(flood: Tour['flood']): string {
+  const bare = [...flood.withCookie, ...flood.bare].filter((reply) => routed(reply.request.path) === '/api' && limitHeaders(reply));
+  const below = [flood.refused, ...flood.spent, ...flood.withCookie].filter((reply) => routed(reply.request.path) !== '/api');
+  if (!bare.length || below.some(limitHeaders)) return '';
+  return (
+    `Only requests to /api itself carried rate-limit headers (${described(bare[0]!)}), none below it (${described(below[0]!)}): the limiter is registered but runs for /api alone. ` +
+    "A RegExp mount that takes in the '/' after /api (app.use(/^\\/api(?:\\/|$)/i, limiter)) does that: Express runs a mounted layer only when what its path matched ends the path or is followed by '/', and in /api/books/1 the \"/api/\" it matched is followed by \"books\". " +
+    "Mount the limiter with app.use('/api', limiter), or end the RegExp with a lookahead that leaves the '/' alone: /^\\/api(?=\\/|$)/i."
+  );
+}
+
+/** Why the customer has no session: its login, sent through the proxy over HTTPS, set no cookie. */
+function noCookie(login: RawReply): string {
+  return (
+    `The customer's login (${described(login)}) answered ${login.status} and set no session cookie, so no later request had a session to look up. ` +
+    "The session cookie is secure: express-session sets it only on a request it knows came over HTTPS, which behind the proxy only X-Forwarded-Proto: https says, and Express reads that header only with app.set('trust proxy', 1). Keep that line at the top of createApp()."
+  );
+}
+
+/** Whether a reply carries rate-limit headers, in any format express-rate-limit speaks. */
+const limitHeaders = (reply: RawReply) => ['ratelimit', 'ratelimit-remaining', 'x-ratelimit-remaining'].some((name) => header(reply, name) !== undefined);
 
 const keyOf = (method: string | undefined, path: string | undefined, status: number | undefined) => `${method} ${path} ${status}`;
 
@@ -385,9 +439,20 @@ lesson('08-middleware-order', (t) => {
   });
 
   t.check('08.refused-before-body-parse', async () => {
-    const { flood } = await tour(t);
+    const run = await tour(t);
+    const { flood } = run;
     // The budget is 100, not less: a limiter counted twice (mounted twice) refuses at 51.
     const early = flood.spent.findIndex((reply) => reply.status === 429);
+    // A budget per client: one client over it leaves the others their own.
+    const shared = sharedBudget(run);
+    if (shared) {
+      t.reproduce(flood.neighbour.request);
+      fail(
+        `Expected each client to get its own ${API_LIMIT} API requests, got 429 for another client` +
+          (early >= 0 ? `, and 429 at request ${early + 1} for the client spending its budget, whose budget the other clients' requests had taken part of` : '') +
+          `. ${shared}`,
+      );
+    }
     if (early >= 0) {
       t.reproduce(flood.spent[early]!.request);
       fail(
@@ -400,7 +465,6 @@ lesson('08-middleware-order', (t) => {
     const laterRefused = flood.withCookie.filter((reply) => reply.status === 429);
     const uncounted = flood.withCookie.filter((reply) => reply.status !== 429);
     // A limiter that states its count in headers (express-rate-limit does) shows which of the 100 it never saw.
-    const limitHeaders = (reply: RawReply) => ['ratelimit', 'ratelimit-remaining', 'x-ratelimit-remaining'].some((name) => header(reply, name) !== undefined);
     const unseen = flood.spent.some(limitHeaders) ? [...new Set(flood.spent.filter((reply) => !limitHeaders(reply)).map((reply) => `${described(reply)} (${reply.status})`))] : [];
     const { remaining, failed } = uncountedFailures(flood);
     const forgotFailed = !unseen.length && failed.length > 0;
@@ -414,7 +478,7 @@ lesson('08-middleware-order', (t) => {
           ? `Among the 100 before it, ${unseen.join(', ')} carried no rate-limit headers while the others did: the limiter never counted them. It is mounted on some routes only, or a route or guard registered above app.use('/api', limiter) answers before the limiter sees the request: mount one limiter with app.use('/api', limiter) and register every /api layer that can answer below it.`
           : laterRefused.length && uncounted.length
           ? `Later requests got 429 (${described(laterRefused[0]!)}), so the limit is there but missed some of the 100 before it: ${uncounted.map((reply) => `${described(reply)} got ${reply.status}`).join(', ')} over the budget. A route registered above app.use('/api', limiter), or outside a limiter mounted on some routes only, is neither counted nor refused: mount one limiter with app.use('/api', limiter) and register every /api route below it.`
-          : 'The /api limit of lesson 04 must stay in place.'),
+          : limiterSkipsBelowApi(flood) || 'The /api limit of lesson 04 must stay in place.'),
     );
     const bodies: [string, RawReply, number][] = [
       ['a malformed JSON body', flood.malformed, 400],
@@ -445,16 +509,17 @@ lesson('08-middleware-order', (t) => {
   });
 
   t.check('08.refused-before-session-lookup', async () => {
-    const { flood } = await tour(t);
+    const { flood, login } = await tour(t);
     const { readsBefore, readsAfter, withCookie } = flood;
     if (typeof readsBefore === 'string' || typeof readsAfter === 'string') {
       fail(`Expected GET /metrics to answer 200 with {"sessionStoreReads": <number>}, got ${typeof readsBefore === 'string' ? readsBefore : readsAfter}. Keep GET /metrics as the exercise has it, outside /api.`);
     }
     // The customer's signed-in requests came before: a store whose lookups are not counted proves nothing.
+    if (readsBefore === 0 && !login.headers['set-cookie']) t.reproduce(login.request);
     expectThat(
       readsBefore > 0,
       'Expected GET /metrics to count the session lookups of the signed-in requests made before the flood, got sessionStoreReads 0. ' +
-        'Keep the store createSessionStore() makes (src/session-store.ts counts its lookups) as the session store.',
+        (login.headers['set-cookie'] ? 'Keep the store createSessionStore() makes (src/session-store.ts counts its lookups) as the session store.' : `${noCookie(login)}`),
     );
     const notRefused = withCookie.find((reply) => reply.status !== 429);
     if (notRefused) {
@@ -468,6 +533,8 @@ lesson('08-middleware-order', (t) => {
             `Request ${API_LIMIT + 1} was served too, and its rate-limit headers say the limiter forgot the failed answers before it: one that un-counts failed answers (skipFailedRequests) un-counts its own 429s as well, and lets a client over its budget through again. Every request counts, however it is answered.`,
         );
       }
+      const skipped = limiterSkipsBelowApi(flood);
+      if (skipped) fail(expected + skipped);
       fail(
         expected +
           "The limit covers every path under /api, routed or not, in any spelling: mount it with app.use('/api', limiter) rather than on some routes or with a check of req.path by hand" +
@@ -509,15 +576,22 @@ lesson('08-middleware-order', (t) => {
   });
 
   t.check('08.protected-routes-refuse-anonymous', async () => {
-    const { anonymous, login, signedIn } = await tour(t);
+    const run = await tour(t);
+    const { anonymous, login, signedIn } = run;
+    const guarded = anonymous.filter((other) => other.status === 401).map(described);
     for (const reply of anonymous) {
       t.reproduce(reply.request);
       expectThat(
         reply.status === 401,
         `Expected ${described(reply)} without signing in to answer 401, got ${reply.status} (${kindOf(reply)}). ` +
-          (reply.status < 400
+          (reply.status === 429 && sharedBudget(run)
+            ? `The rate limiter refused this visitor. ${sharedBudget(run)}`
+            : reply.status === 404 && guarded.length
+            ? `No route answers ${described(reply)}, and the guard never ran, while ${guarded.slice(0, 3).join(', ')} got 401: it is passed to the routes one by one, or lists the methods or paths it covers. ` +
+              "The guard protects the /api/orders space, every method on every path under it, routed or not (a route added there later is protected from its first day): register app.use('/api/orders', requireSignIn) before the routes."
+            : reply.status < 400
             ? anonymous.some((other) => other.status === 401)
-              ? `The guard refused ${anonymous.filter((other) => other.status === 401).map(described).join(', ')}, but not this one: does it cover every method and every spelling Express routes to /api/orders (case, trailing slash)? A check of req.path by hand, a list of exact paths or app.get(...) alone misses some; app.use('/api/orders', requireSignIn) before the routes covers them all.`
+              ? `The guard refused ${guarded.join(', ')}, but not this one: does it cover every method and every spelling Express routes to /api/orders (case, trailing slash)? A check of req.path by hand, a list of exact paths or app.get(...) alone misses some; app.use('/api/orders', requireSignIn) before the routes covers them all.`
               : "Its route is registered before app.use('/api/orders', requireSignIn), so it answered before the guard ran: the guard comes before every route it protects."
             : reply.status >= 500
               ? 'It failed instead (its output is below): the guard reads req.session, which exists only once session() has run, so the guard goes after session() and before the routes.'
@@ -525,7 +599,11 @@ lesson('08-middleware-order', (t) => {
       );
     }
     t.reproduce(login.request);
-    expectThat(login.status === 200 && login.headers['set-cookie'], `Expected POST /api/login with the demo account (sent as if through the proxy, over HTTPS) to answer 200 and set a session cookie, got ${login.status}${login.headers['set-cookie'] ? '' : ' and no cookie'} (${kindOf(login)}).`);
+    expectThat(
+      login.status === 200 && login.headers['set-cookie'],
+      `Expected POST /api/login with the demo account (sent as if through the proxy, over HTTPS) to answer 200 and set a session cookie, got ${login.status}${login.headers['set-cookie'] ? '' : ' and no cookie'} (${kindOf(login)}).` +
+        (login.status === 200 && !login.headers['set-cookie'] ? ` ${noCookie(login)}` : ''),
+    );
     for (const [reply, status] of [[signedIn[0]!, 200], [signedIn[1]!, 200], [signedIn[2]!, 201]] as const) {
       t.reproduce(reply.request);
       expectThat(reply.status === status, `Expected ${described(reply)} signed in to answer ${status}, got ${reply.status} (${kindOf(reply)}). The guard must let a signed-in customer through: session() has to run before it.`);
@@ -534,7 +612,8 @@ lesson('08-middleware-order', (t) => {
   });
 
   t.check('08.errors-answer-generic-json', async () => {
-    const { errors, stdout } = await tour(t);
+    const run = await tour(t);
+    const { errors, stdout } = run;
     const generic = (reply: RawReply, status: number) => {
       const body = parseJson(reply) as { error?: unknown } | undefined;
       return reply.status === status && /^application\/([\w.+-]+\+)?json\b/i.test(header(reply, 'content-type') ?? '') && body?.error === STATUS_CODES[status];
@@ -549,13 +628,26 @@ lesson('08-middleware-order', (t) => {
     ] as const;
     const raised = [errors.failing, errors.malformed, errors.oversized, errors.outside];
     const someHandled = raised.some((reply) => reply.status >= 400 && reply.status !== 404 && generic(reply, reply.status));
+    // The shop's JSON with another status: an error handler answered, and chose the status itself.
+    const statusKept = (reply: RawReply) => {
+      const parserErrors: [RawReply, number][] = [[errors.malformed, 400], [errors.oversized, 413]];
+      const mapped = parserErrors.find(([other, status]) => other !== reply && generic(other, status));
+      return (
+        ` That is the shop's JSON body, so an error handler answered, with a status of its own instead of the error's: express.json() raises errors that carry their status (err.status: 400 for a malformed body, 413 for one over 100 kB).` +
+        (mapped
+          ? ` ${described(mapped[0])} with ${mapped[1] === 400 ? 'a malformed body' : 'a 200 kB body'} got its ${mapped[1]}, so the handler maps some errors to their status by hand (by err.type or err.message, say) and not this one. Answer err.status for any 4xx error, as the exercise's handler does (clientErrorStatus), and 500 otherwise.`
+          : " Either an error handler registered earlier answered it without keeping the error's status (keep one error handler, registered last), or the one handler maps statuses by hand: answer err.status for any 4xx error, as the exercise's handler does (clientErrorStatus), and 500 otherwise.")
+      );
+    };
     for (const [reply, statuses] of cases) {
       t.reproduce(reply.request);
       if (statuses.some((status) => generic(reply, status))) continue;
       const status = statuses[0];
       const body = parseJson(reply) as { error?: unknown } | undefined;
       const html = /html/i.test(header(reply, 'content-type') ?? '');
-      const cause = status !== 404 && reply.status === 404 && body?.error === 'Not Found' && reply !== errors.outside
+      const cause = reply.status === 429 && sharedBudget(run)
+        ? ` The rate limiter refused this client before its request raised the error. ${sharedBudget(run)}`
+        : status !== 404 && reply.status === 404 && body?.error === 'Not Found' && reply !== errors.outside
         ? " That is the shop's 404 handler: the route is registered below app.use(notFound), which answers first. Register every route above the 404 handler."
         : html && !someHandled
           ? " That is Express's own error page, and no error the grader raised got the shop's JSON: no error handler ran at all. Is one registered last, and does it have exactly four parameters, (err, req, res, next)? " +
@@ -564,6 +656,8 @@ lesson('08-middleware-order', (t) => {
             ? " That is Express's own error page: other errors got the shop's JSON, so an error handler exists, but none is registered after the layer that raised this one" +
               (reply === errors.outside ? ", or it is mounted on a path (app.use('/api', handler)) that this request is outside of" : '') +
               '. Register one, without a path, last, after every route and the 404 handler.'
+            : reply.status !== status && status !== 404 && generic(reply, reply.status)
+              ? statusKept(reply)
             : reply.status !== status && status !== 404
               ? ' Either a layer above express.json() failed on this request (its output is below), or an error handler registered earlier answered it without keeping the error\'s status: keep one error handler, registered last.'
               : '';

@@ -46,7 +46,7 @@ export default {
     },
     {
       id: '08.refused-before-body-parse',
-      title: 'A client gets its 100 API requests, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
+      title: 'A client gets its own 100 API requests, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
       points: 2,
       hints: [
         'Spend the API budget (100 requests to /api/books/1), then POST /api/orders with a body that is not JSON. What status comes back, and what did the app do before answering it?',
@@ -80,13 +80,13 @@ export default {
     },
     {
       id: '08.protected-routes-refuse-anonymous',
-      title: 'Every route under /api/orders answers 401 to an anonymous request, and serves a signed-in customer',
+      title: 'Every request under /api/orders, any method on any path, routed or not, answers 401 to an anonymous client, and a signed-in customer is served',
       points: 2,
       hints: [
-        'Without signing in, GET /api/orders, /api/orders/export and POST /api/orders. Does every one refuse?',
+        'Without signing in, GET /api/orders, /api/orders/export and POST /api/orders, then DELETE /api/orders and GET /api/orders/101. Does every one refuse?',
         'A guard registered with app.use(path, guard) only runs for requests that reach it: a route registered above it has already answered. Authentication comes before every handler it protects.',
-        "In src/app.ts, look for routes under /api/orders registered above app.use('/api/orders', requireSignIn).",
-        "Register app.use('/api/orders', requireSignIn) before the first /api/orders route, /api/orders/export included.",
+        "In src/app.ts, look for routes under /api/orders registered above app.use('/api/orders', requireSignIn), and for a guard passed to the routes one by one, which leaves other methods and paths (and the next route added) unguarded.",
+        "Register app.use('/api/orders', requireSignIn) before the first /api/orders route, /api/orders/export included: it covers every method on every path under /api/orders.",
       ],
     },
     {
@@ -115,7 +115,7 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: 'Serve a client its 100 API requests per 15 minutes, each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.',
+      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
       checks: ['08.refused-before-body-parse'],
     },
     {
@@ -127,11 +127,11 @@ export default {
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
-      text: 'Answer 401 to an anonymous request on every route under /api/orders, in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash) and for every method, and serve a signed-in customer there.',
+      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash) and for every method (DELETE, PUT, PATCH included): the guard protects the /api/orders space, not only its routes. Serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), whichever route raised it, inside /api or outside (a malformed body to any path), and log a 500 at level error with its message and stack.',
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), with the status the error carries (err.status), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
