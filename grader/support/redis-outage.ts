@@ -11,12 +11,14 @@ import net from 'node:net';
  * reconnects finds Redis back; the keys are still there, as after a restart with persistence.
  * `sentBytes` counts the bytes the app has sent to Redis so far, `commands` the names of its commands in
  * order (upper case): whether the app talks to Redis again after an outage, beyond reconnecting (HELLO,
- * CLIENT, SELECT, AUTH, PING).
+ * CLIENT, SELECT, AUTH, PING). `calls` holds the same commands with their arguments (latin1 text):
+ * which key a command named, for a check that asks whether a command from the outage reached Redis later.
  */
 export interface RedisOutage {
   url: string;
   readonly sentBytes: number;
   readonly commands: readonly string[];
+  readonly calls: readonly (readonly string[])[];
   down(): Promise<void>;
   up(): Promise<void>;
   close(): Promise<void>;
@@ -28,6 +30,7 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
   const sockets = new Set<net.Socket>();
   let sentBytes = 0;
   const commands: string[] = [];
+  const calls: string[][] = [];
   let server: net.Server | undefined;
 
   const listen = (port: number) =>
@@ -42,7 +45,7 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
         let pending: Buffer = Buffer.alloc(0);
         client.on('data', (chunk: Buffer) => {
           sentBytes += chunk.length;
-          pending = readCommands(Buffer.concat([pending, chunk]), commands);
+          pending = readCommands(Buffer.concat([pending, chunk]), commands, calls);
         });
         client.pipe(redis).on('close', () => client.destroy());
         redis.pipe(client).on('close', () => redis.destroy());
@@ -72,6 +75,7 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
       return sentBytes;
     },
     commands,
+    calls,
     down: stop,
     async up() {
       if (server) return;
@@ -90,28 +94,32 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
   };
 }
 
-/** Appends the name of every whole command in `buffer` (RESP arrays, or inline commands) to `names`; returns the rest. */
-function readCommands(buffer: Buffer, names: string[]): Buffer {
+/** Appends the name of every whole command in `buffer` (RESP arrays, or inline commands) to `names`, and the whole command to `calls`; returns the rest. */
+function readCommands(buffer: Buffer, names: string[], calls: string[][]): Buffer {
   let at = 0;
   for (;;) {
     const end = buffer.indexOf('\r\n', at);
     if (end === -1) return buffer.subarray(at);
     if (buffer[at] !== 0x2a /* '*' */) {
-      names.push(buffer.toString('latin1', at, end).trim().split(/\s+/)[0]!.toUpperCase());
+      const words = buffer.toString('latin1', at, end).trim().split(/\s+/);
+      names.push(words[0]!.toUpperCase());
+      calls.push(words);
       at = end + 2;
       continue;
     }
     let next = end + 2;
     let name: string | undefined;
+    const args: string[] = [];
     for (let index = Number(buffer.toString('latin1', at + 1, end)); index > 0; index--) {
       const line = buffer.indexOf('\r\n', next);
       if (line === -1) return buffer.subarray(at);
       const length = Number(buffer.toString('latin1', next + 1, line));
       if (buffer.length < line + 2 + length + 2) return buffer.subarray(at);
-      name ??= buffer.toString('latin1', line + 2, line + 2 + length).toUpperCase();
+      args.push(buffer.toString('latin1', line + 2, line + 2 + length));
+      name ??= args[0]!.toUpperCase();
       next = line + 2 + length + 2;
     }
-    if (name) names.push(name);
+    if (name) names.push(name), calls.push(args);
     at = next;
   }
 }
