@@ -1,5 +1,6 @@
 import http, { STATUS_CODES } from 'node:http';
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
 import { ANSWER_TIMEOUT_MS, expectJsonType, expectStatus, header, type Client, type Reply, type RequestOptions, type SentRequest } from '../support/http.js';
 import { delay, lesson, type RunningServer } from '../support/lesson.js';
@@ -283,6 +284,17 @@ const FRAME_ON_ONE_LINE = /(?<=\S)[ \t]*[|;,]?[ \t]+at (?=(?:(?:new|async) )?[^\
 const NO_TRANSPORT = /\[winston\] Attempt to write logs with no transports/;
 
 /**
+ * A line of a multi-line string as util.inspect() prints it inside an object (console.error({ stack })):
+ * `  stack: 'Error: boom\n' +`, then `    '    at fn (file:3:9)\n' +`: the string's text, so that the
+ * stack it holds reads as one (red team 01 r5). Any other line is left as it is.
+ */
+function unquoted(line: string): string {
+  const quoted = /^\s*(?:[\w$]+: )?(['"`])(.*)\1(?: \+|,)?$/.exec(line);
+  // Each piece ends with the newline it was cut at (\n): the lines it holds are the string's lines.
+  return quoted ? quoted[2]!.replace(/\\n$/, '').replace(/\\(['"`\\])/g, '$1') : line;
+}
+
+/**
  * The log in pieces that each may tell one error: a JSON line (its decoded strings), or a text line that
  * names something and the frames printed below it (or on it, separated, or with escaped newlines).
  */
@@ -294,11 +306,13 @@ function logPieces(output: string): { pieces: string[]; text: string } {
     // winston's warning that a logger has no transport quotes the entry it dropped, for the first 16
     // only (red team 01 r4): a warning about a misconfigured logger is not the log.
     if (NO_TRANSPORT.test(line)) continue;
+    // The grader's own lines (the uncaught preload's notes) are not the app's log.
+    if (line.startsWith('[grader] ')) continue;
     const entry = parseLine(line);
     // A JSON logger keeps the stack in one line, its newlines escaped: read the decoded strings.
     if (entry.fields) pieces.push(stringsOf(entry).join('\n'));
     // A text line may still quote a stack with escaped newlines (winston's simple()) or on one line (logfmt).
-    else plain.push(...line.replace(/\\n/g, '\n').replace(FRAME_ON_ONE_LINE, '\n    at ').split('\n'));
+    else plain.push(...unquoted(line).replace(/\\n/g, '\n').replace(FRAME_ON_ONE_LINE, '\n    at ').split('\n'));
   }
   // Printed: a line, then the frames on the lines below it.
   plain.forEach((line, index) => {
@@ -479,35 +493,85 @@ function sendOn(agent: http.Agent, baseUrl: string, request: SentRequest): Promi
 }
 
 /**
- * A preload (NODE_OPTIONS) for src/server.ts: on SIGUSR2 it says so and throws in a timer, outside any
- * request, as a bug in a background job would. Node then ends the process, unless the app keeps it alive.
+ * A preload (NODE_OPTIONS) for src/server.ts: on SIGUSR2 it says so and throws `thrown` in a timer,
+ * outside any request, as a bug in a background job would. Node then ends the process, unless the app
+ * keeps it alive. It also notes every uncaught exception the app meets (uncaughtExceptionMonitor, which
+ * changes nothing): a request's own error that reaches Node uncaught (a callback that still throws) and
+ * a process that serves on after it is a handler that resumes, whatever it does with the error.
  */
 const UNCAUGHT_MARK = '[grader] throwing an error outside any request';
-const UNCAUGHT_PRELOAD = `--import=data:text/javascript,${encodeURIComponent(
-  `import{isMainThread}from'node:worker_threads';if(isMainThread)process.on('SIGUSR2',()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});setImmediate(()=>{throw new Error('thrown by the grader outside any request')})})`,
-)}`;
+const UNCAUGHT_SEEN = '[grader] uncaught exception: ';
+function uncaughtPreload(thrown: string): string {
+  return `--import=data:text/javascript,${encodeURIComponent(
+    `import{isMainThread}from'node:worker_threads';if(isMainThread){process.on('uncaughtExceptionMonitor',e=>{try{process.stderr.write(${JSON.stringify(UNCAUGHT_SEEN)}+String(e&&e.message!==undefined?e.message:e).split('\\n')[0]+'\\n')}catch{}});` +
+      `process.on('SIGUSR2',()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});setImmediate(()=>{throw ${thrown}})})}`,
+  )}`;
+}
+/**
+ * The errors the grader throws outside any request, one shape per run: a plain Error (a bug), and a
+ * system error with a code (a socket's ECONNRESET, EPIPE or ETIMEDOUT, chosen per grade), the kind an
+ * "operational errors are survivable" handler keeps the process alive for.
+ */
+const SYSTEM_CODE = (['ECONNRESET', 'EPIPE', 'ETIMEDOUT'] as const)[Math.floor(Math.random() * 3)]!;
+const uncaughtShapes = {
+  plain: { what: 'an Error', preload: uncaughtPreload(`new Error('thrown by the grader outside any request')`) },
+  coded: {
+    what: `a system error with code ${SYSTEM_CODE}`,
+    preload: uncaughtPreload(`Object.assign(new Error('read ${SYSTEM_CODE} (thrown by the grader outside any request)'),{code:'${SYSTEM_CODE}',errno:-104,syscall:'read'})`),
+  },
+};
+/**
+ * How many times the log run under NODE_ENV=test asks for the rejected error, side by side: more than
+ * any cap per message a log throttle plausibly has (20 or 50 a minute), and not the same from one grade
+ * to the next, so that no cap is made to fit it.
+ */
+const TEST_REPEAT = 101 + Math.floor(Math.random() * 20);
 /** How long a process may take to end after that error: it ends at once unless something keeps it alive. */
 const UNCAUGHT_END_MS = 3_000;
 
-type UncaughtOutcome = { kept: false } | { kept: true; how: string };
+type UncaughtOutcome = { kept: false; code: number | null; signal: NodeJS.Signals | null; after: string } | { kept: true; how: string };
 
-/** Throws an error outside any request in this server (started with UNCAUGHT_PRELOAD): whether the process kept serving. */
-async function throwOutsideRequests(server: RunningServer): Promise<UncaughtOutcome> {
+/** Whether the process ends within UNCAUGHT_END_MS, and how; or how it showed that it still serves. */
+async function endsAfter(server: RunningServer, after: string): Promise<UncaughtOutcome> {
   const { process: app } = server;
-  // Ended already (the callback error of an app that rethrows it): nothing kept it alive.
-  if (!app.running || app.child.pid === undefined) return { kept: false };
+  await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
+  if (app.running) {
+    // Still there: does it serve? A process shutting down closes its server first.
+    const health = await server.client.get('/health').then((reply) => reply.status, () => undefined);
+    if (health !== undefined && app.running) return { kept: true, how: `GET /health answered ${health} more than ${UNCAUGHT_END_MS / 1000} s after ${after}` };
+    await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
+    if (app.running) return { kept: true, how: `it was still running more than ${(2 * UNCAUGHT_END_MS) / 1000} s after ${after}` };
+  }
+  // It ended as it should: no "exited before the check ended" beside the messages of the checks.
+  app.stopping = true;
+  return { kept: false, code: app.exit!.code, signal: app.exit!.signal, after };
+}
+
+/**
+ * Throws an error outside any request in this server (started with an uncaught preload), unless an
+ * error of one of its requests has already reached Node uncaught: whether the process kept serving,
+ * and if it ended, with which code.
+ */
+async function throwOutsideRequests(server: RunningServer, what: string): Promise<UncaughtOutcome | undefined> {
+  const { process: app } = server;
+  const output = app.output();
+  const seen = output.split('\n').find((line) => line.startsWith(UNCAUGHT_SEEN));
+  if (seen) {
+    // The error of a request that reached Node uncaught (a callback that still throws): ending the
+    // process is right, serving on is not, whatever a handler did with the error (forwarded it to a request).
+    const after = `the uncaught exception ${show(seen.slice(UNCAUGHT_SEEN.length), 60)}, an error of one of its requests (${callback.label} threw in its callback)`;
+    if (app.running) return endsAfter(server, after);
+    return { kept: false, code: app.exit!.code, signal: app.exit!.signal, after };
+  }
+  // Ended already, with no uncaught exception: nothing kept it alive.
+  if (!app.running || app.child.pid === undefined) return undefined;
   process.kill(app.child.pid, 'SIGUSR2');
   const until = Date.now() + UNCAUGHT_END_MS;
   while (app.running && !app.output().includes(UNCAUGHT_MARK) && Date.now() < until) await delay(20);
-  if (!app.running) return { kept: false };
-  if (!app.output().includes(UNCAUGHT_MARK)) {
+  if (app.running && !app.output().includes(UNCAUGHT_MARK)) {
     throw new CannotJudge(`The grader sent SIGUSR2 to src/server.ts to throw an error outside any request, and nothing happened within ${UNCAUGHT_END_MS / 1000} s (a machine too busy?).`);
   }
-  await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
-  if (!app.running) return { kept: false };
-  // Still there: does it serve? A process shutting down closes its server first.
-  const health = await server.client.get('/health').then((reply) => reply.status, () => undefined);
-  return health === undefined || !app.running ? { kept: false } : { kept: true, how: `GET /health answered ${health} more than ${UNCAUGHT_END_MS / 1000} s after the error` };
+  return endsAfter(server, `${what} the grader threw in a timer of its process, outside any request`);
 }
 
 lesson('01-error-handling', (t) => {
@@ -518,12 +582,13 @@ lesson('01-error-handling', (t) => {
   // Any other value but development, as the lesson names it: a handler that shows details unless
   // NODE_ENV is production or test still leaks on a staging server.
   const staging = { NODE_ENV: 'staging' };
-  // A value no list of known environments holds: a handler that shows details unless NODE_ENV is one
-  // of production, staging and test still leaks there.
-  const qa = { NODE_ENV: 'qa' };
+  // A value no list of known environments holds, made up fresh for each grade (qa-3f9a1c): a handler
+  // that shows details unless NODE_ENV is one of production, staging, test, qa… still leaks there.
+  const qa = { NODE_ENV: `qa-${randomBytes(3).toString('hex')}` };
   // Values close to development that are not it: details, if any, only when NODE_ENV is exactly
-  // development, so a test for a prefix (/^dev/i) or for any case (toLowerCase()) leaks on them.
-  const nearDevelopment = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'Development' }];
+  // development, so a test for a prefix (/^dev/i) or for any case (toLowerCase()) leaks on them, and so
+  // does a list of development-like names (local, the name a developer's machine often has).
+  const nearDevelopment = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'Development' }, { NODE_ENV: 'local' }];
   // The one mode that may show details: the handler must still stop after answering there.
   const development = { NODE_ENV: 'development' };
   t.prestart({}, production, test, staging, qa, ...nearDevelopment, development);
@@ -532,7 +597,7 @@ lesson('01-error-handling', (t) => {
     [production, ' with NODE_ENV=production'],
     [test, ' with NODE_ENV=test'],
     [staging, ' with NODE_ENV=staging'],
-    [qa, ' with NODE_ENV=qa'],
+    [qa, ` with NODE_ENV=${qa.NODE_ENV}`],
   ];
   /** Client errors are answered the same way in production: checked there too. */
   const unsetAndProduction = modes.slice(0, 2);
@@ -562,10 +627,14 @@ lesson('01-error-handling', (t) => {
 
   t.check('01.test-mode-answers-generic-json', async () => {
     const near = nearDevelopment.map((env): [Record<string, string>, string] => [env, ` with NODE_ENV=${env.NODE_ENV}`]);
-    for (const [env, mode] of [...modes.slice(2), ...near]) {
-      const app = await t.app({ env });
-      const cause = env.NODE_ENV.toLowerCase().startsWith('dev')
-        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix or another spelling.`
+    const all = [...modes.slice(2), ...near];
+    // Every mode's app asked for at once: run alone (no hosts started ahead), the hosts then load side by side.
+    const apps = all.map(([env]) => t.app({ env }));
+    for (const app of apps) app.catch(() => {});
+    for (const [index, [env, mode]] of all.entries()) {
+      const app = await apps[index]!;
+      const cause = (nearDevelopment as Record<string, string>[]).includes(env)
+        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix, another spelling or a list of development-like names.`
         : '';
       // Before the server errors: the callback error, last, may take the app down.
       const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
@@ -728,18 +797,19 @@ lesson('01-error-handling', (t) => {
     }
   }
 
-  // Last, with servers of their own (src/server.ts, stopped with SIGTERM at the end): the log is read up
+  // Last, with servers of their own (src/server.ts, stopped with SIGTERM or an uncaught exception at the end): the log is read up
   // to the exit, so lines an app holds back and never writes out are missed as they would be in production.
   // In production every way an error can be lost is tried; with NODE_ENV unset and test (as under a test
-  // runner), each error is asked for as well (the rejected one 18 times under test): a log that is silent
+  // runner), each error is asked for as well (the rejected one TEST_REPEAT times under test): a log that is silent
   // in one mode, or stops after a number of lines, loses errors there too.
   t.check('01.errors-logged-with-stack', async () => {
+    uncaughtOutcomes = [];
     const runs = await Promise.all([
       logRun(production, ' with NODE_ENV=production', true),
-      // With NODE_ENV unset, the run ends with an error thrown outside any request instead of SIGTERM:
-      // the check after this one judges how (a process-wide handler that resumes keeps it alive).
-      logRun({ NODE_OPTIONS: UNCAUGHT_PRELOAD }, ' with NODE_ENV unset', false, 1, true),
-      logRun(test, ' with NODE_ENV=test', false, 18),
+      // With NODE_ENV unset and test, the run ends with an error thrown outside any request (a plain one,
+      // a system error with a code) instead of SIGTERM: the check after this one judges how.
+      logRun({ NODE_OPTIONS: uncaughtShapes.plain.preload }, ' with NODE_ENV unset', false, 1, 'plain'),
+      logRun({ ...test, NODE_OPTIONS: uncaughtShapes.coded.preload }, ' with NODE_ENV=test', false, TEST_REPEAT, 'coded'),
     ]);
     for (const run of runs) judgeLog(run);
   });
@@ -753,7 +823,7 @@ lesson('01-error-handling', (t) => {
   }
 
   /** Starts src/server.ts, asks for each server error (in every way an error can be lost, when `thorough`), stops it. */
-  async function logRun(env: Record<string, string>, mode: string, thorough: boolean, repeat = 1, uncaught = false): Promise<LogRun> {
+  async function logRun(env: Record<string, string>, mode: string, thorough: boolean, repeat = 1, uncaught?: keyof typeof uncaughtShapes): Promise<LogRun> {
     const server = await t.server({ env });
     const ask = (error: ServerError) => server.client.get(error.path, { headers: error.headers }).then(() => true, () => false);
     const answered = new Map<ServerError, number>(serverErrors.map((error) => [error, 0]));
@@ -766,9 +836,10 @@ lesson('01-error-handling', (t) => {
       count(callback, await ask(callback));
       let end = 'its exit on SIGTERM';
       if (uncaught) {
-        const outcome = throwOutsideRequests(server);
-        uncaughtOutcome = outcome;
-        if (!(await outcome.catch(() => ({ kept: true }))).kept) end = 'its exit';
+        const outcome = throwOutsideRequests(server, uncaughtShapes[uncaught].what);
+        uncaughtOutcomes?.push({ mode, outcome });
+        await outcome.catch(() => undefined);
+        if (!server.process.running) end = 'its exit';
       }
       await server.stop();
       return { mode, end, output: server.process.output(), answered };
@@ -802,7 +873,8 @@ lesson('01-error-handling', (t) => {
     // A crash logs the one error it dies of, answered or not.
     const fewer = seen.filter(({ best, ownStacks, answered }) => best === 'own stack' && ownStacks < Math.max(1, answered));
     // Beyond what src/server.ts prints itself as it starts and stops.
-    const printed = output.split('\n').some((line) => line.trim() && !/^(Bookshop listening on |SIG\w+ received)/.test(line));
+    // Up to the grader's own throw (the crash prints that error, not the app's log), and not its notes.
+    const printed = output.split(UNCAUGHT_MARK)[0]!.split('\n').some((line) => line.trim() && !/^(Bookshop listening on |SIG\w+ received|\[grader\] )/.test(line));
     const noTransport = NO_TRANSPORT.test(output);
     const got = [
       nothing.length ? `nothing about ${labels(nothing)}` : '',
@@ -837,29 +909,45 @@ lesson('01-error-handling', (t) => {
             'and lines held back (a buffer a timer writes out) are lost when the process exits before they are written.'
           : printed
             ? ' No line names these errors: JSON.stringify(err) gives {}, and a JSON logger keeps the message and stack only with an error format or serializer (winston: format.errors({ stack: true }); pino: the err key).'
-            : ` Is the log skipped${mode}, below the logger's level, kept only in a file, or held back (a buffer a timer writes out) and never written before the process exits? The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode.`),
+            : ` Nothing was written about them before ${end}: is the log skipped${mode}, below the logger's level, kept only in a file, or held in a buffer that is never flushed (lines a timer or a SIGTERM handler writes out are lost when the process crashes first)? ` +
+              'The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode: write each line as the error happens.'),
     );
   }
 
-  /** The outcome of the error thrown outside any request in the log check's run with NODE_ENV unset. */
-  let uncaughtOutcome: Promise<UncaughtOutcome> | undefined;
+  /** How the log check's runs with NODE_ENV unset and test ended, after an error thrown outside any request. */
+  let uncaughtOutcomes: { mode: string; outcome: Promise<UncaughtOutcome | undefined> }[] | undefined;
 
   t.check('01.uncaught-exception-ends-process', async () => {
-    // The log check's run with NODE_ENV unset ended this way; run alone, the check starts its own server.
-    let outcome = uncaughtOutcome;
-    if (!outcome) {
-      const server = await t.server({ env: { NODE_OPTIONS: UNCAUGHT_PRELOAD } });
-      outcome = throwOutsideRequests(server);
-      await outcome.finally(() => server.stop());
-    }
-    const result = await outcome;
-    expectThat(
-      !result.kept,
-      () =>
-        `Expected src/server.ts to end after an error thrown outside any request (the grader threw one in a timer of its process, with NODE_ENV unset), but it kept serving: ${result.kept ? result.how : ''}. ` +
-        "A process.on('uncaughtException') handler that carries on leaves the process in a state nobody knows (work half done, resources held): " +
-        'hand request errors to Express with next(err) instead, and let an uncaught exception end the process (log it and exit, if you handle it at all), so that its supervisor starts a clean one.',
+    // The log check's runs ended this way; run alone, the check starts servers of its own, asks for the
+    // callback error (which may reach Node uncaught) and throws outside any request.
+    let outcomes = uncaughtOutcomes?.length === 2 ? uncaughtOutcomes : undefined;
+    outcomes ??= await Promise.all(
+      ([['plain', ' with NODE_ENV unset', {}], ['coded', ' with NODE_ENV=test', test]] as const).map(async ([shape, mode, env]) => {
+        const server = await t.server({ env: { ...env, NODE_OPTIONS: uncaughtShapes[shape].preload } });
+        await server.client.get(callback.path).catch(() => undefined);
+        const outcome = throwOutsideRequests(server, uncaughtShapes[shape].what);
+        await outcome.catch(() => undefined).finally(() => server.stop());
+        return { mode, outcome };
+      }),
     );
+    for (const { mode, outcome } of outcomes) {
+      const result = await outcome;
+      if (!result) continue;
+      expectThat(
+        !result.kept,
+        () =>
+          `Expected src/server.ts${mode} to end after an uncaught exception, but it kept serving: ${result.kept ? result.how : ''}. ` +
+          "A process.on('uncaughtException') handler (or a domain) that carries on (for every error, for errors with a code such as ECONNRESET, or after forwarding the error to a request) leaves the process in a state nobody knows (work half done, resources held): " +
+          'hand request errors to Express with next(err) instead, and let an uncaught exception end the process (log it and exit, if you handle it at all), so that its supervisor starts a clean one.',
+      );
+      if (result.kept) continue;
+      expectThat(
+        result.signal !== null || result.code !== 0,
+        `Expected src/server.ts${mode} to end with a non-zero exit code after ${result.after}, got exit code 0. ` +
+          'Code 0 says the process stopped as asked: a supervisor that restarts a service on failure (systemd Restart=on-failure, docker --restart on-failure) leaves it stopped. ' +
+          'After an uncaught exception, exit with process.exit(1) (or let Node end the process, which exits with 1).',
+      );
+    }
   });
 });
 

@@ -56,12 +56,12 @@ export default {
     },
     {
       id: '01.test-mode-answers-generic-json',
-      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (qa, and dev or Development: not development), every error answer still says nothing about the error',
+      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (a made-up qa-… name, and dev, Development or local: not development), every error answer still says nothing about the error',
       points: 1,
       hints: [
         'Run your app with NODE_ENV=test, as vitest and jest do, or NODE_ENV=staging, and repeat the failing requests.',
         "Only production is the unsafe value to test for: NODE_ENV can be test, staging or anything else, and Express's built-in handler shows the stack under each of them.",
-        'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production.',
+        'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production, and not for a list of development-like names (local).',
         "if (process.env.NODE_ENV === 'development') body.stack = err.stack; // exactly development: not /^dev/i, not toLowerCase(), nothing in any other mode",
       ],
     },
@@ -144,15 +144,15 @@ export default {
     },
     {
       id: '01.uncaught-exception-ends-process',
-      title: 'An error thrown outside any request still ends the process: nothing keeps it running after an uncaught exception',
+      title: 'An uncaught exception (thrown outside any request, a system error with a code such as ECONNRESET too, or a request\'s own) ends the process with a non-zero exit code: nothing keeps it running',
       points: 1,
       guards:
-        'The exercise has no uncaughtException handler, so Node ends the process; a fix that keeps every uncaught exception from ending it (a process-wide handler that resumes) breaks this.',
+        'The exercise has no uncaughtException handler, so Node ends the process with code 1 (on its callback error already); a fix that keeps an uncaught exception from ending it (a process-wide handler that resumes, for some errors or all) or ends it with code 0 breaks this.',
       hints: [
         'What happens to your process when code outside any request (a timer, a background job) throws?',
         "After an uncaught exception the process is in a state nobody knows: Node's answer is to end it, and a supervisor starts a clean one.",
-        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on, or forwards the error to a request, keeps a broken process serving.",
-        "Remove the process-wide handler and pass the callback error with next(err); if you keep one, end it with process.exit(1) after logging.",
+        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on (for some errors only, such as those with a code), or forwards the error to a request, keeps a broken process serving; one that exits with code 0 tells the supervisor all is well.",
+        "Remove the process-wide handler and pass the callback error with next(err); if you keep one, end it with process.exit(1) after logging, whatever the error.",
       ],
     },
   ],
@@ -199,7 +199,7 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev and Development included (details, if any, only when it is exactly development).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, Development and local included (details, if any, only when it is exactly development).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
     {
@@ -223,7 +223,7 @@ export default {
       checks: ['01.connection-kept-after-error-answers'],
     },
     {
-      text: "Let an uncaught exception end the process: hand request errors to Express (next(err)) instead of a process.on('uncaughtException') handler that resumes, so that an error thrown outside any request still ends it.",
+      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') handler that resumes (for every error, for errors with a code such as ECONNRESET, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request too, ends it.",
       checks: ['01.uncaught-exception-ends-process'],
     },
   ],
