@@ -1,10 +1,10 @@
 import http from 'node:http';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
+import { CannotJudge, CheckFailure, expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { OUTPUT_LIMIT } from '../support/app-process.js';
-import { lesson, type LessonKit, type StartupExit } from '../support/lesson.js';
+import { lesson, type FailureAbout, type LessonKit, type StartupExit } from '../support/lesson.js';
 import {
   accessFields,
   completeLines,
@@ -59,6 +59,13 @@ const FAILING_AT_LEAST_MS = 4;
 const WITHOUT_LOG_DIR = 'warn';
 /** The runs made with NODE_ENV=development (LOG_DIR set all the same): the rules of the log hold in every environment. */
 const DEVELOPMENT_LEVELS = new Set<string | undefined>([ERROR_LEVEL, SIGINT_LEVEL]);
+/**
+ * The run made with NODE_ENV=test: warn (without LOG_DIR), a level every logger knows, so that a run
+ * that writes nothing at all there was silenced by the environment, not by a level its logger lacks. A
+ * logger made silent under test (`silent: NODE_ENV === 'test'`, a Jest habit) writes nothing, errors
+ * included: the lines must be the same in every environment.
+ */
+const TEST_LEVELS = new Set<string | undefined>([WITHOUT_LOG_DIR]);
 /**
  * How long the app may take to exit after SIGTERM (SIGINT): a drain of a few seconds before closing is
  * fine; still running after this long, it is killed, as a platform kills it (Kubernetes after 30 s).
@@ -173,6 +180,14 @@ type ParsedFile = LogFile & { entries: LogEntry[] };
 interface Run {
   /** "at the default level", "with LOG_LEVEL=debug". */
   label: string;
+  /** The NODE_ENV the run was made with. */
+  nodeEnv: string;
+  /**
+   * The app's output as the failures about this run show it (their "Look at" line comes from its stack
+   * frames): everything up to the exit, or (startupOutput) up to the first request.
+   */
+  output: string;
+  startupOutput: string;
   /** Set when the app refused to start (for the levels it may refuse). */
   refused?: StartupExit;
   sent: Sent[];
@@ -301,8 +316,8 @@ async function makeStart(t: LessonKit, value: string): Promise<StartupExit | und
 
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const withLogDir = level !== WITHOUT_LOG_DIR;
-  const development = DEVELOPMENT_LEVELS.has(level);
-  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}${development ? ' and NODE_ENV=development' : ''}`;
+  const nodeEnv = DEVELOPMENT_LEVELS.has(level) ? 'development' : TEST_LEVELS.has(level) ? 'test' : 'production';
+  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}${nodeEnv === 'production' ? '' : ` and NODE_ENV=${nodeEnv}`}`;
   const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
   // Without LOG_DIR, the app runs in an empty folder of its own: it must write no file there (and none lands in the learner's folder).
   const cwd = withLogDir ? undefined : t.tempDir('course-07-cwd-');
@@ -317,8 +332,8 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   // 20 ms covers the file system's coarse clock; the app writes nothing before it has even started.
   const startedAt = Date.now() - 20;
   const env = {
-    // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: two runs are made in development.
-    NODE_ENV: development ? 'development' : 'production',
+    // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: two runs are made in development, two under test.
+    NODE_ENV: nodeEnv,
     ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
     ...(tmp && home ? { TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: home } : {}),
@@ -335,9 +350,10 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
       );
     }
     const refusedStdout = parseLines(`${started.stdout ?? ''}\n`);
-    return { label, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], stillRunning: false, besideSource: [], refusedStdout };
+    return { label, nodeEnv, output: started.output, startupOutput: started.output, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], stillRunning: false, besideSource: [], refusedStdout };
   }
   const { client, process } = started;
+  const startupOutput = process.output();
   // Served at the lowest level of winston or of pino: the other levels of that logger start meanwhile.
   if (level === WINSTON_ONLY_LEVEL || level === PINO_ONLY_LEVEL) {
     for (const value of level === WINSTON_ONLY_LEVEL ? WINSTON_LEVELS : PINO_LEVELS) {
@@ -420,6 +436,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const lost = process.lost.stdout;
   return {
     label,
+    nodeEnv,
+    output: process.output(),
+    startupOutput,
     sent,
     failing,
     // The process has ended: a last line without a newline is complete too.
@@ -461,6 +480,33 @@ function describeLine(line: string, max = 110): string {
   const flat = line.replace(/\s+/g, ' ').trim();
   return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}\``;
 }
+
+/**
+ * Fails with what the failure is about: the output it was seen in (the report shows it, and takes its
+ * "Look at" line from the stack frames in it) and the request that showed it, or none for a fault seen at
+ * startup or shutdown (no curl line then, rather than the last request some run sent).
+ */
+function failAbout(message: string, output: string, request?: Reply['request']): never {
+  const error = new CheckFailure(message) as CheckFailure & { about: FailureAbout };
+  error.about = { output, ...(request ? { request } : {}) };
+  throw error;
+}
+
+/** A run outside production that wrote nothing on stdout, while the production run wrote lines: the environment silenced the logger. */
+function silencedOutsideProduction(run: Run, production: Run): string | undefined {
+  if (run.refused || run.nodeEnv === 'production' || run.stdout.length > 0 || production.stdout.length === 0) return undefined;
+  const noLogDir = run.label.includes('no LOG_DIR');
+  return (
+    `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing at all on stdout, while the run in production${noLogDir ? ', with LOG_DIR,' : ''} wrote ${production.stdout.length} lines. ` +
+    `NODE_ENV changes neither the format nor whether lines are written: don't silence the logger in one environment (silent: process.env.NODE_ENV === '${run.nodeEnv}' writes nothing, errors included)` +
+    (noLogDir ? ', and keep its console transport with or without LOG_DIR.' : ', and keep its console transport in all.')
+  );
+}
+
+/** The advice for an error line that has a stack, but not the failing code's message: a new Error made where it was caught. */
+const NEW_ERROR_ADVICE =
+  "That is the stack and message of a new Error made in the handler (new Error('Request failed …', { cause: err }) included): the logger writes the handler's stack, not the one of the code that failed, and drops the cause. " +
+  'Log the error the route passed on, as it is: logger.error(err), with any context as fields beside it.';
 
 const megabytes = (characters: number) => `${(characters / 1024 / 1024).toFixed(1)} MB`;
 
@@ -548,6 +594,9 @@ function warnProblem(run: Run, asked: string, advice: { below: string; silenced:
   if (errors.length) return `Expected the error of GET ${FAILING} on stdout with its stack with ${asked}, got ${describeLine(errors[0]!.line, 140)} without one. ${errorAdvice(errors[0]!)}`;
   const onStderr = run.stderr.some(isErrorLine);
   const other = run.stdout.find(isErrorLine);
+  if (other && !onStderr && stringsOf(other).some((text) => STACK_FRAME.test(text))) {
+    return `Expected the error of GET ${FAILING} itself on stdout with ${asked}, its message (ECONNREFUSED …) and its stack, got ${describeLine(other.line, 110)}. ${NEW_ERROR_ADVICE}`;
+  }
   if (other && !onStderr) {
     return (
       `Expected the error of GET ${FAILING} itself on stdout with ${asked}, its message (ECONNREFUSED …) and its stack, got only ${describeLine(other.line, 110)}. ` +
@@ -648,8 +697,11 @@ lesson('07-logging', (t) => {
       }
       // One run after another, so that the report shows the output of the run a failure is about last.
       for (const level of [undefined, SIGINT_LEVEL, 'warn', ERROR_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL] as const) {
-        const { label, stdout, stdoutText, shutdownFrom, refused, signal, timersFrom } = await runAt(t, level);
+        const each = await runAt(t, level);
+        const { label, stdout, stdoutText, shutdownFrom, refused, signal, timersFrom } = each;
         if (refused) continue; // trace or silly, which one of them the app's logger does not know: judged by 07.log-level-any-case-or-refused
+        const silenced = silencedOutsideProduction(each, run);
+        if (silenced) failAbout(silenced, each.output, each.failing?.request);
         stdout.forEach((entry, index) => {
           const problem = structureProblem(entry);
           const coloured = hasColourCode(entry.line);
@@ -664,7 +716,7 @@ lesson('07-logging', (t) => {
             fail(
               `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
                 `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : 'from startup to shutdown'}: no console.log, no text format` +
-                  (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : '.'),
+                  (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : label.includes('NODE_ENV=') ? ', whatever NODE_ENV says.' : '.'),
             );
           }
           if (colouredRank(entry) !== undefined) {
@@ -689,6 +741,24 @@ lesson('07-logging', (t) => {
       }
       const late = timestampProblem(run);
       if (late) fail(late);
+
+      // Each line reaches stdout as it is logged: a buffer that holds lines until it fills or the app exits
+      // shows them to the collector late, and a crash (SIGKILL, out of memory) loses them. The grader waited
+      // for the failing request's lines (2 s at most) and for quiet before the signal: a line logged before
+      // that request was even sent and written only after the signal was held back. Every full run is read:
+      // a buffer flushed when it fills may happen to have just flushed in one of them, not in all.
+      for (const each of await fullRuns(t)) {
+        const failingSent = each.sent.find(({ reply }) => reply === each.failing);
+        if (!failingSent) continue;
+        const held = each.stdout.slice(each.shutdownFrom).filter((entry) => entry.time && entry.time.getTime() + (entry.timePrecisionMs ?? 1000) < failingSent.sentAt - 100);
+        if (held.length === 0) continue;
+        failAbout(
+          `Expected each line on stdout as it is logged, got ${held.length} line${held.length === 1 ? '' : 's'} logged before GET ${FAILING} was sent${each.label === 'at the default level' ? '' : ` ${each.label}`}, such as ${describeLine(held[0]!.line, 90)}, ` +
+            `that reached stdout only after ${each.signal}, as the app exited: the lines arrived late, held in a buffer. ` +
+            'A collector sees buffered lines late, and a crash loses them: write each line as it is logged (winston\'s Console, pino.destination({ sync: true }), or an asynchronous destination without minLength).',
+          each.output,
+        );
+      }
 
       // The lifecycle lines are log lines too: one at startup, one at shutdown, on SIGTERM and on SIGINT alike.
       for (const level of [undefined, SIGINT_LEVEL] as const) {
@@ -766,6 +836,8 @@ lesson('07-logging', (t) => {
           const lower = (await fullRuns(t))
             .flatMap((other) => other.stdout)
             .find((entry) => (entry.rank ?? 30) < 30 && accessFields(entry).path === reply.request.path && accessFields(entry).method === reply.request.method);
+          // Again: the runs awaited just now count as sent by this check, and the curl line is this request's.
+          t.reproduce(reply.request);
           if (!elsewhere && lower) {
             fail(
               `Expected an access line on stdout for ${request} (a request ${what}, status ${reply.status}) at the default level, got none: the runs at lower levels show it at level ${show(lower.fields?.level)}, ` +
@@ -865,7 +937,8 @@ lesson('07-logging', (t) => {
       }
       const anyError = entries.find(({ entry }) => isErrorLine(entry));
       if (anyError) {
-        fail(`Expected the error line in ${anyError.file} to hold the error's message (ECONNREFUSED …) and stack, got ${describeLine(anyError.entry.line, 140)}. ${errorAdvice(anyError.entry)}`);
+        const ownStack = stringsOf(anyError.entry).some((text) => STACK_FRAME.test(text));
+        fail(`Expected the error line in ${anyError.file} to hold the error's message (ECONNREFUSED …) and stack, got ${describeLine(anyError.entry.line, 140)}. ${ownStack ? NEW_ERROR_ADVICE : errorAdvice(anyError.entry)}`);
       }
       noErrorLine(files, `Expected an error-level line about GET ${FAILING} in ${files.map((file) => file.name).join(', ')}`);
     });
@@ -907,6 +980,9 @@ lesson('07-logging', (t) => {
 
     t.check('07.log-level-warn-silences-info', async () => {
       const run = await runAt(t, 'warn');
+      // This run is also the one under NODE_ENV=test: nothing at all there, while production has lines, is no matter of level.
+      const silenced = silencedOutsideProduction(run, await runAt(t));
+      if (silenced) failAbout(silenced, run.output, run.failing?.request);
       const problem = warnProblem(run, 'LOG_LEVEL=warn', {
         below: 'Set the logger level from process.env.LOG_LEVEL (default info).',
         silenced: 'LOG_LEVEL sets the least severe level kept; errors stay.',
@@ -923,23 +999,26 @@ lesson('07-logging', (t) => {
       }
       // No file beside the app's code either (the folder the grader runs it from), whatever the working directory.
       if (run.besideSource.length) {
-        fail(
+        failAbout(
           `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.besideSource.join(', ')} written beside the app's code (in the folder the grader runs it from) ${run.label}. ` +
             'Add the file transport only when process.env.LOG_DIR is set, with no default folder, neither in the working directory nor next to the source.',
+          run.startupOutput,
         );
       }
       // This run has no LOG_DIR and an empty working directory of its own: nothing may be written to disk.
       if (run.leftInCwd.length) {
-        fail(
+        failAbout(
           `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.leftInCwd.map((name) => `${name}${/\.\w+$/.test(name) ? '' : '/'}`).join(', ')} in the working directory ${run.label}. ` +
             'Add the file transport only when process.env.LOG_DIR is set, with no default folder.',
+          run.startupOutput,
         );
       }
       // Nor in TMPDIR or HOME (empty ones of its own for this run): a default folder in os.tmpdir() is a file written all the same.
       if (run.leftElsewhere.length) {
-        fail(
+        failAbout(
           `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.leftElsewhere.slice(0, 3).join(', ')} ${run.label}. ` +
             'Add the file transport only when process.env.LOG_DIR is set, with no default folder: not in the working directory, os.tmpdir(), the home directory or beside the source.',
+          run.startupOutput,
         );
       }
     });
@@ -955,11 +1034,23 @@ lesson('07-logging', (t) => {
             below: 'An operator who types WARN means warn: lower-case the value before the logger sees it (or refuse it at startup).',
             silenced: "The logger does not know 'WARN' and drops every line, errors included: lower-case the value before the logger sees it, and refuse at startup a value it does not know.",
           });
-      if (problem) fail(silentByDefault && upper.stdout.length === 0 && problem.includes('nothing at all on stdout') ? `${problem.split('nothing at all on stdout')[0]}nothing at all on stdout, ${noConsole}` : problem);
+      if (problem) {
+        // A refusal is about the start that refused (its output, no request); the rest about the failing request.
+        failAbout(
+          silentByDefault && upper.stdout.length === 0 && problem.includes('nothing at all on stdout') ? `${problem.split('nothing at all on stdout')[0]}nothing at all on stdout, ${noConsole}` : problem,
+          upper.output,
+          upper.failing?.request,
+        );
+      }
 
       // error is a level of every logger: the app must serve with it (this run is outside production, with LOG_DIR set).
       const errorRun = await runAt(t, ERROR_LEVEL);
-      if (errorRun.refused) fail(`Expected src/server.ts to keep running ${errorRun.label}, a level every logger has, but it ${errorRun.refused.description} during startup (its output is below). Is level 0 read as missing? Check with Object.hasOwn(levels, level), not !levels[level].`);
+      if (errorRun.refused) {
+        failAbout(
+          `Expected src/server.ts to keep running ${errorRun.label}, a level every logger has, but it ${errorRun.refused.description} during startup (its output is below). Is level 0 read as missing? Check with Object.hasOwn(levels, level), not !levels[level].`,
+          errorRun.output,
+        );
+      }
       const errorFiles = errorRun.logFiles.filter((file) => file.entries.some((entry) => isErrorLine(entry) && aboutFailure(entry)));
       if (errorFiles.length === 0) {
         t.reproduce(errorRun.failing!.request);
@@ -971,7 +1062,7 @@ lesson('07-logging', (t) => {
           );
         }
         fail(
-          `Expected the error of GET ${FAILING} in a *.log file in LOG_DIR ${errorRun.label} and NODE_ENV=development, got ${errorRun.logFiles.length ? `${errorRun.logFiles.map((file) => file.name).join(', ')} without it` : 'no *.log file there'}. ` +
+          `Expected the error of GET ${FAILING} in a *.log file in LOG_DIR ${errorRun.label}, got ${errorRun.logFiles.length ? `${errorRun.logFiles.map((file) => file.name).join(', ')} without it` : 'no *.log file there'}. ` +
             'The error file follows LOG_DIR, not NODE_ENV: when LOG_DIR is set, write it in every environment.',
         );
       }
@@ -987,10 +1078,7 @@ lesson('07-logging', (t) => {
 
       const unknown = await runAt(t, UNKNOWN_LEVEL);
       const unknownProblem = unknown.refused ? refusalProblem(unknown, UNKNOWN_LEVEL) : unknownStarted(unknown);
-      if (unknownProblem) {
-        if (!unknown.refused) t.reproduce(unknown.failing!.request);
-        fail(unknownProblem);
-      }
+      if (unknownProblem) failAbout(unknownProblem, unknown.output, unknown.failing?.request);
 
       // trace is the lowest level of pino and bunyan, silly that of winston: each logger knows one of them.
       // The app serves with the one its logger has and refuses the other, never maps one onto the other or goes silent.
@@ -1000,7 +1088,7 @@ lesson('07-logging', (t) => {
         const value = run === pinoOnly ? PINO_ONLY_LEVEL : WINSTON_ONLY_LEVEL;
         if (run.refused) {
           const refusal = refusalProblem(run, value);
-          if (refusal) fail(refusal);
+          if (refusal) failAbout(refusal, run.output);
           continue;
         }
         if (run.stdout.some(isErrorLine)) continue;
@@ -1032,9 +1120,10 @@ lesson('07-logging', (t) => {
       const starts = await Promise.all(untried.map(async (value) => ({ value, started: await startAt(t, value) })));
       const refused = starts.find(({ started }) => started);
       if (refused?.started) {
-        fail(
+        failAbout(
           `Expected src/server.ts to keep running with LOG_LEVEL=${refused.value}, a level of ${logger.name} (the logger whose lowest level, ${logger.lowest}, it served), but it ${refused.started.description} during startup (its output is below). ` +
             `Accept every level your logger has (${logger.levels.join(', ')}): check against ${logger.name === 'winston' ? 'winston.config.npm.levels' : "pino's levels (pino.levels.values)"}, not a list of your own.`,
+          refused.started.output,
         );
       }
     });

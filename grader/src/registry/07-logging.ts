@@ -103,7 +103,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer) included, and a refusal to start too (on stderr, or as JSON): no console.log left on any path, signed in or not.',
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer) included, and a refusal to start too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them): a collector would see it late, and a crash would lose it.',
       checks: ['07.stdout-lines-are-json'],
     },
     {
@@ -115,11 +115,11 @@ export default {
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: "Keep a console transport on stdout in every environment: access lines and errors go there, the error's message and stack included (not only the 500's access line).",
+      text: "Keep a console transport on stdout in every environment, test included (never silent: NODE_ENV === 'test'), with or without LOG_DIR: access lines and errors go there, the error's message and stack included (not only the 500's access line).",
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, and that failed; no second line naming the request and its status at any level (a 404 handler that logs at debug doubles every count).',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, and that failed; no second line naming the request and its status at any level (a 404 handler that logs the 404 again at debug doubles every count; the error line, with its stack, and a debug line without a status are no second line).',
       checks: ['07.access-line-per-request'],
     },
     { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
