@@ -408,9 +408,45 @@ function refilled(run: SpentBudgets, kind: 'api' | 'login' | 'reset'): string | 
  * Headers any client can write, each a way a skip rule or key might be fooled. `appCookies` are the
  * cookies the app itself set at a successful login (Cookie header form): a client keeps and replays them.
  */
-function clientWrittenHeaders(appCookies: string | undefined): { what: string; headers: Record<string, string>; query?: string }[] {
+function clientWrittenHeaders(appCookies: string | undefined): { what: string; headers: Record<string, string>; query?: string; body?: Record<string, string> }[] {
   const made = () => randomBytes(12).toString('hex');
   return [
+    // Whole families at once, each value new: a key or skip that reads any one of them is a bucket (or a
+    // pass) the client chooses. A browser writes these too, but so does any script, with any value.
+    {
+      what: 'a prefetch or preview hint',
+      headers: { 'Sec-Purpose': 'prefetch;prerender', Purpose: 'prefetch', 'X-Moz': 'prefetch', 'X-Purpose': 'preview', 'Sec-Fetch-Dest': 'empty', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Site': 'same-origin' },
+    },
+    {
+      what: 'browser preferences it made up',
+      headers: {
+        'Accept-Language': `x-${made().slice(0, 8)}`,
+        'User-Agent': `Mozilla/5.0 (${made()})`,
+        'Sec-CH-UA': `"${made()}";v="1"`,
+        'Sec-CH-UA-Platform': `"${made().slice(0, 6)}"`,
+        DNT: '1',
+        'Sec-GPC': '1',
+        'Save-Data': 'on',
+        'Cache-Control': 'no-cache',
+        Pragma: 'no-cache',
+        'Accept-Encoding': `${made().slice(0, 6)}, identity`,
+      },
+    },
+    {
+      what: 'ids it made up',
+      headers: {
+        'X-Device-Id': made(),
+        'X-Client-Id': made(),
+        'X-Request-Id': made(),
+        'X-Correlation-Id': made(),
+        'X-Session-Id': made(),
+        'X-Fingerprint': made(),
+        'If-None-Match': `"${made()}"`,
+        'CF-IPCountry': 'XX',
+      },
+    },
+    // The JSON body is the client's too: a field no route reads, with a new value.
+    { what: 'body fields it made up', headers: {}, body: { deviceId: made(), device_id: made(), clientId: made(), fingerprint: made(), locale: `x-${made().slice(0, 6)}`, captcha: made() } },
     ...(appCookies ? [{ what: 'the cookies your app set at a successful login', headers: { Cookie: appCookies } }] : []),
     { what: "the shop's own Origin", headers: { Origin: 'https://bookshop.test', Referer: 'https://bookshop.test/' } },
     { what: 'another Host', headers: { Host: 'bookshop.internal' } },
@@ -457,7 +493,7 @@ interface SpentBudgets {
   login: Spent;
   reset: Spent;
   /** The same clients with another address written in front of theirs in X-Forwarded-For: login, then API, then the insider's login. */
-  forwardedFor: [RawReply, RawReply, RawReply];
+  forwardedFor: [RawReply, RawReply, RawReply, RawReply];
   /** The insider's five failed logins. */
   insider: Spent;
   /** The same five failed logins from a public client, for another address without an account. */
@@ -496,10 +532,11 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
     loginAs(app, '203.0.113.36', account.password),
   ]);
   const appCookies = setCookies(welcome).map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') || undefined;
-  const written = clientWrittenHeaders(appCookies).flatMap(({ what, headers, query = '' }) => [
-    { what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) },
-    { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: account }) },
-    { what, after: '5 password-reset requests', reply: app.raw('POST', `/password-reset${query}`, { headers: { ...headers, ...from(asker) }, body: { email: account.email } }) },
+  const written = clientWrittenHeaders(appCookies).flatMap(({ what, headers, query = '', body }) => [
+    // A GET carries no body: the body fields go to login and password reset only.
+    ...(body ? [] : [{ what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) }]),
+    { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: { ...account, ...body } }) },
+    { what, after: '5 password-reset requests', reply: app.raw('POST', `/password-reset${query}`, { headers: { ...headers, ...from(asker) }, body: { email: account.email, ...body } }) },
   ]);
   // The proxy appends the address it saw; the client may write anything in front of it.
   const [forwardedFor, paths, replies, methods, afterApi] = await Promise.all([
@@ -507,6 +544,9 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
       loginAs(app, `198.51.100.1, ${guesser}`, account.password),
       app.raw('GET', '/api/books', { headers: from(`198.51.100.2, ${reader}`) }),
       loginAs(app, `198.51.100.3, ${insider}`, 'guess-6', '/login', listed(2)),
+      // Not judged on its own: the spent client second from the right, a fresh address right-most. Only
+      // an app that trusts exactly two hops counts it against the spent client (429); it names the cause.
+      loginAs(app, `198.51.100.4, ${guesser}, 198.51.100.5`, 'guess-7', '/login', listed(91)),
     ]),
     Promise.all([
       Promise.all(['/LOGIN', '/login/', pathWithQuery('/login')].map((path) => loginAs(app, guesser, account.password, path))),
@@ -544,7 +584,7 @@ async function spendBudgets(app: Client, moveAhead: () => Promise<void>): Promis
     api,
     login,
     reset,
-    forwardedFor: forwardedFor as [RawReply, RawReply, RawReply],
+    forwardedFor: forwardedFor as [RawReply, RawReply, RawReply, RawReply],
     insider: inside,
     outsider: outside,
     paths,
@@ -597,6 +637,8 @@ const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAN
 const RECOVERY_MS = 6_000;
 /** How long Redis stays down by the app's clock: longer than any "give up and exit after N seconds" of a few. */
 const OUTAGE_MS = 60_000;
+/** The steps the outage's clock moves in: longer than node-redis's longest wait between reconnects (2 s plus up to 0.2 s of jitter). */
+const OUTAGE_STEP_MS = 2_400;
 
 /** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
 function misconfigurations(output: string): { code: string; words: string }[] {
@@ -835,8 +877,9 @@ lesson('04-rate-limiting', (t) => {
                 ? "The Redis client emits 'error' when its connection drops and on every failed reconnect, and an 'error' event with no listener ends a Node process. " +
                   "Listen for it (redis.on('error', …)): the client reconnects on its own. "
                 : long
-                  ? 'It lived through the first seconds of the outage, then ended: an app that exits after some time without Redis (to be restarted by its orchestrator) takes the catalogue and /health down ' +
-                    'on every instance at once whenever Redis is away longer than that, and a restarted instance finds no Redis either. Keep running, answer as your limiters decide, and let the client reconnect. '
+                  ? "It lived through the first seconds of the outage, then ended: an app that exits after some time without Redis, or after some number of failed reconnects (each an 'error' event), " +
+                    'to be restarted by its orchestrator, takes the catalogue and /health down on every instance at once whenever Redis is away longer than that, and a restarted instance finds no Redis either. ' +
+                    "Keep running, answer as your limiters decide, and let the client reconnect: count nothing toward an exit in the 'error' listener. "
                   : '') +
               'Its output is below.',
           );
@@ -897,12 +940,20 @@ lesson('04-rate-limiting', (t) => {
           );
         }
         // A minute without Redis, by the app's clock (its timers fire, its Date moves): the process lives
-        // on through a long outage too, not only through a blip.
-        const longOutage = `while Redis was down (${OUTAGE_MS / 1000} s by its clock: the grader moved the app's clock and timers ahead)`;
-        await clock.moveAhead(OUTAGE_MS, 1).catch((error: unknown) => {
-          crashed(longOutage, true); // a process that exits at once never acknowledges the move
-          throw error;
-        });
+        // on through a long outage too, not only through a blip. The clock moves in steps longer than
+        // node-redis's longest wait between reconnects (2 s and up to 0.2 s of jitter), so each step fires
+        // the pending one: the app meets a minute's worth of failed reconnects (about 25, each refused at
+        // once, an 'error' event each) as it would for real, counted by events as much as by time.
+        const longOutage = `while Redis was down (${OUTAGE_MS / 1000} s by its clock, with a reconnect refused every ${OUTAGE_STEP_MS / 1000} s of it: the grader moved the app's clock and timers ahead)`;
+        for (let ahead = OUTAGE_STEP_MS; ahead <= OUTAGE_MS; ahead += OUTAGE_STEP_MS) {
+          crashed(longOutage, true);
+          await clock.moveAhead(ahead, 1).catch((error: unknown) => {
+            crashed(longOutage, true); // a process that exited never acknowledges the move
+            throw error;
+          });
+          // The fired reconnect is refused at once; its next wait starts before the next step.
+          await new Promise((resolve) => setTimeout(resolve, 15));
+        }
         await new Promise((resolve) => setTimeout(resolve, 800)); // a reconnect attempt fails, its 'error' comes
         crashed(longOutage, true);
 
@@ -1222,6 +1273,8 @@ lesson('04-rate-limiting', (t) => {
           'Limit every client, whatever its address; if some caller must be exempt, check a key your server issued.',
       );
     }
+    // The report's curl line gives the IPv6 request that was let through, not the last one sent.
+    if (sixthV6!.status !== 429) t.reproduce(sixthV6!.request);
     expectLimited(
       sixthV6!,
       `5 failed logins from one IPv6 client, each from another address in 2001:db8:4::/56 (${ipv6(0)} … ${ipv6(4)})`,
@@ -1241,7 +1294,13 @@ lesson('04-rate-limiting', (t) => {
 
   t.check('04.forwarded-for-cannot-escape', async () => {
     const run = await spentBudgets();
-    const advice = "The left-most X-Forwarded-For entry is whatever the client wrote. With one proxy use app.set('trust proxy', 1), never true, and key on req.ip.";
+    // Trusting two hops (app.set('trust proxy', 2)) shows as a 429 for the client second from the right.
+    const twoHops = run.forwardedFor[3].status === 429;
+    const advice = twoHops
+      ? `Your app trusts two hops (app.set('trust proxy', 2)?): X-Forwarded-For "198.51.100.4, ${guesser}, 198.51.100.5" was counted against ${guesser}, the second address from the right. ` +
+        "Behind one proxy only the right-most entry is written by your proxy; the one before it is whatever the client wrote. Count the hops there are: app.set('trust proxy', 1), and key on req.ip."
+      : "Your app takes an X-Forwarded-For entry the client wrote as req.ip: trust proxy true (every hop) or a count of more hops than there are proxies. " +
+        "Behind one proxy only the right-most entry is written by your proxy: app.set('trust proxy', 1), and key on req.ip.";
     expectLimited(loginSpent(shownSpent(run.login, 401)), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
     expectLimited(shown(run.forwardedFor[0]), `5 failed logins from ${guesser}, which then wrote another address in front of its own`, refilled(run, 'login') ?? advice);
     expectLimited(apiSpent(shownSpent(run.api, 200)), '100 API requests', 'This check needs the API limited first; see 04.api-allows-100-then-429.');
@@ -1270,7 +1329,13 @@ lesson('04-rate-limiting', (t) => {
     for (const { what, after, reply } of run.written) {
       const names = Object.keys(reply.request.headers).filter((name) => !/^(x-forwarded-for|content-type)$/i.test(name));
       const query = reply.request.path.includes('?');
-      const written = names.map((name) => `${name}: ${reply.request.headers[name]!.length > 40 ? `${reply.request.headers[name]!.slice(0, 40)}…` : reply.request.headers[name]}`);
+      // Fields beyond the ones the route reads (email, password): the probe that made them up.
+      const fields = Object.keys(JSON.parse(reply.request.body ?? '{}') as object).filter((name) => !['email', 'password'].includes(name));
+      const written = [
+        ...names.map((name) => `${name}: ${reply.request.headers[name]!.length > 40 ? `${reply.request.headers[name]!.slice(0, 40)}…` : reply.request.headers[name]}`),
+        ...(fields.length > 0 ? [`body fields ${fields.join(', ')}`] : []),
+      ];
+      const read = query ? 'the query string' : fields.length > 0 ? `req.body (${fields.join(', ')})` : names.join(' or ');
       const kind = after.includes('API') ? 'api' : after.includes('login') ? 'login' : 'reset';
       // The same route with a query no skip rule could read was let through too: what misses these
       // requests is a route match on the whole URL, not the parameters; 04.path-variants-share-the-bucket fails on it.
@@ -1279,9 +1344,9 @@ lesson('04-rate-limiting', (t) => {
         shown(reply),
         `${after} from one client, which then sent ${what}${query ? '' : ` (${written.join(', ')})`}`,
         refilled(run, kind) ??
-          `Every header and every query parameter is written by the client, except the address your proxy appends to X-Forwarded-For: ` +
-          `a skip rule or keyGenerator that reads ${query ? 'the query string' : names.join(' or ')} lets any client out of its limit. ` +
-          'Skip nothing a client can write; a real key must be checked against the keys you issued.',
+          `Every header, every query parameter and every field of the body is written by the client, except the address your proxy appends to X-Forwarded-For: ` +
+          `a skip rule or keyGenerator that reads ${read} lets any client out of its limit (a new value is a new bucket). ` +
+          'Key on req.ip alone and skip nothing a client can write; a real key must be checked against the keys you issued.',
       );
     }
   });

@@ -111,13 +111,13 @@ export default {
     },
     {
       id: '04.client-headers-cannot-skip-a-limit',
-      title: 'No header a client writes (Authorization, cookies, API keys, User-Agent, X-Real-IP…) lets it skip or escape a limit',
+      title: 'Nothing a client writes (headers such as Authorization, cookies, User-Agent, Accept-Language, Sec-Purpose, X-Real-IP…, query parameters, body fields) lets it skip or escape a limit',
       points: 2,
       hints: [
         'Use up a limit, then send the same request with an Authorization header you made up, or the User-Agent of a health checker. Still 429?',
         "Every header of a request is the client's to write, except the address your one proxy appends to X-Forwarded-For. A skip rule or keyGenerator that trusts any of them lets anyone out of the limit by sending it.",
-        'Look at the skip and keyGenerator options of each limiter: which request headers do they read?',
-        'Drop skip rules that read headers (or check a key against the ones you issued, from the environment) and key on req.ip, the default.',
+        'Look at the skip and keyGenerator options of each limiter: which request headers, query parameters or body fields (req.body) do they read?',
+        'Drop skip rules that read headers, the query or the body (or check a key against the ones you issued, from the environment) and key on req.ip alone, the default.',
       ],
     },
     {
@@ -235,7 +235,7 @@ export default {
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape'],
     },
     {
-      text: 'Let no header a client writes (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Origin, Host, X-Forwarded-Host, Forwarded, other address headers) skip a limit or choose its bucket',
+      text: 'Let nothing a client writes skip a limit or choose its bucket: no header (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Accept-Language, a prefetch hint such as Sec-Purpose, ids it makes up, Origin, Host, X-Forwarded-Host, Forwarded, other address headers), no query parameter, no field of the body',
       checks: ['04.client-headers-cannot-skip-a-limit'],
     },
     {
@@ -255,7 +255,7 @@ export default {
       checks: ['04.shutdown-closes-redis'],
     },
     {
-      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of a minute too: no exit after some time without Redis), and once Redis is back every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
+      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of a minute too: no exit after some time without Redis or after some number of failed reconnects), and once Redis is back, however long it was away, the client reconnects and every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
       checks: ['04.redis-down-answers-and-recovers'],
     },
     {
