@@ -75,16 +75,27 @@ const DEAD_REDIS_WATCH_MS = 3_000;
 /** How long it is watched at most, when it never tries that address. */
 const DEAD_REDIS_LIMIT_MS = 8_000;
 /**
- * When the lifetime check uses the session again after the login, in hours of the app's clock: every 14
- * minutes up to 7 h 42 min, then at 7 h 50 min. The login must still hold at each: an idle timeout of the
- * app's own of 15 minutes or more is its choice, and a step of 14 minutes (plus the run's real
- * milliseconds) stays inside one of exactly 15.
+ * When the lifetime check uses the session again after the login, in hours of the app's clock: every
+ * 14 min 50 s up to 7 h 39 min 50 s, then at 7 h 50 min. The login must still hold at each: an idle timeout
+ * of the app's own of 15 minutes or more is its choice. The step stays 10 seconds under 15 minutes, so
+ * that the run's own real seconds between two uses (a loaded machine) never add up to more than 15
+ * minutes of idleness, while an idle timeout shorter than the step (14 minutes and a half) signs out.
  */
-const USE_AT_HOURS = [...Array.from({ length: 33 }, (_, step) => ((step + 1) * 14) / 60), 7 + 50 / 60];
+const USE_STEP_MS = 15 * 60_000 - 10_000;
+const USE_AT_HOURS = [
+  ...Array.from({ length: Math.floor((7 * 60 + 50) * 60_000 / USE_STEP_MS) }, (_, step) => ((step + 1) * USE_STEP_MS) / 3_600_000),
+  7 + 50 / 60,
+];
 /** How often the lifetime check uses the session, in words for messages. */
-const USE_EVERY = 'every 14 minutes';
-/** When the lifetime check replays the cookie last, in hours after the login: the login must be over. */
-const REPLAY_AFTER_HOURS = 8 + 10 / 60;
+const USE_EVERY = 'every 14 minutes 50 seconds';
+/**
+ * When the lifetime check replays the cookie, in hours after the login: the login must be over. One
+ * minute past the 8 hours, room for a login time kept in whole seconds; the run's own time only adds to
+ * it (the app's clock moves with the grader's). A limit with a "grace" of more than that is a longer limit.
+ */
+const REPLAY_AFTER_HOURS = 8 + 1 / 60;
+/** When the lifetime check asks once more, after a replay that still held at REPLAY_AFTER_HOURS: over then, the limit is a little longer than 8 hours. */
+const LATER_REPLAY_HOURS = 8 + 30 / 60;
 /** How long the grader waits after stopping its Redis before it asks: the app's client has seen the cut and tried again. */
 const OUTAGE_NOTICE_MS = 500;
 /** While Redis is down, an answer later than this is a wait for Redis (an app that does not wait answers in milliseconds)... */
@@ -330,6 +341,12 @@ function graderConnection(url: string): RedisConnection {
   return db;
 }
 
+/**
+ * Whether a failure to start says the process exited (or was killed) during startup: then it holds no
+ * connection to look at, and what it printed (a crash at import, a refusal) names the cause, not its Redis.
+ */
+const exitedAtStartup = (error: Error) => /to keep running, but it .* during startup\.|^Your app could not be started/.test(error.message);
+
 /** Adds a sentence to a failure's message, before the pointer to the app's output when there is one. */
 function addNote(error: Error, note: string): void {
   const pointer = ' Its output is below.';
@@ -361,11 +378,14 @@ async function redisConnectionNote(url: string | undefined, pid?: number): Promi
 }
 
 
-/** Hours in words: 7.83 → "7 hours 50 minutes". */
+/** Hours in words: 7.83 → "7 hours 50 minutes", 0.2472 → "14 minutes 50 seconds". */
 function hoursInWords(hours: number): string {
-  const whole = Math.floor(hours);
-  const minutes = Math.round((hours - whole) * 60);
-  return `${whole} hour${whole === 1 ? '' : 's'}${minutes ? ` ${minutes} minutes` : ''}`;
+  const seconds = Math.round(hours * 3600);
+  const whole = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  const parts = [whole && `${whole} hour${whole === 1 ? '' : 's'}`, minutes && `${minutes} minute${minutes === 1 ? '' : 's'}`, rest && `${rest} seconds`].filter(Boolean);
+  return parts.join(' ') || '0 hours';
 }
 
 lesson('03-session-store', (t) => {
@@ -416,7 +436,7 @@ lesson('03-session-store', (t) => {
     try {
       return await t.server({ env });
     } catch (error) {
-      if (error instanceof CheckFailure) addNote(error, await redisConnectionNote(env.REDIS_URL));
+      if (error instanceof CheckFailure && !exitedAtStartup(error)) addNote(error, await redisConnectionNote(env.REDIS_URL));
       throw error;
     }
   }
@@ -457,7 +477,7 @@ lesson('03-session-store', (t) => {
       const client = await t.app({ env, args: [{ secret: env.SESSION_SECRET, redisUrl: env.REDIS_URL, sessionDir: env.SESSION_DIR }] });
       return { browser: new Browser(client), secret: env.SESSION_SECRET! };
     } catch (error) {
-      if (error instanceof CheckFailure) addNote(error, await redisConnectionNote(env.REDIS_URL));
+      if (error instanceof CheckFailure && !exitedAtStartup(error)) addNote(error, await redisConnectionNote(env.REDIS_URL));
       throw error;
     }
   }
@@ -524,7 +544,7 @@ lesson('03-session-store', (t) => {
 
   /**
    * One process on one store path whose wall clock the grader moves (COURSE_CLOCK_FILE): a login, the
-   * session used again every 14 minutes up to 7 h 50 min later (on Redis, every key's expiry moved by as much), each
+   * session used again every 14 min 50 s up to 7 h 50 min later (on Redis, every key's expiry moved by as much), each
    * answering 200, then the cookie replayed 8 h 10 min after the login: 401, however busy the session
    * was, also with the other cookies the app set dropped or their times set to now, as an attacker
    * would. A new login (from a browser without the old cookie) then works. On the embedded path (every
@@ -542,11 +562,14 @@ lesson('03-session-store', (t) => {
       ahead += step;
       writeFileSync(clockFile, String(ahead));
       // Time passes in Redis too: each key's expiry comes as much closer, and a key whose time is up is gone.
-      for (const key of db ? ((await db.command('KEYS', '*')) as string[]) : []) {
-        const left = Number(await db!.command('PTTL', key));
-        if (left > step) await db!.command('PEXPIRE', key, String(left - step));
-        else if (left > 0) await db!.command('DEL', key);
-      }
+      // Every key at once (one connection keeps the commands in order): fewer round trips on a loaded machine.
+      await Promise.all(
+        (db ? ((await db.command('KEYS', '*')) as string[]) : []).map(async (key) => {
+          const left = Number(await db!.command('PTTL', key));
+          if (left > step) await db!.command('PEXPIRE', key, String(left - step));
+          else if (left > 0) await db!.command('DEL', key);
+        }),
+      );
     };
     try {
       await livesEightHours(env, moveTo, () => ahead, storePath === 'embedded');
@@ -570,6 +593,7 @@ lesson('03-session-store', (t) => {
     await loginBrowser.login();
     const browser = loginBrowser.on(app);
     const madeOn = loginApp ? ' (made on another process of the app, with the same store and clock)' : '';
+    let previous = 0;
     for (const hours of USE_AT_HOURS) {
       await moveTo(hours);
       const reply = await browser.me();
@@ -578,26 +602,40 @@ lesson('03-session-store', (t) => {
         reply.status === 200,
         reply.status >= 500
           ? `Expected GET /me ${when} to answer 200, got ${reply.status} ${show(reply.text, 60)}: a server error on a login that is still valid.`
-          : `Expected GET /me ${when} to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login ended before its 8 hours. A login holds for 8 hours (an idle timeout of 15 minutes or more is yours to choose): check the unit of the limit (Date.now() counts milliseconds) and what you measure it from, the time of the login.`,
+          : `Expected GET /me ${when} to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login ended before its 8 hours, with its last request ${hoursInWords(hours - previous)} before on the app's clock. ` +
+              'A login holds for 8 hours, and an idle timeout of your own must allow 15 minutes without a request (more is yours to choose, less signs customers out too soon): check that limit, the unit of the 8 hours (Date.now() counts milliseconds) and what you measure them from, the time of the login.',
       );
+      previous = hours;
     }
     await moveTo(REPLAY_AFTER_HOURS);
     const replayed = `${hoursInWords(REPLAY_AFTER_HOURS)} after the login${madeOn}, with the session cookie used ${USE_EVERY} since`;
     const renewed =
       'every request renewed the session (express-session touches it, and the store renews its expiry: an idle timeout, which rolling: true is too), ' +
       'so a copied cookie used now and then keeps a login alive forever. Keep the time of the login in the session and treat a login older than 8 hours as signed out.';
+    // Why a login still held at REPLAY_AFTER_HOURS, asked only on the way to a failure (it moves the clock on):
+    // over a little later, its limit is a little longer than 8 hours; still held then, nothing ends it.
+    const whyStillIn = async (jar: CookieJar): Promise<string> => {
+      await moveTo(LATER_REPLAY_HOURS);
+      const later = await new Browser(app.client, jar).me();
+      return later.status === 401
+        ? `the login is over ${hoursInWords(LATER_REPLAY_HOURS)} after it was made, not at 8 hours: the limit is longer than 8 hours (a grace period, or a limit counted from something later than the login). ` +
+            'A login lasts 8 hours: treat a session whose login is older than exactly 8 * 60 * 60 * 1000 ms as signed out.'
+        : renewed;
+    };
     // First as an attacker who copied the cookies would send them: the session cookie alone, and the
-    // other cookies with their times set to now. A login time the browser holds must not outlast these.
+    // other cookies with their times set to now (written as the cookie writes them: digits, an ISO date,
+    // inside URI, base64 or base64url encoding). A login time the browser holds must not outlast these.
     const all = browser.jar.toObject();
     const sessionCookies = new Set(signedIds(all).map((signed) => signed.cookie));
     const others = Object.keys(all).filter((name) => !sessionCookies.has(name));
     if (sessionCookies.size && others.length) {
       const now = Date.now() + ahead();
-      const toNow = (value: string) => value.replace(/\d{13}/g, String(now)).replace(/(?<!\d)\d{10}(?!\d)/g, String(Math.floor(now / 1000)));
-      const edited = Object.fromEntries(Object.entries(all).map(([name, value]) => [name, sessionCookies.has(name) ? value : toNow(value)]));
+      const layers = new Set<string>();
+      const edited = Object.fromEntries(Object.entries(all).map(([name, value]) => [name, sessionCookies.has(name) ? value : withTimesAt(value, now, layers)]));
+      const read = layers.size ? ` (read through their ${[...layers].reverse().join(' and ')} encoding and encoded again)` : '';
       // The edit first: an app that rejects one replay may rightly destroy the session, and then every later one is a 401 anyway.
       const attacks: [string, Record<string, string>][] = [
-        ...(JSON.stringify(edited) !== JSON.stringify(all) ? [[`with the times in the other cookies the login set (${others.join(', ')}) changed to now`, edited] as [string, Record<string, string>]] : []),
+        ...(JSON.stringify(edited) !== JSON.stringify(all) ? [[`with the times in the other cookies the login set (${others.join(', ')}) changed to now${read}`, edited] as [string, Record<string, string>]] : []),
         [`with the session cookie alone (the other cookies the login set, ${others.join(', ')}, dropped)`, Object.fromEntries([...sessionCookies].map((name) => [name, all[name]!]))],
       ];
       for (const [how, cookies] of attacks) {
@@ -610,8 +648,8 @@ lesson('03-session-store', (t) => {
             ? `Expected GET /me ${replayed}, ${how}, to answer 401, got ${attacked.status}: a login past its 8 hours must read as signed out, never as a server error.`
             : `Expected GET /me ${replayed}, ${how}, to answer 401, got ${attacked.status} ${show(attacked.text, 60)}: ` +
                 (whole.status === 401
-                  ? 'the login is over only while the browser sends its other cookies back untouched, and whoever copied the cookies decides what to send. Keep the time of the login where only the server can change it: in the session (or a cookie signed with the secret, and treat a missing one as signed out).'
-                  : renewed),
+                  ? 'the login is over only while the browser sends its other cookies back untouched, and whoever copied the cookies decides what to send: a login time the browser holds (plain or encoded, but not signed) is no limit. Keep the time of the login where only the server can change it: in the session (or a cookie signed with the secret, and treat a missing one as signed out).'
+                  : await whyStillIn(browser.jar.clone())),
         );
       }
     }
@@ -625,7 +663,7 @@ lesson('03-session-store', (t) => {
         : `Expected GET /me ${replayed}, to answer 401, got ${late.status} ${show(late.text, 60)}: ` +
             (sameCookieOnLoginProcess?.status === 401
               ? 'the process that made the login ends it, the other does not: the login time is kept in one process (a Map, a timer), where no other process and no restart sees it. Keep the time of the login in the session, which the store shares.'
-              : renewed),
+              : await whyStillIn(browser.jar.clone())),
     );
     // A new login from a browser that dropped the expired cookie, as a browser does: it must work (no limit counted from the process's start).
     try {
@@ -659,6 +697,8 @@ lesson('03-session-store', (t) => {
     afterRelogin: Settled<Reply>;
     /** GET /me on the second process with a copy of the cookie from before a logout on the third; undefined when the second never knew that session. */
     afterLogout: Settled<Reply | undefined>;
+    /** GET /me on the third process, with the cookie of a new login there, once the second was stopped with SIGINT; whether the store lost that session meanwhile. */
+    afterSigint: Settled<{ reply: Reply; emptied: boolean } | undefined>;
     /** The cookies the third process (started without NODE_ENV, as in development) set at the new login. */
     devLoginCookies?: SetCookie[];
     /** heldAtLogin, heldAfterStop: whether Redis held the session right after the login, and once the first process had stopped. */
@@ -750,8 +790,22 @@ lesson('03-session-store', (t) => {
       } else emptyFolder(env.SESSION_DIR!);
       return visitor.me();
     });
-    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, devLoginCookies, redis: { ...redisKeys!, afterFlush: afterEmptied } };
-    return { shared, restart, afterRelogin, afterLogout, devLoginCookies, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied } };
+    // Last, the second process stopped with SIGINT (Ctrl-C, or a supervisor that sends it; the first was stopped
+    // with SIGTERM): the session of a new login on the third must still be there. Undefined when that login did
+    // not hold before the stop (the steps above report why).
+    const afterSigint = await settle(async () => {
+      const visitor = new Browser(third.client);
+      if (!(await visitor.login().then(() => true, () => false))) return undefined;
+      const ids = () => signedIds(visitor.jar.toObject()).map((cookie) => cookie.id);
+      const before = await findInStore(storePath, env, ids());
+      if (!before?.where) return undefined;
+      await second.process.stop(2000, 'SIGINT');
+      const reply = await visitor.me();
+      const after = await findInStore(storePath, env, ids());
+      return { reply, emptied: !after?.where };
+    });
+    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, redis: { ...redisKeys!, afterFlush: afterEmptied } };
+    return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied } };
   };
   /** The run of each store path this machine can prove, all started at once. */
   async function storeRuns(): Promise<Map<StorePath, Promise<StoreRun>>> {
@@ -783,6 +837,15 @@ lesson('03-session-store', (t) => {
         expectThat(
           reply.status === 200,
           `Expected GET /me after the app was restarted with the same environment (without NODE_ENV, as in development) to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
+        );
+        // A run that failed before this step is reported by the checks of those steps.
+        const sigint = await (runs.get(storePath)!).then((run) => settled(run.afterSigint), () => undefined);
+        if (sigint) expectThat(
+          sigint.reply.status === 200,
+          `Expected GET /me on the restarted app, with the cookie of a login made there, to answer 200 after the grader stopped another process of the app with SIGINT (Ctrl-C, or a supervisor that sends it), got ${sigint.reply.status} ${show(sigint.reply.text, 60)}: ` +
+            (sigint.emptied
+              ? `${storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR'} held the session before that stop and holds nothing for it since: the app empties the store when it stops on SIGINT. Sessions must outlive the processes that made them, however a process is stopped: no clean-up of the store at shutdown.`
+              : 'the session was lost when another process of the app stopped on SIGINT. Sessions must outlive the processes that made them, however a process is stopped.'),
         );
       });
     });
@@ -992,6 +1055,7 @@ lesson('03-session-store', (t) => {
         );
         keepsWorking(catalogue, '/books');
         atOnce('POST /login from a browser without a cookie', loginTimed, catalogue, '/books');
+        const sentBeforeBack = relay.calls.length;
         await relay.up().catch((error: unknown) => {
           throw new CannotJudge(`The grader could not start its Redis relay again: ${(error as Error).message}`);
         });
@@ -1005,6 +1069,16 @@ lesson('03-session-store', (t) => {
           again?.status === 200,
           `Expected POST /login ${back} to answer 200 within ${RECOVERY_MS / 1000} s, got ${again ? `${again.status} ${show(again.text, 60)}` : 'no answer'}: the app does not recover when Redis does. ` +
             'Keep node-redis reconnecting (its default reconnectStrategy); a client that gave up, or was closed on the first error, stays down until the process restarts.',
+        );
+        // Nothing sent since Redis is back named the session of GET /me sent during the outage (the recovery logins come
+        // from browsers without a cookie): a command that names it was kept in node-redis's offline queue and ran late.
+        const outageIds = signedIds(browser.jar.toObject()).map((cookie) => cookie.id);
+        const late = relay.calls.slice(sentBeforeBack).find((call) => call.slice(1).some((arg) => outageIds.some((id) => arg.includes(id))));
+        expectThat(
+          !late,
+          `Expected no command from the outage to reach Redis once it was back, got ${show(late?.slice(0, 2).join(' '), 80)} sent after the reconnect, for the session of GET /me ${during}, which had been answered long before: ` +
+            'node-redis kept the command in its offline queue and sent it once Redis was back. A timeout of your own around the store answers the customer, but the queued commands still run later, in any order with new ones (a write from the outage can bring back or overwrite a session). ' +
+            'Create the client with disableOfflineQueue: true, so that a command sent while Redis is away fails at once and is never sent.',
         );
         const old = await browser.me();
         expectThat(
@@ -1163,15 +1237,46 @@ lesson('03-session-store', (t) => {
     onEveryStore(async (storePath) => {
       const { browser } = await oneApp(storePath);
       await browser.login();
-      for (const [name, value] of Object.entries(browser.jar.toObject())) {
-        for (const [where, forged] of [
-          ['its signature', tamper(value, value.length - 1)],
-          ['its session id', tamper(value, Math.floor(value.length / 3))],
-        ] as const) {
-          const jar = new CookieJar({ ...browser.jar.toObject(), [name]: forged });
-          await expectLoggedOut(new Browser(browser.client, jar), `with the session cookie ${name} edited in ${where}`, 'an edited cookie was accepted.');
+      const all = browser.jar.toObject();
+      const sessionCookies = new Set(signedIds(all).map((signed) => signed.cookie));
+      const uriError = ' (decodeURIComponent throws a URIError on a malformed escape such as %ZZ or a lone %: parse cookies with a parser that keeps such a value as it is, or catch the error and ignore the cookie)';
+      for (const [name, value] of Object.entries(all)) {
+        const third = Math.floor(value.length / 3);
+        const edits = [
+          ['in its signature', 'one character changed near its end', tamper(value, value.length - 1)],
+          ['in its session id', 'one character changed a third of the way in', tamper(value, third)],
+          ['with a malformed percent escape (%ZZ) in it', 'with a malformed percent escape (%ZZ) in it', `${value.slice(0, third)}%ZZ${value.slice(third)}`],
+        ] as const;
+        for (const [inSession, inOther, forged] of edits) {
+          const reply = await new Browser(browser.client, new CookieJar({ ...all, [name]: forged })).me();
+          const malformed = forged.includes('%ZZ') ? uriError : '';
+          if (sessionCookies.has(name)) {
+            // The session cookie: a visitor who is not logged in.
+            const where = `with the session cookie ${name} edited ${inSession}`;
+            expectThat(
+              reply.status === 401,
+              reply.status >= 500
+                ? `Expected GET /me ${where} to answer 401, got ${reply.status}: an edited cookie must read as "not logged in", never as a server error${malformed}.`
+                : `Expected GET /me ${where} to answer 401, got ${reply.status} ${show(reply.text, 60)}: an edited session cookie was accepted.`,
+            );
+          } else {
+            // Another cookie the login set (a login time, a preference): whatever the app makes of it, never a server error.
+            // Whether a login time the browser can change is a limit is 03.login-ends-8-hours-after-login's to judge.
+            expectThat(
+              reply.status < 500,
+              `Expected GET /me with the cookie ${name} (which the login set beside the session cookie) ${inOther} not to answer a server error, got ${reply.status} ${show(reply.text, 60)}: ` +
+                `a cookie is input the browser (or whoever holds it) can change; one the app cannot read is ignored or reads as signed out${malformed}.`,
+            );
+          }
         }
       }
+      // A cookie the app never set, beside a valid session: other apps on the domain, or a script, set cookies of their own.
+      const stray = await new Browser(browser.client, new CookieJar({ ...all, theme: '100%', 'x%ZZ': 'a%E0%A4%A' })).me();
+      expectThat(
+        stray.status < 500,
+        `Expected GET /me with a valid session cookie and cookies the app never set beside it (theme=100%; x%ZZ=a%E0%A4%A, malformed percent escapes) not to answer a server error, got ${stray.status} ${show(stray.text, 60)}: ` +
+          `a browser sends every cookie of the domain, and the app must read the ones it knows without stumbling on the others${uriError}.`,
+      );
     }),
   );
 
@@ -1211,6 +1316,41 @@ function describeJar(cookies: Record<string, string>): string {
   return Object.entries(cookies)
     .map(([name, value]) => `${name}=${value.length > 20 ? `${value.slice(0, 20)}…` : value}`)
     .join('; ');
+}
+
+/** Every time written in `text` (milliseconds or seconds since 1970, an ISO date, an HTTP date) set to `now`. */
+function timesToNow(text: string, now: number): string {
+  return text
+    .replace(/(?<!\d)\d{13}(?!\d)/g, String(now))
+    .replace(/(?<!\d)\d{10}(?!\d)/g, String(Math.floor(now / 1000)))
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, new Date(now).toISOString())
+    .replace(/[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT/g, new Date(now).toUTCString());
+}
+
+/**
+ * A cookie value with every time in it set to `now`, also where it is encoded (URI escapes, base64 or
+ * base64url of text, one inside another): as whoever holds the cookie can rewrite it. The layers it read
+ * through are added to `layers`. The value itself when it holds no time.
+ */
+function withTimesAt(value: string, now: number, layers: Set<string>, depth = 3): string {
+  const direct = timesToNow(value, now);
+  if (direct !== value || depth === 0) return direct;
+  const uri = safeDecode(value);
+  if (uri !== value) {
+    const inner = withTimesAt(uri, now, layers, depth - 1);
+    if (inner !== uri) return layers.add('URI'), encodeURIComponent(inner);
+  }
+  for (const encoding of ['base64', 'base64url'] as const) {
+    if (!(encoding === 'base64' ? /^[A-Za-z0-9+/]{4,}={0,2}$/ : /^[A-Za-z0-9_-]{4,}$/).test(value)) continue;
+    const text = Buffer.from(value, encoding).toString('utf8');
+    if (!/^[\x20-\x7e\t\r\n]+$/.test(text)) continue; // not text: not a time written in it
+    const inner = withTimesAt(text, now, layers, depth - 1);
+    if (inner === text) continue;
+    layers.add(encoding);
+    const encoded = Buffer.from(inner, 'utf8').toString(encoding);
+    return value.endsWith('=') ? encoded : encoded.replace(/=+$/, '');
+  }
+  return value;
 }
 
 function safeDecode(value: string): string {

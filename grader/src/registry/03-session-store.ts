@@ -109,7 +109,7 @@ export default {
       hints: [
         'Change one letter of your session cookie and ask GET /me.',
         'Anybody can edit cookies. A forged or damaged cookie is a visitor who is not logged in, not a server error.',
-        'Let express-session verify the signature (it ignores cookies that do not match); if you parse cookie contents yourself, treat any failure as "no session".',
+        'Let express-session verify the signature (it ignores cookies that do not match); if you parse cookies yourself, treat any failure (decodeURIComponent throws on a malformed %-escape) as "no session".',
         'Keep the session id in a signed express-session cookie and the data in the store: then a bad cookie is simply an unknown session.',
       ],
     },
@@ -188,7 +188,7 @@ export default {
       checks: ['03.session-shared-between-processes', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: 'Keep sessions where a restart of the app does not lose them, with REDIS_URL set and without it: never empty the store when a process starts or stops.',
+      text: 'Keep sessions where a restart of the app does not lose them, with REDIS_URL set and without it: never empty the store when a process starts or stops (on SIGTERM or SIGINT).',
       checks: ['03.restart-keeps-session', '03.sessions-stored-in-redis'],
     },
     {
@@ -213,11 +213,11 @@ export default {
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
     {
-      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes holds until 8 hours after the login (an idle timeout of the app\'s own may sign out after more than 15 minutes), a request with its cookie after that reads as signed out (401), also with the session cookie alone or the other cookies edited, and on a process other than the one that made the login, and a new login then works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory or in a cookie the browser can change is no limit.',
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 50 seconds holds until 8 hours after the login (an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 1 minute on, no grace period) reads as signed out (401), also with the session cookie alone or the other cookies\' times edited (plain or encoded), and on a process other than the one that made the login, and a new login then works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory or in a cookie the browser can change is no limit.',
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
-      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart.',
+      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart.',
       checks: ['03.redis-outage-answered-at-once'],
     },
     { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login included.', checks: ['03.anonymous-requests-create-no-session'] },
@@ -229,7 +229,10 @@ export default {
       text: 'Destroy the session on the server at logout (its key or file gone from the store, not kept there emptied), so that a copy of the old cookie no longer works, on every process of the app at once (no copy of sessions kept in a process\'s memory).',
       checks: ['03.logout-destroys-session', '03.sessions-stored-in-session-dir'],
     },
-    { text: 'Treat an edited or forged session cookie as a visitor who is not logged in (401), never as a server error.', checks: ['03.tampered-cookie-rejected'] },
+    {
+      text: 'Treat an edited or forged session cookie (a malformed percent escape in it included) as a visitor who is not logged in (401), never as a server error; another cookie edited, or one the app never set, is never a server error either.',
+      checks: ['03.tampered-cookie-rejected'],
+    },
   ],
   advice: [
     "Listen for the Redis client's error event: without a listener, a dropped connection crashes the process.",
