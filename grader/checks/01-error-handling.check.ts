@@ -831,8 +831,12 @@ lesson('01-error-handling', (t) => {
     if (!thorough) {
       // Side by side, the callback error last: it may take the app down. The rejected one `repeat` times:
       // a logger that stops writing after so many lines (winston without a transport warns 16 times) loses some.
+      // Ten at a time (over a hundred at once starve each other past the answer timeout on a loaded machine).
       const first = [sync, middleware, ...Array.from({ length: repeat }, () => rejected)];
-      (await Promise.all(first.map(ask))).forEach((yes, index) => count(first[index]!, yes));
+      for (let start = 0; start < first.length; start += 10) {
+        const batch = first.slice(start, start + 10);
+        (await Promise.all(batch.map(ask))).forEach((yes, index) => count(batch[index]!, yes));
+      }
       count(callback, await ask(callback));
       let end = 'its exit on SIGTERM';
       if (uncaught) {
@@ -870,6 +874,10 @@ lesson('01-error-handling', (t) => {
     const which = (kind: Logged) => seen.filter(({ best }) => best === kind).map(({ error }) => error);
     const labels = (errors: ServerError[]) => errors.map((error) => error.label).join(', ');
     const [nothing, stackOnly, bare, other, cut] = [which('nothing'), which('stack only'), which('message only'), which('other stack'), which('cut stack')];
+    // A request never answered (the grader's timeout on a loaded machine, cut short by the grader's own
+    // throw) may never have reached the handler: only an error the app answered must be in the log. A
+    // crash logs the one error it dies of, answered or not, and then it is there.
+    nothing.splice(0, nothing.length, ...nothing.filter((error) => answered.get(error)! > 0));
     // A crash logs the one error it dies of, answered or not.
     const fewer = seen.filter(({ best, ownStacks, answered }) => best === 'own stack' && ownStacks < Math.max(1, answered));
     // Beyond what src/server.ts prints itself as it starts and stops.
@@ -909,7 +917,7 @@ lesson('01-error-handling', (t) => {
             'and lines held back (a buffer a timer writes out) are lost when the process exits before they are written.'
           : printed
             ? ' No line names these errors: JSON.stringify(err) gives {}, and a JSON logger keeps the message and stack only with an error format or serializer (winston: format.errors({ stack: true }); pino: the err key).'
-            : ` Nothing was written about them before ${end}: is the log skipped${mode}, below the logger's level, kept only in a file, or held in a buffer that is never flushed (lines a timer or a SIGTERM handler writes out are lost when the process crashes first)? ` +
+            : ` Nothing was written about them before ${end}: is the log skipped${mode}, below the logger's level, kept only in a file, or held back in a buffer that is never flushed (lines a timer or a SIGTERM handler writes out are lost when the process exits, or crashes, before they are written)? ` +
               'The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode: write each line as the error happens.'),
     );
   }
