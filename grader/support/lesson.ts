@@ -156,6 +156,10 @@ export class LessonKit {
 
   /** The lesson folder being graded (the learner's; the apps run from a compiled copy). */
   readonly dir: string;
+  /** The compiled copy of the folder the apps run from (TypeScript beside its JavaScript, node_modules above it). */
+  get runDir(): string {
+    return this.job.runDir;
+  }
   readonly label: string;
 
   constructor(
@@ -493,7 +497,7 @@ export class LessonKit {
       const busy = busyMachine();
       throw new CannotJudge(`Not run: the lesson's time limit of ${this.definition.timeLimitMs / 1000} s was used up by earlier checks${busy ? `: ${busy}. Grade again when it is quieter` : ''}.`);
     }
-    const limit = Math.min(remaining, CHECK_LIMIT_MS);
+    const limit = Math.min(remaining, this.definition.checkTimeLimitMs ?? CHECK_LIMIT_MS);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -6,6 +6,7 @@ import compression from './05-compression.js';
 import configuration from './06-configuration.js';
 import logging from './07-logging.js';
 import middlewareOrder from './08-middleware-order.js';
+import healthAndShutdown from './09-health-and-shutdown.js';
 import type { LessonDefinition } from './types.js';
 
 /** Every lesson, in course order. Nothing else knows the order. */
@@ -18,6 +19,7 @@ export const lessons: readonly LessonDefinition[] = [
   configuration,
   logging,
   middlewareOrder,
+  healthAndShutdown,
 ];
 
 export function lessonById(id: string): LessonDefinition {

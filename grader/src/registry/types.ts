@@ -49,6 +49,8 @@ export interface LessonDefinition {
   readonly packages?: readonly string[];
   /** Hard limit for grading this lesson on one target, in milliseconds. */
   readonly timeLimitMs: number;
+  /** Limit for one check of this lesson, when 20 s is not enough (a process manager's reload is slow by nature). */
+  readonly checkTimeLimitMs?: number;
   readonly checks: readonly CheckDefinition[];
   /**
    * The requirement trace: everything the lesson text asks of the app, each proven by named checks.

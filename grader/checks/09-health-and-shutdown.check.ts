@@ -1,0 +1,291 @@
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExitInfo } from '../support/app-process.js';
+import { fail, show } from '../support/expect.js';
+import { lesson, type LessonKit, type RunningServer } from '../support/lesson.js';
+import { redis } from '../support/redis.js';
+import { redisOutage } from '../support/redis-outage.js';
+import { pm2Tour } from '../support/pm2.js';
+
+// Health, readiness and graceful shutdown are proven over the process boundary: src/server.ts runs as a
+// process of its own against the lesson's Redis (through a relay the grader can take down), the grader
+// sends the signals and judges the answers, the exit code, the time of the exit and the log lines.
+
+const LESSON = '09-health-and-shutdown';
+/** The shutdown deadline the grader gives each app in SHUTDOWN_TIMEOUT_MS (the app's own default is 10 s). */
+const DEADLINE_MS = 6000;
+/** The sales report, which takes 2 s to build: the request in flight when the signal comes. */
+const REPORT = '/api/reports/sales';
+/**
+ * How long one readiness answer may take. The app's own PING timeout should be well under a second;
+ * this leaves room for a loaded machine, and is still far from a readiness that waits on a dead Redis
+ * (it waits until Redis is back: for ever).
+ */
+const READY_ANSWER_MS = 4000;
+/** How long after the last in-flight answer the process may take to exit: nothing should hold it then. */
+const EXIT_AFTER_LAST_ANSWER_MS = 3000;
+
+const env = (redisUrl: string, extra: Record<string, string> = {}) => ({ NODE_ENV: 'production', REDIS_URL: redisUrl, SHUTDOWN_TIMEOUT_MS: String(DEADLINE_MS), ...extra });
+
+interface Answer {
+  /** The status, or what happened instead: "refused", "reset", "no answer within N s". */
+  status: number | string;
+  body: string;
+  /** When the answer (or its failure) came, in ms since `origin` given to ask(). */
+  at: number;
+  /** Whether it came over a connection the client had kept alive from an earlier request. */
+  reused: boolean;
+}
+
+/** One GET over node:http, with `agent` (keep-alive pools) or a connection of its own. */
+function ask(port: number, path: string, options: { agent?: http.Agent; timeoutMs: number; origin?: number }): Promise<Answer> {
+  const origin = options.origin ?? Date.now();
+  return new Promise((resolve) => {
+    let reused = false;
+    const done = (status: number | string, body = '') => {
+      clearTimeout(timer);
+      resolve({ status, body, at: Date.now() - origin, reused });
+    };
+    const request = http.get({ host: '127.0.0.1', port, path, agent: options.agent ?? false }, (response) => {
+      reused = request.reusedSocket;
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => done(response.statusCode ?? 0, body));
+      response.on('error', () => done('reset before the whole body arrived', body));
+    });
+    const timer = setTimeout(() => request.destroy(new Error('timeout')), options.timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.message === 'timeout') done(`no answer within ${options.timeoutMs / 1000} s`);
+      else done(error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' ? 'reset' : (error.code ?? error.message));
+    });
+  });
+}
+
+const said = (answer: Answer) => (typeof answer.status === 'number' ? `${answer.status} ${show(answer.body, 80)}` : answer.status);
+
+/** The exit within `ms`, or undefined if the process is still running then. */
+async function exitWithin(server: RunningServer, ms: number): Promise<ExitInfo | undefined> {
+  return Promise.race([server.process.exited, sleep(ms).then(() => undefined)]);
+}
+
+const describe = (exit: ExitInfo) => (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
+
+lesson(LESSON, (t) => {
+  t.concurrently(() => {
+    t.check('09.health-answers-while-alive', async () => {
+      const tour = await redisTour(t);
+      if (tour.health) fail(tour.health);
+    });
+
+    t.check('09.ready-follows-redis', async () => {
+      const tour = await redisTour(t);
+      if (tour.ready) fail(tour.ready);
+    });
+
+    t.check('09.sigterm-finishes-in-flight-and-exits-0', () => drain(t, 'SIGTERM'));
+    t.check('09.sigint-finishes-in-flight-and-exits-0', () => drain(t, 'SIGINT'));
+
+    t.check('09.second-signal-or-deadline-exits-1-with-a-log-line', async () => {
+      const [second, deadline] = await Promise.all([forcedBySecondSignal(t), forcedByDeadline(t)]);
+      if (second) fail(second);
+      if (deadline) fail(deadline);
+    });
+
+    t.check('09.pm2-reload-loses-nothing', async () => {
+      const tour = await pm2Tour(t, LESSON, env);
+      if (tour.reload) fail(tour.reload);
+    });
+    t.check('09.pm2-replaces-a-crashed-worker', async () => {
+      const tour = await pm2Tour(t, LESSON, env);
+      if (tour.crash) fail(tour.crash);
+    });
+    t.check('09.pm2-stop-is-graceful', async () => {
+      const tour = await pm2Tour(t, LESSON, env);
+      if (tour.stop) fail(tour.stop);
+    });
+  });
+});
+
+/** What one run against a Redis that comes and goes found wrong with /health and with /ready. */
+interface RedisTour {
+  health?: string;
+  ready?: string;
+}
+
+const redisTour = (t: LessonKit) => t.shared('09-redis-tour', () => makeRedisTour(t));
+
+/**
+ * src/server.ts started while its Redis is unreachable, then Redis comes, goes away and comes back:
+ * /health must answer 200 throughout, /ready 503 while Redis is unreachable and 200 once it is back,
+ * every answer fast.
+ */
+async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
+  const outage = await redisOutage(await (await redis(LESSON)).isolatedUrl());
+  const found: RedisTour = {};
+  try {
+    await outage.down();
+    const server = await t.server({ env: env(outage.url) });
+    const { port } = server;
+    const health = async (phase: string) => {
+      if (found.health) return;
+      const answer = await ask(port, '/health', { timeoutMs: READY_ANSWER_MS });
+      if (answer.status !== 200) {
+        found.health = `Expected GET /health to answer 200 ${phase}, got ${said(answer)}. Liveness says only that the process is alive: it must not ask Redis (a Redis outage would make the platform restart every instance at once).`;
+      }
+    };
+    /** Asks /ready until it answers `wanted` (within `withinMs`), each answer within READY_ANSWER_MS. */
+    const ready = async (wanted: number, phase: string, withinMs: number, why: string) => {
+      if (found.ready) return;
+      const until = Date.now() + withinMs;
+      let answer: Answer;
+      do {
+        answer = await ask(port, '/ready', { timeoutMs: READY_ANSWER_MS });
+        if (typeof answer.status !== 'number') {
+          found.ready = `Expected GET /ready to answer ${wanted} ${phase}, got ${said(answer)}. Readiness must answer fast whatever Redis does: ${
+            answer.status.startsWith('no answer') ? 'a PING to an unreachable Redis waits in node-redis\'s offline queue until Redis is back, so check the client\'s state (redis.isReady) first and give the PING a timeout' : 'the process must keep serving it'
+          }.`;
+          return;
+        }
+        if (answer.status === wanted) return;
+        await sleep(200);
+      } while (Date.now() < until);
+      found.ready = `Expected GET /ready to answer ${wanted} ${phase} (asked for ${withinMs / 1000} s), got ${said(answer)}. ${why}`;
+    };
+    const unreachable = 'Readiness must answer 503 whenever the app cannot do its work: a load balancer then sends its traffic elsewhere.';
+    await health('while Redis was unreachable from the start');
+    await ready(503, 'while Redis was unreachable from the start', 0, unreachable);
+    await outage.up();
+    await ready(200, 'once Redis was reachable again', 10_000, 'Readiness must come back once Redis answers: node-redis reconnects on its own within a few seconds.');
+    await health('with Redis connected');
+    await outage.down();
+    await health('after Redis went away');
+    await ready(503, 'after Redis went away', 3000, unreachable);
+    await health('after Redis went away, a little later');
+    return found;
+  } finally {
+    await outage.close();
+  }
+}
+
+/**
+ * src/server.ts with a slow report in flight and an idle kept-alive connection, then `signal`: the
+ * report completes with 200, /ready never answers 200 again, and the process exits 0 soon after the
+ * report's answer, although the grader keeps sending requests over the connections it kept alive, as a
+ * load balancer does.
+ */
+async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
+  const server = await t.server({ env: env(await (await redis(LESSON)).isolatedUrl()) });
+  const { port, process: app } = server;
+  const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const busy = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const before = await ask(port, '/api/books/1', { agent: idle, timeoutMs: 5000 });
+    if (before.status !== 200) fail(`Expected GET /api/books/1 to answer 200 before any signal, got ${said(before)}.`);
+    const origin = Date.now();
+    const report = ask(port, REPORT, { agent: busy, timeoutMs: DEADLINE_MS + 5000, origin });
+    // The report takes 2 s: the signal comes while it is being built.
+    await sleep(700);
+    if (!app.running) fail(`Expected src/server.ts to keep running, but it ${describe(app.exit!)} before the signal.`);
+    const mark = app.mark;
+    app.child.kill(signal);
+    const signalledAt = Date.now() - origin;
+    // As a load balancer does: requests keep coming over the connections kept alive from before.
+    let streaming = true;
+    const after: Answer[] = [];
+    const stream = (async () => {
+      for (let turn = 0; streaming && app.running; turn++) {
+        await sleep(150);
+        if (streaming && app.running) after.push(await ask(port, '/ready', { agent: turn % 2 ? busy : idle, timeoutMs: 2000, origin }));
+      }
+    })();
+    const exit = await exitWithin(server, DEADLINE_MS + 2000);
+    const exitedAt = Date.now() - origin;
+    streaming = false;
+    const reportAnswer = await report;
+    await stream;
+    const output = app.output(mark);
+
+    if (reportAnswer.status !== 200 || !/revenue/.test(reportAnswer.body)) {
+      fail(
+        `Expected GET ${REPORT}, sent ${(signalledAt / 1000).toFixed(1)} s before ${signal}, to complete with 200 and the report, got ${said(reportAnswer)}` +
+          `${exit && exitedAt < reportAnswer.at + 500 ? ` (the process ${describe(exit)} ${((exitedAt - signalledAt) / 1000).toFixed(1)} s after the signal)` : ''}. ` +
+          `Requests in flight must finish: stop accepting new connections (server.close()) and let the running ones end before exiting, instead of process.exit() in the signal handler.`,
+      );
+    }
+    const readyAfter = after.find((answer) => answer.status === 200);
+    if (readyAfter) {
+      fail(`Expected GET /ready to answer 503 (or its connection to be refused) from ${signal} on, got 200 ${((readyAfter.at - signalledAt) / 1000).toFixed(1)} s after the signal. Readiness turns 503 the moment shutdown begins, so that a load balancer stops sending traffic.`);
+    }
+    const servedAfter = after.filter((answer) => typeof answer.status === 'number');
+    if (!exit) {
+      fail(
+        `Expected the process to exit within ${DEADLINE_MS / 1000} s (SHUTDOWN_TIMEOUT_MS) of ${signal}, but it was still running ${((exitedAt - signalledAt) / 1000).toFixed(1)} s after it` +
+          `${servedAfter.length ? `, answering ${servedAfter.length} requests over connections kept alive from before the signal` : ''}. ` +
+          'server.close() only stops new connections: kept-alive connections stay open, and so does the Redis client. Close idle connections, answer the last requests with Connection: close, close Redis, and give the whole shutdown a deadline.',
+      );
+    }
+    if (exit.code !== 0 || exit.signal) {
+      fail(`Expected the process to exit with code 0 once its requests were done, but it ${describe(exit)} ${((exitedAt - signalledAt) / 1000).toFixed(1)} s after ${signal}. Its output since the signal: ${show(output, 300)}`);
+    }
+    const lingered = exitedAt - Math.max(reportAnswer.at, signalledAt);
+    if (lingered > EXIT_AFTER_LAST_ANSWER_MS) {
+      fail(
+        `Expected the process to exit soon after its last in-flight request was answered, but it exited ${(lingered / 1000).toFixed(1)} s later` +
+          `${servedAfter.length ? `, after answering ${servedAfter.length} more requests over connections kept alive from before the signal` : ''}. ` +
+          'Something held it open: idle kept-alive connections (server.close() waits for them until their keep-alive timeout), a connection answered without Connection: close, or the Redis client.',
+      );
+    }
+  } finally {
+    idle.destroy();
+    busy.destroy();
+  }
+}
+
+/** A report in flight, SIGTERM, then SIGINT: exit 1 at once with a log line. A problem, or undefined. */
+async function forcedBySecondSignal(t: LessonKit): Promise<string | undefined> {
+  const server = await t.server({ env: env(await (await redis(LESSON)).isolatedUrl()) });
+  const { port, process: app } = server;
+  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000 });
+  await sleep(700);
+  app.child.kill('SIGTERM');
+  await sleep(500);
+  if (!app.running) {
+    void report;
+    return `Expected the process to keep running after SIGTERM while ${REPORT} was in flight, but it ${describe(app.exit!)} within 0.5 s, before the second signal.`;
+  }
+  const mark = app.mark;
+  app.child.kill('SIGINT');
+  const exit = await exitWithin(server, 2500);
+  await report;
+  if (!exit) return `Expected a second signal (SIGINT after SIGTERM) to end the process at once with code 1, but it was still running 2.5 s later. Whoever sends a second signal will not wait: exit 1 there, with a log line that says why.`;
+  if (exit.code !== 1) return `Expected a second signal (SIGINT after SIGTERM) to end the process with code 1, but it ${describe(exit)}. Code 0 says the shutdown was clean; this one dropped what was in flight.`;
+  await sleep(50);
+  if (!app.output(mark).trim()) return 'Expected a log line saying why the process ended when a second signal (SIGINT after SIGTERM) forced it to exit 1, got no output after the second signal.';
+  return undefined;
+}
+
+/** A report in flight (2 s) and SHUTDOWN_TIMEOUT_MS=1000, then SIGTERM: exit 1 at the deadline with a log line. */
+async function forcedByDeadline(t: LessonKit): Promise<string | undefined> {
+  const deadline = 1000;
+  const server = await t.server({ env: env(await (await redis(LESSON)).isolatedUrl(), { SHUTDOWN_TIMEOUT_MS: String(deadline) }) });
+  const { port, process: app } = server;
+  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000 });
+  await sleep(400);
+  const mark = app.mark;
+  const signalled = Date.now();
+  app.child.kill('SIGTERM');
+  const exit = await exitWithin(server, deadline + 4000);
+  const took = Date.now() - signalled;
+  await report;
+  if (!exit) return `Expected the process to exit with code 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) while ${REPORT} (2 s) was still in flight, but it was still running ${(took / 1000).toFixed(1)} s after SIGTERM.`;
+  if (exit.code !== 1) {
+    return `Expected the process to exit with code 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) while ${REPORT} (2 s) was still in flight, but it ${describe(exit)} ${(took / 1000).toFixed(1)} s after SIGTERM. ${
+      exit.code === 0 ? 'A shutdown that did not finish in time is not clean: read the deadline from SHUTDOWN_TIMEOUT_MS and exit 1 when it passes.' : ''
+    }`;
+  }
+  if (took < deadline * 0.7) return `Expected the process to wait for its requests until the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}), but it exited with code 1 ${(took / 1000).toFixed(1)} s after SIGTERM.`;
+  await sleep(50);
+  if (!app.output(mark).trim()) return `Expected a log line saying the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) forced the exit, got no output after SIGTERM.`;
+  return undefined;
+}

@@ -1,0 +1,273 @@
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../src/paths.js';
+import { AppProcess, baseEnv, tcpSockets } from './app-process.js';
+import { show } from './expect.js';
+import type { LessonKit } from './lesson.js';
+import { pickPort } from './ports.js';
+import { redis } from './redis.js';
+import { spawnWatched, unwatch } from './watchdog.js';
+
+// PM2 as the learner's ecosystem.config.cjs describes it, run by the grader with a PM2_HOME of its own
+// in a temp folder. PM2 runs with --no-daemon: its "God" process (which forks the workers, restarts them
+// and answers the CLI) is then the grader's own child, started in a process group the watchdog knows of
+// from its first moment, and the cluster workers it forks stay in that group. So when the grader is
+// killed, the watchdog kills PM2 and every worker, and removes PM2_HOME; when it is not, `pm2 kill`
+// ends them and the temp folder is removed with the lesson's others. One PM2 start per grade: the
+// reload, the crash and the stop are judged on the same run.
+
+const PM2_BIN = path.join(repoRoot, 'node_modules', 'pm2', 'bin', 'pm2');
+const APP_NAME_HINT = 'the app named in ecosystem.config.cjs';
+/** How long PM2 and the workers may take to start on a loaded machine. */
+const START_MS = 40_000;
+/** How long one `pm2 reload` or `pm2 stop` may take: a worker's start, its readiness, the old one's shutdown. */
+const COMMAND_MS = 45_000;
+/** Requests that were already on their way to a worker PM2 killed are not counted against the app. */
+const CRASH_GRACE_MS = 700;
+const REPORT = '/api/reports/sales';
+
+export interface Pm2Tour {
+  reload?: string;
+  crash?: string;
+  stop?: string;
+}
+
+interface Worker {
+  pid: number;
+  id: number;
+  name: string;
+  status: string;
+  mode: string;
+}
+
+interface Sent {
+  path: string;
+  startedAt: number;
+  at: number;
+  status: number | string;
+  body: string;
+}
+
+/** The tour of PM2 that the three PM2 checks judge, made once per folder. */
+export function pm2Tour(t: LessonKit, lesson: string, envFor: (redisUrl: string) => Record<string, string>): Promise<Pm2Tour> {
+  return t.shared('09-pm2-tour', () => makeTour(t, lesson, envFor));
+}
+
+async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string) => Record<string, string>): Promise<Pm2Tour> {
+  const dir = t.runDir;
+  if (!existsSync(path.join(dir, 'ecosystem.config.cjs'))) {
+    const missing = 'Expected ecosystem.config.cjs in the lesson folder (PM2\'s description of the app), found none.';
+    return { reload: missing, crash: missing, stop: missing };
+  }
+  if (!existsSync(PM2_BIN)) {
+    const missing = `PM2 is not installed in the course (${PM2_BIN}): run npm install at the course root.`;
+    return { reload: missing, crash: missing, stop: missing };
+  }
+  const home = t.tempDir('course-pm2-');
+  const port = await pickPort();
+  const env = baseEnv({ ...envFor(await (await redis(lesson)).isolatedUrl()), PORT: String(port), PM2_HOME: home });
+  const pm2 = (args: string[], ms = COMMAND_MS) => runPm2(args, dir, env, ms);
+  const god = new AppProcess({ script: PM2_BIN, args: ['start', 'ecosystem.config.cjs', '--no-daemon'], cwd: dir, env });
+  const found: Pm2Tour = {};
+  try {
+    // Started: every worker online and GET /health answered.
+    let workers: Worker[] = [];
+    const until = Date.now() + START_MS;
+    for (;;) {
+      workers = await list(pm2);
+      if (workers.length && workers.every((worker) => worker.status === 'online') && (await get(port, '/health', 2000)).status === 200) break;
+      if (!god.running || Date.now() > until) {
+        const problem = `Expected \`pm2 start ecosystem.config.cjs\` to start the app and GET /health on PORT to answer 200 within ${START_MS / 1000} s, but ${
+          god.running ? `PM2 lists ${describeWorkers(workers)}` : `PM2 ${god.describeExit()}`
+        }. PM2's output: ${show(god.output().slice(-600), 600)}`;
+        return { reload: problem, crash: problem, stop: problem };
+      }
+      await sleep(300);
+    }
+    const name = workers[0]!.name;
+    const shape =
+      workers.length >= 2 && workers.every((worker) => worker.mode === 'cluster_mode')
+        ? undefined
+        : `Expected PM2 to run the app as 2 instances in cluster mode (exec_mode: 'cluster', instances: 2), got ${describeWorkers(workers)}: with one process, or processes that each listen on their own, a reload or a crash leaves no one to answer.`;
+
+    // 1. pm2 reload under a steady stream of requests, slow reports included.
+    {
+      const traffic = stream(port);
+      await sleep(500);
+      const reloadAt = Date.now();
+      const since = (at: number) => `${((at - reloadAt) / 1000).toFixed(1)} s`;
+      const reload = await pm2(['reload', name]);
+      await sleep(500);
+      const sent = await traffic.stop();
+      const failed = sent.filter((request) => request.status !== 200);
+      if (reload.code !== 0) found.reload = `Expected \`pm2 reload ${name}\` to succeed, but it ${reload.code === null ? `did not finish within ${COMMAND_MS / 1000} s` : `exited with code ${reload.code}`}: ${show(reload.output.slice(-400), 400)}`;
+      else if (failed.length) {
+        found.reload =
+          `Expected every request to succeed during \`pm2 reload\`, but ${failed.length} of ${sent.length} failed (${tally(failed)}, from ${since(failed[0]!.startedAt)} to ${since(failed.at(-1)!.at)} after the reload began), the first ${describeSent(failed[0]!)}. ` +
+          (shape ??
+            'A reload starts a new worker, waits until it is ready (wait_ready: true and process.send(\'ready\') once Redis is connected), then stops the old one with SIGINT, which must finish its requests (a report takes 2 s) within kill_timeout.');
+      } else if (shape) found.reload = shape;
+    }
+
+    // 2. A worker killed outright (as a crash would end it) is replaced, and requests keep succeeding.
+    {
+      workers = await list(pm2);
+      const victim = workers.find((worker) => worker.status === 'online');
+      if (!victim) found.crash = `Expected PM2's workers to be online after the reload, got ${describeWorkers(workers)}.`;
+      else {
+        const traffic = stream(port, false);
+        await sleep(300);
+        const killedAt = Date.now();
+        process.kill(victim.pid, 'SIGKILL');
+        let replaced: Worker | undefined;
+        const by = Date.now() + 20_000;
+        while (!replaced && Date.now() < by) {
+          await sleep(300);
+          replaced = (await list(pm2)).find((worker) => worker.id === victim.id && worker.pid !== victim.pid && worker.status === 'online');
+        }
+        await sleep(500);
+        const sent = (await traffic.stop()).filter((request) => request.startedAt >= killedAt + CRASH_GRACE_MS);
+        const failed = sent.filter((request) => request.status !== 200);
+        if (!replaced) found.crash = `Expected PM2 to start a new worker in place of the one that was killed (pid ${victim.pid}), but none was online 20 s later: PM2 lists ${describeWorkers(await list(pm2))}.`;
+        else if (failed.length) {
+          found.crash = `Expected requests to keep succeeding while PM2 replaced a crashed worker, but ${failed.length} of ${sent.length} sent after the crash failed, the first ${describeSent(failed[0]!)}. ${shape ?? ''}`;
+        } else if (shape) found.crash = shape;
+      }
+    }
+
+    // 3. pm2 stop while reports are in flight: they complete, and each worker exits 0 on its own.
+    {
+      // After the crash, the app answers again before the reports are sent.
+      for (const by = Date.now() + 10_000; Date.now() < by && (await get(port, '/health', 2000)).status !== 200; ) await sleep(200);
+      workers = (await list(pm2)).filter((worker) => worker.status === 'online');
+      const mark = god.mark;
+      const ports: number[] = [];
+      const reports = [stamped(port, REPORT, 25_000, (local) => ports.push(local)), stamped(port, REPORT, 25_000, (local) => ports.push(local))];
+      // Stop only once both reports have reached a worker: a connection of the worker's has their port at its far end.
+      const reached = () => {
+        const remotes = new Set(workers.flatMap((worker) => tcpSockets(worker.pid)).filter((socket) => socket.state === '01').map((socket) => Number(socket.remote.slice(socket.remote.lastIndexOf(':') + 1))));
+        return ports.length === reports.length && ports.every((local) => remotes.has(local));
+      };
+      for (const by = Date.now() + 3000; Date.now() < by && !reached(); ) await sleep(30);
+      const stop = await pm2(['stop', name]);
+      const answers = await Promise.all(reports);
+      await sleep(300);
+      const exits = [...god.output(mark).matchAll(/App \[[^\]]*\] exited with code \[([^\]]*)\] via signal \[([^\]]*)\]/g)].map(([, code, signal]) => ({ code, signal }));
+      const killed = /sending it SIGKILL|SIGKILL/.test(god.output(mark)) || exits.some((exit) => exit.signal === 'SIGKILL');
+      const dropped = answers.find((answer) => answer.status !== 200);
+      if (stop.code !== 0) found.stop = `Expected \`pm2 stop ${name}\` to succeed, but it ${stop.code === null ? `did not finish within ${COMMAND_MS / 1000} s` : `exited with code ${stop.code}`}: ${show(stop.output.slice(-400), 400)}`;
+      else if (dropped) {
+        found.stop =
+          `Expected the reports in flight when \`pm2 stop\` was sent to complete with 200, but one ${describeSent(dropped)}` +
+          `${killed ? ': PM2 had to kill a worker with SIGKILL (kill_timeout, 1.6 s by default, must be longer than the app\'s own shutdown deadline)' : ''}. PM2 stops a worker with SIGINT: the app's graceful shutdown must run on it.`;
+      } else if (killed) found.stop = 'Expected every worker to exit on its own after `pm2 stop` (SIGINT), but PM2 had to kill one with SIGKILL after kill_timeout: make kill_timeout longer than the app\'s shutdown deadline, and let the shutdown end with an exit.';
+      else if (exits.some((exit) => exit.code !== '0')) found.stop = `Expected every worker to exit with code 0 after \`pm2 stop\`, got ${exits.map((exit) => `code ${exit.code} via ${exit.signal}`).join(', ')}.`;
+    }
+    return found;
+  } finally {
+    await pm2(['kill'], 15_000);
+    await god.stop(2000);
+  }
+}
+
+/** A steady stream of requests on fresh connections (as a load balancer opens them): two loops of GET /api/books, and with `reports`, two loops of the 2-second report. */
+function stream(port: number, reports = true): { stop(): Promise<Sent[]> } {
+  let going = true;
+  const sent: Sent[] = [];
+  const loop = async (path: string, pause: number) => {
+    while (going) {
+      // A loaded machine can hold one request for many seconds; one that never gets an answer still fails.
+      sent.push(await stamped(port, path, 25_000));
+      await sleep(pause);
+    }
+  };
+  const loops = [loop('/api/books', 40), loop('/api/books', 40), ...(reports ? [loop(REPORT, 0), sleep(900).then(() => loop(REPORT, 0))] : [])];
+  return {
+    async stop() {
+      going = false;
+      await Promise.all(loops);
+      return sent;
+    },
+  };
+}
+
+async function stamped(port: number, path: string, ms: number, connected?: (localPort: number) => void): Promise<Sent> {
+  const startedAt = Date.now();
+  const answer = await get(port, path, ms, connected);
+  return { path, startedAt, at: Date.now(), ...answer };
+}
+
+function get(port: number, path: string, ms: number, connected?: (localPort: number) => void): Promise<{ status: number | string; body: string }> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (clearTimeout(timer), resolve({ status: response.statusCode ?? 0, body })));
+      response.on('error', () => (clearTimeout(timer), resolve({ status: 'reset before the whole body arrived', body })));
+    });
+    if (connected) request.on('socket', (socket) => socket.once('connect', () => connected(socket.localPort!)));
+    const timer = setTimeout(() => request.destroy(new Error('timeout')), ms);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ status: error.message === 'timeout' ? `no answer within ${ms / 1000} s` : error.code === 'ECONNREFUSED' ? 'connection refused' : error.code === 'ECONNRESET' ? 'connection reset' : (error.code ?? error.message), body: '' });
+    });
+  });
+}
+
+/** "12 connection reset, 3 answered 503": the failures by what they got. */
+function tally(failed: Sent[]): string {
+  const counts = new Map<string, number>();
+  for (const request of failed) {
+    const key = typeof request.status === 'number' ? `answered ${request.status}` : request.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, count]) => `${count} ${key}`).join(', ');
+}
+
+function describeSent(request: Sent): string {
+  const status = typeof request.status === 'number' ? `answered ${request.status} ${show(request.body, 80)}` : `got ${request.status}`;
+  return `(GET ${request.path}) ${status}`;
+}
+
+function describeWorkers(workers: Worker[]): string {
+  if (!workers.length) return `no process (is ${APP_NAME_HINT} started?)`;
+  return workers.map((worker) => `${worker.name} #${worker.id} ${worker.status} in ${worker.mode.replace('_mode', ' mode')}`).join(', ');
+}
+
+async function list(pm2: (args: string[], ms?: number) => Promise<{ code: number | null; output: string }>): Promise<Worker[]> {
+  const { output } = await pm2(['jlist'], 15_000);
+  try {
+    const all = JSON.parse(output.slice(output.indexOf('['), output.lastIndexOf(']') + 1)) as { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string } }[];
+    return all.map((entry) => ({ pid: entry.pid, id: entry.pm_id, name: entry.name, status: entry.pm2_env?.status ?? 'unknown', mode: entry.pm2_env?.exec_mode ?? 'unknown' }));
+  } catch {
+    return [];
+  }
+}
+
+/** One PM2 CLI command against this run's PM2_HOME, in a watched process group, stopped after `ms`. */
+function runPm2(args: string[], cwd: string, env: Record<string, string>, ms: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawnWatched(process.execPath, [PM2_BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (output += text));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, ms);
+    child.once('error', (error) => (output += error.message));
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      unwatch(child.pid);
+      resolve({ code: timedOut ? null : code, output });
+    });
+  });
+}
