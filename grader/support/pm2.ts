@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,8 +68,25 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
   const home = t.tempDir('course-pm2-');
   const port = await pickPort();
   const env = baseEnv({ ...envFor(await (await redis(lesson)).isolatedUrl()), PORT: String(port), PM2_HOME: home });
-  const pm2 = (args: string[], ms = COMMAND_MS) => runPm2(args, dir, env, ms);
   const god = new AppProcess({ script: PM2_BIN, args: ['start', 'ecosystem.config.cjs', '--no-daemon'], cwd: dir, env });
+  // The CLI starts a daemon of its own (detached, out of the watchdog's reach) when it finds none: so it is
+  // used only while the grader's PM2 runs and answers on its socket, and any daemon it started anyway is
+  // killed at once.
+  const rpc = path.join(home, 'rpc.sock');
+  const strays = () => {
+    try {
+      const pid = Number(readFileSync(path.join(home, 'pm2.pid'), 'utf8'));
+      if (pid && pid !== god.child.pid) process.kill(-pid, 'SIGKILL');
+    } catch {
+      // no pid file, or that daemon is gone
+    }
+  };
+  const pm2 = async (args: string[], ms = COMMAND_MS) => {
+    if (!god.running || !existsSync(rpc)) return { code: null, output: `PM2 is not running: it ${god.describeExit() ?? 'has not opened its socket yet'}.` };
+    const result = await runPm2(args, dir, env, ms);
+    strays();
+    return result;
+  };
   const found: Pm2Tour = {};
   try {
     // Started: every worker online and GET /health answered.
@@ -107,7 +124,7 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
         found.reload =
           `Expected every request to succeed during \`pm2 reload\`, but ${failed.length} of ${sent.length} failed (${tally(failed)}, from ${since(failed[0]!.startedAt)} to ${since(failed.at(-1)!.at)} after the reload began), the first ${describeSent(failed[0]!)}. ` +
           (shape ??
-            'A reload starts a new worker, waits until it is ready (wait_ready: true and process.send(\'ready\') once Redis is connected), then stops the old one with SIGINT, which must finish its requests (a report takes 2 s) within kill_timeout.');
+            'A reload starts a new worker, then stops the old one with SIGINT: the old one must finish its requests (a report takes 2 s) before kill_timeout, close its connections and exit, while the other worker keeps answering.');
       } else if (shape) found.reload = shape;
     }
 
@@ -168,7 +185,9 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     return found;
   } finally {
     await pm2(['kill'], 15_000);
+    // PM2 and its workers are one process group: whatever `pm2 kill` left is killed with it.
     await god.stop(2000);
+    strays();
   }
 }
 

@@ -80,7 +80,7 @@ export default {
       needs: 'redis',
       hints: [
         'Run npx pm2 start ecosystem.config.cjs, keep curl running in a loop, and run npx pm2 reload bookshop: do any requests fail?',
-        "A zero-downtime reload needs more than one worker behind the port (cluster mode), a new worker that is ready before the old one goes (wait_ready: true and process.send('ready')), and an old worker that finishes its requests before PM2 kills it (kill_timeout above the app's own deadline).",
+        "A zero-downtime reload needs more than one worker behind the port (cluster mode), and an old worker that finishes its requests before PM2 kills it (a graceful shutdown on SIGINT, and kill_timeout above the app's own deadline). wait_ready with process.send('ready') makes PM2 wait for the new worker to be ready, not only listening.",
         'In ecosystem.config.cjs, add exec_mode, instances, wait_ready, listen_timeout and kill_timeout; in src/server.ts, send process.send?.(\'ready\') once Redis is connected.',
         "{ name: 'bookshop', script: 'src/server.ts', interpreter: 'node', node_args: ['--import', 'tsx'], exec_mode: 'cluster', instances: 2, wait_ready: true, listen_timeout: 10000, kill_timeout: 12000 }",
       ],
@@ -128,14 +128,14 @@ export default {
       checks: ['09.second-signal-or-deadline-exits-1-with-a-log-line'],
     },
     {
-      text: "Describe the app for PM2 in ecosystem.config.cjs: 2 instances in cluster mode, wait_ready with process.send('ready') once the app is ready, and a kill_timeout above the shutdown deadline, so that `pm2 reload` loses no request, a crashed worker is replaced while the other answers, and `pm2 stop` runs the graceful shutdown (reports in flight complete, every worker exits 0 on its own).",
+      text: 'Describe the app for PM2 in ecosystem.config.cjs: 2 instances in cluster mode and a kill_timeout above the shutdown deadline, so that `pm2 reload` loses no request of a steady stream (2-second reports included), a crashed worker is replaced while the other answers, and `pm2 stop` runs the graceful shutdown (reports in flight complete, every worker exits 0 on its own, none is killed with SIGKILL).',
       checks: ['09.pm2-reload-loses-nothing', '09.pm2-replaces-a-crashed-worker', '09.pm2-stop-is-graceful'],
     },
   ],
   advice: [
     'Close the logger last (logger.end()) and exit once it has finished, so the last lines are not lost: the grader cannot tell a flushed logger from one that had nothing left to write.',
     'Close the Redis client before exiting (redis.close()): an app that ends with process.exit() looks the same from outside whether it did or not.',
-    "Send process.send('ready') only when the app can serve (Redis connected): PM2 waits for it before stopping the old worker. The grader proves that no request fails, not that the message was sent.",
+    "Set wait_ready: true and send process.send('ready') once the app can serve (Redis connected): PM2 then keeps the old worker until the new one says so. The grader cannot see it for this app: in cluster mode a new worker gets connections as soon as it listens, ready or not, and this app's requests wait for Redis (node-redis's offline queue) rather than fail, so a reload without wait_ready loses nothing here. It matters for apps that refuse work until they are ready, or that do not listen at all.",
     'In Kubernetes, map /health to the livenessProbe and /ready to the readinessProbe, and keep terminationGracePeriodSeconds above SHUTDOWN_TIMEOUT_MS, as kill_timeout is for PM2.',
   ],
 } satisfies LessonDefinition;
