@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../src/paths.js';
-import { AppProcess, baseEnv, tcpSockets } from './app-process.js';
+import { AppProcess, baseEnv } from './app-process.js';
 import { CannotJudge, show } from './expect.js';
 import type { LessonKit } from './lesson.js';
 import { pickPort } from './ports.js';
@@ -161,28 +161,35 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
       for (const by = Date.now() + 10_000; Date.now() < by && (await get(port, '/health', 2000)).status !== 200; ) await sleep(200);
       workers = (await list(pm2)).filter((worker) => worker.status === 'online');
       const mark = god.mark;
-      // Stop only once both reports have reached a worker (a connection of the worker's has their port at its
-      // far end) and neither is answered yet; on a machine too busy for that, a new pair, three times at most.
-      let reports: Promise<Sent>[] = [];
-      for (let attempt = 1; ; attempt++) {
-        const ports: number[] = [];
-        const answered: Sent[] = [];
-        reports = [0, 1].map(() => stamped(port, REPORT, 25_000, (local) => ports.push(local)).then((sent) => (answered.push(sent), sent)));
-        const reached = () => {
-          const remotes = new Set(workers.flatMap((worker) => tcpSockets(worker.pid)).filter((socket) => socket.state === '01').map((socket) => Number(socket.remote.slice(socket.remote.lastIndexOf(':') + 1))));
-          return ports.length === reports.length && ports.every((local) => remotes.has(local));
-        };
-        for (const by = Date.now() + 5000; Date.now() < by && !answered.length && !reached(); ) await sleep(30);
-        if (!answered.length && reached()) break;
-        await Promise.all(reports);
-        if (attempt === 3) {
-          found.stop = new CannotJudge('Could not judge `pm2 stop`: three times, the reports sent to be in flight were not seen reaching a worker before they were answered (a machine too busy). Grade again when it is quieter.');
-          return found;
+      // Reports back to back on five staggered connections, so that whenever PM2 begins the stop ("Stopping
+      // app:" in its output; the CLI takes seconds to start on a busy machine) some are in flight, one of
+      // them with more than kill_timeout's default 1.6 s still to go.
+      let going = true;
+      const sent: Sent[] = [];
+      const loops = [0, 1, 2, 3, 4].map(async (index) => {
+        await sleep(index * 400);
+        while (going) {
+          const report = await stamped(port, REPORT, 25_000);
+          sent.push(report);
+          if (report.status !== 200) await sleep(50);
         }
+      });
+      await sleep(2500);
+      let stoppingAt: number | undefined;
+      const stopping = pm2(['stop', name]);
+      let stopDone = false;
+      void stopping.then(() => (stopDone = true));
+      while (!stopDone && stoppingAt === undefined) {
+        if (/Stopping app:/.test(god.output(mark))) stoppingAt = Date.now();
+        else await sleep(20);
       }
-      const stop = await pm2(['stop', name]);
-      const answers = await Promise.all(reports);
+      const stop = await stopping;
+      going = false;
+      await Promise.all(loops);
       await sleep(300);
+      // In flight at the stop: sent well before it (time to reach a worker), answered after it (or as its log line
+      // was being read).
+      const answers = stoppingAt === undefined ? [] : sent.filter((report) => report.startedAt < stoppingAt! - 300 && report.at > stoppingAt! - 250);
       const exits = [...god.output(mark).matchAll(/App \[[^\]]*\] exited with code \[([^\]]*)\] via signal \[([^\]]*)\]/g)].map(([, code, signal]) => ({ code, signal }));
       const killed = /sending it SIGKILL|SIGKILL/.test(god.output(mark)) || exits.some((exit) => exit.signal === 'SIGKILL');
       const dropped = answers.find((answer) => answer.status !== 200);
@@ -191,6 +198,8 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
         found.stop =
           `Expected the reports in flight when \`pm2 stop\` was sent to complete with 200, but one ${describeSent(dropped)}` +
           `${killed ? ': PM2 had to kill a worker with SIGKILL (kill_timeout, 1.6 s by default, must be longer than the app\'s own shutdown deadline)' : ''}. PM2 stops a worker with SIGINT: the app's graceful shutdown must run on it.`;
+      } else if (!answers.length) {
+        found.stop = new CannotJudge(`Could not judge \`pm2 stop\`: ${stoppingAt === undefined ? 'PM2 never said it was stopping the app' : 'no report was in flight when PM2 began the stop'} (a busy machine?). Grade again when it is quieter.`);
       } else if (killed) found.stop = 'Expected every worker to exit on its own after `pm2 stop` (SIGINT), but PM2 had to kill one with SIGKILL after kill_timeout: make kill_timeout longer than the app\'s shutdown deadline, and let the shutdown end with an exit.';
       else if (exits.some((exit) => exit.code !== '0')) found.stop = `Expected every worker to exit with code 0 after \`pm2 stop\`, got ${exits.map((exit) => `code ${exit.code} via ${exit.signal}`).join(', ')}.`;
     }
