@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../src/paths.js';
@@ -14,8 +15,8 @@ import { spawnWatched, unwatch } from './watchdog.js';
 // in a temp folder. PM2 runs with --no-daemon: its "God" process (which forks the workers, restarts them
 // and answers the CLI) is then the grader's own child, started in a process group the watchdog knows of
 // from its first moment, and the cluster workers it forks stay in that group. So when the grader is
-// killed, the watchdog kills PM2 and every worker, and removes PM2_HOME; when it is not, `pm2 kill`
-// ends them and the temp folder is removed with the lesson's others. One PM2 start per grade: the
+// killed, the watchdog kills PM2 and every worker, and removes PM2_HOME; when it is not, the group is
+// ended at the end of the tour (the workers have stopped by then) and the temp folder is removed with the lesson's others. One PM2 start per grade: the
 // reload, the crash and the stop are judged on the same run.
 
 const PM2_BIN = path.join(repoRoot, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -89,12 +90,14 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     return result;
   };
   const found: Pm2Tour = {};
+  const daemon = rpcClient(rpc);
+  const list = async (): Promise<Worker[]> => (god.running ? daemon.workers() : []);
   try {
     // Started: every worker online and GET /health answered.
     let workers: Worker[] = [];
     const until = Date.now() + START_MS;
     for (;;) {
-      workers = await list(pm2);
+      workers = await list();
       if (workers.length && workers.every((worker) => worker.status === 'online') && (await get(port, '/health', 2000)).status === 200) break;
       if (!god.running || Date.now() > until) {
         const problem = `Expected \`pm2 start ecosystem.config.cjs\` to start the app and GET /health on PORT to answer 200 within ${START_MS / 1000} s, but ${
@@ -131,7 +134,7 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
 
     // 2. A worker killed outright (as a crash would end it) is replaced, and requests keep succeeding.
     {
-      workers = await list(pm2);
+      workers = await list();
       const victim = workers.find((worker) => worker.status === 'online');
       if (!victim) found.crash = `Expected PM2's workers to be online after the reload, got ${describeWorkers(workers)}.`;
       else {
@@ -143,12 +146,12 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
         const by = Date.now() + 20_000;
         while (!replaced && Date.now() < by) {
           await sleep(300);
-          replaced = (await list(pm2)).find((worker) => worker.id === victim.id && worker.pid !== victim.pid && worker.status === 'online');
+          replaced = (await list()).find((worker) => worker.id === victim.id && worker.pid !== victim.pid && worker.status === 'online');
         }
         await sleep(500);
         const sent = (await traffic.stop()).filter((request) => request.startedAt >= killedAt + CRASH_GRACE_MS);
         const failed = sent.filter((request) => request.status !== 200);
-        if (!replaced) found.crash = `Expected PM2 to start a new worker in place of the one that was killed (pid ${victim.pid}), but none was online 20 s later: PM2 lists ${describeWorkers(await list(pm2))}.`;
+        if (!replaced) found.crash = `Expected PM2 to start a new worker in place of the one that was killed (pid ${victim.pid}), but none was online 20 s later: PM2 lists ${describeWorkers(await list())}.`;
         else if (failed.length) {
           found.crash = `Expected requests to keep succeeding while PM2 replaced a crashed worker, but ${failed.length} of ${sent.length} sent after the crash failed, the first ${describeSent(failed[0]!)}. ${shape ?? ''}`;
         } else if (shape) found.crash = shape;
@@ -159,7 +162,7 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     {
       // After the crash, the app answers again before the reports are sent.
       for (const by = Date.now() + 10_000; Date.now() < by && (await get(port, '/health', 2000)).status !== 200; ) await sleep(200);
-      workers = (await list(pm2)).filter((worker) => worker.status === 'online');
+      workers = (await list()).filter((worker) => worker.status === 'online');
       const mark = god.mark;
       // Reports back to back on five staggered connections, so that whenever PM2 begins the stop ("Stopping
       // app:" in its output; the CLI takes seconds to start on a busy machine) some are in flight, one of
@@ -205,8 +208,8 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     }
     return found;
   } finally {
-    await pm2(['kill'], 15_000);
-    // PM2 and its workers are one process group: whatever `pm2 kill` left is killed with it.
+    daemon.close();
+    // PM2 and its workers are one process group, ended together (the workers have stopped by now).
     await god.stop(2000);
     strays();
   }
@@ -277,14 +280,41 @@ function describeWorkers(workers: Worker[]): string {
   return workers.map((worker) => `${worker.name} #${worker.id} ${worker.status} in ${worker.mode.replace('_mode', ' mode')}`).join(', ');
 }
 
-async function list(pm2: (args: string[], ms?: number) => Promise<{ code: number | null; output: string }>): Promise<Worker[]> {
-  const { output } = await pm2(['jlist'], 15_000);
-  try {
-    const all = JSON.parse(output.slice(output.indexOf('['), output.lastIndexOf(']') + 1)) as { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string } }[];
-    return all.map((entry) => ({ pid: entry.pid, id: entry.pm_id, name: entry.name, status: entry.pm2_env?.status ?? 'unknown', mode: entry.pm2_env?.exec_mode ?? 'unknown' }));
-  } catch {
-    return [];
-  }
+const pm2Require = createRequire(path.join(repoRoot, 'node_modules', 'pm2', 'package.json'));
+
+/**
+ * PM2's own RPC client (the one its CLI uses) on the daemon's socket, asking what `pm2 jlist` asks: a
+ * CLI takes one to three seconds to start, and the tour asks for the workers every few hundred ms.
+ */
+function rpcClient(socketFile: string): { workers(): Promise<Worker[]>; close(): void } {
+  const axon = pm2Require('./modules/pm2-axon') as { socket(type: 'req'): AxonSocket };
+  const { Client } = pm2Require('./modules/pm2-axon-rpc') as { Client: new (socket: AxonSocket) => RpcClient };
+  const socket = axon.socket('req');
+  socket.on('error', () => {}); // the daemon gone: a call then times out and finds no workers
+  socket.connect(socketFile);
+  const client = new Client(socket);
+  return {
+    workers: () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve([]), 5000);
+        client.call('getMonitorData', {}, (error, all) => {
+          clearTimeout(timer);
+          if (error || !Array.isArray(all)) return resolve([]);
+          resolve(all.map((entry) => ({ pid: entry.pid, id: entry.pm_id, name: entry.name, status: entry.pm2_env?.status ?? 'unknown', mode: entry.pm2_env?.exec_mode ?? 'unknown' })));
+        });
+      }),
+    close: () => socket.close(),
+  };
+}
+
+interface AxonSocket {
+  connect(path: string): void;
+  close(): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+interface RpcClient {
+  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string } }[]) => void): void;
 }
 
 /** One PM2 CLI command against this run's PM2_HOME, in a watched process group, stopped after `ms`. */
