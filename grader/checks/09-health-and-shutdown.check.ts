@@ -143,8 +143,8 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
       do {
         answer = await ask(port, '/ready', { timeoutMs: READY_ANSWER_MS });
         if (typeof answer.status !== 'number') {
-          found.ready = `Expected GET /ready to answer ${wanted} ${phase}, got ${said(answer)}. Readiness must answer fast whatever Redis does: ${
-            answer.status.startsWith('no answer') ? 'a PING to an unreachable Redis waits in node-redis\'s offline queue until Redis is back, so check the client\'s state (redis.isReady) first and give the PING a timeout' : 'the process must keep serving it'
+          found.ready = `Expected GET /ready to answer ${wanted} ${phase}, got ${said(answer)}. Readiness must answer fast: ${
+            answer.status.startsWith('no answer') ? 'a PING to a dead Redis waits in node-redis\'s offline queue; check redis.isReady first and time the PING out' : 'the process must keep serving it'
           }.`;
           return;
         }

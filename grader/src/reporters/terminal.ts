@@ -14,7 +14,7 @@ export interface TerminalOptions {
   all?: boolean;
 }
 
-const OUTPUT_LINES = 12;
+const OUTPUT_LINES = 10;
 const LINE_LIMIT = 400;
 /** The width a one-line summary of a failing check is cut to. */
 const SUMMARY_WIDTH = 116;
