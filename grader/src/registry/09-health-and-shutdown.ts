@@ -8,6 +8,7 @@ export default {
   summary:
     'The bookshop says it is ready while Redis is gone, and a deploy drops every request in flight: it needs a readiness endpoint, a graceful shutdown, and a process manager that reloads it without downtime.',
   edits: ['src/app.ts', 'src/server.ts', 'ecosystem.config.cjs'],
+  packages: ['redis', 'close-with-grace', '@godaddy/terminus', 'http-terminator'],
   // Servers of their own side by side, and one PM2 run (start, reload, crash, stop) on a busy machine.
   timeLimitMs: 120_000,
   checkTimeLimitMs: 110_000,
