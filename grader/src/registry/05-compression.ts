@@ -78,7 +78,7 @@ export default {
     },
     {
       id: '05.plain-clients-get-plain-bytes',
-      title: 'Each client gets only a coding it accepts, whoever asked before it or at the same time: plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0 (a * included)',
+      title: 'Each client gets only a coding it accepts, in bytes that really are that coding, whoever asked before it or at the same time (on every large answer): plain bytes without Accept-Encoding or with identity, never a coding it refuses with q=0 (a * included)',
       points: 1,
       guards: 'The exercise never encodes; a fix must keep answering plain bytes to clients that do not ask for compression.',
       hints: [
@@ -90,7 +90,7 @@ export default {
     },
     {
       id: '05.catalogue-still-lists-every-book',
-      title: 'Every large answer still holds exactly the data the exercise serves: 1000 books with every field, the authors, the whole page, the stylesheet',
+      title: 'Every large answer still holds exactly the data the exercise serves, with its Content-Type: 1000 books with every field, the authors, the whole page, the stylesheet',
       points: 1,
       guards: 'The exercise already lists every book; shrinking the data is not the fix.',
       hints: [
@@ -102,7 +102,7 @@ export default {
     },
     {
       id: '05.head-answers-headers-only',
-      title: 'HEAD on every large answer (/books, /authors, /catalogue, the stylesheet) answers 200 with the Content-Type of GET, Vary: Accept-Encoding, no body and no length that GET contradicts, and the GET after it whole',
+      title: 'HEAD on every large answer (/books, /authors, /catalogue, the stylesheet) answers 200 with the Content-Type of GET, Vary: Accept-Encoding, no body, a Content-Length (if any) that GET sends with the Content-Encoding HEAD names, and the GET after it whole',
       points: 1,
       guards: 'Express already answers HEAD; a fix must not break it or hang it.',
       hints: [
@@ -131,12 +131,12 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients'],
     },
     {
-      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too, and on the same request asked again (an answer you keep is replayed whole, every byte and header) (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
+      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too, and on the same request asked again (an answer you keep is replayed whole, every byte and every header with its value: ETag, Last-Modified, Cache-Control too) (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.head-answers-headers-only'],
     },
     {
-      text: 'Keep the Content-Type of the plain answer on every encoded one: Content-Encoding says how the bytes are packed, Content-Type what they are.',
-      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes'],
+      text: 'Keep the Content-Type the exercise sends, charset included, on the plain answer and on every encoded one: Content-Encoding says how the bytes are packed, Content-Type what they are.',
+      checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes', '05.catalogue-still-lists-every-book'],
     },
     {
       text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Via) like any other, with Vary: that is all production traffic.',
@@ -153,7 +153,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
+      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time, on any of the large answers (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
       checks: ['05.plain-clients-get-plain-bytes'],
     },
     {
@@ -161,7 +161,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: 'Answer HEAD on every large URL with the headers its GET sends (the same Content-Type, Vary, and a Content-Length only if it is the length GET sends with that coding), and replay a kept answer only to the request it answers: a HEAD answer (no body) never to a GET, a 304 never to a request without validators.',
+      text: 'Answer HEAD on every large URL with the headers its GET sends (the same Content-Type, Vary, and a Content-Length only if it is the length GET sends with the Content-Encoding HEAD names: none and the plain length, as compression() answers HEAD, or the coding and its encoded length), and replay a kept answer only to the request it answers: a HEAD answer (no body) never to a GET, a 304 never to a request without validators.',
       checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet).', checks: ['05.catalogue-still-lists-every-book'] },
@@ -170,8 +170,8 @@ export default {
       checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients'],
     },
     {
-      text: "Set Content-Encoding only on a body that really is encoded that way (let compression() do both), error answers included: the app's own 404 and those Express's error handler writes.",
-      checks: ['05.error-response-decodes', '05.catalogue-gzipped-for-gzip-clients'],
+      text: "Set Content-Encoding only on a body that really is encoded that way (let compression() do both; deflate is zlib-wrapped, not raw), error answers included: the app's own 404 and those Express's error handler writes.",
+      checks: ['05.error-response-decodes', '05.catalogue-gzipped-for-gzip-clients', '05.plain-clients-get-plain-bytes'],
     },
   ],
   advice: [
@@ -181,5 +181,6 @@ export default {
     'Do not compress an answer that carries a secret next to input the client chose (BREACH): leave it uncompressed or make the secret differ on every answer.',
     'Repeat Vary: Accept-Encoding on a 304 Not Modified (RFC 9110 15.4.5); compression() leaves it off, and a cache keeps the Vary stored with the 200, so the grader does not ask for it.',
     'Call res.flush() after each event of a text/event-stream answer, so that compression does not hold events back.',
+    "Strictly, RFC 9110 8.6 wants HEAD's Content-Length to be the length GET would send to the very same request, or none: compression() answers HEAD unencoded with the plain length, which the grader accepts; leaving Content-Length out of HEAD is always right.",
   ],
 } satisfies LessonDefinition;
