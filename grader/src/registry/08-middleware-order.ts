@@ -46,7 +46,7 @@ export default {
     },
     {
       id: '08.refused-before-body-parse',
-      title: 'A client gets its own 100 API requests, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
+      title: 'A client gets its own 100 API requests per 15 minutes, whatever X-Forwarded-For it writes itself, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
       points: 2,
       hints: [
         'Spend the API budget (100 requests to /api/books/1), then POST /api/orders with a body that is not JSON. What status comes back, and what did the app do before answering it?',
@@ -80,7 +80,7 @@ export default {
     },
     {
       id: '08.protected-routes-refuse-anonymous',
-      title: 'Every request under /api/orders, any method on any path, routed or not, answers 401 to an anonymous client, and a signed-in customer is served',
+      title: 'Every request under /api/orders, any method (OPTIONS included) on any path at any depth, routed or not, answers 401 to an anonymous client, and a signed-in customer is served',
       points: 2,
       hints: [
         'Without signing in, GET /api/orders, /api/orders/export and POST /api/orders, then DELETE /api/orders and GET /api/orders/101. Does every one refuse?',
@@ -91,7 +91,7 @@ export default {
     },
     {
       id: '08.errors-answer-generic-json',
-      title: 'Every error, wherever it is raised, inside /api or outside, answers the one generic JSON body with its status (500, 400, 413) and a 500 is logged with its stack',
+      title: 'Every error, wherever it is raised, inside /api or outside, answers the one generic JSON body with its own status (500, 400, 413, 415) and a 500 is logged with its stack',
       points: 2,
       hints: [
         'GET /api/reports/sales fails: what does the client get, HTML or JSON? And a malformed JSON body sent to POST /api/orders?',
@@ -115,7 +115,7 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
+      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not), with a window of 15 minutes wherever the limiter states one on its 429 (Retry-After, the RateLimit headers), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
       checks: ['08.refused-before-body-parse'],
     },
     {
@@ -127,11 +127,11 @@ export default {
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
-      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash) and for every method (DELETE, PUT, PATCH included): the guard protects the /api/orders space, not only its routes. Serve a signed-in customer there.',
+      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash), at any depth (/api/orders/101/items), and for every method (DELETE, PUT, PATCH and OPTIONS included: the shop answers no cross-origin request): the guard protects the /api/orders space, not only its routes. Serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body, {"error":"Payload Too Large"} and 413 for a body over 100 kB), with the status the error carries (err.status), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body or a gzip body that does not inflate, {"error":"Payload Too Large"} and 413 for a body over 100 kB however little over, {"error":"Unsupported Media Type"} and 415 for a charset express.json() cannot read), with the status the error carries (err.status, whatever it is: not a status picked by hand from err.type), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
