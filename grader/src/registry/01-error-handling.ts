@@ -7,7 +7,7 @@ export default {
   summary: 'Without an error handler of your own, Express shows stack traces to clients and a callback error kills the process.',
   edits: ['src/app.ts'],
   packages: ['http-errors'],
-  // Three servers read the log (production, unset, test) after five hosts: on a loaded machine 30 s ran out.
+  // Five servers read the log (production twice, unset, test, a made-up mode) after the hosts: on a loaded machine 30 s ran out.
   timeLimitMs: 60_000,
   checks: [
     {
@@ -56,12 +56,12 @@ export default {
     },
     {
       id: '01.test-mode-answers-generic-json',
-      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (a made-up qa-… name, and dev, Development or local: not development), every error answer still says nothing about the error',
+      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (a made-up qa-… name, and dev, develop, Development or local: not development), DEBUG set too, every error answer still says nothing about the error',
       points: 1,
       hints: [
         'Run your app with NODE_ENV=test, as vitest and jest do, or NODE_ENV=staging, and repeat the failing requests.',
         "Only production is the unsafe value to test for: NODE_ENV can be test, staging or anything else, and Express's built-in handler shows the stack under each of them.",
-        'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production, and not for a list of development-like names (local).',
+        'Look at the condition that adds details to an answer: it should be true only when NODE_ENV is exactly development, not whenever it is set and not production, not for a list of development-like names (local), and not because DEBUG is set (DEBUG=express:* traces Express).',
         "if (process.env.NODE_ENV === 'development') body.stack = err.stack; // exactly development: not /^dev/i, not toLowerCase(), nothing in any other mode",
       ],
     },
@@ -126,7 +126,7 @@ export default {
       points: 1,
       hints: [
         'Compare the bodies and headers of GET /books/2/cover, GET /reports/sales, GET /books with X-Shop: atlantis and GET /books/3/stock, with NODE_ENV unset and production, a few seconds apart.',
-        'Any difference between two 500 answers tells an attacker something about your code: a header that names the kind of failure, a hint shown outside production, a timestamp.',
+        'Any difference between two 500 answers tells an attacker something about your code: a header that names the kind of failure or is sent for one kind only (a Retry-After for an outage), a random id whose prefix says which kind, a hint shown outside production, a timestamp.',
         'Build the 5xx answer in one place, the error handler, from nothing that comes from the error, the mode or the clock; a route or middleware that answers its own 500 breaks that.',
         'res.status(500).json({ error: "Internal Server Error" }) for every server error.',
       ],
@@ -144,14 +144,14 @@ export default {
     },
     {
       id: '01.uncaught-exception-ends-process',
-      title: 'An uncaught exception (thrown outside any request, a system error with a code such as ECONNRESET too, or a request\'s own) ends the process with a non-zero exit code: nothing keeps it running',
+      title: 'An uncaught exception (thrown outside any request, a system error with a code such as ECONNRESET or EPIPE too, an unhandled promise rejection, or a request\'s own) ends the process with a non-zero exit code, in every NODE_ENV: nothing keeps it running',
       points: 1,
       guards:
         'The exercise has no uncaughtException handler, so Node ends the process with code 1 (on its callback error already); a fix that keeps an uncaught exception from ending it (a process-wide handler that resumes, for some errors or all) or ends it with code 0 breaks this.',
       hints: [
         'What happens to your process when code outside any request (a timer, a background job) throws?',
         "After an uncaught exception the process is in a state nobody knows: Node's answer is to end it, and a supervisor starts a clean one.",
-        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on (for some errors only, such as those with a code), or forwards the error to a request, keeps a broken process serving; one that exits with code 0 tells the supervisor all is well.",
+        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on (for some errors only, such as those with a code, or in one mode such as production), or forwards the error to a request, keeps a broken process serving; one that exits with code 0 tells the supervisor all is well.",
         "Remove the process-wide handler and pass the callback error with next(err); if you keep one, end it with process.exit(1) after logging, whatever the error.",
       ],
     },
@@ -199,15 +199,15 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, Development and local included (details, if any, only when it is exactly development).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, develop, Development and local included (details, if any, only when it is exactly development), and whatever DEBUG says (set to trace Express, it turns no details on).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Answer every server error with byte-for-byte the same body, in every NODE_ENV but development and at any time (no timestamp, counter or hint outside production), and with the same headers (no header that tells one failure from another).',
+      text: 'Answer every server error with byte-for-byte the same body, in every NODE_ENV but development and at any time (no timestamp, counter or hint outside production), and with the same headers (no header that tells one failure from another: none sent for one kind only, such as a Retry-After for an outage, and no id whose fixed part, a prefix, differs with the kind).',
       checks: ['01.server-errors-share-one-body'],
     },
     {
-      text: "Log every server error with its message and its own whole stack trace (every frame, from where it was made; an error you wrap keeps it as its cause) on stdout or stderr, the server log a platform collects (a logger's warning that it has no transport is not a log): in every NODE_ENV, each time it happens (the same error again and again, two at once), written out before the process exits.",
+      text: "Log every server error with its message and its own whole stack trace (every frame, from where it was made; an error you wrap keeps it as its cause) on stdout or stderr, the server log a platform collects (a logger's warning that it has no transport is not a log): in every NODE_ENV (production, unset, test and any other), each time it happens (the same error over a hundred times in a row, two at once), written out before the process exits.",
       checks: ['01.errors-logged-with-stack'],
     },
     {
@@ -219,11 +219,11 @@ export default {
       checks: ['01.unknown-route-answers-404-json'],
     },
     {
-      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV (development included): call next(err) only when an answer is already under way (res.headersSent), or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
+      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV (development included): do not call next(err) after your answer, or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
       checks: ['01.connection-kept-after-error-answers'],
     },
     {
-      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') handler that resumes (for every error, for errors with a code such as ECONNRESET, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request too, ends it.",
+      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all), in every NODE_ENV (production too): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') or process.on('unhandledRejection') handler that resumes (for every error, for errors with a code such as ECONNRESET, EPIPE or ETIMEDOUT, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request and a promise rejection nobody handled too, ends it.",
       checks: ['01.uncaught-exception-ends-process'],
     },
   ],
@@ -231,5 +231,7 @@ export default {
     'Errors made with http-errors (a status and an expose flag) let the handler decide what a client may read.',
     'If you want error details while you develop, add them only when NODE_ENV is explicitly development, never when it is merely unset.',
     'Turn a callback API into a promise with util.promisify and await it, instead of calling next(err) by hand in every callback.',
+    "When an answer is already under way (res.headersSent, a stream that failed halfway), hand the error to next(err), so that Express closes the connection: this app has no streaming route, so the grader cannot try it.",
+    'Do not cap how many errors a minute the log keeps, however high the cap: the grader asks one error over a hundred times, so a higher cap passes it, and loses the errors of a bad minute.',
   ],
 } satisfies LessonDefinition;
