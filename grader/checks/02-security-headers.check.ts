@@ -43,8 +43,28 @@ const XHR = { ...API_CLIENT, 'X-Requested-With': 'XMLHttpRequest' };
 const BEARER = { ...API_CLIENT, Authorization: 'Bearer bookshop-mobile-app-token' };
 /** A real CORS preflight: another origin asks before a POST with a JSON body. */
 const PREFLIGHT = { Origin: 'https://app.bookshop.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' };
+/** Clients that name themselves: old Internet Explorer (which had the XSS filter) and a crawler. Anyone can write any User-Agent. */
+const AGENTS = {
+  ie11: { 'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko' },
+  msie8: { 'User-Agent': 'Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)' },
+  googlebot: { 'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
+  bingbot: { 'User-Agent': 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)' },
+};
 /** The request headers the grader adds to say who asks; a reply whose headers change without them depends on them. */
-const CLIENT_HEADERS = new Set([...[...Object.values(BROWSER), XHR, BEARER, PREFLIGHT].flatMap((headers) => Object.keys(headers)), 'Accept']);
+const CLIENT_HEADERS = new Set([...[...Object.values(BROWSER), XHR, BEARER, PREFLIGHT, ...Object.values(AGENTS)].flatMap((headers) => Object.keys(headers)), 'Accept']);
+/**
+ * Query parameters a link to the shop can carry (anyone who sends a customer a link writes them): the
+ * headers must not depend on them, nor on a trailing slash.
+ */
+const LINK_PARAMETERS = ['debug', 'embed', 'preview', 'test', 'iframe', 'framed', 'widget', 'partner', 'nocsp', 'amp', 'print', 'mobile'];
+const linkQuery = (value: string) => LINK_PARAMETERS.map((name) => `${name}=${value}`).join('&');
+/** The URL without the grader's link parameters and trailing slash; the same URL when it has none. */
+function withoutLinkExtras(path: string): string {
+  const url = new URL(path, 'http://localhost');
+  LINK_PARAMETERS.forEach((name) => url.searchParams.delete(name));
+  const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  return `${pathname}${url.searchParams.size ? `?${url.searchParams}` : ''}`;
+}
 /**
  * Real routes of every kind, each answering 2xx, asked as curl, API clients and Chromium ask (a page, and
  * the stylesheet, script and fetch() calls it makes). A check on a 404 alone is fooled by late middleware.
@@ -69,6 +89,13 @@ const routes: Route[] = [
   { kind: 'HTML page, as Chromium loads it into an <embed> on another site (Sec-Fetch-Dest: embed)', method: 'GET', path: '/', headers: BROWSER.embed },
   { kind: 'JSON API, from an XMLHttpRequest (X-Requested-With)', method: 'GET', path: '/api/books', headers: XHR },
   { kind: 'JSON API, from a client with a token (Authorization: Bearer)', method: 'GET', path: '/api/books/1', headers: BEARER },
+  { kind: 'HTML page, from a link that adds ?debug=1&embed=1…', method: 'GET', path: `/?${linkQuery('1')}` },
+  { kind: 'HTML page, from a link with a trailing slash and &debug=true&embed=true…', method: 'GET', path: `/search/?q=dune&${linkQuery('true')}` },
+  { kind: 'JSON API, from a link that adds ?debug=1&embed=1…', method: 'GET', path: `/api/books?${linkQuery('1')}` },
+  { kind: 'HTML page, as Internet Explorer 11 asks (User-Agent: … Trident/7.0)', method: 'GET', path: '/search?q=dune', headers: AGENTS.ie11 },
+  { kind: 'HTML page, as Internet Explorer 8 asks (User-Agent: … MSIE 8.0)', method: 'GET', path: '/', headers: AGENTS.msie8 },
+  { kind: "HTML page, as Google's crawler asks (User-Agent: … Googlebot)", method: 'GET', path: '/', headers: AGENTS.googlebot },
+  { kind: "JSON API, as Bing's crawler asks (User-Agent: … bingbot)", method: 'GET', path: '/api/books/1', headers: AGENTS.bingbot },
 ];
 
 /**
@@ -261,6 +288,18 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
     next =
       `Your app answers OPTIONS ${asked.path} itself (${first.reply.status}${asked.headers['Access-Control-Request-Method'] ? ', a CORS preflight' : ''}) before the headers are added. ` +
       'Register the headers first, then the CORS handling, so that its answers carry them too.';
+  } else if (
+    withoutLinkExtras(asked.path) !== asked.path &&
+    rule(await app.request(asked.method, withoutLinkExtras(asked.path), { headers: asked.headers, body: asked.body })) === undefined
+  ) {
+    next =
+      `Asked as ${asked.method} ${withoutLinkExtras(asked.path)} it is right: your headers depend on the URL, its query string (debug, embed, preview…) or a trailing slash, ` +
+      'which anyone who sends a customer a link writes as they like (an attacker adds ?debug=1 to the link that carries the injected script, or frames ?embed=1). ' +
+      'Send the same headers on every response, whatever the URL says.';
+  } else if (said.length === 1 && said[0] === 'User-Agent' && rule(await app.request(asked.method, asked.path, { headers: bare, body: asked.body })) === undefined) {
+    next =
+      `Asked without its User-Agent (${show(asked.headers['User-Agent'], 60)}) it is right: your headers depend on the browser or crawler the request names, and anyone can write any User-Agent. ` +
+      'Send the same headers to every client (old Internet Explorer included: its XSS filter could be abused to leak data, so X-XSS-Protection stays 0 or absent there too).';
   } else if (said.length && rule(await app.request(asked.method, asked.path, { headers: bare, body: asked.body })) === undefined) {
     next =
       said.length === 1 && asked.headers.Accept === API_CLIENT.Accept
@@ -277,13 +316,19 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
     })())
   ) {
     next =
-      `GET ${asked.path} answers ${first.reply.status} with it, ${asked.method} ${asked.path} answers ${first.reply.status} without: your headers depend on the request method. ` +
+      `GET ${asked.path} answers ${first.reply.status} as expected, ${asked.method} ${asked.path} answers ${first.reply.status} with ${first.got}: your headers depend on the request method. ` +
       'Send them on every response, whatever the method (HEAD and the OPTIONS of a CORS preflight included).';
   } else if ((sibling || firstOk) && rule(await app.request('GET', '/no-such-page', { headers: bare })) === undefined) {
     // A 404 under the same first segment tells a middleware that skips a path from one that runs too late.
     const under = sibling ? await app.request('GET', `/${sibling}/no-such-thing`, { headers: bare }) : undefined;
-    if (under && under.status === 404 && rule(under) !== undefined) {
-      next = `GET /no-such-page answers 404 with it, but GET /${sibling}/no-such-thing answers 404 without: your headers depend on the path. Send them on every response, whatever the path.`;
+    const underGot = under && under.status === 404 ? rule(under) : undefined;
+    if (underGot !== undefined) {
+      next =
+        `GET /no-such-page answers 404 as expected, but GET /${sibling}/no-such-thing answers 404 with ${underGot}: your headers depend on the path. ` +
+        (rule === rules.noFingerprint && /x-powered-by/i.test(underGot)
+          ? `An express() app mounted with app.use('/${sibling}', …) is an app of its own, with its own x-powered-by setting on: it adds the header again to its answers after helmet (or your app.disable) removed it for the parent. ` +
+            `Make that part an express.Router(), or disable the header on the mounted app too.`
+          : 'Send them on every response, whatever the path.');
     } else if (firstOk) {
       next = 'Your 404 has it but these responses do not: the headers are added after whatever answered them. Register them first, before express.static and every route.';
     }
@@ -504,6 +549,46 @@ const CLIENT_CLAIMS: [name: string, value: (lookup: number) => string][] = [
   ['User-Agent', (lookup) => `Mozilla/5.0 (X11; Linux x86_64) Chrome/${120 + lookup}.0.0.0`],
   ['Accept-Language', (lookup) => ['en-GB', 'de-DE', 'fr-FR', 'nl-NL', 'es-ES', 'it-IT', 'pt-PT', 'pl-PL', 'sv-SE'][lookup % 9]!],
   ['Cookie', (lookup) => `visitor=v${lookup}`],
+  // The host the request names (req.hostname reads X-Forwarded-Host under trust proxy, else Host) and a
+  // token nobody checks: the customer writes both.
+  ['Host', (lookup) => `shop${lookup}.bookshop.example`],
+  ['X-Forwarded-Host', (lookup) => `front${lookup}.bookshop.example`],
+  ['Authorization', (lookup) => `Bearer guess-${lookup}`],
+];
+/** A guesser tries a new code on every lookup: the code is theirs to write too. */
+const guessedCode = (lookup: number) => `/api/gift-cards/GUESS-${1000 + lookup}`;
+/** A crawler or an old browser, as any client can name itself. */
+const BOT_AND_OLD_BROWSER_AGENTS = [
+  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+  'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
+  'DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1)',
+  'Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)',
+  'Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)',
+  'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)',
+  'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)',
+  'Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)',
+  'kube-probe/1.29',
+  'ELB-HealthChecker/2.0',
+  'Mozilla/5.0 (Windows NT 10.0; Trident/7.0; rv:11.0) like Gecko',
+  'Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)',
+  'curl/8.5.0',
+];
+/**
+ * What a held customer writes into one more lookup, one thing at a time: a new code, a query string or a
+ * trailing slash, another host, a token nobody checked, a crawler's or monitor's name. Each must still
+ * answer 429: a limiter that keys on it, skips it or raises its limit for it lets a guesser through.
+ */
+const HELD_VARIATIONS: { what: string; path?: string; headers?: Record<string, string> }[] = [
+  { what: 'a new code (GET /api/gift-cards/GUESS-2001)', path: '/api/gift-cards/GUESS-2001' },
+  { what: 'a query string (?utm_source=mail&debug=1)', path: '/api/gift-cards/NOPE-0000?utm_source=mail&debug=1' },
+  { what: 'a trailing slash (GET /api/gift-cards/NOPE-0000/)', path: '/api/gift-cards/NOPE-0000/' },
+  { what: 'Host: gifts.bookshop.example', headers: { Host: 'gifts.bookshop.example' } },
+  { what: 'X-Forwarded-Host: partner.example', headers: { 'X-Forwarded-Host': 'partner.example' } },
+  { what: 'Authorization: Bearer with a token nobody checked', headers: { Authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.forged' } },
+  { what: 'Authorization: Basic with made-up credentials', headers: { Authorization: 'Basic YWRtaW46YWRtaW4=' } },
+  { what: 'X-Requested-With: XMLHttpRequest', headers: { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' } },
+  ...BOT_AND_OLD_BROWSER_AGENTS.map((agent) => ({ what: `User-Agent: ${agent}`, headers: { 'User-Agent': agent } })),
 ];
 /** Headers that carry a client address, and how a customer writes one of their choosing into each. */
 const ADDRESS_CLAIMS: [name: string, value: (address: string) => string][] = [
@@ -534,8 +619,11 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
   });
   const statuses: number[] = [];
   for (let lookup = 1; lookup <= GIFT_CARD_LOOKUPS; lookup++) {
-    const reply = await app.get(path, { headers: claims(lookup) });
-    if (reply.status === 429) return expectNoInsideAddressSkips(app, path, asProxied);
+    const reply = await app.get(guessedCode(lookup), { headers: claims(lookup) });
+    if (reply.status === 429) {
+      await expectHeldWhateverTheyWrite(app, path, asProxied);
+      return expectNoInsideAddressSkips(app, path, asProxied);
+    }
     statuses.push(reply.status);
   }
   // Without a claim of their own, does the limiter limit? Then the claim is what let them through.
@@ -545,7 +633,7 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
     fail(`Expected GET ${path} to answer 429 after five lookups, got ${plain.status} ${GIFT_CARD_LOOKUPS} times. Keep the gift-card limiter in place.`);
   }
   // Which header: with the plain client's budget spent, one lookup with a new value of one header.
-  let culprit = 'X-Forwarded-For';
+  let culprit: string | undefined;
   for (const [name] of CLIENT_CLAIMS) {
     const reply = await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, name) });
     if (reply.status !== 429) {
@@ -554,9 +642,20 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
     }
   }
   const seen =
-    `Expected GET ${path} to answer 429 by the sixth lookup of one customer through the proxy, got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
-    `the customer wrote new values into every lookup (${CLIENT_CLAIMS.map(([name]) => name).join(', ')}; the proxy appended the address it saw to X-Forwarded-For). ` +
-    'Without those headers the limit held. ';
+    `Expected GET /api/gift-cards/<code> to answer 429 by the sixth lookup of one customer through the proxy, got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
+    `the customer tried a new code and wrote new values into every lookup (${CLIENT_CLAIMS.map(([name]) => name).join(', ')}; the proxy appended the address it saw to X-Forwarded-For). ` +
+    'Without those the limit held. ';
+  if (culprit === undefined) {
+    const code = guessedCode(GIFT_CARD_LOOKUPS + 1);
+    const reply = await app.get(code, { headers: asProxied }); // the curl line
+    fail(
+      reply.status !== 429
+        ? `${seen}A new code alone (GET ${code}) is enough: your limiter counts each code apart, and a guesser tries a new code on every lookup. ` +
+            "Key on req.ip alone (express-rate-limit's default), never on what the customer asks for, with app.set('trust proxy', 1)."
+        : `${seen}No one of them alone let a lookup through, only all of them together: your limiter keys on (or skips for) a combination of what the customer writes. ` +
+            "Key on req.ip alone (express-rate-limit's default) with app.set('trust proxy', 1).",
+    );
+  }
   if (culprit === 'X-Forwarded-For') {
     await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
     fail(
@@ -570,10 +669,37 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
   }
   await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
   const address = ADDRESS_CLAIMS.some(([name]) => name === culprit);
+  const how =
+    culprit === 'Authorization'
+      ? 'your limiter keys on Authorization, or skips or raises its limit when it is there, and nothing checked the token: the customer writes it as they like'
+      : `your limiter keys on ${culprit}, a header the customer writes as they like` +
+        `${address ? ' and the proxy passes on as it is (the proxy only appends to X-Forwarded-For)' : ['Host', 'X-Forwarded-Host'].includes(culprit) ? ' (req.hostname reads it), which says nothing about who sends the request' : ', which says nothing about who sends the request'}`;
+  fail(`${seen}A new ${culprit} alone is enough: ${how}. Key on req.ip alone (express-rate-limit's default) with app.set('trust proxy', 1).`);
+}
+
+/**
+ * With the customer's budget spent, fails when one more lookup gets through because of something they
+ * wrote into it (HELD_VARIATIONS): a limiter keyed on the code or the URL, the host, a token nobody
+ * checked, or one that skips crawlers and monitors or gives them a higher limit.
+ */
+async function expectHeldWhateverTheyWrite(app: Client, path: string, asProxied: Record<string, string>): Promise<void> {
+  const replies = await Promise.all(HELD_VARIATIONS.map((variation) => app.get(variation.path ?? path, { headers: { ...asProxied, ...variation.headers } })));
+  const index = replies.findIndex((reply) => reply.status !== 429);
+  if (index < 0) return;
+  const { what, path: asked = path, headers } = HELD_VARIATIONS[index]!;
+  await app.get(asked, { headers: { ...asProxied, ...headers } }); // the curl line
+  const cause = headers?.['User-Agent']
+    ? 'your limiter skips (or keys apart, or allows more to) a client that names itself a crawler, a monitor or a particular browser, and anyone can write any User-Agent'
+    : headers?.Authorization
+      ? 'your limiter skips or raises its limit (or keys apart) when an Authorization header is there, and nothing checked it: anyone can write one'
+      : headers?.Host || headers?.['X-Forwarded-Host']
+        ? 'your limiter keys on the host the request names (req.hostname reads X-Forwarded-Host under trust proxy, else Host), and the customer writes it'
+        : headers
+          ? 'your limiter keys apart or skips requests by a header the customer writes'
+          : 'your limiter keys on the code or the URL asked for, and a guesser tries a new one on every lookup';
   fail(
-    `${seen}A new ${culprit} alone is enough: your limiter keys on ${culprit}, a header the customer writes as they like` +
-      `${address ? ' and the proxy passes on as it is (the proxy only appends to X-Forwarded-For)' : ', which says nothing about who sends the request'}. ` +
-      "Key on req.ip alone (express-rate-limit's default) with app.set('trust proxy', 1).",
+    `Expected GET ${asked} to answer 429 once a customer had used up their lookups, got ${replies[index]!.status} when they wrote ${what}: ${cause}. ` +
+      "Key on req.ip alone (express-rate-limit's default), with the same limit and no skip for anything the request says about itself.",
   );
 }
 

@@ -128,7 +128,7 @@ export default {
   requirements: [
     { text: 'Remove X-Powered-By from every response, rather than renaming or faking it.', checks: ['02.no-x-powered-by'] },
     {
-      text: 'Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says about itself (Accept, the Sec-Fetch-* and Origin headers Chromium sends, Sec-Fetch-Dest: iframe when another site frames a page, X-Requested-With, Authorization): not only Report-Only, not only a `<meta>` tag.',
+      text: "Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says about itself (Accept, the Sec-Fetch-* and Origin headers Chromium sends, Sec-Fetch-Dest: iframe when another site frames a page, X-Requested-With, Authorization, the User-Agent, and the URL's query string or a trailing slash, such as ?debug=1): not only Report-Only, not only a `<meta>` tag.",
       checks: ['02.csp-enforced-everywhere'],
     },
     {
@@ -143,7 +143,7 @@ export default {
       text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused (not per visitor, not per connection), never from a counter or the clock, hashed or not, nor under a fixed key (every start of the app must give new ones), and only on your own script tags, never stamped onto whatever `<script>` a response holds.',
       checks: ['02.csp-blocks-injected-script'],
     },
-    { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self'.", checks: ['02.clickjacking-blocked'] },
+    { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self', on every response whatever the request says about itself (a query string such as ?embed=1 and the User-Agent included).", checks: ['02.clickjacking-blocked'] },
     { text: 'Send X-Content-Type-Options: nosniff on every response.', checks: ['02.content-types-not-sniffed'] },
     {
       text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin; and loosen it nowhere in the pages (no `<meta name="referrer">` or referrerpolicy attribute with a leaking value).',
@@ -154,10 +154,10 @@ export default {
       checks: ['02.hsts-six-months'],
     },
     {
-      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2, and key the gift-card limiter on req.ip alone, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor skip requests whose address header says private or loopback: a customer who writes a client address or other headers of their own must still be held by it.",
+      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2, and key the gift-card limiter on req.ip alone, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor on the code looked up, the URL or the host the request names (Host, X-Forwarded-Host); never skip requests, or raise the limit, for what a request says about itself (an address header that says private or loopback, an Authorization header nobody checked, a crawler's or monitor's User-Agent): a customer who writes a client address, a new code or other headers of their own must still be held by it.",
       checks: ['02.hsts-six-months'],
     },
-    { text: 'Leave X-XSS-Protection out, or send 0.', checks: ['02.legacy-xss-filter-off'] },
+    { text: 'Leave X-XSS-Protection out, or send 0, to every client (old Internet Explorer included).', checks: ['02.legacy-xss-filter-off'] },
     {
       text: "Give error answers the same headers as the routes: the 404 for any method, the error handler's 500, the rate limiter's 429, the JSON parser's 400, 413 and 415, and whatever an OPTIONS or a CORS preflight gets (a 204 from a CORS handler after the headers is fine).",
       checks: ['02.error-responses-hardened'],
