@@ -109,11 +109,19 @@ try {
 } catch {
   // A read-only checkout, or a build error: tsx runs the sources and reports any error in them.
 }
-if (bundled) {
-  process.setSourceMapsEnabled(true);
-  await import(pathToFileURL(bundled).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli.ts');
+// A grader that cannot load or run its own code (a source file saved half-edited, a TransformError) has
+// judged nothing: exit 2, "could not judge", never 1, which a learner reads as a fail.
+try {
+  if (bundled) {
+    process.setSourceMapsEnabled(true);
+    await import(pathToFileURL(bundled).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli.ts');
+  }
+} catch (error) {
+  console.error(error);
+  console.error('The grader could not run (its own error, not your app\'s): exit 2, could not judge.');
+  process.exitCode = 2;
 }

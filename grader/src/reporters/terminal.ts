@@ -141,7 +141,11 @@ function testLines(test: TestResult, options: TerminalOptions): string[] {
 }
 
 export function renderLesson(lesson: LessonResult, options: TerminalOptions = {}): string {
-  const lines = [lessonLine(lesson, lesson.status)];
+  // A pass whose checks needing a service (Redis) were not run says so on its status line, not only below.
+  const unjudged = lesson.tests.filter((test) => test.status !== 'pass' && test.missingService);
+  const services = [...new Set(unjudged.map((test) => test.missingService))].join(', ');
+  const notRun = lesson.status === 'pass' && unjudged.length > 0 ? pc.yellow(` (${unjudged.length} check${unjudged.length === 1 ? '' : 's'} not run: need ${services})`) : '';
+  const lines = [lessonLine(lesson, lesson.status) + notRun];
   const all = options.all || options.verbose;
   const first = lesson.tests.find((test) => test.status !== 'pass');
   if ((all ? lesson.tests.some((test) => test.status !== 'pass' && test.curl) : first?.curl)) {
