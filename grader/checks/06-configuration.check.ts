@@ -35,6 +35,8 @@ const queryPasswordUrl = (host: string) => `postgres://bookshop@${host}:5432/boo
 /** Both forms at once: a line that blanks only url.password (or the user info) still prints the second. */
 const bothPasswordsUrl = (host: string) => `${databaseUrl(host)}?sslmode=require&password=${QUERY_PASSWORD}`;
 const ENV_DB_HOST = 'env-db.test';
+/** The environment's database under the scheme's longer name, for the first start. */
+const POSTGRESQL_URL = `postgresql://bookshop:${DB_PASSWORD}@${ENV_DB_HOST}:5432/bookshop`;
 const FILE_DB_HOST = 'file-db.test';
 const valid = { DATABASE_URL: databaseUrl(ENV_DB_HOST), SESSION_SECRET };
 /** .env with values of its own, secrets included, beside the environment's. */
@@ -60,6 +62,15 @@ const DEVELOPMENT_ENV = {
   ...DEBUG_ALL,
 };
 /**
+ * What a .env reader that goes line by line (not a real parser) takes from the two multi-line values
+ * in DOTENV, double-quoted as dotenv, process.loadEnvFile() and util.parseEnv() read them: each holds a
+ * line that looks like a variable. A reader where the first value wins signs cookies with
+ * NAIVE_SECRET; one where the last wins uses NAIVE_DB_HOST (red team 06 r7: a hand-written parser
+ * that handled only the lesson's list passed).
+ */
+const NAIVE_SECRET = 'not-the-secret-a-line-inside-WELCOME';
+const NAIVE_DB_HOST = 'line-inside-signature.test';
+/**
  * A secret of 32 characters that ends in base64's padding (=) and holds a # and a space before a #
  * (inside its quotes in .env, where neither is a comment): a .env reader that splits each line at
  * every = (line.split('=')), cuts it at the first # or at the first ' #' (the usual start of a comment)
@@ -70,11 +81,15 @@ const PADDED_SECRET = 'Ds4~vN8#wL2~k7 #xR1~mB6!yC3~h=J=';
  * .env holding both required variables, for the starts that take SESSION_SECRET (and, with nothing in
  * the environment, DATABASE_URL) from it, written as people write them: a comment line, an `export`
  * line, a double-quoted value, a single-quoted one followed by a comment, values holding = (a query
- * string, padding). dotenv, dotenv.parse(), process.loadEnvFile() and util.parseEnv() read it alike; a
+ * string, padding), double-quoted values over several lines (NAIVE_SECRET). dotenv, dotenv.parse(), process.loadEnvFile() and util.parseEnv() read it alike; a
  * hand-written reader that keeps the quotes or the comment signs cookies with another secret (the
  * starts check the signature), one that misreads `export` misses DATABASE_URL.
  */
-const DOTENV = `# the bookshop's development settings\nexport DATABASE_URL="${databaseUrl(FILE_DB_HOST)}?sslmode=require"\n\nSESSION_SECRET='${PADDED_SECRET}' # the dev secret, not production's\n`;
+const DOTENV =
+  `# the bookshop's development settings\nexport DATABASE_URL="${databaseUrl(FILE_DB_HOST)}?sslmode=require"\n` +
+  `WELCOME="Welcome to the bookshop.\nSESSION_SECRET=${NAIVE_SECRET}\n"\n\n` +
+  `SESSION_SECRET='${PADDED_SECRET}' # the dev secret, not production's\n` +
+  `SIGNATURE="The bookshop team\nDATABASE_URL=postgres://bookshop@${NAIVE_DB_HOST}:5432/bookshop\n"\n`;
 /** .env of the PORT=65535 start, which has no PORT in the environment: the app must take it from here. */
 const PORT_DOTENV = `PORT=65535 # the last port there is\n`;
 /**
@@ -118,6 +133,8 @@ interface Refusal {
   others?: string[];
   /** Whether the committed template files (TEMPLATE_FILES) are in the working directory too. */
   templates?: boolean;
+  /** The slot of NODE_ENVS a missing-variable start belongs to, where its NODE_ENV is not the slot's name. */
+  slot?: string;
 }
 
 /**
@@ -125,7 +142,24 @@ interface Refusal {
  * ci comes with the variables CI services set (CI_SERVICE): a default "only on CI" (process.env.CI,
  * NODE_ENV=ci) is a default too (red team 06 r6).
  */
-const NODE_ENVS = [undefined, 'development', 'test', 'production', 'ci'];
+const NODE_ENVS = [undefined, 'development', 'test', 'production', 'ci', 'local'];
+/**
+ * The NODE_ENV of a missing-variable start in the slot `slot` of NODE_ENVS: its own, except the made-up
+ * slot, where DATABASE_URL's start gets local and SESSION_SECRET's dev (names teams invent for a laptop:
+ * "any value at all" has no default either, red team 06 r7).
+ */
+const nodeEnvOf = (slot: string | undefined, name: string) => (slot === 'local' && name === 'SESSION_SECRET' ? 'dev' : slot);
+/**
+ * What `npm run dev` sets beside an unset NODE_ENV: a default "only when started by npm run dev" is a
+ * default too (red team 06 r7).
+ */
+const NPM_RUN_DEV = { npm_lifecycle_event: 'dev', npm_command: 'run-script', npm_lifecycle_script: 'tsx watch src/server.ts' };
+/**
+ * The log levels and debug switches of the missing-variable starts under development and test, as the
+ * starts that succeed have them: a refusal must not name a variable that is fine at any level either
+ * (red team 06 r7: "SESSION_SECRET ok" at LOG_LEVEL=debug).
+ */
+const VERBOSE: Record<string, Env> = { development: { LOG_LEVEL: 'debug', ...DEBUG_ALL }, test: { LOG_LEVEL: 'trace', ...DEBUG_ALL } };
 /** What CI services set (GitHub Actions, GitLab, CircleCI, Buildkite, most others: CI). */
 const CI_SERVICE = { CI: 'true', GITHUB_ACTIONS: 'true', GITLAB_CI: 'true', CIRCLECI: 'true', BUILDKITE: 'true' };
 /**
@@ -135,11 +169,23 @@ const CI_SERVICE = { CI: 'true', GITHUB_ACTIONS: 'true', GITLAB_CI: 'true', CIRC
  */
 const TEST_RUNNER = { VITEST: 'true', VITEST_WORKER_ID: '1', JEST_WORKER_ID: '1', NODE_TEST_CONTEXT: 'child-v8', MOCHA_WORKER_ID: '0', TEST_WORKER_INDEX: '0', TAP: '1' };
 /** The variables beside NODE_ENV in a missing-variable start: a test runner's under test, a CI service's under ci. */
-const besideNodeEnv = (nodeEnv: string | undefined): Env => (nodeEnv === 'test' ? TEST_RUNNER : nodeEnv === 'ci' ? CI_SERVICE : {});
+const besideNodeEnv = (nodeEnv: string | undefined): Env => (nodeEnv === 'test' ? TEST_RUNNER : nodeEnv === 'ci' ? CI_SERVICE : nodeEnv === undefined ? NPM_RUN_DEV : {});
 const underNodeEnv = (nodeEnv: string | undefined) => {
   const beside = Object.entries(besideNodeEnv(nodeEnv)).map(([name, value]) => `${name}=${value}`);
-  return nodeEnv ? ` (NODE_ENV=${nodeEnv}${beside.length ? `, with ${beside.join(', ')}` : ''})` : ' (NODE_ENV unset)';
+  const verbose = nodeEnv && VERBOSE[nodeEnv] ? `, LOG_LEVEL=${VERBOSE[nodeEnv]!.LOG_LEVEL}, DEBUG=*, NODE_DEBUG=${NODE_DEBUG.split(',').slice(0, 3).join(',')},…` : '';
+  return nodeEnv
+    ? ` (NODE_ENV=${nodeEnv}${beside.length ? `, with ${beside.join(', ')}` : ''}${verbose})`
+    : ` (NODE_ENV unset, started by npm run dev: ${beside.join(', ')})`;
 };
+/** A missing-variable start's environment beside the variable it lacks. */
+const missingEnv = (nodeEnv: string | undefined): Env => ({
+  NODE_ENV: nodeEnv,
+  ...besideNodeEnv(nodeEnv),
+  ...(nodeEnv ? VERBOSE[nodeEnv] : {}),
+  // On a laptop (npm run dev, local, dev) PORT is often unset: a refusal there must not name it either
+  // ("PORT is not set, using the default 3000"), red team 06 r7. Elsewhere the grader gives one.
+  ...(nodeEnv === undefined || nodeEnv === 'local' || nodeEnv === 'dev' ? { PORT: undefined } : {}),
+});
 /**
  * A connection string with a bad port that carries its password twice, in the user info and in the
  * query string: a refusal that quotes it with only url.password (or the user info) blanked still
@@ -149,15 +195,23 @@ const BAD_PORT_URL = `postgres://bookshop:${DB_PASSWORD}@db.test:99999/bookshop?
 const HOSTLESS_URL = `postgres://bookshop:${DB_PASSWORD}@:5432/bookshop?password=${QUERY_PASSWORD}`;
 const MYSQL_URL = `mysql://bookshop:${DB_PASSWORD}@db.test:3306/bookshop`;
 const BAD_PORTS = ['abc', '99999', '3000abc', '80.5', '-1', '65536'];
+/**
+ * The NODE_ENV of the start that takes PORT from .env: short for production, and not production (only
+ * exactly `production` is), so .env is loaded.
+ */
+const PROD_ALIAS = 'prod';
 /** The top of PORT's range, which must start. */
 const TOP_PORT = 65535;
 
 const REFUSALS: Record<string, Refusal> = {
   ...Object.fromEntries(
-    NODE_ENVS.flatMap((nodeEnv): [string, Refusal][] => [
-      [`missing-database-url-${nodeEnv ?? 'unset'}`, { env: { SESSION_SECRET, NODE_ENV: nodeEnv, ...besideNodeEnv(nodeEnv) }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], templates: true, situation: `when DATABASE_URL is not set${underNodeEnv(nodeEnv)}` }],
-      [`missing-session-secret-${nodeEnv ?? 'unset'}`, { env: { DATABASE_URL: valid.DATABASE_URL, NODE_ENV: nodeEnv, ...besideNodeEnv(nodeEnv) }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], templates: true, situation: `when SESSION_SECRET is not set${underNodeEnv(nodeEnv)}` }],
-    ]),
+    NODE_ENVS.flatMap((slot): [string, Refusal][] => {
+      const [urlEnv, secretEnv] = [nodeEnvOf(slot, 'DATABASE_URL'), nodeEnvOf(slot, 'SESSION_SECRET')];
+      return [
+        [`missing-database-url-${slot ?? 'unset'}`, { slot, env: { SESSION_SECRET, ...missingEnv(urlEnv) }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], templates: true, situation: `when DATABASE_URL is not set${underNodeEnv(urlEnv)}` }],
+        [`missing-session-secret-${slot ?? 'unset'}`, { slot, env: { DATABASE_URL: valid.DATABASE_URL, ...missingEnv(secretEnv) }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], templates: true, situation: `when SESSION_SECRET is not set${underNodeEnv(secretEnv)}` }],
+      ];
+    }),
   ),
   // The two refusals of several values run at verbose log levels (debug in development, trace in
   // test) with every debug namespace on (DEBUG=*, NODE_DEBUG), where apps echo what they received: a
@@ -268,6 +322,9 @@ interface Causes {
   defaulted: string[];
 }
 
+/** The NODE_ENVS slot of a refusal: its own, or its NODE_ENV. */
+const slotOf = (refusal: Refusal) => ('slot' in refusal ? refusal.slot : refusal.env.NODE_ENV);
+
 /** The process stopped on its own, with a non-zero code, before listening, naming each variable. */
 function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule, fine = [], templates }: Refusal, causes: Causes = { listensFirst: false, defaulted: [] }): void {
   const output = plain(run.output);
@@ -278,10 +335,10 @@ function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule, fi
   if (listenError) {
     expectThat(
       false,
-      !run.heldPort
+      !run.heldPort && names.includes('PORT')
         ? `Expected src/server.ts to refuse PORT=${env.PORT} ${situation}, got ${listenError} from listen(): it read ${env.PORT} as a port and tried to listen on it. PORT must be a whole number from 0 to 65535, as written.`
         : filledIn.length > 0 && !causes.listensFirst
-          ? `Expected src/server.ts to exit naming ${list(filledIn)} ${situation}, got it going on to listen (${listenError} on port ${run.heldPort}, which the grader holds open): it fills a missing ${list(filledIn)} with a default of its own. Required values have no default, in any environment.${templatesNote}`
+          ? `Expected src/server.ts to exit naming ${list(filledIn)} ${situation}, got it going on to listen (${listenError} ${run.heldPort ? `on port ${run.heldPort}, which the grader holds open` : 'on a port another process held'}): it fills a missing ${list(filledIn)} with a default of its own. Required values have no default, in any environment.${templatesNote}`
           : !causes.listensFirst
             ? `Expected src/server.ts to refuse to start ${situation}, got it going on to listen (${listenError} on port ${run.heldPort}, the PORT it was given, which the grader holds open): it accepted this configuration, though it refuses others before listening.${rule ? ` ${rule}` : ''}`
             : `Expected src/server.ts to check its configuration before listening ${situation}, got ${listenError} on port ${run.heldPort} (the PORT it was given, which the grader holds open): it tried to listen before checking its configuration. Validate every variable first, then call app.listen().`,
@@ -323,10 +380,15 @@ function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule, fi
           ? ` It named only ${list(named)}: check every variable, then stop once with every problem.`
           : ''),
   );
-  const alsoNamed = fine.filter((name) => new RegExp(`\\b${name}\\b`).test(output));
+  // PORT is fine wherever it is not named as wrong: set and valid (the held port), or unset, when it
+  // takes its default; a notice about it ("PORT is not set, using 3000", "PORT ok") names it all the
+  // same (red team 06 r7).
+  const portFine = !names.includes('PORT');
+  const alsoNamed = [...fine, ...(portFine ? ['PORT'] : [])].filter((name) => new RegExp(`\\b${name}\\b`).test(output));
+  const portUnset = alsoNamed.includes('PORT') && 'PORT' in env && env.PORT === undefined;
   expectThat(
     alsoNamed.length === 0,
-    `Expected the output to name only what is wrong ${situation}, got it naming ${list(alsoNamed)} too, which ${alsoNamed.length > 1 ? 'are' : 'is'} set and valid: ${show(output.trim(), 160)}. Name each variable that breaks its rule and no other: a list of every variable on any problem sends the operator to check them all.`,
+    `Expected the output to name only what is wrong ${situation}, got it naming ${list(alsoNamed)} too, which ${alsoNamed.length > 1 ? 'are' : 'is'} ${portUnset ? `fine (${alsoNamed.length > 1 ? 'set and valid, and PORT ' : ''}optional and unset: it takes its default ${DEFAULT_PORT})` : 'set and valid'}: ${show(output.trim(), 160)}. Name each variable that breaks its rule and no other, not even as "ok" or with a notice about its default, at any log level: a list of every variable on any problem sends the operator to check them all.`,
   );
 }
 
@@ -376,27 +438,39 @@ function filesWritten(cwd: string, own: string[]): { name: string; text: string 
  * POST /session signs the customer's name with SESSION_SECRET (src/app.ts: name.HMAC-SHA256 in
  * base64url): the cookie tells which secret the app really uses.
  */
-function expectSignedWith(reply: Reply, secrets: string[], situation: string): void {
+function expectSignedWith(reply: Reply, secrets: string[], situation: string, others: [secret: string, cause: string][] = []): void {
   expectStatus(reply, 201);
   const cookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? []).find((line) => line.startsWith('sid='));
   const value = cookie && decodeURIComponent(cookie.slice('sid='.length).split(';')[0]!);
-  const expected = secrets.map((secret) => `ada.${createHmac('sha256', secret).update('ada').digest('base64url')}`);
+  const signature = (secret: string) => `ada.${createHmac('sha256', secret).update('ada').digest('base64url')}`;
+  // A secret the grader knows the cookie is signed with tells the cause; another is a value the .env reader changed.
+  const cause = others.find(([secret]) => signature(secret) === value)?.[1];
   expectThat(
-    value !== undefined && expected.includes(value),
-    cookie
-      ? `Expected POST /session to sign its cookie with the SESSION_SECRET .env gives ${situation}, got a cookie signed with another value: the .env reader changed it (kept the quotes or the comment after it). Read .env with dotenv or process.loadEnvFile(), which strip both.`
-      : `Expected POST /session to set the signed sid cookie ${situation}, got no sid cookie: src/app.ts signs it with SESSION_SECRET; leave it as it is.`,
+    value !== undefined && secrets.map(signature).includes(value),
+    !cookie
+      ? `Expected POST /session to set the signed sid cookie ${situation}, got no sid cookie: src/app.ts signs it with SESSION_SECRET; leave it as it is.`
+      : cause
+        ? `Expected POST /session to sign its cookie with ${secrets.length > 1 ? 'the SESSION_SECRET .env gives' : 'the SESSION_SECRET the environment gives'} ${situation}, got a cookie signed with ${cause}`
+        : `Expected POST /session to sign its cookie with the SESSION_SECRET .env gives ${situation}, got a cookie signed with another value: the .env reader changed it (kept the quotes or the comment after it). Read .env with dotenv or process.loadEnvFile(), which strip both.`,
   );
 }
+
+/** Secrets a start's cookie may be signed with by mistake, each with what that tells. */
+const NAIVE_SIGNATURE: [string, string][] = [
+  [NAIVE_SECRET, `${NAIVE_SECRET}, a line inside the double-quoted value of WELCOME, which spans three lines: the .env reader goes line by line instead of parsing the file (a quoted value may hold newlines). Read .env with dotenv or process.loadEnvFile().`],
+];
 
 /** The database host the running app reports in GET /health. */
 async function expectDatabaseHost(reply: Reply, expected: string, situation: string): Promise<void> {
   expectStatus(reply, 200);
   const other = expected === ENV_DB_HOST ? FILE_DB_HOST : ENV_DB_HOST;
-  const shown = reply.text.includes(expected) ? expected : reply.text.includes(other) ? other : undefined;
+  const shown = [expected, other, NAIVE_DB_HOST].find((host) => reply.text.includes(host));
   expectThat(
     shown === expected,
-    `Expected GET /health to report the database ${expected} ${situation}, got ${shown ? `${shown}` : show(reply.text, 80)}.`,
+    `Expected GET /health to report the database ${expected} ${situation}, got ${shown ?? show(reply.text, 80)}` +
+      (shown === NAIVE_DB_HOST
+        ? `: that host is on a line inside the double-quoted value of SIGNATURE in .env, which spans three lines. The .env reader goes line by line instead of parsing the file (a quoted value may hold newlines); read .env with dotenv or process.loadEnvFile().`
+        : '.'),
   );
 }
 
@@ -421,6 +495,20 @@ const USER_IS_PASSWORD = "the database password (here the URL's user name too, a
 
 /** Characters that stand for hidden ones in a "masked" preview (Wm********vZ, Wm…vZ, Wm####, Wm3...vZ1). */
 const MASK = '[*•·#xX_?….-]';
+/**
+ * A word that stands for hidden characters, bracketed or not: Wm3[REDACTED]vZ1, Wm3<hidden>vZ1,
+ * Wm3(masked)vZ1 (red team 06 r7). Next to the secret's characters, with no space between.
+ */
+const MASK_WORD = '(?:\\[[^\\]\\s]{1,24}\\]|<[^>\\s]{1,24}>|\\([^)\\s]{1,24}\\)|\\{[^}\\s]{1,24}\\}|REDACTED|redacted|HIDDEN|hidden|MASKED|masked)';
+/** A mask between or beside a secret's characters: a run of mask characters (a space before allowed), an ellipsis or a mask word. */
+const MASKED = `(?: ?(?:${MASK}{2,}|…)|${MASK_WORD})`;
+const MASKED_AFTER = `(?:(?:${MASK}{2,}|…) ?|${MASK_WORD})`;
+/**
+ * This many of a secret's first or last characters, standing alone (not inside a longer word or
+ * number), count as shown without a mask: 'ends with "vZ1"', a key id (red team 06 r7). Two alone are
+ * too common a token (Pg, db) to tell.
+ */
+const BARE_AFFIX = 3;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -434,16 +522,34 @@ function shownPart(text: string, secret: string): string | undefined {
     const part = secret.slice(start, start + SHOWN_CHARACTERS);
     if (text.includes(part)) return part;
   }
+  const word = '[\\p{L}\\p{N}]';
   for (let length = SHOWN_CHARACTERS - 1; length >= MASKED_AFFIX; length--) {
     const [head, tail] = [escape(secret.slice(0, length)), escape(secret.slice(-length))];
-    const found = new RegExp(`${head} ?(?:${MASK}{2,}|…)|(?:${MASK}{2,}|…) ?${tail}`).exec(text)?.[0];
+    const found = new RegExp(`${head}${MASKED}|${MASKED_AFTER}${tail}`).exec(text)?.[0];
     if (found) return found;
   }
+  // The first or last BARE_AFFIX characters on their own, no mask needed (red team 06 r7).
+  const [head, tail] = [escape(secret.slice(0, BARE_AFFIX)), escape(secret.slice(-BARE_AFFIX))];
+  const bare = new RegExp(`(?<!${word})(?:${head}|${tail})(?!${word})`, 'u').exec(text)?.[0];
+  if (bare) return bare;
   // One character at each end around a mask (W************Z), or one at either end against a run of
   // stars or bullets (W*******): a word's letter never touches them (red team 06 r6).
   const [first, last] = [escape(secret.slice(0, 1)), escape(secret.slice(-1))];
-  const word = '[\\p{L}\\p{N}]';
-  return new RegExp(`(?<!${word})${first} ?(?:${MASK}{2,}|…) ?${last}(?!${word})|(?<!${word})${first}[*•]{3,}|[*•]{3,}${last}(?!${word})`, 'u').exec(text)?.[0];
+  return new RegExp(`(?<!${word})${first}${MASKED} ?${last}(?!${word})|(?<!${word})${first}[*•]{3,}|[*•]{3,}${last}(?!${word})`, 'u').exec(text)?.[0];
+}
+
+/**
+ * A base64, base64url or hex token in `text` that decodes to SHOWN_CHARACTERS of `secret` in a row:
+ * an encoding hides nothing (red team 06 r7: the secret in base64 at LOG_LEVEL=debug). Random
+ * tokens (hashes, ids) decode to bytes that hold such a run with odds of one in four billion.
+ */
+function encodedPart(text: string, secret: string): string | undefined {
+  const runs = Array.from({ length: Math.max(1, secret.length - SHOWN_CHARACTERS + 1) }, (_, start) => secret.slice(start, start + SHOWN_CHARACTERS));
+  for (const [token] of text.matchAll(/[A-Za-z0-9+/_-]{8,}={0,2}/g)) {
+    const decoded = [Buffer.from(token, 'base64').toString('utf8'), /^(?:[0-9a-fA-F]{2})+$/.test(token) ? Buffer.from(token, 'hex').toString('utf8') : ''];
+    if (decoded.some((bytes) => runs.some((run) => bytes.includes(run)))) return token;
+  }
+  return undefined;
 }
 
 /**
@@ -558,11 +664,11 @@ lesson('06-configuration', (t) => {
    * starve the grader's requests to the one server another check starts meanwhile.)
    */
   const expectRefused = async (...names: string[]) => {
-    for (const name of names) for (const cause of causeRuns(REFUSALS[name]!.env.NODE_ENV, REFUSALS[name]!.names).runs) startRefused(cause);
+    for (const name of names) for (const cause of causeRuns(slotOf(REFUSALS[name]!), REFUSALS[name]!.names).runs) startRefused(cause);
     const runs = await Promise.all(names.map(refused));
     for (const [index, name] of names.entries()) {
       const refusal = REFUSALS[name]!;
-      const causes = await causesOf(refusal.env.NODE_ENV, refusal.names);
+      const causes = await causesOf(slotOf(refusal), refusal.names);
       await failingAbout({ output: runs[index]!.output }, () => expectRefusedToStart(runs[index]!, refusal, causes));
     }
   };
@@ -576,10 +682,17 @@ lesson('06-configuration', (t) => {
     return async () => {
       const env: Env = mode === 'unset' ? valid : DEVELOPMENT_ENV;
       const others = otherEnvFiles(env.NODE_ENV);
-      const cwd = workingDir(t, OTHER_DOTENV, others);
+      // Every file beside the environment gives a PORT of its own, one the grader holds open: an app
+      // that takes PORT from a file over the environment's fails to listen (EADDRINUSE on that port;
+      // red team 06 r7: only DATABASE_URL was tried).
+      const holder = await holdPort(0);
+      const filePort = holder && (holder.address() as AddressInfo).port;
+      const fileText = `${OTHER_DOTENV}${filePort ? `PORT=${filePort}\n` : ''}`;
+      const cwd = workingDir(t, fileText, []);
+      for (const file of others) writeFileSync(path.join(cwd, file), fileText);
       // The development start takes SESSION_SECRET from .env alone: an app that skips .env there refuses.
-      const server = await t.serverOrExit({ env, cwd });
-      if (!('client' in server)) return { env, started: server, replies: [], output: server.output, files: [] };
+      const server = await t.serverOrExit({ env, cwd }).finally(() => holder?.close());
+      if (!('client' in server)) return { env, started: server, replies: [], output: server.output, files: [], filePort };
       const listening = Date.now();
       const replies = [
         await healthOf(server),
@@ -595,7 +708,7 @@ lesson('06-configuration', (t) => {
       if (mode === 'development') await new Promise((resolve) => setTimeout(resolve, listening + LATE_OUTPUT_MS - Date.now()));
       // Ctrl-C (SIGINT) in development, as a developer stops it; SIGTERM, as a platform does, otherwise.
       await server.process.stop(2000, mode === 'development' ? 'SIGINT' : 'SIGTERM');
-      return { env, started: server, replies, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]) };
+      return { env, started: server, replies, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]), filePort };
     };
   }
   /**
@@ -608,11 +721,11 @@ lesson('06-configuration', (t) => {
     t.shared('port ends', () =>
       Promise.all([
         t.startup({ env: { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: '0', NODE_ENV: 'production' }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
-        // 65535 comes from .env alone (NODE_ENV=preprod, a value with "prod" in it that is not
-        // production: a test such as /prod/i skips .env there, red team 06 r6; "any value
-        // at all", no PORT in the environment): an app that reads PORT before it loads .env, or skips
-        // .env under preprod, listens on 3000 instead.
-        t.startup({ env: { ...valid, PORT: undefined, LOG_LEVEL: 'silly', NODE_ENV: 'preprod' }, cwd: workingDir(t, PORT_DOTENV), anyPort: true }, STOP_WITHIN_MS, true),
+        // 65535 comes from .env alone (NODE_ENV=prod, short for production but not production: a
+        // test such as /prod/i, startsWith('prod') or a list of aliases skips .env there, red team 06
+        // r6 and r7; "any value at all", no PORT in the environment): an app that reads PORT before
+        // it loads .env, or skips .env under prod, listens on 3000 instead.
+        t.startup({ env: { ...valid, PORT: undefined, LOG_LEVEL: 'silly', NODE_ENV: PROD_ALIAS }, cwd: workingDir(t, PORT_DOTENV), anyPort: true }, STOP_WITHIN_MS, true),
       ]),
     );
   /**
@@ -644,7 +757,7 @@ lesson('06-configuration', (t) => {
     t.shared(`dotenv start ${nodeEnv}`, async () => {
       const env: Env =
         nodeEnv === 'unset'
-          ? {}
+          ? CI_SERVICE // a CI runner's variables: .env is loaded there too (red team 06 r7)
           : nodeEnv === 'test'
             ? { NODE_ENV: nodeEnv, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
             : { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL };
@@ -667,8 +780,17 @@ lesson('06-configuration', (t) => {
       if (['06.dotenv-file-alone-starts', '06.environment-wins-over-dotenv', '06.secrets-never-printed-or-served'].some(t.runs)) {
         t.startShared('normal start development', normalRun('development'));
       }
-      const server = await t.server({ env: valid, cwd: workingDir(t) });
-      await expectDatabaseHost(await healthOf(server), ENV_DB_HOST, 'with DATABASE_URL set in the environment and no .env file');
+      // The postgresql:// scheme, which Postgres clients take as well as postgres:// (red team 06 r7:
+      // an app that refused it passed; every other start uses postgres://).
+      const server = await t.serverOrExit({ env: { ...valid, DATABASE_URL: POSTGRESQL_URL }, cwd: workingDir(t) });
+      const situation = `with DATABASE_URL (postgresql://bookshop:…@${ENV_DB_HOST}:5432/bookshop) and SESSION_SECRET in the environment and no .env file`;
+      if (!('client' in server)) {
+        const message =
+          `Expected src/server.ts to start ${situation}, but it ${server.description} during startup: ${show(plain(server.output).trim(), 160)}.` +
+          (/\bDATABASE_URL\b/.test(plain(server.output)) ? ' A URL with a host is valid: postgresql:// is the other name of postgres://, and clients such as pg take both.' : '');
+        throw Object.assign(new CheckFailure(message), { about: { output: server.output } });
+      }
+      await expectDatabaseHost(await healthOf(server), ENV_DB_HOST, situation);
     });
 
     t.check('06.missing-database-url-stops-startup', () => expectRefused(...underEveryNodeEnv('missing-database-url')));
@@ -734,7 +856,7 @@ lesson('06-configuration', (t) => {
         if (!run.exit || (port !== '0' && (!/\bPORT\b/.test(plain(run.output)) || /\bEADDRINUSE\b/.test(plain(run.output))))) continue;
         expectThat(
           false,
-          `Expected PORT=${port} to be accepted${port === '0' ? ' (NODE_ENV=production)' : ' (given in .env, NODE_ENV=preprod)'} (a whole number from 0 to 65535${port === '0' ? '; listen(0) takes a free port' : ', the last port there is'}), got src/server.ts ${run.exit.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit.code}`}: ${show(plain(run.output).trim(), 160)}.`,
+          `Expected PORT=${port} to be accepted${port === '0' ? ' (NODE_ENV=production)' : ` (given in .env, NODE_ENV=${PROD_ALIAS})`} (a whole number from 0 to 65535${port === '0' ? '; listen(0) takes a free port' : ', the last port there is'}), got src/server.ts ${run.exit.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit.code}`}: ${show(plain(run.output).trim(), 160)}.`,
         );
       }
     });
@@ -745,10 +867,10 @@ lesson('06-configuration', (t) => {
       for (const { env, started, replies, output } of starts) {
         const situation = env.DATABASE_URL
           ? `when .env alone sets SESSION_SECRET (DATABASE_URL is in the environment, NODE_ENV=${env.NODE_ENV})`
-          : 'when only .env sets DATABASE_URL and SESSION_SECRET (nothing in the environment, NODE_ENV unset)';
+          : 'when only .env sets DATABASE_URL and SESSION_SECRET (nothing in the environment, NODE_ENV unset, CI=true as on a CI runner)';
         await failingAbout({ output }, () => expectThat(
           'client' in started,
-          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, development, test, staging, preprod, any value at all) a .env file in the working directory is loaded.` +
+          `Expected src/server.ts to start ${situation}, but it ${'description' in started ? started.description : 'ended'} during startup: ${show(plain(output).trim(), 160)}. Outside production (any NODE_ENV but production: unset, development, test, staging, prod, preprod, any value at all), on CI too (CI set), a .env file in the working directory is loaded.` +
             (env.NODE_ENV === 'development'
               ? ''
               : ` This .env holds a comment line, an export line, a double-quoted value, a single-quoted one holding # and followed by a # comment, and values with = in them (?sslmode=require, a secret ending in =): dotenv and process.loadEnvFile() read it as written, a hand-written reader (line.split('='), split('#') or split(' #') before the quotes come off, a regex of your own) does not.`),
@@ -756,7 +878,7 @@ lesson('06-configuration', (t) => {
         if (!env.DATABASE_URL) await failingAbout({ output, request: replies[0]!.request }, () => expectDatabaseHost(replies[0]!, FILE_DB_HOST, situation));
         // Where .env.local sits beside .env, a loader may rightly take SESSION_SECRET from it (FILE_SESSION_SECRET).
         await failingAbout({ output, request: replies[2]!.request }, () =>
-          expectSignedWith(replies[2]!, env.NODE_ENV ? [PADDED_SECRET, FILE_SESSION_SECRET] : [PADDED_SECRET], `${situation}, where .env has SESSION_SECRET='…' # a comment`),
+          expectSignedWith(replies[2]!, env.NODE_ENV ? [PADDED_SECRET, FILE_SESSION_SECRET] : [PADDED_SECRET], `${situation}, where .env has SESSION_SECRET='…' # a comment`, NAIVE_SIGNATURE),
         );
       }
       // PORT from .env alone: the app listens on it, not on the default it read before loading the file.
@@ -764,18 +886,26 @@ lesson('06-configuration', (t) => {
       const onDefault = top!.listenedOn?.includes(DEFAULT_PORT) || new RegExp(`\\bEADDRINUSE\\b[^\\n]*\\b${DEFAULT_PORT}\\b`).test(output);
       await failingAbout({ output: top!.output }, () => expectThat(
         !(onDefault && !top!.listenedOn?.includes(TOP_PORT)),
-        `Expected src/server.ts to listen on port ${TOP_PORT} when only .env sets PORT (PORT=${TOP_PORT} # a comment; NODE_ENV=preprod, no PORT in the environment), got it ${top!.listenedOn?.includes(DEFAULT_PORT) ? 'listening on' : 'trying'} its default port ${DEFAULT_PORT}: it did not load .env under NODE_ENV=preprod, or read PORT before it loaded .env, or not from it. Load .env whenever NODE_ENV is not exactly production (a name with prod in it, such as preprod, is not production), first, then read every variable, PORT included, from process.env.`,
+        `Expected src/server.ts to listen on port ${TOP_PORT} when only .env sets PORT (PORT=${TOP_PORT} # a comment; NODE_ENV=${PROD_ALIAS}, no PORT in the environment), got it ${top!.listenedOn?.includes(DEFAULT_PORT) ? 'listening on' : 'trying'} its default port ${DEFAULT_PORT}: it did not load .env under NODE_ENV=${PROD_ALIAS}, or read PORT before it loaded .env, or not from it. Load .env whenever NODE_ENV is not exactly production (prod, preprod or any other name with prod in it is not production), first, then read every variable, PORT included, from process.env.`,
       ));
     });
 
     t.check('06.environment-wins-over-dotenv', async () => {
       const [unset, development, test, staging] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('staging')]);
-      for (const { env, replies, started, output } of [unset, development, test, staging]) {
+      for (const { env, replies, started, output, filePort } of [unset, development, test, staging] as { env: Env; replies: Reply[]; started: RunningServer | { description: string; output: string }; output: string; filePort?: number }[]) {
         const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset';
-        const situation = `when the environment says ${ENV_DB_HOST} and .env, ${list(otherEnvFiles(env.NODE_ENV))} say ${FILE_DB_HOST} (${mode})`;
+        const files = list(['.env', ...otherEnvFiles(env.NODE_ENV)]);
+        const situation = `when the environment says ${ENV_DB_HOST} and ${files} say ${FILE_DB_HOST} (${mode})`;
         if (!('client' in started)) {
+          // The normal starts' files give PORT too, a port the grader holds: listening there is taking PORT from a file.
+          const fromFile = filePort !== undefined && new RegExp(`\\b(EADDRINUSE|in use)\\b[^\\n]*\\b${filePort}\\b|\\b${filePort}\\b[^\\n]*\\b(EADDRINUSE|in use)\\b`, 'i').test(plain(started.output));
           await failingAbout({ output }, () =>
-            expectThat(false, `Expected src/server.ts to start ${situation}${env.SESSION_SECRET ? '' : ', with SESSION_SECRET in .env alone'}, but it ${started.description} during startup: ${show(plain(started.output).trim(), 160)}.`),
+            expectThat(
+              false,
+              fromFile
+                ? `Expected src/server.ts to listen on the PORT the environment gives ${situation}, got it trying port ${filePort}, the PORT of ${files} (which the grader holds open, EADDRINUSE): a file won over the environment. Variables really set in the environment win over .env for every variable, PORT included: load .env without override and never copy a value from it over one that is set.`
+                : `Expected src/server.ts to start ${situation}${env.SESSION_SECRET ? '' : ', with SESSION_SECRET in .env alone'}, but it ${started.description} during startup: ${show(plain(started.output).trim(), 160)}.`,
+            ),
           );
         }
         await failingAbout({ output, request: replies[0]!.request }, () =>
@@ -785,6 +915,14 @@ lesson('06-configuration', (t) => {
             `${situation}: the real environment wins under every NODE_ENV; load no file with override, not .env and not .env.local or .env.${env.NODE_ENV ?? 'development'}`,
           ),
         );
+        // SESSION_SECRET too, where the environment gives one beside the files' (red team 06 r7).
+        if (env.SESSION_SECRET) {
+          await failingAbout({ output, request: replies[2]!.request }, () =>
+            expectSignedWith(replies[2]!, [env.SESSION_SECRET!], `when the environment and ${files} give different ones (${mode})`, [
+              [FILE_SESSION_SECRET, `the SESSION_SECRET of ${files}: a file won over the environment. Variables really set in the environment win over .env for every variable, SESSION_SECRET included: load .env without override and never copy a value from it over one that is set.`],
+            ]),
+          );
+        }
       }
     });
 
@@ -831,7 +969,7 @@ lesson('06-configuration', (t) => {
       for (const [index, run] of ends.entries()) {
         seen.push([
           run.output,
-          `the output of a start with ${index === 0 ? 'NODE_ENV=production, PORT=0, the password in the user info and ?password=' : `PORT=${TOP_PORT} (from .env), NODE_ENV=preprod, LOG_LEVEL=silly`}`,
+          `the output of a start with ${index === 0 ? 'NODE_ENV=production, PORT=0, the password in the user info and ?password=' : `PORT=${TOP_PORT} (from .env), NODE_ENV=${PROD_ALIAS}, LOG_LEVEL=silly`}`,
           secretsOf(index === 0 ? { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) } : valid),
           { output: run.output },
         ]);
@@ -850,10 +988,21 @@ lesson('06-configuration', (t) => {
           // A user name that equals the password is the password, in a masked URL (postgres://name:****@host)
           // too: the lesson asks for the host alone (red team 06 r6).
           const shown = shownPart(plain(text), secret);
-          if (shown === undefined) continue;
+          const encoded = shown === undefined ? encodedPart(plain(text), secret) : undefined;
+          if (shown === undefined && encoded === undefined) continue;
+          const found = (shown ?? encoded)!;
           // Shown in the URL's password slot: the user name is beside the point.
-          const named = what === USER_IS_PASSWORD && plain(text).includes(`:${shown}@`) ? 'the database password' : what;
-          const message = `Expected ${where} never to show ${named}, got ${shown === secret ? 'it' : secret.includes(shown) ? `${shown.length} of its characters` : 'its first or last characters beside a mask'} in ${show(excerpt(plain(text), shown), 120)}. Print names and hosts, never values.${advice}`;
+          const named = what === USER_IS_PASSWORD && plain(text).includes(`:${found}@`) ? 'the database password' : what;
+          const how = encoded
+            ? 'it encoded (base64 or hex, which anyone decodes)'
+            : found === secret
+              ? 'it'
+              : secret.includes(found) && found.length >= SHOWN_CHARACTERS
+                ? `${found.length} of its characters`
+                : secret.startsWith(found) || secret.endsWith(found)
+                  ? `its ${secret.startsWith(found) ? 'first' : 'last'} ${found.length} characters`
+                  : 'its first or last characters beside a mask';
+          const message = `Expected ${where} never to show ${named}, got ${how} in ${show(excerpt(plain(text), found), 120)}. Print names and hosts, never values.${advice}`;
           throw Object.assign(new CheckFailure(message), { about });
         }
       }

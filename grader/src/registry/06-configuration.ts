@@ -15,13 +15,13 @@ export default {
   checks: [
     {
       id: '06.starts-with-valid-environment',
-      title: 'With DATABASE_URL and SESSION_SECRET in the environment and no .env file, the server starts and uses that database',
+      title: 'With DATABASE_URL (a postgresql:// URL) and SESSION_SECRET in the environment and no .env file, the server starts and uses that database',
       points: 1,
       guards: 'The exercise already reads DATABASE_URL from the environment; a fix must keep starting without any .env file.',
       hints: [
-        'Start the server with DATABASE_URL and SESSION_SECRET exported and no .env file in the directory.',
+        'Start the server with DATABASE_URL=postgresql://user:password@host:5432/db and SESSION_SECRET exported and no .env file in the directory.',
         'Production has no .env file: the platform sets real variables. A missing .env must never be an error.',
-        'If you load .env, make the load optional: dotenv.config() simply returns when the file is absent.',
+        'If you load .env, make the load optional: dotenv.config() simply returns when the file is absent. If you check the scheme, take postgresql:// as well as postgres://: both name a Postgres database.',
         'Load .env (if present), then validate process.env, then start: in that order, in src/config.ts.',
       ],
     },
@@ -30,8 +30,8 @@ export default {
       title: 'Without DATABASE_URL the server exits non-zero at startup, names the variable and never listens (no default URL), whatever NODE_ENV says',
       points: 2,
       hints: [
-        'Run the server with SESSION_SECRET set but no DATABASE_URL, with NODE_ENV unset, development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the other variables test runners set), production and ci (with CI=true), from a directory holding a copy of .env.example. Which database does it use?',
-        'A hard-coded fallback sends a misconfigured server to the wrong database (and puts a password in git), and a fallback "only for tests", "only on CI", "only in development" or "from .env.example" does the same to the test runner, the pipeline or a staging box. Required settings have no defaults in any environment: .env is where development values live, and .env.example only documents them.',
+        'Run the server with SESSION_SECRET set but no DATABASE_URL, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the other variables test runners set), production, ci (with CI=true) and a name of your own such as local, from a directory holding a copy of .env.example. Which database does it use?',
+        'A hard-coded fallback sends a misconfigured server to the wrong database (and puts a password in git), and a fallback "only for tests", "only on CI", "only in development" or "from .env.example" does the same to the test runner, the pipeline or a staging box, and so does one "only for NODE_ENV=local" or "only under npm run dev". Required settings have no defaults in any environment: .env is where development values live, and .env.example only documents them.',
         'In src/config.ts, check DATABASE_URL before returning the config; src/server.ts calls loadConfig() before app.listen().',
         'With zod: z.object({ DATABASE_URL: z.url(), ... }).safeParse(process.env); on failure print each issue.path and message, then process.exit(1).',
       ],
@@ -41,9 +41,9 @@ export default {
       title: 'Without SESSION_SECRET the server exits non-zero at startup, names the variable and never listens (no default secret), whatever NODE_ENV says',
       points: 2,
       hints: [
-        'Start without SESSION_SECRET, with NODE_ENV unset, development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the like set), production and ci (with CI=true), beside a copy of .env.example, then POST /session. When does the problem show up, and what does the error say?',
+        'Start without SESSION_SECRET, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the like set), production, ci (with CI=true) and a name of your own such as dev, beside a copy of .env.example, then POST /session. When does the problem show up, and what does the error say?',
         'A missing secret should stop the process at startup with its name, not surface later as "The \\"key\\" argument must be of type string" on the first login.',
-        'Never give a secret a fallback value (SESSION_SECRET ?? "dev-secret"), not even for one NODE_ENV, on CI (CI, NODE_ENV=ci) or under a test runner (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, any of them), and never load .env.example, whose placeholder is in git: a default secret is a public one. A developer puts theirs in .env.',
+        'Never give a secret a fallback value (SESSION_SECRET ?? "dev-secret"), not even for one NODE_ENV (local, dev, any name), under npm run dev (npm_lifecycle_event), on CI (CI, NODE_ENV=ci) or under a test runner (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, any of them), and never load .env.example, whose placeholder is in git: a default secret is a public one. A developer puts theirs in .env.',
         "SESSION_SECRET: z.string().min(32) in the schema, or if (!process.env.SESSION_SECRET) problems.push('SESSION_SECRET is missing').",
       ],
     },
@@ -115,24 +115,24 @@ export default {
     },
     {
       id: '06.dotenv-file-alone-starts',
-      title: 'Outside production (NODE_ENV unset, development, test, staging, preprod) .env is loaded, as dotenv reads it (export lines, quotes, a # inside quotes, comments): alone it is enough to start, and it supplies what the environment lacks, PORT included',
+      title: 'Outside production (NODE_ENV unset, on CI too, development, test, staging, prod) .env is loaded, as dotenv reads it (export lines, quotes, a # inside quotes, comments, values over several lines): alone it is enough to start, and it supplies what the environment lacks, PORT included',
       points: 2,
       hints: [
-        "Put `export DATABASE_URL=\"…?sslmode=require\"` and `SESSION_SECRET='…#… #…=' # a comment` in a .env file in the directory you start from, and nothing in the environment; start with NODE_ENV unset, then with NODE_ENV=development, test and staging. Then put only PORT=65535 in .env and start with NODE_ENV=preprod: which port does the server take?",
+        "Put `export DATABASE_URL=\"…?sslmode=require\"`, `SESSION_SECRET='…#… #…=' # a comment` and a double-quoted value over three lines whose middle line reads SESSION_SECRET=something-else in a .env file in the directory you start from, and nothing in the environment; start with NODE_ENV unset (and CI=true), then with NODE_ENV=development, test and staging. Then put only PORT=65535 in .env and start with NODE_ENV=prod: which port does the server take?",
         'A .env file keeps development settings out of the code. dotenv reads ./.env from the working directory into process.env.',
-        'Load it in src/config.ts before reading any variable (PORT too), whenever NODE_ENV is not production (not a list of known environments, nor a pattern such as /prod/: tests, staging, preprod and a plain npm start need it too), with dotenv or process.loadEnvFile(), which understand export, single and double quotes, comments, a # inside quotes and = inside values.',
+        'Load it in src/config.ts before reading any variable (PORT too), whenever NODE_ENV is not production (not a list of known environments, nor a pattern such as /prod/ or a list of its aliases, nor a test of CI: tests, CI runs, staging, prod, preprod and a plain npm start need it too), with dotenv or process.loadEnvFile(), which understand export, single and double quotes, comments, a # inside quotes, = inside values and quoted values over several lines; a reader of your own that goes line by line does not.',
         "import dotenv from 'dotenv'; if (process.env.NODE_ENV !== 'production') dotenv.config();",
       ],
     },
     {
       id: '06.environment-wins-over-dotenv',
-      title: 'When the environment and .env (or .env.local, .env.<NODE_ENV>) disagree, the environment wins, with NODE_ENV unset, development, test and staging',
+      title: 'When the environment and .env (or .env.local, .env.<NODE_ENV>) disagree, the environment wins, for DATABASE_URL, SESSION_SECRET (the cookie signature) and PORT (the port listened on), with NODE_ENV unset, development, test and staging',
       points: 1,
       guards: 'The exercise ignores .env entirely; loading it must not let the file override the environment.',
       hints: [
-        'Set DATABASE_URL in the environment and a different one in .env and .env.local, then start with NODE_ENV unset, development, test and staging. Which database does GET /health report?',
+        'Set DATABASE_URL, SESSION_SECRET and PORT in the environment and different ones in .env and .env.local, then start with NODE_ENV unset, development, test and staging. Which database does GET /health report, which port does the server listen on, and which secret signs the cookie POST /session sets?',
         'The environment is what the operator set for this run; .env is a developer default. dotenv never overrides an existing variable unless you ask it to.',
-        'Look for override in every dotenv.config() (override: true, or one that depends on NODE_ENV, or on a second file such as .env.local), or code that copies the parsed file over process.env.',
+        'Look for override in every dotenv.config() (override: true, or one that depends on NODE_ENV, or on a second file such as .env.local), or code that copies a value of the parsed file over process.env (PORT or SESSION_SECRET "because the developer\'s file knows better").',
         'dotenv.config() with no options, or process.loadEnvFile(), both leave existing variables alone.',
       ],
     },
@@ -149,20 +149,20 @@ export default {
     },
     {
       id: '06.secrets-never-printed-or-served',
-      title: 'The database password (in the user info or ?password=) and SESSION_SECRET, 4 characters of them in a row, or their first or last characters beside a mask, never appear in output (stdout, stderr, files written in the working directory) or in any response (common debug routes such as /debug/config included): not in production, not at LOG_LEVEL=debug, trace or silly or with DEBUG=* or NODE_DEBUG, not on SIGINT, SIGTERM or SIGHUP, not when listen() fails or a request does, not even when a value is refused',
+      title: 'The database password (in the user info or ?password=) and SESSION_SECRET, 4 characters of them in a row, their first or last 3 characters, their first or last characters beside a mask ([REDACTED] included), or an encoding of them (base64, hex), never appear in output (stdout, stderr, files written in the working directory) or in any response (common debug routes such as /debug/config included): not in production, not at LOG_LEVEL=debug, trace or silly or with DEBUG=* or NODE_DEBUG, not on SIGINT, SIGTERM or SIGHUP, not when listen() fails or a request does, not even when a value is refused',
       points: 2,
       hints: [
         'Read what the server prints when it starts (with NODE_ENV=development, LOG_LEVEL=debug, DEBUG=* and NODE_DEBUG=config, with NODE_ENV=production, with LOG_LEVEL=trace and silly too, and with DATABASE_URL=postgres://u:p4-ss!@db/db?password=p4-ss!) and a few seconds later, when port 3000 is taken, when you press Ctrl-C or send kill -HUP, after POST /session with a body that is not JSON, what any route of yours that shows settings answers, and when it refuses DATABASE_URL=postgres://u:p4-ss!@db:99999/db?password=p4-ss! or mysql://u:p4-ss!@db/db, at LOG_LEVEL=debug and DEBUG=* too. Look at any file it writes. Would you paste that into a chat channel?',
-        'Logs are shipped, indexed and read by many people. A printed connection string is a leaked password, a malformed one or one with the password in its query string included; an echoed secret is a leaked secret, a short one included, and so is a "masked" preview of its first or last characters (Wm3...vZ1, W*****Z). A user name can be the password too (bookshop:bookshop), in a URL whose password is masked as well: print the host alone.',
+        'Logs are shipped, indexed and read by many people. A printed connection string is a leaked password, a malformed one or one with the password in its query string included; an echoed secret is a leaked secret, a short one included, and so is a "masked" preview of its first or last characters (Wm3...vZ1, W*****Z, Wm3[REDACTED]vZ1), its last three characters as a key id, or the secret in base64 or hex, which anyone decodes. A user name can be the password too (bookshop:bookshop), in a URL whose password is masked as well: print the host alone.',
         "Look at the startup log line in src/server.ts, its listen error and shutdown handlers, any error handler, and at everything that runs when validation fails, at every log level: your messages, a library's messages (envalid's url() quotes the value), an error printed whole (the URL parser's TypeError carries the input).",
         'Print new URL(config.databaseUrl).host instead of the URL (a mask such as /:(\\w+)@/ misses passwords with - . ! ~, and url.replace(password, …) hides a user name equal to it), never console.log(config), and name variables without their values in error messages: "DATABASE_URL must be a postgres:// URL with a host".',
       ],
     },
   ],
   requirements: [
-    { text: 'start with DATABASE_URL and SESSION_SECRET in the environment and no .env file, and use that database', checks: ['06.starts-with-valid-environment'] },
+    { text: 'start with DATABASE_URL and SESSION_SECRET in the environment and no .env file, and use that database, a postgresql:// URL as well as a postgres:// one', checks: ['06.starts-with-valid-environment'] },
     {
-      text: 'treat DATABASE_URL and SESSION_SECRET as required whatever NODE_ENV says, under a test runner too (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, MOCHA_WORKER_ID, TEST_WORKER_INDEX, TAP) and on CI (CI, NODE_ENV=ci): without either, exit non-zero before listening and name the variable (no value for them in the code, none from .env.example or another committed template file)',
+      text: 'treat DATABASE_URL and SESSION_SECRET as required whatever NODE_ENV says (a name of your own such as local or dev included), under npm run dev (npm_lifecycle_event=dev), under a test runner too (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, MOCHA_WORKER_ID, TEST_WORKER_INDEX, TAP) and on CI (CI, NODE_ENV=ci): without either, exit non-zero before listening and name the variable (no value for them in the code, none from .env.example or another committed template file)',
       checks: ['06.missing-database-url-stops-startup', '06.missing-session-secret-stops-startup'],
     },
     {
@@ -174,22 +174,22 @@ export default {
     { text: 'refuse a PORT that is not a whole number from 0 to 65535 (-1 and 65536 included), and accept PORT=0 and PORT=65535', checks: ['06.bad-port-stops-startup'] },
     { text: "report every problem in one run, missing and malformed values together, each by its variable's name", checks: ['06.every-problem-reported-in-one-run'] },
     {
-      text: 'name in a refusal only the variables that are wrong, not one that is set and valid',
+      text: 'name in a refusal only the variables that are wrong, at any log level (LOG_LEVEL=debug and trace, DEBUG=* included): not one that is set and valid, nor PORT when it is unset and takes its default (no "SESSION_SECRET ok", no "PORT is not set, using 3000")',
       checks: ['06.missing-database-url-stops-startup', '06.missing-session-secret-stops-startup', '06.malformed-database-url-stops-startup', '06.short-session-secret-stops-startup', '06.bad-port-stops-startup'],
     },
     {
-      text: "load a .env file from the working directory whenever NODE_ENV is not production (unset, development, test, staging, preprod or any other value), when there is one, before reading any variable (PORT too), reading it as dotenv does (comment lines, export lines, double and single quotes, a # inside quotes, a space and # inside quotes too, a # comment after a value, = inside a value)",
+      text: "load a .env file from the working directory whenever NODE_ENV is not production (unset, development, test, staging, prod, preprod or any other value, on CI too), when there is one, before reading any variable (PORT too), reading it as dotenv does (comment lines, export lines, double and single quotes, a # inside quotes, a space and # inside quotes too, a # comment after a value, = inside a value, a double-quoted value over several lines)",
       checks: ['06.dotenv-file-alone-starts'],
     },
-    { text: 'let variables set in the real environment win over .env and any other file it loads (.env.local, .env.<NODE_ENV>), under every NODE_ENV, development too', checks: ['06.environment-wins-over-dotenv'] },
+    { text: 'let variables set in the real environment win over .env and any other file it loads (.env.local, .env.<NODE_ENV>), every variable (DATABASE_URL, SESSION_SECRET and PORT), under every NODE_ENV, development too', checks: ['06.environment-wins-over-dotenv'] },
     { text: 'load no .env file (.env, .env.local, .env.production, .env.production.local) when NODE_ENV=production', checks: ['06.dotenv-ignored-in-production'] },
     {
-      text: 'never show the database password (in the user info or a ?password= query parameter; a user name equal to it counts, in a URL whose password is masked too, so print the host, not the user) or SESSION_SECRET, nor part of them (4 characters in a row count, and so do the first or last 2 or 3 beside a mask: Wm******vZ, Wm3...vZ1, and the first and last one around a mask or one beside a run of stars: W******Z, W******), in its output (stdout, stderr, a file it writes in its working directory) or a response: not at a normal start, in production or a few seconds later, not at any log level (LOG_LEVEL=debug, trace, silly) or debug namespace (DEBUG=*, NODE_DEBUG), not when it shuts down (SIGTERM, SIGINT) or gets SIGHUP, not when listen() fails, not in an error response nor from a route that shows settings (/config, /env, /debug/config and the like), not in any refusal, at any log level, not even of a value that is malformed, of the wrong scheme or too short',
+      text: 'never show the database password (in the user info or a ?password= query parameter; a user name equal to it counts, in a URL whose password is masked too, so print the host, not the user) or SESSION_SECRET, nor part of them (4 characters in a row count, and so do the first or last 3 on their own ("ends with vZ1"), the first or last 2 or 3 beside a mask: Wm******vZ, Wm3...vZ1, Wm3[REDACTED]vZ1, and the first and last one around a mask or one beside a run of stars: W******Z, W******), nor them encoded (base64, base64url, hex: an encoding hides nothing), in its output (stdout, stderr, a file it writes in its working directory) or a response: not at a normal start, in production or a few seconds later, not at any log level (LOG_LEVEL=debug, trace, silly) or debug namespace (DEBUG=*, NODE_DEBUG), not when it shuts down (SIGTERM, SIGINT) or gets SIGHUP, not when listen() fails, not in an error response nor from a route that shows settings (/config, /env, /debug/config and the like), not in any refusal, at any log level, not even of a value that is malformed, of the wrong scheme or too short',
       checks: ['06.secrets-never-printed-or-served'],
     },
   ],
   advice: [
-    'Check the scheme too (`postgres://` or `postgresql://`); the grader refuses only URLs without a scheme or a host (it tries a `mysql://` URL only beside a bad PORT, and then only reads the refusal for the password).',
+    'Check the scheme too (`postgres://` or `postgresql://`, both of which must start); the grader refuses only URLs without a scheme or a host (it tries a `mysql://` URL only beside a bad PORT, and then only reads the refusal for the password).',
     'Read and validate the configuration in one module (`src/config.ts`) and hand the rest of the app a typed object.',
     'Pass `{ quiet: true }` to `dotenv.config()`, so that dotenv 18 prints no line of its own at every start.',
     'Log where the database is (`new URL(databaseUrl).host`) when the server starts, so an operator can see which one it uses.',
