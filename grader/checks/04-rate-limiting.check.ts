@@ -138,20 +138,40 @@ if (file) {
       timer.refresh();
     }
   };
+  // "<ms>" moves the clock there at once; "<ms>/<step>" walks there in steps of <step> ms, 5 ms apart,
+  // so that each step fires what came due in it (a reconnect waiting a few seconds fires at every step).
+  let walking = false;
   realSetInterval(() => {
     try {
-      if (!existsSync(file)) return;
+      if (walking || !existsSync(file)) return;
       const text = readFileSync(file, 'utf8');
-      const ahead = Number(text);
+      const [ahead, step] = text.split('/').map(Number);
       if (!text || !Number.isFinite(ahead) || ahead === offset) return;
+      const ack = () =>
+        realSetTimeout(() => {
+          try {
+            writeFileSync(file + '.ack-' + process.pid, text);
+          } catch {}
+        }, 10);
+      if (step > 0 && ahead > offset) {
+        walking = true;
+        const walk = () => {
+          try {
+            offset = Math.min(ahead, offset + step);
+            moveTimers();
+          } catch {}
+          if (offset < ahead) realSetTimeout(walk, 5);
+          else {
+            walking = false;
+            ack();
+          }
+        };
+        return walk();
+      }
       const forward = ahead > offset;
       offset = ahead;
       if (forward) moveTimers();
-      realSetTimeout(() => {
-        try {
-          writeFileSync(file + '.ack-' + process.pid, text);
-        } catch {}
-      }, 10);
+      ack();
     } catch {}
   }, 20).unref();
 }
@@ -162,15 +182,22 @@ function movableClock(name: string) {
   const acks = () => readdirSync(path.dirname(file)).filter((entry) => entry.startsWith(`${path.basename(file)}.ack-`));
   return {
     env: { COURSE_CLOCK_FILE: file, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(clockShim)}` },
-    /** Moves the clock of every process started with `env` `ms` ahead and waits until `processes` of them took it. */
-    async moveAhead(ms: number, processes: number): Promise<void> {
-      writeFileSync(file, String(ms));
+    /**
+     * Moves the clock of every process started with `env` `ms` ahead and waits until `processes` of them took it.
+     * With `walk`, each process walks there from where its clock stands in steps of `walk.step` ms (5 ms apart);
+     * the wait ends early, without an error, once `walk.alive()` says the process is gone.
+     */
+    async moveAhead(ms: number, processes: number, walk?: { step: number; alive: () => boolean }): Promise<void> {
+      const text = walk ? `${ms}/${walk.step}` : String(ms);
+      writeFileSync(file, text);
+      const limit = walk ? 15_000 : 3000;
       try {
-        for (const until = Date.now() + 3000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 20))) {
-          const taken = acks().filter((ack) => readFileSync(path.join(path.dirname(file), ack), 'utf8') === String(ms));
+        for (const until = Date.now() + limit; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 20))) {
+          if (walk && !walk.alive()) return;
+          const taken = acks().filter((ack) => readFileSync(path.join(path.dirname(file), ack), 'utf8') === text);
           if (taken.length >= processes) return;
         }
-        throw new CannotJudge(`The grader could not move the clock of your app's processes ahead (${acks().length} of ${processes} answered within 3 s).`);
+        throw new CannotJudge(`The grader could not move the clock of your app's processes ahead (${acks().length} of ${processes} answered within ${limit / 1000} s).`);
       } finally {
         for (const leftover of [file, ...acks().map((ack) => path.join(path.dirname(file), ack))]) if (existsSync(leftover)) rmSync(leftover, { force: true });
       }
@@ -202,6 +229,8 @@ function overLan(client: Client): Client {
 
 /** How far ahead the grader moves the clock after a budget is spent: the budget must still be spent. */
 const LATER_MS = 14 * 60 * 1000;
+/** How long after the app started (by its clock) the shared run spends its budgets. */
+const SPEND_AT_MS = 10 * 60 * 1000;
 
 /** The demo account from the lesson text. */
 const account = { email: 'demo@bookshop.test', password: 'correct-horse-battery-staple' };
@@ -328,6 +357,17 @@ async function spread(servers: Client[], count: number, spec: (index: number) =>
   return replies;
 }
 
+/** How many requests the limiter says are left, from the headers of any draft or the legacy ones. */
+function remaining(reply: RawReply): number | undefined {
+  const plain = header(reply, 'ratelimit-remaining') ?? header(reply, 'x-ratelimit-remaining');
+  const structured = /(?:^|[;,\s])(?:r|remaining)\s*=\s*(\d+)/i.exec(header(reply, 'ratelimit') ?? '')?.[1];
+  const value = Number(plain ?? structured);
+  return (plain ?? structured) !== undefined && Number.isFinite(value) ? value : undefined;
+}
+
+/** The headers a limiter adds to what it counts (express-rate-limit's drafts 6, 7 and 8 and its legacy ones, rate-limiter-flexible's examples). */
+const LIMIT_HEADERS = ['ratelimit', 'ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'];
+
 function expectLimited(reply: RawReply, after: string, advice: string): void {
   const { method, path } = reply.request;
   expectThat(reply.status === 429, `Expected ${method} ${path} to answer 429 after ${after}, got ${reply.status}. ${advice}`.trim());
@@ -355,6 +395,17 @@ function windowCause(retryAfter: TimeStatement | undefined, statements: TimeStat
   if (!retryAfter) return window;
   const others = statements.filter((statement) => statement.header !== 'retry-after');
   const limiterRight = others.some((statement) => inRange(statement.seconds));
+  // Every header agrees on an early reset while the policy states a 15-minute window: the window is
+  // right but the counts go early, as with one reset tick for every client since startup.
+  const waits = others.filter((statement) => statement.meaning === 'wait');
+  const windowRight = others.some((statement) => statement.meaning === 'window' && inRange(statement.seconds));
+  if (windowRight && waits.length > 0 && waits.every((statement) => Math.abs(statement.seconds - retryAfter.seconds) <= 2) && retryAfter.seconds < 14 * 60) {
+    return (
+      `Your limiter states a 15-minute window, yet says this client's budget comes back in ${retryAfter.seconds} s, though it was spent just now: ` +
+      "its counts end before the client's 15 minutes are up. A store that empties every count at once on one timer (setInterval(windowMs) since startup) hands every client a fresh budget at each tick, " +
+      "however recently it spent it. Give each client a reset time of its own, 15 minutes after its first request (express-rate-limit's own stores do)."
+    );
+  }
   // The limiter's own headers state the same wrong time: the window is what is wrong.
   if (others.length > 0 && !limiterRight) return window;
   const seconds = retryAfter.seconds;
@@ -515,7 +566,11 @@ interface SpentBudgets {
   later: RawReply[];
 }
 
-async function spendBudgets(given: Client, moveAhead: () => Promise<void>): Promise<SpentBudgets> {
+async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>): Promise<SpentBudgets> {
+  // The budgets are spent 10 minutes after the app started, by its clock, and judged 14 minutes after
+  // that: a store that forgets every count at once on one timer of windowMs (a tick since startup, not
+  // a window per client) refills them 5 minutes after they were spent, and its 429 says so.
+  await moveTo(SPEND_AT_MS);
   // This run proves no speed and sends about 300 requests, many at once: each may wait 6 s for its
   // answer (not 2.5), so that a loaded machine is not taken for an app that does not answer.
   const app: Client = Object.assign(Object.create(given) as Client, {
@@ -577,7 +632,7 @@ async function spendBudgets(given: Client, moveAhead: () => Promise<void>): Prom
     askReset(app, twin.asker),
   ]);
   // Last, 14 minutes later by the app's clock: the API's, login's and reset's clients again.
-  await moveAhead();
+  await moveTo(SPEND_AT_MS + LATER_MS);
   const later = await Promise.all([
     app.raw('GET', apiPath(101), { headers: from(reader) }),
     loginAs(app, guesser, account.password),
@@ -640,10 +695,13 @@ const DOWN_ANSWER_MS = 4_000;
 const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAND', 'READONLY', 'QUIT'];
 /** How long after Redis is back the app has to limit again (node-redis retries at most every 2.2 s). */
 const RECOVERY_MS = 6_000;
-/** How long Redis stays down by the app's clock: longer than any "give up and exit after N seconds" of a few. */
+/** The first minute of the outage by the app's clock, in short steps (it goes on to LONG_OUTAGE_MS in longer ones). */
 const OUTAGE_MS = 60_000;
 /** The steps the outage's clock moves in: longer than node-redis's longest wait between reconnects (2 s plus up to 0.2 s of jitter). */
 const OUTAGE_STEP_MS = 2_400;
+/** Then the outage goes on to an hour by the app's clock, in longer steps: one reconnect refused at each. */
+const LONG_OUTAGE_MS = 3_600_000;
+const OUTAGE_LONG_STEP_MS = 24_000;
 
 /** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
 function misconfigurations(output: string): { code: string; words: string }[] {
@@ -673,7 +731,7 @@ lesson('04-rate-limiting', (t) => {
   let spending: Promise<SpentBudgets> | undefined;
   const spentBudgets = async () =>
     (spending ??= memoryApp().then((app) =>
-      spendBudgets(app, () => hostClock.moveAhead(LATER_MS, 1)).catch((error: unknown) => {
+      spendBudgets(app, (ms) => hostClock.moveAhead(ms, 1)).catch((error: unknown) => {
         // The shared run sends about 300 requests, many at once: on a machine far busier than its CPUs,
         // one answer late by 2.5 s says nothing about the app (as t.server() judges a slow start).
         const busy = busyMachine();
@@ -698,7 +756,14 @@ lesson('04-rate-limiting', (t) => {
       const env = { REDIS_URL: url, ...clock.env };
       // Two instances run on two machines (or containers): each gets a host name of its own, so a key
       // prefix made of os.hostname() or HOSTNAME is not shared by accident.
-      const [one, two] = await Promise.all([t.server({ env: { ...env, ...onHost('web-1', env.NODE_OPTIONS) } }), t.server({ env: { ...env, ...onHost('web-2', env.NODE_OPTIONS) } })]);
+      // The second starts once a client spent its login budget on the first: a new instance (a deploy, a
+      // restart, a scale-out) finds the counts of the running ones and must keep them, not wipe them.
+      const one = await t.server({ env: { ...env, ...onHost('web-1', env.NODE_OPTIONS) } });
+      const early = '203.0.113.108';
+      const earlyEmail = listed(11);
+      const earlyAttempts = await burst(overLan(one.client), 5, (index) => ({ method: 'POST', path: '/login', options: { headers: from(early), body: { email: earlyEmail, password: `guess-${index + 1}` } } }), 1);
+      expectAll(earlyAttempts, 401, '5 failed logins with REDIS_URL set', 'The limit is 5 attempts per 15 minutes, not fewer.');
+      const two = await t.server({ env: { ...env, ...onHost('web-2', env.NODE_OPTIONS) } });
       const both = [one.client, two.client];
       // Every limit at once, each from a client of its own, its requests sent to one process and the other.
       // Each on an account of its own, so that a per-account limit on top decides nothing here.
@@ -782,6 +847,18 @@ lesson('04-rate-limiting', (t) => {
               'and a key prefix made of os.hostname() or HOSTNAME gives each instance keys of its own. Use the same prefix on every instance.'
             : ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis).'),
       );
+      // The client that spent its logins on the first process before the second started: refused by the second.
+      if (apart.length === 0) {
+        const afterStart = await loginAs(overLan(two.client), early, 'guess-6', '/login', earlyEmail);
+        expectThat(
+          afterStart.status === 429,
+          () =>
+            (t.reproduce(afterStart.request),
+            `Expected the 6th failed login from one client to answer 429 on a second process started with the same REDIS_URL after the first 5 were sent to the first process, got ${afterStart.status}, ` +
+              'while limits spent after both had started were shared. The counts made before the second process started are gone: does src/server.ts delete keys (DEL, FLUSHDB, FLUSHALL, a reset of the store) when it starts? ' +
+              'Every deploy, restart or scale-out would then hand every client a fresh budget. Leave the counts to expire on their own.'),
+        );
+      }
       for (const reply of [browserLogin, browserReset]) {
         const { method, path } = reply.request;
         expectThat(
@@ -894,6 +971,19 @@ lesson('04-rate-limiting', (t) => {
         // as every other process would refuse it, counted in Redis (not in a store the outage swapped in).
         const before = '203.0.113.140';
         const spender = '203.0.113.142';
+        // And /health first, alone: it passes no limiter, so it sends Redis nothing (see 04.health-never-limited).
+        const healthBefore = outage.commands.length;
+        const healthy = await app.raw('GET', '/health', { headers: from('203.0.113.143') });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const healthSent = outage.calls.slice(healthBefore).filter(([name]) => ![...CONNECTING, 'SCRIPT'].includes(name!.toUpperCase())); // a store loads its scripts when it likes
+        expectThat(
+          healthSent.length === 0,
+          () =>
+            (t.reproduce(healthy.request),
+            `Expected GET /health (answered ${healthy.status}) to send Redis nothing, got ${healthSent.slice(0, 2).map((call) => call.slice(0, 2).join(' ')).join(', ')}: a limiter counts the health probes in Redis. ` +
+              'However high its limit (a safety net for the whole app, app.use(limiter)), the load balancer polls /health every few seconds from a few addresses, spends it and takes every instance out of service at once. ' +
+              'Register /health before every limiter, or skip it in that limiter.'),
+        );
         const [, , , readBefore] = await Promise.all([
           app.raw('GET', '/api/books', { headers: from(before) }),
           loginAs(app, before, 'guess', '/login', listed(30)),
@@ -949,15 +1039,22 @@ lesson('04-rate-limiting', (t) => {
         // node-redis's longest wait between reconnects (2 s and up to 0.2 s of jitter), so each step fires
         // the pending one: the app meets a minute's worth of failed reconnects (about 25, each refused at
         // once, an 'error' event each) as it would for real, counted by events as much as by time.
-        const longOutage = `while Redis was down (${OUTAGE_MS / 1000} s by its clock, with a reconnect refused every ${OUTAGE_STEP_MS / 1000} s of it: the grader moved the app's clock and timers ahead)`;
-        for (let ahead = OUTAGE_STEP_MS; ahead <= OUTAGE_MS; ahead += OUTAGE_STEP_MS) {
+        // Then the rest of an hour in steps of 24 s: an exit after some minutes without Redis, or a
+        // reconnectStrategy that gives up after some 100 retries (about 175 in all here), is met too.
+        // The app walks its own clock there (5 ms between steps), so the hour costs about a second.
+        const longOutage =
+          `while Redis was down (an hour by its clock, with a reconnect refused every ${OUTAGE_STEP_MS / 1000} s of the first minute and every ${OUTAGE_LONG_STEP_MS / 1000} s after, ` +
+          "about 175 in all: the grader moved the app's clock and timers ahead)";
+        const alive = () => server.process.running;
+        for (const [until, step] of [
+          [OUTAGE_MS, OUTAGE_STEP_MS],
+          [LONG_OUTAGE_MS, OUTAGE_LONG_STEP_MS],
+        ] as const) {
           crashed(longOutage, true);
-          await clock.moveAhead(ahead, 1).catch((error: unknown) => {
+          await clock.moveAhead(until, 1, { step, alive }).catch((error: unknown) => {
             crashed(longOutage, true); // a process that exited never acknowledges the move
             throw error;
           });
-          // The fired reconnect is refused at once; its next wait starts before the next step.
-          await new Promise((resolve) => setTimeout(resolve, 15));
         }
         await new Promise((resolve) => setTimeout(resolve, 400)); // the last step's reconnect fails, its 'error' comes (the steps before gave each exit its chance)
         crashed(longOutage, true);
@@ -1043,11 +1140,21 @@ lesson('04-rate-limiting', (t) => {
   t.check('04.api-allows-100-then-429', async () => {
     const run = await spentBudgets();
     const over = apiSpent(shownSpent(run.api, 200));
+    // What the limiter says is left tells which requests it counted: about 9 left when the 10 answered
+    // 404 went uncounted, about half when each path (/api/books, /api/books/1 …) has a budget of its own.
+    const left = remaining(over);
+    const skipped = 'a limiter that leaves failed requests out (skipFailedRequests) lets anyone scan ids or unknown paths without limit';
+    const perPath =
+      "a keyGenerator that adds the path or the method to req.ip gives each route a budget of its own (the 100 requests went to /api/books and /api/books/1, /2, /3), so a client may send 100 to each: key on the client alone";
     expectLimited(
       over,
       '100 API requests from one client (10 of them for books that do not exist, answered 404)',
       'Put a limiter of 100 requests per 15 minutes per client in front of every /api route, and count every request: ' +
-        'a limiter that leaves failed requests out (skipFailedRequests) lets anyone scan ids or unknown paths without limit.',
+        (left === undefined
+          ? `either ${skipped}, or ${perPath}.`
+          : left >= 30
+            ? `your limiter says ${left} are left after the 100, so it counted far fewer: ${perPath}.`
+            : `${skipped}.`),
     );
     expectThat(
       header(over, 'retry-after') !== undefined,
@@ -1067,11 +1174,13 @@ lesson('04-rate-limiting', (t) => {
             ? `Requests under /api/books are limited, but none elsewhere under /api (${elsewhere.map((other) => `${other.request.method} ${other.request.path} answered ${other.status}`).join(', ')}), whatever the method: ` +
               "the limiter is mounted on a narrower path (app.use('/api/books', limiter)) or attached to the book routes only. The limit covers every request under /api: mount it with app.use('/api', limiter)."
             : method === 'HEAD'
-            ? 'Express answers HEAD with the GET route, so HEAD reads the catalogue as GET does: the limit must count it. A skip rule by method (HEAD, OPTIONS, "safe" methods) lets any client through; skip no method.'
+            ? 'Express answers HEAD with the GET route, so HEAD reads the catalogue as GET does: the limit must count it. A skip rule by method (HEAD, OPTIONS, "safe" methods) lets any client through; skip no method. ' +
+              (getLimited ? 'Or a keyGenerator adds the method (or the path) to req.ip, giving each method a budget of its own: key on the client alone.' : '')
             : method === 'GET'
               ? 'A request under /api that no route answers must count too: mount the limiter with app.use(\'/api\', limiter) and skip nothing by path or status.'
               : getLimited
-                ? `GET is limited but ${method} is not: either a skip rule by method lets ${method} through, or the limiter is attached to GET routes only (app.get()). ` +
+                ? `GET is limited but ${method} is not: either a skip rule by method lets ${method} through, the limiter is attached to GET routes only (app.get()), ` +
+                  'or a keyGenerator adds the method (or the path) to req.ip, giving each method a budget of its own. ' +
                   "The limit covers every request under /api, whatever its method: mount it with app.use('/api', limiter) and skip no method."
                 : 'The limit covers every request under /api, whatever its method or whether a route answers it: mount the limiter with app.use(\'/api\', limiter), not app.get().'),
       );
@@ -1407,6 +1516,17 @@ lesson('04-rate-limiting', (t) => {
       200,
       '150 health checks in a row',
       'The load balancer polls /health; a 429 there takes the instance out of service. Register /health before any limiter, or skip it.',
+    );
+    // A limiter high enough not to refuse 150 probes (a "safety net" of 1000 for the whole app) still
+    // counts them, and refuses the load balancer once the budget is spent: it says so in its headers.
+    const counted = replies.find((reply) => LIMIT_HEADERS.some((name) => header(reply, name) !== undefined));
+    expectThat(
+      counted === undefined,
+      () =>
+        (t.reproduce(counted!.request),
+        `Expected GET /health to pass no limiter, but its answer carries ${LIMIT_HEADERS.filter((name) => header(counted!, name) !== undefined).map((name) => `${name}: ${header(counted!, name)}`).join(', ')}: ` +
+          'a limiter counts the health probes. However high its limit (a safety net for the whole app, app.use(limiter)), the load balancer polls /health from a few addresses every few seconds, ' +
+          'spends it and takes every instance out of service at once. Register /health before every limiter, or skip it in that limiter.'),
     );
     // The in-memory path behind a proxy on another machine (over this machine's network address, when it
     // has one): 6 failed logins from one client leave another client's login open.

@@ -133,19 +133,19 @@ export default {
     },
     {
       id: '04.health-never-limited',
-      title: 'src/server.ts starts without REDIS_URL, /health answers 200 after 150 calls, and clients reaching it through a proxy on another machine have separate buckets',
+      title: 'src/server.ts starts without REDIS_URL, /health answers 200 after 150 calls and passes no limiter, and clients reaching it through a proxy on another machine have separate buckets',
       points: 1,
       guards: 'The flawed app limits nothing, so /health already answers; a limiter mounted for every route must leave it out.',
       hints: [
-        'Call GET /health 150 times. Does the last call still answer 200?',
-        'The load balancer polls /health every few seconds; a 429 there makes it take a healthy instance out of service.',
+        'Call GET /health 150 times. Does the last call still answer 200? Does any answer carry a RateLimit or Retry-After header?',
+        'The load balancer polls /health every few seconds; a 429 there makes it take a healthy instance out of service, and a limiter with a high limit still counts every probe until it refuses one.',
         'Look at where /health is registered compared with any app.use(limiter).',
         'Register app.get("/health", …) before every limiter, or mount the limiters on their own routes only.',
       ],
     },
     {
       id: '04.redis-shares-limit-across-processes',
-      title: 'With REDIS_URL set, two processes share every limit (API, login, password reset) for its whole window, each limit in keys of its own',
+      title: 'With REDIS_URL set, two processes share every limit (API, login, password reset) for its whole window, each limit in keys of its own, and a process that starts keeps the counts',
       points: 2,
       needs: 'redis',
       hints: [
@@ -215,7 +215,7 @@ export default {
       checks: ['04.login-limit-leaves-api-open', '04.browsing-leaves-login-open'],
     },
     {
-      text: 'Never limit GET /health',
+      text: 'Never limit GET /health: it passes no limiter at all, however high its limit (no RateLimit or Retry-After header on its answers, nothing counted in Redis)',
       checks: ['04.health-never-limited'],
     },
     {
@@ -243,11 +243,11 @@ export default {
       checks: ['04.path-variants-share-the-bucket'],
     },
     {
-      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own, the same on every host (no prefix from the host name)',
+      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own, the same on every host (no prefix from the host name), and keep the counts when a process starts (no keys deleted at startup: a new instance honours a budget spent on the running ones)',
       checks: ['04.redis-shares-limit-across-processes'],
     },
     {
-      text: 'Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says',
+      text: "Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says, and each client's window starts with its own first request (not one reset tick for everyone)",
       checks: ['04.limits-use-a-15-minute-window', '04.redis-shares-limit-across-processes'],
     },
     {
@@ -255,7 +255,7 @@ export default {
       checks: ['04.shutdown-closes-redis'],
     },
     {
-      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of a minute too: no exit after some time without Redis or after some number of failed reconnects), and once Redis is back, however long it was away, the client reconnects and every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
+      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of an hour too: no exit after some time without Redis or after some number of failed reconnects), and once Redis is back, however long it was away, the client reconnects and every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
       checks: ['04.redis-down-answers-and-recovers'],
     },
     {
