@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CannotJudge, CheckFailure, expectThat, fail, show } from '../support/expect.js';
@@ -57,15 +58,25 @@ const SLOW_BODY_MS = 1100;
 const FAILING_AT_LEAST_MS = 4;
 /** The run started without LOG_DIR: the error file is for when it is set, and the app must start without it. */
 const WITHOUT_LOG_DIR = 'warn';
-/** The runs made with NODE_ENV=development (LOG_DIR set all the same): the rules of the log hold in every environment. */
-const DEVELOPMENT_LEVELS = new Set<string | undefined>([ERROR_LEVEL, SIGINT_LEVEL]);
+/** The run made with NODE_ENV=development (LOG_DIR set all the same): the rules of the log hold in every environment. */
+const DEVELOPMENT_LEVELS = new Set<string | undefined>([SIGINT_LEVEL]);
 /**
- * The run made with NODE_ENV=test: warn (without LOG_DIR), a level every logger knows, so that a run
- * that writes nothing at all there was silenced by the environment, not by a level its logger lacks. A
- * logger made silent under test (`silent: NODE_ENV === 'test'`, a Jest habit) writes nothing, errors
- * included: the lines must be the same in every environment.
+ * The run made with NODE_ENV=test: error (with LOG_DIR: the error file follows LOG_DIR, not NODE_ENV),
+ * a level every logger knows, so that a run that writes nothing at all there was silenced by the
+ * environment, not by a level its logger lacks. A logger made silent under test (`silent: NODE_ENV ===
+ * 'test'`, a Jest habit) writes nothing, errors included: the lines must be the same in every environment.
  */
-const TEST_LEVELS = new Set<string | undefined>([WITHOUT_LOG_DIR]);
+const TEST_LEVELS = new Set<string | undefined>([ERROR_LEVEL]);
+/** The run made with NODE_ENV unset: warn, without LOG_DIR (a laptop run): JSON there too. */
+const NO_NODE_ENV_LEVELS = new Set<string | undefined>([WITHOUT_LOG_DIR]);
+/**
+ * Values of LOG_LEVEL that name no level of winston's npm levels or of pino, though an operator may
+ * type them (syslog's warning and critical, err, and the off switches): an app that starts with one has
+ * mapped it onto a level or silenced its log. pino's own `silent` is left out: pino documents it.
+ */
+const LEVEL_ALIASES = ['warning', 'off', 'none', 'critical', 'err'];
+/** A path with a malformed percent-escape: decodeURI() and decodeURIComponent() throw on it. */
+const MALFORMED_PATH = '/books/%E0%A4%A';
 /**
  * How long the app may take to exit after SIGTERM (SIGINT): a drain of a few seconds before closing is
  * fine; still running after this long, it is killed, as a platform kills it (Kubernetes after 30 s).
@@ -73,9 +84,10 @@ const TEST_LEVELS = new Set<string | undefined>([WITHOUT_LOG_DIR]);
 const EXIT_WITHIN_MS = 5000;
 /**
  * How far the default run moves the app's timers before SIGTERM: a setInterval or setTimeout due within
- * this time fires at once, so that what the app logs as time passes (a report every 30 s) is read too.
+ * this time fires at once, so that what the app logs as time passes (a report every 30 s, every hour,
+ * every day) is read too.
  */
-const TIMERS_AHEAD_MS = 10 * 60 * 1000;
+const TIMERS_AHEAD_MS = 25 * 60 * 60 * 1000;
 /**
  * Loaded with NODE_OPTIONS=--import into the default run: notes the timers the app sets (global or from
  * node:timers) and, once the grader writes COURSE_TIMERS_FILE, makes those due within TIMERS_AHEAD_MS
@@ -180,8 +192,10 @@ type ParsedFile = LogFile & { entries: LogEntry[] };
 interface Run {
   /** "at the default level", "with LOG_LEVEL=debug". */
   label: string;
-  /** The NODE_ENV the run was made with. */
-  nodeEnv: string;
+  /** The NODE_ENV the run was made with (undefined: unset). */
+  nodeEnv: string | undefined;
+  /** Its LOG_DIR, if it had one. */
+  logDir?: string;
   /**
    * The app's output as the failures about this run show it (their "Look at" line comes from its stack
    * frames): everything up to the exit, or (startupOutput) up to the first request.
@@ -234,6 +248,8 @@ const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL, PINO_ONLY_LEV
  */
 function runAt(t: LessonKit, level: (typeof LEVELS)[number] = undefined): Promise<Run> {
   for (const each of LEVELS) t.startShared(runKey(each), () => makeRun(t, each));
+  for (const key of ['restart', 'quiet', 'busy'] as const) t.startShared(`07-extra:${key}`, () => EXTRAS[key](t));
+  for (const value of LEVEL_ALIASES) t.startShared(startKey(value), () => makeStart(t, value));
   return t.shared(runKey(level), () => makeRun(t, level));
 }
 
@@ -316,8 +332,8 @@ async function makeStart(t: LessonKit, value: string): Promise<StartupExit | und
 
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const withLogDir = level !== WITHOUT_LOG_DIR;
-  const nodeEnv = DEVELOPMENT_LEVELS.has(level) ? 'development' : TEST_LEVELS.has(level) ? 'test' : 'production';
-  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}${nodeEnv === 'production' ? '' : ` and NODE_ENV=${nodeEnv}`}`;
+  const nodeEnv = DEVELOPMENT_LEVELS.has(level) ? 'development' : TEST_LEVELS.has(level) ? 'test' : NO_NODE_ENV_LEVELS.has(level) ? undefined : 'production';
+  const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}${nodeEnv === 'production' ? '' : nodeEnv === undefined ? ' and NODE_ENV unset' : ` and NODE_ENV=${nodeEnv}`}`;
   const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
   // Without LOG_DIR, the app runs in an empty folder of its own: it must write no file there (and none lands in the learner's folder).
   const cwd = withLogDir ? undefined : t.tempDir('course-07-cwd-');
@@ -332,8 +348,8 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   // 20 ms covers the file system's coarse clock; the app writes nothing before it has even started.
   const startedAt = Date.now() - 20;
   const env = {
-    // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: two runs are made in development, two under test.
-    NODE_ENV: nodeEnv,
+    // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: runs are made in development, under test and without NODE_ENV.
+    ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }),
     ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
     ...(tmp && home ? { TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: home } : {}),
@@ -350,7 +366,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
       );
     }
     const refusedStdout = parseLines(`${started.stdout ?? ''}\n`);
-    return { label, nodeEnv, output: started.output, startupOutput: started.output, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], stillRunning: false, besideSource: [], refusedStdout };
+    return { label, nodeEnv, logDir, output: started.output, startupOutput: started.output, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], stillRunning: false, besideSource: [], refusedStdout };
   }
   const { client, process } = started;
   const startupOutput = process.output();
@@ -375,7 +391,15 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     return reply;
   };
   let token: unknown;
-  await send('answered by its route', () => client.get('/books', { headers: cookie }));
+  const books = await send('answered by its route', () => client.get('/books', { headers: cookie }));
+  if (level === WITHOUT_LOG_DIR) {
+    // Routine answers that are not 200: a 304 to a conditional GET (the ETag express sets), and a
+    // successful login whose body comes over a second late: slow, and still routine (info, not warn).
+    const etag = books.headers.etag;
+    if (typeof etag === 'string') await send('answered 304 Not Modified to its If-None-Match', () => client.get('/books', { headers: { 'If-None-Match': etag } }));
+    const { reply, sentAt } = await slowBody(started.port, '/login', JSON.stringify(ACCOUNT), SLOW_BODY_MS, () => Promise.resolve());
+    sent.push({ what: `a successful login whose body came ${SLOW_BODY_MS} ms late`, reply, sentAt, gotAt: Date.now() });
+  }
   let slow: Run['slow'];
   if (level === undefined) {
     // Two requests in flight at once: each one's duration runs from its own arrival.
@@ -404,6 +428,21 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     // Methods no route names: HEAD, which Express answers from the GET route, and OPTIONS (here the catch-all answers it 404).
     if (everyRoute) await send('with the method HEAD, which Express answers from the GET route', () => client.head('/books'));
     if (everyRoute) await send('with the method OPTIONS, which no route names', () => client.request('OPTIONS', '/books'));
+  }
+  if (level === undefined) {
+    // A path that decodeURI() cannot read: the access line logs it as it came (req.originalUrl), and the app goes on.
+    const before = sent.length;
+    const unanswered = await send('with a malformed percent-escape in its path', () => client.get(MALFORMED_PATH)).then(() => undefined, (error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!process.running) {
+      failAbout(
+        `Expected src/server.ts to keep serving after GET ${MALFORMED_PATH} (a malformed percent-escape), got a process that ${process.describeExit() ?? 'exited'} after it. ` +
+          'Log the path as the client sent it (req.originalUrl): decodeURI() and decodeURIComponent() throw on a malformed escape, and a throw in a finish listener ends the process.',
+        process.output(),
+        sent.length > before ? sent[sent.length - 1]!.reply.request : undefined,
+      );
+    }
+    if (unanswered) throw unanswered;
   }
   await send('matched by no route', () => client.get('/no-such-page', { headers }));
   const failing = await send('that failed', () => client.get(FAILING, { headers }));
@@ -437,6 +476,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   return {
     label,
     nodeEnv,
+    logDir,
     output: process.output(),
     startupOutput,
     sent,
@@ -475,6 +515,69 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   };
 }
 
+/** A start of its own, beside the runs: what it wrote, and how it ended if it never served. */
+interface Extra {
+  label: string;
+  output: string;
+  stdout: LogEntry[];
+  stderr: LogEntry[];
+  refused?: StartupExit;
+  /** For the restart: every file under LOG_DIR before it (as the run at error left them) and after it. */
+  before?: LogFile[];
+  files?: LogFile[];
+  /** For the restart: its request to a path no route matches. */
+  reply?: Reply;
+}
+
+const extra = (t: LessonKit, key: 'restart' | 'quiet' | 'busy') => t.shared(`07-extra:${key}`, () => EXTRAS[key](t));
+
+const EXTRAS: Record<'restart' | 'quiet' | 'busy', (t: LessonKit) => Promise<Extra>> = {
+  /**
+   * Started again on the LOG_DIR of the run at error once that one has exited, with NODE_ENV=development
+   * and LOG_LEVEL unset: the error file must keep what the first run wrote (a file opened with flags 'w'
+   * is emptied at every start, and the record with it), and the level is info there too.
+   */
+  async restart(t) {
+    // Not runAt(): that starts every extra, this one among them, before it is registered.
+    const first = await t.shared(runKey(ERROR_LEVEL), () => makeRun(t, ERROR_LEVEL));
+    const label = 'with NODE_ENV=development and LOG_LEVEL unset, started again on the LOG_DIR of the run with LOG_LEVEL=error once it had exited';
+    if (first.refused || !first.logDir) return { label, output: '', stdout: [], stderr: [] };
+    const before = await readAllFiles(first.logDir);
+    const started = await t.serverOrExit({ env: { NODE_ENV: 'development', LOG_DIR: first.logDir } });
+    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, files: await readAllFiles(first.logDir) };
+    const reply = await started.client.get('/no-such-page');
+    await pollFor(() => parseLines(started.process.streamOutput('stdout')).some((entry) => accessFields(entry).path === '/no-such-page'), 1000);
+    await started.process.stop(EXIT_WITHIN_MS);
+    const files = await readAllFiles(first.logDir);
+    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`), before, files, reply };
+  },
+  /** Started under NODE_ENV=test with LOG_LEVEL unset (a Jest habit: silent unless a level is asked for), then stopped: its startup line. */
+  async quiet(t) {
+    const label = 'with NODE_ENV=test and LOG_LEVEL unset';
+    const started = await t.serverOrExit({ env: { NODE_ENV: 'test' }, cwd: t.tempDir('course-07-cwd-') });
+    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started };
+    await started.process.stop(EXIT_WITHIN_MS);
+    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`) };
+  },
+  /** Started on a PORT another process holds: what it prints as it fails to listen is read by the collector too. */
+  async busy(t) {
+    const holder = await new Promise<net.Server | undefined>((resolve) => {
+      const server = net.createServer((socket) => socket.destroy());
+      server.once('error', () => resolve(undefined));
+      server.listen(0, () => resolve(server));
+    });
+    if (!holder) throw new CannotJudge('The grader could not hold a port open to start the app on a port in use.');
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const label = `with PORT=${port}, a port another process held open`;
+      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port) }, cwd: t.tempDir('course-07-cwd-') }, 3000, true);
+      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [] };
+    } finally {
+      holder.close();
+    }
+  },
+};
+
 /** A log line as it reads best in a one-line message: as written, in backticks, cut short. */
 function describeLine(line: string, max = 110): string {
   const flat = line.replace(/\s+/g, ' ').trim();
@@ -496,9 +599,16 @@ function failAbout(message: string, output: string, request?: Reply['request']):
 function silencedOutsideProduction(run: Run, production: Run): string | undefined {
   if (run.refused || run.nodeEnv === 'production' || run.stdout.length > 0 || production.stdout.length === 0) return undefined;
   const noLogDir = run.label.includes('no LOG_DIR');
+  if (run.stderr.length > 0) {
+    // Not silenced: written to the other stream (a Console transport with stderrLevels, pino.destination(2)).
+    return (
+      `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing on stdout: its ${run.stderr.length} line${run.stderr.length === 1 ? '' : 's'} went to stderr, such as ${describeLine(run.stderr[0]!.line, 90)}. ` +
+      "Every line goes to stdout, errors included, the stream the platform collects as the log: no stderrLevels on winston's Console transport, no pino.destination(2)."
+    );
+  }
   return (
     `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing at all on stdout, while the run in production${noLogDir ? ', with LOG_DIR,' : ''} wrote ${production.stdout.length} lines. ` +
-    `NODE_ENV changes neither the format nor whether lines are written: don't silence the logger in one environment (silent: process.env.NODE_ENV === '${run.nodeEnv}' writes nothing, errors included)` +
+    `NODE_ENV changes neither the format nor whether lines are written: don't silence the logger in one environment (silent: ${run.nodeEnv === undefined ? '!process.env.NODE_ENV' : `process.env.NODE_ENV === '${run.nodeEnv}'`} writes nothing, errors included)` +
     (noLogDir ? ', and keep its console transport with or without LOG_DIR.' : ', and keep its console transport in all.')
   );
 }
@@ -545,6 +655,23 @@ function noErrorLine(files: ParsedFile[], expected: string): never {
   }
   const entries = files.flatMap((file) => file.entries);
   fail(`${expected}, got ${files.map((file) => file.name).join(', ')} with ${entries.length ? `${entries.length} line${entries.length === 1 ? '' : 's'}, none at level error` : 'no line in it'}.`);
+}
+
+/** Fails when the lines the run at error wrote under LOG_DIR are gone once the app started again on the same LOG_DIR. */
+async function keptAcrossRestart(t: LessonKit): Promise<void> {
+  const restart = await extra(t, 'restart');
+  if (restart.refused) failAbout(`Expected src/server.ts to keep running ${restart.label}, but it ${restart.refused.description} during startup (its output is below).`, restart.output);
+  const earlier = (restart.before ?? []).flatMap((file) => file.text.split('\n').filter((line) => line.trim()).map((line) => ({ file: file.name, line })));
+  const after = (restart.files ?? []).map((file) => file.text).join('\n');
+  const gone = earlier.filter(({ line }) => !after.includes(line));
+  if (gone.length === 0) return;
+  const file = gone[0]!.file;
+  const now = (restart.files ?? []).find((each) => each.name === file);
+  failAbout(
+    `Expected the lines in LOG_DIR/${file} to survive a restart, got ${gone.length} of the ${earlier.length} lines the run with LOG_LEVEL=error wrote under LOG_DIR gone once the app started again on the same LOG_DIR (${file} now holds ${now ? `${now.text.split('\n').filter((line) => line.trim()).length} lines` : 'nothing: it is gone'}), such as ${describeLine(gone[0]!.line, 90)}. ` +
+      "The error file is the record for when the collector is down: open it to append, as winston's File transport and pino.destination do by default (flags: 'w' empties it at every start).",
+    restart.output,
+  );
 }
 
 /** Fails when a file under LOG_DIR holds a terminal colour code, in any run with LOG_DIR (in development too). */
@@ -709,14 +836,14 @@ lesson('07-logging', (t) => {
           const last = index === stdout.length - 1 && !stdoutText.endsWith('\n') ? ', its last output, without a newline' : '';
           const timers =
             timersFrom !== undefined && index >= timersFrom && index < shutdownFrom
-              ? `, printed once the grader moved the app's timers ${TIMERS_AHEAD_MS / 60_000} minutes ahead (a setInterval or setTimeout of its own: what it logs as time passes)`
+              ? `, printed once the grader moved the app's timers ${TIMERS_AHEAD_MS / 3_600_000} hours ahead (a setInterval or setTimeout of its own: what it logs as time passes)`
               : '';
           const when = `${label === 'at the default level' ? '' : ` ${label}`}${timers}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
           if (!entry.fields) {
             fail(
               `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
                 `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : 'from startup to shutdown'}: no console.log, no text format` +
-                  (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : label.includes('NODE_ENV=') ? ', whatever NODE_ENV says.' : '.'),
+                  (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : label.includes('NODE_ENV') ? ', whatever NODE_ENV says, set or not.' : '.'),
             );
           }
           if (colouredRank(entry) !== undefined) {
@@ -738,6 +865,28 @@ lesson('07-logging', (t) => {
               'Print why it will not start on stderr (console.error), or as a JSON line through the logger: no console.log.',
           );
         }
+      }
+      // Under test with LOG_LEVEL unset: a startup line at least (no logger silent there unless a level is asked for).
+      const quiet = await extra(t, 'quiet');
+      if (quiet.refused) failAbout(`Expected src/server.ts to keep running ${quiet.label}, but it ${quiet.refused.description} during startup (its output is below).`, quiet.output);
+      if (quiet.stdout.length === 0) {
+        failAbout(
+          quiet.stderr.length
+            ? `Expected the startup line on stdout ${quiet.label}, got nothing on stdout: its ${quiet.stderr.length} line${quiet.stderr.length === 1 ? '' : 's'} went to stderr, such as ${describeLine(quiet.stderr[0]!.line, 90)}. Every line goes to stdout, in every environment.`
+            : `Expected the startup line on stdout ${quiet.label}, got nothing at all on stdout, while the run in production wrote ${run.stdout.length} lines. ` +
+                "NODE_ENV changes neither the format nor whether lines are written, with or without LOG_LEVEL: don't silence the logger under test (silent: process.env.NODE_ENV === 'test' && !process.env.LOG_LEVEL writes nothing, errors included).",
+          quiet.output,
+        );
+      }
+      // A start that fails (its PORT taken) prints on stdout as every other line does: JSON, or nothing (stderr is for that).
+      const busy = await extra(t, 'busy');
+      const busyPlain = busy.stdout.find((entry) => !entry.fields);
+      if (busyPlain) {
+        failAbout(
+          `Expected every line on stdout to be a JSON object, a failed start included, got the plain line ${describeLine(busyPlain.line)} ${busy.label}. ` +
+            'Log why it cannot listen through the logger (logger.error(err) in the listen callback), or let the error reach stderr: no console.log.',
+          busy.output,
+        );
       }
       const late = timestampProblem(run);
       if (late) fail(late);
@@ -918,7 +1067,10 @@ lesson('07-logging', (t) => {
       // Good enough: the line with the message and a stack frame, in any *.log file directly in LOG_DIR.
       const withStack = entries.filter(({ entry }) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text)));
       // The stack of the error the failing code threw: it names salesReport in src/catalog.ts, not only the handler that caught it.
-      if (withStack.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)))) return noColourInFiles(t);
+      if (withStack.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)))) {
+        await noColourInFiles(t);
+        return keptAcrossRestart(t);
+      }
       if (withStack.length) {
         fail(
           `Expected the error line in ${withStack[0]!.file} to carry the stack of the error GET ${FAILING} threw, which names salesReport in src/catalog.ts, got a stack that never does: ${describeLine(withStack[0]!.entry.line, 160)}. ` +
@@ -980,7 +1132,7 @@ lesson('07-logging', (t) => {
 
     t.check('07.log-level-warn-silences-info', async () => {
       const run = await runAt(t, 'warn');
-      // This run is also the one under NODE_ENV=test: nothing at all there, while production has lines, is no matter of level.
+      // This run is also the one without NODE_ENV: nothing at all there, while production has lines, is no matter of level.
       const silenced = silencedOutsideProduction(run, await runAt(t));
       if (silenced) failAbout(silenced, run.output, run.failing?.request);
       const problem = warnProblem(run, 'LOG_LEVEL=warn', {
@@ -995,6 +1147,17 @@ lesson('07-logging', (t) => {
         fail(
           `Expected LOG_LEVEL unset to mean info, got ${describeLine(chatty.line, 110)} at level ${show(chatty.fields?.level)} at the default level, below info. ` +
             "Default to info (process.env.LOG_LEVEL || 'info'), and log access lines at info: debug and the levels between (winston's http, verbose) are for when an operator asks for them.",
+        );
+      }
+      // And in development too: NODE_ENV picks no level of its own.
+      const restart = await extra(t, 'restart');
+      const devChatty = restart.stdout.find((entry) => entry.rank !== undefined && entry.rank < 30);
+      if (devChatty) {
+        failAbout(
+          `Expected LOG_LEVEL unset to mean info in every environment, got ${describeLine(devChatty.line, 110)} at level ${show(devChatty.fields?.level)} ${restart.label}, below info. ` +
+            "Default to info whatever NODE_ENV says (process.env.LOG_LEVEL || 'info'): an operator who wants debug in development sets LOG_LEVEL=debug.",
+          restart.output,
+          restart.reply?.request,
         );
       }
       // No file beside the app's code either (the folder the grader runs it from), whatever the working directory.
@@ -1080,6 +1243,24 @@ lesson('07-logging', (t) => {
       const unknownProblem = unknown.refused ? refusalProblem(unknown, UNKNOWN_LEVEL) : unknownStarted(unknown);
       if (unknownProblem) failAbout(unknownProblem, unknown.output, unknown.failing?.request);
 
+      // Names an operator may type that are no level of winston's npm levels or of pino: refused too, never mapped or read as "off".
+      const aliases = await Promise.all(LEVEL_ALIASES.map(async (value) => ({ value, started: await startAt(t, value) })));
+      const mapped = aliases.find(({ started }) => !started);
+      if (mapped) {
+        fail(
+          `Expected LOG_LEVEL=${mapped.value}, which names no level of winston (npm levels) or of pino, to stop the app at startup, got an app that started with it: ` +
+            `it maps the value onto a level of its choosing${['off', 'none'].includes(mapped.value) ? ', or turns the log off (errors included)' : ''}. ` +
+            "Refuse at startup every value that is not a level of the logger in use, whatever it looks like: the operator learns the right name, and the log is never silenced by a guess.",
+        );
+      }
+      const zero = aliases.find(({ started }) => started && started.exit.code === 0);
+      if (zero) {
+        failAbout(
+          `Expected an app that refuses to start with LOG_LEVEL=${zero.value} to exit with a non-zero code, got one that ${zero.started!.description} without serving: a platform reads 0 as success. Call process.exit(1).`,
+          zero.started!.output,
+        );
+      }
+
       // trace is the lowest level of pino and bunyan, silly that of winston: each logger knows one of them.
       // The app serves with the one its logger has and refuses the other, never maps one onto the other or goes silent.
       const pinoOnly = await runAt(t, PINO_ONLY_LEVEL);
@@ -1112,6 +1293,25 @@ lesson('07-logging', (t) => {
           `Expected the app to refuse the level its logger does not have, got one that served both LOG_LEVEL=${PINO_ONLY_LEVEL} (pino's lowest level) and LOG_LEVEL=${WINSTON_ONLY_LEVEL} (winston's): ` +
             'one of them is read as a level it does not name. Refuse a value your logger does not know; do not map it onto another level.',
         );
+      }
+      // LOG_LEVEL holds in production too: the lines below info that LOG_LEVEL=debug shows in development
+      // for a request are there at the lowest level (in production) for the same request.
+      const lowest = winstonOnly.refused ? pinoOnly : winstonOnly;
+      const debugRun = await runAt(t, SIGINT_LEVEL);
+      if (!debugRun.refused) {
+        const belowInfo = (entries: LogEntry[]) => entries.filter((entry) => entry.rank !== undefined && entry.rank < 30).map((entry) => ({ entry, access: accessFields(entry) }));
+        const kept = belowInfo(lowest.stdout);
+        const asked = new Set(lowest.sent.map(({ reply }) => `${reply.request.method} ${reply.request.path}`));
+        const dropped = belowInfo(debugRun.stdout).find(
+          ({ access }) => access.method && access.path && asked.has(`${access.method} ${access.path}`) && !kept.some((other) => other.access.method === access.method && other.access.path === access.path),
+        );
+        if (dropped) {
+          failAbout(
+            `Expected the lines below info that ${debugRun.label} writes for ${dropped.access.method} ${dropped.access.path}, such as ${describeLine(dropped.entry.line, 90)}, ${lowest.label} in production as well, got none below info there. ` +
+              'Take the level from LOG_LEVEL in every environment: NODE_ENV may not cap or raise what the operator set.',
+            lowest.output,
+          );
+        }
       }
       // The other levels of that logger start too (a list of "the usual levels" misses some): one short start each, no requests.
       const logger = winstonOnly.refused ? { name: 'pino', lowest: PINO_ONLY_LEVEL, levels: PINO_LEVELS } : { name: 'winston', lowest: WINSTON_ONLY_LEVEL, levels: WINSTON_LEVELS };

@@ -98,6 +98,8 @@ export interface Startup {
   /** With `anyPort`: the ports the process was seen listening on; undefined where the system does not tell. */
   listenedOn?: number[];
   output: string;
+  /** What it wrote on stdout alone (as much as was kept). */
+  stdout?: string;
 }
 
 /** Declares a lesson's checks, once per folder being graded. */
@@ -366,7 +368,7 @@ export class LessonKit {
       await process.stop();
       // How it ended is what the check judges: no "exited before the check ended" beside its message.
       this.state().servers.delete(process);
-      return { exit, acceptedConnection, listenedOn: listenedOn && [...listenedOn], output: process.output() };
+      return { exit, acceptedConnection, listenedOn: listenedOn && [...listenedOn], output: process.output(), stdout: process.streamOutput('stdout') };
     }
   }
 

@@ -103,26 +103,26 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer) included, and a refusal to start too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them): a collector would see it late, and a crash would lose it.',
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer, hourly or daily too) included, and a refusal to start or a start on a port in use too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them): a collector would see it late, and a crash would lose it.',
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: 'Write JSON in every environment, development included: no text format and no colour code (no escape character, in the level, the message or any other field) on stdout or in the files under LOG_DIR, whatever NODE_ENV says.',
+      text: 'Write JSON in every environment, development, test and NODE_ENV unset included: no text format and no colour code (no escape character, in the level, the message or any other field) on stdout or in the files under LOG_DIR, whatever NODE_ENV says.',
       checks: ['07.stdout-lines-are-json', '07.error-logged-with-stack-to-file', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr): the shutdown line on SIGTERM and on SIGINT alike, and exit within 5 s of the signal (a drain of a few seconds first is fine).',
+      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr), in every environment: the shutdown line on SIGTERM and on SIGINT alike, and exit within 5 s of the signal (a drain of a few seconds first is fine).',
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: "Keep a console transport on stdout in every environment, test included (never silent: NODE_ENV === 'test'), with or without LOG_DIR: access lines and errors go there, the error's message and stack included (not only the 500's access line).",
+      text: "Keep a console transport on stdout in every environment, test included (never silent: NODE_ENV === 'test', with LOG_LEVEL unset too), with or without LOG_DIR, every line on stdout (errors not sent to stderr): access lines and errors go there, the error's message and stack included (not only the 500's access line).",
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, and that failed; no second line naming the request and its status at any level (a 404 handler that logs the 404 again at debug doubles every count; the error line, with its stack, and a debug line without a status are no second line).',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, with a malformed percent-escape in the path (the app goes on serving), and that failed; no second line naming the request and its status at any level (a 404 handler that logs the 404 again at debug doubles every count; the error line, with its stack, and a debug line without a status are no second line).',
       checks: ['07.access-line-per-request'],
     },
-    { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR.', checks: ['07.error-logged-with-stack-to-file'] },
+    { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR, opened to append: a restart keeps what the file held.', checks: ['07.error-logged-with-stack-to-file'] },
     { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
     { text: 'Still answer the client of a failing route with the generic JSON body {"error":"Internal Server Error"} and status 500, not Express\'s HTML error page.', checks: ['07.client-still-gets-generic-500'] },
     {
@@ -130,11 +130,11 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it), default info (no line below info when it is unset): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
+      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it, nor caps it in production), default info in every environment (no line below info when it is unset, in development too): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx: a 304, a slow success) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
       checks: ['07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included, and http and verbose with winston, fatal with pino), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; never mapped onto another level), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
+      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included, and http and verbose with winston, fatal with pino), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; warning, critical, err, off, none: never mapped onto another level or read as off), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
@@ -143,6 +143,7 @@ export default {
     },
   ],
   advice: [
+    'Leave colours out when stdout is a terminal too (process.stdout.isTTY, docker run -t): the grader reads stdout through a pipe and cannot see them; read the JSON at a terminal through a pretty-printer.',
     'Log chosen fields of a request (method, path, status, duration), never req.body or req.headers; if you do log more at debug, redact the secrets in the logger (pino has a redact option).',
     "Log server errors (5xx); answer client errors without logging their contents: express.json()'s parse error carries the raw body.",
     'Whether health probes (GET /health) get an access line is your choice: the grader does not look for them.',
