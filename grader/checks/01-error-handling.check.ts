@@ -595,7 +595,7 @@ async function endsAfter(server: RunningServer, after: string): Promise<Uncaught
  * error of one of its requests has already reached Node uncaught: whether the process kept serving,
  * and if it ended, with which code.
  */
-async function throwOutsideRequests(server: RunningServer, what: string): Promise<UncaughtOutcome | undefined> {
+async function throwOutsideRequests(server: RunningServer, what: string, again = true): Promise<UncaughtOutcome | undefined> {
   const { process: app } = server;
   const output = app.output();
   const seen = output.split('\n').find((line) => line.startsWith(UNCAUGHT_SEEN));
@@ -608,7 +608,15 @@ async function throwOutsideRequests(server: RunningServer, what: string): Promis
   }
   // Ended already, with no uncaught exception: nothing kept it alive.
   if (!app.running || app.child.pid === undefined) return undefined;
-  process.kill(app.child.pid, 'SIGUSR2');
+  try {
+    process.kill(app.child.pid, 'SIGUSR2');
+  } catch (error) {
+    // Ended just now (ESRCH), before its exit or the line its crash wrote was read: judge it once they are.
+    if (!again || (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
+    await delay(50);
+    return throwOutsideRequests(server, what, false);
+  }
   const until = Date.now() + UNCAUGHT_END_MS;
   while (app.running && !app.output().includes(UNCAUGHT_MARK) && Date.now() < until) await delay(20);
   if (app.running && !app.output().includes(UNCAUGHT_MARK)) {
