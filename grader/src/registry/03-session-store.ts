@@ -192,7 +192,7 @@ export default {
       checks: ['03.restart-keeps-session', '03.sessions-stored-in-redis'],
     },
     {
-      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), whatever NODE_ENV says, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory).',
+      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), whatever NODE_ENV says, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory or to the file store, not even after a timeout of its own).',
       checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes'],
     },
     {
@@ -200,12 +200,12 @@ export default {
       checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it) or made up at startup.",
+      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it: every string in src/ is tried as one) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty.', checks: ['03.refuses-to-start-without-secret'] },
     {
-      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the one proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
+      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
       checks: ['03.cookie-httponly-secure-samesite'],
     },
     {
@@ -213,7 +213,7 @@ export default {
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
     {
-      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 50 seconds holds until 8 hours after the login (an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 1 minute on, no grace period) reads as signed out (401), also with the session cookie alone or the other cookies\' times edited (plain or encoded), and on a process other than the one that made the login, and a new login then works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory or in a cookie the browser can change is no limit.',
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login, and a new login then works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
@@ -243,5 +243,6 @@ export default {
     "Rotate the session secret without signing everybody out: express-session's secret may be an array, whose first value signs new cookies and every value verifies (the new secret first, the old one from the environment beside it until its sessions have expired).",
     'Keep the Redis prefix the same from one release to the next (not made from a version or a commit): a deploy with a new prefix signs every customer out.',
     'Use Redis, not a shared file-store folder, as soon as the app runs on more than one machine; never share the folder over a network file system.',
+    "Trust exactly the one proxy in front of the app, app.set('trust proxy', 1), not every hop (true): this app reads only the protocol, where both behave alike, but with true req.ip (rate limits, logs) believes whatever X-Forwarded-For a client sends.",
   ],
 } satisfies LessonDefinition;
