@@ -29,8 +29,7 @@ export function retryAfterSeconds(reply: Reply | RawReply, now = replyTime(reply
 }
 
 /** Everything the reply says about time, in any known format. Retry-After comes first. */
-export function timeStatements(reply: Reply | RawReply): TimeStatement[] {
-  const now = replyTime(reply);
+export function timeStatements(reply: Reply | RawReply, now = replyTime(reply)): TimeStatement[] {
   const found: TimeStatement[] = [];
   const add = (name: string, seconds: number | undefined, meaning: TimeStatement['meaning']) => {
     const value = header(reply, name);
