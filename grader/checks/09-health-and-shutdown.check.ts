@@ -65,8 +65,11 @@ function ask(port: number, path: string, options: { agent?: http.Agent; timeoutM
 const said = (answer: Answer) => (typeof answer.status === 'number' ? `${answer.status} ${show(answer.body, 80)}` : answer.status);
 
 /** The exit within `ms`, or undefined if the process is still running then. */
+/** The exit of `server` within `ms`: the check judges it, so it is not also reported as an end before the check ended. */
 async function exitWithin(server: RunningServer, ms: number): Promise<ExitInfo | undefined> {
-  return Promise.race([server.process.exited, sleep(ms).then(() => undefined)]);
+  const exit = await Promise.race([server.process.exited, sleep(ms).then(() => undefined)]);
+  if (exit) server.process.stopping = true;
+  return exit;
 }
 
 const describe = (exit: ExitInfo) => (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
@@ -159,6 +162,12 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
     await outage.up();
     await ready(200, 'once Redis was reachable again', 10_000, 'Readiness must come back once Redis answers: node-redis reconnects on its own within a few seconds.');
     await health('with Redis connected');
+    // Connected but silent (a hung server, a failover): the client still says it is ready, a PING never answers.
+    outage.stall();
+    await ready(503, 'while Redis was connected but did not answer (a stalled server)', 3000, 'Readiness must not trust the connection alone: a Redis that hangs leaves it open. Give the PING a timeout of half a second or so and answer 503 when it passes.');
+    await health('while Redis did not answer');
+    outage.resume();
+    await ready(200, 'once the stalled Redis answered again', 10_000, 'Readiness must come back once Redis answers again.');
     await outage.down();
     await health('after Redis went away');
     await ready(503, 'after Redis went away', 3000, unreachable);
@@ -276,6 +285,9 @@ async function forcedByDeadline(t: LessonKit): Promise<string | undefined> {
   const mark = app.mark;
   const signalled = Date.now();
   app.child.kill('SIGTERM');
+  // What the app writes from here on is about the deadline, not about the signal (a line such as "Shutting down").
+  let atDeadline = mark;
+  void sleep(deadline * 0.7).then(() => (atDeadline = app.mark));
   const exit = await exitWithin(server, deadline + 4000);
   const took = Date.now() - signalled;
   await report;
@@ -287,6 +299,10 @@ async function forcedByDeadline(t: LessonKit): Promise<string | undefined> {
   }
   if (took < deadline * 0.7) return `Expected the process to wait for its requests until the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}), but it exited with code 1 ${(took / 1000).toFixed(1)} s after SIGTERM.`;
   await sleep(50);
-  if (!app.output(mark).trim()) return `Expected a log line saying the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) forced the exit, got no output after SIGTERM.`;
+  if (!app.output(atDeadline).trim()) {
+    return `Expected a log line saying the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) forced the exit, got ${
+      app.output(mark).trim() ? 'only what the app wrote when the signal came' : 'no output after SIGTERM'
+    }: write one when the deadline passes, just before exiting 1.`;
+  }
   return undefined;
 }

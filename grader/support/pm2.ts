@@ -42,6 +42,8 @@ interface Worker {
   name: string;
   status: string;
   mode: string;
+  /** When PM2 started it (ms since the epoch). */
+  since: number;
 }
 
 interface Sent {
@@ -95,7 +97,8 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
   try {
     // Started: every worker online and GET /health answered.
     let workers: Worker[] = [];
-    const until = Date.now() + START_MS;
+    const started = Date.now();
+    const until = started + START_MS;
     for (;;) {
       workers = await list();
       if (workers.length && workers.every((worker) => worker.status === 'online') && (await get(port, '/health', 2000)).status === 200) break;
@@ -107,6 +110,8 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
       }
       await sleep(300);
     }
+    /** How long a start took on this machine now: the longest a new worker may take to listen. */
+    const startMs = Date.now() - started;
     const name = workers[0]!.name;
     const shape =
       workers.length >= 2 && workers.every((worker) => worker.mode === 'cluster_mode')
@@ -128,13 +133,22 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
         found.reload =
           `Expected every request to succeed during \`pm2 reload\`, but ${failed.length} of ${sent.length} failed (${tally(failed)}, from ${since(failed[0]!.startedAt)} to ${since(failed.at(-1)!.at)} after the reload began), the first ${describeSent(failed[0]!)}. ` +
           (shape ??
-            'A reload starts a new worker, then stops the old one with SIGINT: the old one must finish its requests (a report takes 2 s) before kill_timeout, close its connections and exit, while the other worker keeps answering.');
+            'A reload starts a new worker, then stops the old one with SIGINT: the old one must finish its requests (a report takes 2 s) before kill_timeout, close its connections and exit, while the other worker keeps answering.' +
+              (failed.some((request) => request.status === 'connection refused')
+                ? ` Refused connections mean no worker was listening: PM2 waits for a new worker to listen (or, with wait_ready, to send 'ready') only up to listen_timeout (3 s by default), then stops the old one anyway; a start took ${(startMs / 1000).toFixed(1)} s here, so give listen_timeout room for a slow machine.`
+                : ''));
       } else if (shape) found.reload = shape;
     }
 
     // 2. A worker killed outright (as a crash would end it) is replaced, and requests keep succeeding.
     {
-      workers = await list();
+      // A worker PM2 calls online may still be starting (without wait_ready, PM2 does not wait for it to
+      // listen): kill one only when every worker has been up as long as the first start took, so that the
+      // other one is listening, not still loading (which a loaded machine can stretch to many seconds).
+      for (const by = Date.now() + 20_000; Date.now() < by; await sleep(300)) {
+        workers = await list();
+        if (workers.length >= 2 && workers.every((worker) => worker.status === 'online' && Date.now() - worker.since > startMs)) break;
+      }
       const victim = workers.find((worker) => worker.status === 'online');
       if (!victim) found.crash = `Expected PM2's workers to be online after the reload, got ${describeWorkers(workers)}.`;
       else {
@@ -300,7 +314,16 @@ function rpcClient(socketFile: string): { workers(): Promise<Worker[]>; close():
         client.call('getMonitorData', {}, (error, all) => {
           clearTimeout(timer);
           if (error || !Array.isArray(all)) return resolve([]);
-          resolve(all.map((entry) => ({ pid: entry.pid, id: entry.pm_id, name: entry.name, status: entry.pm2_env?.status ?? 'unknown', mode: entry.pm2_env?.exec_mode ?? 'unknown' })));
+          resolve(
+            all.map((entry) => ({
+              pid: entry.pid,
+              id: entry.pm_id,
+              name: entry.name,
+              status: entry.pm2_env?.status ?? 'unknown',
+              mode: entry.pm2_env?.exec_mode ?? 'unknown',
+              since: entry.pm2_env?.pm_uptime ?? 0,
+            })),
+          );
         });
       }),
     close: () => socket.close(),
@@ -314,7 +337,7 @@ interface AxonSocket {
 }
 
 interface RpcClient {
-  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string } }[]) => void): void;
+  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string; pm_uptime?: number } }[]) => void): void;
 }
 
 /** One PM2 CLI command against this run's PM2_HOME, in a watched process group, stopped after `ms`. */

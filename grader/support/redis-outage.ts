@@ -9,6 +9,8 @@ import net from 'node:net';
  * `down()` does what a Redis that stopped does to its clients: every open connection is closed and new
  * ones are refused (the port stops listening). `up()` listens on the same port again, so a client that
  * reconnects finds Redis back; the keys are still there, as after a restart with persistence.
+ * `stall()` does what a Redis that hangs does (a server stopped by a debugger, a failover in progress):
+ * connections stay open and commands go in, but no reply comes back until `resume()`.
  * `sentBytes` counts the bytes the app has sent to Redis so far, `commands` the names of its commands in
  * order (upper case): whether the app talks to Redis again after an outage, beyond reconnecting (HELLO,
  * CLIENT, SELECT, AUTH, PING). `calls` holds the same commands with their arguments (latin1 text):
@@ -21,6 +23,8 @@ export interface RedisOutage {
   readonly calls: readonly (readonly string[])[];
   down(): Promise<void>;
   up(): Promise<void>;
+  stall(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +32,9 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
   const target = new URL(redisUrl);
   const upstream = { host: target.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(target.port || 6379) };
   const sockets = new Set<net.Socket>();
+  /** Each relayed connection's two ends: the replies of a stalled Redis are held in `redis`. */
+  const pairs = new Set<{ client: net.Socket; redis: net.Socket }>();
+  let stalled = false;
   let sentBytes = 0;
   const commands: string[] = [];
   const calls: string[][] = [];
@@ -48,8 +55,11 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
           pending = readCommands(Buffer.concat([pending, chunk]), commands, calls);
         });
         client.pipe(redis).on('close', () => client.destroy());
-        redis.pipe(client).on('close', () => redis.destroy());
-        client.on('close', () => redis.destroy());
+        const pair = { client, redis };
+        pairs.add(pair);
+        if (stalled) redis.pause();
+        else redis.pipe(client);
+        client.on('close', () => (redis.destroy(), pairs.delete(pair)));
         redis.on('close', () => client.destroy());
       });
       relay.once('error', reject);
@@ -89,6 +99,15 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
+    },
+    stall() {
+      stalled = true;
+      for (const { client, redis } of pairs) redis.unpipe(client), redis.pause();
+    },
+    resume() {
+      if (!stalled) return;
+      stalled = false;
+      for (const { client, redis } of pairs) redis.pipe(client);
     },
     close: stop,
   };

@@ -28,7 +28,7 @@ export default {
     },
     {
       id: '09.ready-follows-redis',
-      title: 'GET /ready answers 503 fast while Redis is unreachable (from the start, or after it goes away) and 200 once it is back',
+      title: 'GET /ready answers 503 fast while Redis is unreachable (from the start, or after it goes away) or connected but not answering, and 200 once it answers again',
       points: 2,
       needs: 'redis',
       hints: [
@@ -117,7 +117,7 @@ export default {
       checks: ['09.health-answers-while-alive'],
     },
     {
-      text: 'Listen before Redis is connected, and answer GET /ready with 503 until Redis is connected and whenever it is unreachable, with 200 once it answers again, every answer within a second or so: never wait on a dead Redis.',
+      text: 'Listen before Redis is connected, and answer GET /ready with 503 until Redis is connected, whenever it is unreachable and whenever it is connected but does not answer a PING within a second or so (a stalled server), with 200 once it answers again, every answer within a second or so: never wait on a dead or silent Redis.',
       checks: ['09.ready-follows-redis'],
     },
     {
@@ -129,7 +129,7 @@ export default {
       checks: ['09.second-signal-or-deadline-exits-1-with-a-log-line'],
     },
     {
-      text: 'Describe the app for PM2 in ecosystem.config.cjs: 2 instances in cluster mode and a kill_timeout above the shutdown deadline, so that `pm2 reload` loses no request of a steady stream (2-second reports included), a crashed worker is replaced while the other answers, and `pm2 stop` runs the graceful shutdown (reports in flight complete, every worker exits 0 on its own, none is killed with SIGKILL).',
+      text: 'Describe the app for PM2 in ecosystem.config.cjs: 2 instances in cluster mode, a kill_timeout above the shutdown deadline and a listen_timeout above the time a worker takes to start on a slow machine (PM2 stops the old worker when it passes, listening or not), so that `pm2 reload` loses no request of a steady stream (2-second reports included), a crashed worker is replaced while the other answers, and `pm2 stop` runs the graceful shutdown (reports in flight complete, every worker exits 0 on its own, none is killed with SIGKILL).',
       checks: ['09.pm2-reload-loses-nothing', '09.pm2-replaces-a-crashed-worker', '09.pm2-stop-is-graceful'],
     },
   ],
