@@ -248,7 +248,7 @@ const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL, PINO_ONLY_LEV
  */
 function runAt(t: LessonKit, level: (typeof LEVELS)[number] = undefined): Promise<Run> {
   for (const each of LEVELS) t.startShared(runKey(each), () => makeRun(t, each));
-  for (const key of ['restart', 'quiet', 'busy'] as const) t.startShared(`07-extra:${key}`, () => EXTRAS[key](t));
+  for (const key of ['restart', 'quiet', 'busy', 'devWarn'] as const) t.startShared(`07-extra:${key}`, () => EXTRAS[key](t));
   for (const value of LEVEL_ALIASES) t.startShared(startKey(value), () => makeStart(t, value));
   return t.shared(runKey(level), () => makeRun(t, level));
 }
@@ -323,8 +323,11 @@ function slowBody(
 const startAt = (t: LessonKit, value: string) => t.shared(startKey(value), () => makeStart(t, value));
 const startKey = (value: string) => `07-start:${value}`;
 
+/** The NODE_ENV an alias start runs under: development for some, so that an app that ignores LOG_LEVEL there is seen too. */
+const aliasNodeEnv = (value: string) => (['warning', 'err'].includes(value) ? 'development' : 'production');
+
 async function makeStart(t: LessonKit, value: string): Promise<StartupExit | undefined> {
-  const started = await t.serverOrExit({ env: { NODE_ENV: 'production', LOG_DIR: t.tempDir('course-07-logs-'), LOG_LEVEL: value } });
+  const started = await t.serverOrExit({ env: { NODE_ENV: aliasNodeEnv(value), LOG_DIR: t.tempDir('course-07-logs-'), LOG_LEVEL: value } });
   if (!('client' in started)) return started;
   await started.stop();
   return undefined;
@@ -529,9 +532,10 @@ interface Extra {
   reply?: Reply;
 }
 
-const extra = (t: LessonKit, key: 'restart' | 'quiet' | 'busy') => t.shared(`07-extra:${key}`, () => EXTRAS[key](t));
+type ExtraKey = 'restart' | 'quiet' | 'busy' | 'devWarn';
+const extra = (t: LessonKit, key: ExtraKey) => t.shared(`07-extra:${key}`, () => EXTRAS[key](t));
 
-const EXTRAS: Record<'restart' | 'quiet' | 'busy', (t: LessonKit) => Promise<Extra>> = {
+const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
   /**
    * Started again on the LOG_DIR of the run at error once that one has exited, with NODE_ENV=development
    * and LOG_LEVEL unset: the error file must keep what the first run wrote (a file opened with flags 'w'
@@ -558,6 +562,15 @@ const EXTRAS: Record<'restart' | 'quiet' | 'busy', (t: LessonKit) => Promise<Ext
     if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started };
     await started.process.stop(EXIT_WITHIN_MS);
     return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`) };
+  },
+  /** Started under NODE_ENV=development with LOG_LEVEL=warn and asked GET /books: an app that chooses its own level while developing writes that request's info line. */
+  async devWarn(t) {
+    const label = 'with NODE_ENV=development and LOG_LEVEL=warn';
+    const started = await t.serverOrExit({ env: { NODE_ENV: 'development', LOG_LEVEL: 'warn' }, cwd: t.tempDir('course-07-cwd-') });
+    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started };
+    const reply = await started.client.get('/books');
+    await started.process.stop(EXIT_WITHIN_MS);
+    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`), reply };
   },
   /** Started on a PORT another process holds: what it prints as it fails to listen is read by the collector too. */
   async busy(t) {
@@ -1239,6 +1252,16 @@ lesson('07-logging', (t) => {
         );
       }
 
+      const devWarn = await extra(t, 'devWarn');
+      const belowWarn = devWarn.stdout.find((entry) => entry.rank !== undefined && entry.rank < 40);
+      if (belowWarn) {
+        failAbout(
+          `Expected no line below warn on stdout ${devWarn.label}, got ${describeLine(belowWarn.line, 110)} at level ${show(belowWarn.fields?.level)}. ` +
+            'Take the level from LOG_LEVEL in every environment: NODE_ENV may choose a default, never overrule what the operator set.',
+          devWarn.output,
+        );
+      }
+
       const unknown = await runAt(t, UNKNOWN_LEVEL);
       const unknownProblem = unknown.refused ? refusalProblem(unknown, UNKNOWN_LEVEL) : unknownStarted(unknown);
       if (unknownProblem) failAbout(unknownProblem, unknown.output, unknown.failing?.request);
@@ -1248,8 +1271,8 @@ lesson('07-logging', (t) => {
       const mapped = aliases.find(({ started }) => !started);
       if (mapped) {
         fail(
-          `Expected LOG_LEVEL=${mapped.value}, which names no level of winston (npm levels) or of pino, to stop the app at startup, got an app that started with it: ` +
-            `it maps the value onto a level of its choosing${['off', 'none'].includes(mapped.value) ? ', or turns the log off (errors included)' : ''}. ` +
+          `Expected LOG_LEVEL=${mapped.value}, which names no level of winston (npm levels) or of pino, to stop the app at startup (NODE_ENV=${aliasNodeEnv(mapped.value)}), got an app that started with it: ` +
+            `it maps the value onto a level of its choosing${['off', 'none'].includes(mapped.value) ? ', or turns the log off (errors included)' : ''}, or does not read LOG_LEVEL in that environment. ` +
             "Refuse at startup every value that is not a level of the logger in use, whatever it looks like: the operator learns the right name, and the log is never silenced by a guess.",
         );
       }
