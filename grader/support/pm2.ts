@@ -163,7 +163,7 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
           replaced = (await list()).find((worker) => worker.id === victim.id && worker.pid !== victim.pid && worker.status === 'online');
         }
         await sleep(500);
-        const sent = (await traffic.stop()).filter((request) => request.startedAt >= killedAt + CRASH_GRACE_MS);
+        const sent = (await traffic.stop(8000)).filter((request) => request.startedAt >= killedAt + CRASH_GRACE_MS);
         const failed = sent.filter((request) => request.status !== 200);
         if (!replaced) found.crash = `Expected PM2 to start a new worker in place of the one that was killed (pid ${victim.pid}), but none was online 20 s later: PM2 lists ${describeWorkers(await list())}.`;
         else if (failed.length) {
@@ -229,22 +229,38 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
   }
 }
 
-/** A steady stream of requests on fresh connections (as a load balancer opens them): two loops of GET /api/books, and with `reports`, two loops of the 2-second report. */
-function stream(port: number, reports = true): { stop(): Promise<Sent[]> } {
+/**
+ * A steady stream of requests on fresh connections (as a load balancer opens them): two loops of GET
+ * /api/books, and with `reports`, two loops of the 2-second report. `stop(settleMs)` waits at most that
+ * long for the requests still in flight and counts those as unanswered (a connection the cluster handed
+ * to a worker just as it was killed can hang until the client gives up).
+ */
+function stream(port: number, reports = true): { stop(settleMs?: number): Promise<Sent[]> } {
   let going = true;
   const sent: Sent[] = [];
+  const inFlight = new Map<number, { path: string; startedAt: number }>();
+  let next = 0;
   const loop = async (path: string, pause: number) => {
     while (going) {
+      const id = next++;
+      inFlight.set(id, { path, startedAt: Date.now() });
       // A loaded machine can hold one request for many seconds; one that never gets an answer still fails.
-      sent.push(await stamped(port, path, 25_000));
+      const answer = await stamped(port, path, 25_000);
+      if (!inFlight.delete(id)) return; // counted as unanswered by stop()
+      sent.push(answer);
       await sleep(pause);
     }
   };
   const loops = [loop('/api/books', 40), loop('/api/books', 40), ...(reports ? [loop(REPORT, 0), sleep(900).then(() => loop(REPORT, 0))] : [])];
   return {
-    async stop() {
+    async stop(settleMs) {
       going = false;
-      await Promise.all(loops);
+      const all = Promise.all(loops);
+      if (settleMs === undefined) await all;
+      else await Promise.race([all, sleep(settleMs)]);
+      const at = Date.now();
+      for (const { path, startedAt } of inFlight.values()) sent.push({ path, startedAt, at, status: `no answer within ${((at - startedAt) / 1000).toFixed(1)} s`, body: '' });
+      inFlight.clear();
       return sent;
     },
   };
