@@ -5,6 +5,7 @@ import { CannotJudge, fail, show } from '../support/expect.js';
 import { lesson, type LessonKit, type RunningServer } from '../support/lesson.js';
 import { redis } from '../support/redis.js';
 import { redisOutage } from '../support/redis-outage.js';
+import { type Answer, plainGet } from '../support/plain-get.js';
 import { pm2Tour } from '../support/pm2.js';
 
 // Health, readiness and graceful shutdown are proven over the process boundary: src/server.ts runs as a
@@ -27,40 +28,7 @@ const EXIT_AFTER_LAST_ANSWER_MS = 3000;
 
 const env = (redisUrl: string, extra: Record<string, string> = {}) => ({ NODE_ENV: 'production', REDIS_URL: redisUrl, SHUTDOWN_TIMEOUT_MS: String(DEADLINE_MS), ...extra });
 
-interface Answer {
-  /** The status, or what happened instead: "refused", "reset", "no answer within N s". */
-  status: number | string;
-  body: string;
-  /** When the answer (or its failure) came, in ms since `origin` given to ask(). */
-  at: number;
-  /** Whether it came over a connection the client had kept alive from an earlier request. */
-  reused: boolean;
-}
-
-/** One GET over node:http, with `agent` (keep-alive pools) or a connection of its own. */
-function ask(port: number, path: string, options: { agent?: http.Agent; timeoutMs: number; origin?: number }): Promise<Answer> {
-  const origin = options.origin ?? Date.now();
-  return new Promise((resolve) => {
-    let reused = false;
-    const done = (status: number | string, body = '') => {
-      clearTimeout(timer);
-      resolve({ status, body, at: Date.now() - origin, reused });
-    };
-    const request = http.get({ host: '127.0.0.1', port, path, agent: options.agent ?? false }, (response) => {
-      reused = request.reusedSocket;
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => done(response.statusCode ?? 0, body));
-      response.on('error', () => done('reset before the whole body arrived', body));
-    });
-    const timer = setTimeout(() => request.destroy(new Error('timeout')), options.timeoutMs);
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.message === 'timeout') done(`no answer within ${options.timeoutMs / 1000} s`);
-      else done(error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' ? 'reset' : (error.code ?? error.message));
-    });
-  });
-}
+const ask = plainGet;
 
 const said = (answer: Answer) => (typeof answer.status === 'number' ? `${answer.status} ${show(answer.body, 80)}` : answer.status);
 

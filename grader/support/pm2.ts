@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +6,7 @@ import { repoRoot } from '../src/paths.js';
 import { AppProcess, baseEnv } from './app-process.js';
 import { CannotJudge, show } from './expect.js';
 import type { LessonKit } from './lesson.js';
+import { plainGet } from './plain-get.js';
 import { pickPort } from './ports.js';
 import { redis } from './redis.js';
 import { spawnWatched, unwatch } from './watchdog.js';
@@ -101,7 +101,7 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     const until = started + START_MS;
     for (;;) {
       workers = await list();
-      if (workers.length && workers.every((worker) => worker.status === 'online') && (await get(port, '/health', 2000)).status === 200) break;
+      if (workers.length && workers.every((worker) => worker.status === 'online') && (await plainGet(port, '/health', { timeoutMs: 2000 })).status === 200) break;
       if (!god.running || Date.now() > until) {
         const problem = `Expected \`pm2 start ecosystem.config.cjs\` to start the app and GET /health on PORT to answer 200 within ${START_MS / 1000} s, but ${
           god.running ? `PM2 lists ${describeWorkers(workers)}` : `PM2 ${god.describeExit()}`
@@ -175,7 +175,7 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     // 3. pm2 stop while reports are in flight: they complete, and each worker exits 0 on its own.
     {
       // After the crash, the app answers again before the reports are sent.
-      for (const by = Date.now() + 10_000; Date.now() < by && (await get(port, '/health', 2000)).status !== 200; ) await sleep(200);
+      for (const by = Date.now() + 10_000; Date.now() < by && (await plainGet(port, '/health', { timeoutMs: 2000 })).status !== 200; ) await sleep(200);
       workers = (await list()).filter((worker) => worker.status === 'online');
       const mark = god.mark;
       // Reports back to back on five staggered connections, so that whenever PM2 begins the stop ("Stopping
@@ -266,28 +266,10 @@ function stream(port: number, reports = true): { stop(settleMs?: number): Promis
   };
 }
 
-async function stamped(port: number, path: string, ms: number, connected?: (localPort: number) => void): Promise<Sent> {
+async function stamped(port: number, path: string, ms: number): Promise<Sent> {
   const startedAt = Date.now();
-  const answer = await get(port, path, ms, connected);
-  return { path, startedAt, at: Date.now(), ...answer };
-}
-
-function get(port: number, path: string, ms: number, connected?: (localPort: number) => void): Promise<{ status: number | string; body: string }> {
-  return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => (clearTimeout(timer), resolve({ status: response.statusCode ?? 0, body })));
-      response.on('error', () => (clearTimeout(timer), resolve({ status: 'reset before the whole body arrived', body })));
-    });
-    if (connected) request.on('socket', (socket) => socket.once('connect', () => connected(socket.localPort!)));
-    const timer = setTimeout(() => request.destroy(new Error('timeout')), ms);
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ status: error.message === 'timeout' ? `no answer within ${ms / 1000} s` : error.code === 'ECONNREFUSED' ? 'connection refused' : error.code === 'ECONNRESET' ? 'connection reset' : (error.code ?? error.message), body: '' });
-    });
-  });
+  const { status, body } = await plainGet(port, path, { timeoutMs: ms });
+  return { path, startedAt, at: Date.now(), status, body };
 }
 
 /** "12 connection reset, 3 answered 503": the failures by what they got. */
