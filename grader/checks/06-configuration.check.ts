@@ -944,15 +944,14 @@ lesson('06-configuration', (t) => {
       // What was seen, where, the secrets it was given, and what a failure is about: the output of the
       // run (or the file) that showed it and the request, if a response did, for the report's output,
       // its curl line and its "Look at" (red team 06 r6: a leak at startup pointed at another run's stack).
-      const seen: [text: string, where: string, secrets: [string, string][], about: FailureAbout, advice?: string][] = [];
-      // Every start at once (most are other checks' too): one wait for an app that never exits.
+      const seen: Seen[] = [];
+      // The starts that serve first (five processes), then the others (most are other checks' too, and
+      // started together: one wait for an app that never exits). A leak in the first ends the check
+      // there, without the thirty-odd starts of the others: what most leaks cost a self-check.
       const names = Object.keys(REFUSALS);
-      const [starts, dotenvStarts, ends, emptyPort, runs] = await Promise.all([
+      const [starts, dotenvStarts] = await Promise.all([
         Promise.all([normalStart('unset'), normalStart('development')]),
         Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging')]),
-        portEnds(),
-        emptyPortStarts(),
-        Promise.all(names.map(refused)),
       ]);
       // What the app wrote into its working directory (a log file) is output too.
       const filesOf = (files: { name: string; text: string }[], mode: string, given: [string, string][]) => {
@@ -977,6 +976,8 @@ lesson('06-configuration', (t) => {
         seen.push([output, `the output of a start and shutdown (${mode})`, given, { output }]);
         filesOf(files, mode, given);
       }
+      expectNoneShown(seen.splice(0));
+      const [ends, emptyPort, runs] = await Promise.all([portEnds(), emptyPortStarts(), Promise.all(names.map(refused))]);
       // The ends of PORT's range: 0 in production (the password in the user info and ?password=), 65535 (from .env) with LOG_LEVEL=silly.
       for (const [index, run] of ends.entries()) {
         seen.push([
@@ -995,32 +996,40 @@ lesson('06-configuration', (t) => {
         const { env, dotenv, others, situation } = REFUSALS[name]!;
         seen.push([runs[index]!.output, `the output of a start refused ${situation}`, [...secretsOf(env, dotenv), ...(others ? secretsOf({}, OTHER_DOTENV) : [])], { output: runs[index]!.output }, ' In a refusal, name the variable and the rule it breaks: a wrong value can still hold a password or a secret.']);
       });
-      for (const [text, where, secrets, about, advice = ''] of seen) {
-        for (const [secret, what] of secrets) {
-          // A user name that equals the password is the password, in a masked URL (postgres://name:****@host)
-          // too: the lesson asks for the host alone (red team 06 r6).
-          const shown = shownPart(plain(text), secret);
-          const encoded = shown === undefined ? encodedPart(plain(text), secret) : undefined;
-          if (shown === undefined && encoded === undefined) continue;
-          const found = (shown ?? encoded)!;
-          // Shown in the URL's password slot: the user name is beside the point.
-          const named = what === USER_IS_PASSWORD && plain(text).includes(`:${found}@`) ? 'the database password' : what;
-          const how = encoded
-            ? 'it encoded (base64 or hex, which anyone decodes)'
-            : found === secret
-              ? 'it'
-              : secret.includes(found) && found.length >= SHOWN_CHARACTERS
-                ? `${found.length} of its characters`
-                : secret.startsWith(found) || secret.endsWith(found)
-                  ? `its ${secret.startsWith(found) ? 'first' : 'last'} ${found.length} characters`
-                  : 'its first or last characters beside a mask';
-          const message = `Expected ${where} never to show ${named}, got ${how} in ${show(excerpt(plain(text), found), 120)}. Print names and hosts, never values.${advice}`;
-          throw Object.assign(new CheckFailure(message), { about });
-        }
-      }
+      expectNoneShown(seen);
     });
   });
 });
+
+/** A text the app showed, where, the secrets it had been given there, what a failure is about, and advice. */
+type Seen = [text: string, where: string, secrets: [string, string][], about: FailureAbout, advice?: string];
+
+/** Fails on the first secret shown in what was seen. */
+function expectNoneShown(seen: Seen[]): void {
+  for (const [text, where, secrets, about, advice = ''] of seen) {
+    for (const [secret, what] of secrets) {
+      // A user name that equals the password is the password, in a masked URL (postgres://name:****@host)
+      // too: the lesson asks for the host alone (red team 06 r6).
+      const shown = shownPart(plain(text), secret);
+      const encoded = shown === undefined ? encodedPart(plain(text), secret) : undefined;
+      if (shown === undefined && encoded === undefined) continue;
+      const found = (shown ?? encoded)!;
+      // Shown in the URL's password slot: the user name is beside the point.
+      const named = what === USER_IS_PASSWORD && plain(text).includes(`:${found}@`) ? 'the database password' : what;
+      const how = encoded
+        ? 'it encoded (base64 or hex, which anyone decodes)'
+        : found === secret
+          ? 'it'
+          : secret.includes(found) && found.length >= SHOWN_CHARACTERS
+            ? `${found.length} of its characters`
+            : secret.startsWith(found) || secret.endsWith(found)
+              ? `its ${secret.startsWith(found) ? 'first' : 'last'} ${found.length} characters`
+              : 'its first or last characters beside a mask';
+      const message = `Expected ${where} never to show ${named}, got ${how} in ${show(excerpt(plain(text), found), 120)}. Print names and hosts, never values.${advice}`;
+      throw Object.assign(new CheckFailure(message), { about });
+    }
+  }
+}
 
 /** The line around the first appearance of `needle`, from at most 40 characters before it. */
 function excerpt(text: string, needle: string): string {

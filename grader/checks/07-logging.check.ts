@@ -242,22 +242,39 @@ interface Run {
 /** The levels of the runs: unset (the default), debug, warn, error, and four that not every logger knows. */
 const LEVELS = [undefined, 'debug', 'warn', 'WARN', UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL, ERROR_LEVEL] as const;
 
+type Level = (typeof LEVELS)[number];
+/** The runs that call every route: the ones whose lines and secrets are judged at their level (the lowest of pino and of winston included). */
+const FULL_RUNS = new Set<Level>([undefined, 'debug', PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL]);
+
+/**
+ * What each check reads besides the default run: the runs at other levels, the extra starts, and the
+ * alias starts. A run a check asks for that is not listed here is still made, when it asks.
+ */
+const READS: Record<string, { levels?: readonly Level[]; extras?: readonly ExtraKey[]; aliases?: boolean }> = {
+  '07.stdout-lines-are-json': { levels: LEVELS, extras: ['quiet', 'busy'] },
+  '07.access-line-per-request': { levels: [...FULL_RUNS, SIGINT_LEVEL] },
+  '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart'] },
+  '07.log-level-any-case-or-refused': { levels: ['WARN', ERROR_LEVEL, UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL, SIGINT_LEVEL], extras: ['devWarn'], aliases: true },
+  '07.secrets-stay-out-of-logs': { levels: [...FULL_RUNS] },
+};
+
 /**
  * The run at `level` (undefined: LOG_LEVEL unset), made once for all the checks that read it. The first
- * check to ask starts every run, so that the runs of checks queued behind it go side by side with its own.
+ * check to ask starts every run the folder's checks will read, so that the runs of checks queued behind
+ * it go side by side with its own; a run of some checks (a wrong fixture's) starts only theirs, each
+ * start being a process of its own.
  */
-function runAt(t: LessonKit, level: (typeof LEVELS)[number] = undefined): Promise<Run> {
-  for (const each of LEVELS) t.startShared(runKey(each), () => makeRun(t, each));
-  for (const key of ['restart', 'quiet', 'busy', 'devWarn'] as const) t.startShared(`07-extra:${key}`, () => EXTRAS[key](t));
-  for (const value of LEVEL_ALIASES) t.startShared(startKey(value), () => makeStart(t, value));
+function runAt(t: LessonKit, level: Level = undefined): Promise<Run> {
+  const reads = Object.entries(READS).filter(([id]) => t.runs(id)).map(([, what]) => what);
+  for (const each of new Set([undefined, ...reads.flatMap((what) => what.levels ?? [])])) t.startShared(runKey(each), () => makeRun(t, each));
+  for (const key of new Set(reads.flatMap((what) => what.extras ?? []))) t.startShared(`07-extra:${key}`, () => EXTRAS[key](t));
+  if (reads.some((what) => what.aliases)) for (const value of LEVEL_ALIASES) t.startShared(startKey(value), () => makeStart(t, value));
   return t.shared(runKey(level), () => makeRun(t, level));
 }
 
 const runKey = (level: string | undefined) => `07-run:${level === undefined ? 'unset' : JSON.stringify(level)}`;
-/** The runs that call every route: the ones whose lines and secrets are judged at their level (the lowest of pino and of winston included). */
-const FULL_RUNS = new Set<string | undefined>([undefined, 'debug', PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL]);
 /** The full runs an app served: at trace or silly, the one its logger knows. */
-const fullRuns = async (t: LessonKit) => (await Promise.all(([...FULL_RUNS] as (typeof LEVELS)[number][]).map((level) => runAt(t, level)))).filter((run) => !run.refused);
+const fullRuns = async (t: LessonKit) => (await Promise.all(([...FULL_RUNS] as Level[]).map((level) => runAt(t, level)))).filter((run) => !run.refused);
 
 /**
  * A POST with `Expect: 100-continue`: its headers go first; once Node's server has handed it to the app
@@ -413,7 +430,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     sent.push(entry);
     if (continuedAt !== undefined) slow = { sent: entry, gapMs: bodySentAt - continuedAt };
   }
-  if (FULL_RUNS.has(level)) {
+  if (FULL_RUNS.has(level as Level)) {
     // At trace and silly, only the requests that carry secrets: those runs are searched for them.
     const everyRoute = level === undefined || level === 'debug';
     if (everyRoute) await send('answered by its route', () => client.get('/books/1'));

@@ -237,30 +237,45 @@ async function createRunner(
   const moduleCache = writableFolder(path.join(graderDir, '.cache', 'vitest'));
   const lessonIds = [...new Set(jobs.map((job) => job.lesson))];
   const cores = os.availableParallelism();
-  const perLesson = Math.max(...lessonIds.map((id) => jobs.filter((job) => job.lesson === id).length));
-  const shards = Math.max(1, Math.min(cores * 2, Math.floor(perLesson / MIN_JOBS_PER_SHARD)));
-  const projects = Array.from({ length: shards }, (_, shard) => ({
-    test: {
-      name: `shard-${shard}`,
-      root: graderDir,
-      include: lessonIds.map((id) => `checks/${id}.check.ts`),
-      provide: { ...context, courseJobs: jobs.filter((_, index) => index % shards === shard), courseSideBySide: false },
-      // Checks declared with t.concurrently run side by side only when each lesson has one target. With
-      // many targets (the self-check) the shards already keep every core busy, and more at once would
-      // only stretch each check towards its time limit. (A project's own setting: inline projects do
-      // not inherit the root's.)
-      maxConcurrency: shards > 1 ? 1 : MAX_CONCURRENT_CHECKS,
-      // A worker runs one check file after another and keeps the support modules it has loaded: a
-      // fresh worker per file cost a second or two of CPU across seven lessons, and check files share
-      // no state (each lesson's apps and folders are its own). Every run starts fresh workers.
-      isolate: false,
-    },
-  }));
+  const shardsOf = (ids: string[], most: number) =>
+    Math.max(1, Math.min(most, Math.floor(Math.max(...ids.map((id) => jobs.filter((job) => job.lesson === id).length)) / MIN_JOBS_PER_SHARD)));
+  const sharded = shardsOf(lessonIds, cores * 2) > 1;
+  // Lessons whose checks mostly wait (a process manager's reloads and restarts: a minute a folder, little
+  // CPU) get shards of their own on workers of their own, which vitest starts first (it runs projects in
+  // the order of their names, and a project's files largest first): their waits then overlap the other
+  // lessons' work, instead of coming last with the machine idle (the smallest check file ran last).
+  const waits = (id: string) => sharded && lessonById(id).checkTimeLimitMs !== undefined;
+  const groups = [
+    { prefix: '0-waiting', ids: lessonIds.filter(waits), most: cores, workersPerShard: () => 1 },
+    { prefix: 'shard', ids: lessonIds.filter((id) => !waits(id)), most: cores * 2, workersPerShard: (ids: string[]) => ids.length },
+  ]
+    .filter((group) => group.ids.length > 0)
+    .map((group) => ({ ...group, shards: shardsOf(group.ids, group.most) }));
+  const projects = groups.flatMap(({ prefix, ids, shards }) => {
+    const groupJobs = jobs.filter((job) => ids.includes(job.lesson));
+    return Array.from({ length: shards }, (_, shard) => ({
+      test: {
+        name: `${prefix}-${shard}`,
+        root: graderDir,
+        include: ids.map((id) => `checks/${id}.check.ts`),
+        provide: { ...context, courseJobs: groupJobs.filter((_, index) => index % shards === shard), courseSideBySide: false },
+        // Checks declared with t.concurrently run side by side only when each lesson has one target. With
+        // many targets (the self-check) the shards already keep every core busy, and more at once would
+        // only stretch each check towards its time limit. (A project's own setting: inline projects do
+        // not inherit the root's.)
+        maxConcurrency: sharded ? 1 : MAX_CONCURRENT_CHECKS,
+        // A worker runs one check file after another and keeps the support modules it has loaded: a
+        // fresh worker per file cost a second or two of CPU across seven lessons, and check files share
+        // no state (each lesson's apps and folders are its own). Every run starts fresh workers.
+        isolate: false,
+      },
+    }));
+  });
   // Several lessons, one folder each (`course grade`, a classroom's CI): one worker grades them side
   // by side from one check file. A worker spends most of its CPU loading vitest, supertest and the
   // support modules, while the apps run in processes of their own: all seven solutions took 1 s less
   // CPU and 0.5 s less time than with a worker per core running one lesson after another.
-  const sideBySide = shards === 1 && lessonIds.length > 1;
+  const sideBySide = !sharded && lessonIds.length > 1;
   if (sideBySide) {
     projects.push({
       test: {
@@ -276,6 +291,9 @@ async function createRunner(
       },
     });
   }
+  // One worker unless there are shards: many targets (the self-check) wait out hanging fixtures' time
+  // limits, and two workers per core keep the cores busy meanwhile (and one per waiting shard beside them).
+  const workers = sharded ? groups.reduce((sum, group) => sum + Math.min(group.most, group.shards * group.workersPerShard(group.ids)), 0) : 1;
   const vitest = await createVitest(
     'test',
     {
@@ -283,9 +301,7 @@ async function createRunner(
       config: false,
       watch: false,
       reporters: [collector],
-      // One worker unless there are shards: many targets (the self-check) wait out hanging fixtures'
-      // time limits, and two workers per core keep the cores busy meanwhile.
-      maxWorkers: shards > 1 ? Math.min(cores * 2, lessonIds.length * shards) : 1,
+      maxWorkers: workers,
       passWithNoTests: true,
       // Check files run in worker threads: a thread starts in half the time of a child process, which
       // a watch-mode re-grade pays on every save. The learner's apps run in child processes either way.

@@ -190,6 +190,7 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
     }
     const outcomes = judged.flat();
     outcomes.forEach(report);
+    printTimes(results, lessons.length > 1 || results.length > 2);
     return outcomes;
   } finally {
     removeTempFolder(work);
@@ -248,6 +249,28 @@ function judgeFixture(fixture: Fixture, result: LessonResult): Outcome {
           ? `${wrongMessages.map(([id, text]) => `${id} should fail with a message containing ${JSON.stringify(text)}`).join('; ')}:\n${summary(result)}`
           : `no check${fixture.fails ? ` of ${fixture.fails.join(', ')}` : ''} failed:\n${summary(result)}`,
   };
+}
+
+/**
+ * Where the lessons phase spent its time: each lesson's checks added up over every folder it graded,
+ * and the costliest checks. A contributor keeping `npm test` within its budget starts here.
+ */
+function printTimes(results: LessonResult[], show: boolean): void {
+  if (!show) return;
+  const byLesson = new Map<string, number>();
+  const byCheck = new Map<string, { ms: number; runs: number }>();
+  for (const result of results) {
+    for (const test of result.tests) {
+      byLesson.set(result.id, (byLesson.get(result.id) ?? 0) + test.durationMs);
+      const check = byCheck.get(test.id) ?? { ms: 0, runs: 0 };
+      byCheck.set(test.id, { ms: check.ms + test.durationMs, runs: check.runs + 1 });
+    }
+  }
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+  console.log(pc.bold('\nTime spent in checks (added up over the folders graded; checks run side by side)'));
+  for (const [id, ms] of byLesson) console.log(`  ${id.padEnd(26)} ${seconds(ms).padStart(7)}`);
+  const costliest = [...byCheck].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+  for (const [id, { ms, runs }] of costliest) console.log(`  ${id.padEnd(52)} ${seconds(ms).padStart(7)} over ${runs} folders`);
 }
 
 function writeResults(file: string, target: string, lessons: LessonResult[]): void {
