@@ -505,6 +505,8 @@ const KEEP_ALIVE_MS = 4_000;
 
 interface ConnectionAnswer {
   status: number;
+  /** Its Content-Type header. */
+  type: string | undefined;
   /** Whether the request went out on a connection an earlier request had used. */
   reused: boolean;
   /** Whether the answer said the server would close the connection (Connection: close). */
@@ -517,7 +519,7 @@ function sendOn(agent: http.Agent, baseUrl: string, request: SentRequest): Promi
     const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(request.body)) }) };
     const req = http.request(new URL(request.path, baseUrl), { method: request.method, headers, agent, timeout: ANSWER_TIMEOUT_MS }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, closing: /\bclose\b/i.test(String(res.headers.connection)) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], reused: req.reusedSocket, closing: /\bclose\b/i.test(String(res.headers.connection)) }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('no answer'), { code: 'TIMEOUT' })));
@@ -527,23 +529,32 @@ function sendOn(agent: http.Agent, baseUrl: string, request: SentRequest): Promi
 }
 
 /**
- * A preload (NODE_OPTIONS) for src/server.ts: on SIGUSR2 it says so and throws `thrown` in a timer,
+ * A preload (NODE_OPTIONS) for src/server.ts: on SIGURG it says so and throws `thrown` in a timer,
  * outside any request, as a bug in a background job would. Node then ends the process, unless the app
  * keeps it alive. It also notes every uncaught exception the app meets (uncaughtExceptionMonitor, which
  * changes nothing): a request's own error that reaches Node uncaught (a callback that still throws) and
  * a process that serves on after it is a handler that resumes, whatever it does with the error.
  */
 const UNCAUGHT_MARK = '[grader] throwing an error outside any request';
+/**
+ * The signal that tells the preload to throw: one whose default action is to ignore it and that no
+ * shutdown helper listens for. Not SIGUSR2, which nodemon sends to restart and close-with-grace (and
+ * others) take as a request to shut down cleanly: the app then exits 0 before anything is thrown (red team 01 r7).
+ */
+const THROW_SIGNAL = 'SIGURG';
 const UNCAUGHT_SEEN = '[grader] uncaught exception: ';
 function uncaughtPreload(thrown: string, rejected = false): string {
   return `--import=data:text/javascript,${encodeURIComponent(
     `import{isMainThread}from'node:worker_threads';if(isMainThread){process.on('uncaughtExceptionMonitor',e=>{try{process.stderr.write(${JSON.stringify(UNCAUGHT_SEEN)}+String(e&&e.message!==undefined?e.message:e).split('\\n')[0]+'\\n')}catch{}});` +
-      `process.on('SIGUSR2',()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});setImmediate(()=>{${rejected ? `Promise.reject(${thrown})` : `throw ${thrown}`}})})}`,
+      `process.on(${JSON.stringify(THROW_SIGNAL)},()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});setImmediate(()=>{${rejected ? `Promise.reject(${thrown})` : `throw ${thrown}`}})})}`,
   )}`;
 }
-/** A system error as Node makes one: its message names the code, which it carries with errno and syscall. */
-function systemError(code: string, errno: number, syscall: string): string {
-  return `Object.assign(new Error('${syscall} ${code} (thrown by the grader outside any request)'),{code:'${code}',errno:${errno},syscall:'${syscall}'})`;
+/**
+ * A system error as Node makes one: its message names the code, which it carries with errno and syscall;
+ * `more`, properties of an app's own error classes besides (isOperational: true, a status).
+ */
+function systemError(code: string, errno: number, syscall: string, more = ''): string {
+  return `Object.assign(new Error('${syscall} ${code} (thrown by the grader outside any request)'),{code:'${code}',errno:${errno},syscall:'${syscall}'${more}})`;
 }
 /**
  * The errors the grader throws outside any request, one shape per run, each run in its own mode: a plain
@@ -556,11 +567,22 @@ function systemError(code: string, errno: number, syscall: string): string {
  */
 const uncaughtShapes = {
   plain: { what: 'an Error the grader threw', preload: uncaughtPreload(`new Error('thrown by the grader outside any request')`) },
-  reset: { what: 'a system error with code ECONNRESET the grader threw', preload: uncaughtPreload(systemError('ECONNRESET', -104, 'read')) },
+  // Marked operational as well (nodebestpractices' AppError: isOperational), the mark a handler that
+  // carries on for "expected" errors looks for (red team 01 r7).
+  reset: {
+    what: 'a system error with code ECONNRESET, marked isOperational, the grader threw',
+    preload: uncaughtPreload(systemError('ECONNRESET', -104, 'read', ',isOperational:true')),
+  },
   pipe: { what: 'a system error with code EPIPE the grader threw', preload: uncaughtPreload(systemError('EPIPE', -32, 'write')) },
   rejection: {
     what: 'a promise the grader rejected (with a system error with code ETIMEDOUT) and nothing handled',
     preload: uncaughtPreload(systemError('ETIMEDOUT', -110, 'connect'), true),
+  },
+  // In production too ("a stray promise must never take production down"), an error marked operational
+  // with an http-errors status and expose as well (red team 01 r7).
+  operational: {
+    what: 'a promise the grader rejected (with an Error marked isOperational, status 503) and nothing handled',
+    preload: uncaughtPreload(`Object.assign(new Error('partner unavailable (rejected by the grader outside any request)'),{isOperational:true,status:503,statusCode:503,expose:false})`, true),
   },
 };
 /**
@@ -572,7 +594,8 @@ const TEST_REPEAT = 120;
 /** How long a process may take to end after that error: it ends at once unless something keeps it alive. */
 const UNCAUGHT_END_MS = 3_000;
 
-type UncaughtOutcome = { kept: false; code: number | null; signal: NodeJS.Signals | null; after: string } | { kept: true; how: string };
+/** `early`: the process ended on the grader's signal, before the preload threw what it was to throw. */
+type UncaughtOutcome = { kept: false; early?: true; code: number | null; signal: NodeJS.Signals | null; after: string } | { kept: true; how: string };
 
 /** Whether the process ends within UNCAUGHT_END_MS, and how; or how it showed that it still serves. */
 async function endsAfter(server: RunningServer, after: string): Promise<UncaughtOutcome> {
@@ -609,7 +632,7 @@ async function throwOutsideRequests(server: RunningServer, what: string, again =
   // Ended already, with no uncaught exception: nothing kept it alive.
   if (!app.running || app.child.pid === undefined) return undefined;
   try {
-    process.kill(app.child.pid, 'SIGUSR2');
+    process.kill(app.child.pid, THROW_SIGNAL);
   } catch (error) {
     // Ended just now (ESRCH), before its exit or the line its crash wrote was read: judge it once they are.
     if (!again || (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
@@ -620,7 +643,13 @@ async function throwOutsideRequests(server: RunningServer, what: string, again =
   const until = Date.now() + UNCAUGHT_END_MS;
   while (app.running && !app.output().includes(UNCAUGHT_MARK) && Date.now() < until) await delay(20);
   if (app.running && !app.output().includes(UNCAUGHT_MARK)) {
-    throw new CannotJudge(`The grader sent SIGUSR2 to src/server.ts to throw an error outside any request, and nothing happened within ${UNCAUGHT_END_MS / 1000} s (a machine too busy?).`);
+    throw new CannotJudge(`The grader sent ${THROW_SIGNAL} to src/server.ts to throw an error outside any request, and nothing happened within ${UNCAUGHT_END_MS / 1000} s (a machine too busy?).`);
+  }
+  if (!app.output().includes(UNCAUGHT_MARK)) {
+    // Ended before the preload threw: whatever its code says, it says nothing about an uncaught exception.
+    await app.exited;
+    app.stopping = true;
+    return { kept: false, early: true, code: app.exit!.code, signal: app.exit!.signal, after: what };
   }
   return endsAfter(server, `${what}, in a timer of its process, outside any request`);
 }
@@ -637,11 +666,14 @@ lesson('01-error-handling', (t) => {
   const staging = { NODE_ENV: 'staging', DEBUG: '*' };
   // A value no list of known environments holds, made up fresh for each grade (qa-3f9a1c): a handler
   // that shows details unless NODE_ENV is one of production, staging, test, qa… still leaks there.
-  const qa = { NODE_ENV: `qa-${randomBytes(3).toString('hex')}`, DEBUG: 'express:*' };
+  // DEBUG names the app's own namespace there too (bookshop:*): a handler that shows details while someone
+  // debugs the bookshop itself leaks there (red team 01 r7).
+  const qa = { NODE_ENV: `qa-${randomBytes(3).toString('hex')}`, DEBUG: 'express:*,bookshop:*' };
   // Values close to development that are not it: details, if any, only when NODE_ENV is exactly
   // development, so a test for a prefix (/^dev/i, /^devel/) or for any case (toLowerCase()) leaks on
   // them, and so does a list of development-like names (local, the name a developer's machine often has).
-  const nearDevelopment = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'develop' }, { NODE_ENV: 'Development' }, { NODE_ENV: 'local' }];
+  // On a developer's own machine (local), DEBUG names the app alone: DEBUG=bookshop.
+  const nearDevelopment: Record<string, string>[] = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'develop' }, { NODE_ENV: 'Development' }, { NODE_ENV: 'local', DEBUG: 'bookshop' }];
   // The one mode that may show details: the handler must still stop after answering there.
   const development = { NODE_ENV: 'development' };
   t.prestart({}, production, test, staging, qa, ...nearDevelopment, development);
@@ -650,10 +682,13 @@ lesson('01-error-handling', (t) => {
     [production, ' with NODE_ENV=production'],
     [test, ' with NODE_ENV=test'],
     [staging, ' with NODE_ENV=staging and DEBUG=*'],
-    [qa, ` with NODE_ENV=${qa.NODE_ENV} and DEBUG=express:*`],
+    [qa, ` with NODE_ENV=${qa.NODE_ENV} and DEBUG=${qa.DEBUG}`],
   ];
-  /** Client errors are answered the same way in production: checked there too. */
-  const unsetAndProduction = modes.slice(0, 2);
+  /**
+   * Client errors are answered the same way in production, and in development too, where details may
+   * show in a 500 but a 4xx stays JSON with no stack (Express's own page is HTML with one: red team 01 r7).
+   */
+  const clientErrorModes: [env: Record<string, string>, mode: string][] = [...modes.slice(0, 2), [development, ' with NODE_ENV=development']];
 
   t.check('01.sync-throw-answers-generic-json', async () => {
     const app = await t.app();
@@ -679,17 +714,20 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.test-mode-answers-generic-json', async () => {
-    const near = nearDevelopment.map((env): [Record<string, string>, string] => [env, ` with NODE_ENV=${env.NODE_ENV}`]);
+    const near = nearDevelopment.map((env): [Record<string, string>, string] => [env, ` with NODE_ENV=${env.NODE_ENV}${env.DEBUG ? ` and DEBUG=${env.DEBUG}` : ''}`]);
     const all = [...modes.slice(2), ...near];
     // Every mode's app asked for at once: run alone (no hosts started ahead), the hosts then load side by side.
     const apps = all.map(([env]) => t.app({ env }));
     for (const app of apps) app.catch(() => {});
     for (const [index, [env, mode]] of all.entries()) {
       const app = await apps[index]!;
-      const cause = (nearDevelopment as Record<string, string>[]).includes(env)
-        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix, another spelling or a list of development-like names.`
-        : env.DEBUG
-          ? ` DEBUG is set here, as it is whenever someone traces Express (DEBUG=express:*): it turns on debug output in the log, never details in an answer. Show details, if at all, only when NODE_ENV is exactly 'development'.`
+      const debug = env.DEBUG
+        ? ` DEBUG is set here, as it is whenever someone traces Express (DEBUG=express:*) or the app (DEBUG=bookshop:*): it turns on debug output in the log, never details in an answer, whatever namespace it names.`
+        : '';
+      const cause = nearDevelopment.includes(env)
+        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix, another spelling or a list of development-like names.${debug}`
+        : debug
+          ? `${debug} Show details, if at all, only when NODE_ENV is exactly 'development'.`
           : '';
       // Before the server errors: the callback error, last, may take the app down.
       const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
@@ -720,7 +758,7 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.malformed-json-answers-400-json', async () => {
-    for (const [env, mode] of unsetAndProduction) {
+    for (const [env, mode] of clientErrorModes) {
       const app = await t.app({ env });
       const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
       expectThat(
@@ -733,7 +771,7 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.parser-client-errors-keep-their-status', async () => {
-    for (const [env, mode] of unsetAndProduction) {
+    for (const [env, mode] of clientErrorModes) {
       const app = await t.app({ env });
       for (const [status, reason, options] of refusedBodies) {
         const why = `${reason}${mode}`;
@@ -761,7 +799,7 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.unknown-route-answers-404-json', async () => {
-    for (const [env, mode] of unsetAndProduction) {
+    for (const [env, mode] of clientErrorModes) {
       const app = await t.app({ env });
       for (const [method, path, options] of unknownRoutes) {
         const reply = await app.request(method, path, options);
@@ -845,6 +883,12 @@ lesson('01-error-handling', (t) => {
           `Expected the ${answer.status} answer to ${label}${mode} to keep the client's keep-alive connection open, got Connection: close. ` +
             'An error is no reason to drop the connection: every client then has to open a new one after each error. Answer and stop, without a Connection header of your own.',
         );
+        // Every answer of this API is JSON, in development too (details may show there, in the JSON).
+        expectThat(
+          /^application\/([\w.+-]+\+)?json\b/i.test(answer.type ?? ''),
+          `Expected the ${answer.status} answer to ${label}${mode} to have a JSON content type, got ${show(answer.type)}. ` +
+            "Every answer of this API is JSON, in every mode, development included: answer the error yourself (details, if any, in the JSON body while NODE_ENV is development), rather than handing it to Express's built-in handler with next(err), whose page is HTML.",
+        );
         before = { label, status: answer.status, at: Date.now() };
       }
     } finally {
@@ -867,6 +911,7 @@ lesson('01-error-handling', (t) => {
     ['reset', test, ' with NODE_ENV=test'],
     ['pipe', production, ' with NODE_ENV=production'],
     ['rejection', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
+    ['operational', production, ' with NODE_ENV=production'],
   ];
   t.check('01.errors-logged-with-stack', async () => {
     uncaughtOutcomes = [];
@@ -1013,10 +1058,16 @@ lesson('01-error-handling', (t) => {
         !result.kept,
         () =>
           `Expected src/server.ts${mode} to end after an uncaught exception, but it kept serving: ${result.kept ? result.how : ''}. ` +
-          "A process.on('uncaughtException') or process.on('unhandledRejection') handler (or a domain) that carries on (for every error, for errors with a code such as ECONNRESET or EPIPE, in one mode such as production, or after forwarding the error to a request) leaves the process in a state nobody knows (work half done, resources held): " +
+          "A process.on('uncaughtException') or process.on('unhandledRejection') handler (or a domain) that carries on (for every error, for errors with a code such as ECONNRESET or EPIPE or marked operational (err.isOperational), in one mode such as production, or after forwarding the error to a request) leaves the process in a state nobody knows (work half done, resources held): " +
           'hand request errors to Express with next(err) instead, and let an uncaught exception end the process (log it and exit, if you handle it at all), so that its supervisor starts a clean one.',
       );
       if (result.kept) continue;
+      expectThat(
+        !result.early,
+        `Expected src/server.ts${mode} to be running when the grader threw ${result.after} (outside any request), but it ended first, with ${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}, ` +
+          `on the ${THROW_SIGNAL} the grader sent its process to make the throw (a signal Node ignores unless told otherwise), before anything was thrown. ` +
+          'Nothing was thrown yet, so this says nothing about your crash handling: end the process on the signals a platform sends to stop it (SIGTERM, SIGINT), not on every signal.',
+      );
       expectThat(
         result.signal !== null || result.code !== 0,
         `Expected src/server.ts${mode} to end with a non-zero exit code after ${result.after}, got exit code 0. ` +

@@ -89,7 +89,7 @@ export default {
     },
     {
       id: '01.malformed-json-answers-400-json',
-      title: 'A malformed JSON body answers 400 in JSON, with no stack or file path, in production too',
+      title: 'A malformed JSON body answers 400 in JSON, with no stack or file path, in production and development too',
       points: 1,
       hints: [
         'POST /books with the body {"title": and a JSON content type.',
@@ -100,7 +100,7 @@ export default {
     },
     {
       id: '01.parser-client-errors-keep-their-status',
-      title: "A client error keeps its 4xx status (the parser's 413 and 415, the router's 400 for a malformed path parameter), in JSON with no stack or file path, in production too",
+      title: "A client error keeps its 4xx status (the parser's 413 and 415, the router's 400 for a malformed path parameter), in JSON with no stack or file path, in production and development too",
       points: 1,
       hints: [
         "POST /books a JSON body over 100 kB, or one sent with Content-Type: application/json; charset=latin1. Which status comes back?",
@@ -111,7 +111,7 @@ export default {
     },
     {
       id: '01.unknown-route-answers-404-json',
-      title: 'An unknown route answers 404 with a JSON body, whatever the method and the Accept header, with no stack or file path, in production too',
+      title: 'An unknown route answers 404 with a JSON body, whatever the method and the Accept header, with no stack or file path, in production and development too',
       points: 1,
       hints: [
         'GET /no-such-page, then POST /no-such-page, DELETE /books and OPTIONS /no-such-page. What status and content type come back?',
@@ -133,7 +133,7 @@ export default {
     },
     {
       id: '01.connection-kept-after-error-answers',
-      title: 'After an error answer (a client error too), the same keep-alive connection serves the next request, in every NODE_ENV',
+      title: 'After an error answer (a client error too), in JSON, the same keep-alive connection serves the next request, in every NODE_ENV (development too)',
       points: 1,
       hints: [
         'Send two requests over one connection: curl -v http://localhost:3000/reports/sales http://localhost:3000/health. Does curl reuse the connection, or say "Closing connection"?',
@@ -144,14 +144,14 @@ export default {
     },
     {
       id: '01.uncaught-exception-ends-process',
-      title: 'An uncaught exception (thrown outside any request, a system error with a code such as ECONNRESET or EPIPE too, an unhandled promise rejection, or a request\'s own) ends the process with a non-zero exit code, in every NODE_ENV: nothing keeps it running',
+      title: 'An uncaught exception (thrown outside any request, a system error with a code such as ECONNRESET or EPIPE or an error marked operational too, an unhandled promise rejection in production too, or a request\'s own) ends the process with a non-zero exit code, in every NODE_ENV: nothing keeps it running',
       points: 1,
       guards:
         'The exercise has no uncaughtException handler, so Node ends the process with code 1 (on its callback error already); a fix that keeps an uncaught exception from ending it (a process-wide handler that resumes, for some errors or all) or ends it with code 0 breaks this.',
       hints: [
         'What happens to your process when code outside any request (a timer, a background job) throws?',
         "After an uncaught exception the process is in a state nobody knows: Node's answer is to end it, and a supervisor starts a clean one.",
-        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on (for some errors only, such as those with a code, or in one mode such as production), or forwards the error to a request, keeps a broken process serving; one that exits with code 0 tells the supervisor all is well.",
+        "Look for process.on('uncaughtException') (or 'unhandledRejection') in your code: a handler that logs and carries on (for some errors only, such as those with a code or marked isOperational, or in one mode such as production), or forwards the error to a request, keeps a broken process serving; one that exits with code 0 tells the supervisor all is well.",
         "Remove the process-wide handler and pass the callback error with next(err); if you keep one, end it with process.exit(1) after logging, whatever the error.",
       ],
     },
@@ -199,7 +199,7 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, develop, Development and local included (details, if any, only when it is exactly development), and whatever DEBUG says (set to trace Express, it turns no details on).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, develop, Development and local included (details, if any, only when it is exactly development), and whatever DEBUG says (set to trace Express, DEBUG=express:*, or the app itself, DEBUG=bookshop or bookshop:*, it turns no details on).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
     {
@@ -223,7 +223,11 @@ export default {
       checks: ['01.connection-kept-after-error-answers'],
     },
     {
-      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all), in every NODE_ENV (production too): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') or process.on('unhandledRejection') handler that resumes (for every error, for errors with a code such as ECONNRESET, EPIPE or ETIMEDOUT, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request and a promise rejection nobody handled too, ends it.",
+      text: "Answer every error in JSON in every NODE_ENV, development included (details may show in a development 500, in its JSON): never with Express's built-in HTML page (next(err) before any answer).",
+      checks: ['01.connection-kept-after-error-answers', '01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json'],
+    },
+    {
+      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all), in every NODE_ENV (production too): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') or process.on('unhandledRejection') handler that resumes (for every error, for errors with a code such as ECONNRESET, EPIPE or ETIMEDOUT, for errors marked operational (err.isOperational), in one mode such as production, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request and a promise rejection nobody handled too, ends it.",
       checks: ['01.uncaught-exception-ends-process'],
     },
   ],
