@@ -43,7 +43,7 @@ export default {
       hints: [
         'Start without SESSION_SECRET, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the like set), production, ci (with CI=true) and a name of your own such as dev, beside a copy of .env.example, then POST /session. When does the problem show up, and what does the error say?',
         'A missing secret should stop the process at startup with its name, not surface later as "The \\"key\\" argument must be of type string" on the first login.',
-        'Never give a secret a fallback value (SESSION_SECRET ?? "dev-secret"), not even for one NODE_ENV (local, dev, any name), under npm run dev (npm_lifecycle_event), on CI (CI, NODE_ENV=ci) or under a test runner (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, any of them), and never load .env.example, whose placeholder is in git: a default secret is a public one. A developer puts theirs in .env.',
+        'Never give a secret a fallback value (SESSION_SECRET ?? "dev-secret"), not even for one NODE_ENV (local, dev, any name), under npm run dev or npm test (npm_lifecycle_event), on CI (CI, NODE_ENV=ci, e2e) or under a test runner (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, any of them), and never load .env.example, whose placeholder is in git: a default secret is a public one. A developer puts theirs in .env.',
         "SESSION_SECRET: z.string().min(32) in the schema, or if (!process.env.SESSION_SECRET) problems.push('SESSION_SECRET is missing').",
       ],
     },
@@ -126,13 +126,13 @@ export default {
     },
     {
       id: '06.environment-wins-over-dotenv',
-      title: 'When the environment and .env (or .env.local, .env.<NODE_ENV>) disagree, the environment wins, for DATABASE_URL, SESSION_SECRET (the cookie signature) and PORT (the port listened on), with NODE_ENV unset, development, test and staging',
+      title: 'When the environment and .env (or .env.local, .env.<NODE_ENV>) disagree, the environment wins, for DATABASE_URL, SESSION_SECRET (the cookie signature) and PORT (the port listened on), with NODE_ENV unset, development, test and staging, and after SIGHUP where the app reloads',
       points: 1,
       guards: 'The exercise ignores .env entirely; loading it must not let the file override the environment.',
       hints: [
         'Set DATABASE_URL, SESSION_SECRET and PORT in the environment and different ones in .env and .env.local, then start with NODE_ENV unset, development, test and staging. Which database does GET /health report, which port does the server listen on, and which secret signs the cookie POST /session sets?',
         'The environment is what the operator set for this run; .env is a developer default. dotenv never overrides an existing variable unless you ask it to.',
-        'Look for override in every dotenv.config() (override: true, or one that depends on NODE_ENV, or on a second file such as .env.local), or code that copies a value of the parsed file over process.env (PORT or SESSION_SECRET "because the developer\'s file knows better").',
+        'Look for override in every dotenv.config() (override: true, or one that depends on NODE_ENV, or on a second file such as .env.local), or code that copies a value of the parsed file over process.env (PORT or SESSION_SECRET "because the developer\'s file knows better"), a SIGHUP reload that loads .env again with override included.',
         'dotenv.config() with no options, or process.loadEnvFile(), both leave existing variables alone.',
       ],
     },
@@ -162,7 +162,7 @@ export default {
   requirements: [
     { text: 'start with DATABASE_URL and SESSION_SECRET in the environment and no .env file, and use that database, a postgresql:// URL as well as a postgres:// one', checks: ['06.starts-with-valid-environment'] },
     {
-      text: 'treat DATABASE_URL and SESSION_SECRET as required whatever NODE_ENV says (a name of your own such as local or dev included), under npm run dev (npm_lifecycle_event=dev), under a test runner too (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, MOCHA_WORKER_ID, TEST_WORKER_INDEX, TAP) and on CI (CI, NODE_ENV=ci): without either, exit non-zero before listening and name the variable (no value for them in the code, none from .env.example or another committed template file)',
+      text: 'treat DATABASE_URL and SESSION_SECRET as required whatever NODE_ENV says (a name of your own such as local, dev or e2e included), under npm run dev (npm_lifecycle_event=dev) and npm test (npm_lifecycle_event=test, test:e2e), under a test runner too (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, MOCHA_WORKER_ID, TEST_WORKER_INDEX, TAP) and on CI (CI, NODE_ENV=ci): without either, exit non-zero before listening and name the variable (no value for them in the code, none from .env.example or another committed template file)',
       checks: ['06.missing-database-url-stops-startup', '06.missing-session-secret-stops-startup'],
     },
     {
@@ -181,7 +181,7 @@ export default {
       text: "load a .env file from the working directory whenever NODE_ENV is not production (unset, development, test, staging, prod, preprod or any other value, on CI too), when there is one, before reading any variable (PORT too), reading it as dotenv does (comment lines, export lines, double and single quotes, a # inside quotes, a space and # inside quotes too, a # comment after a value, = inside a value, a double-quoted value over several lines)",
       checks: ['06.dotenv-file-alone-starts'],
     },
-    { text: 'let variables set in the real environment win over .env and any other file it loads (.env.local, .env.<NODE_ENV>), every variable (DATABASE_URL, SESSION_SECRET and PORT), under every NODE_ENV, development too', checks: ['06.environment-wins-over-dotenv'] },
+    { text: 'let variables set in the real environment win over .env and any other file it loads (.env.local, .env.<NODE_ENV>), every variable (DATABASE_URL, SESSION_SECRET and PORT), under every NODE_ENV, development too, at startup and after a reload (SIGHUP) alike', checks: ['06.environment-wins-over-dotenv'] },
     { text: 'load no .env file (.env, .env.local, .env.production, .env.production.local) when NODE_ENV=production', checks: ['06.dotenv-ignored-in-production'] },
     {
       text: 'never show the database password (in the user info or a ?password= query parameter; a user name equal to it counts, in a URL whose password is masked too, so print the host, not the user) or SESSION_SECRET, nor part of them (4 characters in a row count, and so do the first or last 3 on their own ("ends with vZ1"), the first or last 2 or 3 beside a mask: Wm******vZ, Wm3...vZ1, Wm3[REDACTED]vZ1, and the first and last one around a mask or one beside a run of stars: W******Z, W******), nor them encoded (base64, base64url, hex: an encoding hides nothing), in its output (stdout, stderr, a file it writes in its working directory) or a response: not at a normal start, in production or a few seconds later, not at any log level (LOG_LEVEL=debug, trace, silly) or debug namespace (DEBUG=*, NODE_DEBUG), not when it shuts down (SIGTERM, SIGINT) or gets SIGHUP, not when listen() fails, not in an error response nor from a route that shows settings (/config, /env, /debug/config and the like), not in any refusal, at any log level, not even of a value that is malformed, of the wrong scheme or too short',
@@ -191,6 +191,7 @@ export default {
   advice: [
     'Check the scheme too (`postgres://` or `postgresql://`, both of which must start); the grader refuses only URLs without a scheme or a host (it tries a `mysql://` URL only beside a bad PORT, and then only reads the refusal for the password).',
     'Read and validate the configuration in one module (`src/config.ts`) and hand the rest of the app a typed object.',
+    'Quoting a bad `PORT` back in a refusal (`PORT must be a whole number, got "3000abc"`) is your choice: a port is no secret. The values of `DATABASE_URL` and `SESSION_SECRET` never appear in one.',
     'Pass `{ quiet: true }` to `dotenv.config()`, so that dotenv 18 prints no line of its own at every start.',
     'Log where the database is (`new URL(databaseUrl).host`) when the server starts, so an operator can see which one it uses.',
     'Commit a `.env.example` with every variable and no real values, and keep `.env` out of git.',
