@@ -529,7 +529,8 @@ function sendOn(agent: http.Agent, baseUrl: string, request: SentRequest): Promi
 }
 
 /**
- * A preload (NODE_OPTIONS) for src/server.ts: on SIGURG it says so and throws `thrown` in a timer,
+ * A preload (NODE_OPTIONS) for src/server.ts: on SIGURG, in a timer, it says so and throws `thrown` (an
+ * app that ends in its own handler of the signal ends before it says so),
  * outside any request, as a bug in a background job would. Node then ends the process, unless the app
  * keeps it alive. It also notes every uncaught exception the app meets (uncaughtExceptionMonitor, which
  * changes nothing): a request's own error that reaches Node uncaught (a callback that still throws) and
@@ -546,7 +547,7 @@ const UNCAUGHT_SEEN = '[grader] uncaught exception: ';
 function uncaughtPreload(thrown: string, rejected = false): string {
   return `--import=data:text/javascript,${encodeURIComponent(
     `import{isMainThread}from'node:worker_threads';if(isMainThread){process.on('uncaughtExceptionMonitor',e=>{try{process.stderr.write(${JSON.stringify(UNCAUGHT_SEEN)}+String(e&&e.message!==undefined?e.message:e).split('\\n')[0]+'\\n')}catch{}});` +
-      `process.on(${JSON.stringify(THROW_SIGNAL)},()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});setImmediate(()=>{${rejected ? `Promise.reject(${thrown})` : `throw ${thrown}`}})})}`,
+      `process.on(${JSON.stringify(THROW_SIGNAL)},()=>{setImmediate(()=>{process.stderr.write(${JSON.stringify(`${UNCAUGHT_MARK}\n`)});${rejected ? `Promise.reject(${thrown})` : `throw ${thrown}`}})})}`,
   )}`;
 }
 /**
@@ -1064,7 +1065,7 @@ lesson('01-error-handling', (t) => {
       if (result.kept) continue;
       expectThat(
         !result.early,
-        `Expected src/server.ts${mode} to be running when the grader threw ${result.after} (outside any request), but it ended first, with ${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}, ` +
+        `Expected src/server.ts${mode} to be still running for the error the grader throws outside any request (${result.after}), but it ended first, with ${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}, ` +
           `on the ${THROW_SIGNAL} the grader sent its process to make the throw (a signal Node ignores unless told otherwise), before anything was thrown. ` +
           'Nothing was thrown yet, so this says nothing about your crash handling: end the process on the signals a platform sends to stop it (SIGTERM, SIGINT), not on every signal.',
       );
