@@ -30,7 +30,7 @@ export default {
       title: 'Without DATABASE_URL the server exits non-zero at startup, names the variable and never listens (no default URL), whatever NODE_ENV says',
       points: 2,
       hints: [
-        'Run the server with SESSION_SECRET set but no DATABASE_URL, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the other variables test runners set), production, ci (with CI=true) and a name of your own such as local, from a directory holding a copy of .env.example. Which database does it use?',
+        'Run the server with SESSION_SECRET set but no DATABASE_URL, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the other variables test runners set, as npm test starts it), production, ci (with CI=true) and a name of your own such as local, from a directory holding a copy of .env.example. Which database does it use?',
         'A hard-coded fallback sends a misconfigured server to the wrong database (and puts a password in git), and a fallback "only for tests", "only on CI", "only in development" or "from .env.example" does the same to the test runner, the pipeline or a staging box, and so does one "only for NODE_ENV=local" or "only under npm run dev". Required settings have no defaults in any environment: .env is where development values live, and .env.example only documents them.',
         'In src/config.ts, check DATABASE_URL before returning the config; src/server.ts calls loadConfig() before app.listen().',
         'With zod: z.object({ DATABASE_URL: z.url(), ... }).safeParse(process.env); on failure print each issue.path and message, then process.exit(1).',
@@ -41,7 +41,7 @@ export default {
       title: 'Without SESSION_SECRET the server exits non-zero at startup, names the variable and never listens (no default secret), whatever NODE_ENV says',
       points: 2,
       hints: [
-        'Start without SESSION_SECRET, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the like set), production, ci (with CI=true) and a name of your own such as dev, beside a copy of .env.example, then POST /session. When does the problem show up, and what does the error say?',
+        'Start without SESSION_SECRET, with NODE_ENV unset (as npm run dev starts it), development, test (with VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT and the like set, as npm test starts it), production, ci (with CI=true), e2e on CI and a name of your own such as dev, beside a copy of .env.example, then POST /session. When does the problem show up, and what does the error say?',
         'A missing secret should stop the process at startup with its name, not surface later as "The \\"key\\" argument must be of type string" on the first login.',
         'Never give a secret a fallback value (SESSION_SECRET ?? "dev-secret"), not even for one NODE_ENV (local, dev, any name), under npm run dev or npm test (npm_lifecycle_event), on CI (CI, NODE_ENV=ci, e2e) or under a test runner (VITEST, JEST_WORKER_ID, NODE_TEST_CONTEXT, any of them), and never load .env.example, whose placeholder is in git: a default secret is a public one. A developer puts theirs in .env.',
         "SESSION_SECRET: z.string().min(32) in the schema, or if (!process.env.SESSION_SECRET) problems.push('SESSION_SECRET is missing').",
