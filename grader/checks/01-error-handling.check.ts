@@ -647,9 +647,11 @@ async function throwOutsideRequests(server: RunningServer, what: string, again =
     throw new CannotJudge(`The grader sent ${THROW_SIGNAL} to src/server.ts to throw an error outside any request, and nothing happened within ${UNCAUGHT_END_MS / 1000} s (a machine too busy?).`);
   }
   if (!app.output().includes(UNCAUGHT_MARK)) {
-    // Ended before the preload threw: whatever its code says, it says nothing about an uncaught exception.
     await app.exited;
     app.stopping = true;
+    // Crashed on an error of one of its requests just now (the callback error), its line read only now: judged as above.
+    if (again && app.output().includes(UNCAUGHT_SEEN)) return throwOutsideRequests(server, what, false);
+    // Ended before the preload threw: whatever its code says, it says nothing about an uncaught exception.
     return { kept: false, early: true, code: app.exit!.code, signal: app.exit!.signal, after: what };
   }
   return endsAfter(server, `${what}, in a timer of its process, outside any request`);

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
+import { listeners } from './ports.js';
 import { SourcePositions } from './source-positions.js';
 import { hasWatchdog, makeTempFolder, removeTempFolder, spawnWatched, unwatch } from './watchdog.js';
 
@@ -113,34 +114,47 @@ export interface TcpSocket {
   remote: string;
 }
 
-/** The TCP sockets a process holds (Linux; none elsewhere). */
-export function tcpSockets(pid: number | undefined): TcpSocket[] {
-  if (pid === undefined) return [];
-  const inodes = new Set<string>();
+/** The `socket:[inode]` names of the sockets a process holds (Linux; none elsewhere). */
+function socketNames(pid: number): Set<string> {
+  const names = new Set<string>();
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
-        const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (socket) inodes.add(socket[1]!);
+        const name = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (name.startsWith('socket:[')) names.add(name);
       } catch {
         // closed meanwhile
       }
     }
   } catch {
-    return [];
+    // gone, or not ours to read
   }
+  return names;
+}
+
+/**
+ * The TCP sockets a process holds (Linux; none elsewhere). The tables list every socket of the machine,
+ * thousands in TIME_WAIT while a self-check runs: only the lines of the process's own sockets are parsed.
+ */
+export function tcpSockets(pid: number | undefined): TcpSocket[] {
+  if (pid === undefined) return [];
+  const inodes = [...socketNames(pid)].map((name) => name.slice('socket:['.length, -1));
+  if (inodes.length === 0) return [];
   const found: TcpSocket[] = [];
   for (const table of ['tcp', 'tcp6']) {
-    let lines: string[];
+    let text: string;
     try {
-      lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'latin1');
     } catch {
       continue;
     }
-    for (const line of lines) {
-      const fields = line.trim().split(/\s+/);
-      // field 9 is the socket's inode
-      if (inodes.has(fields[9] ?? '')) found.push({ state: fields[3]!, local: procAddress(fields[1]!), remote: procAddress(fields[2]!) });
+    for (const inode of inodes) {
+      // The inode is the tenth field, between spaces; a line is found by it, then parsed alone.
+      for (let at = text.indexOf(` ${inode} `); at !== -1; at = text.indexOf(` ${inode} `, at + 1)) {
+        const line = text.slice(text.lastIndexOf('\n', at) + 1, text.indexOf('\n', at) === -1 ? undefined : text.indexOf('\n', at));
+        const fields = line.trim().split(/\s+/);
+        if (fields[9] === inode) found.push({ state: fields[3]!, local: procAddress(fields[1]!), remote: procAddress(fields[2]!) });
+      }
     }
   }
   return found;
@@ -160,8 +174,11 @@ export function connectingTo(pid: number | undefined): string[] {
  */
 export function portsListenedOnBy(pid: number | undefined): number[] | undefined {
   if (process.platform !== 'linux') return undefined;
-  const listening = tcpSockets(pid).filter((socket) => socket.state === '0A');
-  return [...new Set(listening.map((socket) => Number(socket.local.slice(socket.local.lastIndexOf(':') + 1))))];
+  // Asked every 50 ms while an app starts: the listening sockets come first in the tables, and are read
+  // alone (ports.ts), only once the process holds a socket at all.
+  const own = pid === undefined ? new Set<string>() : socketNames(pid);
+  if (own.size === 0) return [];
+  return [...new Set([...(listeners() ?? [])].filter(([name]) => own.has(name)).map(([, port]) => port))];
 }
 
 /** The servers a process is connected to right now (not the clients connected to it), as "host:port" (Linux; none elsewhere). */

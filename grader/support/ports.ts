@@ -83,7 +83,7 @@ function listeningSockets(port: number): Set<string> | undefined {
  * kernel lists listening sockets first, then walks every connection's bucket, which takes
  * milliseconds of system time: the table is read in small pieces and no further than the listeners.
  */
-function listeners(): Map<string, number> | undefined {
+export function listeners(): Map<string, number> | undefined {
   const found = new Map<string, number>();
   const chunk = Buffer.alloc(16 * 1024);
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
