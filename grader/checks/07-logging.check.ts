@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CannotJudge, CheckFailure, expectThat, fail, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
@@ -72,9 +72,11 @@ const NO_NODE_ENV_LEVELS = new Set<string | undefined>([WITHOUT_LOG_DIR]);
 /**
  * Values of LOG_LEVEL that name no level of winston's npm levels or of pino, though an operator may
  * type them (syslog's warning and critical, err, and the off switches): an app that starts with one has
- * mapped it onto a level or silenced its log. pino's own `silent` is left out: pino documents it.
+ * mapped it onto a level or silenced its log. `silent` too: pino documents it as a way to turn logging
+ * off and winston has an option of that name, but it is in neither's levels (pino.levels.values,
+ * winston.config.npm.levels), and it silences the errors as off does.
  */
-const LEVEL_ALIASES = ['warning', 'off', 'none', 'critical', 'err'];
+const LEVEL_ALIASES = ['warning', 'off', 'none', 'silent', 'critical', 'err'];
 /** A path with a malformed percent-escape: decodeURI() and decodeURIComponent() throw on it. */
 const MALFORMED_PATH = '/books/%E0%A4%A';
 /**
@@ -89,14 +91,16 @@ const EXIT_WITHIN_MS = 5000;
  */
 const TIMERS_AHEAD_MS = 25 * 60 * 60 * 1000;
 /**
- * Loaded with NODE_OPTIONS=--import into the default run: notes the timers the app sets (global or from
- * node:timers) and, once the grader writes COURSE_TIMERS_FILE, makes those due within TIMERS_AHEAD_MS
+ * Loaded with NODE_OPTIONS=--import into the default run: notes the timers the app sets (global, from
+ * node:timers, or from node:timers/promises, whose setTimeout and setInterval it makes from the noted
+ * ones) and, once the grader writes COURSE_TIMERS_FILE, makes those due within TIMERS_AHEAD_MS
  * fire at once (an interval then goes on at its own period), and acknowledges once they had a turn. Nothing
  * changes before the file exists; nothing in it may throw into the app.
  */
 const timersShim = `
 import { existsSync, writeFileSync } from 'node:fs';
 import timers from 'node:timers';
+import timersPromises from 'node:timers/promises';
 import { syncBuiltinESMExports } from 'node:module';
 const file = process.env.COURSE_TIMERS_FILE;
 if (file) {
@@ -111,6 +115,47 @@ if (file) {
   const moved = { setTimeout: track(timers.setTimeout), setInterval: track(timers.setInterval) };
   Object.assign(globalThis, moved);
   Object.assign(timers, moved);
+  const abortError = (signal) => Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+  // node:timers/promises makes its timers internally: these make them from the noted ones, same signature.
+  timersPromises.setTimeout = (delay, value, options) =>
+    new Promise((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted) return reject(abortError(signal));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(abortError(signal));
+      };
+      const timer = moved.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      }, delay);
+      if (options?.ref === false) timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  timersPromises.setInterval = async function* (delay, value, options) {
+    const signal = options?.signal;
+    if (signal?.aborted) throw abortError(signal);
+    let due = 0;
+    let wake;
+    const timer = moved.setInterval(() => {
+      due++;
+      wake?.();
+    }, delay);
+    if (options?.ref === false) timer.unref();
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        if (due === 0 && !signal?.aborted) await new Promise((resolve) => (wake = resolve));
+        wake = undefined;
+        if (signal?.aborted) throw abortError(signal);
+        for (; due > 0; due--) yield value;
+      }
+    } finally {
+      clearInterval(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  };
   syncBuiltinESMExports();
   const poll = realSetInterval(() => {
     try {
@@ -130,6 +175,51 @@ if (file) {
     } catch {}
   }, 20);
   poll.unref();
+}
+`;
+
+/**
+ * Loaded with NODE_OPTIONS=--import into the run without LOG_DIR: notes every path the app opens for
+ * writing or creates (fs's open, write, append, createWriteStream and mkdir, callback, sync and promise
+ * alike) in COURSE_WRITES_FILE, one JSON string a line, so that a default folder at a fixed absolute path
+ * (/var/log/bookshop, /tmp/bookshop) is seen as well as one in the working directory, TMPDIR or HOME.
+ * Devices (/dev/stdout) and file descriptors are left out; nothing in it may throw into the app.
+ */
+const writesShim = `
+import fs from 'node:fs';
+import path from 'node:path';
+import { syncBuiltinESMExports } from 'node:module';
+const file = process.env.COURSE_WRITES_FILE;
+if (file) {
+  const { appendFileSync } = fs;
+  // The shim's own file, which appendFileSync opens through the wrapped openSync.
+  const seen = new Set([path.resolve(file)]);
+  const writing = (flags) => flags === undefined || (typeof flags === 'number' ? (flags & 3) !== 0 || (flags & 64) !== 0 : /[wa+]/.test(String(flags)));
+  const note = (target, flags) => {
+    try {
+      if (typeof target !== 'string' && !(target instanceof URL) && !Buffer.isBuffer(target)) return;
+      if (!writing(flags)) return;
+      const name = path.resolve(target instanceof URL ? target.pathname : String(target));
+      if (/^\\/(dev|proc)\\//.test(name) || seen.has(name)) return;
+      seen.add(name);
+      appendFileSync(file, JSON.stringify(name) + '\\n');
+    } catch {}
+  };
+  const wrap = (owner, name, flagsAt) => {
+    const real = owner[name];
+    if (typeof real !== 'function') return;
+    owner[name] = Object.defineProperties(function (...args) {
+      note(args[0], flagsAt === undefined ? undefined : typeof args[flagsAt] === 'object' && args[flagsAt] ? args[flagsAt].flags : typeof args[flagsAt] === 'function' ? 'r' : (args[flagsAt] ?? 'r'));
+      return real.apply(this, args);
+    }, Object.getOwnPropertyDescriptors(real));
+  };
+  for (const owner of [fs, fs.promises]) {
+    wrap(owner, 'open', 1);
+    for (const name of ['writeFile', 'appendFile', 'mkdir']) wrap(owner, name);
+  }
+  wrap(fs, 'openSync', 1);
+  for (const name of ['writeFileSync', 'appendFileSync', 'mkdirSync', 'createWriteStream']) wrap(fs, name);
+  syncBuiltinESMExports();
 }
 `;
 
@@ -225,6 +315,8 @@ interface Run {
   signal: 'SIGTERM' | 'SIGINT';
   /** What the app left in its working directory (a temporary one), for the run without LOG_DIR. */
   leftInCwd: string[];
+  /** Paths the app opened for writing or created anywhere (the run without LOG_DIR), as the writes shim noted them. */
+  opened: string[];
   /** What the app left in its TMPDIR and HOME (empty ones of its own), for the run without LOG_DIR: "TMPDIR (os.tmpdir())/bookshop-logs/error.log". */
   leftElsewhere: string[];
   /** The POST whose body arrived late, for the default run: how long after the app took it (100 Continue) the grader sent its body. */
@@ -253,7 +345,9 @@ const FULL_RUNS = new Set<Level>([undefined, 'debug', PINO_ONLY_LEVEL, WINSTON_O
 const READS: Record<string, { levels?: readonly Level[]; extras?: readonly ExtraKey[]; aliases?: boolean }> = {
   '07.stdout-lines-are-json': { levels: LEVELS, extras: ['quiet', 'busy'] },
   '07.access-line-per-request': { levels: [...FULL_RUNS, SIGINT_LEVEL] },
-  '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart'] },
+  '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart', 'quiet', 'bare'] },
+  // No colour in any run's files; the files kept across the restarts (on copies of the run at error's LOG_DIR).
+  '07.error-logged-with-stack-to-file': { levels: LEVELS, extras: ['restart', 'quiet', 'bare', 'busy'] },
   '07.log-level-any-case-or-refused': { levels: ['WARN', ERROR_LEVEL, UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL, SIGINT_LEVEL], extras: ['devWarn'], aliases: true },
   '07.secrets-stay-out-of-logs': { levels: [...FULL_RUNS] },
 };
@@ -363,6 +457,8 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const signal = level === SIGINT_LEVEL ? 'SIGINT' : 'SIGTERM';
   // The default run may move the app's timers ahead before SIGTERM: a file the app's preload watches.
   const timersFile = level === undefined ? path.join(t.tempDir('course-07-timers-'), 'move') : undefined;
+  // The run without LOG_DIR notes every path the app opens for writing, wherever it is (a fixed /var/log/bookshop too).
+  const writesFile = withLogDir ? undefined : path.join(t.tempDir('course-07-writes-'), 'opened');
   // Files the app writes are newer than this. Not a second earlier: the grader compiled the app's copy
   // moments before the first run, and on a fast machine those files would count as written by the app.
   // 20 ms covers the file system's coarse clock; the app writes nothing before it has even started.
@@ -371,6 +467,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: runs are made in development, under test and without NODE_ENV.
     ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }),
     ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
+    ...(writesFile ? { COURSE_WRITES_FILE: writesFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(writesShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
     ...(tmp && home ? { TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: home } : {}),
     ...(level === undefined ? {} : { LOG_LEVEL: level }),
@@ -386,7 +483,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
       );
     }
     const refusedStdout = parseLines(`${started.stdout ?? ''}\n`);
-    return { label, nodeEnv, logDir, output: started.output, startupOutput: started.output, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], stillRunning: false, besideSource: [], refusedStdout };
+    return { label, nodeEnv, logDir, output: started.output, startupOutput: started.output, refused: started, sent: [], stdout: [], stdoutText: '', shutdownFrom: 0, stderr: [], stderrText: '', files: [], logFiles: [], secrets: {}, lostNote: '', signal, leftInCwd: [], leftElsewhere: [], opened: [], stillRunning: false, besideSource: [], refusedStdout };
   }
   const { client, process } = started;
   const startupOutput = process.output();
@@ -448,6 +545,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     // Methods no route names: HEAD, which Express answers from the GET route, and OPTIONS (here the catch-all answers it 404).
     if (everyRoute) await send('with the method HEAD, which Express answers from the GET route', () => client.head('/books'));
     if (everyRoute) await send('with the method OPTIONS, which no route names', () => client.request('OPTIONS', '/books'));
+    // A routine answer that is not 200: a 304 to a conditional GET (the ETag express sets) gets its access line at info too.
+    const etag = books.headers.etag;
+    if (everyRoute && typeof etag === 'string') await send('answered 304 Not Modified to its If-None-Match', () => client.get('/books', { headers: { 'If-None-Match': etag } }));
   }
   if (level === undefined) {
     // A path that decodeURI() cannot read: the access line logs it as it came (req.originalUrl), and the app goes on.
@@ -519,6 +619,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     },
     signal,
     leftInCwd: cwd ? readdirSync(cwd) : [],
+    opened: writesFile && existsSync(writesFile) ? readFileSync(writesFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string) : [],
     leftElsewhere: [
       ...(tmp ? everythingIn(tmp).map((name) => `TMPDIR (os.tmpdir())/${name}`) : []),
       ...(home ? everythingIn(home).map((name) => `HOME (os.homedir())/${name}`) : []),
@@ -547,9 +648,48 @@ interface Extra {
   files?: LogFile[];
   /** For the restart: its request to a path no route matches. */
   reply?: Reply;
+  /** For the start under test: index in `stdout` of the first line that arrived after the signal, and when the signal was sent (Date.now()). */
+  shutdownFrom?: number;
+  signalAt?: number;
 }
 
-type ExtraKey = 'restart' | 'quiet' | 'busy' | 'devWarn';
+type ExtraKey = 'restart' | 'quiet' | 'busy' | 'devWarn' | 'bare';
+
+/**
+ * A copy of the LOG_DIR the run at error left once it exited (undefined if it refused or had none): each
+ * start that must keep what the files held (in development, under test, without NODE_ENV, in production
+ * on a port in use) gets one of its own, so that they go side by side.
+ */
+async function errorRunLogDir(t: LessonKit): Promise<string | undefined> {
+  // Not runAt(): that starts every extra, the caller among them, before it is registered.
+  const first = await t.shared(runKey(ERROR_LEVEL), () => makeRun(t, ERROR_LEVEL));
+  if (first.refused || !first.logDir) return undefined;
+  const copy = t.tempDir('course-07-logs-');
+  cpSync(first.logDir, copy, { recursive: true });
+  return copy;
+}
+const AGAIN = 'started again on (a copy of) the LOG_DIR of the run with LOG_LEVEL=error once it had exited';
+
+/** Starts the app on a copy of the run at error's LOG_DIR, asks it `paths`, stops it: what it wrote, and the files before and after. */
+async function restartOn(t: LessonKit, label: string, env: Record<string, string>, paths: string[], waitForStartupLine = false): Promise<Extra> {
+  const logDir = await errorRunLogDir(t);
+  if (!logDir) return { label, output: '', stdout: [], stderr: [] };
+  const before = await readAllFiles(logDir);
+  const started = await t.serverOrExit({ env: { ...env, LOG_DIR: logDir }, cwd: t.tempDir('course-07-cwd-') });
+  if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, files: await readAllFiles(logDir) };
+  const { client, process } = started;
+  // The startup line, logged as the app began to listen, arrives now, not once a buffer fills (up to 3 s for a logger's worker thread to start).
+  if (waitForStartupLine) await pollFor(() => completeLines(process.streamOutput('stdout')).length > 0, 3000);
+  let reply: Reply | undefined;
+  for (const each of paths) reply = await client.get(each);
+  if (reply) await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === reply.request.path), 1000);
+  const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
+  const signalAt = Date.now();
+  await process.stop(EXIT_WITHIN_MS);
+  const files = await readAllFiles(logDir);
+  const stdout = parseLines(`${process.streamOutput('stdout')}\n`);
+  return { label, output: process.output(), stdout, stderr: parseLines(`${process.streamOutput('stderr')}\n`), before, files, ...(reply ? { reply } : {}), shutdownFrom, signalAt };
+}
 const extra = (t: LessonKit, key: ExtraKey) => t.shared(`07-extra:${key}`, () => EXTRAS[key](t));
 
 const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
@@ -558,28 +698,16 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
    * and LOG_LEVEL unset: the error file must keep what the first run wrote (a file opened with flags 'w'
    * is emptied at every start, and the record with it), and the level is info there too.
    */
-  async restart(t) {
-    // Not runAt(): that starts every extra, this one among them, before it is registered.
-    const first = await t.shared(runKey(ERROR_LEVEL), () => makeRun(t, ERROR_LEVEL));
-    const label = 'with NODE_ENV=development and LOG_LEVEL unset, started again on the LOG_DIR of the run with LOG_LEVEL=error once it had exited';
-    if (first.refused || !first.logDir) return { label, output: '', stdout: [], stderr: [] };
-    const before = await readAllFiles(first.logDir);
-    const started = await t.serverOrExit({ env: { NODE_ENV: 'development', LOG_DIR: first.logDir } });
-    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, files: await readAllFiles(first.logDir) };
-    const reply = await started.client.get('/no-such-page');
-    await pollFor(() => parseLines(started.process.streamOutput('stdout')).some((entry) => accessFields(entry).path === '/no-such-page'), 1000);
-    await started.process.stop(EXIT_WITHIN_MS);
-    const files = await readAllFiles(first.logDir);
-    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`), before, files, reply };
-  },
-  /** Started under NODE_ENV=test with LOG_LEVEL unset (a Jest habit: silent unless a level is asked for), then stopped: its startup line. */
-  async quiet(t) {
-    const label = 'with NODE_ENV=test and LOG_LEVEL unset';
-    const started = await t.serverOrExit({ env: { NODE_ENV: 'test' }, cwd: t.tempDir('course-07-cwd-') });
-    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started };
-    await started.process.stop(EXIT_WITHIN_MS);
-    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`) };
-  },
+  restart: (t) => restartOn(t, `with NODE_ENV=development and LOG_LEVEL unset, ${AGAIN}`, { NODE_ENV: 'development' }, ['/no-such-page']),
+  /**
+   * Started under NODE_ENV=test with LOG_LEVEL unset (a Jest habit: silent unless a level is asked for), on
+   * a copy of the run at error's LOG_DIR: its startup line must come as it is logged (not once a buffer
+   * fills or the app exits), the files keep what they held (flags 'w' under test only empties them), and
+   * a path no route matches writes no line below info.
+   */
+  quiet: (t) => restartOn(t, `with NODE_ENV=test and LOG_LEVEL unset, ${AGAIN}`, { NODE_ENV: 'test' }, ['/no-such-page'], true),
+  /** NODE_ENV and LOG_LEVEL both unset (a laptop), on a copy of the run at error's LOG_DIR: info is the default there too, and the files keep what they held. */
+  bare: (t) => restartOn(t, `with NODE_ENV and LOG_LEVEL unset, ${AGAIN}`, {}, ['/books', '/no-such-page']),
   /** Started under NODE_ENV=development with LOG_LEVEL=warn and asked GET /books: an app that chooses its own level while developing writes that request's info line. */
   async devWarn(t) {
     const label = 'with NODE_ENV=development and LOG_LEVEL=warn';
@@ -599,9 +727,12 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
     if (!holder) throw new CannotJudge('The grader could not hold a port open to start the app on a port in use.');
     const port = (holder.address() as AddressInfo).port;
     try {
-      const label = `with PORT=${port}, a port another process held open`;
-      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port) }, cwd: t.tempDir('course-07-cwd-') }, 3000, true);
-      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [] };
+      // On a copy of the run at error's LOG_DIR: a logger that empties its file as it is made (in production) empties it here too.
+      const logDir = await errorRunLogDir(t);
+      const before = logDir ? await readAllFiles(logDir) : undefined;
+      const label = `with PORT=${port}, a port another process held open${logDir ? `, ${AGAIN}` : ''}`;
+      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port), ...(logDir ? { LOG_DIR: logDir } : {}) }, cwd: t.tempDir('course-07-cwd-') }, 3000, true);
+      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [], ...(logDir ? { before, files: await readAllFiles(logDir) } : {}) };
     } finally {
       holder.close();
     }
@@ -687,21 +818,26 @@ function noErrorLine(files: ParsedFile[], expected: string): never {
   fail(`${expected}, got ${files.map((file) => file.name).join(', ')} with ${entries.length ? `${entries.length} line${entries.length === 1 ? '' : 's'}, none at level error` : 'no line in it'}.`);
 }
 
-/** Fails when the lines the run at error wrote under LOG_DIR are gone once the app started again on the same LOG_DIR. */
+/**
+ * Fails when the lines the run at error wrote under LOG_DIR are gone once the app started again on (a copy
+ * of) that LOG_DIR: in development, under test, without NODE_ENV, and in production on a port in use.
+ */
 async function keptAcrossRestart(t: LessonKit): Promise<void> {
-  const restart = await extra(t, 'restart');
-  if (restart.refused) failAbout(`Expected src/server.ts to keep running ${restart.label}, but it ${restart.refused.description} during startup (its output is below).`, restart.output);
-  const earlier = (restart.before ?? []).flatMap((file) => file.text.split('\n').filter((line) => line.trim()).map((line) => ({ file: file.name, line })));
-  const after = (restart.files ?? []).map((file) => file.text).join('\n');
-  const gone = earlier.filter(({ line }) => !after.includes(line));
-  if (gone.length === 0) return;
-  const file = gone[0]!.file;
-  const now = (restart.files ?? []).find((each) => each.name === file);
-  failAbout(
-    `Expected the lines in LOG_DIR/${file} to survive a restart, got ${gone.length} of the ${earlier.length} lines the run with LOG_LEVEL=error wrote under LOG_DIR gone once the app started again on the same LOG_DIR (${file} now holds ${now ? `${now.text.split('\n').filter((line) => line.trim()).length} lines` : 'nothing: it is gone'}), such as ${describeLine(gone[0]!.line, 90)}. ` +
-      "The error file is the record for when the collector is down: open it to append, as winston's File transport and pino.destination do by default (flags: 'w' empties it at every start).",
-    restart.output,
-  );
+  const restarts = await Promise.all((['restart', 'quiet', 'bare', 'busy'] as const).map((key) => extra(t, key)));
+  for (const restart of restarts) {
+    if (restart.refused && restart !== restarts[3]) failAbout(`Expected src/server.ts to keep running ${restart.label}, but it ${restart.refused.description} during startup (its output is below).`, restart.output);
+    const earlier = (restart.before ?? []).flatMap((file) => file.text.split('\n').filter((line) => line.trim()).map((line) => ({ file: file.name, line })));
+    const after = (restart.files ?? []).map((file) => file.text).join('\n');
+    const gone = earlier.filter(({ line }) => !after.includes(line));
+    if (gone.length === 0) continue;
+    const file = gone[0]!.file;
+    const now = (restart.files ?? []).find((each) => each.name === file);
+    failAbout(
+      `Expected the lines in LOG_DIR/${file} to survive a restart, got ${gone.length} of the ${earlier.length} lines the run with LOG_LEVEL=error wrote under LOG_DIR gone once the app was started again ${restart.label.replace(`, ${AGAIN}`, '')} on that LOG_DIR (a copy of it, once that run had exited) (${file} now holds ${now ? `${now.text.split('\n').filter((line) => line.trim()).length} lines` : 'nothing: it is gone'}), such as ${describeLine(gone[0]!.line, 90)}. ` +
+        "The error file is the record for when the collector is down: open it to append in every environment, as winston's File transport and pino.destination do by default (flags: 'w' empties it at every start).",
+      restart.output,
+    );
+  }
 }
 
 /** Fails when a file under LOG_DIR holds a terminal colour code, in any run with LOG_DIR (in development too). */
@@ -790,6 +926,19 @@ function unknownStarted(unknown: Run): string {
   );
 }
 
+/**
+ * The first secret that `text` holds encoded, and the encoded text: base64 (base64url too) or hex runs
+ * that decode to text holding a secret's value (a body logged as base64 holds the password whole).
+ */
+function encodedSecret(text: string, secrets: Record<string, string>): [string, string] | undefined {
+  for (const [token] of text.matchAll(/[A-Za-z0-9+/_-]{12,}={0,2}/g)) {
+    const decoded = [Buffer.from(token, 'base64').toString('latin1'), /^(?:[0-9a-fA-F]{2})+$/.test(token) ? Buffer.from(token, 'hex').toString('latin1') : ''];
+    const found = Object.entries(secrets).find(([, value]) => decoded.some((bytes) => bytes.includes(value)));
+    if (found) return [found[0], token];
+  }
+  return undefined;
+}
+
 /** The lines of `stdout` that are access lines for the request of `reply`: its method, path and status. */
 function accessLinesFor(stdout: LogEntry[], reply: Reply): { entry: LogEntry; access: AccessFields }[] {
   return stdout
@@ -870,11 +1019,13 @@ lesson('07-logging', (t) => {
               : '';
           const when = `${label === 'at the default level' ? '' : ` ${label}`}${timers}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
           if (!entry.fields) {
-            fail(
+            const message =
               `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
-                `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : 'from startup to shutdown'}: no console.log, no text format` +
-                  (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : label.includes('NODE_ENV') ? ', whatever NODE_ENV says, set or not.' : '.'),
-            );
+              `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : timers ? 'those a timer of src/server.ts or src/logger.ts writes included' : 'from startup to shutdown'}: no console.log, no text format` +
+              (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : label.includes('NODE_ENV') ? ', whatever NODE_ENV says, set or not.' : '.');
+            // Written on a timer or at shutdown: no request of the grader's is the cause, and the failing route's stack is not where to look.
+            if (timers || index >= shutdownFrom) failAbout(message, stdout.slice(index).map((each) => each.line).join('\n'));
+            fail(message);
           }
           if (colouredRank(entry) !== undefined) {
             fail(`Expected every line on stdout to carry a level a collector can read, got ${describeLine(entry.line)}${when}, whose level ${show(entry.fields.level)} holds terminal colour codes. ${COLOURS_ADVICE}`);
@@ -890,9 +1041,11 @@ lesson('07-logging', (t) => {
         const { label, refused, refusedStdout } = await runAt(t, level);
         const plain = refused && refusedStdout.find((entry) => !entry.fields);
         if (plain) {
-          fail(
+          // About the start that refused (its output, no request): no route was tried.
+          failAbout(
             `Expected every line on stdout to be a JSON object, a refusal to start included, got the plain line ${describeLine(plain.line)} from an app that ${refused.description} ${label}. ` +
               'Print why it will not start on stderr (console.error), or as a JSON line through the logger: no console.log.',
+            refused.output,
           );
         }
       }
@@ -908,6 +1061,18 @@ lesson('07-logging', (t) => {
           quiet.output,
         );
       }
+      // Its startup line comes as it is logged: the grader waited up to 3 s for it, sent a request, waited
+      // for that one's access line, and sent SIGTERM. A line logged a second and more before the signal that
+      // arrives only after it was held in a buffer that had not filled (pino.destination({ minLength })).
+      const heldQuiet = quiet.signalAt === undefined ? [] : quiet.stdout.slice(quiet.shutdownFrom).filter((entry) => entry.time && entry.time.getTime() + (entry.timePrecisionMs ?? 1000) < quiet.signalAt! - 1000);
+      if (heldQuiet.length) {
+        failAbout(
+          `Expected each line on stdout as it is logged, got ${heldQuiet.length} line${heldQuiet.length === 1 ? '' : 's'} ${quiet.label}, such as ${describeLine(heldQuiet[0]!.line, 90)}, ` +
+            `logged over a second before SIGTERM but written to stdout only after it, as the app exited: held in a buffer until it filled or the process ended. ` +
+            "A collector sees buffered lines late, and a crash loses them: write each line as it is logged (winston's Console, pino.destination({ sync: true }), or an asynchronous destination without minLength).",
+          quiet.output,
+        );
+      }
       // A start that fails (its PORT taken) prints on stdout as every other line does: JSON, or nothing (stderr is for that).
       const busy = await extra(t, 'busy');
       const busyPlain = busy.stdout.find((entry) => !entry.fields);
@@ -920,6 +1085,19 @@ lesson('07-logging', (t) => {
       }
       const late = timestampProblem(run);
       if (late) fail(late);
+
+      // The error itself, with its stack, on stdout (not only in the error file): the collector reads stdout, in the run with LOG_DIR as in the one without.
+      const stdoutErrors = run.stdout.filter((entry) => isErrorLine(entry) && aboutFailure(entry));
+      if (stdoutErrors.length && !stdoutErrors.some((entry) => stringsOf(entry).some((text) => STACK_FRAME.test(text)))) {
+        const inFile = run.logFiles.some((file) => file.entries.some((entry) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text))));
+        t.reproduce(run.failing!.request);
+        fail(
+          `Expected the error of GET ${FAILING} on stdout with its stack at the default level (LOG_DIR set), got ${describeLine(stdoutErrors[0]!.line, 140)} without one${inFile ? ', while the error file under LOG_DIR has it' : ''}. ` +
+            (inFile
+              ? "The console transport's own format drops what the logger's format kept: write the same JSON to stdout as to the file, and remove no field (stack included) on one transport only."
+              : errorAdvice(stdoutErrors[0]!)),
+        );
+      }
 
       // Each line reaches stdout as it is logged: a buffer that holds lines until it fills or the app exits
       // shows them to the collector late, and a crash (SIGKILL, out of memory) loses them. The grader waited
@@ -1065,7 +1243,8 @@ lesson('07-logging', (t) => {
       }
 
       // Once per request at debug too (a 404 handler's debug line doubles every count made from a debug log), and at info or above.
-      for (const each of [run, await runAt(t, SIGINT_LEVEL)]) {
+      // And at the lowest level (silly or trace): no level may hold a second line naming the request and its status.
+      for (const each of new Set([run, await runAt(t, SIGINT_LEVEL), ...(await fullRuns(t))])) {
         if (each.refused) continue;
         for (const { what, reply } of each.sent) {
           const request = `${reply.request.method} ${reply.request.path}`;
@@ -1180,15 +1359,17 @@ lesson('07-logging', (t) => {
         );
       }
       // And in development too: NODE_ENV picks no level of its own.
-      const restart = await extra(t, 'restart');
-      const devChatty = restart.stdout.find((entry) => entry.rank !== undefined && entry.rank < 30);
-      if (devChatty) {
-        failAbout(
-          `Expected LOG_LEVEL unset to mean info in every environment, got ${describeLine(devChatty.line, 110)} at level ${show(devChatty.fields?.level)} ${restart.label}, below info. ` +
-            "Default to info whatever NODE_ENV says (process.env.LOG_LEVEL || 'info'): an operator who wants debug in development sets LOG_LEVEL=debug.",
-          restart.output,
-          restart.reply?.request,
-        );
+      // In development, under test and without NODE_ENV (a laptop) alike.
+      for (const restart of await Promise.all((['restart', 'quiet', 'bare'] as const).map((key) => extra(t, key)))) {
+        const devChatty = restart.stdout.find((entry) => entry.rank !== undefined && entry.rank < 30);
+        if (devChatty) {
+          failAbout(
+            `Expected LOG_LEVEL unset to mean info in every environment, got ${describeLine(devChatty.line, 110)} at level ${show(devChatty.fields?.level)} ${restart.label}, below info. ` +
+              "Default to info whatever NODE_ENV says, set or not (process.env.LOG_LEVEL || 'info'): an operator who wants debug sets LOG_LEVEL=debug.",
+            restart.output,
+            restart.reply?.request,
+          );
+        }
       }
       // No file beside the app's code either (the folder the grader runs it from), whatever the working directory.
       if (run.besideSource.length) {
@@ -1211,6 +1392,14 @@ lesson('07-logging', (t) => {
         failAbout(
           `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.leftElsewhere.slice(0, 3).join(', ')} ${run.label}. ` +
             'Add the file transport only when process.env.LOG_DIR is set, with no default folder: not in the working directory, os.tmpdir(), the home directory or beside the source.',
+          run.startupOutput,
+        );
+      }
+      // Nor anywhere else: a default folder at a fixed absolute path (/var/log/bookshop, /tmp/bookshop) is a file written all the same.
+      if (run.opened.length) {
+        failAbout(
+          `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.opened.slice(0, 3).join(', ')} opened for writing or created by the app ${run.label}. ` +
+            'Add the file transport only when process.env.LOG_DIR is set, with no default folder anywhere: no fixed path such as /var/log/bookshop or /tmp/bookshop either (LOG_DIR=/tmp/bookshop is an example of a value, not a default).',
           run.startupOutput,
         );
       }
@@ -1286,6 +1475,12 @@ lesson('07-logging', (t) => {
       // Names an operator may type that are no level of winston's npm levels or of pino: refused too, never mapped or read as "off".
       const aliases = await Promise.all(LEVEL_ALIASES.map(async (value) => ({ value, started: await startAt(t, value) })));
       const mapped = aliases.find(({ started }) => !started);
+      if (mapped?.value === 'silent') {
+        fail(
+          `Expected LOG_LEVEL=silent to stop the app at startup, got an app that started with it (NODE_ENV=${aliasNodeEnv(mapped.value)}): silent turns the log off, the errors included. ` +
+            "pino keeps silent in pino.levels.values as a hidden (non-enumerable) own property, so Object.hasOwn lets it through, and winston's silent is an option, no level: refuse the value by name too. An operator who wants less sets warn or error.",
+        );
+      }
       if (mapped) {
         fail(
           `Expected LOG_LEVEL=${mapped.value}, which names no level of winston (npm levels) or of pino, to stop the app at startup (NODE_ENV=${aliasNodeEnv(mapped.value)}), got an app that started with it: ` +
@@ -1341,9 +1536,14 @@ lesson('07-logging', (t) => {
       if (!debugRun.refused) {
         const belowInfo = (entries: LogEntry[]) => entries.filter((entry) => entry.rank !== undefined && entry.rank < 30).map((entry) => ({ entry, access: accessFields(entry) }));
         const kept = belowInfo(lowest.stdout);
-        const asked = new Set(lowest.sent.map(({ reply }) => `${reply.request.method} ${reply.request.path}`));
+        // The same request: its method and path, and its status when the line names one (the debug run also asks GET /books for a 304, the lowest-level run does not).
+        const asked = new Set(lowest.sent.flatMap(({ reply }) => [`${reply.request.method} ${reply.request.path}`, `${reply.request.method} ${reply.request.path} ${reply.status}`]));
         const dropped = belowInfo(debugRun.stdout).find(
-          ({ access }) => access.method && access.path && asked.has(`${access.method} ${access.path}`) && !kept.some((other) => other.access.method === access.method && other.access.path === access.path),
+          ({ access }) =>
+            access.method &&
+            access.path &&
+            asked.has(`${access.method} ${access.path}${access.status === undefined ? '' : ` ${access.status}`}`) &&
+            !kept.some((other) => other.access.method === access.method && other.access.path === access.path),
         );
         if (dropped) {
           failAbout(
@@ -1377,11 +1577,14 @@ lesson('07-logging', (t) => {
           ...run.files.map((file) => ({ where: `in LOG_DIR/${file.name}`, text: file.text })),
         ];
         for (const { where, text } of places) {
-          const [secret, value] = Object.entries(run.secrets).find(([, candidate]) => text.includes(candidate)) ?? [];
-          if (!secret || !value) continue;
-          const line = text.split('\n').find((candidate) => candidate.includes(value))!;
+          let [secret, value] = Object.entries(run.secrets).find(([, candidate]) => text.includes(candidate)) ?? [];
+          // Encoded (base64, base64url or hex, of a body or a header): anyone who reads the log decodes it in one step.
+          let encoded: string | undefined;
+          if (!secret) [secret, encoded] = encodedSecret(text, run.secrets) ?? [];
+          if (!secret) continue;
+          const line = text.split('\n').find((candidate) => candidate.includes(encoded ?? value!))!;
           fail(
-            `Expected ${secret} to appear nowhere in the logs, got it ${where} ${run.label}: ${describeLine(line)}. ` +
+            `Expected ${secret} to appear nowhere in the logs, got it ${encoded ? `encoded (base64 or hex, which anyone decodes: ${show(encoded, 40)}) ` : ''}${where} ${run.label}: ${describeLine(line)}. ` +
               (secret.includes('token') ? 'A token signs in whoever holds it: log who signed in, never the token. ' : '') +
               (secret.includes('could not parse') ? "A JSON parse error's message quotes the body it could not read: answer client errors (4xx) without logging their contents. " : '') +
               (run.label === 'at the default level' ? '' : `The rule holds at every level and in every environment: ${/LOG_LEVEL=(\S+)/.exec(run.label)?.[1] ?? 'debug'} is what someone turns on in an incident. `) +

@@ -103,7 +103,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer, hourly or daily too) included, and a refusal to start or a start on a port in use too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them): a collector would see it late, and a crash would lose it.',
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer, hourly or daily too, from setInterval or setTimeout, global, of node:timers or of node:timers/promises) included, and a refusal to start or a start on a port in use too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, the startup line too, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them, however small): a collector would see it late, and a crash would lose it.',
       checks: ['07.stdout-lines-are-json'],
     },
     {
@@ -119,26 +119,26 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
-      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, with a malformed percent-escape in the path (the app goes on serving), and that failed; no second line naming the request and its status at any level (a 404 handler that logs the 404 again at debug doubles every count; the error line, with its stack, and a debug line without a status are no second line).',
+      text: 'Write exactly one access line per request, at info or above, once it has finished, with method, the path the client asked for (req.originalUrl, not the route pattern), status and the time that request took (from its own arrival, also while other requests are in flight, whole seconds included; in ms, or with its unit): for requests a route answered (signed in or not, a 304 to a conditional GET included), refused (401, 404), matched by no route or by no method, sent with HEAD or OPTIONS, with a malformed percent-escape in the path (the app goes on serving), and that failed; no second line naming the request and its status at any level, the lowest (silly or trace) included (a 404 handler that logs the 404 again at debug doubles every count; the error line, with its stack, and a debug line without a status are no second line).',
       checks: ['07.access-line-per-request'],
     },
-    { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR, opened to append: a restart keeps what the file held.', checks: ['07.error-logged-with-stack-to-file'] },
+    { text: 'Log a server error with its message and the stack of the code that threw it (not of a new Error made in the handler) to a file under LOG_DIR, opened to append in every environment: a restart keeps what the file held (in development, under test, without NODE_ENV and in production alike).', checks: ['07.error-logged-with-stack-to-file'] },
     { text: 'Keep a file in LOG_DIR that holds errors and nothing else.', checks: ['07.error-file-holds-errors-only'] },
     { text: 'Still answer the client of a failing route with the generic JSON body {"error":"Internal Server Error"} and status 500, not Express\'s HTML error page.', checks: ['07.client-still-gets-generic-500'] },
     {
-      text: 'Start without LOG_DIR, logging to stdout only and writing no file (not in the working directory, os.tmpdir(), the home directory or beside the code); when LOG_DIR is set, write the error file there in every environment (not only in production).',
+      text: 'Start without LOG_DIR, logging to stdout only and writing no file (not in the working directory, os.tmpdir(), the home directory or beside the code, nor at a fixed absolute path such as /var/log/bookshop or /tmp/bookshop); when LOG_DIR is set, write the error file there in every environment (not only in production).',
       checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it, nor caps it in production), default info in every environment (no line below info when it is unset, in development too): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx: a 304, a slow success) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
+      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it, nor caps it in production), default info in every environment (no line below info when it is unset, in development, under test and with NODE_ENV unset too): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx: a 304, a slow success) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
       checks: ['07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included, and http and verbose with winston, fatal with pino), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; warning, critical, err, off, none: never mapped onto another level or read as off), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
+      text: 'Start at every level of the logger in use (error and its lowest level, silly with winston or trace with pino, included, and http and verbose with winston, fatal with pino), read LOG_LEVEL in any case (WARN works as warn, or is refused at startup), and refuse at startup a value that names no level of the logger in use (constructor, a name every object inherits; trace with winston, silly with pino; warning, critical, err, off, none: never mapped onto another level or read as off), and silent too, which turns the log off, errors included (pino keeps it as a hidden own property of pino.levels.values, so Object.hasOwn accepts it: refuse it by name), with a non-zero exit and a message that names LOG_LEVEL or the value, instead of silencing the log.',
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, at any level and in any environment (the default, debug with NODE_ENV=development and the lowest level of the logger, silly or trace, are tried), whether a login fails, succeeds or sends a body the parser rejects (long or short).',
+      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, in clear or encoded (base64 or hex, which anyone decodes), at any level and in any environment (the default, debug with NODE_ENV=development and the lowest level of the logger, silly or trace, are tried), whether a login fails, succeeds or sends a body the parser rejects (long or short).',
       checks: ['07.secrets-stay-out-of-logs'],
     },
   ],
