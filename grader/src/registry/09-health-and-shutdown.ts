@@ -129,7 +129,7 @@ export default {
       checks: ['09.second-signal-or-deadline-exits-1-with-a-log-line'],
     },
     {
-      text: 'Describe the app for PM2 in ecosystem.config.cjs: 2 instances in cluster mode, a kill_timeout above the shutdown deadline and a listen_timeout above the time a worker takes to start on a slow machine (PM2 stops the old worker when it passes, listening or not), so that `pm2 reload` loses no request of a steady stream (2-second reports included), a crashed worker is replaced while the other answers, and `pm2 stop` runs the graceful shutdown (reports in flight complete, every worker exits 0 on its own, none is killed with SIGKILL).',
+      text: 'Describe the app for PM2 in ecosystem.config.cjs: 2 instances in cluster mode, a kill_timeout longer than the requests in flight take (above the shutdown deadline: see the advice) and a listen_timeout of at least 5 s, above the time a worker takes to start on a slow machine (PM2 stops the old worker when it passes, listening or not), so that `pm2 reload` loses no request of a steady stream (2-second reports included), a crashed worker is replaced while the other answers, and `pm2 stop` runs the graceful shutdown (reports in flight complete, every worker exits 0 on its own, none is killed with SIGKILL).',
       checks: ['09.pm2-reload-loses-nothing', '09.pm2-replaces-a-crashed-worker', '09.pm2-stop-is-graceful'],
     },
   ],
@@ -137,6 +137,8 @@ export default {
     'Close the logger last (logger.end()) and exit once it has finished, so the last lines are not lost: the grader cannot tell a flushed logger from one that had nothing left to write.',
     'Close the Redis client before exiting (redis.close()): an app that ends with process.exit() looks the same from outside whether it did or not.',
     "Set wait_ready: true and send process.send('ready') once the app can serve (Redis connected): PM2 then keeps the old worker until the new one says so. The grader cannot see it for this app: in cluster mode a new worker gets connections as soon as it listens, ready or not, and this app's requests wait for Redis (node-redis's offline queue) rather than fail, so a reload without wait_ready loses nothing here. It matters for apps that refuse work until they are ready, or that do not listen at all.",
+    'Make kill_timeout longer than the shutdown deadline (SHUTDOWN_TIMEOUT_MS, 10 s by default), so that PM2 never kills a worker the deadline would have ended with a log line. The grader\'s reports take 2 s: it catches a kill_timeout shorter than that (PM2\'s default 1.6 s), not one between 2 s and the deadline.',
+    'End the shutdown with process.exit(0) once everything is closed, and do not wait on Redis answering to get there (redis.close() rather than a quit that waits for a reply a gone Redis never sends): under PM2 the IPC channel keeps a worker alive, so a shutdown that relies on the event loop emptying, or waits on Redis, lingers until the deadline. The grader stops the app alone (where an empty event loop ends it too) with Redis up, and under PM2 judges the exit code PM2 reports, not how long a worker lingered.',
     'In Kubernetes, map /health to the livenessProbe and /ready to the readinessProbe, and keep terminationGracePeriodSeconds above SHUTDOWN_TIMEOUT_MS, as kill_timeout is for PM2.',
   ],
 } satisfies LessonDefinition;
