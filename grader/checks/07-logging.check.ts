@@ -315,6 +315,8 @@ interface Run {
   signal: 'SIGTERM' | 'SIGINT';
   /** What the app left in its working directory (a temporary one), for the run without LOG_DIR. */
   leftInCwd: string[];
+  /** What became of the line the grader wrote to LOG_DIR/error.log before the start, if it is gone: "error.log holding 1 line, without it". */
+  seedGone?: string;
   /** Paths the app opened for writing or created anywhere (the run without LOG_DIR), as the writes shim noted them. */
   opened: string[];
   /** What the app left in its TMPDIR and HOME (empty ones of its own), for the run without LOG_DIR: "TMPDIR (os.tmpdir())/bookshop-logs/error.log". */
@@ -346,8 +348,8 @@ const READS: Record<string, { levels?: readonly Level[]; extras?: readonly Extra
   '07.stdout-lines-are-json': { levels: LEVELS, extras: ['quiet', 'busy'] },
   '07.access-line-per-request': { levels: [...FULL_RUNS, SIGINT_LEVEL] },
   '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart', 'quiet', 'bare'] },
-  // No colour in any run's files; the files kept across the restarts (on copies of the run at error's LOG_DIR).
-  '07.error-logged-with-stack-to-file': { levels: LEVELS, extras: ['restart', 'quiet', 'bare', 'busy'] },
+  // No colour in any run's files; the files kept in every run and across the restart.
+  '07.error-logged-with-stack-to-file': { levels: LEVELS, extras: ['restart'] },
   '07.log-level-any-case-or-refused': { levels: ['WARN', ERROR_LEVEL, UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL, SIGINT_LEVEL], extras: ['devWarn'], aliases: true },
   '07.secrets-stay-out-of-logs': { levels: [...FULL_RUNS] },
 };
@@ -474,6 +476,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     // Timestamps written in local time without a zone are read in the grader's time zone.
     ...(globalThis.process.env.TZ ? { TZ: globalThis.process.env.TZ } : {}),
   };
+  // An error.log as an earlier start would have left it: the app appends to it, in every environment.
+  const seed = `${JSON.stringify({ level: 'error', message: `An error an earlier start logged (the grader wrote this line) ${Math.random().toString(36).slice(2, 8)}`, timestamp: new Date(startedAt - 60_000).toISOString() })}\n`;
+  if (logDir) writeFileSync(path.join(logDir, 'error.log'), seed);
   const started = await t.serverOrExit({ env, ...(cwd ? { cwd } : {}) });
   if (!('client' in started)) {
     if (level === undefined || !MAY_REFUSE.has(level)) {
@@ -589,7 +594,11 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const script = process.child.spawnargs.find((arg) => /[\\/]src[\\/]server\.js$/.test(arg));
   const besideSource = script ? writtenSince(path.dirname(path.dirname(script)), startedAt) : [];
 
-  const files = logDir ? await readAllFiles(logDir) : [];
+  const written = logDir ? await readAllFiles(logDir) : [];
+  const seeded = written.find((file) => file.name === 'error.log');
+  const seedGone = !logDir || seeded?.text.includes(seed) ? undefined : seeded ? `error.log holding ${((count) => `${count} line${count === 1 ? '' : 's'}`)(seeded.text.split('\n').filter((line) => line.trim()).length)}, without it` : 'no error.log at all: it was deleted';
+  // The checks judge what the app wrote: the grader's line aside, and error.log aside if that line is all it holds.
+  const files = written.map((file) => (file === seeded ? { ...file, text: file.text.replace(seed, '') } : file)).filter((file) => !(seeded && file.name === seeded.name && file.text.length === 0));
   const stdoutText = process.streamOutput('stdout');
   const stderrText = process.streamOutput('stderr');
   const lost = process.lost.stdout;
@@ -619,6 +628,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     },
     signal,
     leftInCwd: cwd ? readdirSync(cwd) : [],
+    ...(seedGone ? { seedGone } : {}),
     opened: writesFile && existsSync(writesFile) ? readFileSync(writesFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string) : [],
     leftElsewhere: [
       ...(tmp ? everythingIn(tmp).map((name) => `TMPDIR (os.tmpdir())/${name}`) : []),
@@ -670,13 +680,14 @@ async function errorRunLogDir(t: LessonKit): Promise<string | undefined> {
 }
 const AGAIN = 'started again on (a copy of) the LOG_DIR of the run with LOG_LEVEL=error once it had exited';
 
-/** Starts the app on a copy of the run at error's LOG_DIR, asks it `paths`, stops it: what it wrote, and the files before and after. */
-async function restartOn(t: LessonKit, label: string, env: Record<string, string>, paths: string[], waitForStartupLine = false): Promise<Extra> {
-  const logDir = await errorRunLogDir(t);
-  if (!logDir) return { label, output: '', stdout: [], stderr: [] };
-  const before = await readAllFiles(logDir);
-  const started = await t.serverOrExit({ env: { ...env, LOG_DIR: logDir }, cwd: t.tempDir('course-07-cwd-') });
-  if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, files: await readAllFiles(logDir) };
+/**
+ * Starts the app with `env` (on `logDir`, if given), asks it `paths`, stops it: what it wrote, and the files
+ * under `logDir` before and after.
+ */
+async function startAndAsk(t: LessonKit, label: string, env: Record<string, string>, paths: string[], waitForStartupLine = false, logDir?: string): Promise<Extra> {
+  const before = logDir ? await readAllFiles(logDir) : undefined;
+  const started = await t.serverOrExit({ env: { ...env, ...(logDir ? { LOG_DIR: logDir } : {}) }, cwd: t.tempDir('course-07-cwd-') });
+  if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, ...(logDir ? { files: await readAllFiles(logDir) } : {}) };
   const { client, process } = started;
   // The startup line, logged as the app began to listen, arrives now, not once a buffer fills (up to 3 s for a logger's worker thread to start).
   if (waitForStartupLine) await pollFor(() => completeLines(process.streamOutput('stdout')).length > 0, 3000);
@@ -686,7 +697,7 @@ async function restartOn(t: LessonKit, label: string, env: Record<string, string
   const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
   const signalAt = Date.now();
   await process.stop(EXIT_WITHIN_MS);
-  const files = await readAllFiles(logDir);
+  const files = logDir ? await readAllFiles(logDir) : undefined;
   const stdout = parseLines(`${process.streamOutput('stdout')}\n`);
   return { label, output: process.output(), stdout, stderr: parseLines(`${process.streamOutput('stderr')}\n`), before, files, ...(reply ? { reply } : {}), shutdownFrom, signalAt };
 }
@@ -698,16 +709,19 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
    * and LOG_LEVEL unset: the error file must keep what the first run wrote (a file opened with flags 'w'
    * is emptied at every start, and the record with it), and the level is info there too.
    */
-  restart: (t) => restartOn(t, `with NODE_ENV=development and LOG_LEVEL unset, ${AGAIN}`, { NODE_ENV: 'development' }, ['/no-such-page']),
+  async restart(t) {
+    const label = `with NODE_ENV=development and LOG_LEVEL unset, ${AGAIN}`;
+    const logDir = await errorRunLogDir(t);
+    return logDir ? startAndAsk(t, label, { NODE_ENV: 'development' }, ['/no-such-page'], false, logDir) : { label, output: '', stdout: [], stderr: [] };
+  },
   /**
-   * Started under NODE_ENV=test with LOG_LEVEL unset (a Jest habit: silent unless a level is asked for), on
-   * a copy of the run at error's LOG_DIR: its startup line must come as it is logged (not once a buffer
-   * fills or the app exits), the files keep what they held (flags 'w' under test only empties them), and
-   * a path no route matches writes no line below info.
+   * Started under NODE_ENV=test with LOG_LEVEL unset (a Jest habit: silent unless a level is asked for),
+   * without LOG_DIR: its startup line must come as it is logged (not once a buffer fills or the app exits),
+   * and a path no route matches writes no line below info.
    */
-  quiet: (t) => restartOn(t, `with NODE_ENV=test and LOG_LEVEL unset, ${AGAIN}`, { NODE_ENV: 'test' }, ['/no-such-page'], true),
-  /** NODE_ENV and LOG_LEVEL both unset (a laptop), on a copy of the run at error's LOG_DIR: info is the default there too, and the files keep what they held. */
-  bare: (t) => restartOn(t, `with NODE_ENV and LOG_LEVEL unset, ${AGAIN}`, {}, ['/books', '/no-such-page']),
+  quiet: (t) => startAndAsk(t, 'with NODE_ENV=test and LOG_LEVEL unset', { NODE_ENV: 'test' }, ['/no-such-page'], true),
+  /** NODE_ENV and LOG_LEVEL both unset (a laptop), without LOG_DIR: info is the default there too. */
+  bare: (t) => startAndAsk(t, 'with NODE_ENV and LOG_LEVEL unset', {}, ['/books', '/no-such-page']),
   /** Started under NODE_ENV=development with LOG_LEVEL=warn and asked GET /books: an app that chooses its own level while developing writes that request's info line. */
   async devWarn(t) {
     const label = 'with NODE_ENV=development and LOG_LEVEL=warn';
@@ -727,12 +741,9 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
     if (!holder) throw new CannotJudge('The grader could not hold a port open to start the app on a port in use.');
     const port = (holder.address() as AddressInfo).port;
     try {
-      // On a copy of the run at error's LOG_DIR: a logger that empties its file as it is made (in production) empties it here too.
-      const logDir = await errorRunLogDir(t);
-      const before = logDir ? await readAllFiles(logDir) : undefined;
-      const label = `with PORT=${port}, a port another process held open${logDir ? `, ${AGAIN}` : ''}`;
-      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port), ...(logDir ? { LOG_DIR: logDir } : {}) }, cwd: t.tempDir('course-07-cwd-') }, 3000, true);
-      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [], ...(logDir ? { before, files: await readAllFiles(logDir) } : {}) };
+      const label = `with PORT=${port}, a port another process held open`;
+      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port) }, cwd: t.tempDir('course-07-cwd-') }, 3000, true);
+      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [] };
     } finally {
       holder.close();
     }
@@ -823,9 +834,18 @@ function noErrorLine(files: ParsedFile[], expected: string): never {
  * of) that LOG_DIR: in development, under test, without NODE_ENV, and in production on a port in use.
  */
 async function keptAcrossRestart(t: LessonKit): Promise<void> {
-  const restarts = await Promise.all((['restart', 'quiet', 'bare', 'busy'] as const).map((key) => extra(t, key)));
-  for (const restart of restarts) {
-    if (restart.refused && restart !== restarts[3]) failAbout(`Expected src/server.ts to keep running ${restart.label}, but it ${restart.refused.description} during startup (its output is below).`, restart.output);
+  // Every run with LOG_DIR started on an error.log the grader wrote first, as an earlier start would have (in production, development and under test).
+  for (const level of LEVELS) {
+    const run = await runAt(t, level);
+    if (!run.seedGone) continue;
+    failAbout(
+      `Expected the line LOG_DIR/error.log held before the app started (the grader wrote it there, as an earlier start of the app would have) to be still there once the run ${run.label} had exited, got ${run.seedGone}. ` +
+        `The error file is the record for when the collector is down: open it to append in every environment${run.nodeEnv === 'production' ? '' : `, ${run.nodeEnv === undefined ? 'with NODE_ENV unset' : `NODE_ENV=${run.nodeEnv}`} included`}, as winston's File transport and pino.destination do by default (flags: 'w' empties it at every start).`,
+      run.startupOutput,
+    );
+  }
+  for (const restart of [await extra(t, 'restart')]) {
+    if (restart.refused) failAbout(`Expected src/server.ts to keep running ${restart.label}, but it ${restart.refused.description} during startup (its output is below).`, restart.output);
     const earlier = (restart.before ?? []).flatMap((file) => file.text.split('\n').filter((line) => line.trim()).map((line) => ({ file: file.name, line })));
     const after = (restart.files ?? []).map((file) => file.text).join('\n');
     const gone = earlier.filter(({ line }) => !after.includes(line));
@@ -1062,13 +1082,14 @@ lesson('07-logging', (t) => {
         );
       }
       // Its startup line comes as it is logged: the grader waited up to 3 s for it, sent a request, waited
-      // for that one's access line, and sent SIGTERM. A line logged a second and more before the signal that
-      // arrives only after it was held in a buffer that had not filled (pino.destination({ minLength })).
-      const heldQuiet = quiet.signalAt === undefined ? [] : quiet.stdout.slice(quiet.shutdownFrom).filter((entry) => entry.time && entry.time.getTime() + (entry.timePrecisionMs ?? 1000) < quiet.signalAt! - 1000);
+      // for that one's access line, and sent SIGTERM. Nothing before the signal, and lines logged a second and
+      // more before it arriving after it: they were held in a buffer that had not filled (pino.destination({ minLength })).
+      // Only when nothing at all came before the signal: a line whose timestamp was frozen at startup is no line held back.
+      const heldQuiet = quiet.signalAt === undefined || quiet.shutdownFrom !== 0 ? [] : quiet.stdout.slice(quiet.shutdownFrom).filter((entry) => entry.time && entry.time.getTime() + (entry.timePrecisionMs ?? 1000) < quiet.signalAt! - 1000);
       if (heldQuiet.length) {
         failAbout(
           `Expected each line on stdout as it is logged, got ${heldQuiet.length} line${heldQuiet.length === 1 ? '' : 's'} ${quiet.label}, such as ${describeLine(heldQuiet[0]!.line, 90)}, ` +
-            `logged over a second before SIGTERM but written to stdout only after it, as the app exited: held in a buffer until it filled or the process ended. ` +
+            `logged over a second before SIGTERM but written to stdout only after it, as the app exited: the lines arrived late, held in a buffer until it filled or the process ended. ` +
             "A collector sees buffered lines late, and a crash loses them: write each line as it is logged (winston's Console, pino.destination({ sync: true }), or an asynchronous destination without minLength).",
           quiet.output,
         );
