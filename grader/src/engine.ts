@@ -244,7 +244,7 @@ async function createRunner(
   // CPU) get shards of their own on workers of their own, which vitest starts first (it runs projects in
   // the order of their names, and a project's files largest first): their waits then overlap the other
   // lessons' work, instead of coming last with the machine idle (the smallest check file ran last).
-  const waits = (id: string) => sharded && lessonById(id).checkTimeLimitMs !== undefined;
+  const waits = (id: string) => sharded && lessonById(id).waits === true;
   const groups = [
     { prefix: '0-waiting', ids: lessonIds.filter(waits), most: cores, workersPerShard: () => 1 },
     { prefix: 'shard', ids: lessonIds.filter((id) => !waits(id)), most: cores * 2, workersPerShard: (ids: string[]) => ids.length },

@@ -12,6 +12,7 @@ export default {
   // Servers of their own side by side, and one PM2 run (start, reload, crash, stop) on a busy machine.
   timeLimitMs: 120_000,
   checkTimeLimitMs: 110_000,
+  waits: true,
   checks: [
     {
       id: '09.health-answers-while-alive',

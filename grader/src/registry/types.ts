@@ -51,6 +51,11 @@ export interface LessonDefinition {
   readonly timeLimitMs: number;
   /** Limit for one check of this lesson, when 20 s is not enough (a process manager's reload is slow by nature). */
   readonly checkTimeLimitMs?: number;
+  /**
+   * Its checks spend most of their time waiting, not computing (a process manager's reloads and
+   * restarts): a self-check grades its folders first, on workers of their own, beside the others.
+   */
+  readonly waits?: boolean;
   readonly checks: readonly CheckDefinition[];
   /**
    * The requirement trace: everything the lesson text asks of the app, each proven by named checks.
