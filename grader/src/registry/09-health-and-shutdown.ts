@@ -9,9 +9,10 @@ export default {
     'The bookshop says it is ready while Redis is gone, and a deploy drops every request in flight: it needs a readiness endpoint, a graceful shutdown, and a process manager that reloads it without downtime.',
   edits: ['src/app.ts', 'src/server.ts', 'ecosystem.config.cjs'],
   packages: ['redis', 'close-with-grace', '@godaddy/terminus', 'http-terminator'],
-  // Servers of their own side by side, and one PM2 run (start, reload, crash, stop) on a busy machine.
-  timeLimitMs: 120_000,
-  checkTimeLimitMs: 110_000,
+  // Servers of their own side by side, and one PM2 run (start, reload, crash, stop) on a busy machine: at a load
+  // average of 40 on 2 CPUs (the self-check grades 09 beside other lessons' work) the PM2 run took over 110 s.
+  timeLimitMs: 180_000,
+  checkTimeLimitMs: 170_000,
   waits: true,
   checks: [
     {
