@@ -22,7 +22,7 @@ program
   .command('grade')
   .description('grade lessons (all by default) and show what fails, how to reproduce it, and a hint')
   .argument('[lessons...]', 'lesson numbers or names: 3, 03, 03-session-store')
-  .option('--target <folder>', '"exercises" (default), "solutions", or a folder laid out like exercises/')
+  .option('--target <folder>', '"exercises" (default), "solutions", a folder laid out like exercises/, or one lesson\'s folder')
   .option('--json <file>', 'also write the results as JSON')
   .option('--all', 'show every failing check in full (by default the first is, and each other takes a line)')
   .option('--verbose', 'show passing checks, every failure in full and all of the app output')

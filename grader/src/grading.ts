@@ -74,7 +74,9 @@ function missingLesson(target: Target, lesson: LessonDefinition): LessonResult {
       status: 'error',
       points: check.points,
       score: 0,
-      message: `No ${path.join(dir, 'src', 'app.ts')}: this folder is not laid out like exercises/${lesson.id}. Run \`npx course reset ${lesson.number}\` to restore it.`,
+      message: target.learner
+        ? `No ${path.join(dir, 'src', 'app.ts')}: this folder is not laid out like exercises/${lesson.id}. Run \`npx course reset ${lesson.number}\` to restore it.`
+        : `No ${path.join(dir, 'src', 'app.ts')}: --target takes a folder laid out like exercises/ (holding ${lesson.id}/src/app.ts), a repository that has one, or the lesson's own folder.`,
       hintLevel: 0,
       durationMs: 0,
     })),

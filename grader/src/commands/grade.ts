@@ -31,8 +31,10 @@ export interface GradeOptions {
 export async function gradeCommand(names: string[], options: GradeOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ results: Results; code: number }> {
   const inActions = env.GITHUB_ACTIONS === 'true';
   if (options.classroom && !env.GITHUB_OUTPUT) throw new UsageError('--classroom appends to $GITHUB_OUTPUT, which GitHub Actions sets; it is not set here.');
-  const lessons = parseLessons(names);
-  const target = isStudentRepo(options.target) ? undefined : resolveTarget(options.target);
+  const named = parseLessons(names);
+  const target = isStudentRepo(options.target) ? undefined : resolveTarget(options.target, names.length > 0 ? named : []);
+  // One lesson's folder holds that lesson alone.
+  const lessons = target?.only ? named.filter((lesson) => lesson.id === target.only) : named;
   const results = target ? await gradeTarget(target, lessons) : await gradeStudentRepo(options.target!, lessons);
   if (options.json) writeJsonAtomic(path.resolve(options.json), results);
 
