@@ -18,16 +18,37 @@ function fetchRaw(app: Client, path: string, acceptEncoding?: string, method = '
 }
 
 /**
- * How production traffic arrives: through a TLS-terminating proxy or CDN. Compressing it is the point
- * of the lesson (the catalogue is public; BREACH concerns answers holding a secret, not all of HTTPS).
+ * How production traffic arrives: through a TLS-terminating proxy or CDN, with every header proxies
+ * use to say so (nginx's X-Real-IP, RFC 7239's Forwarded). Compressing it is the point of the lesson
+ * (the catalogue is public; BREACH concerns answers holding a secret, not all of HTTPS).
  */
-const PROXIED: Record<string, string> = { Via: '1.1 cdn.example', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.7' };
+const PROXIED: Record<string, string> = {
+  Via: '1.1 cdn.example',
+  'X-Forwarded-Proto': 'https',
+  'X-Forwarded-For': '203.0.113.7',
+  Forwarded: 'for=203.0.113.7;proto=https',
+  'X-Real-IP': '203.0.113.7',
+};
+
+/**
+ * The partner feed and scripts: gzip clients the lesson counts on, not browsers. Each large URL is asked
+ * by one (with the Accept of what it serves) at a spelling that reaches the same answer: a query string
+ * (a cache buster) or a trailing slash, which the routes and express.static ignore.
+ */
+const SCRIPTS: Record<string, { userAgent: string; url: string }> = {
+  [CATALOGUE]: { userAgent: 'python-requests/2.32.3', url: `${CATALOGUE}?_=1733500000` },
+  '/authors': { userAgent: 'node', url: '/authors/' },
+  '/catalogue': { userAgent: 'curl/8.5.0', url: '/catalogue?ref=newsletter' },
+  '/storefront.css': { userAgent: 'okhttp/4.12.0', url: '/storefront.css?v=3' },
+};
 
 /** The client that sent `reply`'s request, as a failure message names it. */
 function who(reply: RawReply): string {
-  const asked = reply.request.headers['Accept-Encoding'];
-  const proxied = reply.request.headers['X-Forwarded-Proto'] ? ' through a TLS proxy (X-Forwarded-Proto: https, X-Forwarded-For, Via)' : '';
-  return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}`;
+  const { headers } = reply.request;
+  const asked = headers['Accept-Encoding'];
+  const proxied = headers['X-Forwarded-Proto'] ? ' through a TLS proxy (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via)' : '';
+  const script = headers['User-Agent'] ? ` from a script (User-Agent: ${headers['User-Agent']}, Accept: ${headers['Accept'] ?? '(none)'})` : '';
+  return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}${script}`;
 }
 
 /** The decoded body, or undefined when the bytes do not decode as Content-Encoding says. */
@@ -286,7 +307,18 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   const lastModified = header(plain, 'last-modified');
   const validators = { ...(etag ? { 'If-None-Match': etag } : {}), ...(lastModified ? { 'If-Modified-Since': lastModified } : {}) };
   const revalidated = Object.keys(validators).length ? await fetchRaw(app, path, acceptEncoding, 'GET', validators) : undefined;
+  // A URL that serves parts (Accept-Ranges: bytes, as express.static does) is asked for one first: the
+  // 206 belongs to that request, and the request for the whole after it gets the whole.
+  const ranged = header(plain, 'accept-ranges') === 'bytes' ? await fetchRaw(app, path, acceptEncoding, 'GET', { Range: 'bytes=0-99' }) : undefined;
   const encoded = await fetchRaw(app, path, acceptEncoding);
+  if (ranged?.status === 206 && encoded.status === 206) {
+    reproduce(app, encoded.request);
+    fail(
+      `Expected ${describeRequest(path, acceptEncoding)}, without Range, to answer 200 and the whole body (${byteCount(original.length)}), got 206 Partial Content ` +
+        `and ${byteCount(encoded.bytes.length)}. Only a request that asks for a part (Range) gets one; the request just before it (Range: bytes=0-99) did, and something ` +
+        'keeps answers and replayed that part to a client that asked for the whole. Keep only 200 answers to GETs without Range or validators, or leave caching to a CDN.',
+    );
+  }
   if (revalidated?.status === 304 && encoded.status === 304) {
     reproduce(app, encoded.request);
     fail(
@@ -347,18 +379,45 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
       'caches store: compress it and add Vary like any other (a filter that leaves out requests with If-None-Match or If-Modified-Since sends exactly those plain).',
   );
   expectAnsweredAlike(encoded, stale, original, `asked again with validators that match nothing it sent (${describeValidators(stale)})`);
-  // The same client through a TLS-terminating proxy, as production traffic arrives.
-  const proxied = await fetchRaw(app, path, acceptEncoding, 'GET', PROXIED);
-  reproduce(app, proxied.request);
-  const proxiedCodings = contentCodings(proxied);
-  expectThat(
-    proxiedCodings.length === 1 && codings.includes(proxiedCodings[0]!),
-    () =>
-      `Expected GET ${path} ${who(proxied)} to answer Content-Encoding: ${codings.join(' or ')} as it does without them, got ${proxiedCodings.join(', ') || 'none'}` +
-      `${variesOnCoding(proxied) ? '' : ' and no Vary: Accept-Encoding'}. In production every request comes that way (a CDN or load balancer ends TLS): compress whatever the ` +
-      'client accepts, whoever forwarded it. BREACH is a reason to leave out an answer that holds a secret next to input the client chose, not all HTTPS traffic; this URL is public.',
-  );
-  expectAnsweredAlike(encoded, proxied, original);
+  // The same coding asked as production asks it: through a TLS-terminating proxy, by a script (the
+  // partner feed), at a URL spelled another way. One request; when it is turned away, each of the
+  // three alone tells which one the app skips.
+  const script = SCRIPTS[path];
+  const scriptHeaders: Record<string, string> = script ? { 'User-Agent': script.userAgent, Accept: mediaType(plain).split(';')[0]! } : {};
+  const production = await fetchRaw(app, script?.url ?? path, acceptEncoding, 'GET', { ...PROXIED, ...scriptHeaders });
+  reproduce(app, production.request);
+  const encodedAsAsked = (reply: RawReply) => reply.status === 200 && contentCodings(reply).length === 1 && codings.includes(contentCodings(reply)[0]!);
+  if (!encodedAsAsked(production)) {
+    const causes: [RawReply, string][] = [
+      [
+        await fetchRaw(app, path, acceptEncoding, 'GET', PROXIED),
+        'In production every request comes that way (a CDN or load balancer ends TLS; nginx adds X-Real-IP, others the standard Forwarded): compress whatever the ' +
+          'client accepts, whoever forwarded it. BREACH is a reason to leave out an answer that holds a secret next to input the client chose, not all HTTPS traffic; this URL is public.',
+      ],
+      ...(script
+        ? ([
+            [
+              await fetchRaw(app, path, acceptEncoding, 'GET', scriptHeaders),
+              'The partner feed and every script pay for each byte like a browser (the lesson counts on them): compress for every client that accepts the coding, whatever its ' +
+                'User-Agent or Accept says. Only the client itself may opt out, with a request header it sends for that.',
+            ],
+            [
+              await fetchRaw(app, script.url, acceptEncoding),
+              `${script.url} reaches the same ${script.url.includes('?') ? 'answer (the query string is a cache buster the app ignores)' : 'route (Express matches a trailing slash)'}: ` +
+                "let the response decide what is compressed (its Content-Type, as compression.filter does), not an exact URL.",
+            ],
+          ] as [RawReply, string][])
+        : []),
+    ];
+    const [turnedAway, cause] = causes.find(([reply]) => !encodedAsAsked(reply)) ?? [production, 'Compress whatever the client accepts, however it asks.'];
+    const used = contentCodings(turnedAway);
+    failAbout(
+      turnedAway.request,
+      `Expected GET ${turnedAway.request.path} ${who(turnedAway)} to answer Content-Encoding: ${codings.join(' or ')} as ${describeRequest(path, acceptEncoding)} does, got ` +
+        `${turnedAway.status === 200 ? '' : `status ${turnedAway.status} and `}${used.join(', ') || 'none'}${variesOnCoding(turnedAway) ? '' : ' and no Vary: Accept-Encoding'}. ${cause}`,
+    );
+  }
+  expectAnsweredAlike(encoded, production, original);
   // The plain answers of this URL are one of its versions too (RFC 9110 12.5.5): without Vary, a cache
   // that stores one first hands the plain bytes to every later client, browsers included. Each asked
   // twice (the second through a proxy), so that a replayed one is seen too.
@@ -482,13 +541,13 @@ function pipelined(app: Client, path: string, requests: SentRequest[]): Promise<
     const chunks: Buffer[] = [];
     const deadline = setTimeout(() => {
       socket.destroy();
-      reject(new CheckFailure(`Expected ${requests.length} GET ${path} sent together on one connection to be answered within ${ANSWER_DEADLINE_MS / 1000} s, got ${readReplies(Buffer.concat(chunks), requests).length} answers.`));
+      reject(new CheckFailure(`Expected ${requests.length} requests for ${path} sent together on one connection to be answered within ${ANSWER_DEADLINE_MS / 1000} s, got ${readReplies(Buffer.concat(chunks), requests).length} answers.`));
     }, ANSWER_DEADLINE_MS);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => {});
     socket.on('close', () => (clearTimeout(deadline), resolve(readReplies(Buffer.concat(chunks), requests))));
     const head = (request: SentRequest, last: boolean) =>
-      `GET ${request.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n${Object.entries(request.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}${last ? 'Connection: close\r\n' : ''}\r\n`;
+      `${request.method} ${request.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n${Object.entries(request.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}${last ? 'Connection: close\r\n' : ''}\r\n`;
     // write, not end: a server that reads the end of the request stream may close before it answers.
     socket.write(requests.map((request, at) => head(request, at === requests.length - 1)).join(''));
   });
@@ -511,7 +570,11 @@ function readReplies(data: Buffer, requests: SentRequest[]): RawReply[] {
     }
     at = headEnd + 4;
     let bytes: Buffer;
-    if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    const status = Number(statusLine.split(' ')[1]);
+    // No body, whatever the headers announce: an answer to HEAD, a 304, a 204.
+    if (request.method === 'HEAD' || status === 304 || status === 204) {
+      bytes = Buffer.alloc(0);
+    } else if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
       const parts: Buffer[] = [];
       for (;;) {
         const lineEnd = data.indexOf('\r\n', at);
@@ -531,7 +594,7 @@ function readReplies(data: Buffer, requests: SentRequest[]): RawReply[] {
       bytes = data.subarray(at, at + length);
       at += length;
     }
-    replies.push({ request, status: Number(statusLine.split(' ')[1]), headers, bytes });
+    replies.push({ request, status, headers, bytes });
   }
   return replies;
 }
@@ -585,6 +648,59 @@ async function expectParallelClients(app: Client, path: string, original: Buffer
       : sharedState;
     const failure = judgeTogether(replies, original, encodesAlone, together, cause);
     if (failure) throw failure;
+  }
+}
+
+/**
+ * Requests of one URL that differ in method or validators, pipelined on one connection (the app reads
+ * them all before it answers one): a HEAD before a GET, a revalidation that matches (`validators`)
+ * before a GET without them. Each GET gets its own answer: the whole body, or a 304 for the one that
+ * holds a copy. An answer shared in flight by URL and Accept-Encoding alone hands the HEAD's (no body)
+ * or the 304 to the GET after it.
+ */
+async function expectOwnAnswersInFlight(app: Client, path: string, original: Buffer, validators: Record<string, string>): Promise<void> {
+  const requests: SentRequest[] = [
+    { method: 'HEAD', path, headers: { 'Accept-Encoding': 'gzip' } },
+    { method: 'GET', path, headers: { 'Accept-Encoding': 'gzip' } },
+    ...(Object.keys(validators).length
+      ? [
+          { method: 'GET', path, headers: { 'Accept-Encoding': 'gzip, deflate', ...validators } },
+          { method: 'GET', path, headers: { 'Accept-Encoding': 'gzip, deflate' } },
+        ]
+      : []),
+  ];
+  const replies = await pipelined(app, path, requests);
+  for (const [at, request] of requests.entries()) {
+    if (request.method !== 'GET') continue;
+    const reply = replies[at];
+    const holdsCopy = request.headers['If-None-Match'] !== undefined || request.headers['If-Modified-Since'] !== undefined;
+    if (reply && holdsCopy && reply.status === 304) continue;
+    const body = reply && tryDecoded(reply);
+    if (reply?.status === 200 && body?.equals(original) && refusedCoding(reply) === undefined) continue;
+    const before = requests[at - 1]!;
+    const beforeSaid = `${before.method} ${path} with Accept-Encoding: ${before.headers['Accept-Encoding']}${holdsCopy || before.method !== 'GET' ? '' : ` and validators that match (${Object.entries(validators).map(([name, value]) => `${name}: ${value}`).join(', ')})`}`;
+    const announced = reply && Number(header(reply, 'content-length') ?? NaN);
+    const got = !reply
+      ? 'no answer'
+      : announced !== undefined && announced > reply.bytes.length
+        ? `status ${reply.status} and Content-Length: ${announced} with only ${byteCount(reply.bytes.length)} after its headers`
+        : reply.status === 304
+        ? '304 Not Modified and no body'
+        : `status ${reply.status} and ${body ? `a body that decodes to ${byteCount(body.length)}` : `${byteCount(reply.bytes.length)} that do not decode as ${contentCodings(reply).join(', ') || 'none'}`}` +
+          `${header(reply, 'content-length') ? ` (Content-Length: ${header(reply, 'content-length')})` : ''}`;
+    // Asked alone, of a fresh app: whole there, the request in flight beside it is what it got.
+    const alone = await fetchRaw(await freshOf(app), path, request.headers['Accept-Encoding'], 'GET', holdsCopy ? validators : {});
+    const aloneWhole = (holdsCopy && alone.status === 304) || (alone.status === 200 && tryDecoded(alone)?.equals(original) === true);
+    failAbout(
+      request,
+      `Expected GET ${path} with Accept-Encoding: ${request.headers['Accept-Encoding']}${holdsCopy ? ' and validators that match' : ', without validators,'} to answer ` +
+        `${holdsCopy ? '304 or ' : ''}200 and the whole body (${byteCount(original.length)} once decoded), got ${got}. ` +
+        (aloneWhole
+          ? `It was sent together with ${beforeSaid} (pipelined on one connection), and asked alone it gets its own answer: an answer being prepared for one request ` +
+            'was handed to another of the same URL in flight. Share an in-flight answer only between requests alike in method, Accept-Encoding and validators ' +
+            '(a HEAD answer has no body; a 304 belongs to a request that holds a copy), or not at all.'
+          : 'Asked alone, of a fresh app, it does not get it either.'),
+    );
   }
 }
 
@@ -691,8 +807,13 @@ lesson('05-compression', (t) => {
     // accept, the same body and the same Content-Type. Two fresh apps, so that whatever an app keeps is
     // first filled once by a plain client and once by a Brotli one.
     const brFirst = await freshApp();
+    let catalogueValidators: Record<string, string> = {};
     for (const path of REPLAYED_ANSWERS) {
       const plain = await fetchRaw(app, path, 'identity');
+      if (path === CATALOGUE) {
+        const [etag, lastModified] = [header(plain, 'etag'), header(plain, 'last-modified')];
+        catalogueValidators = { ...(etag ? { 'If-None-Match': etag } : {}), ...(lastModified ? { 'If-Modified-Since': lastModified } : {}) };
+      }
       reproduce(app, plain.request);
       expectStatus(plain, 200);
       await expectAccepted(plain, []);
@@ -719,7 +840,9 @@ lesson('05-compression', (t) => {
     // overwritten by the other URL's clients too, which would blur what each round shows.
     await Promise.all([
       expectParallelClients(app, '/storefront.css', css, 3).then(() => expectParallelClients(app, '/catalogue', page, 2)),
-      expectParallelClients(brFirst, '/authors', authors, 2).then(() => expectParallelClients(brFirst, CATALOGUE, books, 2)),
+      expectParallelClients(brFirst, '/authors', authors, 2)
+        .then(() => expectParallelClients(brFirst, CATALOGUE, books, 2))
+        .then(() => expectOwnAnswersInFlight(brFirst, CATALOGUE, books, catalogueValidators)),
     ]);
   });
 
@@ -756,6 +879,25 @@ lesson('05-compression', (t) => {
         `Expected GET ${path} to answer the Content-Type the exercise sends, ${show(expected.type)}, got ${show(header(plain, 'content-type'))}. ` +
           'Compression changes how the bytes are packed, never what they are: keep the type and its charset (res.json, res.send and express.static set both; ' +
           "a Content-Type set by hand with res.setHeader() or res.writeHead() has no charset unless you write one).",
+      );
+    }
+    // Nothing else changes, whatever the app keeps from the GETs just answered: no route answers another
+    // method of these URLs, nor the stylesheet's name in capitals (express.static is case-sensitive
+    // where the file system is, so the latter counts only when a fresh app answers it 404).
+    for (const [method, path, kept] of [['POST', CATALOGUE, CATALOGUE], ['DELETE', '/storefront.css', '/storefront.css'], ['GET', '/STOREFRONT.CSS', '/storefront.css']] as const) {
+      const reply = await fetchRaw(app, path, 'identity', method);
+      if (reply.status === 404) continue;
+      reproduce(app, reply.request);
+      const alone = await fetchRaw(await freshApp(), path, 'identity', method);
+      if (alone.status !== 404 && method === 'GET') continue;
+      const replayed = alone.status === 404;
+      fail(
+        `Expected ${method} ${path} to answer 404 as the exercise does (${method === 'GET' ? 'no file has that name' : `no route answers ${method}`}), got ${reply.status} and ` +
+          `${byteCount(reply.bytes.length)}${replayed ? `, after GET ${kept} was answered; asked first of a fresh app it answers 404` : ''}. ` +
+          (replayed
+            ? `Something keeps answers and replayed the one of GET ${kept} to it: key what you keep by the method and by the path exactly as the client spelled it ` +
+              '(paths are case-sensitive for express.static), and keep only GET answers, or leave caching to a CDN.'
+            : 'Compression changes how the bytes are packed, never which requests are answered: leave the routes as the exercise has them.'),
       );
     }
     // Counted in the decoded bytes, whatever the Content-Type says (other checks judge the type).

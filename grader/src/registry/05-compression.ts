@@ -12,7 +12,7 @@ export default {
   checks: [
     {
       id: '05.catalogue-gzipped-for-gzip-clients',
-      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with its Content-Type and Vary: Accept-Encoding (on the plain answers too), asked again and through a TLS proxy alike',
+      title: 'GET /books asked with Accept-Encoding: gzip answers gzip that decodes to exactly the plain response, with its Content-Type and Vary: Accept-Encoding (on the plain answers too), asked again, through a TLS proxy and by a script alike',
       points: 3,
       hints: [
         "Run curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}\\n' localhost:3000/books, then again without the header. Compare.",
@@ -139,7 +139,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes', '05.catalogue-still-lists-every-book'],
     },
     {
-      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Via) like any other, with Vary: that is all production traffic.',
+      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via) like any other, with Vary: that is all production traffic; and those of every client, a script or the partner feed (any User-Agent, Accept: application/json) as much as a browser, at any spelling of the URL (a query string, a trailing slash).',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
@@ -153,7 +153,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time, on any of the large answers (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
+      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time (a HEAD's or a 304 included), on any of the large answers (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
       checks: ['05.plain-clients-get-plain-bytes'],
     },
     {
@@ -161,10 +161,13 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: 'Answer HEAD on every large URL with the headers its GET sends (the same Content-Type, Vary, and a Content-Length only if it is the length GET sends with the Content-Encoding HEAD names: none and the plain length, as compression() answers HEAD, or the coding and its encoded length), and replay a kept answer only to the request it answers: a HEAD answer (no body) never to a GET, a 304 never to a request without validators.',
-      checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
+      text: 'Answer HEAD on every large URL with the headers its GET sends (the same Content-Type, Vary, and a Content-Length only if it is the length GET sends with the Content-Encoding HEAD names: none and the plain length, as compression() answers HEAD, or the coding and its encoded length), and replay a kept answer, or one shared in flight, only to the request it answers: a HEAD answer (no body) never to a GET, a 304 never to a request without validators, a 206 part never to a request for the whole.',
+      checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes'],
     },
-    { text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet).', checks: ['05.catalogue-still-lists-every-book'] },
+    {
+      text: 'Make the bytes smaller, never the data: every answer decodes to exactly what the exercise serves (the catalogue, the authors, the page, the stylesheet), and what it answers 404 stays 404 (another method, the path in other case) whatever the app kept before.',
+      checks: ['05.catalogue-still-lists-every-book'],
+    },
     {
       text: 'Register compression as a factory call, app.use(compression()), so that every request, HEAD included, still gets its answer.',
       checks: ['05.head-answers-headers-only', '05.catalogue-gzipped-for-gzip-clients'],
