@@ -108,6 +108,8 @@ const PROTOCOL_RELATIVE_SCRIPT = '//attacker.example/relative.js';
 const END_TAGS = '</head></body>';
 const INJECTED = `<script>document.title='pwned'</script><script src="${PROTOCOL_RELATIVE_SCRIPT}"></script>${END_TAGS}`;
 const SIX_MONTHS = 15_552_000;
+/** A results page with books and whatever links the page and its script add to them. */
+const RESULTS_PAGE = '/search?q=dune';
 /** What the shop's TLS proxy adds to every request it forwards: the grader sends it where HSTS is judged. */
 const THROUGH_TLS_PROXY = { 'X-Forwarded-Proto': 'https' };
 /** Page loads whose nonces are compared: a counter or the clock shows in two, chance does not in four. */
@@ -241,14 +243,29 @@ async function fetchErrors(app: Client): Promise<Sample[]> {
     const label = probe.status === undefined ? `${probe.label}: ${reply.status}` : probe.label;
     samples.push({ reply, label: `${probe.method} ${probe.path} (${label})`, parserError: probe.parserError, cause: probe.cause });
   }
-  let limited = await app.get('/api/gift-cards/NOPE-0000', { headers });
-  for (let attempt = 1; attempt < 10 && limited.status !== 429; attempt++) limited = await app.get('/api/gift-cards/NOPE-0000', { headers });
-  expectThat(
-    limited.status === 429,
-    `Expected GET /api/gift-cards/NOPE-0000 to answer 429 after five lookups, got ${limited.status} ten times. Keep the gift-card limiter in place.`,
-  );
+  const lookups = [await app.get('/api/gift-cards/NOPE-0000', { headers })];
+  for (let attempt = 1; attempt < 10 && lookups.at(-1)!.status !== 429; attempt++) lookups.push(await app.get('/api/gift-cards/NOPE-0000', { headers }));
+  const limited = lookups.at(-1)!;
+  if (limited.status !== 429) fail(`Expected GET /api/gift-cards/NOPE-0000 to answer 429 after five lookups, got ${limited.status} ten times. ${whyNeverHeld(lookups)}`);
   samples.push({ reply: limited, label: 'GET /api/gift-cards/NOPE-0000 (429 from the rate limiter)' });
   return samples;
+}
+
+/**
+ * Why lookups of one unknown code were never held: a limiter that does not count failed lookups (its
+ * RateLimit-Remaining stays put), or none at all.
+ */
+function whyNeverHeld(lookups: Reply[]): string {
+  const remaining = lookups.map((reply) => header(reply, 'ratelimit-remaining') ?? header(reply, 'x-ratelimit-remaining') ?? header(reply, 'ratelimit')?.match(/\br=(\d+)/)?.[1]);
+  const failed = lookups.every((reply) => reply.status >= 400);
+  const counted = remaining.every((value) => value !== undefined) && new Set(remaining).size > 1;
+  const skipsFailures = "a limiter that does not count failed requests (skipFailedRequests, or a skip for 4xx answers) never holds a guesser, whose lookups all fail (404)";
+  if (failed && remaining[0] !== undefined && !counted) {
+    return `Your limiter is there (its RateLimit headers say ${remaining[0]} left on every lookup) but counted none of them: ${skipsFailures}. Count every lookup, answered or not.`;
+  }
+  return failed
+    ? `Either the gift-card limiter is gone, or it does not count these lookups: ${skipsFailures}. Keep it in place and count every lookup.`
+    : 'Keep the gift-card limiter in place: five lookups a minute per client.';
 }
 
 function expectStatusFor(reply: Reply, status: number): void {
@@ -395,6 +412,9 @@ const rules = {
   }) satisfies Rule,
 
   framing: ((reply) => {
+    // A redirect is never shown in a frame: the browser follows it and judges the answer it lands on.
+    // (express.static's 301 for GET /static replaces the app's policy with its own default-src 'none'.)
+    if (reply.status >= 300 && reply.status < 400 && header(reply, 'location') !== undefined) return undefined;
     const ancestors = parsePolicies(header(reply, 'content-security-policy'))
       .map((policy) => policy.directives.get('frame-ancestors'))
       .filter((sources) => sources !== undefined);
@@ -622,15 +642,16 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
     const reply = await app.get(guessedCode(lookup), { headers: claims(lookup) });
     if (reply.status === 429) {
       await expectHeldWhateverTheyWrite(app, path, asProxied);
-      return expectNoInsideAddressSkips(app, path, asProxied);
+      await expectNoInsideAddressSkips(app, path, asProxied);
+      return expectOneHopTrusted(app, path);
     }
     statuses.push(reply.status);
   }
   // Without a claim of their own, does the limiter limit? Then the claim is what let them through.
-  let plain = await app.get(path, { headers: asProxied });
-  for (let lookup = 1; lookup < GIFT_CARD_LOOKUPS && plain.status !== 429; lookup++) plain = await app.get(path, { headers: asProxied });
-  if (plain.status !== 429) {
-    fail(`Expected GET ${path} to answer 429 after five lookups, got ${plain.status} ${GIFT_CARD_LOOKUPS} times. Keep the gift-card limiter in place.`);
+  const plain = [await app.get(path, { headers: asProxied })];
+  for (let lookup = 1; lookup < GIFT_CARD_LOOKUPS && plain.at(-1)!.status !== 429; lookup++) plain.push(await app.get(path, { headers: asProxied }));
+  if (plain.at(-1)!.status !== 429) {
+    fail(`Expected GET ${path} to answer 429 after five lookups, got ${plain.at(-1)!.status} ${GIFT_CARD_LOOKUPS} times. ${whyNeverHeld(plain)}`);
   }
   // Which header: with the plain client's budget spent, one lookup with a new value of one header.
   let culprit: string | undefined;
@@ -729,6 +750,31 @@ async function expectNoInsideAddressSkips(app: Client, path: string, asProxied: 
         "Decide from req.ip alone (with app.set('trust proxy', 1) it is the address the proxy saw), never from a client-address header.",
     );
   }
+}
+
+/** A private address the proxy saw: a customer on a VPN or an office network, or a load balancer in 10/8 in front of the proxy. */
+const PRIVATE_HOP = '10.0.0.9';
+
+/**
+ * Fails when the app trusts more hops than the one proxy whenever they are private (trust proxy
+ * 'loopback, linklocal, uniquelocal', a subnet list, a function that trusts private addresses): a
+ * customer the proxy saw at a private address writes an X-Forwarded-For entry of their own, and req.ip
+ * is that entry, new on every lookup. With trust proxy 1, req.ip is the address the proxy saw.
+ */
+async function expectOneHopTrusted(app: Client, path: string): Promise<void> {
+  const forwarded = (lookup: number) => `198.51.100.${150 + lookup}, ${PRIVATE_HOP}`;
+  const statuses: number[] = [];
+  for (let lookup = 1; lookup <= GIFT_CARD_LOOKUPS; lookup++) {
+    const reply = await app.get(path, { headers: { ...THROUGH_TLS_PROXY, 'X-Forwarded-For': forwarded(lookup) } });
+    if (reply.status === 429) return;
+    statuses.push(reply.status);
+  }
+  fail(
+    `Expected GET ${path} to answer 429 by the sixth lookup of one customer whose address the proxy saw is private (${PRIVATE_HOP}: a VPN or an office network), got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
+      `each lookup came with X-Forwarded-For: ${forwarded(GIFT_CARD_LOOKUPS)} and the like, a first entry the customer wrote (new every time) and the ${PRIVATE_HOP} the proxy appended. ` +
+      "Your app trusts more than the one proxy in front when a hop is private (trust proxy 'loopback, linklocal, uniquelocal', a list of private subnets, or a function that trusts private addresses), " +
+      "so req.ip is the customer's claim. Trust only the one proxy, app.set('trust proxy', 1), and key on req.ip.",
+  );
 }
 
 /** The max-age of a Strict-Transport-Security header, if it has a valid one. */
@@ -1161,6 +1207,23 @@ lesson('02-security-headers', (t) => {
       'a Referrer-Policy of no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin',
       'Search terms are in the URL: do not hand them to other sites. helmet() sends no-referrer.',
     );
+    // The page's own scripts can loosen it after it arrived (insert a <meta name="referrer">, set an
+    // element's referrerPolicy): judge the page as Chromium holds it once they ran.
+    const tab = await openPage();
+    try {
+      await load(tab, app, RESULTS_PAGE);
+      const loosened = pageReferrerOverride(await tab.evaluate<string>('document.documentElement.outerHTML'));
+      if (loosened) {
+        await app.get(RESULTS_PAGE); // the curl line: the page as served, without what its scripts added
+        fail(
+          `Expected a safe Referrer-Policy on GET ${RESULTS_PAGE} as Chromium holds it once the page's own scripts ran, got ${loosened}. ` +
+            'The page as served has none of it: one of its scripts (public/search.js) adds it at run time, and the browser then sends the full URL, search terms included, to the site a customer follows a link to. ' +
+            "Take it out of the script, or give it a value as safe as the header.",
+        );
+      }
+    } finally {
+      await tab.close();
+    }
   });
 
   t.check('02.hsts-six-months', async () => {

@@ -143,10 +143,10 @@ export default {
       text: 'If the policy uses a nonce, make it new and random on every response, from at least 16 random bytes: never reused (not per visitor, not per connection), never from a counter or the clock, hashed or not, nor under a fixed key (every start of the app must give new ones), and only on your own script tags, never stamped onto whatever `<script>` a response holds.',
       checks: ['02.csp-blocks-injected-script'],
     },
-    { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self', on every response whatever the request says about itself (a query string such as ?embed=1 and the User-Agent included).", checks: ['02.clickjacking-blocked'] },
+    { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self', on every response a browser shows (a redirect it follows needs none), whatever the request says about itself (a query string such as ?embed=1 and the User-Agent included).", checks: ['02.clickjacking-blocked'] },
     { text: 'Send X-Content-Type-Options: nosniff on every response.', checks: ['02.content-types-not-sniffed'] },
     {
-      text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin; and loosen it nowhere in the pages (no `<meta name="referrer">` or referrerpolicy attribute with a leaking value).',
+      text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin; and loosen it nowhere in the pages (no `<meta name="referrer">` or referrerpolicy attribute with a leaking value, neither in the HTML nor added at run time by a script of the page).',
       checks: ['02.referrer-policy-safe'],
     },
     {
@@ -154,7 +154,7 @@ export default {
       checks: ['02.hsts-six-months'],
     },
     {
-      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true or 2, and key the gift-card limiter on req.ip alone, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor on the code looked up, the URL or the host the request names (Host, X-Forwarded-Host); never skip requests, or raise the limit, for what a request says about itself (an address header that says private or loopback, an Authorization header nobody checked, a crawler's or monitor's User-Agent): a customer who writes a client address, a new code or other headers of their own must still be held by it.",
+      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true, 2 or a list of private subnets ('loopback, linklocal, uniquelocal'), and key the gift-card limiter on req.ip alone, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor on the code looked up, the URL or the host the request names (Host, X-Forwarded-Host); never skip requests, or raise the limit, for what a request says about itself (an address header that says private or loopback, an Authorization header nobody checked, a crawler's or monitor's User-Agent): a customer who writes a client address, a new code or other headers of their own must still be held by it.",
       checks: ['02.hsts-six-months'],
     },
     { text: 'Leave X-XSS-Protection out, or send 0, to every client (old Internet Explorer included).', checks: ['02.legacy-xss-filter-off'] },
