@@ -134,6 +134,16 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       plain: await send('the stylesheet', VISITOR, 'GET', STYLESHEET),
     };
     await send('a book', VISITOR, 'GET', '/api/books/2');
+    // HEAD requests and a revalidation (304) are requests too, each with its access line: a load
+    // balancer's HEAD probe and a browser's conditional GET of the stylesheet are most of a day's traffic.
+    const validators = Object.fromEntries(
+      [['If-None-Match', header(stylesheet.plain, 'etag')], ['If-Modified-Since', header(stylesheet.plain, 'last-modified')]].filter(([, value]) => value),
+    ) as Record<string, string>;
+    await Promise.all([
+      send('a HEAD request for the stylesheet', VISITOR, 'HEAD', STYLESHEET),
+      send('a HEAD request for a book', VISITOR, 'HEAD', '/api/books/2'),
+      send('a revalidation of the stylesheet', VISITOR, 'GET', STYLESHEET, { headers: validators }),
+    ]);
     const anonymous = [
       await send('an anonymous request', VISITOR, 'GET', '/api/orders'),
       await send('an anonymous request', VISITOR, 'GET', '/api/orders/export'),
@@ -159,6 +169,9 @@ async function makeTour(t: LessonKit): Promise<Tour> {
         send('an anonymous request', VISITOR, 'DELETE', anyCase('/api/orders/101/items/7/')),
         send('an anonymous request', VISITOR, 'OPTIONS', '/api/orders'),
         send('an anonymous request', VISITOR, 'OPTIONS', anyCase('/api/orders/101')),
+        // HEAD, which Express answers with the GET route: a guard that lists the methods it knows leaves it out.
+        send('an anonymous request', VISITOR, 'HEAD', '/api/orders/export'),
+        send('an anonymous request', VISITOR, 'HEAD', anyCase('/api/orders/101')),
       ])),
     ];
     const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
@@ -183,6 +196,8 @@ async function makeTour(t: LessonKit): Promise<Tour> {
     const odd = await Promise.all([
       send('a body in a charset express.json() cannot read', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, 'Content-Type': 'application/json; charset=latin1' }, body: '{"bookId":1}' }).then((reply): [RawReply, number] => [reply, 415]),
       send('a gzip body that does not inflate', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json, 'Content-Encoding': 'gzip' }, body: MALFORMED }).then((reply): [RawReply, number] => [reply, 400]),
+      // An encoding express.json() does not decode: 415 (encoding.unsupported), a type a hand-made map rarely lists.
+      send('a body in an encoding express.json() does not decode', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json, 'Content-Encoding': 'compress' }, body: '{"bookId":1}' }).then((reply): [RawReply, number] => [reply, 415]),
     ]);
     return { login, cookie, signedIn, failing, malformed, oversized, odd };
   };
@@ -223,8 +238,15 @@ async function makeTour(t: LessonKit): Promise<Tour> {
   // Every /api path counts, routed or not (/api/nope), in any spelling, and the reports, which nothing
   // else over the budget asks for: no /api route may sit above the limiter. /api itself is under the
   // mount too, and a skip rule by hand that lists some spellings misses a mixed case.
-  const overBudget = ['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/', '/api/nope', FAILING, '/aPi/bOoKs/1', '/Api/nope', '/api', '/API', anyCase('/api/books/1')];
-  const withCookie = await Promise.all(overBudget.map((path) => send('a request over the budget', FLOODER, 'GET', path, { headers: { Cookie: cookie } })));
+  // Every method too: a limiter that lets OPTIONS (a CORS preflight exemption) or HEAD by leaves them
+  // uncounted, and each one still costs its session lookup.
+  const overBudget = [
+    ...['/api/orders', '/api/orders/export', '/api/books/1', '/API/Books/1', '/api/books/', '/api/nope', FAILING, '/aPi/bOoKs/1', '/Api/nope', '/api', '/API', anyCase('/api/books/1')].map((path) => ['GET', path]),
+    ['OPTIONS', '/api/books/1'],
+    ['OPTIONS', anyCase('/api/orders')],
+    ['HEAD', '/api/books/1'],
+  ];
+  const withCookie = await Promise.all(overBudget.map(([method, path]) => send('a request over the budget', FLOODER, method!, path!, { headers: { Cookie: cookie } })));
   // The proxy appends the address it saw to whatever X-Forwarded-For the client sent: only the right-most
   // address is the proxy's word (trust proxy 1). A limiter keyed on an address further left, or on the
   // raw header, gives a client that writes its own addresses in front a fresh budget for each.
@@ -286,6 +308,8 @@ function parseJson(reply: RawReply): unknown {
   }
 }
 
+/** A header the grader sent with a request, by name in any case. */
+const requestHeader = (reply: RawReply, name: string) => Object.entries(reply.request.headers).find(([key]) => key.toLowerCase() === name)?.[1];
 const described = (reply: RawReply) => `${reply.request.method} ${reply.request.path}`;
 const bodyOf = (reply: RawReply) => {
   try {
@@ -441,6 +465,10 @@ lesson('08-middleware-order', (t) => {
         cause = `The line for it says ${otherStatus.fields.status}: ${show(otherStatus.entry.line, 100)}. It was written before the answer was decided (res.statusCode is 200 until then); write it on res.on('finish').`;
       } else if (lines.length === 0) {
         cause = 'There is no access line on stdout at all.';
+      } else if (got === 0 && reply.request.method === 'HEAD' && lines.some(({ fields }) => fields.method === 'GET') && !lines.some(({ fields }) => fields.method === 'HEAD')) {
+        cause = 'There are access lines for GET, none for HEAD: the logger skips HEAD requests. A HEAD request (a load balancer probe, a link checker) is a request like any other, and the log must show it: log every method.';
+      } else if (got === 0 && reply.status === 304 && !lines.some(({ fields }) => fields.status === 304)) {
+        cause = `A revalidation (a conditional GET that express.static answered 304 Not Modified) is a request too, and there is no line with 304 at all: the logger skips them (a test of res.statusCode). Log every answer, whatever its status.`;
       } else if (shortened(reply, pathname, lines)) {
         const line = shortened(reply, pathname, lines)!;
         cause =
@@ -490,6 +518,14 @@ lesson('08-middleware-order', (t) => {
             "A mounted express() sub-app does that: it sets X-Powered-By on every request it handles. Mount an express.Router() instead, or disable the header on the sub-app (api.disable('x-powered-by')).",
         );
       }
+      // helmet's other headers on this answer, and no answer with them all: helmet() ran, with some switched off.
+      const helmetRan = !hardened.length && header(reply, 'x-content-type-options')?.toLowerCase() === 'nosniff' && header(reply, 'content-security-policy');
+      if (helmetRan) {
+        fail(
+          `Expected ${what} (${described(reply)}, ${reply.status}) to carry the security headers, got ${missing.join(', ')}, and no answer has them all. Its other security headers are there, so helmet() runs: an option passed to it switches the missing ones off or weakens them (helmet({ strictTransportSecurity: false }), a short maxAge). ` +
+            'Keep helmet() with its defaults, as the exercise has it; a stricter option is fine, a header switched off is not.',
+        );
+      }
       const seenElsewhere = hardened.length ? ` ${capitalised(hardened[0]!)} has them, so helmet() runs, but after whatever answered this one.` : ' No answer has them: is helmet() called (app.use(helmet()), not app.use(helmet))?';
       fail(`Expected ${what} (${described(reply)}, ${reply.status}) to carry the security headers, got ${missing.join(', ')}.${seenElsewhere} Register helmet() before every layer that can answer: static files, routers, routes.`);
     }
@@ -504,7 +540,11 @@ lesson('08-middleware-order', (t) => {
       expectThat(
         contentCodings(gzip).includes('gzip'),
         `Expected ${what} (${described(gzip)}, ${plain.bytes.length} bytes) to be sent with Content-Encoding: gzip to a client that asks for it, got ${show(header(gzip, 'content-encoding'))}. ` +
-          (what === 'the stylesheet' && contentCodings(catalogue.gzip).length ? 'The catalogue is compressed, so compression() runs, but after express.static answered the file: register it before the static files.' : 'Register compression() before every layer that can answer.'),
+          (what === 'the stylesheet' && contentCodings(catalogue.gzip).length
+            ? 'The catalogue is compressed, so compression() runs, but after express.static answered the file: register it before the static files.'
+            : /accept-encoding/i.test(header(gzip, 'vary') ?? '')
+              ? `The answer carries Vary: ${header(gzip, 'vary')}, which compression() sets before it decides, so it ran and chose not to compress these ${plain.bytes.length} bytes: an option of it (threshold, filter) keeps them out. Keep compression() with its defaults (threshold 1 kB), as the exercise has it.`
+              : 'Register compression() before every layer that can answer.'),
       );
       expectThat(decodedBody(gzip).equals(decodedBody(plain)), `Expected ${what} to decode to the same bytes as its uncompressed answer, got ${decodedBody(gzip).length} bytes instead of ${decodedBody(plain).length}.`);
     }
@@ -567,7 +607,14 @@ lesson('08-middleware-order', (t) => {
     // The window, as the limiter states it on the wire: lesson 04 proves it by behaviour, this run takes
     // seconds, so a limiter that states a window or a reset must state 15 minutes.
     t.reproduce(flood.refused.request);
-    for (const { said, seconds, window } of statedTimes(flood.refused)) {
+    const stated = statedTimes(flood.refused);
+    expectThat(
+      stated.length > 0,
+      `Expected the 429 of request ${API_LIMIT + 1} (${described(flood.refused)}) to state when the budget refills (Retry-After, or the RateLimit headers), got none of them. ` +
+        'The grader cannot wait 15 minutes: it holds the window the limiter states to 15 minutes, and a client told 429 needs to know when to come back. ' +
+        "Keep the exercise's standardHeaders: 'draft-8' (not false); a limiter of your own sets Retry-After from the time left (rate-limiter-flexible: msBeforeNext).",
+    );
+    for (const { said, seconds, window } of stated) {
       expectThat(
         window ? seconds >= 14 * 60 && seconds <= 16 * 60 : seconds >= 12 * 60 && seconds <= 15 * 60 + 5,
         `Expected the 429 of request ${API_LIMIT + 1} (${described(flood.refused)}) to state a ${window ? 'window of 15 minutes' : 'budget refilled about 15 minutes after it was first used'}, got ${said}` +
@@ -627,6 +674,15 @@ lesson('08-middleware-order', (t) => {
             `Request ${API_LIMIT + 1} was served too, and its rate-limit headers say the limiter forgot the failed answers before it: one that un-counts failed answers (skipFailedRequests) un-counts its own 429s as well, and lets a client over its budget through again. Every request counts, however it is answered.`,
         );
       }
+      // The same path by GET refused: the limiter judges the method.
+      const byGet = notRefused.request.method !== 'GET' && withCookie.find((reply) => reply.request.method === 'GET' && reply.status === 429 && routed(reply.request.path) === routed(notRefused.request.path));
+      if (byGet) {
+        fail(
+          expected +
+            `${described(byGet)} got 429: the limiter lets ${notRefused.request.method} by (a skip on req.method${notRefused.request.method === 'OPTIONS' ? ', as a CORS preflight exemption does' : ''}), so those requests are neither counted nor refused, and each one still costs its body parse and session lookup. ` +
+            'This shop answers no cross-origin request: every method under /api counts and is refused once the budget is spent. Drop the skip.',
+        );
+      }
       const skipped = limiterSkipsBelowApi(flood);
       if (skipped) fail(expected + skipped);
       fail(
@@ -683,6 +739,9 @@ lesson('08-middleware-order', (t) => {
             : reply.request.method === 'OPTIONS' && reply.status < 500 && guarded.length
             ? `The guard let OPTIONS by${header(reply, 'allow') ? ` (the answer lists the methods there: Allow ${show(header(reply, 'allow'))})` : ''}, as a CORS preflight exemption would, while ${guarded.slice(0, 3).join(', ')} got 401. ` +
               "This shop answers no cross-origin request, and the guard covers every method, OPTIONS included: app.use('/api/orders', requireSignIn) with no test of req.method."
+            : reply.request.method === 'HEAD' && reply.status < 500 && guarded.length
+            ? `The guard let HEAD by, while ${guarded.slice(0, 3).join(', ')} got 401. Express answers HEAD with the GET route (its status and headers, without the body), so a guard that lists the methods it knows and leaves HEAD out lets anyone see what the export would send. ` +
+              "The guard covers every method: app.use('/api/orders', requireSignIn) with no test of req.method."
             : reply.status === 404 && guarded.length
             ? `No route answers ${described(reply)}, and the guard never ran, while ${guarded.slice(0, 3).join(', ')} got 401: it is passed to the routes one by one, or lists the methods or paths it covers` +
               (reply.request.path.split('/').filter(Boolean).length > 3 ? ' (a pattern such as /api/orders/:id matches one level below /api/orders, not /api/orders/101/items)' : '') +
@@ -758,6 +817,8 @@ lesson('08-middleware-order', (t) => {
             ? " That is Express's own error page: other errors got the shop's JSON, so an error handler exists, but none is registered after the layer that raised this one" +
               (reply === errors.outside ? ", or it is mounted on a path (app.use('/api', handler)) that this request is outside of" : '') +
               '. Register one, without a path, last, after every route and the 404 handler.'
+            : status === 400 && reply.status === 415 && /gzip/i.test(requestHeader(reply, 'content-encoding') ?? '') && generic(reply, 415)
+              ? " That is the shop's JSON with the status express.json() raised: it refuses a compressed body with 415 (encoding.unsupported) when it is told not to inflate (express.json({ inflate: false })). With its default, inflate: true, it inflates the body, and one that does not inflate is a 400. Keep express.json() with its defaults, as the exercise has it."
             : reply.status !== status && status !== 404 && generic(reply, reply.status)
               ? statusKept(reply)
             : reply.status !== status && status !== 404
@@ -779,7 +840,9 @@ lesson('08-middleware-order', (t) => {
           : bare
             ? `an error line without the error's message or stack: ${show(bare.line, 160)}. An Error's message and stack are not enumerable, so an error passed inside an object (logger.error('…', { err })) is written as {}. ` +
               "Pass the error itself, as the exercise's handler does (logger.error(err)): the logger's errors() format copies its message and stack."
-            : 'no line about it. An error handler that answers without logging swallows the error: keep the one of the exercise, which logs it, and register it last.'),
+            : /ECONNREFUSED/.test(run.output)
+              ? "no line about it on stdout, and the error on stderr: it was written there outside the structured logger (console.error(err) does that), as text no log collector reads as an error line. Log it with the app's logger at level error (logger.error(err)), as the exercise's handler does."
+              : 'no line about it. An error handler that answers without logging swallows the error: keep the one of the exercise, which logs it, and register it last.'),
     );
   });
 });

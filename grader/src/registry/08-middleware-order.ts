@@ -80,7 +80,7 @@ export default {
     },
     {
       id: '08.protected-routes-refuse-anonymous',
-      title: 'Every request under /api/orders, any method (OPTIONS included) on any path at any depth, routed or not, answers 401 to an anonymous client, and a signed-in customer is served',
+      title: 'Every request under /api/orders, any method (HEAD and OPTIONS included) on any path at any depth, routed or not, answers 401 to an anonymous client, and a signed-in customer is served',
       points: 2,
       hints: [
         'Without signing in, GET /api/orders, /api/orders/export and POST /api/orders, then DELETE /api/orders and GET /api/orders/101. Does every one refuse?',
@@ -103,7 +103,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write exactly one access line per request, with method, path (as the client sent it: req.originalUrl) and status, whoever answers it: a route, express.static, the rate limiter (429), the sign-in guard (401), the 404 handler or the error handler.',
+      text: 'Write exactly one access line per request, with method, path (as the client sent it: req.originalUrl) and status, whoever answers it: a route, express.static (a HEAD request and a 304 revalidation included), the rate limiter (429), the sign-in guard (401), the 404 handler or the error handler.',
       checks: ['08.every-request-logged-once'],
     },
     {
@@ -115,11 +115,11 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not), with a window of 15 minutes wherever the limiter states one on its 429 (Retry-After, the RateLimit headers), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
+      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not), with a window of 15 minutes, stated on its 429 (Retry-After or the RateLimit headers, as the exercise's standardHeaders send them: the grader holds the stated window to 15 minutes, and a 429 that states none fails), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
       checks: ['08.refused-before-body-parse'],
     },
     {
-      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope, /api/reports/sales: no /api route above the limiter), /api itself included, in any spelling (/API/Books/1, /aPi/bOoKs/1, /API), without looking its session up in the store (GET /metrics counts the lookups).',
+      text: 'Refuse a client over its API budget with 429 on every /api path, routed or not (/api/nope, /api/reports/sales: no /api route above the limiter), /api itself included, in any spelling (/API/Books/1, /aPi/bOoKs/1, /API), for every method (OPTIONS and HEAD included: no skip on req.method), without looking its session up in the store (GET /metrics counts the lookups).',
       checks: ['08.refused-before-session-lookup'],
     },
     {
@@ -127,11 +127,11 @@ export default {
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
-      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash), at any depth (/api/orders/101/items), and for every method (DELETE, PUT, PATCH and OPTIONS included: the shop answers no cross-origin request): the guard protects the /api/orders space, not only its routes. Serve a signed-in customer there.',
+      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash), at any depth (/api/orders/101/items), and for every method (DELETE, PUT, PATCH, HEAD and OPTIONS included: Express answers HEAD with the GET route, and the shop answers no cross-origin request): the guard protects the /api/orders space, not only its routes. Serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body or a gzip body that does not inflate, {"error":"Payload Too Large"} and 413 for a body over 100 kB however little over, {"error":"Unsupported Media Type"} and 415 for a charset express.json() cannot read), with the status the error carries (err.status, whatever it is: not a status picked by hand from err.type), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
+      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body or a gzip body that does not inflate, {"error":"Payload Too Large"} and 413 for a body over 100 kB however little over, {"error":"Unsupported Media Type"} and 415 for a charset or a Content-Encoding express.json() cannot read), with the status the error carries (err.status, whatever it is: not a status picked by hand from err.type), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
