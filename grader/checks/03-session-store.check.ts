@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,18 @@ import { redisOutage } from '../support/redis-outage.js';
  * behind one proxy would.
  */
 type StorePath = 'redis' | 'embedded';
+
+/**
+ * NODE_ENV of each store path's run (two processes sharing a store, a restart, logins and logouts across
+ * processes), not production (the one-process checks, the lifetime and the outage run in production):
+ * NODE_ENV=development on the Redis path, where a store, a cookie flag or a secret "for development" hides
+ * (what `npm run dev` often sets), and unset on the embedded path, as in a deployment that forgot it.
+ */
+const RUN_NODE_ENV: Record<StorePath, string | undefined> = { redis: 'development', embedded: undefined };
+const RUN_MODE_WORDS: Record<StorePath, string> = {
+  redis: 'with NODE_ENV=development',
+  embedded: 'without NODE_ENV (as in development, or a deployment that forgot it)',
+};
 
 /** The store paths, in words for messages. */
 const PATH_WORDS: Record<StorePath, string> = {
@@ -74,12 +86,12 @@ const EXPIRED_SHIFT_MS = (MAX_SESSION_SECONDS + 10 * 60) * 1000;
  * How long an app given a REDIS_URL that does not answer is watched after its first try to reach it: a
  * fallback to another store shows within it. Its timers (setTimeout, setInterval, timers/promises,
  * AbortSignal.timeout) and its Date run DEAD_REDIS_SPEEDUP times faster meanwhile, so that a fallback
- * after a timeout of its own of up to a minute shows within these seconds too.
+ * after a timeout of its own of up to a few minutes (4 at the least) shows within these seconds too.
  */
 const DEAD_REDIS_WATCH_MS = 6_000;
 /** How long it is watched at most, when it never tries that address (under the grader's 10 s limit on a start). */
 const DEAD_REDIS_LIMIT_MS = 9_000;
-const DEAD_REDIS_SPEEDUP = 10;
+const DEAD_REDIS_SPEEDUP = 40;
 /** The key of that start's shared run. */
 const DEAD_REDIS_RUN = '03-dead-redis';
 /** How long an idle timeout of the app's own must allow: 15 minutes without a request. */
@@ -115,7 +127,13 @@ const OUTAGE_NOTICE_MS = 500;
 const OUTAGE_ANSWER_MS = 1_500;
 /** ...unless a request that needs no store, sent beside it, was nearly as slow: the machine, not the app. */
 const OUTAGE_GAP_MS = 1_000;
-/** How long an app has to log a customer in again once its Redis is back (node-redis retries every 2 s at most). */
+/**
+ * How long Redis stays down after the timed requests, in real time, and how many times faster the app's timers
+ * and clock run meanwhile (and until it has recovered): about a minute of outage on its clock.
+ */
+const OUTAGE_FAST_MS = 1_500;
+const OUTAGE_SPEEDUP = 40;
+/** How long an app has to log a customer in again once its Redis is back (node-redis retries every 2 s at most, sped up here). */
 const RECOVERY_MS = 6_000;
 /** The grader's preload for app processes: a host name of their own (COURSE_HOSTNAME), the ports they listened on (COURSE_LISTEN_FILE). */
 const APP_PRELOAD = fileURLToPath(new URL('../support/app-preload.cjs', import.meta.url));
@@ -228,19 +246,58 @@ const KNOWN_SECRETS = ['bookshop-secret', 'keyboard cat'];
 /** How many cookies signed with strings from the app's code the secret check sends at once. */
 const FORGERIES_AT_ONCE = 8;
 
+/** Folders and files of a lesson folder that the learner did not write: installed packages, git's own, the lockfile. */
+const NOT_WRITTEN = new Set(['node_modules', '.git', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml']);
+/** Files of the lesson folder read for secrets: code, JSON, and configuration written as KEY=value or key: value. */
+const CODE_FILE = /\.(?:[cm]?[jt]sx?|json5?)$/;
+const CONFIG_FILE = /(?:^|\/)\.env[^/]*$|\.(?:env|ya?ml|toml|ini|conf|cfg|properties|txt)$/;
+/** At most this many files are read, and files up to this size: a folder of session files the app wrote must not cost minutes. */
+const FILES_READ = 200;
+const LARGEST_FILE = 100_000;
+
+/** The files under `dir` (five levels), relative to it, leaving out what the learner did not write. */
+function writtenFiles(dir: string, depth = 5): string[] {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) =>
+    NOT_WRITTEN.has(entry.name)
+      ? []
+      : entry.isDirectory()
+        ? depth > 1 ? writtenFiles(path.join(dir, entry.name), depth - 1).map((file) => path.join(entry.name, file)) : []
+        : [entry.name],
+  );
+}
+
 /**
- * Every string literal written in the files under `dir` (.ts, .js, .json; comments skipped), of 4 to 256
- * characters: the secrets somebody who reads the repository would try. Strings built at run time are
- * out of its reach.
+ * Every string written in the lesson folder `dir` (the learner's files, wherever they are: src/, a JSON
+ * file beside it, a committed .env): string literals in code and JSON (comments skipped), and the values
+ * of KEY=value or key: value lines in configuration files, of 4 to 256 characters. The secrets somebody
+ * who reads the repository would try, each with the file it is written in (src/ first). Strings built at run time are out of its reach.
  */
-function stringsInCode(dir: string): string[] {
-  const found = new Set<string>();
-  for (const file of filesUnder(dir, 5)) {
-    if (!/\.(?:[cm]?[jt]sx?|json)$/.test(file)) continue;
+function stringsInCode(dir: string): Map<string, string> {
+  /** Each string, with the first file it was found in. */
+  const found = new Map<string, string>();
+  const add = (value: string, file: string) => {
+    if (value.length >= 4 && value.length <= 256 && !value.includes('${') && !found.has(value)) found.set(value, file.split(path.sep).join('/'));
+  };
+  const files = writtenFiles(dir).sort((a, b) => Number(!a.startsWith(`src${path.sep}`)) - Number(!b.startsWith(`src${path.sep}`)));
+  for (const file of files.filter((name) => CODE_FILE.test(name) || CONFIG_FILE.test(name)).slice(0, FILES_READ)) {
     let text: string;
     try {
+      if (statSync(path.join(dir, file)).size > LARGEST_FILE) continue;
       text = readFileSync(path.join(dir, file), 'utf8');
     } catch {
+      continue;
+    }
+    if (!CODE_FILE.test(file)) {
+      for (const line of text.split('\n')) {
+        const value = /^\s*(?:export\s+)?[\w.-]+\s*[=:]\s*(.*?)\s*$/.exec(line)?.[1]?.replace(/^(['"])(.*)\1$/, '$2');
+        if (value) add(value, file);
+      }
       continue;
     }
     for (let at = 0; at < text.length; at++) {
@@ -256,11 +313,11 @@ function stringsInCode(dir: string): string[] {
           else value += text[end];
         }
         at = end;
-        if (value.length >= 4 && value.length <= 256 && !value.includes('${')) found.add(value);
+        add(value, file);
       }
     }
   }
-  return [...found];
+  return found;
 }
 
 /** A signed express-session cookie: "s:" + id + "." + HMAC-SHA256(id, secret) in base64, URL-encoded. */
@@ -353,7 +410,8 @@ async function whyUnknown(
     return (
       `${store} holds nothing for this session after the login (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
       `the session lives where ${otherName} cannot see it, such as the memory of the process that made it (the default MemoryStore, or a store of your own). ` +
-      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }), whatever NODE_ENV says (these processes ran without it).' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says (these processes ran without it).')
+      (storePath === 'redis' ? 'With REDIS_URL set, pass a RedisStore to session({ store }), whatever NODE_ENV says' : 'Without REDIS_URL, pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says') +
+      ` (these processes ran ${RUN_MODE_WORDS[storePath]}).`
     );
   }
   // The store has it: see where the other process keeps the sessions it makes itself.
@@ -362,7 +420,7 @@ async function whyUnknown(
   if (second && !second.where) {
     return (
       `${store} holds the session ${first.where}, but a login on ${otherName} leaves nothing there: it keeps its sessions elsewhere, such as in memory` +
-      ' (it was started without NODE_ENV, as was the process that made the session: a store chosen only when NODE_ENV is production?). ' +
+      ` (it was started ${RUN_MODE_WORDS[storePath]}, as was the process that made the session: a store chosen only in production, or a MemoryStore for development?). ` +
       (storePath === 'redis' ? 'With REDIS_URL set, always pass the RedisStore to session({ store }).' : 'Without REDIS_URL, always pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says.')
     );
   }
@@ -480,7 +538,10 @@ lesson('03-session-store', (t) => {
    * A script for NODE_OPTIONS=--require that runs the process's timers (setTimeout, setInterval, their
    * timers/promises forms, AbortSignal.timeout) and its wall clock (Date) COURSE_TIME_SPEEDUP times
    * faster: a wait of the app's own (a timeout before it falls back, a count of failed reconnects) is
-   * over that many times sooner. Only for a process that is watched, not one whose answers are timed.
+   * over that many times sooner. With COURSE_TIME_SPEEDUP_FILE, the speed is the number written in that
+   * file (read every 50 ms; 1 until then), and a change reschedules the timers already pending (a
+   * watchdog armed before the speed-up fires as much sooner): the grader speeds a running process up
+   * once the answers it times are in. Only while a process is watched, not while its answers are timed.
    */
   function fastTimers(): string {
     if (!fastScript) {
@@ -488,29 +549,77 @@ lesson('03-session-store', (t) => {
       writeFileSync(
         file,
         `'use strict';
-  const factor = Number(process.env.COURSE_TIME_SPEEDUP) || 1;
+  const { readFileSync } = require('node:fs');
   const timers = require('node:timers');
   const promises = require('node:timers/promises');
+  const speedFile = process.env.COURSE_TIME_SPEEDUP_FILE;
+  let factor = Number(process.env.COURSE_TIME_SPEEDUP) || 1;
+  const RealDate = Date;
+  let realAnchor = RealDate.now();
+  let appAnchor = realAnchor;
+  const now = () => appAnchor + (RealDate.now() - realAnchor) * factor;
   const faster = (ms) => (typeof ms === 'number' && ms > 0 ? ms / factor : ms);
-  const wrap = (original) => Object.assign(function (callback, ms, ...args) { return original.call(this, callback, faster(ms), ...args); }, original);
+  // Timers pending, with when they are due on the app's clock (only when the speed can change).
+  const pending = new Set();
+  const original = { setTimeout: timers.setTimeout, setInterval: timers.setInterval };
+  const wrap = (name) => Object.assign(function (callback, ms, ...args) {
+    const make = original[name];
+    if (!speedFile || typeof callback !== 'function') return make.call(this, callback, faster(ms), ...args);
+    const every = typeof ms === 'number' && ms >= 1 ? ms : 1;
+    const entry = { due: now() + every, every, repeat: name === 'setInterval', handle: undefined };
+    entry.handle = make.call(this, function (...values) {
+      if (entry.repeat) entry.due = now() + every;
+      else pending.delete(entry);
+      return callback.apply(this, values);
+    }, faster(ms), ...args);
+    if (pending.size > 5000) for (const old of pending) if (old.handle._destroyed) pending.delete(old);
+    pending.add(entry);
+    return entry.handle;
+  }, original[name]);
   for (const name of ['setTimeout', 'setInterval']) {
-    const sped = wrap(timers[name]);
+    const sped = wrap(name);
     globalThis[name] = timers[name] = sped;
     const promised = promises[name];
-    promises[name] = (ms, ...args) => promised(faster(ms), ...args);
+    promises[name] = name === 'setTimeout' && speedFile
+      ? (ms, value, options = {}) => new Promise((resolve, reject) => {
+          const { signal, ref = true } = options;
+          const aborted = () => Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
+          if (signal && signal.aborted) return reject(aborted());
+          const onAbort = () => { timers.clearTimeout(handle); reject(aborted()); };
+          const handle = sped(() => { if (signal) signal.removeEventListener('abort', onAbort); resolve(value); }, ms);
+          if (!ref) handle.unref();
+          if (signal) signal.addEventListener('abort', onAbort, { once: true });
+        })
+      : (ms, ...args) => promised(faster(ms), ...args);
     sped[require('node:util').promisify.custom] = promises[name];
   }
   const timeout = AbortSignal.timeout;
   AbortSignal.timeout = (ms) => timeout.call(AbortSignal, faster(ms));
   require('node:module').syncBuiltinESMExports();
-  const RealDate = Date;
-  const start = RealDate.now();
-  const now = () => start + (RealDate.now() - start) * factor;
   class FastDate extends RealDate {
     constructor(...args) { if (args.length === 0) super(now()); else super(...args); }
     static now() { return now(); }
   }
   globalThis.Date = FastDate;
+  if (speedFile) {
+    const poll = original.setInterval(() => {
+      let next;
+      try { next = Number(readFileSync(speedFile, 'utf8')); } catch { return; }
+      if (!(next > 0) || next === factor) return;
+      const at = now();
+      realAnchor = RealDate.now();
+      appAnchor = at;
+      factor = next;
+      for (const entry of pending) {
+        const handle = entry.handle;
+        if (!handle || handle._destroyed) { pending.delete(entry); continue; }
+        if (entry.repeat) handle._repeat = Math.max(1, entry.every / factor);
+        handle._idleTimeout = Math.max(1, (entry.due - at) / factor);
+        handle.refresh();
+      }
+    }, 50);
+    poll.unref();
+  }
   `,
       );
       fastScript = file;
@@ -874,7 +983,7 @@ lesson('03-session-store', (t) => {
     afterLogout: Settled<Reply | undefined>;
     /** GET /me on the third process, with the cookie of a new login there, once the second was stopped with SIGINT; whether the store lost that session meanwhile. */
     afterSigint: Settled<{ reply: Reply; emptied: boolean } | undefined>;
-    /** The cookies the third process (started without NODE_ENV, as in development) set at the new login. */
+    /** The cookies the third process (started with RUN_NODE_ENV) set at the new login. */
     devLoginCookies?: SetCookie[];
     /** heldAtLogin, heldAfterStop: whether Redis held the session right after the login, and once the first process had stopped. */
     redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean; afterFlush: Settled<Reply> };
@@ -882,11 +991,11 @@ lesson('03-session-store', (t) => {
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
     const env = await deployment(storePath);
-    // Both paths' runs go without NODE_ENV, as in development or a deployment that forgot it (the one-process
-    // checks, the lifetime and the outage run in production): the store and the cookie's flags must not depend on
-    // it, where a MemoryStore, a file store "until production" or a plain-HTTP cookie "for development" hides.
+    // Not in production (see RUN_NODE_ENV): the store and the cookie's flags must not depend on NODE_ENV, where a
+    // MemoryStore, a file store "until production" or a plain-HTTP cookie "for development" hides.
     // Every process of the run alike, so that a Redis prefix per environment is no split.
     delete env.NODE_ENV;
+    if (RUN_NODE_ENV[storePath]) env.NODE_ENV = RUN_NODE_ENV[storePath];
     // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
     const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), ...onHost('web-4') })) : undefined;
     const [first, second] = await Promise.all([start({ ...env, ...onHost('web-1') }), start({ ...env, ...onHost('web-2') })]);
@@ -1012,7 +1121,7 @@ lesson('03-session-store', (t) => {
         const { reply, why } = (await runs.get(storePath)!).restart;
         expectThat(
           reply.status === 200,
-          `Expected GET /me after the app was restarted with the same environment (without NODE_ENV, as in development) to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
+          `Expected GET /me after the app was restarted with the same environment (${RUN_MODE_WORDS[storePath]}) to answer 200, got ${reply.status} ${show(reply.text, 60)}: the login did not survive the restart: ${why} Every deploy would log every customer out.`,
         );
         // A run that failed before this step is reported by the checks of those steps.
         const sigint = await (runs.get(storePath)!).then((run) => settled(run.afterSigint), () => undefined);
@@ -1030,7 +1139,7 @@ lesson('03-session-store', (t) => {
       // Where Redis is there, with REDIS_URL: an app refusing for want of Redis would prove nothing.
       const [storePath] = await storePaths();
       const { SESSION_SECRET: _secret, NODE_ENV: _mode, ...env } = await deployment(storePath!);
-      // Unset in development (NODE_ENV unset), where fallbacks "for convenience" hide; empty in production.
+      // Unset (and NODE_ENV unset), and empty with NODE_ENV=development: fallbacks "for convenience" or "for development" hide there.
       // Each process writes every port it starts listening on to a file (the grader's preload), so that a listen
       // followed at once by an exit is seen however short it was.
       const listenLog = t.tempDir('course-03-listen-');
@@ -1044,7 +1153,7 @@ lesson('03-session-store', (t) => {
         existsSync(tryEnv.COURSE_LISTEN_FILE) ? readFileSync(tryEnv.COURSE_LISTEN_FILE, 'utf8').split('\n').filter(Boolean) : [];
       const tries = [
         ['without SESSION_SECRET (and without NODE_ENV, as in development)', watched(env)],
-        ['with SESSION_SECRET set to an empty string (and NODE_ENV=production)', watched({ ...env, NODE_ENV: 'production', SESSION_SECRET: '' })],
+        ['with SESSION_SECRET set to an empty string (and NODE_ENV=development)', watched({ ...env, NODE_ENV: 'development', SESSION_SECRET: '' })],
       ] as const;
       const startups = await Promise.all(tries.map(([, tryEnv]) => t.startup({ env: tryEnv }, REFUSAL_WAIT_MS, true)));
       for (const [index, [how, tryEnv]] of tries.entries()) {
@@ -1066,7 +1175,8 @@ lesson('03-session-store', (t) => {
             (after.acceptedConnection || listenedOn(afterEnv).length) && after.exit
               ? `, which exited (${code}) only afterwards: it checks SESSION_SECRET after app.listen(), so for a while it takes requests without a secret. Check before listening.`
               : tryEnv.SESSION_SECRET === ''
-                ? `, still running ${LISTENING_WATCH_MS / 1000} s later: it takes an empty string for a secret. An empty SESSION_SECRET is as missing as an unset one: test it with if (!secret).`
+                ? `, still running ${LISTENING_WATCH_MS / 1000} s later: it takes an empty string for a secret, or puts a fallback in its place (one for development, say). ` +
+                  'An empty SESSION_SECRET is as missing as an unset one, whatever NODE_ENV says: test it with if (!secret) and exit, with no fallback, not even for development.'
                 : `, still running ${LISTENING_WATCH_MS / 1000} s later: it starts without the secret the deployment must give it, with a fallback written in the code, one made up at startup, or none, and anybody who reads the code can forge a login. Exit when SESSION_SECRET is missing.`;
           throw new CheckFailure(`${expected}, got a server listening on its PORT${cause}`);
         }
@@ -1127,7 +1237,16 @@ lesson('03-session-store', (t) => {
       const target = await server.isolatedUrl();
       const relay = await redisOutage(target);
       try {
-        const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: randomSecret(), SESSION_DIR: t.tempDir('course-03-sessions-'), REDIS_URL: relay.url };
+        // Its timers and clock run at their own speed while its answers are timed, then OUTAGE_SPEEDUP times faster (see below).
+        const speedFile = path.join(t.tempDir('course-03-speed-'), 'speed');
+        const env: Record<string, string> = {
+          NODE_ENV: 'production',
+          SESSION_SECRET: randomSecret(),
+          SESSION_DIR: t.tempDir('course-03-sessions-'),
+          REDIS_URL: relay.url,
+          NODE_OPTIONS: preloading(fastTimers()),
+          COURSE_TIME_SPEEDUP_FILE: speedFile,
+        };
         const app = await start(env);
         const browser = new Browser(app.client);
         await browser.login();
@@ -1203,6 +1322,18 @@ lesson('03-session-store', (t) => {
         expectThat(login.status >= 500, `Expected POST /login ${during} to answer 500 or 503, got ${login.status} ${show(login.text, 60)}: a login that cannot be kept is a server error, not a wrong password.`);
         keepsWorking(catalogue, '/books');
         atOnce('POST /login from a browser without a cookie', loginTimed, catalogue, '/books');
+        // A real outage lasts longer than these requests took: Redis stays down for about a minute on the app's clock
+        // (its timers and Date sped up, pending ones too), long enough for a client that gives up reconnecting
+        // (a reconnectStrategy that returns an Error after some tries) or a watchdog that exits to do so.
+        writeFileSync(speedFile, String(OUTAGE_SPEEDUP));
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, OUTAGE_FAST_MS)), app.process.exited]);
+        const outageOnItsClock = `about ${Math.round((OUTAGE_FAST_MS * OUTAGE_SPEEDUP) / 1000)} s of outage on its clock`;
+        expectThat(
+          !app.process.exit,
+          `Expected the app to keep running ${during}, got a process that ${app.process.describeExit()} within ${outageOnItsClock} (the grader ran its timers and clock faster meanwhile): ` +
+            'an app that exits when Redis goes away takes the whole shop down with it (the catalogue, the health check, every customer), and a restart cannot bring back a Redis that is still down. ' +
+            'Leave node-redis reconnecting by itself and answer the requests that need the store with an error meanwhile; never exit on a Redis error.',
+        );
         const sentBeforeBack = relay.calls.length;
         await relay.up().catch((error: unknown) => {
           throw new CannotJudge(`The grader could not start its Redis relay again: ${(error as Error).message}`);
@@ -1215,9 +1346,10 @@ lesson('03-session-store', (t) => {
         }
         expectThat(
           again?.status === 200,
-          `Expected POST /login ${back} to answer 200 within ${RECOVERY_MS / 1000} s, got ${again ? `${again.status} ${show(again.text, 60)}` : 'no answer'}: the app does not recover when Redis does. ` +
-            'Keep node-redis reconnecting (its default reconnectStrategy); a client that gave up, or was closed on the first error, stays down until the process restarts.',
+          `Expected POST /login ${back}, after ${outageOnItsClock} (its timers sped up meanwhile), to answer 200 within ${RECOVERY_MS / 1000} s, got ${again ? `${again.status} ${show(again.text, 60)}` : 'no answer'}${app.process.exit ? ` (the process ${app.process.describeExit()})` : ''}: the app does not recover when Redis does. ` +
+            'Keep node-redis reconnecting for as long as Redis is away (its default reconnectStrategy, or one that always returns a delay); a client that gave up after some tries (a strategy that returns an Error), or was closed on the first error, stays down until the process restarts.',
         );
+        writeFileSync(speedFile, '1');
         // Nothing sent since Redis is back named the session of GET /me sent during the outage (the recovery logins come
         // from browsers without a cookie): a command that names it was kept in node-redis's offline queue and ran late.
         const outageIds = signedIds(browser.jar.toObject()).map((cookie) => cookie.id);
@@ -1256,9 +1388,10 @@ lesson('03-session-store', (t) => {
         );
         // A live session id signed with a secret anyone can read must not be accepted either: an old secret
         // kept in a list beside the real one still opens every session. Tried: the exercise's secret, the
-        // docs' example and, on the embedded path (every machine runs it), every string written in the app's
-        // src/, as somebody who reads the repository would try them.
-        const candidates = [...new Set([...KNOWN_SECRETS, ...(storePath === 'embedded' ? stringsInCode(path.join(t.dir, 'src')) : [])])];
+        // docs' example and, on the embedded path (every machine runs it), every string written in the lesson
+        // folder (src/, a JSON or .env file beside it), as somebody who reads the repository would try them.
+        const written = storePath === 'embedded' ? stringsInCode(t.dir) : new Map<string, string>();
+        const candidates = [...new Set([...KNOWN_SECRETS, ...written.keys()])];
         const forgedWith = (key: string) => {
           const forged = `s:${cookie.id}.${createHmac('sha256', key).update(cookie.id).digest('base64').replace(/=+$/, '')}`;
           return new Browser(browser.client, new CookieJar({ ...browser.jar.toObject(), [cookie.cookie]: encodeURIComponent(forged) }));
@@ -1270,12 +1403,12 @@ lesson('03-session-store', (t) => {
           if (accepted === -1) continue;
           const key = batch[accepted]!;
           const reply = replies[accepted]!;
-          const where = `with the session cookie re-signed with ${KNOWN_SECRETS.includes(key) ? `the secret ${show(key)}` : `${show(key)}, a string written in the app's code,`}`;
+          const where = `with the session cookie re-signed with ${KNOWN_SECRETS.includes(key) ? `the secret ${show(key)}` : `${show(key)}, a string written in ${written.get(key)},`}`;
           throw new CheckFailure(
             reply.status >= 500
               ? `Expected GET /me ${where} to answer 401, got ${reply.status}: a cookie that is no longer valid must read as "not logged in", never as a server error.`
-              : `Expected GET /me ${where} to answer 401, got ${reply.status} ${show(reply.text, 60)}: the app still accepts cookies signed with a secret that is written in code anyone can read ` +
-                  '(an old secret kept beside SESSION_SECRET, a fallback for a missing SESSION_SECRET_PREVIOUS). Keep only secrets from the environment in the list you give express-session.',
+              : `Expected GET /me ${where} to answer 401, got ${reply.status} ${show(reply.text, 60)}: the app still accepts cookies signed with a secret written in the repository, in code or in a file committed beside it, which anyone who reads the code can use ` +
+                  '(an old secret kept beside SESSION_SECRET, a fallback for a missing SESSION_SECRET_PREVIOUS). Keep only secrets from the environment in the list you give express-session (an old one in SESSION_SECRET_PREVIOUS, say).',
           );
         }
       }
@@ -1286,11 +1419,11 @@ lesson('03-session-store', (t) => {
     onEveryStore(async (storePath) => {
       const { browser } = await oneApp(storePath);
       const { cookies } = await browser.login();
-      // Also the login on a process started without NODE_ENV (a run that failed before is reported by the store checks).
+      // Also the login on a process started not in production (RUN_NODE_ENV; a run that failed before is reported by the store checks).
       const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);
       for (const [cookie, how] of [
         ...cookies.map((cookie) => [cookie, ''] as const),
-        ...(run?.devLoginCookies ?? []).map((cookie) => [cookie, ' on a process started without NODE_ENV (as in development, or a deployment that forgot it)'] as const),
+        ...(run?.devLoginCookies ?? []).map((cookie) => [cookie, ` on a process started ${RUN_MODE_WORDS[storePath]}`] as const),
       ]) {
         const missing = [
           !cookie.httpOnly && 'HttpOnly (scripts on the page could read it)',
@@ -1300,7 +1433,7 @@ lesson('03-session-store', (t) => {
         expectThat(
           missing.length === 0,
           `Expected the session cookie set by POST /login${how} to be HttpOnly, Secure and SameSite=Lax or Strict, got ${describeCookie(cookie)}: missing ${missing.join(', ')}.` +
-            (how ? ' Set them unconditionally, not only when NODE_ENV is production: trust proxy makes Secure work behind the proxy.' : ''),
+            (how ? ' Set them unconditionally, whatever NODE_ENV says (not only in production, never off for development): trust proxy makes Secure work behind the proxy.' : ''),
         );
       }
       // A login that reached the app without the proxy's header (a direct hit on its port, a proxy rule that forgot
@@ -1367,6 +1500,8 @@ lesson('03-session-store', (t) => {
       const { browser } = await oneApp(storePath);
       await browser.login();
       const copy = new Browser(browser.client, browser.jar.clone());
+      const env = await sharedDeployment(storePath);
+      const before = await findInStore(storePath, env, signedIds(copy.jar.toObject()).map((cookie) => cookie.id));
       const logout = await browser.request('POST', '/logout');
       expectThat(logout.status < 400, `Expected POST /logout to succeed, got ${logout.status} ${show(logout.text, 80)}.`);
       await expectLoggedOut(browser, 'after POST /logout', 'the browser is still logged in after logging out.');
@@ -1376,12 +1511,22 @@ lesson('03-session-store', (t) => {
         'logging out only removed the cookie from the browser; the session itself is still valid, so a stolen copy keeps working. Destroy it on the server: req.session.destroy().',
       );
       // The session itself must be gone from the store, not kept there emptied (a session left there lives on until its idle expiry).
-      const env = await sharedDeployment(storePath);
       const kept = await findInStore(storePath, env, signedIds(copy.jar.toObject()).map((cookie) => cookie.id));
       expectThat(
         !kept?.where,
         `Expected the session to be gone from ${storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR'} after POST /logout, got it still there ${kept?.where}: ` +
           'logging out emptied the session (deleted its fields, or set them to undefined) and saved it again, so the store keeps it, renewed by every request with the old cookie. Delete it from the store: req.session.destroy().',
+      );
+      // And no new session in its place: a logout that regenerates leaves an empty session (and its cookie) behind at every logout.
+      const fresh = signedIds(Object.fromEntries(setCookies(logout).filter((cookie) => !isDeletion(cookie)).map((cookie) => [cookie.name, cookie.value])));
+      const added = before?.where && kept && kept.count >= before.count;
+      expectThat(
+        !fresh.length && !added,
+        `Expected POST /logout to leave no session behind, got ${[
+          fresh.length && `a new session cookie (${fresh[0]!.cookie}) in its answer`,
+          added && `${kept.count} ${storePath === 'redis' ? 'keys' : 'files'} in the store after it, as many as before it`,
+        ].filter(Boolean).join(' and ')}: ` +
+          'logging out started a new, empty session (req.session.regenerate(), as in the express-session README), so every logout writes a session to the store and sends its cookie. End the session with req.session.destroy() instead.',
       );
       // On another process that had read the session (a run that failed before is reported by 03.session-shared-between-processes).
       const run = await (await storeRuns()).get(storePath)!.catch(() => undefined);
@@ -1444,14 +1589,17 @@ lesson('03-session-store', (t) => {
   t.check('03.anonymous-requests-create-no-session', () =>
     onEveryStore(async (storePath) => {
       const { browser } = await oneApp(storePath);
-      const visits = [['GET', '/health'], ['GET', '/books'], ['GET', '/me'], ['POST', '/login', WRONG_PASSWORD]] as const;
+      const visits = [['GET', '/health'], ['GET', '/books'], ['GET', '/me'], ['POST', '/login', WRONG_PASSWORD], ['POST', '/logout']] as const;
       for (const [method, route, body] of visits) {
         const reply = await browser.request(method, route, body);
-        const lines = setCookieLines(reply);
+        // A logout may clear a cookie (a Set-Cookie that deletes it); it must not set one.
+        const lines = route === '/logout' ? setCookieLines(reply).filter((_line, index) => !isDeletion(setCookies(reply)[index]!)) : setCookieLines(reply);
         expectThat(
           lines.length === 0,
           `Expected ${method} ${route}${body ? ' with a wrong password' : ''} from a visitor who never logged in to set no cookie, got Set-Cookie: ${show(lines[0], 100)}. ` +
-            'Every anonymous visit (health checks, crawlers, password guessers) then writes a session to the store: saveUninitialized: false, and write nothing into the session until a login succeeds.',
+            (route === '/logout'
+              ? 'A logout that saves or regenerates the session (req.session.regenerate(), as in the express-session README) makes a new one, even for a visitor who had none: end it with req.session.destroy() instead.'
+              : 'Every anonymous visit (health checks, crawlers, password guessers) then writes a session to the store: saveUninitialized: false, and write nothing into the session until a login succeeds.'),
         );
       }
     }),
@@ -1490,7 +1638,7 @@ lesson('03-session-store', (t) => {
     );
     expectThat(
       keys.length > 0,
-      `Expected a session in Redis (at REDIS_URL) after POST /login on a process started without NODE_ENV (as in development), got an empty database.${elsewhere} ` +
+      `Expected a session in Redis (at REDIS_URL) after POST /login on a process started ${RUN_MODE_WORDS.redis}, got an empty database.${elsewhere} ` +
         'With REDIS_URL set the app must keep sessions there whatever NODE_ENV says, not only in production (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).',
     );
     for (const [key, ttl] of ttls) {

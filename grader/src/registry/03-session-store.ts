@@ -115,7 +115,7 @@ export default {
     },
     {
       id: '03.anonymous-requests-create-no-session',
-      title: 'Requests from visitors who never logged in (health, books, /me, a failed login) set no cookie',
+      title: 'Requests from visitors who never logged in (health, books, /me, a failed login, a logout) set no cookie',
       points: 1,
       hints: [
         'curl -i localhost:3000/health: is there a Set-Cookie line?',
@@ -200,10 +200,10 @@ export default {
       checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it: every string in src/ is tried as one) or made up at startup.",
+      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it: every string written in the lesson folder, src/ and files beside it, is tried as one) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
-    { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty.', checks: ['03.refuses-to-start-without-secret'] },
+    { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty, whatever NODE_ENV says (no fallback for development).', checks: ['03.refuses-to-start-without-secret'] },
     {
       text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
       checks: ['03.cookie-httponly-secure-samesite'],
@@ -217,16 +217,16 @@ export default {
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
-      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart.',
+      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart, however long it was away (the process keeps running and its client keeps reconnecting).',
       checks: ['03.redis-outage-answered-at-once'],
     },
-    { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login included.', checks: ['03.anonymous-requests-create-no-session'] },
+    { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login and a logout included.', checks: ['03.anonymous-requests-create-no-session'] },
     {
       text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works, on any process.',
       checks: ['03.login-changes-session-id'],
     },
     {
-      text: 'Destroy the session on the server at logout (its key or file gone from the store, not kept there emptied), so that a copy of the old cookie no longer works, on every process of the app at once (no copy of sessions kept in a process\'s memory).',
+      text: 'Destroy the session on the server at logout (its key or file gone from the store, not kept there emptied, no new session made in its place), so that a copy of the old cookie no longer works, on every process of the app at once (no copy of sessions kept in a process\'s memory).',
       checks: ['03.logout-destroys-session', '03.sessions-stored-in-session-dir'],
     },
     {
