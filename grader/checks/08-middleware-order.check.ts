@@ -518,8 +518,9 @@ lesson('08-middleware-order', (t) => {
             "A mounted express() sub-app does that: it sets X-Powered-By on every request it handles. Mount an express.Router() instead, or disable the header on the sub-app (api.disable('x-powered-by')).",
         );
       }
-      // helmet's other headers on this answer, and no answer with them all: helmet() ran, with some switched off.
-      const helmetRan = !hardened.length && header(reply, 'x-content-type-options')?.toLowerCase() === 'nosniff' && header(reply, 'content-security-policy');
+      // helmet's other headers on this answer, and no answer with them all: helmet() ran, with some switched off
+      // (not on Express's own error page, which sets a CSP and nosniff of its own).
+      const helmetRan = !hardened.length && !/html/i.test(header(reply, 'content-type') ?? '') && header(reply, 'x-content-type-options')?.toLowerCase() === 'nosniff' && header(reply, 'content-security-policy');
       if (helmetRan) {
         fail(
           `Expected ${what} (${described(reply)}, ${reply.status}) to carry the security headers, got ${missing.join(', ')}, and no answer has them all. Its other security headers are there, so helmet() runs: an option passed to it switches the missing ones off or weakens them (helmet({ strictTransportSecurity: false }), a short maxAge). ` +
