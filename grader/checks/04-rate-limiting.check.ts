@@ -461,14 +461,27 @@ function refilled(run: SpentBudgets, kind: 'api' | 'login' | 'reset'): string | 
  * Headers any client can write, each a way a skip rule or key might be fooled. `appCookies` are the
  * cookies the app itself set at a successful login (Cookie header form): a client keeps and replays them.
  */
-function clientWrittenHeaders(appCookies: string | undefined): { what: string; headers: Record<string, string>; query?: string; body?: Record<string, string> }[] {
+function clientWrittenHeaders(appCookies: string | undefined, appOrigin: string): { what: string; headers: Record<string, string>; query?: string; body?: Record<string, unknown> }[] {
   const made = () => randomBytes(12).toString('hex');
+  // Nobody can guess every name a skip rule may read: each probe carries a family of names (ids a partner,
+  // tenant or client sends; a captcha, a "resend", a "remember me" in the body; a page of the shop on
+  // another host in Referer), so that the common ones are met without a request of their own.
   return [
     // Whole families at once, each value new: a key or skip that reads any one of them is a bucket (or a
     // pass) the client chooses. A browser writes these too, but so does any script, with any value.
     {
       what: 'a prefetch or preview hint',
-      headers: { 'Sec-Purpose': 'prefetch;prerender', Purpose: 'prefetch', 'X-Moz': 'prefetch', 'X-Purpose': 'preview', 'Sec-Fetch-Dest': 'empty', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Site': 'same-origin' },
+      headers: {
+        'Sec-Purpose': 'prefetch;prerender',
+        Purpose: 'prefetch',
+        'X-Moz': 'prefetch',
+        'X-Purpose': 'preview',
+        'Sec-Fetch-Dest': 'empty',
+        'Sec-Fetch-Mode': 'no-cors',
+        'Sec-Fetch-Site': 'same-origin',
+        // A page of the app itself, at the address the request went to: a same-origin test on Referer.
+        Referer: `${appOrigin}/books`,
+      },
     },
     {
       what: 'browser preferences it made up',
@@ -483,6 +496,9 @@ function clientWrittenHeaders(appCookies: string | undefined): { what: string; h
         'Cache-Control': 'no-cache',
         Pragma: 'no-cache',
         'Accept-Encoding': `${made().slice(0, 6)}, identity`,
+        // The shop's pages on a public host (its production domain is nobody's secret).
+        Origin: 'https://bookshop.example',
+        Referer: 'https://bookshop.example/books',
       },
     },
     {
@@ -496,10 +512,47 @@ function clientWrittenHeaders(appCookies: string | undefined): { what: string; h
         'X-Fingerprint': made(),
         'If-None-Match': `"${made()}"`,
         'CF-IPCountry': 'XX',
+        'X-Partner-Id': made(),
+        'X-Partner-Key': made(),
+        'X-Tenant-Id': made(),
+        'X-Tenant': made(),
+        'X-Client-Name': made(),
+        'X-Client-Version': `9.${made().slice(0, 4)}`,
+        'X-App-Id': made(),
+        'X-Org-Id': made(),
+        'X-Account-Id': made(),
+        'X-User-Id': made(),
+        'X-Customer-Id': made(),
+        Referer: 'https://www.bookshop.example/',
       },
     },
     // The JSON body is the client's too: a field no route reads, with a new value.
-    { what: 'body fields it made up', headers: {}, body: { deviceId: made(), device_id: made(), clientId: made(), fingerprint: made(), locale: `x-${made().slice(0, 6)}`, captcha: made() } },
+    {
+      what: 'body fields it made up',
+      headers: {},
+      body: {
+        deviceId: made(),
+        device_id: made(),
+        clientId: made(),
+        fingerprint: made(),
+        locale: `x-${made().slice(0, 6)}`,
+        // A captcha nobody verified, flags a page of the shop might send: true or a new value each.
+        captcha: made(),
+        captchaToken: made(),
+        'g-recaptcha-response': made(),
+        'h-captcha-response': made(),
+        'cf-turnstile-response': made(),
+        token: made(),
+        resend: true,
+        remember: true,
+        rememberMe: true,
+        trusted: true,
+        trustedDevice: true,
+        bypass: true,
+        debug: true,
+        internal: true,
+      },
+    },
     ...(appCookies ? [{ what: 'the cookies your app set at a successful login', headers: { Cookie: appCookies } }] : []),
     { what: "the shop's own Origin", headers: { Origin: 'https://bookshop.test', Referer: 'https://bookshop.test/' } },
     { what: 'another Host', headers: { Host: 'bookshop.internal' } },
@@ -594,7 +647,7 @@ async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>
     loginAs(app, '203.0.113.36', account.password),
   ]);
   const appCookies = setCookies(welcome).map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') || undefined;
-  const written = clientWrittenHeaders(appCookies).flatMap(({ what, headers, query = '', body }) => [
+  const written = clientWrittenHeaders(appCookies, given.baseUrl.replace(/\/$/, '')).flatMap(({ what, headers, query = '', body }) => [
     // A GET carries no body: the body fields go to login and password reset only.
     ...(body ? [] : [{ what, after: '100 API requests', reply: app.raw('GET', `/api/books${query}`, { headers: { ...headers, ...from(reader) } }) }]),
     { what, after: '5 failed logins', reply: app.raw('POST', `/login${query}`, { headers: { ...headers, ...from(guesser) }, body: { ...account, ...body } }) },
@@ -1372,7 +1425,8 @@ lesson('04-rate-limiting', (t) => {
       return loginAs(app, ipv6(5), 'guess-6', '/login', listed(1));
     };
     // Clients the proxy saw at private and loopback addresses (an office, a VPN, the VPC, the proxy's own host) are clients too.
-    const addressed = ['192.168.7.8', '172.20.1.2', 'fd12:3456:789a::7', '127.0.0.9'];
+    // And the shared (CGNAT) range a VPN such as Tailscale hands out, link-local, and the benchmarking range.
+    const addressed = ['192.168.7.8', '172.20.1.2', 'fd12:3456:789a::7', '127.0.0.9', '100.100.7.7', '169.254.10.20', '198.18.0.9'];
     const [sixth, sixthV6, ...sixthsAt] = await inOrder<RawReply[]>([
       bruteForce(app, '203.0.113.60', listed(0)),
       sixIn56(),
@@ -1384,7 +1438,7 @@ lesson('04-rate-limiting', (t) => {
       t.reproduce(unlimited[0]!.reply.request);
       fail(
         `Expected POST /login to answer 429 after 5 failed logins from one client at ${unlimited.map(({ address }) => address).join(', ')} (as the proxy saw it), got ${unlimited[0]!.reply.status}, ` +
-          `while a client at 203.0.113.60 was refused after the same attempts. Your limiter skips clients by their address (private, loopback or "internal" ranges): ` +
+          `while a client at 203.0.113.60 was refused after the same attempts. Your limiter skips clients by their address (private, loopback, a VPN's 100.64.0.0/10, link-local or other "internal" ranges): ` +
           'anyone who reaches the proxy from an office, a VPN, another service in the VPC or a compromised host there has no limit at all. ' +
           'Limit every client, whatever its address; if some caller must be exempt, check a key your server issued.',
       );
@@ -1461,7 +1515,7 @@ lesson('04-rate-limiting', (t) => {
         `${after} from one client, which then sent ${what}${query ? '' : ` (${written.join(', ')})`}`,
         refilled(run, kind) ??
           `Every header, every query parameter and every field of the body is written by the client, except the address your proxy appends to X-Forwarded-For: ` +
-          `a skip rule or keyGenerator that reads ${read} lets any client out of its limit (a new value is a new bucket). ` +
+          `a skip rule, keyGenerator or limit function that reads ${read} lets any client out of its limit (a new value is a new bucket, a name a higher limit). ` +
           'Key on req.ip alone and skip nothing a client can write; a real key must be checked against the keys you issued.',
       );
     }
@@ -1475,7 +1529,10 @@ lesson('04-rate-limiting', (t) => {
       return path.includes('?')
         ? `${method} ${path} was not counted as ${counted}: Express routes it to the handler of ${route}, so the same bucket must count it. ` +
             `The route match must use the path (req.path), not the URL with its query (req.originalUrl, req.url); better, ${attach}.`
-        : `${otherwise}, so the same bucket must count it: ${attach} instead of testing req.path.`;
+        : `${otherwise}, so the same bucket must count it, but the limiter's match ` +
+            (/[A-Z]/.test(path)
+              ? `minds the letter case where Express does not (a test on req.path, or a RegExp mount such as app.use(/^\\/api/, limiter) without the i flag): ${attach} instead.`
+              : `wants the path exactly, without the trailing slash Express ignores (a test such as req.path === '/login', or a RegExp ending in $): ${attach} instead.`);
     };
     expectLimited(loginSpent(shownSpent(run.login, 401)), '5 failed logins', 'This check needs login limited first; see 04.login-limited-after-five-failures.');
     for (const reply of run.paths.login) {

@@ -215,7 +215,7 @@ export default {
       checks: ['04.login-limit-leaves-api-open', '04.browsing-leaves-login-open'],
     },
     {
-      text: 'Never limit GET /health: it passes no limiter at all, however high its limit (no RateLimit or Retry-After header on its answers, nothing counted in Redis)',
+      text: 'Never limit GET /health: 150 calls in a row all answer 200, with no RateLimit or Retry-After header, and nothing counted in Redis',
       checks: ['04.health-never-limited'],
     },
     {
@@ -231,11 +231,11 @@ export default {
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape', '04.redis-shares-limit-across-processes', '04.health-never-limited'],
     },
     {
-      text: 'Limit every client whatever its address: no skip for private, loopback or other "internal" client addresses',
+      text: 'Limit every client whatever its address: no skip for private, loopback, VPN (100.64.0.0/10), link-local or other "internal" client addresses',
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape'],
     },
     {
-      text: 'Let nothing a client writes skip a limit or choose its bucket: no header (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Accept-Language, a prefetch hint such as Sec-Purpose, ids it makes up, Origin, Host, X-Forwarded-Host, Forwarded, other address headers), no query parameter, no field of the body',
+      text: 'Let nothing a client writes skip a limit or choose its bucket: no header (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Accept-Language, a prefetch hint such as Sec-Purpose, ids it makes up, Origin, Host, X-Forwarded-Host, Forwarded, other address headers), no query parameter, no field of the body (a captcha nobody verified, a resend or remember-me flag): the grader sends many common names, and a name it did not think of is as much a hole',
       checks: ['04.client-headers-cannot-skip-a-limit'],
     },
     {
@@ -269,6 +269,7 @@ export default {
     "Send standard RateLimit headers (standardHeaders: 'draft-8') beside Retry-After; any draft, or the legacy X-RateLimit-* headers, will do.",
     'Build the limiters inside createApp() rather than at module level, so that every app starts with fresh counters.',
     'While Redis is down, which routes stay open (passOnStoreError: true) and which are refused is your choice; a common one is closed for login and password reset, open for the catalogue.',
+    'No limiter at all in front of GET /health, however high its limit: the grader sends 150 probes and reads their headers and the Redis commands, so a limiter that stays silent, counts in memory and allows more than 150 is past what it can see, yet the load balancer spends it.',
     'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit: it slows a botnet that spreads one list over many addresses. Limit, never lock: a limit an attacker can spend locks the real customer out.',
   ],
 } satisfies LessonDefinition;
