@@ -270,6 +270,7 @@ export default {
     'Build the limiters inside createApp() rather than at module level, so that every app starts with fresh counters.',
     'While Redis is down, which routes stay open (passOnStoreError: true) and which are refused is your choice; a common one is closed for login and password reset, open for the catalogue.',
     'No limiter at all in front of GET /health, however high its limit: the grader sends 150 probes and reads their headers and the Redis commands, so a limiter that stays silent, counts in memory and allows more than 150 is past what it can see, yet the load balancer spends it.',
+    "Listen for the Redis client's 'error' events with on(), not once(): after the first, the next failed reconnect ends the process or stops the reconnecting (node-redis 6, depending on timing); the grader checks for a listener, not for once().",
     'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit: it slows a botnet that spreads one list over many addresses. Limit, never lock: a limit an attacker can spend locks the real customer out.',
   ],
 } satisfies LessonDefinition;
