@@ -198,6 +198,14 @@ const missingEnv = (nodeEnv: string | undefined): Env => ({
  * query string: a refusal that quotes it with only url.password (or the user info) blanked still
  * prints the second.
  */
+/**
+ * The slots of NODE_ENVS whose missing-SESSION_SECRET start gives a DATABASE_URL on localhost, as on a
+ * laptop (.env.example's host): a default secret "only for a local database" is a default too (red team
+ * 06 r9: a hard-coded secret whenever the host was localhost, under any NODE_ENV, passed). The others
+ * keep a remote host.
+ */
+const LOCAL_SLOTS = [undefined, 'development', 'test', 'local'];
+const LOCAL_DATABASE_URL = `postgres://bookshop:${DB_PASSWORD}@localhost:5432/bookshop`;
 const BAD_PORT_URL = `postgres://bookshop:${DB_PASSWORD}@db.test:99999/bookshop?sslmode=require&password=${QUERY_PASSWORD}`;
 const HOSTLESS_URL = `postgres://bookshop:${DB_PASSWORD}@:5432/bookshop?password=${QUERY_PASSWORD}`;
 const MYSQL_URL = `mysql://bookshop:${DB_PASSWORD}@db.test:3306/bookshop`;
@@ -216,7 +224,17 @@ const REFUSALS: Record<string, Refusal> = {
       const [urlEnv, secretEnv] = [nodeEnvOf(slot, 'DATABASE_URL'), nodeEnvOf(slot, 'SESSION_SECRET')];
       return [
         [`missing-database-url-${slot ?? 'unset'}`, { slot, env: { SESSION_SECRET, ...missingEnv(urlEnv) }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], templates: true, situation: `when DATABASE_URL is not set${underNodeEnv(urlEnv)}` }],
-        [`missing-session-secret-${slot ?? 'unset'}`, { slot, env: { DATABASE_URL: valid.DATABASE_URL, ...missingEnv(secretEnv) }, names: ['SESSION_SECRET'], fine: ['DATABASE_URL'], templates: true, situation: `when SESSION_SECRET is not set${underNodeEnv(secretEnv)}` }],
+        [
+          `missing-session-secret-${slot ?? 'unset'}`,
+          {
+            slot,
+            env: { DATABASE_URL: LOCAL_SLOTS.includes(slot) ? LOCAL_DATABASE_URL : valid.DATABASE_URL, ...missingEnv(secretEnv) },
+            names: ['SESSION_SECRET'],
+            fine: ['DATABASE_URL'],
+            templates: true,
+            situation: `when SESSION_SECRET is not set${LOCAL_SLOTS.includes(slot) ? ` and DATABASE_URL names localhost (as .env.example's does)` : ''}${underNodeEnv(secretEnv)}`,
+          },
+        ],
       ];
     }),
   ),
@@ -321,6 +339,8 @@ const plain = (output: string) => output.replace(/\x1b\[[0-9;]*m/g, '');
 /** A refused start: its run, and the port the grader held for it and gave it as PORT (none when the refusal sets PORT). */
 interface RefusedRun extends Startup {
   heldPort?: number;
+  /** What the app wrote in its working directory, read like its output (red team 06 r9: a config-error.log). */
+  files: { name: string; text: string }[];
 }
 
 const listenErrorIn = (run: Startup) => /\b(EADDRINUSE|EACCES)\b/.exec(plain(run.output))?.[1];
@@ -444,12 +464,19 @@ function whyElsewhere(run: Startup, port: number, zero: string): string {
 }
 
 /**
+ * What a start given the held port 3000 did when it is still running, listening on no port the grader
+ * saw, and printed nothing about the port (red team 06 r9: an app that retried 3000 every second was
+ * told it listened on a port of its own choosing).
+ */
+const STILL_WAITING = `it listened on no port the grader could see: it did not stop when port ${DEFAULT_PORT} was taken (it waits for the port to come free, retries it, or its error handler only logs). When the configured port is taken the server must stop (exit non-zero, EADDRINUSE), not wait for the port nor move to another.`;
+
+/**
  * Why a start given the held port 3000 is still running without listening: it saw listen() fail
  * (EADDRINUSE, "in use" in its output) and carried on (a retry loop, an error handler that only logs),
  * or, with no such line, `otherwise`.
  */
 function stillRunning(run: Startup, otherwise: string): string {
-  const failed = /^.*\b(EADDRINUSE|in use)\b.*$/im.exec(plain(run.output))?.[0];
+  const failed = /^.*\b(EADDRINUSE|in use|busy|taken)\b.*$/im.exec(plain(run.output))?.[0];
   return failed
     ? `listen() failed (${show(failed.trim(), 100)}) and the process carried on (it retries, or its error handler only logs). When the configured port is taken the server must stop (exit non-zero), not wait for the port nor move to another.`
     : otherwise;
@@ -591,11 +618,11 @@ function encodedPart(text: string, secret: string): string | undefined {
  * leaves the routes alone). No answer now, on a machine far too busy (the grader's own requests then
  * wait for a CPU too), is not the app's doing: the grader cannot judge.
  */
-async function answered(server: RunningServer, method: 'get' | 'post', path: string, body?: object | string): Promise<Reply> {
+async function answered(server: RunningServer, method: 'get' | 'post' | 'put', path: string, body?: object | string): Promise<Reply> {
   try {
     return await (method === 'get'
       ? server.client.get(path)
-      : server.client.post(path, typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { body }));
+      : server.client.request(method.toUpperCase(), path, typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { body }));
   } catch (error) {
     const busy = busyMachine();
     if (error instanceof CheckFailure && busy && /got none within/.test(error.message)) {
@@ -643,6 +670,14 @@ async function hangUp(app: AppProcess): Promise<void> {
  * of its own): the normal starts ask each of them, since an answer is output too (red team 06 r6). A
  * route under another name is as wrong, and out of the grader's sight.
  */
+/**
+ * The settings routes the development start asks under other methods too: POST (a "reload" that answers
+ * what is now in effect) and PUT on /config (red team 06 r9: POST /config answered the whole config).
+ */
+const OTHER_METHOD_PATHS: ['post' | 'put', string][] = [
+  ...['/config', '/env', '/settings', '/debug/config', '/admin/config'].map((path): ['post', string] => ['post', path]),
+  ['put', '/config'],
+];
 const DEBUG_PATHS = ['/config', '/env', '/settings', '/debug', '/debug/config', '/debug/env', '/_debug/config', '/admin/config', '/actuator/env'];
 
 /** The port, taken for the duration of a check, as app.listen(port) would take it; undefined when it is taken already. */
@@ -660,16 +695,17 @@ lesson('06-configuration', (t) => {
     const { env, dotenv, others, templates } = REFUSALS[name]!;
     return async (): Promise<RefusedRun> => {
       const cwd = workingDir(t, dotenv, others, templates);
+      const own = [...(dotenv === undefined ? [] : ['.env']), ...(others ?? []), ...(templates ? TEMPLATE_FILES : [])];
       // Where a value is wrong (not missing) and the refusal sets no PORT, its PORT is one the grader
       // holds open: an app that listens before validating fails with EADDRINUSE, whatever the timing.
       // Elsewhere every port the process listens on is watched: an app that goes on without a
       // missing value (a default, a warning) listens and stays.
-      if (env.PORT !== undefined || name.startsWith('missing-')) return t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+      if (env.PORT !== undefined || name.startsWith('missing-')) return { ...(await t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true)), files: filesWritten(cwd, own) };
       const holder = await holdPort(0);
       const heldPort = holder && (holder.address() as AddressInfo).port;
       try {
         const run = await t.startup({ env: heldPort ? { ...env, PORT: String(heldPort) } : env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
-        return { ...run, heldPort };
+        return { ...run, heldPort, files: filesWritten(cwd, own) };
       } finally {
         holder?.close();
       }
@@ -736,6 +772,8 @@ lesson('06-configuration', (t) => {
         await answered(server, 'post', '/session', '{"customer": "ada"'),
         await answered(server, 'get', '/no-such-page'),
         ...(await Promise.all(DEBUG_PATHS.map((path) => answered(server, 'get', path)))),
+        // The development start waits for late output anyway: the other methods cost no time there.
+        ...(mode === 'development' ? await Promise.all(OTHER_METHOD_PATHS.map(([method, path]) => answered(server, method, path, {}))) : []),
       ];
       // The development start runs on for LATE_OUTPUT_MS after it listens: what an app prints a moment
       // later (a pool that reports once it is ready, a first heartbeat) is output too.
@@ -753,6 +791,12 @@ lesson('06-configuration', (t) => {
       return { env, started: server, replies: [...replies, ...afterHangUp], afterHangUp, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]), filePort };
     };
   }
+  /** A start watched until it exits (or STOP_WITHIN_MS), with the files it wrote in its working directory (besides .env). */
+  const startupWithFiles = async (env: Env, dotenv?: string): Promise<RefusedRun> => {
+    const cwd = workingDir(t, dotenv);
+    const run = await t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+    return { ...run, files: filesWritten(cwd, dotenv === undefined ? [] : ['.env']) };
+  };
   /**
    * The ends of PORT's range, which must start: 0 with NODE_ENV=production (the production start,
    * whose output the check about secrets reads, the password in the user info and the query string),
@@ -762,12 +806,12 @@ lesson('06-configuration', (t) => {
   const portEnds = () =>
     t.shared('port ends', () =>
       Promise.all([
-        t.startup({ env: { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: '0', NODE_ENV: 'production' }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true),
+        startupWithFiles({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: '0', NODE_ENV: 'production' }),
         // 65535 comes from .env alone (NODE_ENV=prod, short for production but not production: a
         // test such as /prod/i, startsWith('prod') or a list of aliases skips .env there, red team 06
         // r6 and r7; "any value at all", no PORT in the environment): an app that reads PORT before
         // it loads .env, or skips .env under prod, listens on 3000 instead.
-        t.startup({ env: { ...valid, PORT: undefined, LOG_LEVEL: 'silly', NODE_ENV: PROD_ALIAS }, cwd: workingDir(t, PORT_DOTENV), anyPort: true }, STOP_WITHIN_MS, true),
+        startupWithFiles({ ...valid, PORT: undefined, LOG_LEVEL: 'silly', NODE_ENV: PROD_ALIAS }, PORT_DOTENV),
       ]),
     );
   /**
@@ -779,7 +823,7 @@ lesson('06-configuration', (t) => {
       const holder = await holdPort(DEFAULT_PORT);
       try {
         // The password in the query string too: the line of a failed listen() that blanks only url.password prints it.
-        return await Promise.all(['', ' '].map((port) => t.startup({ env: { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: port }, cwd: workingDir(t), anyPort: true }, STOP_WITHIN_MS, true)));
+        return await Promise.all(['', ' '].map((port) => startupWithFiles({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: port })));
       } finally {
         holder?.close();
       }
@@ -801,7 +845,8 @@ lesson('06-configuration', (t) => {
         nodeEnv === 'unset'
           ? CI_SERVICE // a CI runner's variables: .env is loaded there too (red team 06 r7)
           : nodeEnv === 'test'
-            ? { NODE_ENV: nodeEnv, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
+            ? // On a CI runner, where tests run: .env never overrides there either (red team 06 r9: override: Boolean(process.env.CI) passed).
+              { NODE_ENV: nodeEnv, ...CI_SERVICE, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
             : { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL };
       const others = nodeEnv === 'unset' ? [] : otherEnvFiles(nodeEnv);
       const cwd = workingDir(t, DOTENV, others);
@@ -847,7 +892,7 @@ lesson('06-configuration', (t) => {
       // With the default port taken, an app that uses it cannot listen; one that turned PORT= into 0
       // listens on a port the system picked.
       // A blank PORT (a space) is held to the same: the default, or a refusal that names PORT; never 0.
-      const [run, blank] = (await emptyPortStarts()) as [Startup, Startup];
+      const [run, blank] = (await emptyPortStarts()) as [RefusedRun, RefusedRun];
       const situation = `when PORT is set to an empty string (PORT=) while port ${DEFAULT_PORT} is taken`;
       const elsewhere = run.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
       expectThat(
@@ -861,14 +906,14 @@ lesson('06-configuration', (t) => {
       );
       expectThat(
         blank.exit !== undefined || (blank.listenedOn?.includes(DEFAULT_PORT) ?? false),
-        `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT} (which the grader held): ${stillRunning(blank, 'it must be listening on a port of its own choosing.')}`,
+        `Expected PORT=' ' (a space) to be refused by name, or to mean the default port ${DEFAULT_PORT}, which the grader held, so that the server stops (EADDRINUSE); got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT}: ${stillRunning(blank, STILL_WAITING)}`,
       );
       if (run.listenedOn?.includes(DEFAULT_PORT)) return; // another process let go of it meanwhile, and the app took it
       expectThat(
         run.exit !== undefined,
         run.listenedOn
           ? `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process that neither listened nor exited within ${STOP_WITHIN_MS / 1000} s.`
-          : `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s: ${stillRunning(run, 'it must be listening on a port of its own choosing (PORT= turned into 0).')}`,
+          : `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s: ${stillRunning(run, STILL_WAITING)}`,
       );
       const output = plain(run.output);
       expectThat(
@@ -943,7 +988,7 @@ lesson('06-configuration', (t) => {
     t.check('06.environment-wins-over-dotenv', async () => {
       const [unset, development, test, staging] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('staging')]);
       for (const { env, replies, started, output, filePort, afterHangUp = [] } of [unset, development, test, staging] as { env: Env; replies: Reply[]; started: RunningServer | { description: string; output: string }; output: string; filePort?: number; afterHangUp?: Reply[] }[]) {
-        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset';
+        const mode = `${env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset'}${env.CI ? ', CI=true as on a CI runner' : ''}`;
         const files = list(['.env', ...otherEnvFiles(env.NODE_ENV)]);
         const situation = `when the environment says ${ENV_DB_HOST} and ${files} say ${FILE_DB_HOST} (${mode})`;
         if (!('client' in started)) {
@@ -962,7 +1007,7 @@ lesson('06-configuration', (t) => {
           expectDatabaseHost(
             replies[0]!,
             ENV_DB_HOST,
-            `${situation}: the real environment wins under every NODE_ENV; load no file with override, not .env and not .env.local or .env.${env.NODE_ENV ?? 'development'}`,
+            `${situation}: the real environment wins under every NODE_ENV, on CI too; load no file with override, not .env and not .env.local or .env.${env.NODE_ENV ?? 'development'}`,
           ),
         );
         // SESSION_SECRET too, where the environment gives one beside the files' (red team 06 r7).
@@ -1028,21 +1073,27 @@ lesson('06-configuration', (t) => {
       const [ends, emptyPort, runs] = await Promise.all([portEnds(), emptyPortStarts(), Promise.all(names.map(refused))]);
       // The ends of PORT's range: 0 in production (the password in the user info and ?password=), 65535 (from .env) with LOG_LEVEL=silly.
       for (const [index, run] of ends.entries()) {
-        seen.push([
-          run.output,
-          `the output of a start with ${index === 0 ? 'NODE_ENV=production, PORT=0, the password in the user info and ?password=' : `PORT=${TOP_PORT} (from .env), NODE_ENV=${PROD_ALIAS}, LOG_LEVEL=silly`}`,
-          secretsOf(index === 0 ? { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) } : valid),
-          { output: run.output },
-        ]);
+        const mode = index === 0 ? 'NODE_ENV=production, PORT=0, the password in the user info and ?password=' : `PORT=${TOP_PORT} (from .env), NODE_ENV=${PROD_ALIAS}, LOG_LEVEL=silly`;
+        const given = secretsOf(index === 0 ? { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) } : valid);
+        seen.push([run.output, `the output of a start with ${mode}`, given, { output: run.output }]);
+        filesOf(run.files, `a start with ${mode}`, given);
       }
       // PORT= and PORT=' ' with port 3000 held: the path where listen() fails (EADDRINUSE).
       for (const [index, run] of emptyPort.entries()) {
-        seen.push([run.output, `the output of a start with PORT=${index === 0 ? '' : "' '"} while port ${DEFAULT_PORT} was taken (listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`, secretsOf({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) }), { output: run.output }]);
+        const mode = `a start with PORT=${index === 0 ? '' : "' '"} while port ${DEFAULT_PORT} was taken (listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`;
+        const given = secretsOf({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) });
+        seen.push([run.output, `the output of ${mode}`, given, { output: run.output }]);
+        // A crash report written when listen() fails is output too (red team 06 r9).
+        filesOf(run.files, mode, given);
       }
       // Every refusal, for every secret it was given: a malformed value is often quoted back whole.
       names.forEach((name, index) => {
         const { env, dotenv, others, situation } = REFUSALS[name]!;
-        seen.push([runs[index]!.output, `the output of a start refused ${situation}`, [...secretsOf(env, dotenv), ...(others ? secretsOf({}, OTHER_DOTENV) : [])], { output: runs[index]!.output }, ' In a refusal, name the variable and the rule it breaks: a wrong value can still hold a password or a secret.']);
+        const given = [...secretsOf(env, dotenv), ...(others ? secretsOf({}, OTHER_DOTENV) : [])];
+        const advice = ' In a refusal, name the variable and the rule it breaks: a wrong value can still hold a password or a secret.';
+        seen.push([runs[index]!.output, `the output of a start refused ${situation}`, given, { output: runs[index]!.output }, advice]);
+        // A refusal's own log file is output too (red team 06 r9: config-error.log with the raw values).
+        for (const { name: file, text } of runs[index]!.files) seen.push([text, `the file ${file} the app wrote in its working directory at a start refused ${situation}`, given, { output: text }, advice]);
       });
       expectNoneShown(seen);
     });
