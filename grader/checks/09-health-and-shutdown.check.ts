@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExitInfo } from '../support/app-process.js';
 import { CannotJudge, fail, show } from '../support/expect.js';
@@ -62,8 +63,10 @@ lesson(LESSON, (t) => {
     t.check('09.sigint-finishes-in-flight-and-exits-0', () => drain(t, 'SIGINT', true));
 
     t.check('09.second-signal-or-deadline-exits-1-with-a-log-line', async () => {
-      const [second, deadline] = await Promise.all([forcedBySecondSignal(t), forcedByDeadline(t)]);
+      // SIGINT twice in a run of its own; SIGTERM twice at the end of the Redis tour's run (no start of its own).
+      const [second, deadline, tour] = await Promise.all([forcedBySecondSignal(t), forcedByDeadline(t), redisTour(t).catch((): RedisTour => ({}))]);
       if (second) fail(second);
+      if (tour.secondSigterm) fail(tour.secondSigterm);
       if (deadline) fail(deadline);
     });
 
@@ -89,6 +92,8 @@ lesson(LESSON, (t) => {
 interface RedisTour {
   health?: string;
   ready?: string;
+  /** What a second SIGTERM during shutdown, sent at the end of the tour, found wrong. */
+  secondSigterm?: string;
 }
 
 const redisTour = (t: LessonKit) => t.shared('09-redis-tour', () => makeRedisTour(t));
@@ -158,14 +163,21 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
         found.ready = `Expected GET /ready to answer 503 within about half a second while Redis was connected but did not answer (a stalled server), but it took ${(readyAnswer.at / 1000).toFixed(1)} s, ${(extra / 1000).toFixed(1)} s longer than GET /health asked at the same moment. A probe gives up after a second or so: time the PING out after about 500 ms.`;
       }
     }
-    await ready(503, 'while Redis was connected but did not answer (a stalled server)', 3000, 'Readiness must not trust the connection alone: a Redis that hangs leaves it open. Give the PING a timeout of half a second or so and answer 503 when it passes.');
+    await ready(
+      503,
+      'while Redis was connected but did not answer (a stalled server)',
+      3000,
+      'Readiness must not trust the connection alone: a Redis that hangs leaves it open. Give the PING a timeout of half a second or so and answer 503 when it passes; an answer kept from an earlier PING (a cache, a background check run every few seconds) says 200 for as long as it is kept, so ask Redis (or refresh the answer) at least every half second.',
+    );
     await health('while Redis did not answer');
     outage.resume();
     await ready(200, 'once the stalled Redis answered again', 10_000, 'Readiness must come back once Redis answers again.');
     await outage.down();
     await health('after Redis went away');
-    await ready(503, 'after Redis went away', 3000, unreachable);
+    await ready(503, 'after Redis went away', 3000, `${unreachable} A 200 seconds after Redis went away is an answer kept from before (a cache, a background check run every few seconds): ask Redis (or refresh the answer) at least every half second.`);
     await health('after Redis went away, a little later');
+    // The run ends as a platform ends it when it gives up waiting: SIGTERM with a report in flight, then SIGTERM again.
+    found.secondSigterm = await secondSignal(server, 'SIGTERM');
     return found;
   } finally {
     await outage.close();
@@ -183,9 +195,13 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
   const { port, process: app } = server;
   const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const busy = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let half: HalfSent | undefined;
   try {
     const before = await ask(port, '/api/books/1', { agent: idle, timeoutMs: 5000 });
     if (before.status !== 200) fail(`Expected GET /api/books/1 to answer 200 before any signal, got ${said(before)}.`);
+    // A /ready whose request is half sent at the signal and completed after it: as a request PM2's cluster hands a
+    // stopping worker, it must hear 503 (or find the connection closed), whatever else closed.
+    half = signal === 'SIGTERM' ? halfSent(port, '/ready') : undefined;
     const origin = Date.now();
     const report = ask(port, REPORT, { agent: busy, timeoutMs: DEADLINE_MS + 5000, origin });
     // The report takes 2 s: the signal comes while it is being built.
@@ -203,9 +219,17 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
         if (streaming && app.running) after.push(await ask(port, '/ready', { agent: turn % 2 && !reportConnectionIdle ? busy : idle, timeoutMs: 2000, origin }));
       }
     })();
+    // Completed once an answer after the signal shows that the app has taken it (refused, reset or 503).
+    const halfAnswer = half
+      ? (async () => {
+          for (const by = Date.now() + 3000; !after.length && app.running && Date.now() < by; ) await sleep(50);
+          return half!.complete(2000);
+        })()
+      : undefined;
     const exit = await exitWithin(server, DEADLINE_MS + 2000);
     const exitedAt = Date.now() - origin;
     streaming = false;
+    const halfStatus = await halfAnswer;
     const reportAnswer = await report;
     await stream;
     const output = app.output(mark);
@@ -220,6 +244,11 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
     const readyAfter = after.find((answer) => answer.status === 200);
     if (readyAfter) {
       fail(`Expected GET /ready to answer 503 (or its connection to be refused) from ${signal} on, got 200 ${((readyAfter.at - signalledAt) / 1000).toFixed(1)} s after the signal. Readiness turns 503 the moment shutdown begins, so that a load balancer stops sending traffic.`);
+    }
+    if (halfStatus === 200) {
+      fail(
+        `Expected GET /ready, sent over a connection opened before ${signal} and completed after it, to answer 503 (or its connection to be closed), got 200. Closing connections is not enough: a request already on its way (PM2's cluster hands one to a stopping worker for a moment) reaches the handler, and readiness must answer 503 from the moment shutdown begins.`,
+      );
     }
     const servedAfter = after.filter((answer) => typeof answer.status === 'number');
     if (!exit) {
@@ -245,7 +274,48 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
   } finally {
     idle.destroy();
     busy.destroy();
+    half?.destroy();
   }
+}
+
+interface HalfSent {
+  /** Sends the rest of the request: its status, or what happened to the connection instead. */
+  complete(timeoutMs: number): Promise<number | string>;
+  destroy(): void;
+}
+
+/** A GET whose request line and headers are sent now, all but the blank line that ends them. */
+function halfSent(port: number, path: string): HalfSent {
+  const socket = net.connect(port, '127.0.0.1');
+  let data = '';
+  let ended: string | undefined;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (data += chunk));
+  socket.on('error', (error: NodeJS.ErrnoException) => (ended ??= error.code === 'ECONNRESET' ? 'connection reset' : (error.code ?? error.message)));
+  socket.on('close', () => (ended ??= 'connection closed'));
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+  return {
+    complete: (timeoutMs) =>
+      new Promise((resolve) => {
+        const status = () => /^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1];
+        const finish = (result: number | string) => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(result);
+        };
+        const timer = setTimeout(() => finish(status() ? Number(status()) : `no answer within ${timeoutMs / 1000} s`), timeoutMs);
+        const look = () => {
+          const code = status();
+          if (code) finish(Number(code));
+          else if (ended) finish(ended);
+        };
+        socket.on('data', look);
+        socket.on('close', look);
+        if (!socket.destroyed) socket.write('\r\n', () => {});
+        look();
+      }),
+    destroy: () => socket.destroy(),
+  };
 }
 
 /**
@@ -277,6 +347,39 @@ async function forcedBySecondSignal(t: LessonKit): Promise<string | undefined> {
   }
   await sleep(50);
   if (!app.output(mark).trim()) return `Expected a log line saying why the process ended when ${second} forced it to exit 1, got no output after the second signal.`;
+  return undefined;
+}
+
+/**
+ * At the end of a run that sent no signal yet: a report in flight, `signal`, then `signal` again 0.5 s later: exit 1 at
+ * once with a log line. Undefined when that holds, or when the process did not outlive the first signal (the drain
+ * checks judge that).
+ */
+async function secondSignal(server: RunningServer, signal: 'SIGTERM'): Promise<string | undefined> {
+  const { port, process: app } = server;
+  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000 });
+  await sleep(700);
+  if (!app.running) return undefined;
+  // From here the process is meant to end: its exit is judged here, not reported as an end before the check ended.
+  app.stopping = true;
+  app.child.kill(signal);
+  await sleep(500);
+  if (!app.running) {
+    await report;
+    return undefined;
+  }
+  const mark = app.mark;
+  const secondAt = Date.now();
+  app.child.kill(signal);
+  const exit = await exitWithin(server, 2500);
+  const took = ((Date.now() - secondAt) / 1000).toFixed(1);
+  await report;
+  const second = `a second ${signal} during shutdown (a platform that gave up waiting)`;
+  if (!exit) return `Expected ${second} to end the process at once with code 1, but it was still running 2.5 s later. Handle each signal the same way: a second one during shutdown, whichever it is, logs why and exits 1.`;
+  if (exit.signal) return `Expected ${second} to end the process with code 1, but it ${describe(exit)} ${took} s after it, with no log line: no handler for ${signal} was left (process.once, or a 'pressed twice' count for SIGINT only?). Handle each signal the same way during shutdown, and exit 1 at the second.`;
+  if (exit.code !== 1) return `Expected ${second} to end the process at once with code 1, but it ${describe(exit)} ${took} s after it. Whoever sends a second signal will not wait: exit 1 there, with a log line that says why.`;
+  await sleep(50);
+  if (!app.output(mark).trim()) return `Expected a log line saying why the process ended when ${second} forced it to exit 1, got no output after the second ${signal}.`;
   return undefined;
 }
 

@@ -141,8 +141,12 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
       // with nothing else lost, is PM2's handover, not the app.
       if (failed.length === 1 && failed[0]!.status.toString().startsWith('no answer')) failed = [];
       const listenTimeout = workers[0]!.listenTimeout ?? 3000;
+      const refused = failed.filter((request) => request.status === 'connection refused');
+      const reset = failed.filter((request) => request.status === 'connection reset');
+      // Refused while no worker listened, with a listen_timeout at the lesson's minimum or above: this machine took longer
+      // than that to start a worker. A hang, or one reset (a connection handed over as the old worker closed), beside them is PM2's handover.
       const slowStart =
-        failed.length && failed.every((request) => request.status === 'connection refused' || request.status.toString().startsWith('no answer')) && failed.some((request) => request.status === 'connection refused') && listenTimeout >= LISTEN_TIMEOUT_FLOOR_MS;
+        refused.length > 0 && failed.every((request) => request.status === 'connection refused' || request.status === 'connection reset' || request.status.toString().startsWith('no answer')) && reset.length <= 1 && listenTimeout >= LISTEN_TIMEOUT_FLOOR_MS;
       if (reload.code !== 0) found.reload = `Expected \`pm2 reload ${name}\` to succeed, but it ${reload.code === null ? `did not finish within ${COMMAND_MS / 1000} s` : `exited with code ${reload.code}`}: ${show(reload.output.slice(-400), 400)}`;
       else if (slowStart && !shape) {
         // Refused means no worker listened: the new one had not started within listen_timeout, which is long enough.
@@ -154,10 +158,18 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
           `Expected every request to succeed during \`pm2 reload\`, but ${failed.length} of ${sent.length} failed (${tally(failed)}, from ${since(failed[0]!.startedAt)} to ${since(failed.at(-1)!.at)} after the reload began), the first ${describeSent(failed[0]!)}. ` +
           (shape ??
             'A reload starts a new worker, then stops the old one with SIGINT: the old one must finish its requests (a report takes 2 s) before kill_timeout, close its connections and exit, while the other worker keeps answering.' +
-              (failed.some((request) => request.status === 'connection refused')
+              (reset.length > 1
+                ? ` Reset connections mean a worker accepted them and then destroyed them: a worker that keeps listening while it drains (http-terminator does so, destroying each new connection) loses the requests PM2 still hands it; stop listening with server.close() at the signal instead.`
+                : '') +
+              (refused.length && !(reset.length > 1 && listenTimeout >= LISTEN_TIMEOUT_FLOOR_MS)
                 ? ` Refused connections mean no worker was listening: PM2 waits for a new worker to listen (or, with wait_ready, to send 'ready') only up to listen_timeout (3 s by default), then stops the old one anyway; a start took ${(startMs / 1000).toFixed(1)} s here, so give listen_timeout room for a slow machine (${LISTEN_TIMEOUT_FLOOR_MS / 1000} s at least; listen_timeout is ${listenTimeout / 1000} s here).`
                 : ''));
       } else if (shape) found.reload = shape;
+      else if (listenTimeout < LISTEN_TIMEOUT_FLOOR_MS) {
+        found.reload = `Expected PM2 to run the app with a listen_timeout of at least ${LISTEN_TIMEOUT_FLOOR_MS / 1000} s, but PM2 runs it with ${
+          workers[0]!.listenTimeout === undefined ? 'none set (3 s by default)' : `listen_timeout ${listenTimeout / 1000} s`
+        }. The reload lost nothing this time, but a start took ${(startMs / 1000).toFixed(1)} s here: PM2 stops the old worker when listen_timeout passes, listening or not. Set listen_timeout in ecosystem.config.cjs above a start on a slow machine.`;
+      }
     }
 
     // 2. A worker killed outright (as a crash would end it) is replaced, and requests keep succeeding.
