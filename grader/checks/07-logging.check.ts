@@ -27,6 +27,10 @@ const FAILING = '/reports/sales';
 const FAILURE = /ECONNREFUSED/;
 /** A stack frame of the code that threw: salesReport, in src/catalog.ts. */
 const FAILING_FRAME = /\n\s+at .*(salesReport|catalog\.[jt]s)/;
+/** A frame of its caller, the route in src/app.ts: the stack says which code path reached the failing call, not only where it threw. */
+const CALLER_FRAME = /\n\s+at .*\bapp\.[jt]s/;
+const CALLER_ADVICE =
+  'The stack is there to say which code path led to the failure: log err.stack as it is (or the error object), every frame of it, not cut down to its first lines.';
 /** The demo account of src/accounts.ts. */
 const ACCOUNT = { email: 'reader@example.com', password: 'correct horse battery staple' };
 /**
@@ -67,6 +71,14 @@ const DEVELOPMENT_LEVELS = new Set<string | undefined>([SIGINT_LEVEL]);
  * 'test'`, a Jest habit) writes nothing, errors included: the lines must be the same in every environment.
  */
 const TEST_LEVELS = new Set<string | undefined>([ERROR_LEVEL]);
+/** What npm test, Jest and Vitest set besides NODE_ENV, in every start under test: a log silenced on any of them is silenced under test all the same. */
+const UNDER_TEST_RUNNER = { npm_lifecycle_event: 'test', JEST_WORKER_ID: '1', VITEST: 'true' };
+/**
+ * The runs made with a NODE_ENV the app does not know (staging): WARN and the unknown level. An app that
+ * warns about it with a plain line at startup writes it there (before or instead of the refusal).
+ */
+const OTHER_ENV = 'staging';
+const OTHER_ENV_LEVELS = new Set<string | undefined>(['WARN', UNKNOWN_LEVEL]);
 /** The run made with NODE_ENV unset: warn, without LOG_DIR (a laptop run): JSON there too. */
 const NO_NODE_ENV_LEVELS = new Set<string | undefined>([WITHOUT_LOG_DIR]);
 /**
@@ -244,6 +256,32 @@ function writtenSince(dir: string, since: number, prefix = ''): string[] {
   });
 }
 
+/**
+ * For a start without LOG_DIR: an empty working directory, TMPDIR and HOME of its own and the writes shim,
+ * and, once it has exited, every file it left there or opened for writing anywhere (a default folder in
+ * production only, /var/log/bookshop, or a debug file in os.tmpdir() in development only, is seen too).
+ */
+function watchWrites(t: LessonKit): { env: Record<string, string>; cwd: string; wrote: () => string[] } {
+  const cwd = t.tempDir('course-07-cwd-');
+  const tmp = t.tempDir('course-07-tmp-');
+  const home = t.tempDir('course-07-home-');
+  const file = path.join(t.tempDir('course-07-writes-'), 'opened');
+  return {
+    env: { TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: home, COURSE_WRITES_FILE: file, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(writesShim)}` },
+    cwd,
+    wrote: () => [
+      ...new Set([
+        ...readdirSync(cwd).map((name) => `${name} in the working directory`),
+        ...everythingIn(tmp).map((name) => `TMPDIR (os.tmpdir())/${name}`),
+        ...everythingIn(home).map((name) => `HOME (os.homedir())/${name}`),
+        ...(existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string) : [])
+          .filter((name) => ![cwd, tmp, home].some((dir) => name === dir || name.startsWith(`${dir}${path.sep}`)))
+          .map((name) => `${name} opened for writing or created`),
+      ]),
+    ],
+  };
+}
+
 /** Every file and folder under `dir`, the deepest only (a/b.log, not a as well), relative to it. */
 function everythingIn(dir: string): string[] {
   let names: string[];
@@ -347,11 +385,11 @@ const FULL_RUNS = new Set<Level>([undefined, 'debug', PINO_ONLY_LEVEL, WINSTON_O
 const READS: Record<string, { levels?: readonly Level[]; extras?: readonly ExtraKey[]; aliases?: boolean }> = {
   '07.stdout-lines-are-json': { levels: LEVELS, extras: ['quiet', 'busy'] },
   '07.access-line-per-request': { levels: [...FULL_RUNS, SIGINT_LEVEL] },
-  '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart', 'quiet', 'bare'] },
+  '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart', 'quiet', 'bare', 'busy', 'devWarn'] },
   // No colour in any run's files; the files kept in every run and across the restart.
   '07.error-logged-with-stack-to-file': { levels: LEVELS, extras: ['restart'] },
   '07.log-level-any-case-or-refused': { levels: ['WARN', ERROR_LEVEL, UNKNOWN_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL, SIGINT_LEVEL], extras: ['devWarn'], aliases: true },
-  '07.secrets-stay-out-of-logs': { levels: [...FULL_RUNS] },
+  '07.secrets-stay-out-of-logs': { levels: [...FULL_RUNS], extras: ['quiet'] },
 };
 
 /**
@@ -448,7 +486,7 @@ async function makeStart(t: LessonKit, value: string): Promise<StartupExit | und
 
 async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const withLogDir = level !== WITHOUT_LOG_DIR;
-  const nodeEnv = DEVELOPMENT_LEVELS.has(level) ? 'development' : TEST_LEVELS.has(level) ? 'test' : NO_NODE_ENV_LEVELS.has(level) ? undefined : 'production';
+  const nodeEnv = DEVELOPMENT_LEVELS.has(level) ? 'development' : TEST_LEVELS.has(level) ? 'test' : NO_NODE_ENV_LEVELS.has(level) ? undefined : OTHER_ENV_LEVELS.has(level) ? OTHER_ENV : 'production';
   const label = `${level === undefined ? 'at the default level' : `with LOG_LEVEL=${level}`}${withLogDir ? '' : ' and no LOG_DIR'}${nodeEnv === 'production' ? '' : nodeEnv === undefined ? ' and NODE_ENV unset' : ` and NODE_ENV=${nodeEnv}`}`;
   const logDir = withLogDir ? t.tempDir('course-07-logs-') : undefined;
   // Without LOG_DIR, the app runs in an empty folder of its own: it must write no file there (and none lands in the learner's folder).
@@ -468,6 +506,8 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const env = {
     // The error file follows LOG_DIR, and the log's rules hold, whatever NODE_ENV says: runs are made in development, under test and without NODE_ENV.
     ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }),
+    // Under test, as a test runner starts it: npm test, Jest and Vitest each set a variable of their own.
+    ...(nodeEnv === 'test' ? UNDER_TEST_RUNNER : {}),
     ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
     ...(writesFile ? { COURSE_WRITES_FILE: writesFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(writesShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
@@ -661,6 +701,12 @@ interface Extra {
   /** For the start under test: index in `stdout` of the first line that arrived after the signal, and when the signal was sent (Date.now()). */
   shutdownFrom?: number;
   signalAt?: number;
+  /** Started without LOG_DIR: every file it left in its working directory, TMPDIR or HOME, or opened for writing anywhere. */
+  wrote?: string[];
+  /** Asked a failed login too: the secrets it sent, and what the app wrote. */
+  secrets?: Record<string, string>;
+  stdoutText?: string;
+  stderrText?: string;
 }
 
 type ExtraKey = 'restart' | 'quiet' | 'busy' | 'devWarn' | 'bare';
@@ -684,13 +730,19 @@ const AGAIN = 'started again on (a copy of) the LOG_DIR of the run with LOG_LEVE
  * Starts the app with `env` (on `logDir`, if given), asks it `paths`, stops it: what it wrote, and the files
  * under `logDir` before and after.
  */
-async function startAndAsk(t: LessonKit, label: string, env: Record<string, string>, paths: string[], waitForStartupLine = false, logDir?: string): Promise<Extra> {
+async function startAndAsk(t: LessonKit, label: string, env: Record<string, string>, paths: string[], waitForStartupLine = false, logDir?: string, withLogin = false): Promise<Extra> {
   const before = logDir ? await readAllFiles(logDir) : undefined;
-  const started = await t.serverOrExit({ env: { ...env, ...(logDir ? { LOG_DIR: logDir } : {}) }, cwd: t.tempDir('course-07-cwd-') });
-  if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, ...(logDir ? { files: await readAllFiles(logDir) } : {}) };
+  // Without LOG_DIR (an empty one is no LOG_DIR either), whatever it writes is watched.
+  const watch = logDir ? undefined : watchWrites(t);
+  const started = await t.serverOrExit({ env: { ...env, ...watch?.env, ...(logDir ? { LOG_DIR: logDir } : {}) }, cwd: watch?.cwd ?? t.tempDir('course-07-cwd-') });
+  if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, before, ...(logDir ? { files: await readAllFiles(logDir) } : {}), ...(watch ? { wrote: watch.wrote() } : {}) };
   const { client, process } = started;
   // The startup line, logged as the app began to listen, arrives now, not once a buffer fills (up to 3 s for a logger's worker thread to start).
   if (waitForStartupLine) await pollFor(() => completeLines(process.streamOutput('stdout')).length > 0, 3000);
+  // A failed login with secrets in its body and headers: the rule holds in this environment too.
+  const mark = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const secrets: Record<string, string> = withLogin ? { 'the password sent to POST /login': `pw-${mark}`, 'the Authorization header': `tok-${mark}`, 'the Cookie header': `ck-${mark}` } : {};
+  if (withLogin) await client.post('/login', { headers: { Authorization: `Bearer tok-${mark}`, Cookie: `sid=ck-${mark}` }, body: { email: ACCOUNT.email, password: `pw-${mark}` } });
   let reply: Reply | undefined;
   for (const each of paths) reply = await client.get(each);
   if (reply) await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === reply.request.path), 1000);
@@ -699,7 +751,19 @@ async function startAndAsk(t: LessonKit, label: string, env: Record<string, stri
   await process.stop(EXIT_WITHIN_MS);
   const files = logDir ? await readAllFiles(logDir) : undefined;
   const stdout = parseLines(`${process.streamOutput('stdout')}\n`);
-  return { label, output: process.output(), stdout, stderr: parseLines(`${process.streamOutput('stderr')}\n`), before, files, ...(reply ? { reply } : {}), shutdownFrom, signalAt };
+  return {
+    label,
+    output: process.output(),
+    stdout,
+    stderr: parseLines(`${process.streamOutput('stderr')}\n`),
+    before,
+    files,
+    ...(reply ? { reply } : {}),
+    shutdownFrom,
+    signalAt,
+    ...(watch ? { wrote: watch.wrote() } : {}),
+    ...(withLogin ? { secrets, stdoutText: process.streamOutput('stdout'), stderrText: process.streamOutput('stderr') } : {}),
+  };
 }
 const extra = (t: LessonKit, key: ExtraKey) => t.shared(`07-extra:${key}`, () => EXTRAS[key](t));
 
@@ -719,17 +783,18 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
    * without LOG_DIR: its startup line must come as it is logged (not once a buffer fills or the app exits),
    * and a path no route matches writes no line below info.
    */
-  quiet: (t) => startAndAsk(t, 'with NODE_ENV=test and LOG_LEVEL unset', { NODE_ENV: 'test' }, ['/no-such-page'], true),
+  quiet: (t) => startAndAsk(t, 'with NODE_ENV=test and LOG_LEVEL unset', { NODE_ENV: 'test', ...UNDER_TEST_RUNNER }, ['/no-such-page'], true, undefined, true),
   /** NODE_ENV and LOG_LEVEL both unset (a laptop), without LOG_DIR: info is the default there too. */
-  bare: (t) => startAndAsk(t, 'with NODE_ENV and LOG_LEVEL unset', {}, ['/books', '/no-such-page']),
+  bare: (t) => startAndAsk(t, 'with NODE_ENV and LOG_LEVEL unset and LOG_DIR empty', { LOG_DIR: '' }, ['/books', '/no-such-page']),
   /** Started under NODE_ENV=development with LOG_LEVEL=warn and asked GET /books: an app that chooses its own level while developing writes that request's info line. */
   async devWarn(t) {
     const label = 'with NODE_ENV=development and LOG_LEVEL=warn';
-    const started = await t.serverOrExit({ env: { NODE_ENV: 'development', LOG_LEVEL: 'warn' }, cwd: t.tempDir('course-07-cwd-') });
-    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started };
+    const watch = watchWrites(t);
+    const started = await t.serverOrExit({ env: { NODE_ENV: 'development', LOG_LEVEL: 'warn', ...watch.env }, cwd: watch.cwd });
+    if (!('client' in started)) return { label, output: started.output, stdout: [], stderr: [], refused: started, wrote: watch.wrote() };
     const reply = await started.client.get('/books');
     await started.process.stop(EXIT_WITHIN_MS);
-    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`), reply };
+    return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`), reply, wrote: watch.wrote() };
   },
   /** Started on a PORT another process holds: what it prints as it fails to listen is read by the collector too. */
   async busy(t) {
@@ -742,8 +807,10 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
     const port = (holder.address() as AddressInfo).port;
     try {
       const label = `with PORT=${port}, a port another process held open`;
-      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port) }, cwd: t.tempDir('course-07-cwd-') }, 3000, true);
-      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [] };
+      // In production without LOG_DIR: a default folder there (/var/log/bookshop) is made as the logger is, before the listen fails.
+      const watch = watchWrites(t);
+      const run = await t.startup({ env: { NODE_ENV: 'production', PORT: String(port), ...watch.env }, cwd: watch.cwd }, 3000, true);
+      return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [], wrote: watch.wrote() };
     } finally {
       holder.close();
     }
@@ -781,7 +848,8 @@ function silencedOutsideProduction(run: Run, production: Run): string | undefine
   return (
     `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing at all on stdout, while the run in production${noLogDir ? ', with LOG_DIR,' : ''} wrote ${production.stdout.length} lines. ` +
     `NODE_ENV changes neither the format nor whether lines are written: don't silence the logger in one environment (silent: ${run.nodeEnv === undefined ? '!process.env.NODE_ENV' : `process.env.NODE_ENV === '${run.nodeEnv}'`} writes nothing, errors included)` +
-    (noLogDir ? ', and keep its console transport with or without LOG_DIR.' : ', and keep its console transport in all.')
+    (noLogDir ? ', and keep its console transport with or without LOG_DIR.' : ', and keep its console transport in all.') +
+    (run.nodeEnv === 'test' ? ' The grader started it as a test runner does (npm_lifecycle_event=test, JEST_WORKER_ID and VITEST set): none of those may silence it either.' : '')
   );
 }
 
@@ -959,6 +1027,26 @@ function encodedSecret(text: string, secrets: Record<string, string>): [string, 
   return undefined;
 }
 
+/** How long a run of a secret's characters counts as that secret leaked: a mask that stops at the first '-' or '_' of a token leaves the rest. */
+const SECRET_PART = 12;
+
+/**
+ * The first secret that `text` holds in part, and the part: a run of SECRET_PART characters or more of its
+ * value (a redaction regex such as /Bearer [A-Za-z0-9]+/ masks a base64url token only up to its first '-').
+ */
+function partialSecret(text: string, secrets: Record<string, string>): [string, string] | undefined {
+  for (const [name, value] of Object.entries(secrets)) {
+    for (let from = 0; from + SECRET_PART <= value.length; from++) {
+      const part = value.slice(from, from + SECRET_PART);
+      if (!text.includes(part)) continue;
+      let end = from + SECRET_PART;
+      while (end < value.length && text.includes(value.slice(from, end + 1))) end++;
+      return [name, value.slice(from, end)];
+    }
+  }
+  return undefined;
+}
+
 /** The lines of `stdout` that are access lines for the request of `reply`: its method, path and status. */
 function accessLinesFor(stdout: LogEntry[], reply: Reply): { entry: LogEntry; access: AccessFields }[] {
   return stdout
@@ -1077,7 +1165,7 @@ lesson('07-logging', (t) => {
           quiet.stderr.length
             ? `Expected the startup line on stdout ${quiet.label}, got nothing on stdout: its ${quiet.stderr.length} line${quiet.stderr.length === 1 ? '' : 's'} went to stderr, such as ${describeLine(quiet.stderr[0]!.line, 90)}. Every line goes to stdout, in every environment.`
             : `Expected the startup line on stdout ${quiet.label}, got nothing at all on stdout, while the run in production wrote ${run.stdout.length} lines. ` +
-                "NODE_ENV changes neither the format nor whether lines are written, with or without LOG_LEVEL: don't silence the logger under test (silent: process.env.NODE_ENV === 'test' && !process.env.LOG_LEVEL writes nothing, errors included).",
+                "NODE_ENV changes neither the format nor whether lines are written, with or without LOG_LEVEL: don't silence the logger under test (silent: process.env.NODE_ENV === 'test' && !process.env.LOG_LEVEL writes nothing, errors included), nor when a test runner starts it (npm_lifecycle_event=test, JEST_WORKER_ID and VITEST were set).",
           quiet.output,
         );
       }
@@ -1118,6 +1206,12 @@ lesson('07-logging', (t) => {
               ? "The console transport's own format drops what the logger's format kept: write the same JSON to stdout as to the file, and remove no field (stack included) on one transport only."
               : errorAdvice(stdoutErrors[0]!)),
         );
+      }
+      // The whole stack: the route in src/app.ts that called salesReport too, not the frame that threw alone.
+      const cut = stdoutErrors.filter((entry) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)));
+      if (cut.length && !cut.some((entry) => stringsOf(entry).some((text) => FAILING_FRAME.test(text) && CALLER_FRAME.test(text)))) {
+        t.reproduce(run.failing!.request);
+        fail(`Expected the error of GET ${FAILING} on stdout with its whole stack, salesReport in src/catalog.ts and the route in src/app.ts that called it, got a stack that stops before app.ts: ${describeLine(cut[0]!.line, 200)}. ${CALLER_ADVICE}`);
       }
 
       // Each line reaches stdout as it is logged: a buffer that holds lines until it fills or the app exits
@@ -1297,7 +1391,22 @@ lesson('07-logging', (t) => {
       // Good enough: the line with the message and a stack frame, in any *.log file directly in LOG_DIR.
       const withStack = entries.filter(({ entry }) => isErrorLine(entry) && aboutFailure(entry) && stringsOf(entry).some((text) => STACK_FRAME.test(text)));
       // The stack of the error the failing code threw: it names salesReport in src/catalog.ts, not only the handler that caught it.
-      if (withStack.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)))) {
+      const thrown = withStack.filter(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)));
+      if (thrown.length) {
+        // All of it: the frame that threw and the route in src/app.ts that called it, not the top frame alone.
+        if (!thrown.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text) && CALLER_FRAME.test(text)))) {
+          fail(
+            `Expected the error line in ${thrown[0]!.file} to carry the whole stack of the error GET ${FAILING} threw, salesReport in src/catalog.ts and the route in src/app.ts that called it, got a stack that stops before app.ts: ${describeLine(thrown[0]!.entry.line, 200)}. ${CALLER_ADVICE}`,
+          );
+        }
+        // Every line carries its time, in the file too: it is the record read when the collector was down.
+        const untimed = thrown.find(({ entry }) => !entry.time);
+        if (untimed && !thrown.some(({ entry }) => entry.time)) {
+          fail(
+            `Expected the error line in ${untimed.file} to carry a timestamp, as every line on stdout does, got ${describeLine(untimed.entry.line, 160)} without one. ` +
+              "The file is the record read when the collector was down, and a line without its time says nothing of when: give the file transport the same format as the console (winston's format.timestamp() in the logger's format, not on one transport only).",
+          );
+        }
         await noColourInFiles(t);
         return keptAcrossRestart(t);
       }
@@ -1422,6 +1531,15 @@ lesson('07-logging', (t) => {
           `Expected no file written without LOG_DIR (the app logs to stdout only), got ${run.opened.slice(0, 3).join(', ')} opened for writing or created by the app ${run.label}. ` +
             'Add the file transport only when process.env.LOG_DIR is set, with no default folder anywhere: no fixed path such as /var/log/bookshop or /tmp/bookshop either (LOG_DIR=/tmp/bookshop is an example of a value, not a default).',
           run.startupOutput,
+        );
+      }
+      // The same without LOG_DIR in every environment: in production (the start on a port in use), in development, under test, and with LOG_DIR empty.
+      for (const other of await Promise.all((['busy', 'devWarn', 'quiet', 'bare'] as const).map((key) => extra(t, key)))) {
+        if (!other.wrote?.length) continue;
+        failAbout(
+          `Expected no file written without LOG_DIR (the app logs to stdout only), got ${other.wrote.slice(0, 3).join(', ')} ${other.label}${other.label.includes('LOG_DIR') ? '' : ' and no LOG_DIR'}. ` +
+            'Add the file transport only when process.env.LOG_DIR is set (an empty value is no LOG_DIR), in every environment: no default folder in production (such as /var/log/bookshop), no debug file in os.tmpdir() while developing, none in the working directory.',
+          other.output,
         );
       }
     });
@@ -1591,7 +1709,10 @@ lesson('07-logging', (t) => {
 
     t.check('07.secrets-stay-out-of-logs', async () => {
       // Every full run the app served: the default, debug, and the lowest level its logger has (silly or trace).
-      for (const run of await fullRuns(t)) {
+      // And under test (LOG_LEVEL unset, as a test runner starts it), asked a failed login.
+      const quiet = await extra(t, 'quiet');
+      const underTest = quiet.secrets ? [{ label: quiet.label, secrets: quiet.secrets, stdoutText: quiet.stdoutText ?? '', stderrText: quiet.stderrText ?? '', files: [] as LogFile[] }] : [];
+      for (const run of [...(await fullRuns(t)), ...underTest]) {
         const places = [
           { where: 'on stdout', text: run.stdoutText },
           { where: 'on stderr', text: run.stderrText },
@@ -1602,13 +1723,16 @@ lesson('07-logging', (t) => {
           // Encoded (base64, base64url or hex, of a body or a header): anyone who reads the log decodes it in one step.
           let encoded: string | undefined;
           if (!secret) [secret, encoded] = encodedSecret(text, run.secrets) ?? [];
+          // In part: a mask that covers only the start of a value leaves the rest, which is most of a token.
+          let part: string | undefined;
+          if (!secret) [secret, part] = partialSecret(text, run.secrets) ?? [];
           if (!secret) continue;
-          const line = text.split('\n').find((candidate) => candidate.includes(encoded ?? value!))!;
+          const line = text.split('\n').find((candidate) => candidate.includes(encoded ?? part ?? value!))!;
           fail(
-            `Expected ${secret} to appear nowhere in the logs, got it ${encoded ? `encoded (base64 or hex, which anyone decodes: ${show(encoded, 40)}) ` : ''}${where} ${run.label}: ${describeLine(line)}. ` +
+            `Expected ${secret} to appear nowhere in the logs, got it ${encoded ? `encoded (base64 or hex, which anyone decodes: ${show(encoded, 40)}) ` : ''}${part ? `in part (${part.length} of its ${run.secrets[secret]!.length} characters, ${show(part, 40)}, left by a mask that stopped short: mask the whole value, or better leave the header out) ` : ''}${where} ${run.label}: ${describeLine(line)}. ` +
               (secret.includes('token') ? 'A token signs in whoever holds it: log who signed in, never the token. ' : '') +
               (secret.includes('could not parse') ? "A JSON parse error's message quotes the body it could not read: answer client errors (4xx) without logging their contents. " : '') +
-              (run.label === 'at the default level' ? '' : `The rule holds at every level and in every environment: ${/LOG_LEVEL=(\S+)/.exec(run.label)?.[1] ?? 'debug'} is what someone turns on in an incident. `) +
+              (run.label.includes('NODE_ENV=test') ? 'The rule holds in every environment, under test too: a test log is read by others and kept by CI. ' : run.label === 'at the default level' ? '' : `The rule holds at every level and in every environment: ${/LOG_LEVEL=(\S+)/.exec(run.label)?.[1] ?? 'debug'} is what someone turns on in an incident. `) +
               'Log chosen fields of a request (method, path, status), never its body or headers.',
           );
         }
