@@ -100,6 +100,8 @@ function answerParts(reply: Reply): [string, string, string][] {
     const value = header(reply, name) ?? '';
     if (name !== 'content-length') parts.push([`${name} header`, value, `${value}\n${decoded(value)}`]);
   }
+  // Trailers, sent after a chunked body (Trailer: X-Error-Detail), reach the client as headers do (red team 01 r8).
+  for (const [name, value = ''] of Object.entries(reply.trailers ?? {})) parts.push([`${name} trailer`, value, `${value}\n${decoded(value)}`]);
   return parts;
 }
 
@@ -155,7 +157,7 @@ function expectGenericServerError(reply: Reply, mode = '', cause = ''): void {
       expectThat(
         !found,
         `Expected the answer to ${requestLine(reply.request)}${mode} to say nothing about the error, got the ${part} that reveals ${what}: ${show(found?.[0])} in ${show(text, 80)}.` +
-          (part === 'body' ? '' : ' Headers and the status line reach the client too: keep the details in your log.') +
+          (part === 'body' ? '' : ' Headers, trailers and the status line reach the client too: keep the details in your log.') +
           cause +
           (part === 'body' ? modeHint : ''),
       );
@@ -230,9 +232,30 @@ interface Seen500 {
  */
 const BODY_SPAN_MS = 1_100;
 
-/** Fails unless this 500 has byte-for-byte the body of the first one. */
+/**
+ * A date or a time in a body: one that changes only by the day, the hour or the minute (2026-12-06, 23:44,
+ * "Dec 6 2026", this year) is the same in the seconds a grade compares bodies over, and still differs at
+ * another time of day (red team 01 r8); an epoch within a year of now, in seconds or milliseconds, too.
+ */
+function timeIn(text: string): string | undefined {
+  const now = Date.now();
+  const years = [new Date(now).getUTCFullYear(), new Date(now - 86_400_000).getUTCFullYear()];
+  const found =
+    /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b/.exec(text)?.[0] ??
+    text.match(/\b\d+\b/g)?.find((digits) => years.includes(Number(digits)) || [now / 1000, now].some((at) => Math.abs(Number(digits) - at) < 366 * 86_400 * (at === now ? 1000 : 1)));
+  return found;
+}
+
+/** Fails unless this 500 has byte-for-byte the body of the first one, and holds no date or time. */
 function expectSameBody(first: Seen500, reply: Reply, mode: string): void {
   expectStatus(reply, 500);
+  const time = timeIn(reply.text);
+  expectThat(
+    time === undefined,
+    () =>
+      `Expected every server error to answer exactly the same body at any time, got ${show(time)}, a date or a time, in ${show(reply.text, 80)} for ${requestLine(reply.request)}${mode}. ` +
+      'A body that holds the day, the hour or a timestamp differs from one moment to the next: keep the time in your log, where a log line can be found by it, and out of the answer.',
+  );
   expectThat(
     reply.text === first.reply.text,
     () =>
@@ -676,7 +699,10 @@ lesson('01-error-handling', (t) => {
   // development, so a test for a prefix (/^dev/i, /^devel/) or for any case (toLowerCase()) leaks on
   // them, and so does a list of development-like names (local, the name a developer's machine often has).
   // On a developer's own machine (local), DEBUG names the app alone: DEBUG=bookshop.
-  const nearDevelopment: Record<string, string>[] = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'develop' }, { NODE_ENV: 'Development' }, { NODE_ENV: 'local', DEBUG: 'bookshop' }];
+  // 'development ' with a trailing space (a stray blank or CR from a .env file or a Windows shell): a test
+  // that trims it, or for a prefix (startsWith('develop')), a part (includes()) or an unanchored /development/,
+  // leaks there (red team 01 r8).
+  const nearDevelopment: Record<string, string>[] = [{ NODE_ENV: 'dev' }, { NODE_ENV: 'development ' }, { NODE_ENV: 'Development' }, { NODE_ENV: 'local', DEBUG: 'bookshop' }];
   // The one mode that may show details: the handler must still stop after answering there.
   const development = { NODE_ENV: 'development' };
   t.prestart({}, production, test, staging, qa, ...nearDevelopment, development);
@@ -717,7 +743,10 @@ lesson('01-error-handling', (t) => {
   });
 
   t.check('01.test-mode-answers-generic-json', async () => {
-    const near = nearDevelopment.map((env): [Record<string, string>, string] => [env, ` with NODE_ENV=${env.NODE_ENV}${env.DEBUG ? ` and DEBUG=${env.DEBUG}` : ''}`]);
+    const near = nearDevelopment.map((env): [Record<string, string>, string] => [
+      env,
+      ` with NODE_ENV=${/\s/.test(env.NODE_ENV!) ? `${show(env.NODE_ENV)} (a trailing space)` : env.NODE_ENV}${env.DEBUG ? ` and DEBUG=${env.DEBUG}` : ''}`,
+    ]);
     const all = [...modes.slice(2), ...near];
     // Every mode's app asked for at once: run alone (no hosts started ahead), the hosts then load side by side.
     const apps = all.map(([env]) => t.app({ env }));
@@ -728,7 +757,7 @@ lesson('01-error-handling', (t) => {
         ? ` DEBUG is set here, as it is whenever someone traces Express (DEBUG=express:*) or the app (DEBUG=bookshop:*): it turns on debug output in the log, never details in an answer, whatever namespace it names.`
         : '';
       const cause = nearDevelopment.includes(env)
-        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix, another spelling or a list of development-like names.${debug}`
+        ? ` ${show(env.NODE_ENV)} is not development: show details, if at all, only when NODE_ENV is exactly 'development' (process.env.NODE_ENV === 'development'), not for a prefix, a part (includes()), a trimmed value, another spelling or a list of development-like names.${debug}`
         : debug
           ? `${debug} Show details, if at all, only when NODE_ENV is exactly 'development'.`
           : '';
@@ -909,11 +938,16 @@ lesson('01-error-handling', (t) => {
    * The runs that end with an error outside any request: each shape in its own mode, so that a handler
    * that resumes in one mode only (production: "never crash in prod") or for one code only is met.
    */
+  // An exception and a rejection each under test and production, and an exception in development too
+  // ("do not kill the dev server") and with NODE_ENV unset: a handler that carries on in one mode only,
+  // or for one kind only (a rejection only logged under test, "the test runner reports it"), is met (red team 01 r8).
   const uncaughtRuns: [shape: keyof typeof uncaughtShapes, env: Record<string, string>, mode: string][] = [
     ['plain', {}, ' with NODE_ENV unset'],
     ['reset', test, ' with NODE_ENV=test'],
     ['pipe', production, ' with NODE_ENV=production'],
-    ['rejection', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
+    ['plain', development, ' with NODE_ENV=development'],
+    // Its own object: the log run that repeats its errors (env === test) is the one above.
+    ['rejection', { NODE_ENV: 'test' }, ' with NODE_ENV=test'],
     ['operational', production, ' with NODE_ENV=production'],
   ];
   t.check('01.errors-logged-with-stack', async () => {

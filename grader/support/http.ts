@@ -15,6 +15,8 @@ export interface Reply {
   statusMessage?: string;
   /** Lower-case header names, as Node gives them. */
   headers: http.IncomingHttpHeaders;
+  /** HTTP trailers sent after a chunked body (lower-case names), when there were any. */
+  trailers?: NodeJS.Dict<string>;
   /** The decoded body as text. */
   text: string;
   /** The parsed body when the response is JSON, else undefined. */
@@ -93,8 +95,9 @@ export class Client {
     try {
       const response = await test.ok(() => true).buffer(true);
       const json = /\bjson\b/.test(String(response.headers['content-type'])) ? tryParse(response.text) : undefined;
-      const statusMessage = (response as { res?: { statusMessage?: string } }).res?.statusMessage;
-      return { request, status: response.status, statusMessage, headers: response.headers, text: response.text ?? '', json };
+      const { statusMessage, trailers } = (response as { res?: { statusMessage?: string; trailers?: NodeJS.Dict<string> } }).res ?? {};
+      const sent = trailers && Object.keys(trailers).length ? { trailers } : {};
+      return { request, status: response.status, statusMessage, headers: response.headers, ...sent, text: response.text ?? '', json };
     } catch (error) {
       throw noAnswer(request, error, limit);
     }

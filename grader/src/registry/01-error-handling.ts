@@ -56,7 +56,7 @@ export default {
     },
     {
       id: '01.test-mode-answers-generic-json',
-      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (a made-up qa-… name, and dev, develop, Development or local: not development), DEBUG set too, every error answer still says nothing about the error',
+      title: 'With NODE_ENV=test (as under a test runner), staging or any other value (a made-up qa-… name, and dev, development with a trailing space, Development or local: not development), DEBUG set too, every error answer still says nothing about the error',
       points: 1,
       hints: [
         'Run your app with NODE_ENV=test, as vitest and jest do, or NODE_ENV=staging, and repeat the failing requests.',
@@ -199,7 +199,7 @@ export default {
       checks: ['01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json', '01.test-mode-answers-generic-json'],
     },
     {
-      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, develop, Development and local included (details, if any, only when it is exactly development), and whatever DEBUG says (set to trace Express, DEBUG=express:*, or the app itself, DEBUG=bookshop or bookshop:*, it turns no details on).',
+      text: 'Be safe whatever NODE_ENV says: generic JSON when it is unset, production, test, staging, qa or any value but development, dev, development with a trailing space, Development and local included (details, if any, only when it is exactly development), and whatever DEBUG says (set to trace Express, DEBUG=express:*, or the app itself, DEBUG=bookshop or bookshop:*, it turns no details on).',
       checks: ['01.production-mode-answers-generic-json', '01.test-mode-answers-generic-json'],
     },
     {
