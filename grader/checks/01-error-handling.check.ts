@@ -938,8 +938,8 @@ lesson('01-error-handling', (t) => {
    * The runs that end with an error outside any request: each shape in its own mode, so that a handler
    * that resumes in one mode only (production: "never crash in prod") or for one code only is met.
    */
-  // An exception and a rejection each under test and production, and an exception in development too
-  // ("do not kill the dev server") and with NODE_ENV unset: a handler that carries on in one mode only,
+  // An exception and a rejection each under test and production, an exception in development too
+  // ("do not kill the dev server") and with NODE_ENV unset, a rejection in a made-up mode: a handler that carries on in one mode only,
   // or for one kind only (a rejection only logged under test, "the test runner reports it"), is met (red team 01 r8).
   const uncaughtRuns: [shape: keyof typeof uncaughtShapes, env: Record<string, string>, mode: string][] = [
     ['plain', {}, ' with NODE_ENV unset'],
@@ -949,6 +949,8 @@ lesson('01-error-handling', (t) => {
     // Its own object: the log run that repeats its errors (env === test) is the one above.
     ['rejection', { NODE_ENV: 'test' }, ' with NODE_ENV=test'],
     ['operational', production, ' with NODE_ENV=production'],
+    // And a made-up mode, where a log kept only in a file outside the known modes is met.
+    ['rejection', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
   ];
   t.check('01.errors-logged-with-stack', async () => {
     uncaughtOutcomes = [];
