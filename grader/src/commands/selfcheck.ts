@@ -172,17 +172,27 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
     // where one folder is graded at a time. A folder misjudged under that load is graded again, alone
     // with the others misjudged: a verdict that holds there is the verdict; one that changes is
     // reported as unstable under load, by name, so that its margin can be widened.
-    const misjudged = judged.flatMap((outcomes, index) => (outcomes.every((outcome) => outcome.ok) ? [] : [index]));
-    if (misjudged.length > 0) {
-      console.log(pc.bold(`\nGrading again, with the machine no longer loaded: ${misjudged.length} folder(s) misjudged among ${jobs.length}`));
-      const again = await grade(misjudged.map((index) => jobs[index]!));
-      misjudged.forEach((index, position) => {
-        const before = judged[index]!;
+    const misjudgedNow = () => judged.flatMap((outcomes, index) => (outcomes.every((outcome) => outcome.ok) ? [] : [index]));
+    const firstJudged = [...judged];
+    const gradeAgain = async (indexes: number[]) => {
+      const again = await grade(indexes.map((index) => jobs[index]!));
+      indexes.forEach((index, position) => {
+        const before = firstJudged[index]!;
         results[index] = again[position]!;
         judged[index] = judge(index).map((outcome, n) =>
           outcome.ok && !before[n]!.ok ? { ...outcome, unstable: `misjudged under load, right alone. Under load: ${before[n]!.detail ?? ''}` } : outcome,
         );
       });
+    };
+    const misjudged = misjudgedNow();
+    if (misjudged.length > 0) {
+      console.log(pc.bold(`\nGrading again, with the machine no longer loaded: ${misjudged.length} folder(s) misjudged among ${jobs.length}`));
+      await gradeAgain(misjudged);
+      // Graded again together, the folders still load the machine (a lesson's checks side by side, every
+      // lesson at once). Those still misjudged get a last grading one folder at a time, as a learner's.
+      const still = misjudgedNow();
+      if (still.length > 0) console.log(pc.bold(`Grading one at a time: ${still.length} folder(s) still misjudged`));
+      for (const index of still) await gradeAgain([index]);
     }
     for (const [label, name] of [['exercise', 'exercises'], ['solution', 'solutions']] as const) {
       const lessonResults = results.filter((_, index) => jobs[index]!.label === label);
