@@ -127,7 +127,7 @@ export default {
       checks: ['09.sigterm-finishes-in-flight-and-exits-0', '09.sigint-finishes-in-flight-and-exits-0'],
     },
     {
-      text: 'Give the shutdown a deadline read from SHUTDOWN_TIMEOUT_MS (10 s by default): when it passes, or when a second signal arrives during shutdown, log a line saying so and exit with code 1.',
+      text: 'Give the shutdown a deadline read from SHUTDOWN_TIMEOUT_MS (10 s by default), running until the process exits, closing Redis included (a Redis that stops answering at that moment must not hold the process): when it passes, or when a second signal arrives during shutdown, log a line saying so and exit with code 1.',
       checks: ['09.second-signal-or-deadline-exits-1-with-a-log-line'],
     },
     {
@@ -139,7 +139,6 @@ export default {
     'Close the logger last (logger.end()) and exit once it has finished, so the last lines are not lost: the grader cannot tell a flushed logger from one that had nothing left to write.',
     'Close the Redis client before exiting (redis.close()): an app that ends with process.exit() looks the same from outside whether it did or not.',
     "Set wait_ready: true and send process.send('ready') once the app can serve (Redis connected): PM2 then keeps the old worker until the new one says so. The grader cannot see it for this app: in cluster mode a new worker gets connections as soon as it listens, ready or not, and this app's requests wait for Redis (node-redis's offline queue) rather than fail, so a reload without wait_ready loses nothing here. It matters for apps that refuse work until they are ready, or that do not listen at all.",
-    'Keep the deadline running until the process exits, Redis included: a deadline cleared once the server has drained, followed by an await on Redis, leaves a shutdown that a Redis stalled at that moment holds for ever (only SIGKILL ends it). The grader\'s shutdowns run with Redis answering, so it does not see this.',
     'Make kill_timeout longer than the shutdown deadline (SHUTDOWN_TIMEOUT_MS, 10 s by default), so that PM2 never kills a worker the deadline would have ended with a log line. The grader\'s reports take 2 s: it catches a kill_timeout shorter than that (PM2\'s default 1.6 s), not one between 2 s and the deadline.',
     'End the shutdown with process.exit(0) once everything is closed, and do not wait on Redis answering to get there (redis.close() rather than a quit that waits for a reply a gone Redis never sends): under PM2 the IPC channel keeps a worker alive, so a shutdown that relies on the event loop emptying, or waits on Redis, lingers until the deadline. The grader stops the app alone (where an empty event loop ends it too) with Redis up, and under PM2 judges the exit code PM2 reports, not how long a worker lingered.',
     'In Kubernetes, map /health to the livenessProbe and /ready to the readinessProbe, and keep terminationGracePeriodSeconds above SHUTDOWN_TIMEOUT_MS, as kill_timeout is for PM2.',
