@@ -11,6 +11,9 @@ import type { LessonDefinition } from '../registry/types.js';
 import { type GradeJob, type LessonResult, type Results, SCHEMA_VERSION } from '../results.js';
 import { makeTempFolder, removeTempFolder } from '../../support/watchdog.js';
 
+/** Folders of one lesson graded again in one run: few enough that the engine grades them one after another. */
+const REGRADE_CHUNK = 5;
+
 /** A fixture: an overlay on the pristine exercise and what the lesson's checks must make of it. */
 export interface Fixture {
   lesson: string;
@@ -187,9 +190,17 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
     const misjudged = misjudgedNow();
     if (misjudged.length > 0) {
       console.log(pc.bold(`\nGrading again, with the machine no longer loaded: ${misjudged.length} folder(s) misjudged among ${jobs.length}`));
-      await gradeAgain(misjudged);
-      // Graded again together, the folders still load the machine (a lesson's checks side by side, every
-      // lesson at once). Those still misjudged get a last grading one folder at a time, as a learner's.
+      // A few folders of one lesson per run, graded one after another as a learner's folder is (its checks
+      // side by side), two such runs at once: all of them at once (07 starts some twenty processes a
+      // folder) loaded the machine as much as the first grading, and most were misjudged again.
+      const chunks = [...new Set(misjudged.map((index) => jobs[index]!.lesson))]
+        .map((lesson) => misjudged.filter((index) => jobs[index]!.lesson === lesson))
+        .flatMap((indexes) => Array.from({ length: Math.ceil(indexes.length / REGRADE_CHUNK) }, (_, n) => indexes.slice(n * REGRADE_CHUNK, (n + 1) * REGRADE_CHUNK)));
+      const runner = async () => {
+        for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await gradeAgain(chunk);
+      };
+      await Promise.all([runner(), runner()]);
+      // Those still misjudged get a last grading alone, one folder at a time.
       const still = misjudgedNow();
       if (still.length > 0) console.log(pc.bold(`Grading one at a time: ${still.length} folder(s) still misjudged`));
       for (const index of still) await gradeAgain([index]);
