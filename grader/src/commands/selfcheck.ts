@@ -172,9 +172,9 @@ async function lessonSelfCheck(lessons: LessonDefinition[], report: (outcome: Ou
     };
     const judged = jobs.map((_, index) => judge(index));
     // Hundreds of folders graded at once load the machine far beyond a learner's or a classroom's run,
-    // where one folder is graded at a time. A folder misjudged under that load is graded again, alone
-    // with the others misjudged: a verdict that holds there is the verdict; one that changes is
-    // reported as unstable under load, by name, so that its margin can be widened.
+    // where one folder is graded at a time. A folder misjudged under that load is graded again, with few
+    // others, and alone if still misjudged: a verdict that holds there is the verdict; one that changes
+    // is reported as unstable under load, by name, so that its margin can be widened.
     const misjudgedNow = () => judged.flatMap((outcomes, index) => (outcomes.every((outcome) => outcome.ok) ? [] : [index]));
     const firstJudged = [...judged];
     const gradeAgain = async (indexes: number[]) => {
