@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { contentCodings, decodedBody } from '../support/encoding.js';
 import { expectThat, fail, show } from '../support/expect.js';
@@ -17,7 +18,27 @@ const API_LIMIT = 100;
 /** Clients as the one trusted proxy saw them (the right-most X-Forwarded-For address). */
 const VISITOR = '192.0.2.10';
 const CUSTOMER = '198.51.100.7';
-const FLOODER = '203.0.113.9';
+/**
+ * The client that spends its budget comes over IPv6: an IPv6 client owns a whole network (a /64 at
+ * least) and takes a new address in it at will, so one of its requests over the budget comes from
+ * ROTATED, another address of the same /64 (red team 08 r7: a limiter keyed on the bare req.ip gave it
+ * a fresh budget per address).
+ */
+const FLOODER = '2001:db8:8:1::9';
+const ROTATED = '2001:db8:8:1::a7';
+/** What a browser sends: an error handler that negotiates the type answers it HTML (red team 08 r7). */
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+/**
+ * Session cookies that name no signed-in session: one signed with the app's secret for an id the store
+ * has never seen, one with a forged signature. An anonymous client can send either; a guard that only
+ * looks for a connect.sid cookie lets both in (red team 08 r7).
+ */
+const UNKNOWN_SESSION = (() => {
+  const id = 'grader08unknownsession0123456789';
+  const signature = createHmac('sha256', SECRET).update(id).digest('base64').replace(/=+$/, '');
+  return `connect.sid=${encodeURIComponent(`s:${id}.${signature}`)}`;
+})();
+const FORGED_SESSION = `connect.sid=${encodeURIComponent('s:forgedsession.bm90IGEgc2lnbmF0dXJl')}`;
 /** Twice express.json()'s default limit of 100 kB. */
 const OVERSIZED = JSON.stringify({ bookId: 1, note: 'x'.repeat(200 * 1024) });
 /**
@@ -102,6 +123,8 @@ interface Tour {
     bare: RawReply[];
     /** Over the budget, with an address of the client's own choosing in front of the one the proxy added. */
     spoofed: RawReply[];
+    /** Over the budget, from another address of the client's own IPv6 /64 network (ROTATED). */
+    rotated: RawReply;
   };
   stdout: LogEntry[];
   /** The app's stdout and stderr as text: express-rate-limit prints its own misconfiguration there (ERR_ERL_…). */
@@ -172,6 +195,11 @@ async function makeTour(t: LessonKit): Promise<Tour> {
         // HEAD, which Express answers with the GET route: a guard that lists the methods it knows leaves it out.
         send('an anonymous request', VISITOR, 'HEAD', '/api/orders/export'),
         send('an anonymous request', VISITOR, 'HEAD', anyCase('/api/orders/101')),
+        // Anonymous is not "no cookie": a session cookie the store does not know, or one with a forged
+        // signature, names no signed-in customer. A guard that only looks for the cookie lets them in.
+        send('an anonymous request with a session cookie the store does not know', VISITOR, 'GET', '/api/orders', { headers: { Cookie: UNKNOWN_SESSION } }),
+        send('an anonymous request with a forged session cookie', VISITOR, 'GET', '/api/orders/export', { headers: { Cookie: FORGED_SESSION } }),
+        send('an anonymous request with a session cookie the store does not know', VISITOR, 'DELETE', '/api/orders/101', { headers: { Cookie: UNKNOWN_SESSION } }),
       ])),
     ];
     const notFound = await send('a page that does not exist', VISITOR, 'GET', '/no-such-page');
@@ -198,6 +226,9 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       send('a gzip body that does not inflate', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json, 'Content-Encoding': 'gzip' }, body: MALFORMED }).then((reply): [RawReply, number] => [reply, 400]),
       // An encoding express.json() does not decode: 415 (encoding.unsupported), a type a hand-made map rarely lists.
       send('a body in an encoding express.json() does not decode', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json, 'Content-Encoding': 'compress' }, body: '{"bookId":1}' }).then((reply): [RawReply, number] => [reply, 415]),
+      // The same errors asked for by a browser: the shop answers its JSON whatever Accept says.
+      send('a failing route, asked for by a browser', CUSTOMER, 'GET', FAILING, { headers: { Cookie: cookie, Accept: BROWSER_ACCEPT } }).then((reply): [RawReply, number] => [reply, 500]),
+      send('a malformed body, sent by a browser', CUSTOMER, 'POST', '/api/orders', { headers: { Cookie: cookie, ...json, Accept: BROWSER_ACCEPT }, body: MALFORMED }).then((reply): [RawReply, number] => [reply, 400]),
     ]);
     return { login, cookie, signedIn, failing, malformed, oversized, odd };
   };
@@ -250,8 +281,8 @@ async function makeTour(t: LessonKit): Promise<Tour> {
   // The proxy appends the address it saw to whatever X-Forwarded-For the client sent: only the right-most
   // address is the proxy's word (trust proxy 1). A limiter keyed on an address further left, or on the
   // raw header, gives a client that writes its own addresses in front a fresh budget for each.
-  const spoofed = await Promise.all(
-    [`10.20.30.40, ${FLOODER}`, `172.16.5.9, 10.20.30.41, ${FLOODER}`].map((forwarded) =>
+  const [rotated, ...spoofed] = await Promise.all(
+    [ROTATED, `10.20.30.40, ${FLOODER}`, `172.16.5.9, 10.20.30.41, ${FLOODER}`].map((forwarded) =>
       send('a request over the budget', FLOODER, 'GET', '/api/books/1', { headers: { 'X-Forwarded-For': forwarded } }),
     ),
   );
@@ -282,7 +313,7 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       send('a request over the budget', FLOODER, 'POST', '/API', { headers: json, body: MALFORMED }),
     ]),
   ]);
-  const flood = { refused, neighbour, withCookie, readsBefore, readsAfter, unlimited, spent: spentReplies, login: overLogin!, malformed: overMalformed!, oversized: overOversized!, bare: overBare, spoofed };
+  const flood = { refused, neighbour, withCookie, readsBefore, readsAfter, unlimited, spent: spentReplies, login: overLogin!, malformed: overMalformed!, oversized: overOversized!, bare: overBare, spoofed, rotated: rotated! };
 
   // The last answer's access line, then quiet: the app has written what it will.
   const last = overOversized!;
@@ -389,6 +420,23 @@ function limiterSkipsBelowApi(flood: Tour['flood']): string {
   );
 }
 
+/**
+ * Why request 101 was served by a limiter that counts: its answers state the same remaining count more
+ * than once, so the one client was counted in more than one budget, split by something the requests
+ * carry besides the address (a keyGenerator on the Cookie header, the session, a header). '' otherwise.
+ */
+function splitBudget(flood: Tour['flood']): string {
+  const counted = flood.spent.map((reply) => ({ reply, remaining: remainingOf(reply) })).filter(({ remaining }) => remaining !== undefined);
+  const twice = counted.find(({ reply, remaining }) => counted.some((other) => other.reply !== reply && other.remaining === remaining && !!requestHeader(other.reply, 'cookie') !== !!requestHeader(reply, 'cookie')));
+  if (!twice) return '';
+  const withCookie = counted.filter(({ reply }) => requestHeader(reply, 'cookie')).length;
+  return (
+    `The limiter is there and counts, but not per client: among the 100 requests of this one client (one address), ${described(twice.reply)}${requestHeader(twice.reply, 'cookie') ? ' with a session cookie' : ' without a cookie'} was told ${twice.remaining} remain, and so was one ${requestHeader(twice.reply, 'cookie') ? 'without a cookie' : 'with a session cookie'}: ` +
+    `the ${withCookie} requests that carried a cookie were counted in a budget of their own. The key is not the client (a keyGenerator reading the Cookie header or the session?): a client that changes its cookie gets a fresh budget. ` +
+    'Key on the client: the default key of express-rate-limit, or ipKeyGenerator(req.ip).'
+  );
+}
+
 /** Why the customer has no session: its login, sent through the proxy over HTTPS, set no cookie. */
 function noCookie(login: RawReply): string {
   return (
@@ -473,7 +521,9 @@ lesson('08-middleware-order', (t) => {
         const line = shortened(reply, pathname, lines)!;
         cause =
           `A line with ${reply.request.method} and ${reply.status} is there, under another path than the one the client sent, ${line.fields.path}: ${show(line.entry.line, 120)}. ` +
-          (routed(line.fields.path!) === routed(pathname)
+          (line.fields.path === pathname.toLowerCase()
+            ? 'The logger writes the path in lower case, not as the client sent it: two spellings of one path are two requests the client made, and the log must show which (grouping them is the log reader\'s job). Log req.originalUrl as it is.'
+            : routed(line.fields.path!) === routed(pathname)
             ? "The logger writes a path of its own making (req.baseUrl + req.url gives /api/orders/ for /api/orders once a mount has run); log req.originalUrl, the path as the client sent it."
             : "The logger writes req.url, which a layer mounted on a path (app.use('/static', …), app.use('/api', …)) shortens to the rest of the path; log req.originalUrl, the path as the client sent it.");
       } else {
@@ -505,6 +555,8 @@ lesson('08-middleware-order', (t) => {
       ['the health probe', flood.unlimited[0]![0]],
       ['the metrics', flood.unlimited[1]![0]],
       ['the answer to a malformed body outside /api', errors.outside],
+      // Every method: an OPTIONS answered above helmet() (a preflight handler first) goes out bare.
+      ...anonymous.filter((reply) => reply.request.method === 'OPTIONS').map((reply): [string, RawReply] => ['an answer to OPTIONS', reply]),
     ];
     const hardened = answers.filter(([, reply]) => missingHeaders(reply).length === 0).map(([what]) => what);
     for (const [what, reply] of answers) {
@@ -541,10 +593,15 @@ lesson('08-middleware-order', (t) => {
       expectThat(
         contentCodings(gzip).includes('gzip'),
         `Expected ${what} (${described(gzip)}, ${plain.bytes.length} bytes) to be sent with Content-Encoding: gzip to a client that asks for it, got ${show(header(gzip, 'content-encoding'))}. ` +
-          (what === 'the stylesheet' && contentCodings(catalogue.gzip).length
-            ? 'The catalogue is compressed, so compression() runs, but after express.static answered the file: register it before the static files.'
-            : /accept-encoding/i.test(header(gzip, 'vary') ?? '')
-              ? `The answer carries Vary: ${header(gzip, 'vary')}, which compression() sets before it decides, so it ran and chose not to compress these ${plain.bytes.length} bytes: an option of it (threshold, filter) keeps them out. Keep compression() with its defaults (threshold 1 kB), as the exercise has it.`
+          // Vary first: compression() sets it before it decides, express.static never does, so an answer
+          // with it went through compression() (red team 08 r7: a threshold above the stylesheet's size,
+          // with the catalogue compressed, was told to move compression() above the static files).
+          (/accept-encoding/i.test(header(gzip, 'vary') ?? '')
+            ? `The answer carries Vary: ${header(gzip, 'vary')}, which compression() sets before it decides, so it ran and chose not to compress these ${plain.bytes.length} bytes` +
+              (what === 'the stylesheet' && contentCodings(catalogue.gzip).length ? ` (the catalogue, ${catalogue.plain.bytes.length} bytes, is compressed)` : '') +
+              ': an option of it (threshold, filter) keeps them out. Keep compression() with its defaults (threshold 1 kB), as the exercise has it.'
+            : what === 'the stylesheet' && contentCodings(catalogue.gzip).length
+              ? 'The catalogue is compressed, so compression() runs, but after express.static answered the file (the answer has no Vary: Accept-Encoding, which compression() would have set): register it before the static files.'
               : 'Register compression() before every layer that can answer.'),
       );
       expectThat(decodedBody(gzip).equals(decodedBody(plain)), `Expected ${what} to decode to the same bytes as its uncompressed answer, got ${decodedBody(gzip).length} bytes instead of ${decodedBody(plain).length}.`);
@@ -591,7 +648,7 @@ lesson('08-middleware-order', (t) => {
           ? `Among the 100 before it, ${unseen.join(', ')} carried no rate-limit headers while the others did: the limiter never counted them. It is mounted on some routes only, or a route or guard registered above app.use('/api', limiter) answers before the limiter sees the request: mount one limiter with app.use('/api', limiter) and register every /api layer that can answer below it.`
           : laterRefused.length && uncounted.length
           ? `Later requests got 429 (${described(laterRefused[0]!)}), so the limit is there but missed some of the 100 before it: ${uncounted.map((reply) => `${described(reply)} got ${reply.status}`).join(', ')} over the budget. A route registered above app.use('/api', limiter), or outside a limiter mounted on some routes only, is neither counted nor refused: mount one limiter with app.use('/api', limiter) and register every /api route below it.`
-          : limiterSkipsBelowApi(flood) || 'The /api limit of lesson 04 must stay in place.'),
+          : limiterSkipsBelowApi(flood) || splitBudget(flood) || 'The /api limit of lesson 04 must stay in place.'),
     );
     // One client, one budget, whatever it writes in X-Forwarded-For itself.
     for (const reply of flood.spoofed) {
@@ -605,6 +662,16 @@ lesson('08-middleware-order', (t) => {
           (complaint ? ` (express-rate-limit said so itself on the app's output: ${complaint}).` : '.'),
       );
     }
+    // One IPv6 client, one budget, whichever address of its own network it takes.
+    t.reproduce(flood.rotated.request);
+    const complaint = run.output.match(/ERR_ERL_KEY_GEN_IPV6/)?.[0];
+    expectThat(
+      flood.rotated.status === 429,
+      `Expected ${described(flood.rotated)} from the client over its API budget, now from ${ROTATED} (it spent its budget as ${FLOODER}, an address of the same /64 network), to be refused with 429, got ${flood.rotated.status}. ` +
+        'An IPv6 client owns a whole network (a /64 at least) and takes a new address in it at will: a limiter keyed on the bare address (keyGenerator: (req) => req.ip) gives it a fresh budget for each. ' +
+        'Key on the client as lesson 04 does: the default key of express-rate-limit, or ipKeyGenerator(req.ip), which counts an IPv6 network as one client' +
+        (complaint ? ` (express-rate-limit said so itself on the app's output: ${complaint}).` : '.'),
+    );
     // The window, as the limiter states it on the wire: lesson 04 proves it by behaviour, this run takes
     // seconds, so a limiter that states a window or a reset must state 15 minutes.
     t.reproduce(flood.refused.request);
@@ -737,6 +804,10 @@ lesson('08-middleware-order', (t) => {
         `Expected ${described(reply)} without signing in to answer 401, got ${reply.status} (${kindOf(reply)}). ` +
           (reply.status === 429 && sharedBudget(run)
             ? `The rate limiter refused this visitor. ${sharedBudget(run)}`
+            : requestHeader(reply, 'cookie') && reply.status !== 401 && reply.status < 500 && anonymous.some((other) => !requestHeader(other, 'cookie') && other.status === 401)
+            ? `It carried a session cookie that names no signed-in customer (${requestHeader(reply, 'cookie') === FORGED_SESSION ? 'its signature is forged' : 'signed with the secret, for a session the store has never seen'}: ${show(requestHeader(reply, 'cookie'), 60)}), while the same visitor without a cookie got 401. ` +
+              'Anyone can send a cookie named connect.sid: a guard that checks that the cookie is there, not who it signs in, lets every anonymous client in. ' +
+              "The guard reads req.session.email, which session() fills in only for a cookie with a good signature and a session in the store, so it runs after session(); to refuse earlier, before the body parser, mount session() earlier with it (on '/api', say)."
             : reply.request.method === 'OPTIONS' && reply.status < 500 && guarded.length
             ? `The guard let OPTIONS by${header(reply, 'allow') ? ` (the answer lists the methods there: Allow ${show(header(reply, 'allow'))})` : ''}, as a CORS preflight exemption would, while ${guarded.slice(0, 3).join(', ')} got 401. ` +
               "This shop answers no cross-origin request, and the guard covers every method, OPTIONS included: app.use('/api/orders', requireSignIn) with no test of req.method."
@@ -805,7 +876,14 @@ lesson('08-middleware-order', (t) => {
       const status = statuses[0];
       const body = parseJson(reply) as { error?: unknown } | undefined;
       const html = /html/i.test(header(reply, 'content-type') ?? '');
-      const cause = reply.status === 429 && sharedBudget(run)
+      // The same error without a browser's Accept header answered the shop's JSON: the handler negotiates.
+      const twin = requestHeader(reply, 'accept') === BROWSER_ACCEPT
+        ? [errors.failing, errors.malformed, ...run.flood.spent].find((other) => requestHeader(other, 'accept') !== BROWSER_ACCEPT && other.request.method === reply.request.method && other.request.path === reply.request.path && generic(other, status!))
+        : undefined;
+      const cause = twin
+        ? ` It was sent with a browser's Accept header (${BROWSER_ACCEPT}), and the same request without it (${described(twin)}) got the shop's JSON: the error handler picks the type from Accept (req.accepts(), res.format()) and answers a browser something else. ` +
+          "Every error answers the one generic JSON body, whoever asks: res.status(status).json({ error: … }) whatever the Accept header says, as the exercise's handler does."
+        : reply.status === 429 && sharedBudget(run)
         ? ` The rate limiter refused this client before its request raised the error. ${sharedBudget(run)}`
         : reply === errors.oversized && reply.status < 400
         ? ` Its body, ${reply.request.body?.length ?? 0} bytes, is a little over express.json()'s default limit of 100 kB (102,400 bytes), and it was read and served: the limit was raised (express.json({ limit: … })). Keep the default of 100 kB, as the exercise has it.`

@@ -24,7 +24,7 @@ export default {
     },
     {
       id: '08.every-answer-hardened',
-      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 201, 401, 404, 413, 429, error answers, /health and /metrics',
+      title: 'Every answer carries the security headers and no X-Powered-By: static files, JSON, CSV, 201, 401, 404, 413, 429, error answers, OPTIONS, /health and /metrics',
       points: 2,
       hints: [
         'curl -i /static/storefront.css and /api/books/1: compare their headers.',
@@ -46,7 +46,7 @@ export default {
     },
     {
       id: '08.refused-before-body-parse',
-      title: 'A client gets its own 100 API requests per 15 minutes, whatever X-Forwarded-For it writes itself, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
+      title: 'A client gets its own 100 API requests per 15 minutes, whatever X-Forwarded-For it writes itself and whichever address of its IPv6 network it comes from, each counted once whichever /api route it uses (the login and /api/orders included), then 429 before its body is read: a malformed or oversized body is refused with 429, not 400 or 413',
       points: 2,
       hints: [
         'Spend the API budget (100 requests to /api/books/1), then POST /api/orders with a body that is not JSON. What status comes back, and what did the app do before answering it?',
@@ -80,7 +80,7 @@ export default {
     },
     {
       id: '08.protected-routes-refuse-anonymous',
-      title: 'Every request under /api/orders, any method (HEAD and OPTIONS included) on any path at any depth, routed or not, answers 401 to an anonymous client, and a signed-in customer is served',
+      title: 'Every request under /api/orders, any method (HEAD and OPTIONS included) on any path at any depth, routed or not, answers 401 to an anonymous client (with no cookie, or one that names no session), and a signed-in customer is served',
       points: 2,
       hints: [
         'Without signing in, GET /api/orders, /api/orders/export and POST /api/orders, then DELETE /api/orders and GET /api/orders/101. Does every one refuse?',
@@ -91,7 +91,7 @@ export default {
     },
     {
       id: '08.errors-answer-generic-json',
-      title: 'Every error, wherever it is raised, inside /api or outside, answers the one generic JSON body with its own status (500, 400, 413, 415) and a 500 is logged with its stack',
+      title: 'Every error, wherever it is raised, inside /api or outside, answers the one generic JSON body with its own status (500, 400, 413, 415), to a browser too, and a 500 is logged with its stack',
       points: 2,
       hints: [
         'GET /api/reports/sales fails: what does the client get, HTML or JSON? And a malformed JSON body sent to POST /api/orders?',
@@ -107,7 +107,7 @@ export default {
       checks: ['08.every-request-logged-once'],
     },
     {
-      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429, errors, GET /health and GET /metrics.',
+      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429, errors, OPTIONS, GET /health and GET /metrics.',
       checks: ['08.every-answer-hardened'],
     },
     {
@@ -115,7 +115,7 @@ export default {
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not), with a window of 15 minutes, stated on its 429 (Retry-After or the RateLimit headers, as the exercise's standardHeaders send them: the grader holds the stated window to 15 minutes, and a 429 that states none fails), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
+      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not; key on the client as lesson 04 does, the default key or ipKeyGenerator(req.ip), not the bare req.ip, which gives an IPv6 client a fresh budget for every address of its own network, nor the Cookie header or the session), with a window of 15 minutes, stated on its 429 (Retry-After or the RateLimit headers, as the exercise's standardHeaders send them: the grader holds the stated window to 15 minutes, and a 429 that states none fails), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too; a second, stricter limiter on the login alone is your choice), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
       checks: ['08.refused-before-body-parse'],
     },
     {
@@ -127,11 +127,11 @@ export default {
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
-      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash), at any depth (/api/orders/101/items), and for every method (DELETE, PUT, PATCH, HEAD and OPTIONS included: Express answers HEAD with the GET route, and the shop answers no cross-origin request): the guard protects the /api/orders space, not only its routes. Serve a signed-in customer there.',
+      text: 'Answer 401 to an anonymous request on every path under /api/orders, routed or not (/api/orders/101), in every spelling Express routes there (/API/Orders/export, /api/Orders, any mix of cases, a trailing slash), at any depth (/api/orders/101/items), and for every method (DELETE, PUT, PATCH, HEAD and OPTIONS included: Express answers HEAD with the GET route, and the shop answers no cross-origin request): the guard protects the /api/orders space, not only its routes. Anonymous means no signed-in session, not no cookie: a made-up or forged connect.sid cookie gets 401 too. Serve a signed-in customer there.',
       checks: ['08.protected-routes-refuse-anonymous'],
     },
     {
-      text: 'Answer every error with the generic JSON body of its status ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body or a gzip body that does not inflate, {"error":"Payload Too Large"} and 413 for a body over 100 kB however little over, {"error":"Unsupported Media Type"} and 415 for a charset or a Content-Encoding express.json() cannot read), with the status the error carries (err.status, whatever it is: not a status picked by hand from err.type), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
+      text: 'Answer every error with the generic JSON body of its status, whatever the Accept header asks (text/html from a browser too) ({"error":"Internal Server Error"} for a 500, {"error":"Bad Request"} for a malformed body or a gzip body that does not inflate, {"error":"Payload Too Large"} and 413 for a body over 100 kB however little over, {"error":"Unsupported Media Type"} and 415 for a charset or a Content-Encoding express.json() cannot read), with the status the error carries (err.status, whatever it is: not a status picked by hand from err.type), whichever route raised it, inside /api or outside (a malformed body to any path the body parser covers: the one of the exercise covers every path; one mounted on /api only leaves the other paths their 404), and log a 500 at level error with its message and stack.',
       checks: ['08.errors-answer-generic-json'],
     },
   ],
@@ -140,6 +140,7 @@ export default {
     'Whether GET /health and GET /metrics get access lines is your choice: the grader does not count them.',
     'Serve static files before the body parser and the session: a file needs neither, and a visitor with a cookie would pay a store lookup per file.',
     'Give each router its own middleware only when it is the router that needs it, and mount the router after the app-wide layers.',
-    'Whether the sign-in guard runs before the body parser is your choice: the guard protects the /api/orders routes, and a body nobody can read may be refused with 400 or 413 before it; a guard registered before express.json() answers 401 whatever an anonymous client sends, which is stricter and also fine.',
+    'Whether the sign-in guard runs before the body parser is your choice: the guard protects the /api/orders routes, and a body nobody can read may be refused with 400 or 413 before it; a guard registered before express.json() answers 401 whatever an anonymous client sends, which is stricter and also fine (it still checks the session, so session() moves up with it).',
+    'A second, stricter limiter on POST /api/login alone (lesson 04 has one against credential stuffing) is your choice: the grader checks the API budget of 100, not the login\'s.',
   ],
 } satisfies LessonDefinition;
