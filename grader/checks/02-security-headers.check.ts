@@ -49,6 +49,10 @@ const AGENTS = {
   msie8: { 'User-Agent': 'Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)' },
   googlebot: { 'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
   bingbot: { 'User-Agent': 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)' },
+  // Health checks and monitors: Kubernetes, AWS and Google Cloud load balancers.
+  kubeProbe: { 'User-Agent': 'kube-probe/1.29' },
+  elb: { 'User-Agent': 'ELB-HealthChecker/2.0' },
+  googleHc: { 'User-Agent': 'GoogleHC/1.0' },
 };
 /** The request headers the grader adds to say who asks; a reply whose headers change without them depends on them. */
 const CLIENT_HEADERS = new Set([...[...Object.values(BROWSER), XHR, BEARER, PREFLIGHT, ...Object.values(AGENTS)].flatMap((headers) => Object.keys(headers)), 'Accept']);
@@ -96,6 +100,9 @@ const routes: Route[] = [
   { kind: 'HTML page, as Internet Explorer 8 asks (User-Agent: … MSIE 8.0)', method: 'GET', path: '/', headers: AGENTS.msie8 },
   { kind: "HTML page, as Google's crawler asks (User-Agent: … Googlebot)", method: 'GET', path: '/', headers: AGENTS.googlebot },
   { kind: "JSON API, as Bing's crawler asks (User-Agent: … bingbot)", method: 'GET', path: '/api/books/1', headers: AGENTS.bingbot },
+  { kind: 'HTML page, as a Kubernetes probe asks (User-Agent: kube-probe/1.29)', method: 'GET', path: '/search?q=dune', headers: AGENTS.kubeProbe },
+  { kind: 'health check, as an AWS load balancer asks (User-Agent: ELB-HealthChecker/2.0)', method: 'GET', path: '/health', headers: AGENTS.elb },
+  { kind: 'JSON API, as a Google Cloud health check asks (User-Agent: GoogleHC/1.0)', method: 'GET', path: '/api/books', headers: AGENTS.googleHc },
 ];
 
 /**
@@ -164,10 +171,27 @@ const INLINE_VECTORS = [
   { name: 'event-handler', html: `<img src="/static/missing.png" onerror="${mark('event-handler')}">`, what: 'an inline event handler (<img onerror="…">)' },
   { name: 'data-url', html: `<script src="data:text/javascript,${mark('data-url')}"></script>`, what: 'a <script src="data:…">' },
 ];
+/**
+ * The app's own answers loaded as scripts: 'self' lets them in, so one that answers JavaScript (a JSONP
+ * ?callback=, whatever its parameter's name) runs the function an attacker names. alert() shows, and
+ * Chromium's dialog is recorded.
+ */
+const SAME_ORIGIN_GADGETS = ['/api/books', '/api/books/1', '/health'].map((path) => `${path}?callback=alert&jsonp=alert&cb=alert`);
 /** The search page with all of the above in its query: one page load tries every way in. */
 const BROWSER_INJECTION = `/search?q=${encodeURIComponent(
-  [...INLINE_VECTORS.map((vector) => vector.html), ...[...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS, PROTOCOL_RELATIVE_SCRIPT].map((url) => `<script src="${url}"></script>`), END_TAGS].join(''),
+  [
+    ...INLINE_VECTORS.map((vector) => vector.html),
+    ...[...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS, PROTOCOL_RELATIVE_SCRIPT, ...SAME_ORIGIN_GADGETS].map((url) => `<script src="${url}"></script>`),
+    END_TAGS,
+  ].join(''),
 )}`;
+
+/** Body parsers other than express.json(), and a body of about `size` bytes each reads. */
+const BODY_PARSERS = [
+  { type: 'application/x-www-form-urlencoded', parser: 'express.urlencoded()', body: (size: number) => `bookId=1&note=${'x'.repeat(size)}` },
+  { type: 'text/plain', parser: 'express.text()', body: (size: number) => 'x'.repeat(size) },
+  { type: 'application/octet-stream', parser: 'express.raw()', body: (size: number) => 'x'.repeat(size) },
+];
 
 interface Route {
   kind: string;
@@ -235,6 +259,12 @@ async function fetchErrors(app: Client): Promise<Sample[]> {
     { method: 'POST', path: '/api/orders', status: 400, label: 'malformed JSON: 400 from express.json()', headers: json(), body: '{"bookId": 1,', parserError: true },
     { method: 'POST', path: '/api/orders', status: 413, label: 'a 150 KB body: 413 from express.json()', headers: json(), body: JSON.stringify({ bookId: 1, note: 'x'.repeat(150_000) }), parserError: true },
     { method: 'POST', path: '/api/orders', status: 415, label: 'an unsupported charset: 415 from express.json()', headers: json('application/json; charset=latin1'), body: '{"bookId": 1}', parserError: true },
+    // The same bodies as a form, as text and as bytes: express.urlencoded(), text() or raw() above the
+    // headers answers them bare (whatever answers them is judged: an app without those parsers too).
+    ...BODY_PARSERS.flatMap(({ type, parser, body }) => [
+      { method: 'POST', path: '/api/orders', label: `a ${type} body in an unsupported charset, which ${parser} would refuse with 415`, headers: json(`${type}; charset=koi8-r`), body: body(10), parserError: true },
+      { method: 'POST', path: '/api/orders', label: `a 150 KB ${type} body, which ${parser} would refuse with 413`, headers: json(type), body: body(150_000), parserError: true },
+    ]),
   ];
   const samples: Sample[] = [];
   for (const probe of probes) {
@@ -315,7 +345,7 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
       'Send the same headers on every response, whatever the URL says.';
   } else if (said.length === 1 && said[0] === 'User-Agent' && rule(await app.request(asked.method, asked.path, { headers: bare, body: asked.body })) === undefined) {
     next =
-      `Asked without its User-Agent (${show(asked.headers['User-Agent'], 60)}) it is right: your headers depend on the browser or crawler the request names, and anyone can write any User-Agent. ` +
+      `Asked without its User-Agent (${show(asked.headers['User-Agent'], 60)}) it is right: your headers depend on the browser, crawler or health check the request names, and anyone can write any User-Agent (kube-probe/… included). ` +
       'Send the same headers to every client (old Internet Explorer included: its XSS filter could be abused to leak data, so X-XSS-Protection stays 0 or absent there too).';
   } else if (said.length && rule(await app.request(asked.method, asked.path, { headers: bare, body: asked.body })) === undefined) {
     next =
@@ -350,9 +380,11 @@ async function expectOnEvery(app: Client, samples: Sample[], rule: Rule, expecta
       next = 'Your 404 has it but these responses do not: the headers are added after whatever answered them. Register them first, before express.static and every route.';
     }
   } else if (failures.every((failure) => failure.parserError) && rule(await app.get('/api/books')) === undefined) {
+    const type = String(asked.headers['Content-Type'] ?? '').split(';')[0];
+    const parser = BODY_PARSERS.find((candidate) => candidate.type === type)?.parser ?? 'express.json()';
     next =
-      'Your routes have it but the answers to a body express.json() rejects do not: the parser hands its error to your error handler, ' +
-      'which skips every ordinary middleware registered after express.json(). Register the headers before express.json().';
+      `Your routes have it but the answers to a body ${parser} rejects do not: the parser hands its error to your error handler, ` +
+      `which skips every ordinary middleware registered after ${parser}. Register the headers before ${parser} and every other body parser.`;
   }
   // The last request sent becomes the curl line: make it the failing one.
   const { method, path, headers, body } = first.reply.request;
@@ -1091,6 +1123,31 @@ function whyScriptRan(reply: Reply, url: URL): string {
   return `the policy ${show(header(reply, 'content-security-policy'), 160)} lets it in`;
 }
 
+/**
+ * Fails naming the app's own answer that ran as a script in the search page (Chromium showed `dialogs`):
+ * the one of SAME_ORIGIN_GADGETS that answers JavaScript.
+ */
+async function failOnGadget(app: Client, dialogs: string[]): Promise<never> {
+  let gadget: Reply | undefined;
+  for (const path of SAME_ORIGIN_GADGETS) {
+    const reply = await app.get(path);
+    if (/javascript|ecmascript/i.test(header(reply, 'content-type') ?? '') || /\balert\s*\(/.test(reply.text)) {
+      gadget = reply;
+      break;
+    }
+  }
+  const which = gadget
+    ? `GET ${gadget.request.path} answers ${show(header(gadget, 'content-type') ?? 'no Content-Type', 60)} with ${show(gadget.text, 80)}`
+    : `one of ${SAME_ORIGIN_GADGETS.join(', ')} answers a script`;
+  if (gadget) await app.get(gadget.request.path); // the curl line: the gadget itself
+  fail(
+    `Expected Chromium to block every script injected through GET /search?q=, got one of your own answers running as a script: ` +
+      `the query held <script src="${SAME_ORIGIN_GADGETS[0]}"> and Chromium showed ${show(dialogs[0], 80)}. The cause: ${which}, ` +
+      "a JSONP answer (res.jsonp(), or a callback parameter you honour) that calls whatever function the URL names. script-src 'self' trusts every script your origin serves, so an attacker injects it with any callback. " +
+      'Answer JSON as JSON (res.json(), Content-Type application/json, which nosniff keeps from running), never wrapped in a callback.',
+  );
+}
+
 /** Loads a path in the shared Chromium; fails unless it answers 200. Returns the page's policies. */
 async function load(tab: BrowserPage, app: Client, path: string): Promise<ReceivedPolicy[]> {
   const loaded = await tab.goto(new URL(path, app.baseUrl).href);
@@ -1213,6 +1270,20 @@ lesson('02-security-headers', (t) => {
     try {
       await load(tab, app, RESULTS_PAGE);
       const loosened = pageReferrerOverride(await tab.evaluate<string>('document.documentElement.outerHTML'));
+      // What Chromium sent other hosts: an element a script never adds to the page (a new Image() pixel)
+      // shows only here. The origin alone is fine, a path or query is the page's URL.
+      const leaked = (await tab.crossOriginRequests()).find(({ referer }) => {
+        const sent = URL.canParse(referer) ? new URL(referer) : undefined;
+        return sent !== undefined && (sent.pathname !== '/' || sent.search !== '');
+      });
+      if (!loosened && leaked) {
+        await app.get(RESULTS_PAGE); // the curl line: the page as served
+        fail(
+          `Expected Chromium to send other sites at most your origin as the Referer from GET ${RESULTS_PAGE}, got a request to ${show(leaked.url, 80)} with Referer: ${show(leaked.referer, 100)}. ` +
+            "Your header is not what Chromium followed: a script of the page (public/search.js) set a looser referrerPolicy on an element, one it never even added to the page (a new Image() pixel), and the search terms went with it. " +
+            'Take the referrerPolicy out of the script, or give it a value as safe as the header.',
+        );
+      }
       if (loosened) {
         await app.get(RESULTS_PAGE); // the curl line: the page as served, without what its scripts added
         fail(
@@ -1275,7 +1346,7 @@ lesson('02-security-headers', (t) => {
         rule,
         expectation,
         route === undefined
-          ? 'Error answers need the same headers as your routes: set them in the first middleware, before express.json(), so that the parser, the 404 handler, the error handler and the rate limiter all answer after it.'
+          ? 'Error answers need the same headers as your routes: set them in the first middleware, before express.json() and every other body parser, so that the parsers, the 404 handler, the error handler and the rate limiter all answer after it.'
           : `Your pages get the same (GET / has ${route}): what your app sends is wrong on routes and error answers alike, not a matter of where it is set. Fix it where you set the headers.`,
       );
     }
@@ -1294,6 +1365,8 @@ lesson('02-security-headers', (t) => {
       browserNonces = (await load(tab, app, BROWSER_INJECTION)).flatMap((policy) => noncesIn(policy.directives));
       const ranInline = await tab.evaluate<string[]>('self.__injected || []');
       const ranExternal = await tab.ranFrom();
+      const dialogs = await tab.dialogs();
+      if (dialogs.length && !ranInline.length && !ranExternal.length) await failOnGadget(app, dialogs);
       if (ranInline.length || ranExternal.length) {
         const reply = await app.get(BROWSER_INJECTION); // the page as Chromium got it, and the curl line
         const ran = [

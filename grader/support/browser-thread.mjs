@@ -16,8 +16,12 @@ const ready = (async () => {
   // records that they ran, anything else refused.
   await context.route(
     (url) => !loopback.has(url.hostname),
-    (route) => {
+    async (route) => {
       const request = route.request();
+      // What the page told the other host about itself: the Referer it sent (a script's detached
+      // new Image() with referrerPolicy 'unsafe-url' shows only here, never in the document).
+      const state = stateOf(request);
+      if (state) state.crossOrigin.push({ url: request.url(), referer: (await request.allHeaders().catch(() => request.headers())).referer ?? '' });
       if (request.resourceType() !== 'script') return route.abort('blockedbyclient');
       return route.fulfill({
         status: 200,
@@ -37,19 +41,34 @@ ready.then(
 
 /** Open pages by id, each with what Chromium said about it. */
 const pages = new Map();
+
+/** The open page's state that a request was made for, if any (a service worker's has none). */
+function stateOf(request) {
+  try {
+    const page = request.frame().page();
+    return [...pages.values()].find((state) => state.page === page);
+  } catch {
+    return undefined;
+  }
+}
 let nextPage = 1;
 
 const operations = {
   async open() {
     const context = await ready;
     const page = await context.newPage();
-    const state = { page, messages: [], listeners: new Set() };
+    const state = { page, messages: [], listeners: new Set(), crossOrigin: [], dialogs: [] };
     const say = (text) => {
       state.messages.push(text);
       for (const listener of state.listeners) listener();
     };
     page.on('console', (message) => (message.type() === 'error' || message.type() === 'warning') && say(message.text()));
     page.on('pageerror', (error) => say(`Uncaught ${error.name}: ${error.message}`));
+    // A script that calls alert(), confirm() or prompt() ran: recorded, then dismissed.
+    page.on('dialog', (dialog) => {
+      state.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      dialog.dismiss().catch(() => {});
+    });
     // The console says "Failed to load resource" without naming it: this names it.
     page.on('requestfailed', (request) => say(`Failed to load ${request.url()}: ${request.failure()?.errorText ?? 'no answer'}`));
     const id = nextPage++;
@@ -69,6 +88,8 @@ const operations = {
   fill: ({ page }, { selector, value }) => page.locator(selector).first().fill(value),
   textContent: ({ page }, { selector }) => page.locator(selector).first().textContent(),
   messages: ({ messages }) => messages,
+  crossOrigin: ({ crossOrigin }) => crossOrigin,
+  dialogs: ({ dialogs }) => dialogs,
   /** Clicks, and resolves to whether the page went to a URL matching `url`; false as soon as Chromium refuses a form. */
   async submit(state, { selector, url, timeoutMs }) {
     const { page } = state;

@@ -214,6 +214,16 @@ export class BrowserPage {
     return this.browser.call('messages', this.id);
   }
 
+  /** Every request the page made to another host, with the Referer Chromium sent ('' for none). */
+  crossOriginRequests(): Promise<{ url: string; referer: string }[]> {
+    return this.browser.call('crossOrigin', this.id);
+  }
+
+  /** The alert(), confirm() and prompt() dialogs the page's scripts opened ("alert: …"), each dismissed. */
+  dialogs(): Promise<string[]> {
+    return this.browser.call('dialogs', this.id);
+  }
+
   /** The URLs of the scripts from other hosts that ran in the page (each answered with a marker script). */
   ranFrom(): Promise<string[]> {
     return this.evaluate<string[]>(`self.${RAN_FROM} || []`);

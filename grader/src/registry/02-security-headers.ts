@@ -102,12 +102,12 @@ export default {
     },
     {
       id: '02.error-responses-hardened',
-      title: "Every error answer carries the same headers: 404s, a 500, a 429, the JSON parser's 400, 413 and 415, OPTIONS and CORS preflights, express.static's redirect of /static",
+      title: "Every error answer carries the same headers: 404s, a 500, a 429, the body parsers' 400, 413 and 415, OPTIONS and CORS preflights, express.static's redirect of /static",
       points: 2,
       hints: [
         "Run curl -i on /no-such-page, /static, /api/books/1/recommendations, six times /api/gift-cards/NOPE, and curl -i -X POST -H 'Content-Type: application/json' --data '{' on /api/orders. Which headers do they have?",
         'The not-found handler, the error handler, the rate limiter and express.static (its 301 for a folder without the trailing slash) answer by themselves, and express.json() hands a malformed, oversized or wrongly encoded body to the error handler at once: ordinary middleware registered after it never runs for that request.',
-        'Register the header middleware first in createApp(), before express.json(), express.static, the limiter and every route.',
+        'Register the header middleware first in createApp(), before express.json() (and any other body parser), express.static, the limiter and every route.',
         'const app = express(); app.use(helmet()); then everything else, express.json() included.',
       ],
     },
@@ -128,7 +128,7 @@ export default {
   requirements: [
     { text: 'Remove X-Powered-By from every response, rather than renaming or faking it.', checks: ['02.no-x-powered-by'] },
     {
-      text: "Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says about itself (Accept, the Sec-Fetch-* and Origin headers Chromium sends, Sec-Fetch-Dest: iframe when another site frames a page, X-Requested-With, Authorization, the User-Agent, and the URL's query string or a trailing slash, such as ?debug=1): not only Report-Only, not only a `<meta>` tag.",
+      text: "Send an enforced Content-Security-Policy header on every response (HTML pages, the JSON API, GET /health, static files, POSTs), whatever the request says about itself (Accept, the Sec-Fetch-* and Origin headers Chromium sends, Sec-Fetch-Dest: iframe when another site frames a page, X-Requested-With, Authorization, the User-Agent (a health check's such as kube-probe/ or ELB-HealthChecker/ too), and the URL's query string or a trailing slash, such as ?debug=1): not only Report-Only, not only a `<meta>` tag.",
       checks: ['02.csp-enforced-everywhere'],
     },
     {
@@ -136,7 +136,7 @@ export default {
       checks: ['02.csp-blocks-injected-script'],
     },
     {
-      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package or a tag manager anyone can publish a container on (Google Tag Manager, Adobe Launch, Tealium), nor from any other site.',
+      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package or a tag manager anyone can publish a container on (Google Tag Manager, Adobe Launch, Tealium), nor from any other site, nor one of your own app\'s answers that a page can load as a script (a JSONP answer to `?callback=`: \'self\' trusts every script your origin serves, so answer JSON only as JSON).',
       checks: ['02.csp-blocks-injected-script'],
     },
     {
@@ -146,7 +146,7 @@ export default {
     { text: "Stop other sites from framing the pages: X-Frame-Options DENY or SAMEORIGIN, or frame-ancestors 'none' or 'self', on every response a browser shows (a redirect it follows needs none), whatever the request says about itself (a query string such as ?embed=1 and the User-Agent included).", checks: ['02.clickjacking-blocked'] },
     { text: 'Send X-Content-Type-Options: nosniff on every response.', checks: ['02.content-types-not-sniffed'] },
     {
-      text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin; and loosen it nowhere in the pages (no `<meta name="referrer">` or referrerpolicy attribute with a leaking value, neither in the HTML nor added at run time by a script of the page).',
+      text: 'Send a safe Referrer-Policy on every response: no-referrer, same-origin, strict-origin or strict-origin-when-cross-origin; and loosen it nowhere in the pages (no `<meta name="referrer">` or referrerpolicy attribute with a leaking value, neither in the HTML nor added at run time by a script of the page, on an element of the page or one it never adds to it, such as a `new Image()` pixel).',
       checks: ['02.referrer-policy-safe'],
     },
     {
@@ -159,11 +159,11 @@ export default {
     },
     { text: 'Leave X-XSS-Protection out, or send 0, to every client (old Internet Explorer included).', checks: ['02.legacy-xss-filter-off'] },
     {
-      text: "Give error answers the same headers as the routes: the 404 for any method, the error handler's 500, the rate limiter's 429, the JSON parser's 400, 413 and 415, and whatever an OPTIONS or a CORS preflight gets (a 204 from a CORS handler after the headers is fine).",
+      text: "Give error answers the same headers as the routes: the 404 for any method, the error handler's 500, the rate limiter's 429, the body parsers' 400, 413 and 415 (express.json() and any other: urlencoded, text, raw), and whatever an OPTIONS or a CORS preflight gets (a 204 from a CORS handler after the headers is fine).",
       checks: ['02.error-responses-hardened'],
     },
     {
-      text: 'Set the headers in the first middleware of createApp(), before express.json(), express.static (at any path: a second mount of public/ at / too; its setHeaders option misses the 301 it writes for GET /static), CORS handling and every route (GET /health too), for every method and path.',
+      text: 'Set the headers in the first middleware of createApp(), before express.json() and every other body parser, express.static (at any path: a second mount of public/ at / too; its setHeaders option misses the 301 it writes for GET /static), CORS handling and every route (GET /health too), for every method and path.',
       checks: ['02.error-responses-hardened', '02.csp-enforced-everywhere', '02.no-x-powered-by'],
     },
     {
