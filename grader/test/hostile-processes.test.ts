@@ -102,14 +102,19 @@ describe('a lesson whose app turns on its Redis', () => {
       readFileSync(store, 'utf8').replace(connect, `${connect}\n    await client.sendCommand(['SHUTDOWN', 'NOSAVE']).catch(() => {});`),
     );
     // Without REDIS_URL, as in CI: the grader's own Redis servers are what is tested.
-    const [own, other] = await gradeInChild(
-      [
-        { lesson: '03-session-store', dir, label: 'redis-shutdown' },
-        { lesson: '04-rate-limiting', dir: path.join(solutionsDir, '04-rate-limiting'), label: 'solution' },
-      ],
-      { REDIS_URL: '' },
-    );
+    const run = () =>
+      gradeInChild(
+        [
+          { lesson: '03-session-store', dir, label: 'redis-shutdown' },
+          { lesson: '04-rate-limiting', dir: path.join(solutionsDir, '04-rate-limiting'), label: 'solution' },
+        ],
+        { REDIS_URL: '' },
+      );
+    let [own, other] = await run();
+    // A shared Redis taken down fails lesson 04 in every run; a check that ran out of time on a loaded
+    // machine seldom does twice, so the run is made again once before lesson 04's verdicts are judged.
+    if (other!.status !== 'pass') [own, other] = await run();
     expect(own!.status).not.toBe('pass');
     expect(other!.tests.filter((check) => check.status !== 'pass').map((check) => `${check.id}: ${check.message}`)).toEqual([]);
-  }, 180_000);
+  }, 360_000);
 });
