@@ -9,7 +9,7 @@ import { busyMachine } from '../support/machine.js';
 import { setCookies } from '../support/cookies.js';
 import { Client, header, type RawReply, type RequestOptions, type SentRequest } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
-import { burst, describeTimes, expectAll, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
+import { burst, describeTimes, expectAll, retryAfterReadable, timeStatements, type SentSpec, type TimeStatement } from '../support/ratelimit.js';
 import { redis, withConnection } from '../support/redis.js';
 import { redisOutage } from '../support/redis-outage.js';
 
@@ -229,6 +229,11 @@ function overLan(client: Client): Client {
 
 /** How far ahead the grader moves the clock after a budget is spent: the budget must still be spent. */
 const LATER_MS = 14 * 60 * 1000;
+/**
+ * How long after a budget was spent the grader asks again, the window over: 15 minutes and 30 s. The
+ * requests 14 minutes in came in the middle of the window, and must not have moved its end.
+ */
+const WINDOW_OVER_MS = 15.5 * 60 * 1000;
 /** How long after the app started (by its clock) the shared run spends its budgets. */
 const SPEND_AT_MS = 10 * 60 * 1000;
 
@@ -381,6 +386,15 @@ function expectFifteenMinutes(reply: RawReply, appAheadMs = 0): void {
   // Dates and Unix times are read against the app's clock, which the grader moved `appAheadMs` ahead
   // (Node writes the Date header from a clock of its own, not the moved one).
   const statements = timeStatements(reply, Date.now() + appAheadMs);
+  // A Retry-After in neither of its two forms is ignored by HTTP clients, whatever Date.parse() makes of it.
+  const written = header(reply, 'retry-after');
+  if (written !== undefined && !retryAfterReadable(written)) {
+    fail(
+      `Expected ${where} to carry Retry-After as a number of seconds (900) or an HTTP-date (IMF-fixdate: Mon, 07 Dec 2026 03:19:06 GMT), got Retry-After: ${written}. ` +
+        'Clients read only those two forms (RFC 9110) and ignore anything else, an ISO 8601 time (toISOString()) or a date with an offset (+0000) included: write the seconds, Math.ceil((resetTime - Date.now()) / 1000), ' +
+        "an HTTP-date with toUTCString(), or leave the header to the limiter.",
+    );
+  }
   if (statements.length === 0) {
     fail(`Expected ${where} to say when the client may come back (Retry-After, RateLimit-* or X-RateLimit-Reset), got none of those headers.`);
   }
@@ -619,6 +633,8 @@ interface SpentBudgets {
   again: Record<'api' | 'login' | 'reset', RawReply>;
   /** The API's, login's and reset's clients again once the app's clock was moved 14 minutes ahead. */
   later: RawReply[];
+  /** The same clients 15 minutes and 30 s after they spent their budgets: the window is over. */
+  back: RawReply[];
 }
 
 async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>): Promise<SpentBudgets> {
@@ -693,9 +709,20 @@ async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>
     loginAs(app, guesser, account.password),
     askReset(app, asker),
   ]);
+  // And once the window is over, 15 minutes and 30 s after the first request: each budget is back, though
+  // the requests just sent (refused) came in the middle of the window. A store that sets the expiry again on
+  // every hit (INCR and PEXPIRE each time) still refuses: the window moved. A fresh account for login, so
+  // that a per-account limit on top (allowed) decides nothing.
+  await moveTo(SPEND_AT_MS + WINDOW_OVER_MS);
+  const back = await Promise.all([
+    app.raw('GET', apiPath(102), { headers: from(reader) }),
+    loginAs(app, guesser, 'guess-back', '/login', listed(92)),
+    askReset(app, asker),
+  ]);
   return {
     again: { api: againApi, login: againLogin, reset: againReset },
     later,
+    back,
     api,
     login,
     reset,
@@ -748,15 +775,23 @@ const CLOSED = [429, 500, 503];
 const DOWN_ANSWER_MS = 4_000;
 /** What a Redis client sends when it connects or reconnects: no limiter's command. */
 const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAND', 'READONLY', 'QUIT'];
-/** How long after Redis is back the app has to limit again (node-redis retries at most every 2.2 s). */
+/**
+ * How long after Redis is back the app has to limit again, in Redis (node-redis retries at most every 2.2 s;
+ * the text asks for a reconnect delay of a few seconds at most).
+ */
 const RECOVERY_MS = 6_000;
 /** The first minute of the outage by the app's clock, in short steps (it goes on to LONG_OUTAGE_MS in longer ones). */
 const OUTAGE_MS = 60_000;
 /** The steps the outage's clock moves in: longer than node-redis's longest wait between reconnects (2 s plus up to 0.2 s of jitter). */
 const OUTAGE_STEP_MS = 2_400;
-/** Then the outage goes on to an hour by the app's clock, in longer steps: one reconnect refused at each. */
-const LONG_OUTAGE_MS = 3_600_000;
-const OUTAGE_LONG_STEP_MS = 24_000;
+/**
+ * Then the outage goes on to two hours by the app's clock, in longer steps: one reconnect refused at each,
+ * about 380 in all, past a strategy that gives up after 200 (7 minutes of a real outage at node-redis's
+ * delays). Steps of 20 s: a reconnect delay capped at 30 s has its next try 10 s or 30 s after the last
+ * step, never within the RECOVERY_MS the app has once Redis is back.
+ */
+const LONG_OUTAGE_MS = 7_200_000;
+const OUTAGE_LONG_STEP_MS = 20_000;
 
 /** express-rate-limit's misconfiguration errors in some output: each code once, with the library's words. */
 function misconfigurations(output: string): { code: string; words: string }[] {
@@ -975,6 +1010,27 @@ lesson('04-rate-limiting', (t) => {
         "the grader moved the expiry of every key your app wrote to Redis, and both processes' clocks, 14 minutes ahead",
         (reply) => t.reproduce(reply.request),
       );
+      // Those requests came in the middle of each window: its end must not have moved. A key whose expiry is
+      // set again on every hit (INCR and PEXPIRE each time) lives a whole window again after them.
+      const grown = await withConnection(url, async (connection) =>
+        (
+          await Promise.all(
+            lives
+              .filter(({ ms }) => ms > LATER_MS)
+              .map(async ({ key, ms }) => ({ key, moved: ms - LATER_MS, now: Number(await connection.command('PTTL', key)) })),
+          )
+        ).filter(({ moved, now }) => now > moved + 5000),
+      );
+      expectThat(
+        grown.length === 0,
+        () =>
+          `Expected the keys of the spent budgets to keep their expiry when the same clients asked again 14 minutes into their window, got ${grown
+            .slice(0, 3)
+            .map(({ key, moved, now }) => `${key} living ${Math.round(now / 1000)} s after the request, ${Math.round(moved / 1000)} s before it`)
+            .join(', ')}: ` +
+          "each hit sets the expiry again, so the window slides with every request, a refused one included, and a client that keeps trying (or makes a request every few minutes) never gets its budget back. " +
+          "Each client's window starts with its own first request and does not move: set the expiry only when the key is created (PEXPIRE key windowMs NX, or only when INCR returned 1), or let rate-limit-redis do it.",
+      );
     });
 
     t.check('04.shutdown-closes-redis', async () => {
@@ -1094,12 +1150,12 @@ lesson('04-rate-limiting', (t) => {
         // node-redis's longest wait between reconnects (2 s and up to 0.2 s of jitter), so each step fires
         // the pending one: the app meets a minute's worth of failed reconnects (about 25, each refused at
         // once, an 'error' event each) as it would for real, counted by events as much as by time.
-        // Then the rest of an hour in steps of 24 s: an exit after some minutes without Redis, or a
-        // reconnectStrategy that gives up after some 100 retries (about 175 in all here), is met too.
-        // The app walks its own clock there (5 ms between steps), so the hour costs about a second.
+        // Then the rest of two hours in steps of 20 s: an exit after some minutes without Redis, or a
+        // reconnectStrategy that gives up after some 200 retries (about 380 in all here), is met too.
+        // The app walks its own clock there (5 ms between steps), so the two hours cost about two seconds.
         const longOutage =
-          `while Redis was down (an hour by its clock, with a reconnect refused every ${OUTAGE_STEP_MS / 1000} s of the first minute and every ${OUTAGE_LONG_STEP_MS / 1000} s after, ` +
-          "about 175 in all: the grader moved the app's clock and timers ahead)";
+          `while Redis was down (two hours by its clock, with a reconnect refused every ${OUTAGE_STEP_MS / 1000} s of the first minute and every ${OUTAGE_LONG_STEP_MS / 1000} s after, ` +
+          "about 380 in all: the grader moved the app's clock and timers ahead)";
         const alive = () => server.process.running;
         for (const [until, step] of [
           [OUTAGE_MS, OUTAGE_STEP_MS],
@@ -1115,8 +1171,11 @@ lesson('04-rate-limiting', (t) => {
         crashed(longOutage, true);
 
         await outage.up();
+        const sentAtUp = outage.commands.length;
         // Once Redis is back the limits hold again, counted in Redis: a new client's 5 failed logins and
-        // a 6th refused, tried again (a new client each time) while the app's client reconnects.
+        // a 6th refused, sent to Redis, tried again (a new client each time) while the app's client
+        // reconnects. A store that counts in memory while Redis fails refuses the 6th before the client is
+        // back: only a round that reached Redis ends the wait early.
         const until = performance.now() + RECOVERY_MS;
         let round = 0;
         let logins: RawReply[];
@@ -1130,10 +1189,18 @@ lesson('04-rate-limiting', (t) => {
           logins = await burst(app, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from(who), body: { email: tried, password: `guess-${index + 1}` } } }), 1);
           // What a client sends when it (re)connects is not counting: only the commands of the limiters.
           sentToRedis = outage.commands.slice(sentBefore).filter((name) => !CONNECTING.includes(name)).length;
-          if (limited(logins, 401) || performance.now() > until) break;
+          if ((limited(logins, 401) && sentToRedis > 0) || performance.now() > until) break;
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
         crashed('once Redis was back');
+        // Whether the app's client came back at all: anything it sent since Redis is back, a reconnect's HELLO included.
+        const reconnected = outage.commands.length > sentAtUp;
+        const closed = /ClientClosedError|client is closed/i.test(server.process.output());
+        const notBack =
+          `The app's client has not reconnected within ${RECOVERY_MS / 1000} s of Redis's return: it sent Redis nothing. ` +
+          (closed
+            ? "Your app printed that the client is closed: a reconnectStrategy that gives up (after some number of retries or some time) or a client closed on an error never comes back, however long the shop runs. Let node-redis reconnect on its own, for as long as it takes."
+            : 'A reconnect delay over a few seconds (a backoff capped at 30 s?) keeps the shop without shared limits that long after every outage: cap the delay at a few seconds (node-redis waits at most 2 s between tries unless told otherwise).');
         if (!limited(logins, 401)) {
           t.reproduce(logins.at(-1)!.request);
           const statuses = logins.map((reply) => reply.status);
@@ -1146,16 +1213,21 @@ lesson('04-rate-limiting', (t) => {
           }
           fail(
             `Expected 5 failed logins from a new client and a 6th refused with 429 once Redis was back, got ${statuses.join(', ')} ` +
-              `for 6 attempts sent ${RECOVERY_MS / 1000} s after the grader started Redis again. ` +
+              `for the last 6 attempts, sent again and again until ${RECOVERY_MS / 1000} s after the grader started Redis again. ` +
               (failing
-                ? 'The limiter still cannot reach Redis: the app\'s client does not reconnect (a reconnectStrategy that gives up, or a client closed or replaced on its first error). Let node-redis reconnect on its own.'
+                ? reconnected
+                  ? "The limiter still cannot reach Redis, though the app's client reconnected: does the limiter's store use a client closed or replaced on its first error? Keep one client and let node-redis reconnect it."
+                  : notBack
                 : 'The limit stayed open after the outage: requests let through while the store failed are fine, but once Redis answers again the limiter must count again. Let node-redis reconnect on its own, and do not switch the limiter off for good on a store error.'),
           );
         }
         expectThat(
           sentToRedis > 0,
-          'Expected the limits to be counted in Redis again once Redis was back, but 6 logins from a new client (the 6th refused) sent no command to Redis: ' +
-            'after the outage the app counts in its own memory, so every process has a budget of its own again. Once Redis answers, count in Redis again.',
+          () =>
+            `Expected the limits to be counted in Redis again once Redis was back, but 6 logins from a new client (the 6th refused), sent again until ${RECOVERY_MS / 1000} s after Redis's return, sent no command to Redis: ` +
+            (reconnected
+              ? "the app's client reconnected, yet the limiter counts in the app's own memory after the outage, so every process has a budget of its own again. Once Redis answers, count in Redis again."
+              : `they were counted in the app's memory meanwhile. ${notBack}`),
         );
         const asker2 = '203.0.113.149';
         const resets = await burst(app, 6, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(asker2), body: { email: freshAddress() } } }), 1);
@@ -1259,6 +1331,18 @@ lesson('04-rate-limiting', (t) => {
       "the grader moved your app's clock 14 minutes ahead",
       shown,
     );
+    // The window is over 15 minutes after each client's first request, wherever its later requests fell.
+    for (const reply of run.back) {
+      const { method, path: where } = reply.request;
+      expectThat(
+        reply.status !== 429,
+        () =>
+          (shown(reply),
+          `Expected ${method} ${where}, from the client that had spent its budget, to be let through again 15 minutes and 30 s after its first request, its window over, got 429. ` +
+            "Its refused request 14 minutes in pushed the end of the window later: the window slides with every hit, so a client that keeps trying (or one that makes a request every few minutes) never gets its budget back. " +
+            "Each client's window starts with its own first request and does not move: set the expiry only when the count is created (PEXPIRE … NX, or only when INCR returned 1), never again on later hits, in the memory store as in Redis."),
+      );
+    }
   });
 
   t.check('04.login-limited-after-five-failures', async () => {
@@ -1590,7 +1674,7 @@ lesson('04-rate-limiting', (t) => {
     // The in-memory path behind a proxy on another machine (over this machine's network address, when it
     // has one): 6 failed logins from one client leave another client's login open.
     const lan = overLan(app);
-    await burst(lan, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.91'), body: { email: listed(70), password: `guess-${index + 1}` } } }), 1);
+    const kept = await burst(lan, 6, (index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.91'), body: { email: listed(70), password: `guess-${index + 1}` } } }), 1);
     const stranger = await loginAs(lan, '203.0.113.92', account.password);
     expectThat(
       stranger.status !== 429,
@@ -1600,6 +1684,27 @@ lesson('04-rate-limiting', (t) => {
           `both reaching src/server.ts (without REDIS_URL) from ${lanAddress ?? 'loopback'}${lanAddress ? ' (not loopback, as a proxy on another machine does)' : ''}. ` +
           "Every client behind that proxy shares one bucket: the proxy's own address is req.ip. trust proxy 'loopback' (or a list of this machine's addresses) trusts only a proxy on the app's own machine, " +
           "and a load balancer runs elsewhere. Count the hops instead: with one proxy, app.set('trust proxy', 1)."),
+    );
+    // Those 6 came over one kept-alive connection, so to one process. A proxy opens new connections, and
+    // src/server.ts may run several processes (node:cluster workers) that each take some of them: without
+    // REDIS_URL each counts in its own memory and allows its own budget. 11 failed logins, each on a
+    // connection of its own: from the 6th on, every one must be refused (only when the limit held above:
+    // an app with no login limit yet is judged by 04.login-limited-after-five-failures).
+    if (kept.at(-1)!.status !== 429) return;
+    const fresh = await burst(
+      lan,
+      11,
+      (index) => ({ method: 'POST', path: '/login', options: { headers: { ...from('203.0.113.93'), Connection: 'close' }, body: { email: listed(71), password: `guess-${index + 1}` } } }),
+      1,
+    );
+    const through = fresh.slice(5).filter((reply) => reply.status !== 429);
+    expectThat(
+      through.length === 0,
+      () =>
+        (t.reproduce(through[0]!.request),
+        `Expected failed logins 6 to 11 from one client to answer 429 on src/server.ts without REDIS_URL, each sent on a new connection as a proxy may, got ${fresh.map((reply) => reply.status).join(', ')}, ` +
+          'while the same logins over one kept-alive connection were refused at the 6th. The connections reached processes that count apart: src/server.ts runs several processes (node:cluster workers?), ' +
+          'each with a store in its own memory, so each allows its own budget. Several processes need a shared store: without REDIS_URL run one process, and share the counts through Redis when you run several.'),
     );
   });
 

@@ -19,12 +19,27 @@ export interface TimeStatement {
   meaning: 'wait' | 'window';
 }
 
-/** Retry-After in seconds from now, or undefined when absent or unreadable. */
+/**
+ * The forms of an HTTP-date (RFC 9110, 5.6.7): IMF-fixdate, and the two obsolete ones a recipient must
+ * accept (RFC 850, asctime). Date.parse() reads much more (ISO 8601, for one), which HTTP clients ignore.
+ */
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const HTTP_DATE = new RegExp(
+  `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT|${LONG_DAY}, \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT|${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4})$`,
+);
+
+/** Whether a Retry-After value has one of the header's two forms: delay-seconds or an HTTP-date. */
+export const retryAfterReadable = (value: string) => /^\d+$/.test(value.trim()) || HTTP_DATE.test(value.trim());
+
+/** Retry-After in seconds from now, or undefined when absent or not in either of its forms (seconds, HTTP-date). */
 export function retryAfterSeconds(reply: Reply | RawReply, now = replyTime(reply)): number | undefined {
   const value = header(reply, 'retry-after')?.trim();
-  if (!value) return undefined;
+  if (!value || !retryAfterReadable(value)) return undefined;
   if (/^\d+$/.test(value)) return Number(value);
-  const date = Date.parse(value);
+  // RFC 850's two-digit year: Date.parse reads 26 as 2026 (RFC 9110 says: within 50 years ahead).
+  const date = Date.parse(value.includes('-') ? value.replace(/^\w+, /, '').replace(/-/g, ' ') : `${value.replace(/^\w+ /, '')}`.replace(/^(\w+) +(\d+) (\S+) (\d{4})$/, '$1 $2 $4 $3 GMT'));
   return Number.isNaN(date) ? undefined : Math.round((date - now) / 1000);
 }
 

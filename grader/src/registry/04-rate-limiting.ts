@@ -22,7 +22,7 @@ export default {
     },
     {
       id: '04.limits-use-a-15-minute-window',
-      title: 'Every limit lasts 15 minutes: a spent budget (API, login, password reset) is still refused 14 minutes later, and its 429 points about 900 seconds ahead',
+      title: 'Every limit lasts 15 minutes: a spent budget (API, login, password reset) is still refused 14 minutes later and back once 15 minutes from its first request are over, and its 429 points about 900 seconds ahead',
       points: 1,
       hints: [
         'Spend a budget (6 logins, 6 resets or 101 API requests), wait a little longer than your window really is, and try again. Is it still refused? And what does Retry-After say?',
@@ -133,7 +133,7 @@ export default {
     },
     {
       id: '04.health-never-limited',
-      title: 'src/server.ts starts without REDIS_URL, /health answers 200 after 150 calls and passes no limiter, and clients reaching it through a proxy on another machine have separate buckets',
+      title: 'src/server.ts starts without REDIS_URL, /health answers 200 after 150 calls and passes no limiter, and clients reaching it through a proxy on another machine have separate buckets that hold over new connections too',
       points: 1,
       guards: 'The flawed app limits nothing, so /health already answers; a limiter mounted for every route must leave it out.',
       hints: [
@@ -195,7 +195,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, every method (HEAD and OPTIONS too) and every answer (404s too), answering 429 with Retry-After once the budget is spent',
+      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, every method (HEAD and OPTIONS too) and every answer (404s too), answering 429 with Retry-After (a number of seconds, or an HTTP-date) once the budget is spent',
       checks: ['04.api-allows-100-then-429', '04.limits-use-a-15-minute-window'],
     },
     {
@@ -219,7 +219,7 @@ export default {
       checks: ['04.health-never-limited'],
     },
     {
-      text: 'Without REDIS_URL, start and keep the limits in memory; connect to Redis only when REDIS_URL is set',
+      text: 'Without REDIS_URL, start and keep the limits in memory, in one process (workers that each count in memory of their own allow each its own budget); connect to Redis only when REDIS_URL is set',
       checks: ['04.health-never-limited'],
     },
     {
@@ -247,7 +247,7 @@ export default {
       checks: ['04.redis-shares-limit-across-processes'],
     },
     {
-      text: "Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says, and each client's window starts with its own first request (not one reset tick for everyone)",
+      text: "Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says, and each client's window starts with its own first request and does not move (not one reset tick for everyone, nor an expiry set again on every hit)",
       checks: ['04.limits-use-a-15-minute-window', '04.redis-shares-limit-across-processes'],
     },
     {
@@ -255,7 +255,7 @@ export default {
       checks: ['04.shutdown-closes-redis'],
     },
     {
-      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of an hour too: no exit after some time without Redis or after some number of failed reconnects), and once Redis is back, however long it was away, the client reconnects and every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
+      text: 'With REDIS_URL set, survive Redis going down while the app runs: every limited route answers at once, served or refused (429, 500 or 503) as you choose, the process keeps running (through an outage of two hours too: no exit after some time without Redis or after some number of failed reconnects), and once Redis is back, however long it was away, the client reconnects within a few seconds (a reconnect delay capped at a few seconds) and every limit holds again, counted in Redis (the API\'s too: a budget spent before the outage is still spent)',
       checks: ['04.redis-down-answers-and-recovers'],
     },
     {
