@@ -1199,8 +1199,9 @@ lesson('04-rate-limiting', (t) => {
         const notBack =
           `The app's client has not reconnected within ${RECOVERY_MS / 1000} s of Redis's return: it sent Redis nothing. ` +
           (closed
-            ? "Your app printed that the client is closed: a reconnectStrategy that gives up (after some number of retries or some time) or a client closed on an error never comes back, however long the shop runs. Let node-redis reconnect on its own, for as long as it takes."
-            : 'A reconnect delay over a few seconds (a backoff capped at 30 s?) keeps the shop without shared limits that long after every outage: cap the delay at a few seconds (node-redis waits at most 2 s between tries unless told otherwise).');
+            ? "Your app printed that the client is closed: it does not reconnect. A reconnectStrategy that gives up (after some number of retries or some time) or a client closed on an error never comes back, however long the shop runs. Let node-redis reconnect on its own, for as long as it takes."
+            : 'A reconnect delay over a few seconds (a backoff capped at 30 s?) keeps the shop without shared limits that long after every outage: cap the delay at a few seconds (node-redis waits at most 2 s between tries unless told otherwise). ' +
+              'Or the client does not reconnect at all: a reconnectStrategy that gives up (after some number of retries or some time) never comes back. Let node-redis reconnect on its own.');
         if (!limited(logins, 401)) {
           t.reproduce(logins.at(-1)!.request);
           const statuses = logins.map((reply) => reply.status);
@@ -1226,7 +1227,7 @@ lesson('04-rate-limiting', (t) => {
           () =>
             `Expected the limits to be counted in Redis again once Redis was back, but 6 logins from a new client (the 6th refused), sent again until ${RECOVERY_MS / 1000} s after Redis's return, sent no command to Redis: ` +
             (reconnected
-              ? "the app's client reconnected, yet the limiter counts in the app's own memory after the outage, so every process has a budget of its own again. Once Redis answers, count in Redis again."
+              ? "the app's client reconnected, yet after the outage the app counts in its own memory, so every process has a budget of its own again. Once Redis answers, count in Redis again."
               : `they were counted in the app's memory meanwhile. ${notBack}`),
         );
         const asker2 = '203.0.113.149';

@@ -33,6 +33,14 @@ describe('RateLimit headers', () => {
     expect(timeStatements(reply(headers)).map((statement) => statement.seconds)).toContain(seconds);
   });
 
+  test('Retry-After is read in its two forms only: seconds, or an HTTP-date (IMF-fixdate, RFC 850, asctime)', () => {
+    const at = Date.parse('2026-12-07T03:04:06Z');
+    for (const value of ['900', 'Mon, 07 Dec 2026 03:19:06 GMT', 'Monday, 07-Dec-26 03:19:06 GMT', 'Mon Dec  7 03:19:06 2026']) {
+      expect(timeStatements(reply({ 'retry-after': value }), at).map((statement) => statement.seconds)).toEqual([900]);
+    }
+    for (const value of ['2026-12-07T03:19:06.959Z', 'Mon, 07 Dec 2026 03:19:06 +0000', '15 minutes']) expect(timeStatements(reply({ 'retry-after': value }), at)).toEqual([]);
+  });
+
   test('a RateLimit-Policy window is read as the window, not a wait', () => {
     const [statement] = timeStatements(reply({ 'ratelimit-policy': '100;w=900' }));
     expect(statement).toMatchObject({ seconds: 900, meaning: 'window' });
