@@ -35,6 +35,10 @@ const REPORT = '/api/reports/sales';
  * longer than that to start a worker: the reload cannot be judged then, rather than failed.
  */
 const LISTEN_TIMEOUT_FLOOR_MS = 5000;
+/** PM2's kill_timeout when the config sets none. */
+const PM2_KILL_TIMEOUT_MS = 1600;
+/** The shutdown deadline the app runs with when nothing sets SHUTDOWN_TIMEOUT_MS (the lesson's default). */
+const APP_DEADLINE_MS = 10_000;
 
 export interface Pm2Tour {
   reload?: string | CannotJudge;
@@ -53,6 +57,10 @@ interface Worker {
   since: number;
   /** The listen_timeout PM2 runs it with, if the config sets one. */
   listenTimeout?: number;
+  /** The kill_timeout PM2 runs it with, if the config sets one. */
+  killTimeout?: number;
+  /** SHUTDOWN_TIMEOUT_MS in the worker's environment, as PM2 gave it (the grader's, or the config's own). */
+  deadline?: string;
 }
 
 interface Sent {
@@ -268,6 +276,19 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
         found.stop = new CannotJudge(`Could not judge \`pm2 stop\`: ${stoppingAt === undefined ? 'PM2 never said it was stopping the app' : 'no report was in flight when PM2 began the stop'} (a busy machine?). Grade again when it is quieter.`);
       } else if (killed) found.stop = 'Expected every worker to exit on its own after `pm2 stop` (SIGINT), but PM2 had to kill one with SIGKILL after kill_timeout: make kill_timeout longer than the app\'s shutdown deadline, and let the shutdown end with an exit.';
       else if (exits.some((exit) => exit.code !== '0')) found.stop = `Expected every worker to exit with code 0 after \`pm2 stop\`, got ${exits.map((exit) => `code ${exit.code} via ${exit.signal}`).join(', ')}.`;
+      else {
+        // The grader gives the workers a short deadline to keep the tour short; in production nothing sets
+        // SHUTDOWN_TIMEOUT_MS unless the config does, so the app's own default is the deadline to outlast.
+        const worker = workers[0];
+        const ownDeadline = worker?.deadline !== undefined && worker.deadline !== env.SHUTDOWN_TIMEOUT_MS ? Number(worker.deadline) : undefined;
+        const deadline = ownDeadline || APP_DEADLINE_MS;
+        const killTimeout = worker?.killTimeout ?? PM2_KILL_TIMEOUT_MS;
+        if (worker && killTimeout <= deadline) {
+          found.stop = `Expected PM2 to give a stopping worker longer than its shutdown deadline before SIGKILL, but kill_timeout is ${
+            worker.killTimeout === undefined ? 'not set (1.6 s by default)' : `${killTimeout / 1000} s`
+          } and the deadline is ${deadline / 1000} s (${ownDeadline ? 'SHUTDOWN_TIMEOUT_MS from ecosystem.config.cjs' : 'the app\'s default: nothing in ecosystem.config.cjs sets SHUTDOWN_TIMEOUT_MS'}). The reports here took 2 s and finished, but a request that takes longer would be cut by SIGKILL before the app's deadline could end it with its log line: make kill_timeout longer than the deadline.`;
+        }
+      }
     }
     return found;
   } finally {
@@ -414,6 +435,8 @@ function rpcClient(socketFile: string): { workers(): Promise<Worker[]>; close():
               mode: entry.pm2_env?.exec_mode ?? 'unknown',
               since: entry.pm2_env?.pm_uptime ?? 0,
               listenTimeout: Number(entry.pm2_env?.listen_timeout) || undefined,
+              killTimeout: Number(entry.pm2_env?.kill_timeout) || undefined,
+              deadline: entry.pm2_env?.SHUTDOWN_TIMEOUT_MS ?? entry.pm2_env?.env?.SHUTDOWN_TIMEOUT_MS,
             })),
           );
         });
@@ -429,7 +452,7 @@ interface AxonSocket {
 }
 
 interface RpcClient {
-  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string; pm_uptime?: number; listen_timeout?: number | string } }[]) => void): void;
+  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string; pm_uptime?: number; listen_timeout?: number | string; kill_timeout?: number | string; SHUTDOWN_TIMEOUT_MS?: string; env?: { SHUTDOWN_TIMEOUT_MS?: string } } }[]) => void): void;
 }
 
 /** One PM2 CLI command against this run's PM2_HOME, in a watched process group, stopped after `ms`. */
