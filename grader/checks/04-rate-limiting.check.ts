@@ -1199,7 +1199,7 @@ lesson('04-rate-limiting', (t) => {
         const notBack =
           `The app's client has not reconnected within ${RECOVERY_MS / 1000} s of Redis's return: it sent Redis nothing. ` +
           (closed
-            ? "Your app printed that the client is closed: it does not reconnect. A reconnectStrategy that gives up (after some number of retries or some time) or a client closed on an error never comes back, however long the shop runs. Let node-redis reconnect on its own, for as long as it takes."
+            ? "Your app printed that the client is closed: it does not reconnect, as with a reconnectStrategy that gives up (after some number of retries or some time) or a client closed on an error, and never comes back, however long the shop runs. Let node-redis reconnect on its own, for as long as it takes."
             : 'A reconnect delay over a few seconds (a backoff capped at 30 s?) keeps the shop without shared limits that long after every outage: cap the delay at a few seconds (node-redis waits at most 2 s between tries unless told otherwise). ' +
               'Or the client does not reconnect at all: a reconnectStrategy that gives up (after some number of retries or some time) never comes back. Let node-redis reconnect on its own.');
         if (!limited(logins, 401)) {
