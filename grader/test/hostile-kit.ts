@@ -77,3 +77,19 @@ export function processesIn(dir: string): string[] {
   }
   return found;
 }
+
+/**
+ * A lesson graded beside hostile code, run once or twice: the checks that failed in every run, with their
+ * last message. Harm one lesson does to another fails the same check each time; a loaded machine seldom
+ * does, and when it does the grader says it could not judge because the machine was too busy (hostile apps
+ * burn both CPUs until their limits): that is not counted, unless some run failed the check outright.
+ */
+export function failedInEveryRun(runs: LessonResult[]): string[] {
+  const last = runs.at(-1)!;
+  const outcomes = (id: string) => runs.map((run) => run.tests.find((check) => check.id === id));
+  const busy = (check: LessonResult['tests'][number] | undefined) => check?.status === 'error' && /the machine was too busy/.test(check.message);
+  // Every check of the registry, so that a run that lost a check (or all of them) cannot pass here.
+  return lessonById(last.id)
+    .checks.filter(({ id }) => outcomes(id).every((check) => check?.status !== 'pass') && !outcomes(id).every(busy))
+    .map(({ id }) => `${id}: ${last.tests.find((check) => check.id === id)?.message ?? 'no result'}`);
+}

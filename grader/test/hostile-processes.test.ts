@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { exercisesDir, fixturesDir, solutionsDir } from '../src/paths.js';
 import type { GradeJob, LessonResult } from '../src/results.js';
 import { ended, eventually, hasProc } from './processes.js';
-import { hostileKit, LESSON } from './hostile-kit.js';
+import { failedInEveryRun, hostileKit, LESSON } from './hostile-kit.js';
 
 const { work, gradeInChild, scriptApp } = hostileKit();
 
@@ -110,11 +110,12 @@ describe('a lesson whose app turns on its Redis', () => {
         ],
         { REDIS_URL: '' },
       );
-    let [own, other] = await run();
-    // A shared Redis taken down fails lesson 04 in every run; a check that ran out of time on a loaded
-    // machine seldom does twice, so the run is made again once before lesson 04's verdicts are judged.
-    if (other!.status !== 'pass') [own, other] = await run();
+    const [own, other] = await run();
+    const others = [other!];
+    // A shared Redis taken down fails the same check of lesson 04 in every run; a check that ran out of time
+    // on a loaded machine seldom does twice, so the run is made again once and a check is judged by its better run.
+    if (other!.status !== 'pass') others.push((await run())[1]!);
     expect(own!.status).not.toBe('pass');
-    expect(other!.tests.filter((check) => check.status !== 'pass').map((check) => `${check.id}: ${check.message}`)).toEqual([]);
+    expect(failedInEveryRun(others)).toEqual([]);
   }, 360_000);
 });
