@@ -203,7 +203,7 @@ export default {
       text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it: every string written in the lesson folder, src/ and files beside it, is tried as one) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
-    { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty, whatever NODE_ENV says (no fallback for development).', checks: ['03.refuses-to-start-without-secret'] },
+    { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty, whatever NODE_ENV says (no fallback for development or for the tests).', checks: ['03.refuses-to-start-without-secret'] },
     {
       text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
       checks: ['03.cookie-httponly-secure-samesite'],
