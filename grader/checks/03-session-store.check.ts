@@ -967,13 +967,13 @@ lesson('03-session-store', (t) => {
       const kept = loginTimeKept(await storedSession(env, signedIds(jar.toObject()).map((cookie) => cookie.id)), loginSent, loginAnswered);
       if (kept?.date) {
         return (
-          `the session in the store holds the login time ${show(`${kept.field}: ${JSON.stringify(kept.value)}`, 80)}, a Date the store gave back as a string (JSON has no dates), ` +
+          `the session in the store holds the login time ${kept.field}: ${show(kept.value, 40)}, a Date the store gave back as a string (JSON has no dates), ` +
           'so the check of the 8 hours compares with a string: Number() or arithmetic on it is NaN, and a comparison with NaN is never true. Keep the login time as a number, Date.now(), and compare numbers.'
         );
       }
       if (kept) {
         return (
-          `the session in the store holds the login time ${show(`${kept.field}: ${JSON.stringify(kept.value)}`, 80)}, yet nothing ends the login with it: ` +
+          `the session in the store holds the login time ${kept.field}: ${show(kept.value, 40)}, yet nothing ends the login with it: ` +
           'check the test of the 8 hours on every request (the field it reads, the unit: Date.now() counts milliseconds) and that a login older than 8 hours reads as signed out.'
         );
       }
