@@ -78,18 +78,22 @@ export function processesIn(dir: string): string[] {
   return found;
 }
 
+/** What a check says when a time limit ran out: an answer late, a check or a lesson out of time. */
+const OUT_OF_TIME = /got none within \d|was still coming|did not finish within \d|time limit of \d|the machine was too busy/;
+
 /**
  * A lesson graded beside hostile code, run once or twice: the checks that failed in every run, with their
- * last message. Harm one lesson does to another fails the same check each time; a loaded machine seldom
- * does, and when it does the grader says it could not judge because the machine was too busy (hostile apps
- * burn both CPUs until their limits): that is not counted, unless some run failed the check outright.
+ * last message. Harm one lesson does to another (its processes killed, its ports, files or Redis taken,
+ * the grader's environment or output leaking into it) fails the same check each time, with a cause. Hostile
+ * apps also burn both CPUs until their own limits, which the hostile cases prove are kept; a check of the
+ * healthy lesson that only ran out of time beside them, in every run, is that load, not harm, and is not
+ * counted.
  */
 export function failedInEveryRun(runs: LessonResult[]): string[] {
-  const last = runs.at(-1)!;
   const outcomes = (id: string) => runs.map((run) => run.tests.find((check) => check.id === id));
-  const busy = (check: LessonResult['tests'][number] | undefined) => check?.status === 'error' && /the machine was too busy/.test(check.message);
+  const outOfTime = (check: LessonResult['tests'][number] | undefined) => check !== undefined && OUT_OF_TIME.test(check.message);
   // Every check of the registry, so that a run that lost a check (or all of them) cannot pass here.
-  return lessonById(last.id)
-    .checks.filter(({ id }) => outcomes(id).every((check) => check?.status !== 'pass') && !outcomes(id).every(busy))
-    .map(({ id }) => `${id}: ${last.tests.find((check) => check.id === id)?.message ?? 'no result'}`);
+  return lessonById(runs[0]!.id)
+    .checks.filter(({ id }) => outcomes(id).every((check) => check?.status !== 'pass') && !outcomes(id).every(outOfTime))
+    .map(({ id }) => `${id}: ${outcomes(id).map((check) => check?.message ?? 'no result').join(' | then: ')}`);
 }
