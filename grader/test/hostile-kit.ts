@@ -79,21 +79,23 @@ export function processesIn(dir: string): string[] {
 }
 
 /** What a check says when a time limit ran out: an answer late, a check or a lesson out of time. */
-const OUT_OF_TIME = /got none within \d|was still coming|did not finish within \d|time limit of \d|the machine was too busy/;
+export const OUT_OF_TIME = /got none within \d|was still coming|did not finish within \d|time limit of \d|the machine was too busy/;
+/** What a check says when it could not judge because the machine's load average was far above its CPUs. */
+export const BUSY_MACHINE = /the machine was too busy \(load average/;
 
 /**
- * A lesson graded beside hostile code, run once or twice: the checks that failed in every run, with their
- * last message. Harm one lesson does to another (its processes killed, its ports, files or Redis taken,
- * the grader's environment or output leaking into it) fails the same check each time, with a cause. Hostile
- * apps also burn both CPUs until their own limits, which the hostile cases prove are kept; a check of the
- * healthy lesson that only ran out of time beside them, in every run, is that load, not harm, and is not
- * counted.
+ * A lesson graded beside hostile code, run once or twice: the checks that failed in every run, with each
+ * run's message. Harm one lesson does to another (its processes killed, its ports, files or Redis taken,
+ * the grader's environment or output leaking into it) fails the same check each time. A check whose every
+ * run failed with a message `forgiven` matches is not counted: beside apps that burn both CPUs until their
+ * own limits (which the hostile cases prove are kept), OUT_OF_TIME is that load; where the harm under test
+ * is a flood through the grader's own thread or a Redis taken away, a starved or hanging check is that harm,
+ * and only BUSY_MACHINE (a load average no single thread makes) is forgiven.
  */
-export function failedInEveryRun(runs: LessonResult[]): string[] {
+export function failedInEveryRun(runs: LessonResult[], forgiven: RegExp): string[] {
   const outcomes = (id: string) => runs.map((run) => run.tests.find((check) => check.id === id));
-  const outOfTime = (check: LessonResult['tests'][number] | undefined) => check !== undefined && OUT_OF_TIME.test(check.message);
   // Every check of the registry, so that a run that lost a check (or all of them) cannot pass here.
   return lessonById(runs[0]!.id)
-    .checks.filter(({ id }) => outcomes(id).every((check) => check?.status !== 'pass') && !outcomes(id).every(outOfTime))
+    .checks.filter(({ id }) => outcomes(id).every((check) => check?.status !== 'pass') && !outcomes(id).every((check) => check !== undefined && forgiven.test(check.message)))
     .map(({ id }) => `${id}: ${outcomes(id).map((check) => check?.message ?? 'no result').join(' | then: ')}`);
 }

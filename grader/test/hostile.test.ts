@@ -9,9 +9,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { exercisesDir, solutionsDir } from '../src/paths.js';
 import type { GradeJob, LessonResult } from '../src/results.js';
+import { lessonById } from '../src/registry/index.js';
 import { APP_MALLOC_TUNING } from '../support/app-process.js';
 import { hasProc } from './processes.js';
-import { failedInEveryRun, hostileKit, LESSON, limitMs, processesIn, SENTINEL, SLACK_MS } from './hostile-kit.js';
+import { BUSY_MACHINE, failedInEveryRun, hostileKit, LESSON, limitMs, OUT_OF_TIME, processesIn, SENTINEL, SLACK_MS } from './hostile-kit.js';
 
 const { work, hostileCopy, gradeInChild } = hostileKit();
 
@@ -62,7 +63,7 @@ describe.skipIf(process.platform !== 'linux')('hostile learner code graded besid
   }, 600_000);
 
   test('the healthy lesson graded in the same run still passes every check', () => {
-    expect(failedInEveryRun(healthyRuns)).toEqual([]);
+    expect(failedInEveryRun(healthyRuns, OUT_OF_TIME)).toEqual([]);
   });
 
   for (const hostile of cases) {
@@ -96,5 +97,29 @@ describe.skipIf(process.platform !== 'linux')('hostile learner code graded besid
 
   test.skipIf(!hasProc)('no process the grader started is left behind', () => {
     expect(processesIn(work)).toEqual([]);
+  });
+});
+
+describe('a healthy lesson judged beside hostile code', () => {
+  const lesson = lessonById('05-compression');
+  const run = (outcome: (id: string) => Pick<LessonResult['tests'][number], 'status' | 'message'>): LessonResult =>
+    ({ id: lesson.id, tests: lesson.checks.map(({ id }) => ({ id, ...outcome(id) })) }) as LessonResult;
+  const [first, second] = lesson.checks.map(({ id }) => id) as [string, string];
+  const pass = { status: 'pass', message: '' } as const;
+  const late = { status: 'fail', message: 'Expected an answer to GET /books, got none within 2.5 s.' } as const;
+  const busy = { status: 'error', message: 'The check did not finish within 20 s and was stopped: the machine was too busy (load average 26.8 on 2 CPUs).' } as const;
+  const cut = { status: 'fail', message: 'Expected an answer to GET /books, but the connection was cut (ECONNRESET).' } as const;
+
+  test('fails on a check that failed in every run, passes on one that passed in either', () => {
+    expect(failedInEveryRun([run((id) => (id === first ? cut : pass)), run((id) => (id === first ? cut : pass))], OUT_OF_TIME)).toHaveLength(1);
+    expect(failedInEveryRun([run((id) => (id === first ? cut : pass)), run(() => pass)], OUT_OF_TIME)).toEqual([]);
+  });
+
+  test('forgives only what it is told to, and never a run that lost its checks', () => {
+    const runs = [run((id) => (id === second ? late : pass)), run((id) => (id === second ? busy : pass))];
+    expect(failedInEveryRun(runs, BUSY_MACHINE)).toHaveLength(1);
+    expect(failedInEveryRun(runs, OUT_OF_TIME)).toEqual([]);
+    expect(failedInEveryRun([run((id) => (id === second ? busy : pass))], BUSY_MACHINE)).toEqual([]);
+    expect(failedInEveryRun([{ ...run(() => pass), tests: [] }], OUT_OF_TIME)).toHaveLength(lesson.checks.length);
   });
 });
