@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { APP_NODE_FLAGS, loaderFor } from '../src/paths.js';
 import { listeners } from './ports.js';
@@ -13,6 +14,14 @@ import { hasWatchdog, makeTempFolder, removeTempFolder, spawnWatched, unwatch } 
  * a flood of output keeps only its end.
  */
 export const OUTPUT_LIMIT = 4 * 1024 * 1024;
+/**
+ * How fast the grader reads a process's output once a burst has gone past twice what it keeps: a
+ * flood (megabytes of debug lines a second) then waits on its own full pipe, where writing costs it no
+ * CPU, instead of taking the machine's CPUs from the checks of the lessons graded beside it. An app that
+ * prints less than OUTPUT_BURST at once, or less than OUTPUT_RATE characters a second, is never slowed.
+ */
+const OUTPUT_BURST = 2 * OUTPUT_LIMIT;
+const OUTPUT_RATE = 4 * 1024 * 1024;
 /**
  * Added to every learner process's environment on Linux: glibc's malloc asks for transparent huge
  * pages, so that the megabytes an app allocates as it starts (its packages read into memory, then
@@ -246,6 +255,9 @@ export class AppProcess {
   readonly lost = { stdout: 0, stderr: 0 };
   /** Whether what each stream kept starts in the middle of a line. */
   private cutMidLine = { stdout: false, stderr: false };
+  /** Characters of output the process may still print before the grader reads it more slowly (OUTPUT_RATE). */
+  private allowance = OUTPUT_BURST;
+  private allowanceAt = Date.now();
   /** Whether the grader asked the process to stop (so its end is no news to report). */
   stopping = false;
   /** Why the grader stopped the process on its own (memory), for messages. */
@@ -277,8 +289,13 @@ export class AppProcess {
       { cwd: options.cwd, env, stdio },
     );
     live.add(this);
-    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stdout'));
-    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.record(text, 'stderr'));
+    for (const name of ['stdout', 'stderr'] as const) {
+      const stream = this.child[name];
+      stream?.setEncoding('utf8').on('data', (text: string) => {
+        this.record(text, name);
+        this.throttle(stream, text.length);
+      });
+    }
     const memoryPoll = setInterval(() => this.watchMemory(), MEMORY_POLL_MS).unref();
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => this.record(`${error.message}\n`));
@@ -408,6 +425,16 @@ export class AppProcess {
   /** A line from the grader in the app's output (shown with it), e.g. why the grader stopped it. */
   note(text: string): void {
     this.record(`\n[grader] ${text}\n`);
+  }
+
+  /** Spends `length` of the output allowance, and pauses `stream` until the allowance is back above zero. */
+  private throttle(stream: Readable, length: number): void {
+    const now = Date.now();
+    this.allowance = Math.min(OUTPUT_BURST, this.allowance + ((now - this.allowanceAt) * OUTPUT_RATE) / 1000) - length;
+    this.allowanceAt = now;
+    if (this.allowance >= 0 || stream.isPaused()) return;
+    stream.pause();
+    setTimeout(() => stream.resume(), (-this.allowance / OUTPUT_RATE) * 1000);
   }
 
   private record(text: string, stream: 'stdout' | 'stderr' = 'stderr'): void {
