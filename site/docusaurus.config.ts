@@ -3,6 +3,7 @@ import type * as Preset from '@docusaurus/preset-classic';
 import type { PluginOptions as DocsOptions } from '@docusaurus/plugin-content-docs';
 import { lessonsDir } from './plugins/course/data.mjs';
 import remarkGraderChecks from './plugins/course/remark-grader-checks.mjs';
+import remarkHighlightCode from './plugins/course/remark-highlight-code.mjs';
 import { darkCode, lightCode } from './src/prism-themes';
 
 /**
@@ -26,6 +27,10 @@ const groupLessonsByPart: DocsOptions['sidebarItemsGenerator'] = async ({ defaul
   }
   return [...first, ...[...parts].map(([label, lessons]) => ({ type: 'category' as const, label, collapsible: true, collapsed: false, items: lessons }))];
 };
+
+// Prism grammars beyond prism-react-renderer's own, for highlighting code when the site is built.
+const prismLanguages = ['bash', 'json'];
+const highlightCode = [remarkHighlightCode, { additionalLanguages: prismLanguages }];
 
 const config: Config = {
   title: 'Production-Ready Express',
@@ -57,11 +62,12 @@ const config: Config = {
           // Keep `01-error-handling` as the doc id and URL: it is the lesson's id in the registry.
           numberPrefixParser: false,
           include: ['[0-9][0-9]-*.md', '[0-9][0-9]-*.mdx'],
-          beforeDefaultRemarkPlugins: [remarkGraderChecks],
+          beforeDefaultRemarkPlugins: [remarkGraderChecks, highlightCode],
           sidebarItemsGenerator: groupLessonsByPart,
           showLastUpdateTime: false,
         },
         blog: false,
+        pages: { beforeDefaultRemarkPlugins: [highlightCode] },
         theme: { customCss: './src/css/custom.css' },
       } satisfies Preset.Options,
     ],
@@ -99,7 +105,7 @@ const config: Config = {
       ],
       copyright: 'Production-Ready Express. Progress comes from the grader: run npm start.',
     },
-    prism: { theme: lightCode, darkTheme: darkCode, additionalLanguages: ['bash', 'json'] },
+    prism: { theme: lightCode, darkTheme: darkCode, additionalLanguages: prismLanguages },
   } satisfies Preset.ThemeConfig,
 };
 

@@ -1,8 +1,10 @@
 // The course plugin: puts the lesson registry and the learner's progress into the site's global data,
 // and, under `docusaurus start`, serves the progress file live so open pages follow the grader.
+import { fileURLToPath } from 'node:url';
 import { currentLessonId, loadRegistry, readProgress, registryDir, rosterModule, slimProgress } from './data.mjs';
 
 export const PROGRESS_ROUTE = '/__course/progress.json';
+const noPrism = fileURLToPath(new URL('./no-prism.mjs', import.meta.url));
 
 export default function coursePlugin(context) {
   const live = process.env.NODE_ENV !== 'production';
@@ -31,8 +33,14 @@ export default function coursePlugin(context) {
       return [`${registryDir}/*.ts`];
     },
 
-    configureWebpack() {
+    configureWebpack(config, isServer, { currentBundler }) {
       return {
+        plugins: [
+          // The classic theme's client module that loads Prism (and all the grammars prism-react-renderer bundles) into every page's
+          // main bundle, to highlight code in the browser. Code is highlighted when the site is built
+          // (remark-highlight-code.mjs), so the browser needs no Prism.
+          new currentBundler.instance.NormalModuleReplacementPlugin(/@docusaurus[\\/]theme-classic[\\/]lib[\\/]prism-include-languages(\.js)?$/, noPrism),
+        ],
         resolve: { alias: { '@course/roster': rosterModule } },
         devServer: {
           // Docusaurus merges this with its own setupMiddlewares by calling both and joining their

@@ -45,19 +45,33 @@ export function StatusBadge({ state, children }: { state: CheckState; children?:
   );
 }
 
+let localFormat: Intl.DateTimeFormat | undefined;
+
 /**
  * A date: UTC in the server-rendered HTML (the same for every visitor, so hydration matches), then the
- * reader's local time once the page runs.
+ * reader's local time once the browser is idle. Making the first Intl formatter loads locale data (tens
+ * of ms on a phone): done then, outside the page's hydration, and once for every date on the page.
  */
 export function When({ iso }: { iso?: string }) {
-  const [local, setLocal] = useState(false);
-  useEffect(() => setLocal(true), []);
+  const [local, setLocal] = useState<{ iso: string; text: string }>();
+  useEffect(() => {
+    const date = iso ? new Date(iso) : undefined;
+    if (!iso || !date || Number.isNaN(date.getTime())) return undefined;
+    const format = () => {
+      localFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+      setLocal({ iso, text: localFormat.format(date) });
+    };
+    if (typeof window.requestIdleCallback !== 'function') {
+      const timer = setTimeout(format, 200);
+      return () => clearTimeout(timer);
+    }
+    const handle = window.requestIdleCallback(format, { timeout: 2000 });
+    return () => window.cancelIdleCallback(handle);
+  }, [iso]);
   if (!iso) return null;
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return <>{iso}</>;
-  const text = local
-    ? date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
-    : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const text = local?.iso === iso ? local.text : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   return <time dateTime={iso}>{text}</time>;
 }
 
