@@ -34,12 +34,12 @@ export default {
     },
     {
       id: '05.browser-gets-compressed-catalogue',
-      title: "A browser's Accept-Encoding (gzip, deflate, br, zstd) gets br or gzip that decodes to the plain response",
+      title: "A browser's Accept-Encoding (gzip, deflate, br, zstd) gets br or gzip that decodes to the plain response, and so does every other list that accepts one of them (br alone, *, a weight below 1, names in capitals)",
       points: 2,
       hints: [
         "Ask like a browser: curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip, deflate, br, zstd' localhost:3000/books.",
         'When a client offers several codings, the server picks one it supports. compression 1.8 prefers br (Brotli), which is smaller still than gzip; it does not speak zstd.',
-        'Whatever you use must negotiate: read Accept-Encoding, choose a coding the client listed, and encode the body with exactly that one.',
+        'Whatever you use must negotiate: read Accept-Encoding (names in any case, * for any coding not listed, every weight above 0 accepts), choose a coding the client accepts, and encode the body with exactly that one.',
         'app.use(compression()) negotiates for you. A hand-written middleware must handle br or fall back to gzip.',
       ],
     },
@@ -143,7 +143,10 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
-    { text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one.", checks: ['05.browser-gets-compressed-catalogue'] },
+    {
+      text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one; and from every other list that accepts br or gzip, however it is spelled (br alone, *, a weight such as q=0.5, names in capitals): coding names are case-insensitive, * accepts any coding not listed, and only q=0 refuses (RFC 9110 12.5.3).",
+      checks: ['05.browser-gets-compressed-catalogue'],
+    },
     {
       text: 'Compress the whole app, not one route: register compression() once, before express.static and the routes, so the HTML page, the other list and the stylesheet are encoded too.',
       checks: ['05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
@@ -153,7 +156,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     {
-      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time (a HEAD's or a 304 included), on any of the large answers (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
+      text: "Use only a coding the client accepts, whoever asked before it or at the same time: plain bytes to a client that asks for no coding or only identity, never a coding it refuses with q=0 (also next to a *, or named in capitals), never an answer kept from a client that asked for another coding (a browser's br included), and never a coding or a whole answer meant for another request arriving at the same time (a HEAD's or a 304 included), on any of the large answers (keep the coding per response, not in app.locals; share an in-flight answer only between requests with the same Accept-Encoding).",
       checks: ['05.plain-clients-get-plain-bytes'],
     },
     {
