@@ -42,6 +42,16 @@ const RUN_MODE_WORDS: Record<StorePath, string> = {
   embedded: 'without NODE_ENV (as in development, or a deployment that forgot it)',
 };
 
+/**
+ * NODE_ENV of the process that makes the login of the store run, when it differs from RUN_NODE_ENV: on the
+ * embedded path, NODE_ENV=test (what a test runner sets), where a MemoryStore, a cookie without Secure or a
+ * secret "for the tests" hides. The process that reads the login runs as the rest of the run. Not on the Redis
+ * path: a Redis prefix per deployment environment (the same in every process of one) is the app's to choose,
+ * and would split two processes of different NODE_ENV there; a choice made by NODE_ENV seldom asks REDIS_URL.
+ */
+const LOGIN_NODE_ENV: Record<StorePath, string | undefined> = { redis: undefined, embedded: 'test' };
+const LOGIN_MODE_WORDS: Record<StorePath, string | undefined> = { redis: undefined, embedded: 'with NODE_ENV=test (as a test runner sets it)' };
+
 /** The store paths, in words for messages. */
 const PATH_WORDS: Record<StorePath, string> = {
   redis: 'with REDIS_URL set, sessions in Redis',
@@ -163,6 +173,21 @@ function emptyFolder(dir: string): void {
   for (const file of filesUnder(dir, 5)) rmSync(path.join(dir, file), { force: true });
 }
 
+/** What the apps printed during the current check (set by the lesson: t.checkOutput). */
+let checkOutput: () => string = () => '';
+
+/**
+ * For a login that answered a server error: when the app's output shows its Redis client not connected yet
+ * (node-redis's "The client is offline" or "The client is closed"), the likely cause, in words; else empty.
+ */
+function notConnectedNote(): string {
+  const seen = /\b(?:ClientOfflineError|ClientClosedError)\b|The client is (?:offline|closed)/.exec(checkOutput())?.[0];
+  return seen
+    ? ` The app's output shows its Redis client not connected (${show(seen)}): the app took the request before client.connect() had finished, or after its client was closed. ` +
+        'Let createApp await client.connect() before it returns, so that the server listens only once Redis answers, and never close the client on an error.'
+    : '';
+}
+
 /** A browser behind the proxy: sends X-Forwarded-Proto: https and its cookies, keeps what it is given. */
 class Browser {
   constructor(
@@ -191,7 +216,7 @@ class Browser {
     const reply = await this.request('POST', '/login', DEMO);
     expectThat(
       reply.status === 200,
-      `Expected POST /login with the demo account ${show(DEMO)} to answer 200, got ${reply.status} ${show(reply.text, 80)}.`,
+      `Expected POST /login with the demo account ${show(DEMO)} to answer 200, got ${reply.status} ${show(reply.text, 80)}.${reply.status >= 500 ? notConnectedNote() : ''}`,
     );
     const cookies = setCookies(reply).filter((cookie) => !isDeletion(cookie));
     expectThat(
@@ -420,6 +445,8 @@ async function whyUnknown(
   otherName: string,
   /** What the store held once the grader had stopped the process that made the session (before the restart). */
   afterStop?: Awaited<ReturnType<typeof findInStore>>,
+  /** How the process that made the login was started, when not as `other` was (LOGIN_MODE_WORDS). */
+  madeUnder?: string,
 ): Promise<string> {
   const store = storePath === 'redis' ? 'the Redis at REDIS_URL' : 'SESSION_DIR';
   const signed = signedIds(browser.jar.toObject());
@@ -441,6 +468,19 @@ async function whyUnknown(
       `the app deletes what the store holds when it starts${otherName === 'the restarted app' ? '' : ' (or when a second process starts)'}. Sessions must outlive the processes that made them: do not empty or recreate ${store} at startup.`
     );
   }
+  if (!first?.where && madeUnder) {
+    // Made under another NODE_ENV: whether a login on `other`, started as the rest of the run, reaches the store.
+    const visitor = new Browser(other.client);
+    const there = (await visitor.login().then(() => true, () => false)) && (await findInStore(storePath, env, signedIds(visitor.jar.toObject()).map((cookie) => cookie.id)));
+    if (there && there.where) {
+      return (
+        `${store} holds nothing for this session, made on a process started ${madeUnder}, while a login on ${otherName}, started ${RUN_MODE_WORDS[storePath]}, is kept there ${there.where}: ` +
+        `under that NODE_ENV the app keeps sessions elsewhere, such as in memory (a MemoryStore for the tests). The store must not depend on NODE_ENV: ` +
+        (storePath === 'redis' ? 'with REDIS_URL set, always pass the RedisStore to session({ store })' : 'without REDIS_URL, always pass the file store in SESSION_DIR to session({ store })') +
+        '; a test suite gets a SESSION_DIR (or a REDIS_URL) of its own.'
+      );
+    }
+  }
   if (!first?.where) {
     return (
       `${store} holds nothing for this session after the login (${first?.count ? `${first.count} ${storePath === 'redis' ? 'keys' : 'files'} there, none with its id` : 'it is empty'}): ` +
@@ -455,7 +495,7 @@ async function whyUnknown(
   if (second && !second.where) {
     return (
       `${store} holds the session ${first.where}, but a login on ${otherName} leaves nothing there: it keeps its sessions elsewhere, such as in memory` +
-      ` (it was started ${RUN_MODE_WORDS[storePath]}, as was the process that made the session: a store chosen only in production, or a MemoryStore for development?). ` +
+      ` (it was started ${RUN_MODE_WORDS[storePath]}, ${madeUnder ? `the process that made the session ${madeUnder}` : 'as was the process that made the session'}: a store chosen only in production, or a MemoryStore for development?). ` +
       (storePath === 'redis' ? 'With REDIS_URL set, always pass the RedisStore to session({ store }).' : 'Without REDIS_URL, always pass the file store in SESSION_DIR to session({ store }), whatever NODE_ENV says.')
     );
   }
@@ -465,6 +505,13 @@ async function whyUnknown(
       (storePath === 'redis'
         ? 'Give RedisStore one fixed prefix, not one made from the host name, the process id, the time or a random value.'
         : 'Give the file store the same path in every process: SESSION_DIR itself (or one fixed subfolder of it), not a folder named after the host, the process or a random value.')
+    );
+  }
+  if (madeUnder && signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
+    return (
+      `${store} holds the session ${first.where}, but the process that made it, started ${madeUnder}, signed its cookie with a key other than the SESSION_SECRET both processes were given, and ${otherName}, started ${RUN_MODE_WORDS[storePath]}, rejects it: ` +
+      'under that NODE_ENV the app signs with a secret of its own (one for the tests written in the code, say), which anybody who reads the code can sign a cookie with. The secret must not depend on NODE_ENV: ' +
+      'give session({ secret }) the value of process.env.SESSION_SECRET always; a test suite sets a SESSION_SECRET of its own.'
     );
   }
   if (signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
@@ -571,6 +618,7 @@ function hoursInWords(hours: number): string {
 }
 
 lesson('03-session-store', (t) => {
+  checkOutput = () => t.checkOutput();
   /** expectThat, with `reply`'s request as the curl line of the failure: the request that showed it. */
   function expectOn(reply: Reply | undefined, condition: unknown, message: string): asserts condition {
     if (!condition && reply) t.reproduce(reply.request);
@@ -746,6 +794,10 @@ lesson('03-session-store', (t) => {
     () => sharedDeployment('redis'),
     () => sharedDeployment('embedded'),
   );
+
+  let written: Map<string, string> | undefined;
+  /** Every string written in the lesson folder, with its file (stringsInCode), read once per grade. */
+  const writtenStrings = () => (written ??= stringsInCode(t.dir));
 
   /**
    * A fresh app from createApp({ secret, redisUrl, sessionDir }), in a host process whose
@@ -1048,6 +1100,22 @@ lesson('03-session-store', (t) => {
               ? 'the process that made the login ends it, the other does not: the login time is kept in one process (a Map, a timer), where no other process and no restart sees it. Keep the time of the login in the session, which the store shares.'
               : await whyStillIn(browser.jar)),
     );
+    // Signed out is not locked out: with that cookie still in the browser, the catalogue answers (it needs no
+    // session) and a new login works, as it does for a browser without a cookie.
+    const lockedOut =
+      'a login whose 8 hours are over reads as signed out, not as locked out: treat its session as if there were none (destroy it, or give the request a fresh one with req.session.regenerate()) and let the request go on, so that only the routes that need a customer (GET /me) answer 401.';
+    const books = await browser.request('GET', '/books');
+    expectOn(
+      books,
+      books.status === 200,
+      `Expected GET /books ${replayed}, to answer 200 (the catalogue is for everybody), got ${books.status} ${show(books.text, 60)}: ${lockedOut}`,
+    );
+    try {
+      await browser.login();
+    } catch (error) {
+      if (error instanceof CheckFailure) error.message = `After the first login's 8 hours were over, a new login from the browser that still holds its cookie must work. ${error.message} (${lockedOut})`;
+      throw error;
+    }
   }
 
   /**
@@ -1078,6 +1146,11 @@ lesson('03-session-store', (t) => {
     /** The cookies the third process (started with RUN_NODE_ENV) set at the new login, and its reply. */
     devLoginCookies?: SetCookie[];
     devLogin?: Reply;
+    /** The login on the first process (started with LOGIN_NODE_ENV when there is one) and the cookies it set. */
+    firstLogin: Reply;
+    firstLoginCookies: SetCookie[];
+    /** On the embedded path, a cookie re-signed with a string from the lesson folder that the first process (NODE_ENV=test) accepted. */
+    testForgery?: Settled<Forgery | undefined>;
     /** heldAtLogin, heldAfterStop: whether Redis held the session right after the login, and once the first process had stopped. */
     redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean; afterFlush: Settled<Reply> };
     /**
@@ -1096,9 +1169,13 @@ lesson('03-session-store', (t) => {
     if (RUN_NODE_ENV[storePath]) env.NODE_ENV = RUN_NODE_ENV[storePath];
     // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
     const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), ...onHost('web-4') })) : undefined;
-    const [first, second] = await Promise.all([start({ ...env, ...onHost('web-1') }), start({ ...env, ...onHost('web-2') })]);
+    // The process that makes the login, on the embedded path with NODE_ENV=test (LOGIN_NODE_ENV): the second must know
+    // that login (the same store, the same secret), and its cookie must carry the flags the cookie check asks for.
+    const loginMode = LOGIN_NODE_ENV[storePath];
+    const loginEnv: Record<string, string> = loginMode ? { NODE_ENV: loginMode } : {};
+    const [first, second] = await Promise.all([start({ ...env, ...loginEnv, ...onHost('web-1') }), start({ ...env, ...onHost('web-2') })]);
     const browser = new Browser(first.client);
-    await browser.login();
+    const { reply: firstLogin, cookies: firstLoginCookies } = await browser.login();
     const loginJar = browser.jar.clone();
     // What the store holds right after the login: a store emptied later (at a restart) is told apart from one never written.
     const atLogin = await findInStore(storePath, env, signedIds(browser.jar.toObject()).map((cookie) => cookie.id));
@@ -1106,8 +1183,15 @@ lesson('03-session-store', (t) => {
     // Time passing, on the embedded path: a copy of SESSION_DIR as it is now, read by a process whose clock is 8 hours and 10 minutes ahead.
     let laterDir: string | undefined;
     if (storePath === 'embedded') cpSync(env.SESSION_DIR!, (laterDir = t.tempDir('course-03-later-sessions-')), { recursive: true, preserveTimestamps: true });
-    const sharedReply = await browser.on(second).me();
-    const shared = { reply: sharedReply, why: sharedReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, second, 'the second process') };
+    // On the process started with NODE_ENV=test, beside: the live session re-signed with each string written in the lesson folder (03.secret-from-environment).
+    const [sharedReply, testForgery] = await Promise.all([
+      browser.on(second).me(),
+      LOGIN_NODE_ENV[storePath] ? settle(() => acceptedForgery(browser, [...writtenStrings().keys()])) : undefined,
+    ]);
+    const shared = {
+      reply: sharedReply,
+      why: sharedReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, second, 'the second process', undefined, LOGIN_MODE_WORDS[storePath]),
+    };
     await first.stop();
     // What the store holds between the stop and the restart: a store emptied at shutdown is told apart from one emptied at startup.
     const afterStop = await findInStore(storePath, env, signedIds(loginJar.toObject()).map((cookie) => cookie.id));
@@ -1118,7 +1202,7 @@ lesson('03-session-store', (t) => {
       : undefined;
     const third = await start({ ...env, ...onHost('web-3') });
     const restartReply = await browser.on(third).me();
-    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app', afterStop) };
+    const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app', afterStop, LOGIN_MODE_WORDS[storePath]) };
     let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean } | undefined;
     if (storePath === 'redis') {
       const db = graderConnection(env.REDIS_URL!);
@@ -1187,8 +1271,9 @@ lesson('03-session-store', (t) => {
       const after = await findInStore(storePath, env, ids());
       return { reply, emptied: !after?.where };
     });
-    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, redis: { ...redisKeys!, afterFlush: afterEmptied } };
-    return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied, server: third.client } };
+    const firstOnes = { firstLogin, firstLoginCookies, testForgery };
+    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, redis: { ...redisKeys!, afterFlush: afterEmptied } };
+    return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied, server: third.client } };
   };
   /** The run of each store path this machine can prove, all started at once. */
   async function storeRuns(): Promise<Map<StorePath, Promise<StoreRun>>> {
@@ -1291,7 +1376,7 @@ lesson('03-session-store', (t) => {
       // The embedded path runs on every machine, with Redis or without.
       const { embedded } = await (await storeRuns()).get('embedded')!;
       const { filesAfterLogin, otherDir, expired, afterWipe } = embedded!;
-      const seen = ` (Seen ${PATH_WORDS.embedded}, NODE_ENV unset.)`;
+      const seen = ` (Seen ${PATH_WORDS.embedded}, NODE_ENV unset, the login made on a process started ${LOGIN_MODE_WORDS.embedded}.)`;
       expectThat(
         filesAfterLogin > 0,
         `Expected a session file in SESSION_DIR (the folder the app was given) after POST /login, got an empty folder: the app keeps sessions somewhere else, in a folder of its own (such as ./sessions) or in memory. ` +
@@ -1337,7 +1422,14 @@ lesson('03-session-store', (t) => {
         throw error;
       });
       const target = await server.isolatedUrl();
-      const relay = await redisOutage(target);
+      // Its Redis demands a password, carried in the REDIS_URL the app gets: a client built from the URL's host,
+      // port and database alone (the password dropped) is refused, as by a production Redis with requirepass.
+      const relay = await redisOutage(target, { password: randomBytes(12).toString('hex') });
+      const passwordNote = () =>
+        relay.refused
+          ? ` Its Redis answered NOAUTH (authentication required) to ${relay.refused} command${relay.refused === 1 ? '' : 's'} of the app: REDIS_URL carries a password (redis://:<password>@host:port/db) and the app connected without it, ` +
+            'as a client made from the host, port and database of the URL does. Give createClient({ url: REDIS_URL }) the whole URL: its user and password, its database, and rediss: when it says TLS.'
+          : '';
       try {
         // Its timers and clock run at their own speed while its answers are timed, then OUTAGE_SPEEDUP times faster (see below).
         const speedFile = path.join(t.tempDir('course-03-speed-'), 'speed');
@@ -1349,9 +1441,15 @@ lesson('03-session-store', (t) => {
           NODE_OPTIONS: preloading(fastTimers()),
           COURSE_TIME_SPEEDUP_FILE: speedFile,
         };
-        const app = await start(env);
+        const app = await t.server({ env }).catch(async (error: unknown) => {
+          if (error instanceof CheckFailure) addNote(error, passwordNote() || (exitedAtStartup(error) ? '' : await redisConnectionNote(env.REDIS_URL)));
+          throw error;
+        });
         const browser = new Browser(app.client);
-        await browser.login();
+        await browser.login().catch((error: unknown) => {
+          if (error instanceof CheckFailure) addNote(error, passwordNote());
+          throw error;
+        });
         const db = graderConnection(target);
         const keys = await db.command('KEYS', '*').finally(() => db.close());
         expectThat(
@@ -1444,7 +1542,9 @@ lesson('03-session-store', (t) => {
             again,
             again?.status === 200,
             `Expected POST /login ${back}${after} to answer 200 within ${RECOVERY_MS / 1000} s, got ${again ? `${again.status} ${show(again.text, 60)}` : 'no answer'}${app.process.exit ? ` (the process ${app.process.describeExit()})` : ''}: the app does not recover when Redis does. ` +
-              'Keep node-redis reconnecting for as long as Redis is away (its default reconnectStrategy, or one that always returns a delay); a client that gave up after some tries (a strategy that returns an Error), or was closed on the first error, stays down until the process restarts.',
+              'Keep node-redis reconnecting for as long as Redis is away, a few seconds apart at most (its default reconnectStrategy, or one that returns a delay capped at a few seconds, Math.min(…, 5000)): ' +
+              'a client that gave up after some tries (a strategy that returns an Error), or was closed on the first error, stays down until the process restarts, and one whose delay grows without a cap (doubling at every try, say) waits ever longer for its next try, long after Redis is back: cap it at a few seconds.' +
+              passwordNote(),
           );
         };
         await recovers('');
@@ -1518,16 +1618,20 @@ lesson('03-session-store', (t) => {
       const server = (await (await storeRuns()).get(storePath)!.catch(() => undefined))?.embedded?.server;
       const visitor = server && new Browser(server);
       const loggedIn = visitor && (await visitor.login().then(async () => (await visitor.me()).status === 200).catch(() => false));
-      const written = stringsInCode(t.dir);
+      const written = writtenStrings();
       const forgery = await acceptedForgery(loggedIn ? visitor : browser, [...written.keys()].filter((key) => !KNOWN_SECRETS.includes(key)));
       if (forgery) throwForgery(forgery, written);
+      // The same on the store run's first process, started with NODE_ENV=test (LOGIN_NODE_ENV): a secret "for the tests" beside SESSION_SECRET.
+      const underTest = (await (await storeRuns()).get(storePath)!.catch(() => undefined))?.testForgery;
+      const testForgery = underTest && settled(underTest);
+      if (testForgery) throwForgery(testForgery, written, `on a process started ${LOGIN_MODE_WORDS[storePath]}`);
     }),
   );
 
   /** The failure for a cookie re-signed with a secret from the repository that the app accepted. */
-  function throwForgery({ key, reply }: Forgery, written: Map<string, string>): never {
+  function throwForgery({ key, reply }: Forgery, written: Map<string, string>, how = ''): never {
     t.reproduce(reply.request);
-    const where = `with the session cookie re-signed with ${KNOWN_SECRETS.includes(key) ? `the secret ${show(key)}` : `${show(key)}, a string written in ${written.get(key)},`}`;
+    const where = `${how ? `${how}, ` : ''}with the session cookie re-signed with ${KNOWN_SECRETS.includes(key) ? `the secret ${show(key)}` : `${show(key)}, a string written in ${written.get(key)},`}`;
     throw new CheckFailure(
       reply.status >= 500
         ? `Expected GET /me ${where} to answer 401, got ${reply.status}: a cookie that is no longer valid must read as "not logged in", never as a server error.`
@@ -1545,6 +1649,8 @@ lesson('03-session-store', (t) => {
       for (const [cookie, how, setBy] of [
         ...cookies.map((cookie) => [cookie, '', login] as const),
         ...(run?.devLoginCookies ?? []).map((cookie) => [cookie, ` on a process started ${RUN_MODE_WORDS[storePath]}`, run?.devLogin] as const),
+        // And the login on the process started with NODE_ENV=test (LOGIN_NODE_ENV), where a cookie "for the tests" hides.
+        ...(LOGIN_MODE_WORDS[storePath] ? run?.firstLoginCookies ?? [] : []).map((cookie) => [cookie, ` on a process started ${LOGIN_MODE_WORDS[storePath]}`, run?.firstLogin] as const),
       ]) {
         const missing = [
           !cookie.httpOnly && 'HttpOnly (scripts on the page could read it)',
@@ -1555,7 +1661,7 @@ lesson('03-session-store', (t) => {
           setBy,
           missing.length === 0,
           `Expected the session cookie set by POST /login${how} to be HttpOnly, Secure and SameSite=Lax or Strict, got ${describeCookie(cookie)}: missing ${missing.join(', ')}.` +
-            (how ? ' Set them unconditionally, whatever NODE_ENV says (not only in production, never off for development): trust proxy makes Secure work behind the proxy.' : ''),
+            (how ? ' Set them unconditionally, whatever NODE_ENV says (not only in production, never off for development or for the tests): trust proxy makes Secure work behind the proxy.' : ''),
         );
       }
       // A login that reached the app without the proxy's header (a direct hit on its port, a proxy rule that forgot

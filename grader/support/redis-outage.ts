@@ -21,6 +21,8 @@ export interface RedisOutage {
   readonly sentBytes: number;
   readonly commands: readonly string[];
   readonly calls: readonly (readonly string[])[];
+  /** With `password`: the commands answered NOAUTH or WRONGPASS because the app had not sent that password. */
+  readonly refused: number;
   down(): Promise<void>;
   up(): Promise<void>;
   stall(): void;
@@ -28,7 +30,15 @@ export interface RedisOutage {
   close(): Promise<void>;
 }
 
-export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
+/**
+ * `password`: a password the relay demands, as a Redis started with --requirepass does, when the Redis
+ * behind it has none (the grader's Redis, shared by every check): `url` carries it (redis://:<password>@…),
+ * and a connection must send it (AUTH, or HELLO … AUTH) before any other command; until then each command
+ * is answered NOAUTH (counted in `refused`), and nothing reaches the Redis. The AUTH itself is answered by
+ * the relay (the Redis behind it would reject a password it has no use for). Ignored when `redisUrl`
+ * already carries a password: that Redis demands one itself.
+ */
+export async function redisOutage(redisUrl: string, { password }: { password?: string } = {}): Promise<RedisOutage> {
   const target = new URL(redisUrl);
   const upstream = { host: target.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(target.port || 6379) };
   const sockets = new Set<net.Socket>();
@@ -38,7 +48,9 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
   let sentBytes = 0;
   const commands: string[] = [];
   const calls: string[][] = [];
+  let refused = 0;
   let server: net.Server | undefined;
+  const demanded = password && !new URL(redisUrl).password ? password : undefined;
 
   const listen = (port: number) =>
     new Promise<net.Server>((resolve, reject) => {
@@ -54,7 +66,40 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
           sentBytes += chunk.length;
           pending = readCommands(Buffer.concat([pending, chunk]), commands, calls);
         });
-        client.pipe(redis).on('close', () => client.destroy());
+        if (demanded === undefined) client.pipe(redis).on('close', () => client.destroy());
+        else {
+          let held: Buffer | undefined = Buffer.alloc(0);
+          client.on('data', (chunk: Buffer) => {
+            if (!held) return void redis.write(chunk);
+            let waiting: Buffer = Buffer.concat([held, chunk]);
+            held = waiting;
+            const answer = (reply: string) => client.write(reply);
+            for (let command = nextCommand(waiting, 0); command; command = nextCommand(waiting, 0)) {
+              const rest: Buffer = waiting.subarray(command.next);
+              const args = command.args;
+              const name = args[0]?.toUpperCase();
+              const given = name === 'AUTH' ? (args.length === 2 || (args.length === 3 && ['', 'default'].includes(args[1]!)) ? args.at(-1) : undefined) : undefined;
+              const helloAuth = name === 'HELLO' ? args.findIndex((arg, index) => index > 0 && arg.toUpperCase() === 'AUTH') : -1;
+              if (given === demanded || (helloAuth > 0 && args[helloAuth + 2] === demanded && ['', 'default'].includes(args[helloAuth + 1]!))) {
+                // Authenticated: from here on every byte goes to the Redis (a HELLO without its AUTH part).
+                held = undefined;
+                if (name === 'AUTH') answer('+OK\r\n');
+                else redis.write(serialize(args.filter((_arg, index) => index < helloAuth || index > helloAuth + 2)));
+                if (rest.length) redis.write(rest);
+                return;
+              }
+              refused++;
+              answer(
+                name === 'AUTH' || helloAuth > 0
+                  ? '-WRONGPASS invalid username-password pair or user is disabled.\r\n'
+                  : name === 'HELLO'
+                    ? '-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n'
+                    : '-NOAUTH Authentication required.\r\n',
+              );
+              held = waiting = rest;
+            }
+          });
+        }
         const pair = { client, redis };
         pairs.add(pair);
         if (stalled) redis.pause();
@@ -71,6 +116,7 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
   const relayed = new URL(redisUrl);
   relayed.hostname = '127.0.0.1';
   relayed.port = String(port);
+  if (demanded !== undefined) relayed.password = demanded;
 
   const stop = async () => {
     const closing = server && new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -83,6 +129,9 @@ export async function redisOutage(redisUrl: string): Promise<RedisOutage> {
     url: relayed.toString().replace(/\/$/, ''),
     get sentBytes() {
       return sentBytes;
+    },
+    get refused() {
+      return refused;
     },
     commands,
     calls,
@@ -141,4 +190,27 @@ function readCommands(buffer: Buffer, names: string[], calls: string[][]): Buffe
     if (name) names.push(name), calls.push(args);
     at = next;
   }
+}
+
+/** The command that starts at `at` in `buffer` (a RESP array, or an inline command) and where the next starts; undefined until all of it arrived. */
+function nextCommand(buffer: Buffer, at: number): { args: string[]; next: number } | undefined {
+  const end = buffer.indexOf('\r\n', at);
+  if (end === -1) return undefined;
+  if (buffer[at] !== 0x2a /* '*' */) return { args: buffer.toString('latin1', at, end).trim().split(/\s+/), next: end + 2 };
+  let next = end + 2;
+  const args: string[] = [];
+  for (let index = Number(buffer.toString('latin1', at + 1, end)); index > 0; index--) {
+    const line = buffer.indexOf('\r\n', next);
+    if (line === -1) return undefined;
+    const length = Number(buffer.toString('latin1', next + 1, line));
+    if (buffer.length < line + 2 + length + 2) return undefined;
+    args.push(buffer.toString('latin1', line + 2, line + 2 + length));
+    next = line + 2 + length + 2;
+  }
+  return { args, next };
+}
+
+/** A command as RESP sends it. */
+function serialize(args: string[]): Buffer {
+  return Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.map((arg) => Buffer.from(`$${Buffer.byteLength(arg, 'latin1')}\r\n${arg}\r\n`, 'latin1'))]);
 }

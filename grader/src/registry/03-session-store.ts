@@ -177,7 +177,7 @@ export default {
       hints: [
         'Start the app with REDIS_URL, log in, stop Redis (redis-cli shutdown nosave, or docker stop), and ask GET /me with curl. How long does it take? Start Redis again and log in.',
         'node-redis keeps a queue of commands while it reconnects and sends them once Redis is back. For a web request that means waiting as long as Redis is down: the customer sees a spinner, and every waiting request holds a socket. Failing at once with a 500 or 503 is the honest answer, and the client reconnects by itself.',
-        'The option is on the client that RedisStore uses: createClient({ url, … }). Leave reconnecting on (do not close the client or exit on an error event).',
+        'The option is on the client that RedisStore uses: createClient({ url, … }). Leave reconnecting on (do not close the client or exit on an error event); a reconnectStrategy of your own returns a delay capped at a few seconds.',
         'createClient({ url: redisUrl, disableOfflineQueue: true }): a command sent while the client is not connected rejects at once, express-session hands the error to Express, and the request answers 500.',
       ],
     },
@@ -192,20 +192,20 @@ export default {
       checks: ['03.restart-keeps-session', '03.sessions-stored-in-redis'],
     },
     {
-      text: 'With REDIS_URL set, keep sessions in that Redis (the URL given, not an address of your own), whatever NODE_ENV says, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory or to the file store, not even after a timeout of its own).',
-      checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes'],
+      text: 'With REDIS_URL set, keep sessions in that Redis (the whole URL given, its password and database included, not an address of your own), whatever NODE_ENV says, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory or to the file store, not even after a timeout of its own).',
+      checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes', '03.redis-outage-answered-at-once'],
     },
     {
-      text: 'Without REDIS_URL, keep sessions in the embedded file store in the SESSION_DIR given, directly or in a subfolder the app makes inside it (not a folder of your own elsewhere, not in memory, and without refusing to start for want of Redis), each expiring there within 8 hours.',
+      text: 'Without REDIS_URL, keep sessions in the embedded file store in the SESSION_DIR given, directly or in a subfolder the app makes inside it (not a folder of your own elsewhere, not in memory, and without refusing to start for want of Redis), whatever NODE_ENV says (NODE_ENV=test included), each expiring there within 8 hours.',
       checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, never a secret written in the code (not even an old one kept beside it: every string written in the lesson folder, src/ and files beside it, is tried as one) or made up at startup.",
+      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, whatever NODE_ENV says (NODE_ENV=test included), never a secret written in the code (not even an old one kept beside it: every string written in the lesson folder, src/ and files beside it, is tried as one) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty, whatever NODE_ENV says (no fallback for development or for the tests).', checks: ['03.refuses-to-start-without-secret'] },
     {
-      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, and trust the proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
+      text: "Make the session cookie HttpOnly, Secure and SameSite Lax or Strict, whatever NODE_ENV says (development and test included), and trust the proxy in front of the app so that the Secure cookie is sent; a login that reached the app without the proxy's X-Forwarded-Proto header gets a Secure cookie or none (secure: true, not 'auto').",
       checks: ['03.cookie-httponly-secure-samesite'],
     },
     {
@@ -213,11 +213,11 @@ export default {
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
     {
-      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login, and a new login then works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login; signed out, not locked out: with that cookie still sent, the catalogue answers 200 and a new login works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
-      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart, however long it was away (the process keeps running and its client keeps reconnecting).',
+      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart, however long it was away (the process keeps running and its client keeps reconnecting, a few seconds apart at most, not after a delay that grows without a cap).',
       checks: ['03.redis-outage-answered-at-once'],
     },
     { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login and a logout included.', checks: ['03.anonymous-requests-create-no-session'] },
