@@ -191,11 +191,12 @@ async function explainHang<T>(app: Client, request: Promise<T>, asked: SentReque
       }
       // On a machine far busier than its CPUs, a late encoded answer says nothing about the app.
       const busy = busyMachine();
-      // Only the encoded answer late while the plain one came quickly also points at the encoding settings.
+      // Only the request that asks for a coding late while the plain one came quickly also points at the encoding settings.
+      const coding = asked.headers['Accept-Encoding'];
       const onlyEncodedSlow =
-        plainMs < 500 && asked.headers['Accept-Encoding'] !== undefined && asked.headers['Accept-Encoding'] !== 'identity'
-          ? ` Only the encoded answer was late (the unencoded one took ${plainMs} ms): if it stays so on a quiet machine, encoding is the slow part, and the highest ` +
-            'settings (Brotli quality 11, gzip level 9) cost that much CPU on every response.'
+        plainMs < 500 && coding !== undefined && coding !== 'identity'
+          ? ` Only the request with Accept-Encoding: ${coding} was late (the same URL unencoded took ${plainMs} ms): if it stays so on a quiet machine, encoding ` +
+            'is the slow part, and the highest settings (Brotli quality 11, gzip level 9) cost that much CPU on every response.'
           : '';
       if (busy) throw new CannotJudge(`${said} GET /health and the unencoded ${asked.path} answered, but ${busy}.${onlyEncodedSlow} Grade again when it is quieter.`);
       fail(
