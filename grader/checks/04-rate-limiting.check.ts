@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CannotJudge, CheckFailure, expectThat, fail } from '../support/expect.js';
@@ -234,8 +234,20 @@ const LATER_MS = 14 * 60 * 1000;
  * requests 14 minutes in came in the middle of the window, and must not have moved its end.
  */
 const WINDOW_OVER_MS = 15.5 * 60 * 1000;
+/** How many requests the per-account probe sends for each address: past the per-account limits the text allows (10 failed logins, 3 reset mails). */
+const ACCOUNT_PROBES = 12;
+/** How far the per-account probe moves the app's clock before the customer logs in again: any limit per account is over by then. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The most a 429 14 minutes into a 15-minute window may tell a client to wait: the minute left, and a few seconds. */
+const LATE_RETRY_AFTER_S = 65;
 /** How long after the app started (by its clock) the shared run spends its budgets. */
 const SPEND_AT_MS = 10 * 60 * 1000;
+
+/** The cause of one bucket for every client, when express-rate-limit reported it. */
+const UNTRUSTED_PROXY =
+  "Every client shares one bucket: trust proxy is not set on the app createApp() returns (express-rate-limit printed ERR_ERL_UNEXPECTED_X_FORWARDED_FOR: " +
+  "the requests carry X-Forwarded-For, yet req.ip is the proxy's address for all of them). Set app.set('trust proxy', 1) inside createApp(): " +
+  'the grader, like your own tests, builds the app from createApp(), and src/server.ts only starts it.';
 
 /** The demo account from the lesson text. */
 const account = { email: 'demo@bookshop.test', password: 'correct-horse-battery-staple' };
@@ -311,15 +323,21 @@ async function spendApi(app: Client, forwardedFor: string): Promise<Spent> {
   return { burst: burstReplies, over: await app.raw('GET', apiPath(100), { headers: from(forwardedFor) }) };
 }
 
+/**
+ * Why a budget was refused too early when every client shares one bucket, if the app's output says so:
+ * set by the lesson, which reads the output of the app processes (see untrustedProxy there).
+ */
+let sharedBucket: () => string | undefined = () => undefined;
+
 /** The five failed logins must each answer 401; returns the sixth reply. */
 function loginSpent({ burst: replies, over }: Spent): RawReply {
-  expectAll(replies, 401, '5 failed logins from one client', 'The limit is 5 attempts per 15 minutes, not fewer.');
+  expectAll(replies, 401, '5 failed logins from one client', sharedBucket() ?? 'The limit is 5 attempts per 15 minutes, not fewer.');
   return over;
 }
 
 /** The five password-reset requests must each answer 200; returns the sixth reply. */
 function resetSpent({ burst: replies, over }: Spent): RawReply {
-  expectAll(replies, 200, '5 password-reset requests from one client, each for another address', 'The per-client limit is 5 requests per 15 minutes, not fewer.');
+  expectAll(replies, 200, '5 password-reset requests from one client, each for another address', sharedBucket() ?? 'The per-client limit is 5 requests per 15 minutes, not fewer.');
   return over;
 }
 
@@ -330,7 +348,7 @@ function apiSpent({ burst: replies, over }: Spent): RawReply {
     const reply = replies[index]!;
     fail(
       `Expected the first 100 API requests from one client to answer 200 (404 for the books that do not exist), got ${reply.status} on request ${index + 1} of 100 (${reply.request.method} ${reply.request.path}).` +
-        (reply.status === 429 ? ' The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).' : ''),
+        (reply.status === 429 ? ` ${sharedBucket() ?? 'The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).'}` : ''),
     );
   }
   return over;
@@ -376,6 +394,24 @@ const LIMIT_HEADERS = ['ratelimit', 'ratelimit-policy', 'ratelimit-limit', 'rate
 function expectLimited(reply: RawReply, after: string, advice: string): void {
   const { method, path } = reply.request;
   expectThat(reply.status === 429, `Expected ${method} ${path} to answer 429 after ${after}, got ${reply.status}. ${advice}`.trim());
+}
+
+/**
+ * A burst sent at once by one client: at most the budget (5) may get past the limiter, the rest answer 429.
+ * `show` gives the report's curl line: the first request past the budget that got through.
+ */
+function expectRushHeld(replies: RawReply[], what: string, show: (reply: RawReply) => void, where = ''): void {
+  const through = replies.filter((reply) => reply.status !== 429);
+  if (through.length <= 5) return;
+  show(through[5]!);
+  const answered = [...new Set(through.map((reply) => reply.status))].join('/');
+  fail(
+    `Expected at most 5 of ${replies.length} ${what} sent at once from one client${where} to get past the limiter (the rest answered 429), ${through.length} got through (answered ${answered}): ` +
+      'the count must be taken atomically as the request arrives (a store or code that reads, then writes later, loses counts). ' +
+      "Reading the count first (get()) and counting the request only once it has answered (consume() after a 401, on 'finish') lets every request of a burst read the same count, " +
+      'and so does a store that reads a key, adds one and writes it back (GET, then SET). Count each request as it arrives, before the route runs, in one step: ' +
+      "express-rate-limit does, rate-limiter-flexible's consume() in front of the route does, and in Redis INCR (or a script) does.",
+  );
 }
 
 const inRange = (seconds: number) => seconds >= 14 * 60 && seconds <= 15 * 60 + 1;
@@ -581,7 +617,24 @@ function clientWrittenHeaders(appCookies: string | undefined, appOrigin: string)
     { what: "Googlebot's User-Agent", headers: { 'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' } },
     { what: 'another address in X-Real-IP', headers: { 'X-Real-IP': '198.51.100.31' } },
     { what: 'another address in X-Client-IP', headers: { 'X-Client-IP': '198.51.100.32' } },
-    { what: 'another address in True-Client-IP', headers: { 'True-Client-IP': '198.51.100.33' } },
+    // The client-address headers of CDNs and hosting platforms ride together: behind this shop's one proxy
+    // none of them is written by anyone but the client.
+    {
+      what: 'another address in True-Client-IP and the other client-address headers of CDNs and platforms',
+      headers: {
+        'True-Client-IP': '198.51.100.33',
+        'Fly-Client-IP': '198.51.100.36',
+        'Fastly-Client-IP': '198.51.100.37',
+        'X-Cluster-Client-IP': '198.51.100.38',
+        'X-Envoy-External-Address': '198.51.100.39',
+        'X-Azure-ClientIP': '198.51.100.40',
+        'X-Appengine-User-IP': '198.51.100.41',
+        'Akamai-Client-IP': '198.51.100.42',
+        'X-Original-Forwarded-For': '198.51.100.43',
+        'Forwarded-For': '198.51.100.44',
+        'X-Forwarded': 'for=198.51.100.45',
+      },
+    },
     { what: 'another address in CF-Connecting-IP', headers: { 'CF-Connecting-IP': '198.51.100.34' } },
     { what: 'Host: localhost', headers: { Host: 'localhost' } },
     { what: "the shop's own Origin and Referer", headers: { Origin: 'http://localhost:3000', Referer: 'http://localhost:3000/', 'X-Requested-With': 'XMLHttpRequest' } },
@@ -595,6 +648,10 @@ const guesser = '203.0.113.30';
 const asker = '203.0.113.40';
 /** Clients that spend login's and reset's budgets beside `guesser` and `asker`, and send no probes. */
 const twin = { guesser: '203.0.113.31', asker: '203.0.113.41' };
+/** Clients that each send one burst of requests at once, to login and to password reset. */
+const rusher = { login: '203.0.113.33', reset: '203.0.113.43' };
+/** How many requests a rushing client sends at once: past the 5 of the budget by far. */
+const RUSH = 12;
 /** A client the proxy saw at a private address (an office, a VPN, another service in the VPC). */
 const insider = '10.1.2.3';
 /** A public client doing what the insider does. */
@@ -625,6 +682,10 @@ interface SpentBudgets {
   paths: Record<'login' | 'api' | 'reset', RawReply[]>;
   /** The same clients with headers (or query parameters) they made up, on each route. */
   written: Probe[];
+  /** RUSH password-reset requests, sent at once by a fresh client. */
+  rush: RawReply[];
+  /** How far the app's clock stood ahead of the grader's when the budgets were spent. */
+  spentAhead: number;
   /** The API's client again with other methods than GET: the limit covers everything under /api. */
   methods: RawReply[];
   /** The API's client, its budget spent, logging in with the right password and asking for a reset link. */
@@ -637,7 +698,8 @@ interface SpentBudgets {
   back: RawReply[];
 }
 
-async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>): Promise<SpentBudgets> {
+/** `moveTo` moves the app's clock to `ms` past `base`, where it stood when the run began. */
+async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>, base: number): Promise<SpentBudgets> {
   // The budgets are spent 10 minutes after the app started, by its clock, and judged 14 minutes after
   // that: a store that forgets every count at once on one timer of windowMs (a tick since startup, not
   // a window per client) refills them 5 minutes after they were spent, and its 429 says so.
@@ -647,7 +709,7 @@ async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>
   const app: Client = Object.assign(Object.create(given) as Client, {
     raw: (method: string, path: string, options: RequestOptions = {}) => given.raw(method, path, { timeoutMs: 6000, ...options }),
   });
-  const [api, login, reset, inside, outside, , , welcome] = await Promise.all([
+  const [api, login, reset, inside, outside, , , welcome, rush] = await Promise.all([
     spendApi(app, reader),
     spendLogin(app, guesser),
     spendReset(app, asker),
@@ -661,6 +723,9 @@ async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>
     spendReset(app, twin.asker),
     // A customer's successful login, from a client of its own: the cookies it gets back are replayed as a probe.
     loginAs(app, '203.0.113.36', account.password),
+    // A burst sent at once by a fresh client: a limiter that reads the count, lets the request on and counts
+    // it only later (once the answer is sent) lets the whole burst through.
+    burst(app, RUSH, () => ({ method: 'POST', path: '/password-reset', options: { headers: from(rusher.reset), body: { email: freshAddress() } } }), RUSH),
   ]);
   const appCookies = setCookies(welcome).map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') || undefined;
   const written = clientWrittenHeaders(appCookies, given.baseUrl.replace(/\/$/, '')).flatMap(({ what, headers, query = '', body }) => [
@@ -731,6 +796,8 @@ async function spendBudgets(given: Client, moveTo: (ms: number) => Promise<void>
     outsider: outside,
     paths,
     written: written.map((probe, index) => ({ ...probe, reply: replies[index]! })),
+    rush,
+    spentAhead: base + SPEND_AT_MS,
     methods,
     afterApi,
   };
@@ -771,8 +838,10 @@ function probe(baseUrl: string, what: string, served: number, method: string, pa
 
 /** The statuses a limiter that cannot reach its store may answer with when it fails closed. */
 const CLOSED = [429, 500, 503];
-/** How long a limited route may take to answer while Redis is down: a store error is known at once. */
+/** How long the grader waits for the limited routes to answer while Redis is down: a store error is known at once. */
 const DOWN_ANSWER_MS = 4_000;
+/** How much longer than GET /health, sent at the same time, a limited route may take to answer while Redis is down. */
+const AT_ONCE_MS = 1_500;
 /** What a Redis client sends when it connects or reconnects: no limiter's command. */
 const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAND', 'READONLY', 'QUIT'];
 /**
@@ -810,6 +879,12 @@ function misconfigurations(output: string): { code: string; words: string }[] {
 lesson('04-rate-limiting', (t) => {
   // Every app of the in-memory checks runs in one host whose clock the window check moves ahead.
   const hostClock = movableClock('host');
+  // express-rate-limit prints ERR_ERL_UNEXPECTED_X_FORWARDED_FOR when a request carries X-Forwarded-For
+  // and the app does not trust the proxy: then every client is the proxy, one bucket for all.
+  sharedBucket = () =>
+    t.outputSoFar().some(({ env, output }) => !env.REDIS_URL && output.includes('ERR_ERL_UNEXPECTED_X_FORWARDED_FOR'))
+      ? UNTRUSTED_PROXY
+      : undefined;
   const memoryApp = () => t.app({ env: hostClock.env });
   t.prestart(hostClock.env);
 
@@ -819,9 +894,16 @@ lesson('04-rate-limiting', (t) => {
    * request it judged.
    */
   let spending: Promise<SpentBudgets> | undefined;
+  /** How far the host's clock stands ahead: it only moves forward, whichever check moves it. */
+  let hostAhead = 0;
+  const moveHost = async (ms: number) => {
+    await hostClock.moveAhead(ms, 1);
+    hostAhead = ms;
+  };
   const spentBudgets = async () =>
-    (spending ??= memoryApp().then((app) =>
-      spendBudgets(app, (ms) => hostClock.moveAhead(ms, 1)).catch((error: unknown) => {
+    (spending ??= memoryApp().then((app) => {
+      const base = hostAhead;
+      return spendBudgets(app, (ms) => moveHost(base + ms), base).catch((error: unknown) => {
         // The shared run sends about 300 requests, many at once: on a machine far busier than its CPUs,
         // one answer late by 2.5 s says nothing about the app (as t.server() judges a slow start).
         const busy = busyMachine();
@@ -831,8 +913,8 @@ lesson('04-rate-limiting', (t) => {
           });
         }
         throw error;
-      }),
-    ));
+      });
+    }));
   const shown = (reply: RawReply) => (t.reproduce(reply.request), reply);
   const shownSpent = (spent: Spent, expected: number) => (shown(spent.burst.find((reply) => reply.status !== expected) ?? spent.over), spent);
 
@@ -883,7 +965,27 @@ lesson('04-rate-limiting', (t) => {
         expectAll(replies, 200, '12 API requests spread over two processes', 'The API allows 100 requests per 15 minutes per client.');
         return [await loginAs(one.client, client, account.password), await askReset(two.client, client)] as const;
       };
-      const [sixthLogin, sixthReset, overApi, [browserLogin, browserReset]] = await inOrder([login(), reset(), api(), browse()]);
+      // A burst on each auth route, sent at once by a fresh client and spread over both processes: counts
+      // read from Redis and written back later (GET, then SET; get() now, consume() after the answer) are lost.
+      const rush = () =>
+        Promise.all(
+          (['login', 'reset'] as const).map((route, at) =>
+            Promise.all(
+              Array.from({ length: RUSH }, (_, index) => {
+                const server = both[index % 2]!;
+                const client = `198.51.100.${60 + at}`;
+                return route === 'login'
+                  ? loginAs(server, client, `rush-${index + 1}`, '/login', listed(140 + index))
+                  : askReset(server, client);
+              }),
+            ),
+          ),
+        );
+      const [sixthLogin, sixthReset, overApi, [browserLogin, browserReset], [rushLogin, rushReset]] = await inOrder([login(), reset(), api(), browse(), rush()]);
+      // Judged only where requests sent one after another are limited: the judgement below names other causes.
+      const withRedis = ' with REDIS_URL set (spread over two processes)';
+      if (sixthLogin.status === 429) expectRushHeld(rushLogin!, 'failed logins (each for another address)', (reply) => t.reproduce(reply.request), withRedis);
+      if (sixthReset.status === 429) expectRushHeld(rushReset!, 'password-reset requests (each for another address)', (reply) => t.reproduce(reply.request), withRedis);
 
       const shared = { login: sixthLogin.status === 429, 'password reset': sixthReset.status === 429, API: overApi.status === 429 };
       const apart = Object.entries(shared).filter(([, ok]) => !ok).map(([name]) => name);
@@ -918,7 +1020,8 @@ lesson('04-rate-limiting', (t) => {
                   'Create the stores once the Redis client is connected (await redis.connect() before createApp()), and see the output below.'
                 : submitted.length > 0
                   ? `${submitted.join(' and ')} ${submitted.length > 1 ? 'have' : 'has'} no account: does a skip rule or keyGenerator read the submitted email? See 04.auth-limits-hold-across-accounts.`
-                  : 'See 04.api-allows-100-then-429.'),
+                  : 'If 04.api-allows-100-then-429 passes, the API is limited in memory but not in Redis: the grader sends these requests 10 at once, and a Redis store that reads a count, ' +
+                    'adds one and writes it back (GET, then SET) loses counts when requests arrive together. The count must be taken atomically as the request arrives: INCR (or a script), or rate-limit-redis.'),
           );
         }
       }
@@ -1145,6 +1248,26 @@ lesson('04-rate-limiting', (t) => {
                 : 'When the limiter cannot reach its store, the route should either be served unlimited (passOnStoreError: true) or refused, and say nothing else.'),
           );
         }
+        // At once, not after a command timeout of a few seconds: each limited route within AT_ONCE_MS of
+        // GET /health, sent to the same process at the same time (what load costs, /health pays too).
+        const took = (sent: OutageProbe) => (sent.outcome ? sent.outcome.at - sent.sentAt : Infinity);
+        const held = probes.filter((sent) => took(sent) - took(health) > AT_ONCE_MS);
+        if (held.length > 0) {
+          const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+          if (took(health) > AT_ONCE_MS) {
+            throw new CannotJudge(
+              `${held.map((sent) => sent.what).join(', ')} answered ${held.map((sent) => seconds(took(sent))).join(', ')} after it was sent while Redis was down, ` +
+                `but GET /health, sent at the same time, took ${health.outcome ? seconds(took(health)) : 'longer still'} too: ${busyMachine() ?? `the machine was busy (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs)`}. Grade again when it is quieter.`,
+            );
+          }
+          t.reproduce(held[0]!.request);
+          fail(
+            `Expected ${held.map((sent) => sent.what).join(', ')} to answer at once while Redis was down (within ${seconds(AT_ONCE_MS)} of GET /health, sent at the same time), ` +
+              `got ${held.map((sent) => `${sent.outcome!.status} after ${seconds(took(sent))}`).join(', ')}, while GET /health answered in ${seconds(took(health))}. ` +
+              "The limiter's command waited for Redis until a timeout ended it: a command timeout of a few seconds (commandOptions: { timeout }) instead of disableOfflineQueue holds every limited request, " +
+              'and the customer with it, that long, while the requests pile up. Create the client with disableOfflineQueue: true, so that commands fail at once and passOnStoreError decides.',
+          );
+        }
         // A minute without Redis, by the app's clock (its timers fire, its Date moves): the process lives
         // on through a long outage too, not only through a blip. The clock moves in steps longer than
         // node-redis's longest wait between reconnects (2 s and up to 0.2 s of jitter), so each step fires
@@ -1308,7 +1431,8 @@ lesson('04-rate-limiting', (t) => {
               ? 'A request under /api that no route answers must count too: mount the limiter with app.use(\'/api\', limiter) and skip nothing by path or status.'
               : getLimited
                 ? `GET is limited but ${method} is not: either a skip rule by method lets ${method} through, the limiter is attached to GET routes only (app.get()), ` +
-                  'or a keyGenerator adds the method (or the path) to req.ip, giving each method a budget of its own. ' +
+                  'or a keyGenerator adds the method (or the path) to req.ip, giving each method a budget of its own' +
+                  (method === 'OPTIONS' ? ', or a middleware registered before the limiter (a CORS handler) answers OPTIONS itself, so the limiter never sees it: register the limiter first. ' : '. ') +
                   "The limit covers every request under /api, whatever its method: mount it with app.use('/api', limiter) and skip no method."
                 : 'The limit covers every request under /api, whatever its method or whether a route answers it: mount the limiter with app.use(\'/api\', limiter), not app.get().'),
       );
@@ -1319,19 +1443,32 @@ lesson('04-rate-limiting', (t) => {
     const run = await spentBudgets();
     const api = apiSpent(shownSpent(run.api, 200));
     expectLimited(api, '100 API requests from one client', 'Without a 429 there is no window to read; see 04.api-allows-100-then-429.');
-    expectFifteenMinutes(api, SPEND_AT_MS);
+    expectFifteenMinutes(api, run.spentAhead);
     const login = loginSpent(shownSpent(run.login, 401));
     expectLimited(login, '5 failed logins from one client', 'Without a 429 there is no window to read; see 04.login-limited-after-five-failures.');
-    expectFifteenMinutes(login, SPEND_AT_MS);
+    expectFifteenMinutes(login, run.spentAhead);
     const reset = resetSpent(shownSpent(run.reset, 200));
     expectLimited(reset, '5 password-reset requests from one client', 'Without a 429 there is no window to read; see 04.password-reset-limited.');
-    expectFifteenMinutes(reset, SPEND_AT_MS);
+    expectFifteenMinutes(reset, run.spentAhead);
     // Behaviour, not headers: 14 minutes later each of the three clients must still be refused.
     expectStillLimited(
       run.later.map((reply, index) => ({ reply, first: [api, login, reset][index]! })),
       "the grader moved your app's clock 14 minutes ahead",
       shown,
     );
+    // A refusal 14 minutes into the window says how much of it is left (a minute at most), not a whole window again.
+    for (const reply of run.later) {
+      const [told] = timeStatements(reply, Date.now() + run.spentAhead + LATER_MS).filter((statement) => statement.header === 'retry-after');
+      if (!told || told.seconds <= LATE_RETRY_AFTER_S) continue;
+      shown(reply);
+      fail(
+        `Expected the 429 from ${reply.request.method} ${reply.request.path}, 14 minutes into the client's 15-minute window, to say come back when the window ends ` +
+          `(Retry-After at most ${LATE_RETRY_AFTER_S} s: a minute is left of it), got ${describeTimes([told])}. ` +
+          'Retry-After must be honest: it tells the client when its window ends, Math.ceil((req.rateLimit.resetTime.getTime() - Date.now()) / 1000), not the length of a window. ' +
+          'A constant written by a handler of your own (windowMs / 1000) keeps every client away up to 15 minutes longer than the limit does, and contradicts the RateLimit headers beside it. ' +
+          'Leave Retry-After to the limiter, or compute it from the reset time.',
+      );
+    }
     // The window is over 15 minutes after each client's first request, wherever its later requests fell.
     for (const reply of run.back) {
       const { method, path: where } = reply.request;
@@ -1347,7 +1484,8 @@ lesson('04-rate-limiting', (t) => {
   });
 
   t.check('04.login-limited-after-five-failures', async () => {
-    const sixth = loginSpent(shownSpent((await spentBudgets()).login, 401));
+    const run = await spentBudgets();
+    const sixth = loginSpent(shownSpent(run.login, 401));
     expectLimited(
       sixth,
       '5 failed logins from the same client, even with the right password',
@@ -1355,15 +1493,24 @@ lesson('04-rate-limiting', (t) => {
         ? 'A brute force may keep guessing until it gets in: limit POST /login to 5 requests per 15 minutes per client.'
         : '',
     );
+    // A botnet sends its guesses at once, not one after another: RUSH wrong passwords for the demo account
+    // (whose password check takes time, as a real one does), at once from a fresh client, on an app of their
+    // own (so that a per-account limit on top, allowed, starts from nothing and decides nothing).
+    const app = await memoryApp();
+    const rush = await burst(app, RUSH, (index) => ({ method: 'POST', path: '/login', options: { headers: from(rusher.login), body: { email: account.email, password: `rush-${index + 1}` } } }), RUSH);
+    expectRushHeld(rush, `wrong passwords for ${account.email}`, shown);
   });
 
   t.check('04.password-reset-limited', async () => {
-    const sixth = resetSpent(shownSpent((await spentBudgets()).reset, 200));
+    const run = await spentBudgets();
+    const sixth = resetSpent(shownSpent(run.reset, 200));
     expectLimited(
       sixth,
       '5 password-reset requests from the same client',
       'Put a 5-per-15-minutes limiter in front of it that counts every request from the client, whatever address it names: the route always answers 200, so a limiter that skips successful requests never counts it.',
     );
+    // The reset-mail flood of the story, sent at once.
+    expectRushHeld(run.rush, 'password-reset requests (each for another address)', shown);
   });
 
   t.check('04.auth-limits-hold-across-accounts', async () => {
@@ -1438,6 +1585,61 @@ lesson('04-rate-limiting', (t) => {
           'Do not reset the client\'s count (resetKey) after a successful login; to count failed logins only, use skipSuccessfulRequests.',
       );
     }
+    // A limit per account on top (allowed) must meet an address without an account as it meets the demo
+    // account: the same requests for each, every one from a fresh client (so the per-client limit decides
+    // nothing), past the per-account limits the text allows, must meet 429 at the same requests.
+    const perAccount = async (route: 'login' | 'reset', email: string, first: number) =>
+      burst(
+        app,
+        ACCOUNT_PROBES,
+        (index) => ({
+          method: 'POST',
+          path: route === 'login' ? '/login' : '/password-reset',
+          options: { headers: from(`192.0.2.${first + index}`), body: route === 'login' ? { email, password: `guess-${index + 1}` } : { email } },
+        }),
+        1,
+      );
+    const nobody = listed(33);
+    const [demoLogins, nobodyLogins, demoResets, nobodyResets] = await Promise.all([
+      perAccount('login', account.email, 10),
+      perAccount('login', nobody, 30),
+      perAccount('reset', account.email, 50),
+      perAccount('reset', nobody, 70),
+    ]);
+    const refusedAt = (replies: RawReply[]) => replies.flatMap((reply, index) => (reply.status === 429 ? [index + 1] : []));
+    const describe = (at: number[]) =>
+      at.length === 0
+        ? 'never'
+        : at.length > 2 && at.at(-1) === ACCOUNT_PROBES && at.at(-1)! - at[0]! === at.length - 1
+          ? `from request ${at[0]} on`
+          : `on request${at.length > 1 ? 's' : ''} ${at.join(', ')}`;
+    for (const [what, demo, other, tells] of [
+      ['failed logins', demoLogins, nobodyLogins, 'a guesser learns which addresses are worth guessing at'],
+      ['password-reset requests', demoResets, nobodyResets, 'though the route answers 200 to every address so that nobody can find out'],
+    ] as const) {
+      const [a, b] = [refusedAt(demo), refusedAt(other)];
+      if (a.join() === b.join()) continue;
+      t.reproduce((a.length > 0 ? demo : other)[Math.min(...(a.length > 0 ? a : b)) - 1]!.request);
+      fail(
+        `Expected ${ACCOUNT_PROBES} ${what} for ${account.email} and ${ACCOUNT_PROBES} for ${nobody} (no account), each from a client of its own, to meet 429 at the same requests, ` +
+          `got 429 ${describe(a)} for ${account.email} and ${describe(b)} for ${nobody}: a 429 that only addresses with an account meet (or meet first) tells anyone which addresses have one, ${tells}. ` +
+          'A limit per account on top of the per-client one must count every address it is given, with an account or without, the same way (key it on the normalised email, whatever findAccount() says).',
+      );
+    }
+    // Limit, don't lock: a day later (the grader moves your app's clock) the customer logs in again.
+    await moveHost(hostAhead + DAY_MS);
+    const dayLater = await loginAs(app, '192.0.2.99', account.password);
+    expectThat(
+      dayLater.status === 200,
+      () =>
+        (t.reproduce(dayLater.request),
+        `Expected POST /login with the right password for ${account.email}, from a client of its own, to answer 200 a day after ${ACCOUNT_PROBES} failed logins for that account ` +
+          `(each from another client; the grader moved your app's clock 24 hours ahead), got ${dayLater.status}. ` +
+          (dayLater.status === 429 || dayLater.status === 423 || dayLater.status === 403
+            ? 'The account is locked for good: anyone can keep a customer out of their own account by spending a few wrong passwords on it. ' +
+              'Limit, don\'t lock: a limit per account is a window that ends by itself (say 10 failed logins per account per hour), never a lock that only support can lift.'
+            : '')),
+    );
   });
 
   t.check('04.login-limit-leaves-api-open', async () => {
@@ -1503,18 +1705,34 @@ lesson('04-rate-limiting', (t) => {
     const app = await memoryApp();
     // Another account than the one the second client uses: a per-account limit on top must not decide this.
     // An IPv6 client owns a whole subnet (a /64 at least, often a /56): its addresses in turn, on an account of its own.
-    const ipv6 = (index: number) => `2001:db8:4:${(index * 0x31).toString(16)}::${index + 1}`;
+    const in56 = (net: number) => (index: number) => `2001:db8:${net}:${((index * 0x31) % 0x100).toString(16)}::${index + 1}`;
+    const ipv6 = in56(4);
     const sixIn56 = async () => {
       const guesses = await burst(app, 5, (index) => ({ method: 'POST', path: '/login', options: { headers: from(ipv6(index)), body: { email: listed(1), password: `guess-${index + 1}` } } }));
       expectAll(guesses, 401, '5 failed logins from one IPv6 client', 'The limit is 5 attempts per 15 minutes, not fewer.');
       return loginAs(app, ipv6(5), 'guess-6', '/login', listed(1));
     };
+    // The same for the other two limiters: each keys an IPv6 client by its network.
+    const apiIn56 = in56(5);
+    const resetIn56 = in56(6);
+    const v6Api = async () => {
+      const reads = await burst(app, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(apiIn56(index)) } }));
+      expectAll(reads, 200, '100 API requests from one IPv6 client', 'The API allows 100 requests per 15 minutes per client.');
+      return app.raw('GET', apiPath(100), { headers: from(apiIn56(100)) });
+    };
+    const v6Reset = async () => {
+      const asks = await burst(app, 5, (index) => ({ method: 'POST', path: '/password-reset', options: { headers: from(resetIn56(index)), body: { email: freshAddress() } } }));
+      expectAll(asks, 200, '5 password-reset requests from one IPv6 client', 'The per-client limit is 5 requests per 15 minutes, not fewer.');
+      return askReset(app, resetIn56(5));
+    };
     // Clients the proxy saw at private and loopback addresses (an office, a VPN, the VPC, the proxy's own host) are clients too.
     // And the shared (CGNAT) range a VPN such as Tailscale hands out, link-local, and the benchmarking range.
     const addressed = ['192.168.7.8', '172.20.1.2', 'fd12:3456:789a::7', '127.0.0.9', '100.100.7.7', '169.254.10.20', '198.18.0.9'];
-    const [sixth, sixthV6, ...sixthsAt] = await inOrder<RawReply[]>([
+    const [sixth, sixthV6, overApiV6, sixthResetV6, ...sixthsAt] = await inOrder<RawReply[]>([
       bruteForce(app, '203.0.113.60', listed(0)),
       sixIn56(),
+      v6Api(),
+      v6Reset(),
       ...addressed.map((address, index) => bruteForce(app, address, listed(60 + index))),
     ]);
     expectLimited(sixth!, `5 failed logins for ${listed(0)}`, `This check needs login limited first, whatever account is submitted (${listed(0)} has none); see 04.auth-limits-hold-across-accounts.`);
@@ -1536,13 +1754,31 @@ lesson('04-rate-limiting', (t) => {
       'An IPv6 client owns a whole /64 or /56 and can change address at every request, so a bucket per IPv6 address stops nothing. ' +
         "Key on ipKeyGenerator(req.ip) from express-rate-limit (what its default keyGenerator does), which counts an IPv6 client per /56.",
     );
+    // Judged where the IPv4 client of the same limiter was refused in the shared run (read only when an IPv6
+    // client got through; see 04.api-allows-100-then-429 and 04.password-reset-limited otherwise).
+    for (const [reply, sent, net, kind] of [
+      [overApiV6!, '100 API requests', apiIn56, 'api'],
+      [sixthResetV6!, '5 password-reset requests', resetIn56, 'reset'],
+    ] as const) {
+      if (reply.status === 429) continue;
+      const ipv4 = (await spentBudgets())[kind].over;
+      if (ipv4.status !== 429) continue;
+      t.reproduce(reply.request);
+      expectLimited(
+        reply,
+        `${sent} from one IPv6 client, each from another address in ${net(0).replace(/:[0-9a-f]+::.*$/, '')}::/56 (${net(0)}, ${net(1)} …)`,
+        `The same requests from one IPv4 client were refused (${ipv4.request.method} ${ipv4.request.path} answered 429): the limiter in front of ${reply.request.path} counts each IPv6 address apart. ` +
+          'An IPv6 client owns a whole /64 or /56 and can change address at every request. Every limiter must key an IPv6 client by its network: ' +
+          'ipKeyGenerator(req.ip) from express-rate-limit (its default keyGenerator, with ipv6Subnet left at 56; ipv6Subnet: false keys by address).',
+      );
+    }
     const other = '203.0.113.61';
     const reply = await loginAs(app, other, account.password);
     expectThat(
       reply.status === 200,
       `Expected POST /login with the right password from another client (X-Forwarded-For: ${other}) to answer 200, got ${reply.status}. ` +
         (reply.status === 429
-          ? "Every client shares one bucket: behind a proxy, req.ip is the proxy's address unless you tell Express to trust it (app.set('trust proxy', 1))."
+          ? (sharedBucket() ?? "Every client shares one bucket: behind a proxy, req.ip is the proxy's address unless you tell Express to trust it (app.set('trust proxy', 1) in createApp()).")
           : ''),
     );
   });

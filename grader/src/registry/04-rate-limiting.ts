@@ -22,7 +22,7 @@ export default {
     },
     {
       id: '04.limits-use-a-15-minute-window',
-      title: 'Every limit lasts 15 minutes: a spent budget (API, login, password reset) is still refused 14 minutes later and back once 15 minutes from its first request are over, and its 429 points about 900 seconds ahead',
+      title: 'Every limit lasts 15 minutes: a spent budget (API, login, password reset) is still refused 14 minutes later and back once 15 minutes from its first request are over, and its 429 points about 900 seconds ahead (14 minutes later, to the end of the window)',
       points: 1,
       hints: [
         'Spend a budget (6 logins, 6 resets or 101 API requests), wait a little longer than your window really is, and try again. Is it still refused? And what does Retry-After say?',
@@ -33,7 +33,7 @@ export default {
     },
     {
       id: '04.login-limited-after-five-failures',
-      title: 'After 5 failed logins, the client gets 429 even with the right password',
+      title: 'After 5 failed logins, the client gets 429 even with the right password, and no more than 5 of a burst sent at once get through',
       points: 2,
       hints: [
         'Try six passwords for demo@bookshop.test, the last one right. Does the sixth get in?',
@@ -44,7 +44,7 @@ export default {
     },
     {
       id: '04.password-reset-limited',
-      title: 'After 5 password-reset requests, the client gets 429',
+      title: 'After 5 password-reset requests, the client gets 429, and no more than 5 of a burst sent at once get through',
       points: 2,
       hints: [
         'Send POST /password-reset six times from one client. It always answers 200; does it ever stop?',
@@ -55,7 +55,7 @@ export default {
     },
     {
       id: '04.auth-limits-hold-across-accounts',
-      title: 'One client trying many accounts or addresses is limited after 5 requests, on login and on password reset',
+      title: 'One client trying many accounts or addresses is limited after 5 requests, on login and on password reset; a limit per account on top (if any) treats addresses without an account alike and ends by itself',
       points: 2,
       hints: [
         'From one client, try one wrong password for each of five different emails, then log in to the demo account. Is the sixth attempt refused? Do the same with password reset and five addresses.',
@@ -89,7 +89,7 @@ export default {
     },
     {
       id: '04.clients-have-separate-buckets',
-      title: 'Clients behind the proxy have separate buckets, and one IPv6 client (a /56) has one bucket, not one per address',
+      title: 'Clients behind the proxy have separate buckets, and one IPv6 client (a /56) has one bucket on every limiter, not one per address',
       points: 1,
       hints: [
         'After one client is locked out of login, can a different client (another X-Forwarded-For address) still log in?',
@@ -199,16 +199,20 @@ export default {
       checks: ['04.api-allows-100-then-429', '04.limits-use-a-15-minute-window'],
     },
     {
-      text: 'Limit every client to 5 requests per 15 minutes on POST /login, even when the 6th has the right password',
-      checks: ['04.login-limited-after-five-failures', '04.limits-use-a-15-minute-window'],
+      text: 'Limit every client to 5 requests per 15 minutes on POST /login, even when the 6th has the right password, and when the requests come all at once (each counted as it arrives, in one step)',
+      checks: ['04.login-limited-after-five-failures', '04.limits-use-a-15-minute-window', '04.redis-shares-limit-across-processes'],
     },
     {
-      text: 'Limit every client to 5 requests per 15 minutes on POST /password-reset, counting every request although each answers 200',
-      checks: ['04.password-reset-limited', '04.limits-use-a-15-minute-window'],
+      text: 'Limit every client to 5 requests per 15 minutes on POST /password-reset, counting every request although each answers 200, and when the requests come all at once',
+      checks: ['04.password-reset-limited', '04.limits-use-a-15-minute-window', '04.redis-shares-limit-across-processes'],
     },
     {
       text: 'Count login and password reset per client (the address), not per account or address submitted: one client trying many accounts is limited after 5, and a successful login does not give back the guesses spent (a per-account limit may come on top)',
       checks: ['04.auth-limits-hold-across-accounts', '04.clients-have-separate-buckets'],
+    },
+    {
+      text: 'If a limit per account sits on top: count addresses without an account as those with one (a 429 only real accounts meet tells who has one), and limit, never lock: it ends by itself, never a lock that only support can lift',
+      checks: ['04.auth-limits-hold-across-accounts'],
     },
     {
       text: 'Keep the API budget and the login and password-reset budget apart, each limiter on its own routes only: using one up (or asking for pages no route answers) leaves the other open',
@@ -223,11 +227,11 @@ export default {
       checks: ['04.health-never-limited'],
     },
     {
-      text: 'Key IPv6 clients by their network (express-rate-limit\'s ipKeyGenerator), so that one client cannot take a new bucket per address',
+      text: 'Key IPv6 clients by their network (express-rate-limit\'s ipKeyGenerator) on every limiter (API, login, password reset), so that one client cannot take a new bucket per address',
       checks: ['04.clients-have-separate-buckets'],
     },
     {
-      text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1: not 'loopback', the load balancer runs on another machine), never by what the client writes in front of it",
+      text: "Behind exactly one proxy, tell clients apart by the address the proxy appends to X-Forwarded-For (trust proxy 1, set on the app createApp() returns: not 'loopback', the load balancer runs on another machine), never by what the client writes in front of it",
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape', '04.redis-shares-limit-across-processes', '04.health-never-limited'],
     },
     {
@@ -247,7 +251,7 @@ export default {
       checks: ['04.redis-shares-limit-across-processes'],
     },
     {
-      text: "Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says, and each client's window starts with its own first request and does not move (not one reset tick for everyone, nor an expiry set again on every hit)",
+      text: "Keep every limit for its whole 15 minutes on every store path: a spent budget is not refilled early, whatever Retry-After says, and each client's window starts with its own first request and does not move (not one reset tick for everyone, nor an expiry set again on every hit); Retry-After tells the time left in the client's window, not the window's length",
       checks: ['04.limits-use-a-15-minute-window', '04.redis-shares-limit-across-processes'],
     },
     {
@@ -271,6 +275,6 @@ export default {
     'While Redis is down, which routes stay open (passOnStoreError: true) and which are refused is your choice; a common one is closed for login and password reset, open for the catalogue.',
     'No limiter at all in front of GET /health, however high its limit: the grader sends 150 probes and reads their headers and the Redis commands, so a limiter that stays silent, counts in memory and allows more than 150 is past what it can see, yet the load balancer spends it.',
     "Listen for the Redis client's 'error' events with on(), not once(): after the first, the next failed reconnect ends the process or stops the reconnecting (node-redis 6, depending on timing); the grader checks for a listener, not for once().",
-    'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit: it slows a botnet that spreads one list over many addresses. Limit, never lock: a limit an attacker can spend locks the real customer out.',
+    'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit: it slows a botnet that spreads one list over many addresses. Keep it generous and short: a limit an attacker can spend keeps the real customer out while it lasts.',
   ],
 } satisfies LessonDefinition;
