@@ -323,39 +323,40 @@ async function spendApi(app: Client, forwardedFor: string): Promise<Spent> {
   return { burst: burstReplies, over: await app.raw('GET', apiPath(100), { headers: from(forwardedFor) }) };
 }
 
-/**
- * Why a budget was refused too early when every client shares one bucket, if the app's output says so:
- * set by the lesson, which reads the output of the app processes (see untrustedProxy there).
+/*
+ * `shared`, in the three below: why a budget was refused too early when every client shares one bucket,
+ * if the app's output says so (the lesson reads it: each folder graded has output of its own).
  */
-let sharedBucket: () => string | undefined = () => undefined;
 
 /** The five failed logins must each answer 401; returns the sixth reply. */
-function loginSpent({ burst: replies, over }: Spent): RawReply {
-  expectAll(replies, 401, '5 failed logins from one client', sharedBucket() ?? 'The limit is 5 attempts per 15 minutes, not fewer.');
+function loginSpentBy({ burst: replies, over }: Spent, shared?: string): RawReply {
+  expectAll(replies, 401, '5 failed logins from one client', shared ?? 'The limit is 5 attempts per 15 minutes, not fewer.');
   return over;
 }
 
 /** The five password-reset requests must each answer 200; returns the sixth reply. */
-function resetSpent({ burst: replies, over }: Spent): RawReply {
-  expectAll(replies, 200, '5 password-reset requests from one client, each for another address', sharedBucket() ?? 'The per-client limit is 5 requests per 15 minutes, not fewer.');
+function resetSpentBy({ burst: replies, over }: Spent, shared?: string): RawReply {
+  expectAll(replies, 200, '5 password-reset requests from one client, each for another address', shared ?? 'The per-client limit is 5 requests per 15 minutes, not fewer.');
   return over;
 }
 
 /** The 100 API requests must each answer 200 (404 for a missing book); returns the 101st reply. */
-function apiSpent({ burst: replies, over }: Spent): RawReply {
+function apiSpentBy({ burst: replies, over }: Spent, shared?: string): RawReply {
   const index = replies.findIndex((reply, at) => reply.status !== (missingBook(at) ? 404 : 200));
   if (index >= 0) {
     const reply = replies[index]!;
     fail(
       `Expected the first 100 API requests from one client to answer 200 (404 for the books that do not exist), got ${reply.status} on request ${index + 1} of 100 (${reply.request.method} ${reply.request.path}).` +
-        (reply.status === 429 ? ` ${sharedBucket() ?? 'The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).'}` : ''),
+        (reply.status === 429 ? ` ${shared ?? 'The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).'}` : ''),
     );
   }
   return over;
 }
 
-const bruteForce = async (app: Client, forwardedFor: string, email = account.email) => loginSpent(await spendLogin(app, forwardedFor, email));
-const exhaustReset = async (app: Client, forwardedFor: string, email?: (index: number) => string) => resetSpent(await spendReset(app, forwardedFor, email));
+const bruteForceBy = async (app: Client, forwardedFor: string, email = account.email, shared?: () => string | undefined) =>
+  loginSpentBy(await spendLogin(app, forwardedFor, email), shared?.());
+const exhaustResetBy = async (app: Client, forwardedFor: string, email?: (index: number) => string, shared?: () => string | undefined) =>
+  resetSpentBy(await spendReset(app, forwardedFor, email), shared?.());
 
 /**
  * Runs independent request sequences (from different clients) at the same time, then reports their
@@ -881,10 +882,16 @@ lesson('04-rate-limiting', (t) => {
   const hostClock = movableClock('host');
   // express-rate-limit prints ERR_ERL_UNEXPECTED_X_FORWARDED_FOR when a request carries X-Forwarded-For
   // and the app does not trust the proxy: then every client is the proxy, one bucket for all.
-  sharedBucket = () =>
+  const sharedBucket = () =>
     t.outputSoFar().some(({ env, output }) => !env.REDIS_URL && output.includes('ERR_ERL_UNEXPECTED_X_FORWARDED_FOR'))
       ? UNTRUSTED_PROXY
       : undefined;
+  // The module's judges of a spent budget, with this folder's cause of one bucket for all.
+  const loginSpent = (spent: Spent) => loginSpentBy(spent, sharedBucket());
+  const resetSpent = (spent: Spent) => resetSpentBy(spent, sharedBucket());
+  const apiSpent = (spent: Spent) => apiSpentBy(spent, sharedBucket());
+  const bruteForce = (app: Client, forwardedFor: string, email = account.email) => bruteForceBy(app, forwardedFor, email, sharedBucket);
+  const exhaustReset = (app: Client, forwardedFor: string, email?: (index: number) => string) => exhaustResetBy(app, forwardedFor, email, sharedBucket);
   const memoryApp = () => t.app({ env: hostClock.env });
   t.prestart(hostClock.env);
 
@@ -1456,19 +1463,6 @@ lesson('04-rate-limiting', (t) => {
       "the grader moved your app's clock 14 minutes ahead",
       shown,
     );
-    // A refusal 14 minutes into the window says how much of it is left (a minute at most), not a whole window again.
-    for (const reply of run.later) {
-      const [told] = timeStatements(reply, Date.now() + run.spentAhead + LATER_MS).filter((statement) => statement.header === 'retry-after');
-      if (!told || told.seconds <= LATE_RETRY_AFTER_S) continue;
-      shown(reply);
-      fail(
-        `Expected the 429 from ${reply.request.method} ${reply.request.path}, 14 minutes into the client's 15-minute window, to say come back when the window ends ` +
-          `(Retry-After at most ${LATE_RETRY_AFTER_S} s: a minute is left of it), got ${describeTimes([told])}. ` +
-          'Retry-After must be honest: it tells the client when its window ends, Math.ceil((req.rateLimit.resetTime.getTime() - Date.now()) / 1000), not the length of a window. ' +
-          'A constant written by a handler of your own (windowMs / 1000) keeps every client away up to 15 minutes longer than the limit does, and contradicts the RateLimit headers beside it. ' +
-          'Leave Retry-After to the limiter, or compute it from the reset time.',
-      );
-    }
     // The window is over 15 minutes after each client's first request, wherever its later requests fell.
     for (const reply of run.back) {
       const { method, path: where } = reply.request;
@@ -1479,6 +1473,19 @@ lesson('04-rate-limiting', (t) => {
           `Expected ${method} ${where}, from the client that had spent its budget, to be let through again 15 minutes and 30 s after its first request, its window over, got 429. ` +
             "Its refused request 14 minutes in pushed the end of the window later: the window slides with every hit, so a client that keeps trying (or one that makes a request every few minutes) never gets its budget back. " +
             "Each client's window starts with its own first request and does not move: set the expiry only when the count is created (PEXPIRE … NX, or only when INCR returned 1), never again on later hits, in the memory store as in Redis."),
+      );
+    }
+    // Last (a window that slides is named above): a refusal 14 minutes into the window says how much of it is left (a minute at most), not a whole window again.
+    for (const reply of run.later) {
+      const [told] = timeStatements(reply, Date.now() + run.spentAhead + LATER_MS).filter((statement) => statement.header === 'retry-after');
+      if (!told || told.seconds <= LATE_RETRY_AFTER_S) continue;
+      shown(reply);
+      fail(
+        `Expected the 429 from ${reply.request.method} ${reply.request.path}, 14 minutes into the client's 15-minute window, to say come back when the window ends ` +
+          `(Retry-After at most ${LATE_RETRY_AFTER_S} s: a minute is left of it), got ${describeTimes([told])}. ` +
+          'Retry-After must be honest: it tells the client when its window ends, Math.ceil((req.rateLimit.resetTime.getTime() - Date.now()) / 1000), not the length of a window. ' +
+          'A constant written by a handler of your own (windowMs / 1000) keeps every client away up to 15 minutes longer than the limit does, and contradicts the RateLimit headers beside it. ' +
+          'Leave Retry-After to the limiter, or compute it from the reset time.',
       );
     }
   });
