@@ -26,6 +26,8 @@ const REPORT = '/api/reports/sales';
 const READY_ANSWER_MS = 4000;
 /** How much longer than /health (asked at the same moment) /ready may take while Redis is stalled: its PING timeout, about 0.5 s. */
 const STALLED_EXTRA_MS = 1500;
+/** How much longer than a route that does not touch Redis (asked at the same moment) /health may take while Redis is stalled. */
+const HEALTH_SLOW_MS = 300;
 /**
  * How soon /ready must say 503 once Redis went away or stalled: at once for a closed connection, after
  * the PING's timeout (about 0.5 s) for a stalled one; the rest is room for a loaded machine.
@@ -68,7 +70,7 @@ lesson(LESSON, (t) => {
     t.check('09.sigint-finishes-in-flight-and-exits-0', () => drain(t, 'SIGINT', true));
 
     t.check('09.second-signal-or-deadline-exits-1-with-a-log-line', async () => {
-      // SIGINT twice in a run of its own; SIGTERM twice at the end of the Redis tour's run (no start of its own).
+      // SIGINT then SIGTERM in a run of its own (the two kinds mixed); SIGTERM twice at the end of the Redis tour's run (no start of its own).
       const [second, deadline, stalled, tour] = await Promise.all([
         forcedBySecondSignal(t),
         forcedByDeadline(t),
@@ -139,7 +141,7 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
       }
     };
     /** Asks /ready until it answers `wanted` (within `withinMs`), each answer within READY_ANSWER_MS. */
-    const ready = async (wanted: number, phase: string, withinMs: number, why: string) => {
+    const ready = async (wanted: number, phase: string, withinMs: number, why: string, stalled = false) => {
       if (found.ready) return;
       const until = Date.now() + withinMs;
       let answer: Answer;
@@ -147,7 +149,11 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
         answer = await ask(port, '/ready', { timeoutMs: READY_ANSWER_MS });
         if (typeof answer.status !== 'number') {
           found.ready = `Expected GET /ready to answer ${wanted} ${phase}, got ${said(answer)}. Readiness must answer fast: ${
-            answer.status.startsWith('no answer') ? 'a PING to a dead Redis waits in node-redis\'s offline queue; check redis.isReady first and time the PING out' : 'the process must keep serving it'
+            !answer.status.startsWith('no answer')
+              ? 'the process must keep serving it'
+              : stalled
+                ? 'a stalled Redis keeps the connection open (redis.isReady stays true) and never answers the PING; node-redis\'s own command timeout and abortSignal stop applying once the PING is written, so race the PING against a timer of your own (about 500 ms)'
+                : 'a PING to a dead Redis waits in node-redis\'s offline queue; check redis.isReady first and race the PING against a timer of your own'
           }.`;
           return;
         }
@@ -168,8 +174,16 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
       // Asked together on the same loaded machine, /health shows how long any answer takes now: /ready may take
       // its PING timeout (about half a second) longer, not seconds longer.
       const origin = Date.now();
-      const [readyAnswer, healthAnswer] = await Promise.all([ask(port, '/ready', { timeoutMs: READY_ANSWER_MS, origin }), ask(port, '/health', { timeoutMs: READY_ANSWER_MS, origin })]);
+      const [readyAnswer, healthAnswer, quickAnswer] = await Promise.all([
+        ask(port, '/ready', { timeoutMs: READY_ANSWER_MS, origin }),
+        ask(port, '/health', { timeoutMs: READY_ANSWER_MS, origin }),
+        // A route that does not touch Redis, asked at the same moment: how fast the loaded machine answers now.
+        ask(port, '/api/books/1', { timeoutMs: READY_ANSWER_MS, origin }),
+      ]);
       const extra = readyAnswer.at - healthAnswer.at;
+      if (!found.health && healthAnswer.status === 200 && quickAnswer.status === 200 && healthAnswer.at > HEALTH_SLOW_MS && healthAnswer.at - quickAnswer.at > HEALTH_SLOW_MS) {
+        found.health = `Expected GET /health to answer at once while Redis was connected but did not answer (a stalled server), but it took ${(healthAnswer.at / 1000).toFixed(1)} s, ${((healthAnswer.at - quickAnswer.at) / 1000).toFixed(1)} s longer than GET /api/books/1 asked at the same moment. Liveness must not wait on Redis, not even for a field of its answer: a probe that times out gets the process restarted. Answer /health without asking Redis.`;
+      }
       if (!found.ready && readyAnswer.status === 503 && healthAnswer.status === 200 && extra > STALLED_EXTRA_MS) {
         found.ready = `Expected GET /ready to answer 503 within about half a second while Redis was connected but did not answer (a stalled server), but it took ${(readyAnswer.at / 1000).toFixed(1)} s, ${(extra / 1000).toFixed(1)} s longer than GET /health asked at the same moment. A probe gives up after a second or so: time the PING out after about 500 ms.`;
       }
@@ -179,6 +193,7 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
       'while Redis was connected but did not answer (a stalled server)',
       CHANGE_SEEN_MS,
       'Readiness must not trust the connection alone: a Redis that hangs leaves it open. Give the PING a timeout of half a second or so and answer 503 when it passes; an answer kept from an earlier PING (a cache, a background check run every few seconds) says 200 for as long as it is kept, so ask Redis (or refresh the answer) at least every half second.',
+      true,
     );
     await health('while Redis did not answer');
     outage.resume();
@@ -214,12 +229,16 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
   const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const busy = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let half: HalfSent | undefined;
+  let halfWork: HalfSent | undefined;
   try {
     const before = await ask(port, '/api/books/1', { agent: idle, timeoutMs: 5000 });
     if (before.status !== 200) fail(`Expected GET /api/books/1 to answer 200 before any signal, got ${said(before)}.`);
     // A /ready whose request is half sent at the signal and completed after it: as a request PM2's cluster hands a
     // stopping worker, it must hear 503 (or find the connection closed), whatever else closed.
     half = signal === 'SIGTERM' ? halfSent(port, '/ready') : undefined;
+    // And a request for work (GET /api/books, which asks Redis) on its way the same way: it is in flight, so it must be
+    // answered 200 (a connection ended because no request had arrived on it yet, or Redis closed before the drain, loses it).
+    halfWork = signal === 'SIGTERM' ? halfSent(port, '/api/books') : undefined;
     const origin = Date.now();
     const report = ask(port, REPORT, { agent: busy, timeoutMs: DEADLINE_MS + 5000, origin });
     // The report takes 2 s: the signal comes while it is being built.
@@ -238,16 +257,16 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
       }
     })();
     // Completed once an answer after the signal shows that the app has taken it (refused, reset or 503).
-    const halfAnswer = half
-      ? (async () => {
-          for (const by = Date.now() + 3000; !after.length && app.running && Date.now() < by; ) await sleep(50);
-          return half!.complete(2000);
-        })()
-      : undefined;
+    const taken = (async () => {
+      for (const by = Date.now() + 3000; !after.length && app.running && Date.now() < by; ) await sleep(50);
+    })();
+    const halfAnswer = half ? taken.then(() => half!.complete(2000)) : undefined;
+    const halfWorkAnswer = halfWork ? taken.then(() => halfWork!.complete(3000)) : undefined;
     const exit = await exitWithin(server, DEADLINE_MS + 2000);
     const exitedAt = Date.now() - origin;
     streaming = false;
     const halfStatus = await halfAnswer;
+    const halfWorkStatus = await halfWorkAnswer;
     const reportAnswer = await report;
     await stream;
     const output = app.output(mark);
@@ -259,6 +278,13 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
           `Requests in flight must finish: stop accepting new connections (server.close()) and let the running ones end before exiting, instead of process.exit() in the signal handler.`,
       );
     }
+    if (reportConnectionIdle && reportAnswer.connection !== 'close') {
+      fail(
+        `Expected the answer to GET ${REPORT}, in flight at ${signal}, to carry Connection: close, got ${reportAnswer.connection ? `Connection: ${reportAnswer.connection}` : 'no Connection header (keep-alive)'}` +
+          `${exit ? `; the process ${describe(exit)} ${((exitedAt - signalledAt) / 1000).toFixed(1)} s after the signal` : ''}. ` +
+          'The grader leaves that connection idle after the answer, as a load balancer\'s pool does: an answer sent during shutdown without Connection: close leaves an idle kept-alive connection that holds server.close() until the deadline, and a client that reuses it races a reset (a shorter keepAliveTimeout only cuts it under the client). Set Connection: close on every answer sent after the signal.',
+      );
+    }
     const readyAfter = after.find((answer) => answer.status === 200);
     if (readyAfter) {
       fail(`Expected GET /ready to answer 503 (or its connection to be refused) from ${signal} on, got 200 ${((readyAfter.at - signalledAt) / 1000).toFixed(1)} s after the signal. Readiness turns 503 the moment shutdown begins, so that a load balancer stops sending traffic.`);
@@ -266,6 +292,15 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
     if (halfStatus === 200) {
       fail(
         `Expected GET /ready, sent over a connection opened before ${signal} and completed after it, to answer 503 (or its connection to be closed), got 200. Closing connections is not enough: a request already on its way (PM2's cluster hands one to a stopping worker for a moment) reaches the handler, and readiness must answer 503 from the moment shutdown begins.`,
+      );
+    }
+    if (halfWork && halfWorkStatus !== 200) {
+      fail(
+        `Expected GET /api/books, sent over a connection opened before ${signal} and completed after it, to answer 200, got ${halfWorkStatus}. A request already on its way when the signal comes is in flight and must be answered. ${
+          typeof halfWorkStatus === 'number'
+            ? `It reached the app but failed: ${halfWorkStatus >= 500 ? 'was Redis closed before the server had drained? Close Redis only once server.close() has called back' : 'it must be served as any request before the signal'}.`
+            : 'Its connection was ended without an answer: a shutdown that ends every connection with no request in progress at the signal (as stoppable, used by @godaddy/terminus, does) also ends one whose request is only half received. Close only idle connections (server.closeIdleConnections() leaves those alone) and answer the rest with Connection: close.'
+        }`,
       );
     }
     const servedAfter = after.filter((answer) => typeof answer.status === 'number');
@@ -293,6 +328,7 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
     idle.destroy();
     busy.destroy();
     half?.destroy();
+    halfWork?.destroy();
   }
 }
 
@@ -337,8 +373,10 @@ function halfSent(port: number, path: string): HalfSent {
 }
 
 /**
- * A report in flight, SIGINT, then SIGINT again (Ctrl-C pressed twice): exit 1 at once with a log line. The same
- * signal twice, so that a handler installed with process.once (gone after the first) is caught. A problem, or undefined.
+ * A report in flight, SIGINT (Ctrl-C), then SIGTERM (the platform): exit 1 at once with a log line. The other kind of
+ * signal second, so that handlers installed per signal (a once handler for each, the force-exit listener only for the
+ * signal that came) are caught: the second kind runs the shutdown again and exits 0. The same signal twice is sent at
+ * the end of the Redis tour. A problem, or undefined.
  */
 async function forcedBySecondSignal(t: LessonKit): Promise<string | undefined> {
   const server = await t.server({ env: env(await (await redis(LESSON)).isolatedUrl()) });
@@ -353,18 +391,22 @@ async function forcedBySecondSignal(t: LessonKit): Promise<string | undefined> {
   }
   const mark = app.mark;
   const secondAt = Date.now();
-  app.child.kill('SIGINT');
+  app.child.kill('SIGTERM');
   const exit = await exitWithin(server, 2500);
   const took = ((Date.now() - secondAt) / 1000).toFixed(1);
   // A report the app never took (a loaded machine, slow to accept it before the first signal closed the
   // listener) leaves a shutdown with nothing to wait for, which may end before the second signal is handled.
   if (exit?.code === 0 && (await report).status !== 200) return undefined;
   await report;
-  const second = 'a second signal (SIGINT again, as Ctrl-C pressed twice)';
+  const second = 'a second signal of the other kind (SIGTERM during a shutdown begun by SIGINT)';
   if (!exit) return `Expected ${second} to end the process at once with code 1, but it was still running 2.5 s later. Whoever sends a second signal will not wait: exit 1 there, with a log line that says why.`;
-  if (exit.signal) return `Expected ${second} to end the process with code 1, but it ${describe(exit)} ${took} s after it, with no log line: the handler for the first signal was gone (process.once?). Keep handling the signal during shutdown, and exit 1 there.`;
+  if (exit.signal) return `Expected ${second} to end the process with code 1, but it ${describe(exit)} ${took} s after it, with no log line: no handler for SIGTERM was left. Keep handling both signals during shutdown, and exit 1 at the second, whichever it is.`;
   if (exit.code !== 1) {
-    return `Expected ${second} to end the process at once with code 1, but it ${describe(exit)} ${took} s after it${exit.code === 0 ? ': it waited for the shutdown to finish instead of giving up at the second signal' : ''}. Whoever sends a second signal will not wait: exit 1 there, with a log line that says why.`;
+    return `Expected ${second} to end the process at once with code 1, but it ${describe(exit)} ${took} s after it${
+      exit.code === 0
+        ? ': it waited for the shutdown to finish instead of giving up at the second signal (a handler per signal, once each, runs the shutdown again for the other kind). Keep one "shutting down" state for both signals: any signal that finds it set logs why and exits 1'
+        : ''
+    }. Whoever sends a second signal will not wait: exit 1 there, with a log line that says why.`;
   }
   await sleep(50);
   if (!app.output(mark).trim()) return `Expected a log line saying why the process ended when ${second} forced it to exit 1, got no output after the second signal.`;
@@ -407,26 +449,56 @@ async function secondSignal(server: RunningServer, signal: 'SIGTERM'): Promise<s
 }
 
 /**
- * src/server.ts whose Redis stops answering (connected, no reply: a failover) just before SIGTERM, with
- * no request in flight: the server drains at once, and a close of Redis that waits for its reply never
- * ends. The deadline must cover the whole shutdown: the process exits (0 or 1) by then.
+ * src/server.ts whose Redis stops answering (connected, no reply: a failover) just before SIGTERM, with a GET /ready
+ * asked into the stall first (a load balancer's probe), so that a PING is waiting for its reply: the server drains at
+ * once, and a close of Redis that waits for that reply never ends. The deadline must cover the whole shutdown: the
+ * process exits by then, and if it exits 1, with the deadline's log line (not a crash).
  */
 async function endsWithRedisStalled(t: LessonKit): Promise<string | undefined> {
   const deadline = 1000;
   const outage = await redisOutage(await (await redis(LESSON)).isolatedUrl());
   try {
     const server = await t.server({ env: env(outage.url, { SHUTDOWN_TIMEOUT_MS: String(deadline) }) });
+    const { port, process: app } = server;
     const until = Date.now() + 10_000;
-    while ((await ask(server.port, '/ready', { timeoutMs: READY_ANSWER_MS })).status !== 200) {
+    while ((await ask(port, '/ready', { timeoutMs: READY_ANSWER_MS })).status !== 200) {
       // Never ready: the Redis tour judges readiness; this run has nothing to say.
       if (Date.now() > until) return undefined;
       await sleep(200);
     }
     outage.stall();
+    // A probe asked into the stall: its PING stays pending (whatever /ready answers, the Redis tour judges that).
+    await ask(port, '/ready', { timeoutMs: 1500 });
+    if (!app.running) return undefined;
+    const mark = app.mark;
     server.process.child.kill('SIGTERM');
+    // What the app writes from here on is about the deadline, not about the signal.
+    let atDeadline = mark;
+    void sleep(deadline * 0.7).then(() => (atDeadline = app.mark));
     const exit = await exitWithin(server, deadline + 4000);
-    if (exit) return undefined;
-    return `Expected the process to exit by its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) when Redis stopped answering (connected, no reply, as in a failover) just before SIGTERM, with no request in flight, but it was still running ${(deadline + 4000) / 1000} s after the signal. Closing Redis is part of the shutdown: keep the deadline running until the process exits (a deadline cleared once the server has drained leaves a quit() that waits for a reply holding the process for ever).`;
+    const when = `when Redis stopped answering (connected, no reply, as in a failover) just before SIGTERM, with a GET /ready's PING still waiting for its reply`;
+    if (!exit) {
+      // Judged here: its end when the relay closes is not also reported as an end before the check ended.
+      app.stopping = true;
+      return `Expected the process to exit by its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) ${when}, but it was still running ${(deadline + 4000) / 1000} s after the signal. Closing Redis is part of the shutdown: redis.close() waits for the replies of pending commands, so keep the deadline running until the process exits (a deadline cleared once the server has drained leaves that close holding the process for ever).`;
+    }
+    if (exit.code === 0 && !exit.signal) return undefined;
+    await sleep(50);
+    const output = app.output(mark);
+    const crashed = /Unhandled 'error' event|Emitted 'error' event|^\s+at .+:\d+:\d+\)?$/m.test(output);
+    if (exit.code !== 1 || exit.signal || crashed) {
+      return `Expected the process to exit 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) with a log line ${when}, but it ${describe(exit)}${
+        crashed ? ' after a crash' : ''
+      }. Its output since the signal: ${show(output, 300)}. ${
+        /write after end/i.test(output) ? 'The deadline wrote to a logger already ended: close the logger last, after Redis, so that the deadline can still log. ' : ''
+      }The deadline's log line and exit 1 must work at any moment of the shutdown, closing Redis included.`;
+    }
+    if (!app.output(atDeadline).trim()) {
+      return `Expected a log line saying the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) forced the exit ${when}, got ${
+        output.trim() ? 'only what the app wrote when the signal came' : 'no output after SIGTERM'
+      }. The deadline must be able to log at any moment of the shutdown, closing Redis included: close the logger last (after Redis), and write the line just before exiting 1.`;
+    }
+    return undefined;
   } finally {
     await outage.close();
   }

@@ -8,6 +8,8 @@ export interface Answer {
   at: number;
   /** Whether it came over a connection the client had kept alive from an earlier request. */
   reused: boolean;
+  /** The answer's Connection header, lower-cased ("close", "keep-alive"), when it had one. */
+  connection?: string;
 }
 
 /**
@@ -18,12 +20,15 @@ export function plainGet(port: number, path: string, options: { agent?: http.Age
   const origin = options.origin ?? Date.now();
   return new Promise((resolve) => {
     let reused = false;
+    let connection: string | undefined;
     const done = (status: number | string, body = '') => {
       clearTimeout(timer);
-      resolve({ status, body, at: Date.now() - origin, reused });
+      resolve({ status, body, at: Date.now() - origin, reused, ...(connection === undefined ? {} : { connection }) });
     };
     const request = http.get({ host: '127.0.0.1', port, path, agent: options.agent ?? false }, (response) => {
       reused = request.reusedSocket;
+      const header = response.headers.connection;
+      if (typeof header === 'string') connection = header.toLowerCase();
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));

@@ -58,7 +58,7 @@ export default {
       points: 1,
       needs: 'redis',
       hints: [
-        'Run the app, start the 2-second report, and press Ctrl-C: does the report complete?',
+        'Run the app, start the 2-second report, and press Ctrl-C: does the report complete, and does its answer say Connection: close (curl -v)?',
         'Kubernetes and Docker send SIGTERM; PM2 and a terminal send SIGINT. Both mean "finish up and go".',
         'In src/server.ts, look at which signals lead to your shutdown function.',
         "process.on('SIGTERM', shutdown); process.on('SIGINT', shutdown);",
@@ -115,7 +115,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Answer GET /health with 200 while the process is alive, without asking Redis: before Redis is connected, while it is unreachable and after it goes away.',
+      text: 'Answer GET /health with 200 while the process is alive, without asking Redis: before Redis is connected, while it is unreachable and after it goes away, and at once while it is connected but silent (no longer than a route that does not use Redis).',
       checks: ['09.health-answers-while-alive'],
     },
     {
@@ -123,11 +123,11 @@ export default {
       checks: ['09.ready-follows-redis'],
     },
     {
-      text: 'On SIGTERM and on SIGINT, answer GET /ready with 503 (or refuse its connection) from the signal on, stop accepting new connections, let requests in flight finish (a 2-second report started before the signal completes with 200), close idle kept-alive connections and answer the last requests with Connection: close, close the Redis client, and exit with code 0 as soon as that is done (within 3 s of the last answer) although clients keep sending over their kept-alive connections.',
+      text: 'On SIGTERM and on SIGINT, answer GET /ready with 503 (or refuse its connection) from the signal on, stop accepting new connections, let requests in flight finish (a 2-second report started before the signal completes with 200, and a GET /api/books whose request was half received at the signal is answered 200), close idle kept-alive connections and answer the last requests, the report included, with Connection: close, close the Redis client once the server has drained, and exit with code 0 as soon as that is done (within 3 s of the last answer) although clients keep sending over their kept-alive connections.',
       checks: ['09.sigterm-finishes-in-flight-and-exits-0', '09.sigint-finishes-in-flight-and-exits-0'],
     },
     {
-      text: 'Give the shutdown a deadline read from SHUTDOWN_TIMEOUT_MS (10 s by default), running until the process exits, closing Redis included (a Redis that stops answering at that moment must not hold the process): when it passes, or when a second signal arrives during shutdown, log a line saying so and exit with code 1.',
+      text: 'Give the shutdown a deadline read from SHUTDOWN_TIMEOUT_MS (10 s by default), running until the process exits, closing Redis included (a Redis that stops answering at that moment, with a command waiting for its reply, must not hold the process, and the deadline\'s log line must still be written): when it passes, or when a second signal of either kind (SIGINT then SIGTERM too) arrives during shutdown, log a line saying so and exit with code 1.',
       checks: ['09.second-signal-or-deadline-exits-1-with-a-log-line'],
     },
     {
@@ -140,6 +140,9 @@ export default {
     'Close the Redis client before exiting (redis.close()): an app that ends with process.exit() looks the same from outside whether it did or not.',
     "Set wait_ready: true and send process.send('ready') once the app can serve (Redis connected): PM2 then keeps the old worker until the new one says so. The grader cannot see it for this app: in cluster mode a new worker gets connections as soon as it listens, ready or not, and this app's requests wait for Redis (node-redis's offline queue) rather than fail, so a reload without wait_ready loses nothing here. It matters for apps that refuse work until they are ready, or that do not listen at all.",
     'End the shutdown with process.exit(0) once everything is closed, and do not wait on Redis answering to get there (redis.close() rather than a quit that waits for a reply a gone Redis never sends): under PM2 the IPC channel keeps a worker alive, so a shutdown that relies on the event loop emptying, or waits on Redis, lingers until the deadline. The grader stops the app alone (where an empty event loop ends it too) with Redis up, and under PM2 judges the exit code PM2 reports, not how long a worker lingered.',
+    "Make every environment of ecosystem.config.cjs safe: kill_timeout must exceed SHUTDOWN_TIMEOUT_MS in env and in every env_* block (env_production is what pm2 start --env production uses). The grader starts PM2 without --env, so it reads only the default env.",
+    "Keep the app's own default deadline at config.shutdownTimeoutMs (10 s when SHUTDOWN_TIMEOUT_MS is unset) and kill_timeout above it: the grader always sets SHUTDOWN_TIMEOUT_MS, so it never sees a default of the app's own.",
+    "Let node-redis keep reconnecting for as long as the process runs (a capped delay, never giving up): a reconnectStrategy that returns an error after a few tries leaves the app on 503 and 500 for good after an outage longer than those tries. The grader's outages last a few seconds, shorter than such a strategy's tries.",
     'In Kubernetes, map /health to the livenessProbe and /ready to the readinessProbe, and keep terminationGracePeriodSeconds above SHUTDOWN_TIMEOUT_MS, as kill_timeout is for PM2.',
   ],
 } satisfies LessonDefinition;
