@@ -126,10 +126,12 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
       server = await t.server({ env: env(outage.url) });
     } catch (error) {
       // The grader asks anything only once GET /health answers 200: an app whose liveness asks Redis never gets there.
-      const status = error instanceof Error && !(error instanceof CannotJudge) ? /GET \/health answered (\d+)/.exec(error.message)?.[1] : undefined;
-      if (!status) throw error;
-      found.health = `Expected GET /health to answer 200 while Redis was unreachable from the start, got ${status} (asked until the start-up limit). Liveness says only that the process is alive: it must not ask Redis (a Redis outage would make the platform restart every instance at once).`;
-      found.ready = `Could not ask GET /ready: GET /health answered ${status} while Redis was unreachable, and the grader (as a platform) sends nothing else until /health answers 200. Liveness must not ask Redis; readiness does.`;
+      const seen = error instanceof Error && !(error instanceof CannotJudge) ? /GET \/health (?:answered (\d+)|got (no answer))/.exec(error.message) : undefined;
+      if (!seen) throw error;
+      // A liveness probe gives up after a second: a /health that waits on a dead Redis that long never answers it.
+      const status = seen[1] ?? 'no answer within a second, each time';
+      found.health = `Expected GET /health to answer 200 while Redis was unreachable from the start, got ${status} (asked until the start-up limit). Liveness says only that the process is alive: it must not ask Redis (a Redis outage would make the platform restart every instance at once). Liveness must not wait on Redis, not even for a field of its answer.`;
+      found.ready = `Could not ask GET /ready: GET /health ${seen[1] ? `answered ${status}` : 'got no answer within a second'} while Redis was unreachable, and the grader (as a platform) sends nothing else until /health answers 200. Liveness must not ask Redis; readiness does.`;
       return found;
     }
     const { port } = server;
