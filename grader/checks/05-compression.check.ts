@@ -36,17 +36,25 @@ const PROXIED: Record<string, string> = {
   'Front-End-Https': 'on',
 };
 
+/** What an AWS load balancer adds to every HTTPS request it forwards, next to X-Forwarded-Proto. */
+const FORWARDED_PORT: Record<string, string> = { 'X-Forwarded-Port': '443' };
+/** What every browser sends on a typed URL, a bookmark or a link from another site (Fetch Metadata). */
+const NAVIGATION: Record<string, string> = { 'Sec-Fetch-Site': 'none', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document', 'Sec-Fetch-User': '?1' };
+/** What a browser sends on a hard reload (Ctrl+Shift+R): fetch it again rather than from its cache. */
+const HARD_RELOAD: Record<string, string> = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
+
 /**
  * The partner feed, scripts, crawlers and monitors: clients the lesson counts on, not browsers. Each large
  * URL is asked by one (with the Accept of what it serves, and the credentials or cookie it carries) at a
  * spelling that Express answers the same: a query string (a cache buster), a trailing slash, capitals
- * (routes match paths case-insensitively) or a percent-escape (express.static decodes the path).
+ * (routes match paths case-insensitively) or a percent-escape, a doubled slash (a proxy that joins paths
+ * badly sends it) and a dot segment, sent as they are (express.static decodes and normalises the path).
  */
 const SCRIPTS: Record<string, { userAgent: string; url: string; extra: Record<string, string> }> = {
   [CATALOGUE]: { userAgent: 'python-requests/2.32.3', url: `/BOOKS?_=1733500000`, extra: { Authorization: 'Bearer partner-feed-7f3a' } },
   '/authors': { userAgent: 'Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)', url: '/authors/', extra: {} },
   '/catalogue': { userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', url: '/Catalogue?ref=newsletter', extra: { Cookie: '_ga=GA1.1.1234.5678' } },
-  '/storefront.css': { userAgent: 'okhttp/4.12.0', url: '/%73torefront.css?v=3', extra: { Cookie: 'session=abc123' } },
+  '/storefront.css': { userAgent: 'okhttp/4.12.0', url: '//assets/../%73torefront.css?v=3', extra: { Cookie: 'session=abc123' } },
 };
 
 /** The client that sent `reply`'s request, as a failure message names it. */
@@ -56,10 +64,13 @@ function who(reply: RawReply): string {
   const proxied = headers['X-Forwarded-Proto']
     ? ' through a TLS proxy (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via, CloudFront-Forwarded-Proto, CF-Visitor, X-Forwarded-Ssl, Front-End-Https)'
     : '';
+  const port = headers['X-Forwarded-Port'] ? `${proxied ? ' and' : ' with'} X-Forwarded-Port: ${headers['X-Forwarded-Port']} (an AWS load balancer's)` : '';
+  const browsing = headers['Sec-Fetch-Mode'] ? ', as a browser navigation to a typed URL (Sec-Fetch-Site: none, Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document, Sec-Fetch-User: ?1)' : '';
+  const reload = headers['Pragma'] ? ', as a hard reload (Cache-Control: no-cache, Pragma: no-cache)' : '';
   const carried = ['Authorization', 'Cookie'].filter((name) => headers[name] !== undefined).map((name) => `, ${name}: ${headers[name]}`).join('');
   const script = headers['User-Agent'] ? ` from a script (User-Agent: ${headers['User-Agent']}, Accept: ${headers['Accept'] ?? '(none)'}${carried})` : carried ? ` with ${carried.slice(2)}` : '';
   const version = (reply.request as SentRequest & { version?: string }).version;
-  return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}${script}${version ? ` over HTTP/${version}` : ''}`;
+  return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}${port}${browsing}${reload}${script}${version ? ` over HTTP/${version}` : ''}`;
 }
 
 /** The decoded body, or undefined when the bytes do not decode as Content-Encoding says. */
@@ -140,7 +151,14 @@ const STALE_VALIDATORS: Record<string, string> = { 'If-None-Match': '"0-stale-co
  * kit, so the kit is found from the app it started.
  */
 const reproducers = new WeakMap<Client, (request: SentRequest) => void>();
-const reproduce = (app: Client, request: SentRequest) => reproducers.get(app)?.(request);
+const reproduce = (app: Client, request: SentRequest) => reproducers.get(app)?.(curlable(request));
+/**
+ * The request as its curl line can name it: a path that begins with // would be read as a host, so it
+ * begins with /.// instead (the URL keeps the doubled slash and drops the dot segments, as curl does).
+ */
+function curlable(request: SentRequest): SentRequest {
+  return request.path.startsWith('//') ? { ...request, path: `/.${request.path}` } : request;
+}
 /** How each check starts another app like `app`, to see what a request gets when asked first. */
 const fresheners = new WeakMap<Client, () => Promise<Client>>();
 const freshOf = (app: Client): Promise<Client> => {
@@ -243,6 +261,16 @@ const ACCEPTING_CLIENTS: [string, string][] = [
   ['br;q=0.9, gzip;q=0.8', 'a weight above 0 accepts, whatever its size: only q=0 (0.0, 0.000) refuses. Read the weight as a number, not by its first digit'],
   ['GZIP', 'coding names are case-insensitive (RFC 9110 8.4.1): GZIP is gzip. Compare them in lower case'],
   ['Gzip, Br', 'coding names are case-insensitive (RFC 9110 8.4.1): Gzip is gzip and Br is br. Compare them in lower case'],
+  // What real clients send: Python's requests (urllib3) with no space after the comma, Ruby's Net::HTTP
+  // with weights and identity, and a list that names identity next to gzip (identity is one more coding
+  // the client takes, not a wish for plain bytes).
+  ['gzip,deflate', "Python's requests sends this list (no space after the comma, as RFC 9110 allows): split the list on commas and trim the spaces around each item"],
+  [
+    'gzip;q=1.0,deflate;q=0.6,identity;q=0.3',
+    "Ruby's Net::HTTP sends this list (no spaces, weights on every item, identity among them): split on commas, trim, read each weight as a number, and do not " +
+      'take a listed identity as a wish for plain bytes (it has the lowest weight here)',
+  ],
+  ['gzip, identity', 'identity in the list is one more coding the client takes (plain bytes are acceptable too), not a refusal of gzip: only q=0 refuses'],
 ];
 
 /**
@@ -436,15 +464,27 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   // The encoded answer is the same resource as the plain one: how long to keep it is the same, and it can be
   // revalidated like the plain one (by the same Last-Modified, or by an ETag of its own: a coding makes
   // other bytes). A validator-less copy is fetched whole again; one without Cache-Control kept too long or not at all.
-  const NAMES: Record<string, string> = { 'cache-control': 'Cache-Control', 'last-modified': 'Last-Modified', expires: 'Expires' };
+  // Cache-Control is compared even when the plain answer has none: one added to the encoded answer only
+  // (private, no-store) changes how long caches keep it. A validator is asked of the encoded answer only
+  // when the plain one has one (an app that sends none at all is not judged here).
+  const NAMES: Record<string, string> = { 'cache-control': 'Cache-Control', 'last-modified': 'Last-Modified', expires: 'Expires', etag: 'ETag' };
+  const plainEtag = header(plain, 'etag');
   const dropped = ['cache-control', 'expires', 'last-modified']
-    .filter((name) => header(plain, name) !== undefined && header(encoded, name) !== header(plain, name))
+    .filter((name) => (header(plain, name) !== undefined || name === 'cache-control') && header(encoded, name) !== header(plain, name))
     .filter((name) => name !== 'last-modified' || header(encoded, 'etag') === undefined);
+  // No Last-Modified on either, an ETag on the plain one: the encoded answer needs an ETag of its own.
+  if (plainEtag !== undefined && header(plain, 'last-modified') === undefined && header(encoded, 'etag') === undefined && header(encoded, 'last-modified') === undefined) dropped.push('etag');
+  const plainHas = (name: string) => (header(plain, name) === undefined ? `the plain answer has no ${NAMES[name]}` : `the plain answer has ${NAMES[name]}: ${header(plain, name)}`);
   expectThat(
     dropped.length === 0,
     () =>
-      `Expected the ${used[0]} answer to GET ${path} to carry the ${dropped.map((name) => NAMES[name]).join(', ')} of the plain answer${dropped.includes('last-modified') ? ' (or an ETag of its own)' : ''}, got ` +
-      `${dropped.map((name) => `${header(encoded, name) === undefined ? `no ${NAMES[name]}` : `${NAMES[name]}: ${header(encoded, name)}`} where the plain answer has ${NAMES[name]}: ${header(plain, name)}`).join('; ')}. ` +
+      `Expected the ${used[0]} answer to GET ${path} to carry ` +
+      [
+        ...(dropped.some((name) => name !== 'etag') ? [`the ${dropped.filter((name) => name !== 'etag').map((name) => NAMES[name]).join(', ')} of the plain answer${dropped.includes('last-modified') ? ' (or an ETag of its own)' : ''}`] : []),
+        ...(dropped.includes('etag') ? ['a validator as the plain answer does (an ETag of its own: a coding makes other bytes)'] : []),
+      ].join(' and ') +
+      ', got ' +
+      `${dropped.map((name) => `${header(encoded, name) === undefined ? `no ${NAMES[name]}${name === 'etag' ? ' and no Last-Modified' : ''}` : `${NAMES[name]}: ${header(encoded, name)}`} where ${plainHas(name)}`).join('; ')}. ` +
       'A coding changes how the bytes are packed, not how long caches keep them or how browsers revalidate them: encode the response the route or express.static sends ' +
       '(compression() keeps its headers), or copy them onto a pre-compressed answer (a buffer sent with res.send() has none of express.static\'s).',
   );
@@ -501,7 +541,7 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   const productionRequest: SentRequest & { version: string } = {
     method: 'GET',
     path: script?.url ?? path,
-    headers: { 'Accept-Encoding': acceptEncoding, ...PROXIED, ...scriptHeaders, ...carried },
+    headers: { 'Accept-Encoding': acceptEncoding, ...PROXIED, ...FORWARDED_PORT, ...NAVIGATION, ...HARD_RELOAD, ...scriptHeaders, ...carried },
     version: '1.0',
   };
   const production = (await pipelined(app, productionRequest.path, [productionRequest], '1.0'))[0];
@@ -514,6 +554,22 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
         () => fetchRaw(app, path, acceptEncoding, 'GET', PROXIED),
         'In production every request comes that way (a CDN or load balancer ends TLS and says so in one of these headers; nginx adds X-Real-IP, others the standard Forwarded): ' +
           'compress whatever the client accepts, whoever forwarded it. BREACH is a reason to leave out an answer that holds a secret next to input the client chose, not all HTTPS traffic; this URL is public.',
+      ],
+      [
+        () => fetchRaw(app, path, acceptEncoding, 'GET', { ...PROXIED, ...FORWARDED_PORT }),
+        'The same request without X-Forwarded-Port is encoded: X-Forwarded-Port: 443 switched compression off. An AWS load balancer adds it to every HTTPS request it forwards, ' +
+          'so this filter leaves out all production traffic there. BREACH concerns an answer that holds a secret next to input the client chose, not HTTPS: this URL is public. ' +
+          'Compress whatever the client accepts, whoever forwarded it; only the client itself may opt out, with a request header it sends for that.',
+      ],
+      [
+        () => fetchRaw(app, path, acceptEncoding, 'GET', NAVIGATION),
+        'The Sec-Fetch-* headers switched compression off: every browser sends them (Sec-Fetch-Site: none on a typed URL or a bookmark, cross-site on a link from another ' +
+          'site), so this filter leaves out the visits that matter most. They say where a request comes from, not whether the client reads gzip: compress whatever it accepts.',
+      ],
+      [
+        () => fetchRaw(app, path, acceptEncoding, 'GET', HARD_RELOAD),
+        "Cache-Control: no-cache and Pragma: no-cache switched compression off: a browser sends them on a hard reload, and they ask caches to fetch the answer again, not " +
+          'to leave it unencoded. Compress whatever the client accepts; only the client itself may opt out, with a request header it sends for that.',
       ],
     ];
     if (script) {
@@ -532,9 +588,11 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
           ],
         ),
         [
-          () => fetchRaw(app, script.url, acceptEncoding),
-          `${script.url} reaches the same answer as ${path} (Express matches routes whatever their case and with a trailing slash, express.static decodes percent-escapes, ` +
-            'the query string is a cache buster the app ignores): let the response decide what is compressed (its Content-Type, as compression.filter does), not an exact URL.',
+          // Over a socket of its own: node:http's URL would read // as a host and resolve the dot segment.
+          async () => (await pipelined(app, script.url, [{ method: 'GET', path: script.url, headers: { 'Accept-Encoding': acceptEncoding } }]))[0] ?? fetchRaw(app, path, 'identity'),
+          `${script.url} reaches the same answer as ${path} (Express matches routes whatever their case and with a trailing slash, express.static decodes percent-escapes and ` +
+            'serves //storefront.css and /assets/../storefront.css as the file they name, the query string is a cache buster the app ignores): let the response decide what ' +
+            'is compressed (its Content-Type, as compression.filter does), not an exact URL.',
         ],
       );
     }
@@ -547,7 +605,8 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
       }
     }
     // Each property alone is encoded: the same request over HTTP/1.1 tells whether the version is the cause.
-    const overHttp11 = found ? undefined : await fetchRaw(app, productionRequest.path, acceptEncoding, 'GET', { ...PROXIED, ...scriptHeaders, ...carried });
+    // Over a socket of its own too (the stylesheet's spelling has // and a dot segment).
+    const overHttp11 = found ? undefined : (await pipelined(app, productionRequest.path, [{ method: 'GET', path: productionRequest.path, headers: productionRequest.headers }]))[0];
     const [turnedAway, cause] =
       found ??
       (overHttp11 && encodedAsAsked(overHttp11)
@@ -574,14 +633,24 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   const plainReplies = [plain, await fetchRaw(app, path), plainAgain, await fetchRaw(app, path, undefined, 'GET', PROXIED)];
   for (const [at, reply] of plainReplies.entries()) {
     reproduce(app, reply.request);
-    const replayed = plainReplies.slice(0, at).some(variesOnCoding);
+    // A replay only when an earlier plain answer to the same Accept-Encoding (absent included) had Vary.
+    const sameAsked = (other: RawReply) => other.request.headers['Accept-Encoding'] === reply.request.headers['Accept-Encoding'];
+    const replayed = plainReplies.slice(0, at).filter(sameAsked).some(variesOnCoding);
+    const withoutHeader = plainReplies.filter((other) => other.request.headers['Accept-Encoding'] === undefined);
+    const onlyWithHeader =
+      !replayed && reply.request.headers['Accept-Encoding'] === undefined && !withoutHeader.some(variesOnCoding) && plainReplies.some((other) => !sameAsked(other) && variesOnCoding(other));
     expectThat(
       variesOnCoding(reply),
       () =>
         `Expected the plain answer to GET ${path} ${who(reply)} to carry Vary: Accept-Encoding as well, got ` +
         `${header(reply, 'vary') ? `Vary: ${header(reply, 'vary')}` : 'no Vary header'}. Its bytes depend on Accept-Encoding whichever coding was chosen, none included: ` +
         'a cache that stores this plain version without Vary serves it to every later client. Add Vary to every answer of a route you negotiate (compression() does)' +
-        `${replayed ? '. A plain answer asked before it had Vary: something keeps plain answers and replays them without it; replay every header' : ''}.`,
+        (replayed
+          ? '. The same request asked before it had Vary: something keeps plain answers and replays them without it; replay every header.'
+          : onlyWithHeader
+            ? `. Here the plain answers to requests without Accept-Encoding never carry Vary, while those to Accept-Encoding: identity do: Vary is added only when the ` +
+              'request has the header. A request without it is answered by the same negotiation (plain, because it names no coding): add Vary whether or not the request has Accept-Encoding.'
+            : '.'),
     );
   }
   reproduce(app, plainAgain.request);
@@ -648,7 +717,7 @@ const NOT_NEGOTIATED =
 
 /** Fails with `message`, naming `request` as the check's curl line whatever is sent after it. */
 function failAbout(request: SentRequest, message: string): never {
-  throw Object.assign(new CheckFailure(message), { request });
+  throw Object.assign(new CheckFailure(message), { request: curlable(request) });
 }
 
 /**

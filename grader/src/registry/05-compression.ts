@@ -131,7 +131,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients'],
     },
     {
-      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too, and on the same request asked again (an answer you keep is replayed whole, every byte and every header with its value: ETag, Last-Modified, Cache-Control too) (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client.',
+      text: 'Send Vary: Accept-Encoding on every answer of a route you negotiate, the plain ones and HEAD too, and on the same request asked again (an answer you keep is replayed whole, every byte and every header with its value: ETag, Last-Modified, Cache-Control too) (RFC 9110 12.5.5): a cache that stores a plain answer without it serves it to every client. The encoded answer keeps the plain one\'s Cache-Control (none added) and, when the plain one has a validator, one too (its Last-Modified or an ETag of its own).',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.head-answers-headers-only'],
     },
     {
@@ -139,12 +139,12 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes', '05.catalogue-still-lists-every-book'],
     },
     {
-      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via) like any other, with Vary: that is all production traffic; and those of every client, a script or the partner feed (any User-Agent, Accept: application/json) as much as a browser, at any spelling of the URL (a query string, a trailing slash).',
+      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via, X-Forwarded-Port) like any other, with Vary: that is all production traffic; and those of every client, a script or the partner feed (any User-Agent, Accept: application/json) as much as a browser (a typed URL with its Sec-Fetch-* headers, a hard reload with Cache-Control: no-cache), at any spelling of the URL (a query string, a trailing slash, //storefront.css, /assets/../storefront.css).',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
     {
-      text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one; and from every other list that accepts br or gzip, however it is spelled (br alone, *, a weight such as q=0.5, names in capitals): coding names are case-insensitive, * accepts any coding not listed, and only q=0 refuses (RFC 9110 12.5.3).",
+      text: "Pick a coding from a browser's list (gzip, deflate, br, zstd) that compression supports, br or gzip, and encode the body with exactly that one; and from every other list that accepts br or gzip, however it is spelled (br alone, *, a weight such as q=0.5, names in capitals, gzip,deflate without spaces, Ruby's gzip;q=1.0,deflate;q=0.6,identity;q=0.3, gzip, identity): coding names are case-insensitive, * accepts any coding not listed, and only q=0 refuses (RFC 9110 12.5.3).",
       checks: ['05.browser-gets-compressed-catalogue'],
     },
     {
