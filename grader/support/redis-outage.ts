@@ -165,31 +165,12 @@ export async function redisOutage(redisUrl: string, { password }: { password?: s
 /** Appends the name of every whole command in `buffer` (RESP arrays, or inline commands) to `names`, and the whole command to `calls`; returns the rest. */
 function readCommands(buffer: Buffer, names: string[], calls: string[][]): Buffer {
   let at = 0;
-  for (;;) {
-    const end = buffer.indexOf('\r\n', at);
-    if (end === -1) return buffer.subarray(at);
-    if (buffer[at] !== 0x2a /* '*' */) {
-      const words = buffer.toString('latin1', at, end).trim().split(/\s+/);
-      names.push(words[0]!.toUpperCase());
-      calls.push(words);
-      at = end + 2;
-      continue;
-    }
-    let next = end + 2;
-    let name: string | undefined;
-    const args: string[] = [];
-    for (let index = Number(buffer.toString('latin1', at + 1, end)); index > 0; index--) {
-      const line = buffer.indexOf('\r\n', next);
-      if (line === -1) return buffer.subarray(at);
-      const length = Number(buffer.toString('latin1', next + 1, line));
-      if (buffer.length < line + 2 + length + 2) return buffer.subarray(at);
-      args.push(buffer.toString('latin1', line + 2, line + 2 + length));
-      name ??= args[0]!.toUpperCase();
-      next = line + 2 + length + 2;
-    }
-    if (name) names.push(name), calls.push(args);
-    at = next;
+  for (let command = nextCommand(buffer, at); command; command = nextCommand(buffer, at)) {
+    const [name] = command.args;
+    if (name) names.push(name.toUpperCase()), calls.push(command.args);
+    at = command.next;
   }
+  return buffer.subarray(at);
 }
 
 /** The command that starts at `at` in `buffer` (a RESP array, or an inline command) and where the next starts; undefined until all of it arrived. */
