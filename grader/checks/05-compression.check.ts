@@ -151,14 +151,7 @@ const STALE_VALIDATORS: Record<string, string> = { 'If-None-Match': '"0-stale-co
  * kit, so the kit is found from the app it started.
  */
 const reproducers = new WeakMap<Client, (request: SentRequest) => void>();
-const reproduce = (app: Client, request: SentRequest) => reproducers.get(app)?.(curlable(request));
-/**
- * The request as its curl line can name it: a path that begins with // would be read as a host, so it
- * begins with /.// instead (the URL keeps the doubled slash and drops the dot segments, as curl does).
- */
-function curlable(request: SentRequest): SentRequest {
-  return request.path.startsWith('//') ? { ...request, path: `/.${request.path}` } : request;
-}
+const reproduce = (app: Client, request: SentRequest) => reproducers.get(app)?.(request);
 /** How each check starts another app like `app`, to see what a request gets when asked first. */
 const fresheners = new WeakMap<Client, () => Promise<Client>>();
 const freshOf = (app: Client): Promise<Client> => {
@@ -717,7 +710,7 @@ const NOT_NEGOTIATED =
 
 /** Fails with `message`, naming `request` as the check's curl line whatever is sent after it. */
 function failAbout(request: SentRequest, message: string): never {
-  throw Object.assign(new CheckFailure(message), { request: curlable(request) });
+  throw Object.assign(new CheckFailure(message), { request });
 }
 
 /**

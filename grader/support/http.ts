@@ -205,7 +205,11 @@ export function toCurl(request: SentRequest, base = 'http://localhost:3000'): st
   else if (request.method !== 'GET') parts.push(`-X ${request.method}`);
   for (const [name, value] of Object.entries(request.headers)) parts.push(`-H ${quote(`${name}: ${value}`)}`);
   if (request.body !== undefined) parts.push(`--data ${quote(request.body)}`);
-  parts.push(quote(new URL(request.path, base).href));
+  // A path sent as it was spelled (a doubled slash, a dot segment) goes to curl as it is: a URL would read
+  // '//x' as a host and resolve the dots, and curl resolves them too unless told not to.
+  const spelled = /^\/\/|\/\.\.?(\/|$|\?)/.test(request.path);
+  if (spelled) parts.push('--path-as-is');
+  parts.push(quote(spelled ? new URL(base).origin + request.path : new URL(request.path, base).href));
   return parts.join(' ');
 }
 

@@ -24,6 +24,11 @@ describe('terminal output', () => {
     expect(curl).toBe(`curl -i -X POST -H 'Content-Type: application/json' --data '{"title":"it'\\''s"}' 'http://localhost:3000/books'`);
   });
 
+  test('keeps a path spelled with a doubled slash or dot segments as it was sent', () => {
+    expect(toCurl({ method: 'GET', path: '//assets/../storefront.css?v=3', headers: {} })).toBe(`curl -i --path-as-is 'http://localhost:3000//assets/../storefront.css?v=3'`);
+    expect(toCurl({ method: 'GET', path: '/storefront.css/', headers: {} })).toBe(`curl -i 'http://localhost:3000/storefront.css/'`);
+  });
+
   test("points at the learner's file and line from a stack trace, never at node_modules", () => {
     const output = '    at x (/tmp/t/01-x/node_modules/router/index.js:3:1)\n    at y (/tmp/t/01-x/src/app.ts:48:15)';
     expect(learnerLocation(output, '/tmp/t/01-x')).toBe('/tmp/t/01-x/src/app.ts:48');
