@@ -606,6 +606,8 @@ const CLIENT_CLAIMS: [name: string, value: (lookup: number) => string][] = [
   ['Host', (lookup) => `shop${lookup}.bookshop.example`],
   ['X-Forwarded-Host', (lookup) => `front${lookup}.bookshop.example`],
   ['Authorization', (lookup) => `Bearer guess-${lookup}`],
+  ['X-Api-Key', (lookup) => `key-${lookup}`],
+  ['X-Auth-Token', (lookup) => `token-${lookup}`],
 ];
 /** A guesser tries a new code on every lookup: the code is theirs to write too. */
 const guessedCode = (lookup: number) => `/api/gift-cards/GUESS-${1000 + lookup}`;
@@ -631,8 +633,10 @@ const BOT_AND_OLD_BROWSER_AGENTS = [
  * trailing slash, another host, a token nobody checked, a crawler's or monitor's name. Each must still
  * answer 429: a limiter that keys on it, skips it or raises its limit for it lets a guesser through.
  */
-const HELD_VARIATIONS: { what: string; path?: string; headers?: Record<string, string> }[] = [
+const HELD_VARIATIONS: { what: string; method?: 'HEAD'; path?: string; headers?: Record<string, string> }[] = [
   { what: 'a new code (GET /api/gift-cards/GUESS-2001)', path: '/api/gift-cards/GUESS-2001' },
+  // Express answers HEAD with the GET route: 200 or 404 without a body still tells a valid code.
+  { what: 'HEAD instead of GET (HEAD /api/gift-cards/GUESS-2002)', method: 'HEAD', path: '/api/gift-cards/GUESS-2002' },
   { what: 'a query string (?utm_source=mail&debug=1)', path: '/api/gift-cards/NOPE-0000?utm_source=mail&debug=1' },
   { what: 'a trailing slash (GET /api/gift-cards/NOPE-0000/)', path: '/api/gift-cards/NOPE-0000/' },
   { what: 'Host: gifts.bookshop.example', headers: { Host: 'gifts.bookshop.example' } },
@@ -640,6 +644,10 @@ const HELD_VARIATIONS: { what: string; path?: string; headers?: Record<string, s
   { what: 'Authorization: Bearer with a token nobody checked', headers: { Authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.forged' } },
   { what: 'Authorization: Basic with made-up credentials', headers: { Authorization: 'Basic YWRtaW46YWRtaW4=' } },
   { what: 'X-Requested-With: XMLHttpRequest', headers: { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' } },
+  // Credentials a client writes as it likes: nothing checked them before the limiter.
+  { what: 'X-Api-Key: with a key nobody checked', headers: { 'X-Api-Key': 'partner-pos-terminal' } },
+  { what: 'X-Auth-Token: with a token nobody checked', headers: { 'X-Auth-Token': 'staff-token' } },
+  { what: 'Cookie: session=… with a session nobody checked', headers: { Cookie: 'session=admin; role=staff' } },
   ...BOT_AND_OLD_BROWSER_AGENTS.map((agent) => ({ what: `User-Agent: ${agent}`, headers: { 'User-Agent': agent } })),
 ];
 /** Headers that carry a client address, and how a customer writes one of their choosing into each. */
@@ -661,7 +669,7 @@ const INTERNAL_ADDRESSES = ['10.0.0.1', '192.168.1.1', '172.16.0.1', '127.0.0.1'
  * counts whatever they wrote, and one that lets requests from "inside" through believes a private or
  * loopback address the customer wrote.
  */
-async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean): Promise<void> {
+async function expectOneProxyTrusted(app: Client, libraryWarned: (code: string) => boolean): Promise<void> {
   const path = '/api/gift-cards/NOPE-0000';
   // The proxy appends the address it saw to X-Forwarded-For, whatever else the customer wrote.
   const asProxied = { ...THROUGH_TLS_PROXY, 'X-Forwarded-For': CUSTOMER_ADDRESS };
@@ -675,7 +683,8 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
     if (reply.status === 429) {
       await expectHeldWhateverTheyWrite(app, path, asProxied);
       await expectNoInsideAddressSkips(app, path, asProxied);
-      return expectOneHopTrusted(app, path);
+      await expectOneHopTrusted(app, path);
+      return expectIpv6ClientHeld(app, path, libraryWarned('ERR_ERL_KEY_GEN_IPV6'));
     }
     statuses.push(reply.status);
   }
@@ -704,30 +713,30 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
     fail(
       reply.status !== 429
         ? `${seen}A new code alone (GET ${code}) is enough: your limiter counts each code apart, and a guesser tries a new code on every lookup. ` +
-            "Key on req.ip alone (express-rate-limit's default), never on what the customer asks for, with app.set('trust proxy', 1)."
+            "Key on the client's address (express-rate-limit's default key), never on what the customer asks for, with app.set('trust proxy', 1)."
         : `${seen}No one of them alone let a lookup through, only all of them together: your limiter keys on (or skips for) a combination of what the customer writes. ` +
-            "Key on req.ip alone (express-rate-limit's default) with app.set('trust proxy', 1).",
+            "Key on the client's address (express-rate-limit's default key) with app.set('trust proxy', 1).",
     );
   }
   if (culprit === 'X-Forwarded-For') {
     await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
     fail(
       `${seen}A new first entry in X-Forwarded-For alone (X-Forwarded-For: 198.51.100.${GIFT_CARD_LOOKUPS + 1}, ${CUSTOMER_ADDRESS}) is enough: your limiter keys on an entry the customer wrote, not on the ${CUSTOMER_ADDRESS} the proxy appended. ` +
-        (libraryWarned()
+        (libraryWarned('ERR_ERL_PERMISSIVE_TRUST_PROXY')
           ? "Your app trusts more than the one proxy in front (trust proxy true; express-rate-limit said so: ERR_ERL_PERMISSIVE_TRUST_PROXY), so req.ip is the customer's claim. "
           : 'Either your app trusts more than the one proxy in front (trust proxy true, 2, or a function or subnet that trusts every hop), so req.ip is their claim, ' +
             'or your limiter reads X-Forwarded-For itself (a keyGenerator that takes its first entry). ') +
-        "Trust only the one proxy, app.set('trust proxy', 1), and key on req.ip (express-rate-limit's default).",
+        "Trust only the one proxy, app.set('trust proxy', 1), and key on the client's address (express-rate-limit's default key).",
     );
   }
   await app.get(path, { headers: claims(GIFT_CARD_LOOKUPS + 1, culprit) }); // the curl line
   const address = ADDRESS_CLAIMS.some(([name]) => name === culprit);
   const how =
-    culprit === 'Authorization'
-      ? 'your limiter keys on Authorization, or skips or raises its limit when it is there, and nothing checked the token: the customer writes it as they like'
+    ['Authorization', 'X-Api-Key', 'X-Auth-Token'].includes(culprit)
+      ? `your limiter keys on ${culprit}, or skips or raises its limit when it is there, and nothing checked it: the customer writes it as they like`
       : `your limiter keys on ${culprit}, a header the customer writes as they like` +
         `${address ? ' and the proxy passes on as it is (the proxy only appends to X-Forwarded-For)' : ['Host', 'X-Forwarded-Host'].includes(culprit) ? ' (req.hostname reads it), which says nothing about who sends the request' : ', which says nothing about who sends the request'}`;
-  fail(`${seen}A new ${culprit} alone is enough: ${how}. Key on req.ip alone (express-rate-limit's default) with app.set('trust proxy', 1).`);
+  fail(`${seen}A new ${culprit} alone is enough: ${how}. Key on the client's address (express-rate-limit's default key) with app.set('trust proxy', 1).`);
 }
 
 /**
@@ -736,23 +745,29 @@ async function expectOneProxyTrusted(app: Client, libraryWarned: () => boolean):
  * checked, or one that skips crawlers and monitors or gives them a higher limit.
  */
 async function expectHeldWhateverTheyWrite(app: Client, path: string, asProxied: Record<string, string>): Promise<void> {
-  const replies = await Promise.all(HELD_VARIATIONS.map((variation) => app.get(variation.path ?? path, { headers: { ...asProxied, ...variation.headers } })));
+  const replies = await Promise.all(
+    HELD_VARIATIONS.map((variation) => app.request(variation.method ?? 'GET', variation.path ?? path, { headers: { ...asProxied, ...variation.headers } })),
+  );
   const index = replies.findIndex((reply) => reply.status !== 429);
   if (index < 0) return;
-  const { what, path: asked = path, headers } = HELD_VARIATIONS[index]!;
-  await app.get(asked, { headers: { ...asProxied, ...headers } }); // the curl line
-  const cause = headers?.['User-Agent']
-    ? 'your limiter skips (or keys apart, or allows more to) a client that names itself a crawler, a monitor or a particular browser, and anyone can write any User-Agent'
-    : headers?.Authorization
-      ? 'your limiter skips or raises its limit (or keys apart) when an Authorization header is there, and nothing checked it: anyone can write one'
-      : headers?.Host || headers?.['X-Forwarded-Host']
-        ? 'your limiter keys on the host the request names (req.hostname reads X-Forwarded-Host under trust proxy, else Host), and the customer writes it'
-        : headers
-          ? 'your limiter keys apart or skips requests by a header the customer writes'
-          : 'your limiter keys on the code or the URL asked for, and a guesser tries a new one on every lookup';
+  const { what, method = 'GET', path: asked = path, headers } = HELD_VARIATIONS[index]!;
+  await app.request(method, asked, { headers: { ...asProxied, ...headers } }); // the curl line
+  const credential = ['Authorization', 'X-Api-Key', 'X-Auth-Token', 'Cookie'].find((name) => headers?.[name] !== undefined);
+  const cause =
+    method === 'HEAD'
+      ? 'your limiter skips HEAD requests (or counts them apart), and Express answers HEAD /api/gift-cards/:code with the GET route: 200 or 404, even without a body, tells a guesser which code is valid'
+      : credential
+        ? `your limiter skips or raises its limit (or keys apart) when ${credential === 'Authorization' ? 'an Authorization header' : credential} is there, and nothing checked it: anyone can write one`
+        : headers?.['User-Agent']
+          ? 'your limiter skips (or keys apart, or allows more to) a client that names itself a crawler, a monitor or a particular browser, and anyone can write any User-Agent'
+          : headers?.Host || headers?.['X-Forwarded-Host']
+            ? 'your limiter keys on the host the request names (req.hostname reads X-Forwarded-Host under trust proxy, else Host), and the customer writes it'
+            : headers
+              ? 'your limiter keys apart or skips requests by a header the customer writes'
+              : 'your limiter keys on the code or the URL asked for, and a guesser tries a new one on every lookup';
   fail(
-    `Expected GET ${asked} to answer 429 once a customer had used up their lookups, got ${replies[index]!.status} when they wrote ${what}: ${cause}. ` +
-      "Key on req.ip alone (express-rate-limit's default), with the same limit and no skip for anything the request says about itself.",
+    `Expected ${method} ${asked} to answer 429 once a customer had used up their lookups, got ${replies[index]!.status} when they wrote ${what}: ${cause}. ` +
+      "Key on the client's address (express-rate-limit's default key), with the same limit for every method and no skip for anything the request says about itself.",
   );
 }
 
@@ -805,7 +820,30 @@ async function expectOneHopTrusted(app: Client, path: string): Promise<void> {
     `Expected GET ${path} to answer 429 by the sixth lookup of one customer whose address the proxy saw is private (${PRIVATE_HOP}: a VPN or an office network), got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
       `each lookup came with X-Forwarded-For: ${forwarded(GIFT_CARD_LOOKUPS)} and the like, a first entry the customer wrote (new every time) and the ${PRIVATE_HOP} the proxy appended. ` +
       "Your app trusts more than the one proxy in front when a hop is private (trust proxy 'loopback, linklocal, uniquelocal', a list of private subnets, or a function that trusts private addresses), " +
-      "so req.ip is the customer's claim. Trust only the one proxy, app.set('trust proxy', 1), and key on req.ip.",
+      "so req.ip is the customer's claim. Trust only the one proxy, app.set('trust proxy', 1), and keep express-rate-limit's default key.",
+  );
+}
+
+/** Addresses of one IPv6 customer: all in 2001:db8:2:7::/64, the network their router was given. */
+const ipv6Address = (lookup: number) => `2001:db8:2:7:${(lookup * 0x1f3).toString(16)}::${lookup}`;
+
+/**
+ * Fails when one IPv6 customer, whose proxy-seen address changes within their /64 on every lookup, is
+ * never held: a limiter keyed on the full address (a keyGenerator returning req.ip) gives each address a
+ * bucket of its own, and an IPv6 client owns millions of them.
+ */
+async function expectIpv6ClientHeld(app: Client, path: string, libraryWarned: boolean): Promise<void> {
+  const statuses: number[] = [];
+  for (let lookup = 1; lookup <= GIFT_CARD_LOOKUPS; lookup++) {
+    const reply = await app.get(path, { headers: { ...THROUGH_TLS_PROXY, 'X-Forwarded-For': ipv6Address(lookup) } });
+    if (reply.status === 429) return;
+    statuses.push(reply.status);
+  }
+  fail(
+    `Expected GET ${path} to answer 429 by the sixth lookup of one IPv6 customer, got ${[...new Set(statuses)].join(', ')} ${GIFT_CARD_LOOKUPS} times: ` +
+      `the proxy saw each lookup come from another address of one /64 network (${ipv6Address(1)}, ${ipv6Address(2)} … in 2001:db8:2:7::/64), and an IPv6 customer owns the whole network, so can change address on every lookup. ` +
+      `Your limiter counts each IPv6 address apart${libraryWarned ? " (express-rate-limit said so: ERR_ERL_KEY_GEN_IPV6, a custom keyGenerator that returns req.ip)" : ', as a keyGenerator that returns req.ip does'}. ` +
+      "Leave express-rate-limit's default key, or key on ipKeyGenerator(req.ip) from express-rate-limit, which counts an IPv6 client by its network.",
   );
 }
 
@@ -957,13 +995,33 @@ function nonceWeakness(nonces: string[]): string | undefined {
       );
     }
   }
-  for (const nonce of nonces) {
-    const bits = nonceBits(nonce, perCharacter);
-    if (bits < NONCE_MIN_BITS) {
+  // What is the same in every nonce (a constant prefix or suffix) is known to everyone: only what varies counts.
+  const [prefix, suffix] = nonces.length > 1 ? sharedEnds(nonces) : [0, 0];
+  const varying = nonces.map((nonce) => nonce.slice(prefix, nonce.length - suffix));
+  const varyingPerCharacter = bitsPerCharacter(varying.join(''));
+  for (const [index, nonce] of nonces.entries()) {
+    const bits = nonceBits(varying[index]!, varyingPerCharacter);
+    if (bits >= NONCE_MIN_BITS) continue;
+    if (prefix + suffix === 0) {
       return `Expected nonces nobody can guess, got 'nonce-${nonce}': ${nonce.length} characters hold at most ${bits} bits, few enough to try them all (the CSP specification asks for 128). ${use}`;
     }
+    const fixed = [nonce.slice(0, prefix), nonce.slice(nonce.length - suffix)].filter(Boolean).map((part) => show(part));
+    return (
+      `Expected nonces nobody can guess, got 'nonce-${nonce}' and the like: ${fixed.join(' and ')} ${fixed.length > 1 ? 'are' : 'is'} the same in every nonce, so ${fixed.length > 1 ? 'they add' : 'it adds'} nothing an attacker does not know, ` +
+      `and the ${varying[index]!.length} characters that change hold at most ${bits} bits, few enough to try them all (the CSP specification asks for 128 random bits). ${use}`
+    );
   }
   return undefined;
+}
+
+/** How many characters every one of these strings shares at its beginning and at its end (not overlapping in the shortest). */
+function sharedEnds(texts: string[]): [prefix: number, suffix: number] {
+  const shortest = Math.min(...texts.map((text) => text.length));
+  let prefix = 0;
+  while (prefix < shortest && texts.every((text) => text[prefix] === texts[0]![prefix])) prefix++;
+  let suffix = 0;
+  while (suffix < shortest - prefix && texts.every((text) => text[text.length - 1 - suffix] === texts[0]![texts[0]!.length - 1 - suffix])) suffix++;
+  return [prefix, suffix];
 }
 
 /** Prefixes that code hashing a counter or the clock into a nonce commonly puts in front of it. */
@@ -1308,7 +1366,7 @@ lesson('02-security-headers', (t) => {
       `Strict-Transport-Security with max-age of at least ${SIX_MONTHS} (180 days)`,
       "A short HSTS lets a browser forget and fall back to plain HTTP. helmet()'s default is a year. If you send it only over HTTPS (req.secure), trust the one proxy in front: app.set('trust proxy', 1).",
     );
-    await expectOneProxyTrusted(app, () => t.outputSoFar().some(({ output }) => output.includes('ERR_ERL_PERMISSIVE_TRUST_PROXY')));
+    await expectOneProxyTrusted(app, (code) => t.outputSoFar().some(({ output }) => output.includes(code)));
     const run = await later();
     await expectSameMaxAgeLater(app, samples[0]!.reply, run.replies[0]!);
     await expectMaxAgeHoldsInOneProcess(run.replies[0]!, run.jumped);

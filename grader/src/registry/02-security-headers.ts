@@ -154,7 +154,7 @@ export default {
       checks: ['02.hsts-six-months'],
     },
     {
-      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true, 2 or a list of private subnets ('loopback, linklocal, uniquelocal'), and key the gift-card limiter on req.ip alone, not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor on the code looked up, the URL or the host the request names (Host, X-Forwarded-Host); never skip requests, or raise the limit, for what a request says about itself (an address header that says private or loopback, an Authorization header nobody checked, a crawler's or monitor's User-Agent): a customer who writes a client address, a new code or other headers of their own must still be held by it.",
+      text: "If you trust the proxy, trust only the one in front (app.set('trust proxy', 1)), never true, 2 or a list of private subnets ('loopback, linklocal, uniquelocal'), and key the gift-card limiter on the client's address alone (express-rate-limit's default key, which counts an IPv6 client by its network: a keyGenerator of your own that returns req.ip gives each of the addresses of one IPv6 customer a bucket of its own; pass it through ipKeyGenerator), not on a header the customer writes (X-Forwarded-For's first entry, X-Real-IP, Forwarded, X-Client-IP, User-Agent, Accept-Language, cookies), nor on the code looked up, the URL or the host the request names (Host, X-Forwarded-Host); never skip requests, or raise the limit, for what a request says about itself (its method: a HEAD lookup tells a valid code as well as a GET; an address header that says private or loopback; an Authorization, X-Api-Key, X-Auth-Token or cookie nobody checked; a crawler's or monitor's User-Agent): a customer who writes a client address, a new code or other headers of their own, or changes address within their IPv6 network, must still be held by it.",
       checks: ['02.hsts-six-months'],
     },
     { text: 'Leave X-XSS-Protection out, or send 0, to every client (old Internet Explorer included).', checks: ['02.legacy-xss-filter-off'] },
@@ -177,5 +177,6 @@ export default {
     'helmet() is the short way to all of these headers; setting them by hand in one middleware, with app.disable(\'x-powered-by\'), works as well.',
     'Add includeSubDomains to HSTS once every subdomain serves HTTPS.',
     "Take nonce bytes from crypto (randomBytes, randomUUID), never from Math.random(): its output can be worked out from a few values, though no check can tell by looking at the nonces.",
+    "Never app.set('trust proxy', 'loopback') either (the first entry of the forbidden list): it works only while the proxy runs on the app's own machine. Behind a proxy on another host, req.secure stays false (no HSTS when you send it only over HTTPS) and every customer shares the proxy's address in the limiter. The grader's proxy runs on the loopback, so it cannot see this.",
   ],
 } satisfies LessonDefinition;
