@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { Client, RawReply, SentRequest } from '../support/http.js';
 import { byteCount, contentCodings, decodedBody } from '../support/encoding.js';
 import { CannotJudge, CheckFailure, expectThat, fail, show } from '../support/expect.js';
-import { ANSWER_DEADLINE_MS, expectJsonType, expectStatus, header } from '../support/http.js';
+import { ANSWER_DEADLINE_MS, ANSWER_TIMEOUT_MS, expectJsonType, expectStatus, header } from '../support/http.js';
 import { lesson } from '../support/lesson.js';
 import { busyMachine } from '../support/machine.js';
 
@@ -38,8 +38,52 @@ const PROXIED: Record<string, string> = {
 
 /** What an AWS load balancer adds to every HTTPS request it forwards, next to X-Forwarded-Proto. */
 const FORWARDED_PORT: Record<string, string> = { 'X-Forwarded-Port': '443' };
-/** What every browser sends on a typed URL, a bookmark or a link from another site (Fetch Metadata). */
-const NAVIGATION: Record<string, string> = { 'Sec-Fetch-Site': 'none', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document', 'Sec-Fetch-User': '?1' };
+/** What every browser sends on a typed URL or a bookmark (Fetch Metadata). */
+const NAVIGATION: Record<string, string> = { 'Sec-Fetch-Site': 'none', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document', 'Sec-Fetch-User': '?1', 'Upgrade-Insecure-Requests': '1' };
+/**
+ * What a browser sends besides, by what it fetches: each large URL is asked in another of these, so that
+ * between them the checks send every Sec-Fetch-Site (none, cross-site, same-site, same-origin), a
+ * navigation, a sub-resource and cross-origin fetch() (Origin), and a Referer (every sub-resource and link).
+ */
+const BROWSING: Record<string, Record<string, string>> = {
+  // The storefront's fetch() from its own site, another origin than the API's.
+  [CATALOGUE]: { Origin: 'https://storefront.example', Referer: 'https://storefront.example/', 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Dest': 'empty' },
+  // A page of the shop's www site asking the API on a sibling host.
+  '/authors': { Origin: 'https://www.bookshop.example', Referer: 'https://www.bookshop.example/authors', 'Sec-Fetch-Site': 'same-site', 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Dest': 'empty' },
+  // A link from a search engine's results.
+  '/catalogue': { Referer: 'https://www.google.com/', 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document', 'Sec-Fetch-User': '?1', 'Upgrade-Insecure-Requests': '1' },
+  // The page's <link rel="stylesheet">.
+  '/storefront.css': { Referer: 'https://bookshop.example/catalogue', 'Sec-Fetch-Site': 'same-origin', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'style' },
+};
+/**
+ * What CDNs, load balancers and tracing add to every request they forward, besides the TLS headers of
+ * PROXIED: CloudFront, Cloudflare, Fastly, Akamai, Azure Front Door, Google's and AWS's load balancers,
+ * RFC 8586's CDN-Loop, request ids and W3C trace context.
+ */
+const EDGE: Record<string, string> = {
+  'X-Amz-Cf-Id': 'Hq3vZ0bF2yYc4kS6m0nX0uJ1pQeWvQ2m7rT8sU9vW0xY1zA2bC3dEg==',
+  'CloudFront-Viewer-Country': 'DE',
+  'CDN-Loop': 'cloudflare',
+  'CF-Ray': '8f1c2d3e4a5b6c7d-FRA',
+  'CF-Connecting-IP': '203.0.113.7',
+  'CF-IPCountry': 'DE',
+  'True-Client-IP': '203.0.113.7',
+  'Fastly-Client-IP': '203.0.113.7',
+  'Fastly-SSL': '1',
+  'Akamai-Origin-Hop': '2',
+  'X-Akamai-Edgescape': 'georegion=82,country_code=DE',
+  'X-Azure-Ref': '0cGZ1ZAAAAABrY2RlZmdoaWprbG1ub3Bx',
+  'X-Forwarded-Host': 'bookshop.example',
+  'X-Amzn-Trace-Id': 'Root=1-67a1b2c3-0123456789abcdef01234567',
+  'X-Cloud-Trace-Context': '105445aa7843bc8bf206b12000100000/1;o=1',
+  'X-Request-Id': '7f3a9c2e-1b4d-4e8f-9a6b-2c5d7e9f1a3b',
+  'X-Correlation-Id': '7f3a9c2e-1b4d-4e8f-9a6b-2c5d7e9f1a3b',
+  traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  tracestate: 'congo=t61rcWkgMzE',
+  'X-B3-TraceId': '463ac35c9f6413ad48485a3953bb6124',
+};
+/** How API clients send their key besides Authorization (which the partner feed uses). */
+const API_KEYS: Record<string, string> = { 'X-Api-Key': 'pk_live_7f3a9c2e', 'Api-Key': 'pk_live_7f3a9c2e', 'X-Auth-Token': 'tok_7f3a9c2e' };
 /** What a browser sends on a hard reload (Ctrl+Shift+R): fetch it again rather than from its cache. */
 const HARD_RELOAD: Record<string, string> = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
 
@@ -65,12 +109,18 @@ function who(reply: RawReply): string {
     ? ' through a TLS proxy (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via, CloudFront-Forwarded-Proto, CF-Visitor, X-Forwarded-Ssl, Front-End-Https)'
     : '';
   const port = headers['X-Forwarded-Port'] ? `${proxied ? ' and' : ' with'} X-Forwarded-Port: ${headers['X-Forwarded-Port']} (an AWS load balancer's)` : '';
-  const browsing = headers['Sec-Fetch-Mode'] ? ', as a browser navigation to a typed URL (Sec-Fetch-Site: none, Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document, Sec-Fetch-User: ?1)' : '';
+  const fetchMetadata = ['Origin', 'Referer', 'Sec-Fetch-Site', 'Sec-Fetch-Mode', 'Sec-Fetch-Dest', 'Sec-Fetch-User'].filter((name) => headers[name] !== undefined);
+  const browsing = !headers['Sec-Fetch-Mode']
+    ? fetchMetadata.length ? `, with ${fetchMetadata.map((name) => `${name}: ${headers[name]}`).join(', ')}` : ''
+    : `, as a browser's ${headers['Sec-Fetch-Mode'] === 'navigate' ? (headers['Sec-Fetch-Site'] === 'none' ? 'navigation to a typed URL' : 'navigation from a link') : headers['Sec-Fetch-Dest'] === 'style' ? 'stylesheet of a page' : 'fetch() from a page'} ` +
+      `(${fetchMetadata.map((name) => `${name}: ${headers[name]}`).join(', ')})`;
+  const edge = Object.keys(EDGE).filter((name) => headers[name] !== undefined);
+  const cdn = edge.length === 0 ? '' : edge.length > 3 ? `, through a CDN with its request ids and trace context (${edge.join(', ')})` : `, with ${edge.map((name) => `${name}: ${headers[name]}`).join(', ')}`;
   const reload = headers['Pragma'] ? ', as a hard reload (Cache-Control: no-cache, Pragma: no-cache)' : '';
-  const carried = ['Authorization', 'Cookie'].filter((name) => headers[name] !== undefined).map((name) => `, ${name}: ${headers[name]}`).join('');
+  const carried = ['Authorization', 'Cookie', ...Object.keys(API_KEYS)].filter((name) => headers[name] !== undefined).map((name) => `, ${name}: ${headers[name]}`).join('');
   const script = headers['User-Agent'] ? ` from a script (User-Agent: ${headers['User-Agent']}, Accept: ${headers['Accept'] ?? '(none)'}${carried})` : carried ? ` with ${carried.slice(2)}` : '';
   const version = (reply.request as SentRequest & { version?: string }).version;
-  return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}${port}${browsing}${reload}${script}${version ? ` over HTTP/${version}` : ''}`;
+  return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}${port}${cdn}${browsing}${reload}${script}${version ? ` over HTTP/${version}` : ''}`;
 }
 
 /** The decoded body, or undefined when the bytes do not decode as Content-Encoding says. */
@@ -204,8 +254,19 @@ async function explainHang<T>(app: Client, request: Promise<T>, asked: SentReque
       const busy = busyMachine();
       // Only the request that asks for a coding late while the plain one came quickly also points at the encoding settings.
       const coding = asked.headers['Accept-Encoding'];
+      const encodedOnly = coding !== undefined && coding !== 'identity';
+      // The unencoded answer asked just after it came well within the limit (a tenth of it): the late one's
+      // time went into encoding it, the app's own CPU, however busy the machine (red team 05 r13, Brotli 11).
+      if (busy && encodedOnly && plainMs * 10 < ANSWER_TIMEOUT_MS) {
+        fail(
+          `${said} The app is not stuck (GET /health answered, and the same URL unencoded in ${plainMs} ms): only the request with Accept-Encoding: ${coding} was late, ` +
+            `so encoding this answer takes longer than the ${ANSWER_TIMEOUT_MS / 1000} s a client is given (${busy}, yet the unencoded answer came at once). Look at the encoder's ` +
+            "settings: Brotli quality 11 (BROTLI_MAX_QUALITY) or a large window spends seconds of CPU on this catalogue for every response; it is meant for files compressed " +
+            "once at build time. compression()'s defaults (Brotli quality 4, gzip level 6) take milliseconds; keep them unless you have measured.",
+        );
+      }
       const onlyEncodedSlow =
-        plainMs < 500 && coding !== undefined && coding !== 'identity'
+        plainMs < 500 && encodedOnly
           ? ` Only the request with Accept-Encoding: ${coding} was late (the same URL unencoded took ${plainMs} ms): if it stays so on a quiet machine, encoding ` +
             'is the slow part, and the highest settings (Brotli quality 11, gzip level 9) cost that much CPU on every response.'
           : '';
@@ -531,10 +592,12 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   const script = SCRIPTS[path];
   const scriptHeaders: Record<string, string> = script ? { 'User-Agent': script.userAgent, Accept: mediaType(plain).split(';')[0]! } : {};
   const carried = script?.extra ?? {};
+  // A typed URL for the browser's list; for the others what that URL is fetched as (see BROWSING).
+  const browsing = acceptEncoding === BROWSER ? NAVIGATION : (BROWSING[path] ?? NAVIGATION);
   const productionRequest: SentRequest & { version: string } = {
     method: 'GET',
     path: script?.url ?? path,
-    headers: { 'Accept-Encoding': acceptEncoding, ...PROXIED, ...FORWARDED_PORT, ...NAVIGATION, ...HARD_RELOAD, ...scriptHeaders, ...carried },
+    headers: { 'Accept-Encoding': acceptEncoding, ...PROXIED, ...FORWARDED_PORT, ...EDGE, ...browsing, ...HARD_RELOAD, ...scriptHeaders, ...carried, ...API_KEYS },
     version: '1.0',
   };
   const production = (await pipelined(app, productionRequest.path, [productionRequest], '1.0'))[0];
@@ -542,7 +605,20 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   reproduce(app, production.request);
   const encodedAsAsked = (reply: RawReply) => reply.status === 200 && contentCodings(reply).length === 1 && codings.includes(contentCodings(reply)[0]!);
   if (!encodedAsAsked(production)) {
-    const causes: [() => Promise<RawReply>, string][] = [
+    /** The one header of `family` that turns the coding off on its own, else the family whole, as a message names it. */
+    let narrowed: RawReply | undefined;
+    const alone = async (family: Record<string, string>): Promise<string> => {
+      const names = Object.keys(family);
+      for (const name of names.length > 1 ? names : []) {
+        const reply = await fetchRaw(app, path, acceptEncoding, 'GET', { [name]: family[name]! });
+        if (!encodedAsAsked(reply)) {
+          narrowed = reply;
+          return `${name}: ${family[name]}`;
+        }
+      }
+      return `Together, ${names.map((name) => `${name}: ${family[name]}`).join(', ')}`;
+    };
+    const causes: [() => Promise<RawReply>, string | (() => Promise<string>)][] = [
       [
         () => fetchRaw(app, path, acceptEncoding, 'GET', PROXIED),
         'In production every request comes that way (a CDN or load balancer ends TLS and says so in one of these headers; nginx adds X-Real-IP, others the standard Forwarded): ' +
@@ -555,9 +631,19 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
           'Compress whatever the client accepts, whoever forwarded it; only the client itself may opt out, with a request header it sends for that.',
       ],
       [
-        () => fetchRaw(app, path, acceptEncoding, 'GET', NAVIGATION),
-        'The Sec-Fetch-* headers switched compression off: every browser sends them (Sec-Fetch-Site: none on a typed URL or a bookmark, cross-site on a link from another ' +
-          'site), so this filter leaves out the visits that matter most. They say where a request comes from, not whether the client reads gzip: compress whatever it accepts.',
+        () => fetchRaw(app, path, acceptEncoding, 'GET', EDGE),
+        async () =>
+          `${await alone(EDGE)} switched compression off: CDNs and load balancers add such headers to every request they forward (CloudFront X-Amz-Cf-Id, Cloudflare ` +
+          'CF-Ray and CDN-Loop, Fastly and Akamai theirs, tracing a request id or traceparent), so this filter leaves out all production traffic. A CDN in front does not ' +
+          'make your compression redundant: it stores and forwards what you send. Compress whatever the client accepts; only the client itself may opt out, with a request header it sends for that.',
+      ],
+      [
+        () => fetchRaw(app, path, acceptEncoding, 'GET', browsing),
+        async () =>
+          `${await alone(browsing)} switched compression off: every browser sends such headers (Sec-Fetch-Site: none on a typed URL, cross-site on a link from another site or ` +
+          "a fetch() from another origin, same-origin for a page's own stylesheet; Origin on every cross-origin fetch(); Referer on every sub-resource and link), so this filter " +
+          'leaves out the visits that matter most. They say where a request comes from, not whether the client reads gzip: compress whatever it accepts (BREACH is a reason ' +
+          'to leave out an answer that holds a secret, not a kind of request). Only the client itself may opt out, with a request header it sends for that.',
       ],
       [
         () => fetchRaw(app, path, acceptEncoding, 'GET', HARD_RELOAD),
@@ -580,6 +666,17 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
               'Only the client itself may opt out, with a request header it sends for that.',
           ],
         ),
+      );
+    }
+    causes.push([
+      () => fetchRaw(app, path, acceptEncoding, 'GET', API_KEYS),
+      async () =>
+        `${await alone(API_KEYS)} switched compression off: API clients send their key in such a header (X-Api-Key, Api-Key, X-Auth-Token) as the partner feed does in ` +
+        'Authorization. This URL is public and the same for everyone; BREACH concerns an answer that holds a secret next to input the client chose, not every request ' +
+        'that carries a key. Compress whatever the client accepts; only the client itself may opt out, with a request header it sends for that.',
+    ]);
+    if (script) {
+      causes.push(
         [
           // Over a socket of its own: node:http's URL would read // as a host and resolve the dot segment.
           async () => (await pipelined(app, script.url, [{ method: 'GET', path: script.url, headers: { 'Accept-Encoding': acceptEncoding } }]))[0] ?? fetchRaw(app, path, 'identity'),
@@ -593,7 +690,8 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
     for (const [ask, cause] of causes) {
       const reply = await ask();
       if (!encodedAsAsked(reply)) {
-        found = [reply, cause];
+        const said = typeof cause === 'string' ? cause : await cause();
+        found = [narrowed ?? reply, said];
         break;
       }
     }
@@ -915,6 +1013,11 @@ async function expectOwnAnswersInFlight(app: Client, path: string, original: Buf
   }
 }
 
+/** The other cause of an answer left plain only when clients ask together. */
+const UNDER_LOAD =
+  'Or compression is skipped under load, while many requests are in flight (a filter that counts the requests in flight, or looks at event-loop lag or CPU): ' +
+  'that leaves plain exactly the busiest moments, when bytes cost most. Compress every answer whose client accepts a coding, however busy the app is.';
+
 /**
  * The first failure among `replies` of clients asking together (with the request it concerns as its
  * curl line), or undefined when each got what it gets alone. `cause` ends every message.
@@ -933,7 +1036,7 @@ function judgeTogether(replies: RawReply[], original: Buffer, encodesAlone: bool
           : // A gzip client gets an encoded answer (a coding it accepts: see above); a Brotli-only one is
             // judged by the browser check (ACCEPTING_CLIENTS), not here.
             encodesAlone && accepts(reply.request.headers['Accept-Encoding'] ?? '', 'gzip') && used.length === 0
-            ? `Expected GET ${path} ${who(reply)} to answer an encoded body, got no Content-Encoding, though asked alone it is encoded. ${together}${cause}`
+            ? `Expected GET ${path} ${who(reply)} to answer an encoded body, got no Content-Encoding, though asked alone it is encoded. ${together}${cause} ${UNDER_LOAD}`
             : body?.equals(original) !== true
               ? `Expected GET ${path} ${who(reply)} to decode to the plain body (${byteCount(original.length)}), got ${body ? byteCount(body.length) : `${byteCount(reply.bytes.length)} that do not decode as ${used.join(', ') || 'none'}`}. ${together}${cause}`
               : used.length > 0 && !variesOnCoding(reply)

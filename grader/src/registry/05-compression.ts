@@ -139,7 +139,7 @@ export default {
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.authors-list-compressed', '05.static-stylesheet-compressed', '05.plain-clients-get-plain-bytes', '05.catalogue-still-lists-every-book'],
     },
     {
-      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via, X-Forwarded-Port) like any other, with Vary: that is all production traffic; and those of every client, a script or the partner feed (any User-Agent, Accept: application/json) as much as a browser (a typed URL with its Sec-Fetch-* headers, a hard reload with Cache-Control: no-cache), at any spelling of the URL (a query string, a trailing slash, //storefront.css, /assets/../storefront.css).',
+      text: 'Compress requests that arrive through a TLS-terminating proxy or CDN (X-Forwarded-Proto: https, X-Forwarded-For, Forwarded, X-Real-IP, Via, X-Forwarded-Port) like any other, with Vary: that is all production traffic; and those of every client, a script or the partner feed (any User-Agent, Accept: application/json) as much as a browser (a typed URL, a link, a fetch() from another origin or a stylesheet, with their Sec-Fetch-*, Origin and Referer headers, a hard reload with Cache-Control: no-cache), whatever else the request carries (what a CDN adds, such as X-Amz-Cf-Id or CDN-Loop, a request id or trace context, a key in X-Api-Key): a filter keyed on any request header but one the client sends to opt out leaves out real traffic; at any spelling of the URL (a query string, a trailing slash, //storefront.css, /assets/../storefront.css).',
       checks: ['05.catalogue-gzipped-for-gzip-clients', '05.browser-gets-compressed-catalogue', '05.catalogue-page-compressed', '05.authors-list-compressed', '05.static-stylesheet-compressed'],
     },
     { text: 'Make the catalogue cross the wire far smaller with gzip (the grader asks for at least 70% fewer bytes; the reference saves 89%).', checks: ['05.catalogue-70-percent-smaller-on-the-wire'] },
@@ -182,6 +182,7 @@ export default {
   ],
   advice: [
     'Turn up the gzip level or the Brotli quality only after measuring: each step costs CPU on every response.',
+    'Encode a file of public/ once at start-up only if it cannot change while the app runs: a copy kept after the file changed on disk sends browsers the old stylesheet while plain clients get the new one.',
     'A lower threshold (even 0), any gzip level from 1 to 9, and a filter that lets a client opt out and otherwise falls back to compression.filter are all fine.',
     'Measure compression on the wire with a raw client (curl without --compressed, or node:http): libraries that decompress for you hide the bytes you want to count.',
     'Do not compress an answer that carries a secret next to input the client chose (BREACH): leave it uncompressed or make the secret differ on every answer.',
