@@ -260,7 +260,7 @@ async function explainHang<T>(app: Client, request: Promise<T>, asked: SentReque
       if (busy && encodedOnly && plainMs * 10 < ANSWER_TIMEOUT_MS) {
         fail(
           `${said} The app is not stuck (GET /health answered, and the same URL unencoded in ${plainMs} ms): only the request with Accept-Encoding: ${coding} was late, ` +
-            `so encoding this answer takes longer than the ${ANSWER_TIMEOUT_MS / 1000} s a client is given (${busy}, yet the unencoded answer came at once). Look at the encoder's ` +
+            `so encoding this answer takes longer than the ${ANSWER_TIMEOUT_MS / 1000} s a client is given: ${busy}, yet the unencoded answer came at once. Look at the encoder's ` +
             "settings: Brotli quality 11 (BROTLI_MAX_QUALITY) or a large window spends seconds of CPU on this catalogue for every response; it is meant for files compressed " +
             "once at build time. compression()'s defaults (Brotli quality 4, gzip level 6) take milliseconds; keep them unless you have measured.",
         );
