@@ -45,12 +45,12 @@ const RUN_MODE_WORDS: Record<StorePath, string> = {
 /**
  * NODE_ENV of the process that makes the login of the store run, when it differs from RUN_NODE_ENV: on the
  * embedded path, NODE_ENV=test (what a test runner sets), where a MemoryStore, a cookie without Secure or a
- * secret "for the tests" hides. The process that reads the login runs as the rest of the run. Not on the Redis
- * path: a Redis prefix per deployment environment (the same in every process of one) is the app's to choose,
- * and would split two processes of different NODE_ENV there; a choice made by NODE_ENV seldom asks REDIS_URL.
+ * secret "for the tests" hides. The process that reads the login runs as the rest of the run. On the Redis path,
+ * NODE_ENV=production (the rest of the run has development): a Redis prefix made from NODE_ENV splits the
+ * processes of one app, which the lesson asks to share sessions whatever NODE_ENV says (one fixed prefix).
  */
-const LOGIN_NODE_ENV: Record<StorePath, string | undefined> = { redis: undefined, embedded: 'test' };
-const LOGIN_MODE_WORDS: Record<StorePath, string | undefined> = { redis: undefined, embedded: 'with NODE_ENV=test (as a test runner sets it)' };
+const LOGIN_NODE_ENV: Record<StorePath, string | undefined> = { redis: 'production', embedded: 'test' };
+const LOGIN_MODE_WORDS: Record<StorePath, string | undefined> = { redis: 'with NODE_ENV=production', embedded: 'with NODE_ENV=test (as a test runner sets it)' };
 
 /** The store paths, in words for messages. */
 const PATH_WORDS: Record<StorePath, string> = {
@@ -146,6 +146,15 @@ const OUTAGE_GAP_MS = 1_000;
 const OUTAGE_FAST_MS = 1_500;
 const OUTAGE_SPEEDUP = 1_200;
 const RECOVERY_SPEEDUP = 40;
+/**
+ * The last stretch of the second outage, at RECOVERY_SPEEDUP: how long it lasts in real time (a minute on the app's
+ * clock), and the longest the app's client may go without a try to reconnect, on its clock. The grader's own
+ * listener takes the relay's port meanwhile and resets every connection, as a Redis that refuses, so that
+ * each try is seen. A delay capped at 30 s leaves at least half the stretch (30 s on its clock) without one;
+ * node-redis's default (2 s at most) or a cap of a few seconds leaves a few seconds.
+ */
+const SILENCE_STRETCH_MS = 1_500;
+const SILENCE_ALLOWED_MS = 15_000;
 /** How long an app has to log a customer in again once its Redis is back (node-redis retries every 2 s at most, sped up here). */
 const RECOVERY_MS = 6_000;
 /** The grader's preload for app processes: a host name of their own (COURSE_HOSTNAME), the ports they listened on (COURSE_LISTEN_FILE). */
@@ -503,11 +512,13 @@ async function whyUnknown(
     return (
       `${store} holds the session ${first.where}, but ${otherName} keeps its own sessions ${second.where}, and each process looks only there. ` +
       (storePath === 'redis'
-        ? 'Give RedisStore one fixed prefix, not one made from the host name, the process id, the time or a random value.'
+        ? `Give RedisStore one fixed prefix, not one made from NODE_ENV${madeUnder ? ` (the process that made the session was started ${madeUnder}, ${otherName} ${RUN_MODE_WORDS[storePath]}: one app, one store, whatever NODE_ENV says)` : ''}, the host name, the process id, the time or a random value.`
         : 'Give the file store the same path in every process: SESSION_DIR itself (or one fixed subfolder of it), not a folder named after the host, the process or a random value.')
     );
   }
-  if (madeUnder && signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
+  // Blamed on NODE_ENV only when the other process signs with SESSION_SECRET itself (not a secret made up per process).
+  const otherSigns = signedIds(visitor.jar.toObject());
+  if (madeUnder && otherSigns.length && otherSigns.every((cookie) => signedWith(cookie, env.SESSION_SECRET!)) && signed.some((cookie) => !signedWith(cookie, env.SESSION_SECRET!))) {
     return (
       `${store} holds the session ${first.where}, but the process that made it, started ${madeUnder}, signed its cookie with a key other than the SESSION_SECRET both processes were given, and ${otherName}, started ${RUN_MODE_WORDS[storePath]}, rejects it: ` +
       'under that NODE_ENV the app signs with a secret of its own (one for the tests written in the code, say), which anybody who reads the code can sign a cookie with. The secret must not depend on NODE_ENV: ' +
@@ -952,14 +963,16 @@ lesson('03-session-store', (t) => {
     elsewhere: boolean,
     keep: () => Promise<() => Promise<void>>,
   ): Promise<void> {
-    const [app, loginApp] = await Promise.all([start(env), elsewhere ? start({ ...env, HOSTNAME: 'web-2', COURSE_HOSTNAME: 'web-2' }) : undefined]);
+    // The login process runs without NODE_ENV (the other in production): the 8 hours hold whatever NODE_ENV says.
+    const { NODE_ENV: _mode, ...loginEnv } = env;
+    const [app, loginApp] = await Promise.all([start(env), elsewhere ? start({ ...loginEnv, HOSTNAME: 'web-2', COURSE_HOSTNAME: 'web-2' }) : undefined]);
     const loginBrowser = new Browser((loginApp ?? app).client, new CookieJar(), ahead);
     const loginSent = Date.now();
     await loginBrowser.login();
     // The login time the app kept lies between these two moments of the grader's clock (the app's ran with it until now).
     const loginAnswered = Date.now();
     const browser = loginBrowser.on(app);
-    const madeOn = loginApp ? ' (made on another process of the app, with the same store and clock)' : '';
+    const madeOn = loginApp ? ' (made on another process of the app, started without NODE_ENV, with the same store and clock)' : '';
     /** `ms` after the login on the app's clock: at least (counted from the login's answer) or at most (from when it was sent). */
     const afterLogin = (ms: number, atLeast: boolean) => setAhead(ms - (Date.now() - (atLeast ? loginAnswered : loginSent)));
     // The session used with USE_GAP_MS between an answer and the next request on the app's clock, then once
@@ -1088,9 +1101,15 @@ lesson('03-session-store', (t) => {
               (whole.status === 401 ? `the login is over only while the browser sends its other cookies back as the app set them, and whoever copied the cookies decides what to send: ${why}` : await whyStillIn(browser.jar)),
       );
     }
+    // The store as it was before the late request, put back for the same request on the login process (one that refused it may rightly have destroyed the session).
+    const beforeLate = putBack ?? (loginApp ? await keep() : undefined);
+    const lateJar = browser.jar.clone();
     const late = await browser.me();
     let sameCookieOnLoginProcess: Reply | undefined;
-    if (loginApp && late.status === 200) sameCookieOnLoginProcess = await loginBrowser.me();
+    if (loginApp) {
+      if (late.status === 401) await beforeLate!();
+      sameCookieOnLoginProcess = await new Browser(loginApp.client, lateJar).me();
+    }
     expectThat(
       late.status === 401,
       late.status >= 500
@@ -1100,6 +1119,18 @@ lesson('03-session-store', (t) => {
               ? 'the process that made the login ends it, the other does not: the login time is kept in one process (a Map, a timer), where no other process and no restart sees it. Keep the time of the login in the session, which the store shares.'
               : await whyStillIn(browser.jar)),
     );
+    // The same cookie on the process started without NODE_ENV: a limit kept only in production is no limit.
+    if (sameCookieOnLoginProcess) {
+      const reply = sameCookieOnLoginProcess;
+      expectOn(
+        reply,
+        reply.status === 401,
+        reply.status >= 500
+          ? `Expected GET /me ${replayed}, on the process started without NODE_ENV, to answer 401, got ${reply.status}: a login past its 8 hours must read as signed out, never as a server error.`
+          : `Expected GET /me ${replayed}, on the process started without NODE_ENV, to answer 401, got ${reply.status} ${show(reply.text, 60)}, while the process started with NODE_ENV=production answered 401 to the same cookie: ` +
+              'the app ends a login after 8 hours only under NODE_ENV=production. A development box, a staging server or a deployment that forgot NODE_ENV keeps a copied cookie alive for ever: check the 8 hours on every request, whatever NODE_ENV says.',
+      );
+    }
     // Signed out is not locked out: with that cookie still in the browser, the catalogue answers (it needs no
     // session) and a new login works, as it does for a browser without a cookie.
     const lockedOut =
@@ -1152,7 +1183,8 @@ lesson('03-session-store', (t) => {
     /** On the embedded path, a cookie re-signed with a string from the lesson folder that the first process (NODE_ENV=test) accepted. */
     testForgery?: Settled<Forgery | undefined>;
     /** heldAtLogin, heldAfterStop: whether Redis held the session right after the login, and once the first process had stopped. */
-    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean; afterFlush: Settled<Reply> };
+    /** devHeld: whether Redis held the session of the new login on the third process (RUN_NODE_ENV), undefined when that login failed. */
+    redis?: { keys: string[]; ttls: Map<string, number>; elsewhere: string; filesInSessionDir: number; heldAtLogin: boolean; heldAfterStop: boolean; devHeld?: boolean; afterFlush: Settled<Reply> };
     /**
      * server: the third process, still running (a shared run's processes live until the grade ends): one started
      * from src/server.ts, where what the server loads (a committed .env, say) is live, as it is not in an app
@@ -1164,12 +1196,12 @@ lesson('03-session-store', (t) => {
     const env = await deployment(storePath);
     // Not in production (see RUN_NODE_ENV): the store and the cookie's flags must not depend on NODE_ENV, where a
     // MemoryStore, a file store "until production" or a plain-HTTP cookie "for development" hides.
-    // Every process of the run alike, so that a Redis prefix per environment is no split.
+    // Every process of the run alike, but the one that makes the login (LOGIN_NODE_ENV, below).
     delete env.NODE_ENV;
     if (RUN_NODE_ENV[storePath]) env.NODE_ENV = RUN_NODE_ENV[storePath];
     // On the embedded path, a third process from the start, given another SESSION_DIR: it must never know the session.
     const otherStart = storePath === 'embedded' ? settle(() => start({ ...env, SESSION_DIR: t.tempDir('course-03-other-sessions-'), ...onHost('web-4') })) : undefined;
-    // The process that makes the login, on the embedded path with NODE_ENV=test (LOGIN_NODE_ENV): the second must know
+    // The process that makes the login, with NODE_ENV=test on the embedded path and production on Redis (LOGIN_NODE_ENV): the second must know
     // that login (the same store, the same secret), and its cookie must carry the flags the cookie check asks for.
     const loginMode = LOGIN_NODE_ENV[storePath];
     const loginEnv: Record<string, string> = loginMode ? { NODE_ENV: loginMode } : {};
@@ -1186,7 +1218,7 @@ lesson('03-session-store', (t) => {
     // On the process started with NODE_ENV=test, beside: the live session re-signed with each string written in the lesson folder (03.secret-from-environment).
     const [sharedReply, testForgery] = await Promise.all([
       browser.on(second).me(),
-      LOGIN_NODE_ENV[storePath] ? settle(() => acceptedForgery(browser, [...writtenStrings().keys()])) : undefined,
+      storePath === 'embedded' ? settle(() => acceptedForgery(browser, [...writtenStrings().keys()])) : undefined,
     ]);
     const shared = {
       reply: sharedReply,
@@ -1203,7 +1235,7 @@ lesson('03-session-store', (t) => {
     const third = await start({ ...env, ...onHost('web-3') });
     const restartReply = await browser.on(third).me();
     const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app', afterStop, LOGIN_MODE_WORDS[storePath]) };
-    let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string; heldAtLogin: boolean; heldAfterStop: boolean } | undefined;
+    let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string; filesInSessionDir: number; heldAtLogin: boolean; heldAfterStop: boolean } | undefined;
     if (storePath === 'redis') {
       const db = graderConnection(env.REDIS_URL!);
       try {
@@ -1213,6 +1245,8 @@ lesson('03-session-store', (t) => {
           keys,
           ttls,
           elsewhere: keys.length ? '' : await redisConnectionNote(env.REDIS_URL, third.process.child.pid),
+          // The grader sets SESSION_DIR beside REDIS_URL: files there mean the file store won.
+          filesInSessionDir: keys.length ? 0 : filesUnder(env.SESSION_DIR!, 5).length,
           heldAtLogin: Boolean(atLogin?.where),
           heldAfterStop: Boolean(afterStop?.where),
         };
@@ -1232,6 +1266,9 @@ lesson('03-session-store', (t) => {
       expectThat(again.status === 200, `Expected a second POST /login with the demo account to answer 200, got ${again.status} ${show(again.text, 80)}.`);
       return new Browser(second.client, loginJar.clone()).me();
     });
+    // Where that new login's session went, on the Redis path: the first process made its login with NODE_ENV=production.
+    const devHeld =
+      storePath === 'redis' && devLogin?.status === 200 ? Boolean((await findInStore(storePath, env, signedIds(browser.jar.toObject()).map((cookie) => cookie.id)))?.where) : undefined;
     // A logout on the third process, of a session the second has just read.
     const afterLogout = await settle(async () => {
       const visitor = new Browser(third.client);
@@ -1272,7 +1309,7 @@ lesson('03-session-store', (t) => {
       return { reply, emptied: !after?.where };
     });
     const firstOnes = { firstLogin, firstLoginCookies, testForgery };
-    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, redis: { ...redisKeys!, afterFlush: afterEmptied } };
+    if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, redis: { ...redisKeys!, devHeld, afterFlush: afterEmptied } };
     return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied, server: third.client } };
   };
   /** The run of each store path this machine can prove, all started at once. */
@@ -1446,10 +1483,13 @@ lesson('03-session-store', (t) => {
           throw error;
         });
         const browser = new Browser(app.client);
+        // Whether a login asks the store before it answers (regenerate() deletes the old id first: DEL), for the message of a login that answers 200 while Redis is down.
+        const sentBeforeLogin = relay.commands.length;
         await browser.login().catch((error: unknown) => {
           if (error instanceof CheckFailure) addNote(error, passwordNote());
           throw error;
         });
+        const loginDeletes = relay.commands.slice(sentBeforeLogin).some((name) => name === 'DEL' || name === 'UNLINK');
         const db = graderConnection(target);
         const keys = await db.command('KEYS', '*').finally(() => db.close());
         expectThat(
@@ -1519,8 +1559,12 @@ lesson('03-session-store', (t) => {
             `Expected POST /login ${during} to answer 500 or 503, got 200 ${show(login.text, 60)}: ` +
               (after?.status === 200
                 ? 'and GET /me with the cookie it set answered 200 too: the new session was kept somewhere other than the Redis at REDIS_URL (a store it falls back to, a copy in memory), which other processes do not share and a restart loses.'
-                : `${after ? `GET /me with the cookie it set then answered ${after.status}, so nothing holds that session` : 'it set no session cookie'}: the login answered before it asked the store for anything, and the session it made was lost when express-session tried to save it after the answer had gone out. ` +
-                  'Let the login reach the store before it answers and pass the store\'s error on: req.session.regenerate((err) => { if (err) return next(err); … }) asks the store first (a new id also needs it), or req.session.save(callback) before res.json().'),
+                : `${after ? `GET /me with the cookie it set then answered ${after.status}, so nothing holds that session` : 'it set no session cookie'}: ` +
+                  (loginDeletes
+                    ? "the login ignored the store's error: req.session.regenerate() asked the store (it deletes the old id first, a DEL the grader saw at the login before the outage), the store failed, and the login went on to answer 200 with an error in regenerate's callback (regenerate(() => …) never looks at err); the session it made was lost when express-session tried to save it after the answer had gone out. " +
+                      "Pass the store's error on: req.session.regenerate((err) => { if (err) return next(err); … })."
+                    : 'the login answered before it asked the store for anything, and the session it made was lost when express-session tried to save it after the answer had gone out. ' +
+                      'Let the login reach the store before it answers and pass the store\'s error on: req.session.regenerate((err) => { if (err) return next(err); … }) asks the store first (a new id also needs it), or req.session.save(callback) before res.json().')),
           );
         }
         expectOn(login, login.status >= 500, `Expected POST /login ${during} to answer 500 or 503, got ${login.status} ${show(login.text, 60)}: a login that cannot be kept is a server error, not a wrong password.`);
@@ -1575,6 +1619,19 @@ lesson('03-session-store', (t) => {
         // Back to a pace at which a reconnect to the relay fits in node-redis's connect timeout (the app reads the file every 50 ms).
         writeFileSync(speedFile, String(RECOVERY_SPEEDUP));
         await Promise.race([new Promise((resolve) => setTimeout(resolve, 120)), app.process.exited]);
+        // The last minute of the outage on the app's clock: every try to reconnect seen (a listener of the grader's on the
+        // relay's port that resets each connection), so that the longest wait between tries shows (see SILENCE_STRETCH_MS).
+        const tries: number[] = [];
+        const refusing = net.createServer((socket) => {
+          tries.push(performance.now());
+          socket.resetAndDestroy();
+        });
+        const port = Number(new URL(relay.url).port);
+        const listening = await new Promise<boolean>((resolve) => refusing.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+        const stretchFrom = performance.now();
+        if (listening) await Promise.race([new Promise((resolve) => setTimeout(resolve, SILENCE_STRETCH_MS)), app.process.exited]);
+        const stretchTo = performance.now();
+        await new Promise<void>((resolve) => (listening ? refusing.close(() => resolve()) : resolve()));
         const longOutage = `a second outage of about ${Math.round((OUTAGE_FAST_MS * OUTAGE_SPEEDUP) / 60_000)} minutes on its clock (the grader ran its timers and clock faster meanwhile)`;
         expectThat(
           !app.process.exit,
@@ -1582,6 +1639,19 @@ lesson('03-session-store', (t) => {
             'an app that exits when Redis goes away takes the whole shop down with it (the catalogue, the health check, every customer), and a restart cannot bring back a Redis that is still down. ' +
             'Leave node-redis reconnecting by itself and answer the requests that need the store with an error meanwhile; never exit on a Redis error.',
         );
+        // No try at all: a client that gave up, or a delay that grew without a cap; the recovery below names it.
+        if (listening && tries.length) {
+          const marks = [stretchFrom, ...tries, stretchTo];
+          const longest = Math.max(...marks.slice(1).map((mark, index) => mark - marks[index]!)) * RECOVERY_SPEEDUP;
+          // Also fewer tries than one per SILENCE_ALLOWED_MS on average: a process the loaded machine stalled for a moment still tried often.
+          expectThat(
+            longest <= SILENCE_ALLOWED_MS || tries.length >= (SILENCE_STRETCH_MS * RECOVERY_SPEEDUP) / SILENCE_ALLOWED_MS,
+            `Expected the app's Redis client to keep trying to reconnect a few seconds apart at most while Redis is down, got ${tries.length} tr${tries.length === 1 ? 'y' : 'ies'} to reconnect in the last ` +
+              `${Math.round((SILENCE_STRETCH_MS * RECOVERY_SPEEDUP) / 1000)} s (on its clock) of ${longOutage}, with up to ${Math.round(longest / 1000)} s without one: ` +
+              'its reconnect delay grows to far more than a few seconds (a backoff capped at 30 s, or one without a cap), so after every outage the shop stays without sessions that long after Redis is back. ' +
+              'Cap the delay at a few seconds (reconnectStrategy: (retries) => Math.min(retries * 50, 2000), or node-redis\'s default, 2 s at most).',
+          );
+        }
         await recovers(`, after ${longOutage},`);
         writeFileSync(speedFile, '1');
       } finally {
@@ -1818,17 +1888,34 @@ lesson('03-session-store', (t) => {
   t.check('03.anonymous-requests-create-no-session', () =>
     onEveryStore(async (storePath) => {
       const { browser } = await oneApp(storePath);
-      const visits = [['GET', '/health'], ['GET', '/books'], ['GET', '/me'], ['POST', '/login', WRONG_PASSWORD], ['POST', '/logout']] as const;
-      for (const [method, route, body] of visits) {
-        const reply = await browser.request(method, route, body);
+      // Failed logins of every kind: a wrong password, a field missing, an empty or unparseable body (each its own path in a login route).
+      const json = { ...PROXY_HEADERS, 'Content-Type': 'application/json' };
+      const visits: [string, string, string, unknown?, Record<string, string>?][] = [
+        ['GET', '/health', ''],
+        ['GET', '/books', ''],
+        ['GET', '/me', ''],
+        ['POST', '/login', ' with a wrong password', WRONG_PASSWORD],
+        ['POST', '/login', ' without a password', { username: DEMO.username }],
+        ['POST', '/login', ' without a username', { password: DEMO.password }],
+        ['POST', '/login', ' with an empty JSON object', {}],
+        ['POST', '/login', ' with a body that is not JSON', '{"username": "reader", ', json],
+        ['POST', '/logout', ''],
+      ];
+      for (const [method, route, how, body, headers] of visits) {
+        // Each from a browser of its own: a cookie one of them set must not hide another's.
+        const visitor = new Browser(browser.client);
+        const reply = headers ? await visitor.client.request(method, route, { headers, body }) : await visitor.request(method, route, body);
         // A logout may clear a cookie (a Set-Cookie that deletes it); it must not set one.
         const lines = route === '/logout' ? setCookieLines(reply).filter((_line, index) => !isDeletion(setCookies(reply)[index]!)) : setCookieLines(reply);
-        expectThat(
+        expectOn(
+          reply,
           lines.length === 0,
-          `Expected ${method} ${route}${body ? ' with a wrong password' : ''} from a visitor who never logged in to set no cookie, got Set-Cookie: ${show(lines[0], 100)}. ` +
+          `Expected ${method} ${route}${how} from a visitor who never logged in to set no cookie, got ${reply.status} with Set-Cookie: ${show(lines[0], 100)}. ` +
             (route === '/logout'
               ? 'A logout that saves or regenerates the session (req.session.regenerate(), as in the express-session README) makes a new one, even for a visitor who had none: end it with req.session.destroy() instead.'
-              : 'Every anonymous visit (health checks, crawlers, password guessers) then writes a session to the store: saveUninitialized: false, and write nothing into the session until a login succeeds.'),
+              : route === '/login'
+                ? 'A failed login, whatever made it fail (a wrong password, a missing field, a body that does not parse), must write nothing into the session (no error message, no counter, no flash for the form): every password guesser and bot then fills the store. Answer with the error in the response itself, and touch req.session only once the password checks out.'
+                : 'Every anonymous visit (health checks, crawlers, password guessers) then writes a session to the store: saveUninitialized: false, and write nothing into the session until a login succeeds.'),
         );
       }
     }),
@@ -1859,16 +1946,27 @@ lesson('03-session-store', (t) => {
     }
     // A start whose Redis does not answer, begun beside the store runs (see storeRuns).
     const withRedisDown = settle(() => t.shared(DEAD_REDIS_RUN, servesLoginsWithRedisDown));
-    const { keys, ttls, elsewhere, heldAtLogin, heldAfterStop, afterFlush: flushed } = (await run).redis!;
+    const { keys, ttls, elsewhere, filesInSessionDir, heldAtLogin, heldAfterStop, devHeld, afterFlush: flushed } = (await run).redis!;
     expectThat(
       keys.length > 0 || !heldAtLogin,
       `Expected the session kept in Redis (at REDIS_URL) at POST /login to stay there, got an empty database once ${heldAfterStop ? 'the restarted app had started' : 'the grader had stopped (SIGTERM) the process that made it'}: ` +
         `the app empties the store when it ${heldAfterStop ? 'starts' : 'stops'}. Sessions must outlive the processes that made them: do not empty or recreate the Redis at ${heldAfterStop ? 'startup' : 'shutdown'}.`,
     );
     expectThat(
+      keys.length > 0 || !filesInSessionDir,
+      `Expected a session in Redis (at REDIS_URL) after POST /login, got an empty database and ${filesInSessionDir} file${filesInSessionDir === 1 ? '' : 's'} in SESSION_DIR, which the grader set too: ` +
+        'SESSION_DIR won over REDIS_URL, so the app keeps sessions in files on one machine while the deployment gave it a Redis every host shares (a SESSION_DIR left in a base image or a .env is common). ' +
+        'With REDIS_URL set, keep sessions in that Redis whether or not SESSION_DIR is set too: choose the store by REDIS_URL first, the file store only without it.',
+    );
+    expectThat(
       keys.length > 0,
       `Expected a session in Redis (at REDIS_URL) after POST /login on a process started ${RUN_MODE_WORDS.redis}, got an empty database.${elsewhere} ` +
         'With REDIS_URL set the app must keep sessions there whatever NODE_ENV says, not only in production (connect-redis RedisStore on a client made with createClient({ url: REDIS_URL })).',
+    );
+    expectThat(
+      devHeld !== false,
+      `Expected the session of POST /login on a process started ${RUN_MODE_WORDS.redis} to be kept in Redis (at REDIS_URL), got nothing there under its id, while the login on a process started ${LOGIN_MODE_WORDS.redis} was kept there: ` +
+        'the app picks its store by NODE_ENV. With REDIS_URL set the app must keep sessions there whatever NODE_ENV says, not only in production: a staging or development deployment given a REDIS_URL shares its logins through it too.',
     );
     for (const [key, ttl] of ttls) {
       expectThat(
