@@ -351,7 +351,7 @@ function toLessonResult(job: GradeJob, collector: Collector, gradedAt: string, d
       message: passed ? '' : outcome.message,
       curl: passed ? undefined : outcome.meta?.curl,
       output: passed ? undefined : outcome.meta?.output,
-      location: passed ? undefined : learnerLocation(outcome.meta?.output ?? '', job.dir, lesson.edits),
+      location: passed ? undefined : learnerLocation(outcome.meta?.locateIn ?? outcome.meta?.output ?? '', job.dir, lesson.edits),
       durationMs: Math.round(outcome.durationMs),
     };
   });

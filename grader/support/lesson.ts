@@ -40,6 +40,12 @@ export interface FailureAbout {
 export interface CheckMeta {
   curl?: string;
   output: string;
+  /**
+   * Where the report's "Look at" line is looked for, when not in `output`: a failure whose fault is not
+   * where the output's stacks were thrown (what is logged, what an answer says) sets it on its error as
+   * `locateIn`, the text that shows the code at fault, or '' for none.
+   */
+  locateIn?: string;
   cannotJudge: boolean;
 }
 
@@ -206,9 +212,11 @@ export class LessonKit {
         // then come from those alone, not from another run's stack or the last request sent.
         const about = (error as { about?: FailureAbout }).about;
         const last = about ? about.request : ((error as { request?: SentRequest }).request ?? state.sent.at(-1));
+        const locateIn = (error as { locateIn?: string }).locateIn;
         task.meta.course = {
           curl: last && toCurl(last),
           output: tail(about ? about.output : outputSince(state.marks), OUTPUT_KEPT),
+          ...(locateIn === undefined ? {} : { locateIn: tail(locateIn, OUTPUT_KEPT) }),
           cannotJudge: error instanceof CannotJudge,
         };
         if (error instanceof CheckFailure || error instanceof CannotJudge) {
