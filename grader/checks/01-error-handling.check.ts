@@ -1,9 +1,9 @@
 import http, { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { CannotJudge, expectThat, fail, show } from '../support/expect.js';
+import { CannotJudge, CheckFailure, expectThat, fail, show } from '../support/expect.js';
 import { ANSWER_TIMEOUT_MS, expectJsonType, expectStatus, header, type Client, type Reply, type RequestOptions, type SentRequest } from '../support/http.js';
-import { delay, lesson, type RunningServer } from '../support/lesson.js';
+import { delay, lesson, type FailureAbout, type RunningServer } from '../support/lesson.js';
 import { parseLine, pollFor, stringsOf } from '../support/logs.js';
 
 interface ServerError extends RequestOptions {
@@ -432,6 +432,36 @@ function stacksOf({ pieces }: ReturnType<typeof logPieces>, error: ServerError):
 }
 
 /**
+ * The output without the stacks of the four errors themselves (logged, or printed by Express's own
+ * handler): where a failure about what an answer says or what the log holds looks for its "Look at" line.
+ * The line that threw is not at fault there (the lesson leaves the four failures in place); the code that
+ * answered or logged is, when the output shows it (a handler that throws itself), else there is no
+ * "Look at" (red team 01 r9).
+ */
+function withoutThrownStacks(output: string): string {
+  const kept: string[] = [];
+  let inStack = false;
+  for (const line of output.split('\n')) {
+    if (serverErrors.some(({ says }) => says.test(line))) inStack = true;
+    else if (!inStack || !/^\s*at \S/.test(line)) {
+      inStack = false;
+      kept.push(line);
+    }
+  }
+  return kept.join('\n');
+}
+
+/** The first line of `text` that says `error`, with the frames printed below it; '' when none does. */
+function stackOfIn(text: string, error: ServerError): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => !line.startsWith('[grader] ') && error.says.test(line));
+  if (at < 0) return '';
+  let end = at + 1;
+  while (end < lines.length && /^\s*at \S/.test(lines[end]!)) end++;
+  return lines.slice(at, end).join('\n');
+}
+
+/**
  * Sends `requests` over one connection in a single write, as a pipelining client does, so that the app
  * handles them in the same turn of its event loop: for each, whether an answer came back.
  */
@@ -581,16 +611,21 @@ function systemError(code: string, errno: number, syscall: string, more = ''): s
   return `Object.assign(new Error('${syscall} ${code} (thrown by the grader outside any request)'),{code:'${code}',errno:${errno},syscall:'${syscall}'${more}})`;
 }
 /**
- * The errors the grader throws outside any request, one shape per run, each run in its own mode: a plain
- * Error (a bug), and system errors with a code, each a different one (a socket's ECONNRESET, the code
- * the usual "ignore ECONNRESET" snippets name, a broken pipe's EPIPE, a timeout's ETIMEDOUT), the kind an
- * "operational errors are survivable" handler keeps the process alive for; the last one a rejected
- * promise nobody handles, which Node turns into an uncaught exception unless an unhandledRejection
- * handler keeps the process alive. The same in every grade: a verdict that changed from one grade to
- * the next could be had by grading again.
+ * The errors the grader throws outside any request, one shape per run: none of them a plain Error, each
+ * with the traits a handler that "carries on for harmless errors" looks for, spread over the runs: Node's
+ * own codes juniors exempt after their first crash (ERR_HTTP_HEADERS_SENT, ERR_STREAM_*), a socket's
+ * ECONNRESET and EPIPE (the usual "ignore ECONNRESET" snippets), connection and DNS codes (ECONNREFUSED,
+ * ENOTFOUND), an AbortError and a TimeoutError by name, an error marked isOperational, and rejections
+ * nobody handles whose reason is no Error at all (a string, undefined), which Node turns into an uncaught
+ * exception unless an unhandledRejection handler keeps the process alive (red team 01 r9). The same in
+ * every grade: a verdict that changed from one grade to the next could be had by grading again.
  */
 const uncaughtShapes = {
-  plain: { what: 'an Error the grader threw', preload: uncaughtPreload(`new Error('thrown by the grader outside any request')`) },
+  // What Node throws when a route writes after its answer ("Cannot set headers after they are sent").
+  headersSent: {
+    what: 'an Error with code ERR_HTTP_HEADERS_SENT the grader threw',
+    preload: uncaughtPreload(`Object.assign(new Error('Cannot set headers after they are sent to the client (thrown by the grader outside any request)'),{code:'ERR_HTTP_HEADERS_SENT'})`),
+  },
   // Marked operational as well (nodebestpractices' AppError: isOperational), the mark a handler that
   // carries on for "expected" errors looks for (red team 01 r7).
   reset: {
@@ -598,15 +633,36 @@ const uncaughtShapes = {
     preload: uncaughtPreload(systemError('ECONNRESET', -104, 'read', ',isOperational:true')),
   },
   pipe: { what: 'a system error with code EPIPE the grader threw', preload: uncaughtPreload(systemError('EPIPE', -32, 'write')) },
-  rejection: {
-    what: 'a promise the grader rejected (with a system error with code ETIMEDOUT) and nothing handled',
-    preload: uncaughtPreload(systemError('ETIMEDOUT', -110, 'connect'), true),
+  destroyed: {
+    what: 'an Error with code ERR_STREAM_DESTROYED the grader threw',
+    preload: uncaughtPreload(`Object.assign(new Error('Cannot call write after a stream was destroyed (thrown by the grader outside any request)'),{code:'ERR_STREAM_DESTROYED'})`),
+  },
+  prematureClose: {
+    what: 'an AbortError (err.name) with code ERR_STREAM_PREMATURE_CLOSE the grader threw',
+    preload: uncaughtPreload(`Object.assign(new Error('Premature close (thrown by the grader outside any request)'),{name:'AbortError',code:'ERR_STREAM_PREMATURE_CLOSE'})`),
+  },
+  // Rejections whose reason is no Error: a handler that exits only for errors (reason instanceof Error) serves on.
+  rejectedString: {
+    what: "a promise the grader rejected with a string ('ETIMEDOUT', no Error) and nothing handled",
+    preload: uncaughtPreload(`'ETIMEDOUT'`, true),
+  },
+  rejectedUndefined: {
+    what: 'a promise the grader rejected with undefined (Promise.reject()) and nothing handled',
+    preload: uncaughtPreload('undefined', true),
   },
   // In production too ("a stray promise must never take production down"), an error marked operational
-  // with an http-errors status and expose as well (red team 01 r7).
+  // with an http-errors status and expose as well (red team 01 r7), a refused connection's code and a
+  // TimeoutError's name (AbortSignal.timeout) besides.
   operational: {
-    what: 'a promise the grader rejected (with an Error marked isOperational, status 503) and nothing handled',
-    preload: uncaughtPreload(`Object.assign(new Error('partner unavailable (rejected by the grader outside any request)'),{isOperational:true,status:503,statusCode:503,expose:false})`, true),
+    what: 'a promise the grader rejected (with a TimeoutError (err.name) with code ECONNREFUSED, marked isOperational, status 503) and nothing handled',
+    preload: uncaughtPreload(
+      `Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432 (rejected by the grader outside any request)'),{name:'TimeoutError',code:'ECONNREFUSED',errno:-111,syscall:'connect',isOperational:true,status:503,statusCode:503,expose:false})`,
+      true,
+    ),
+  },
+  notFound: {
+    what: 'a promise the grader rejected (with a system error with code ENOTFOUND) and nothing handled',
+    preload: uncaughtPreload(systemError('ENOTFOUND', -3008, 'getaddrinfo'), true),
   },
 };
 /**
@@ -617,6 +673,11 @@ const uncaughtShapes = {
 const TEST_REPEAT = 120;
 /** How long a process may take to end after that error: it ends at once unless something keeps it alive. */
 const UNCAUGHT_END_MS = 3_000;
+/**
+ * How long a process may go on answering after that error: a logger that writes out what it holds before
+ * it exits waits up to 3 s (winston's exitOnError), so twice that, a margin no load decides (red team 01 r9).
+ */
+const UNCAUGHT_SERVING_MS = 6_000;
 
 /** `early`: the process ended on the grader's signal, before the preload threw what it was to throw. */
 type UncaughtOutcome = { kept: false; early?: true; code: number | null; signal: NodeJS.Signals | null; after: string } | { kept: true; how: string };
@@ -624,13 +685,13 @@ type UncaughtOutcome = { kept: false; early?: true; code: number | null; signal:
 /** Whether the process ends within UNCAUGHT_END_MS, and how; or how it showed that it still serves. */
 async function endsAfter(server: RunningServer, after: string): Promise<UncaughtOutcome> {
   const { process: app } = server;
-  await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
+  await Promise.race([app.exited, delay(UNCAUGHT_SERVING_MS)]);
   if (app.running) {
     // Still there: does it serve? A process shutting down closes its server first.
     const health = await server.client.get('/health').then((reply) => reply.status, () => undefined);
-    if (health !== undefined && app.running) return { kept: true, how: `GET /health answered ${health} more than ${UNCAUGHT_END_MS / 1000} s after ${after}` };
+    if (health !== undefined && app.running) return { kept: true, how: `GET /health answered ${health} more than ${UNCAUGHT_SERVING_MS / 1000} s after ${after}` };
     await Promise.race([app.exited, delay(UNCAUGHT_END_MS)]);
-    if (app.running) return { kept: true, how: `it was still running more than ${(2 * UNCAUGHT_END_MS) / 1000} s after ${after}` };
+    if (app.running) return { kept: true, how: `it was still running more than ${(UNCAUGHT_SERVING_MS + UNCAUGHT_END_MS) / 1000} s after ${after}` };
   }
   // It ended as it should: no "exited before the check ended" beside the messages of the checks.
   app.stopping = true;
@@ -719,7 +780,24 @@ lesson('01-error-handling', (t) => {
    */
   const clientErrorModes: [env: Record<string, string>, mode: string][] = [...modes.slice(0, 2), [development, ' with NODE_ENV=development']];
 
-  t.check('01.sync-throw-answers-generic-json', async () => {
+  /**
+   * A check whose failures are about what an answer says or what the log holds: its "Look at" line is the
+   * code that answered or logged, when the output shows it, never the route's line that threw (red team 01 r9).
+   */
+  const check = (id: string, body: () => Promise<void>) =>
+    t.check(id, async () => {
+      try {
+        await body();
+      } catch (error) {
+        if (error instanceof CheckFailure && !('locateIn' in error)) {
+          const about = (error as { about?: FailureAbout }).about;
+          Object.assign(error, { locateIn: withoutThrownStacks(about ? about.output : t.checkOutput()) });
+        }
+        throw error;
+      }
+    });
+
+  check('01.sync-throw-answers-generic-json', async () => {
     const app = await t.app();
     await askEveryWay(app, sync, (reply) => {
       expectGenericServerError(reply);
@@ -727,22 +805,22 @@ lesson('01-error-handling', (t) => {
     });
   });
 
-  t.check('01.rejected-promise-answers-generic-json', async () => {
+  check('01.rejected-promise-answers-generic-json', async () => {
     const app = await t.app();
     await askEveryWay(app, rejected, (reply) => expectGenericServerError(reply));
   });
 
-  t.check('01.middleware-throw-answers-generic-json', async () => {
+  check('01.middleware-throw-answers-generic-json', async () => {
     const app = await t.app();
     await askEveryWay(app, middleware, (reply) => expectGenericServerError(reply));
   });
 
-  t.check('01.production-mode-answers-generic-json', async () => {
+  check('01.production-mode-answers-generic-json', async () => {
     const app = await t.app({ env: production });
     await eachServerError(app, (reply) => expectGenericServerError(reply, ' with NODE_ENV=production'), true);
   });
 
-  t.check('01.test-mode-answers-generic-json', async () => {
+  check('01.test-mode-answers-generic-json', async () => {
     const near = nearDevelopment.map((env): [Record<string, string>, string] => [
       env,
       ` with NODE_ENV=${/\s/.test(env.NODE_ENV!) ? `${show(env.NODE_ENV)} (a trailing space)` : env.NODE_ENV}${env.DEBUG ? ` and DEBUG=${env.DEBUG}` : ''}`,
@@ -789,7 +867,7 @@ lesson('01-error-handling', (t) => {
     expectStatus(health, 200);
   });
 
-  t.check('01.malformed-json-answers-400-json', async () => {
+  check('01.malformed-json-answers-400-json', async () => {
     for (const [env, mode] of clientErrorModes) {
       const app = await t.app({ env });
       const reply = await app.post('/books', { body: '{"title":', headers: { 'Content-Type': 'application/json' } });
@@ -802,7 +880,7 @@ lesson('01-error-handling', (t) => {
     }
   });
 
-  t.check('01.parser-client-errors-keep-their-status', async () => {
+  check('01.parser-client-errors-keep-their-status', async () => {
     for (const [env, mode] of clientErrorModes) {
       const app = await t.app({ env });
       for (const [status, reason, options] of refusedBodies) {
@@ -830,7 +908,7 @@ lesson('01-error-handling', (t) => {
     }
   });
 
-  t.check('01.unknown-route-answers-404-json', async () => {
+  check('01.unknown-route-answers-404-json', async () => {
     for (const [env, mode] of clientErrorModes) {
       const app = await t.app({ env });
       for (const [method, path, options] of unknownRoutes) {
@@ -859,7 +937,7 @@ lesson('01-error-handling', (t) => {
   // compare its own with: seconds apart in a whole grade, so that a body that changes with time shows.
   let earliest: Seen500 | undefined;
 
-  t.check('01.server-errors-share-one-body', async () => {
+  check('01.server-errors-share-one-body', async () => {
     let first = earliest && { ...earliest, mode: `${earliest.mode} (asked earlier)` };
     const answers = new Map<ServerError, Reply[]>(serverErrors.map((error) => [error, []]));
     // Every mode but development: one body for all, whatever NODE_ENV says (a hint outside production too).
@@ -879,7 +957,7 @@ lesson('01-error-handling', (t) => {
     }
   });
 
-  t.check('01.connection-kept-after-error-answers', async () => {
+  check('01.connection-kept-after-error-answers', async () => {
     // Development too: details may show there, but the handler still answers and stops.
     for (const [env, mode] of [...modes, [development, ' with NODE_ENV=development'] as const]) await keptAlive((await t.app({ env })).baseUrl, mode);
   });
@@ -938,21 +1016,25 @@ lesson('01-error-handling', (t) => {
    * The runs that end with an error outside any request: each shape in its own mode, so that a handler
    * that resumes in one mode only (production: "never crash in prod") or for one code only is met.
    */
-  // An exception and a rejection each under test and production, an exception in development too
-  // ("do not kill the dev server") and with NODE_ENV unset, a rejection in a made-up mode: a handler that carries on in one mode only,
-  // or for one kind only (a rejection only logged under test, "the test runner reports it"), is met (red team 01 r8).
+  // An exception and a rejection in every mode but unset (an exception) and the made-up one (both):
+  // a handler that carries on in one mode only ("do not kill the dev server", "never crash in prod"), or
+  // for one kind only (a rejection only logged under test, "the test runner reports it"), is met (red
+  // team 01 r8); and a trait a handler spares (a code, a name, a reason that is no Error) in one run at
+  // least (red team 01 r9).
   const uncaughtRuns: [shape: keyof typeof uncaughtShapes, env: Record<string, string>, mode: string][] = [
-    ['plain', {}, ' with NODE_ENV unset'],
+    ['headersSent', {}, ' with NODE_ENV unset'],
     ['reset', test, ' with NODE_ENV=test'],
     ['pipe', production, ' with NODE_ENV=production'],
-    ['plain', development, ' with NODE_ENV=development'],
+    ['destroyed', development, ' with NODE_ENV=development'],
+    ['prematureClose', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
     // Its own object: the log run that repeats its errors (env === test) is the one above.
-    ['rejection', { NODE_ENV: 'test' }, ' with NODE_ENV=test'],
+    ['rejectedString', { NODE_ENV: 'test' }, ' with NODE_ENV=test'],
     ['operational', production, ' with NODE_ENV=production'],
+    ['notFound', { NODE_ENV: 'development' }, ' with NODE_ENV=development'],
     // And a made-up mode, where a log kept only in a file outside the known modes is met.
-    ['rejection', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
+    ['rejectedUndefined', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
   ];
-  t.check('01.errors-logged-with-stack', async () => {
+  check('01.errors-logged-with-stack', async () => {
     uncaughtOutcomes = [];
     const runs = await Promise.all([
       logRun(production, ' with NODE_ENV=production', true),
@@ -990,7 +1072,7 @@ lesson('01-error-handling', (t) => {
       let end = 'its exit on SIGTERM';
       if (uncaught) {
         const outcome = throwOutsideRequests(server, uncaughtShapes[uncaught].what);
-        uncaughtOutcomes?.push({ mode, outcome });
+        uncaughtOutcomes?.push({ mode, outcome, output: () => server.process.output() });
         await outcome.catch(() => undefined);
         if (!server.process.running) end = 'its exit';
       }
@@ -1046,10 +1128,21 @@ lesson('01-error-handling', (t) => {
     const someLogged = seen.some(({ best }) => best !== 'nothing');
     // The curl command of the report asks for the first error the log misses, not the last one sent.
     const first = [...nothing, ...stackOnly, ...bare, ...other, ...cut, ...fewer.map(({ error }) => error)][0];
-    if (first) t.reproduce({ method: 'GET', path: first.path, headers: { ...first.headers } });
-    expectThat(
-      got.length === 0,
-      () =>
+    if (got.length === 0 || !first) return;
+    // What the report shows is this run's output, not another's (red team 01 r9): up to the grader's own
+    // throw (the crash after it prints that error, not the app's log), and when the log holds the error
+    // the message is about, up to its lines, the last the report shows.
+    const own = output.split(UNCAUGHT_MARK)[0]!;
+    const shown = [...bare, ...other, ...cut].includes(first) ? stackOfIn(own, first) : '';
+    const excerpt = shown ? own.slice(0, own.indexOf(shown) + shown.length) : own;
+    throw Object.assign(new CheckFailure(message()), {
+      about: { output: excerpt, request: { method: 'GET', path: first.path, headers: { ...first.headers } } } satisfies FailureAbout,
+      // Look at the code that logged a stack not the error's own (console.trace, a new error made from the
+      // message), never the route whose error is logged: what the log holds is the fault.
+      locateIn: other.includes(first) ? shown : withoutThrownStacks(own),
+    });
+    function message(): string {
+      return (
         `Expected the server log (the app's stdout and stderr,${mode}, up to ${end}) to hold the message and the whole stack trace of every server error, each time it happened, got ${got.join('; ')}` +
         (printed ? ' (the output is below).' : ': the app printed nothing there but the start and stop lines of src/server.ts.') +
         (stackOnly.length ? " Log the error object itself: its stack begins with its message, which says what went wrong; a logger or format that redacts or drops err.message loses it." : '') +
@@ -1070,12 +1163,13 @@ lesson('01-error-handling', (t) => {
           : printed
             ? ' No line names these errors: JSON.stringify(err) gives {}, and a JSON logger keeps the message and stack only with an error format or serializer (winston: format.errors({ stack: true }); pino: the err key).'
             : ` Nothing was written about them before ${end}: is the log skipped${mode}, below the logger's level, kept only in a file, or held back in a buffer that is never flushed (lines a timer or a SIGTERM handler writes out are lost when the process exits, or crashes, before they are written)? ` +
-              'The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode: write each line as the error happens.'),
-    );
+              'The grader reads stdout and stderr up to the exit, where a platform collects the log, in every mode: write each line as the error happens.')
+      );
+    }
   }
 
   /** How the log check's runs with NODE_ENV unset and test ended, after an error thrown outside any request. */
-  let uncaughtOutcomes: { mode: string; outcome: Promise<UncaughtOutcome | undefined> }[] | undefined;
+  let uncaughtOutcomes: { mode: string; outcome: Promise<UncaughtOutcome | undefined>; output: () => string }[] | undefined;
 
   t.check('01.uncaught-exception-ends-process', async () => {
     // The log check's runs ended this way; run alone, the check starts servers of its own, asks for the
@@ -1087,34 +1181,53 @@ lesson('01-error-handling', (t) => {
         await server.client.get(callback.path).catch(() => undefined);
         const outcome = throwOutsideRequests(server, uncaughtShapes[shape].what);
         await outcome.catch(() => undefined).finally(() => server.stop());
-        return { mode, outcome };
+        return { mode, outcome, output: () => server.process.output() };
       }),
     );
-    for (const { mode, outcome } of outcomes) {
+    for (const { mode, outcome, output } of outcomes) {
       const result = await outcome;
       if (!result) continue;
-      expectThat(
-        !result.kept,
-        () =>
-          `Expected src/server.ts${mode} to end after an uncaught exception, but it kept serving: ${result.kept ? result.how : ''}. ` +
-          "A process.on('uncaughtException') or process.on('unhandledRejection') handler (or a domain) that carries on (for every error, for errors with a code such as ECONNRESET or EPIPE or marked operational (err.isOperational), in one mode such as production, or after forwarding the error to a request) leaves the process in a state nobody knows (work half done, resources held): " +
-          'hand request errors to Express with next(err) instead, and let an uncaught exception end the process (log it and exit, if you handle it at all), so that its supervisor starts a clean one.',
-      );
-      if (result.kept) continue;
-      expectThat(
-        !result.early,
-        `Expected src/server.ts${mode} to be still running for the error the grader throws outside any request (${result.after}), but it ended first, with ${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}, ` +
-          `on the ${THROW_SIGNAL} the grader sent its process to make the throw (a signal Node ignores unless told otherwise), before anything was thrown. ` +
-          'Nothing was thrown yet, so this says nothing about your crash handling: end the process on the signals a platform sends to stop it (SIGTERM, SIGINT), not on every signal.',
-      );
-      expectThat(
-        result.signal !== null || result.code !== 0,
-        `Expected src/server.ts${mode} to end with a non-zero exit code after ${result.after}, got exit code 0. ` +
-          'Code 0 says the process stopped as asked: a supervisor that restarts a service on failure (systemd Restart=on-failure, docker --restart on-failure) leaves it stopped. ' +
-          'After an uncaught exception, exit with process.exit(1) (or let Node end the process, which exits with 1).',
-      );
+      try {
+        judgeEnd(mode, result);
+      } catch (error) {
+        // The output of the run the message is about (red team 01 r9); its "Look at" only where that
+        // output shows code of the app outside the four errors' own stacks (a handler that exits with code 0 does not).
+        if (error instanceof CheckFailure) {
+          const own = output();
+          const requests = own.split(UNCAUGHT_MARK)[0]!.includes(UNCAUGHT_SEEN);
+          Object.assign(error, {
+            about: { output: own, ...(requests ? { request: { method: 'GET', path: callback.path, headers: {} } } : {}) } satisfies FailureAbout,
+            locateIn: withoutThrownStacks(own),
+          });
+        }
+        throw error;
+      }
     }
   });
+
+  /** Fails the check unless the process `result` tells of ended, with a non-zero code, after the error it was given. */
+  function judgeEnd(mode: string, result: UncaughtOutcome): void {
+    expectThat(
+      !result.kept,
+      () =>
+        `Expected src/server.ts${mode} to end after an uncaught exception, but it kept serving: ${result.kept ? result.how : ''}. ` +
+        "A process.on('uncaughtException') or process.on('unhandledRejection') handler (or a domain) that carries on (for every error; for some: a code such as ERR_HTTP_HEADERS_SENT, an ERR_STREAM_ one, ECONNRESET or ECONNREFUSED, a name such as AbortError, an error marked operational (err.isOperational), a rejection whose reason is no Error; in one mode such as production; or after forwarding the error to a request) leaves the process in a state nobody knows (work half done, resources held): an error nobody caught is a bug wherever it came from. " +
+        'Hand request errors to Express with next(err) instead, and let an uncaught exception end the process (log it and exit, if you handle it at all), so that its supervisor starts a clean one.',
+    );
+    if (result.kept) return;
+    expectThat(
+      !result.early,
+      `Expected src/server.ts${mode} to be still running for the error the grader throws outside any request (${result.after}), but it ended first, with ${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}, ` +
+        `on the ${THROW_SIGNAL} the grader sent its process to make the throw (a signal Node ignores unless told otherwise), before anything was thrown. ` +
+        'Nothing was thrown yet, so this says nothing about your crash handling: end the process on the signals a platform sends to stop it (SIGTERM, SIGINT), not on every signal.',
+    );
+    expectThat(
+      result.signal !== null || result.code !== 0,
+      `Expected src/server.ts${mode} to end with a non-zero exit code after ${result.after}, got exit code 0. ` +
+        'Code 0 says the process stopped as asked: a supervisor that restarts a service on failure (systemd Restart=on-failure, docker --restart on-failure) leaves it stopped. ' +
+        'After an uncaught exception, exit with process.exit(1) (or let Node end the process, which exits with 1).',
+    );
+  }
 });
 
 /** Fails the check: the app closed the connection after an error answer it announced as keep-alive. */
