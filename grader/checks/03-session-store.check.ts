@@ -670,6 +670,43 @@ lesson('03-session-store', (t) => {
     return shiftScript;
   }
 
+  let captureScript: string | undefined;
+  /**
+   * A script for NODE_OPTIONS=--require that notes every key the app's HMACs are made with (crypto.createHmac:
+   * cookie-signature, which express-session and cookie-parser sign and check cookies with, tries every secret of
+   * the list when a cookie matches none; the packages may be bundled, Node's crypto is not) in
+   * COURSE_SECRETS_FILE, one JSON string a line. Only a proposal: 03.secret-from-environment signs a cookie with
+   * each one that is not SESSION_SECRET, and what the app does with that cookie decides (a secret the app builds
+   * in its code, from a template literal or a join(), which no reading of the folder finds).
+   */
+  function secretCapture(): string {
+    if (!captureScript) {
+      const file = path.join(t.tempDir('course-03-capture-'), 'secret-capture.cjs');
+      writeFileSync(
+        file,
+        `'use strict';
+  const crypto = require('node:crypto');
+  const { appendFileSync } = require('node:fs');
+  const file = process.env.COURSE_SECRETS_FILE;
+  if (file) {
+    const seen = new Set();
+    const createHmac = crypto.createHmac;
+    crypto.createHmac = function (algorithm, key, ...rest) {
+      if (typeof key === 'string' && !seen.has(key)) {
+        seen.add(key);
+        try { appendFileSync(file, JSON.stringify(key) + '\\n'); } catch {}
+      }
+      return createHmac.call(this, algorithm, key, ...rest);
+    };
+    require('node:module').syncBuiltinESMExports(); // \`import { createHmac } from 'node:crypto'\` too
+  }
+  `,
+      );
+      captureScript = file;
+    }
+    return captureScript;
+  }
+
   let fastScript: string | undefined;
   /**
    * A script for NODE_OPTIONS=--require that runs the process's timers (setTimeout, setInterval, their
@@ -1190,7 +1227,7 @@ lesson('03-session-store', (t) => {
      * from src/server.ts, where what the server loads (a committed .env, say) is live, as it is not in an app
      * built by createApp alone.
      */
-    embedded?: { filesAfterLogin: number; otherDir: Settled<Reply>; expired: Settled<Reply>; afterWipe: Settled<Reply>; server: Client };
+    embedded?: { filesAfterLogin: number; otherDir: Settled<Reply>; expired: Settled<Reply>; afterWipe: Settled<Reply>; server: Client; secret: string; secretsFile: string };
   }
   const storeRun = (storePath: StorePath) => async (): Promise<StoreRun> => {
     const env = await deployment(storePath);
@@ -1232,7 +1269,9 @@ lesson('03-session-store', (t) => {
           start({ ...env, SESSION_DIR: laterDir, ...onHost('web-5'), NODE_OPTIONS: preloading(APP_PRELOAD, clockShift()), COURSE_CLOCK_SHIFT_MS: String(EXPIRED_SHIFT_MS) }),
         )
       : undefined;
-    const third = await start({ ...env, ...onHost('web-3') });
+    // On the embedded path, the secrets the app hands cookie-signature are noted (secretCapture), for 03.secret-from-environment to try.
+    const secretsFile = path.join(t.tempDir('course-03-secrets-'), 'secrets.jsonl');
+    const third = await start({ ...env, ...onHost('web-3'), ...(storePath === 'embedded' ? { NODE_OPTIONS: preloading(APP_PRELOAD, secretCapture()), COURSE_SECRETS_FILE: secretsFile } : {}) });
     const restartReply = await browser.on(third).me();
     const restart = { reply: restartReply, why: restartReply.status === 200 ? undefined : await whyUnknown(storePath, env, browser, atLogin, third, 'the restarted app', afterStop, LOGIN_MODE_WORDS[storePath]) };
     let redisKeys: { keys: string[]; ttls: Map<string, number>; elsewhere: string; filesInSessionDir: number; heldAtLogin: boolean; heldAfterStop: boolean } | undefined;
@@ -1310,7 +1349,7 @@ lesson('03-session-store', (t) => {
     });
     const firstOnes = { firstLogin, firstLoginCookies, testForgery };
     if (storePath === 'redis') return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, redis: { ...redisKeys!, devHeld, afterFlush: afterEmptied } };
-    return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied, server: third.client } };
+    return { shared, restart, afterRelogin, afterLogout, afterSigint, devLoginCookies, devLogin, ...firstOnes, embedded: { filesAfterLogin, otherDir: otherDir!, expired: expired!, afterWipe: afterEmptied, server: third.client, secret: env.SESSION_SECRET!, secretsFile } };
   };
   /** The run of each store path this machine can prove, all started at once. */
   async function storeRuns(): Promise<Map<StorePath, Promise<StoreRun>>> {
@@ -1691,6 +1730,24 @@ lesson('03-session-store', (t) => {
       const written = writtenStrings();
       const forgery = await acceptedForgery(loggedIn ? visitor : browser, [...written.keys()].filter((key) => !KNOWN_SECRETS.includes(key)));
       if (forgery) throwForgery(forgery, written);
+      // The HMAC keys of that process (express-session checks a cookie that matches no secret against each of them), other
+      // than its SESSION_SECRET and those tried already: built in the code (a template literal, a join()), which no
+      // reading of the folder finds. A cookie signed with each must read as signed out.
+      const embedded = (await (await storeRuns()).get(storePath)!.catch(() => undefined))?.embedded;
+      if (loggedIn && embedded) {
+        const captured = () => {
+          try {
+            return readFileSync(embedded.secretsFile, 'utf8').split('\n').filter(Boolean).map((line) => String(JSON.parse(line)));
+          } catch {
+            return [];
+          }
+        };
+        // A cookie no secret matches, so that every secret of the list is checked against it (and noted).
+        if (!captured().some((key) => key !== embedded.secret)) await acceptedForgery(visitor, [randomSecret()]);
+        const built = captured().filter((key) => key !== embedded.secret && !written.has(key) && !KNOWN_SECRETS.includes(key));
+        const builtForgery = await acceptedForgery(visitor, built);
+        if (builtForgery) throwForgery(builtForgery, written, '', true);
+      }
       // The same on the store run's first process, started with NODE_ENV=test (LOGIN_NODE_ENV): a secret "for the tests" beside SESSION_SECRET.
       const underTest = (await (await storeRuns()).get(storePath)!.catch(() => undefined))?.testForgery;
       const testForgery = underTest && settled(underTest);
@@ -1699,9 +1756,15 @@ lesson('03-session-store', (t) => {
   );
 
   /** The failure for a cookie re-signed with a secret from the repository that the app accepted. */
-  function throwForgery({ key, reply }: Forgery, written: Map<string, string>, how = ''): never {
+  function throwForgery({ key, reply }: Forgery, written: Map<string, string>, how = '', built = false): never {
     t.reproduce(reply.request);
-    const where = `${how ? `${how}, ` : ''}with the session cookie re-signed with ${KNOWN_SECRETS.includes(key) ? `the secret ${show(key)}` : `${show(key)}, a string written in ${written.get(key)},`}`;
+    const where = `${how ? `${how}, ` : ''}with the session cookie re-signed with ${
+      KNOWN_SECRETS.includes(key)
+        ? `the secret ${show(key)}`
+        : built
+          ? `${show(key)}, a secret the app gave express-session beside SESSION_SECRET, built in its code (a template literal, a join(), a constant made of others: no environment variable the grader set holds it),`
+          : `${show(key)}, a string written in ${written.get(key)},`
+    }`;
     throw new CheckFailure(
       reply.status >= 500
         ? `Expected GET /me ${where} to answer 401, got ${reply.status}: a cookie that is no longer valid must read as "not logged in", never as a server error.`
