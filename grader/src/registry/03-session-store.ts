@@ -184,7 +184,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it, whatever the host name each process is given (HOSTNAME or os.hostname()).',
+      text: 'Keep sessions in a store every process of the app shares, so that a login made on one process is valid on another, with REDIS_URL set and without it, whatever the host name each process is given (HOSTNAME or os.hostname()) and whatever NODE_ENV each says (one fixed Redis prefix in every process, not one made from NODE_ENV or the host name).',
       checks: ['03.session-shared-between-processes', '03.no-memorystore-warning-in-production'],
     },
     {
@@ -192,7 +192,7 @@ export default {
       checks: ['03.restart-keeps-session', '03.sessions-stored-in-redis'],
     },
     {
-      text: 'With REDIS_URL set, keep sessions in that Redis (the whole URL given, its password and database included, not an address of your own), whatever NODE_ENV says, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory or to the file store, not even after a timeout of its own).',
+      text: 'With REDIS_URL set, keep sessions in that Redis (the whole URL given, its password and database included, not an address of your own), whatever NODE_ENV says and whether or not SESSION_DIR is set too, each expiring there within 8 hours; when that Redis does not answer at startup, wait for it (without listening) or exit with a non-zero code, never keep sessions elsewhere (no fallback to memory or to the file store, not even after a timeout of its own).',
       checks: ['03.sessions-stored-in-redis', '03.session-shared-between-processes', '03.redis-outage-answered-at-once'],
     },
     {
@@ -200,7 +200,7 @@ export default {
       checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, whatever NODE_ENV says (NODE_ENV=test included), never a secret written in the code (not even an old one kept beside it: every string written in the lesson folder, src/ and files beside it, is tried as one) or made up at startup.",
+      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, whatever NODE_ENV says (NODE_ENV=test included), never a secret written in the code (not even an old one kept beside it, however the code builds it: every string written in the lesson folder, src/ and files beside it, is tried as one, and so is every other key the app signs or checks cookies with) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty, whatever NODE_ENV says (no fallback for development or for the tests).', checks: ['03.refuses-to-start-without-secret'] },
@@ -213,14 +213,14 @@ export default {
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
     {
-      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login; signed out, not locked out: with that cookie still sent, the catalogue answers 200 and a new login works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), on a process started with NODE_ENV=production and on one without NODE_ENV alike, also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login; signed out, not locked out: with that cookie still sent, the catalogue answers 200 and a new login works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
-      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart, however long it was away (the process keeps running and its client keeps reconnecting, a few seconds apart at most, not after a delay that grows without a cap).',
+      text: 'While the Redis at REDIS_URL is down, answer a signed-in request and a login at once with a server error (500 or 503), never hang waiting for Redis (no timeout of its own around a queued command: no command sent while Redis is away reaches it once it is back, disableOfflineQueue), never answer from a copy or another store, while the catalogue and the health check keep answering 200; once Redis is back, logins and the sessions kept there work again without a restart, however long it was away (the process keeps running and its client keeps reconnecting, a few seconds apart at most, not after a delay that grows without a cap or is capped at 30 seconds: in the last minute of a long outage no two tries more than 15 seconds apart).',
       checks: ['03.redis-outage-answered-at-once'],
     },
-    { text: 'Create no session (and set no cookie) for visitors who never logged in, a failed login and a logout included.', checks: ['03.anonymous-requests-create-no-session'] },
+    { text: 'Create no session (and set no cookie) for visitors who never logged in, a logout and a failed login included, whatever made the login fail (a wrong password, a missing username or password, an empty or unparseable body).', checks: ['03.anonymous-requests-create-no-session'] },
     {
       text: 'Give the session a new id at login (req.session.regenerate(), the user written inside its callback), so that the id from before the login no longer works, on any process.',
       checks: ['03.login-changes-session-id'],
@@ -243,6 +243,7 @@ export default {
     "Rotate the session secret without signing everybody out: express-session's secret may be an array, whose first value signs new cookies and every value verifies (the new secret first, the old one from the environment beside it until its sessions have expired).",
     'Keep the Redis prefix the same from one release to the next (not made from a version or a commit): a deploy with a new prefix signs every customer out.',
     'Use Redis, not a shared file-store folder, as soon as the app runs on more than one machine; never share the folder over a network file system.',
+    'Without REDIS_URL, never look for a Redis of your own (127.0.0.1:6379 if one answers, say): the file store in SESSION_DIR is the store then, and a laptop that happens to run a Redis would quietly keep sessions elsewhere. The grader, whose machines run no Redis on that port, cannot see it.',
     "Trust exactly the one proxy in front of the app, app.set('trust proxy', 1), not every hop (true): this app reads only the protocol, where both behave alike, but with true req.ip (rate limits, logs) believes whatever X-Forwarded-For a client sends.",
   ],
 } satisfies LessonDefinition;
