@@ -1,7 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
@@ -205,6 +206,21 @@ const missingEnv = (nodeEnv: string | undefined): Env => ({
  * keep a remote host.
  */
 const LOCAL_SLOTS = [undefined, 'development', 'test', 'local'];
+/**
+ * The platform the missing-variable starts of some slots fake (grader/support/app-preload.cjs,
+ * COURSE_PLATFORM), as on a developer's laptop: a default "only on macOS or Windows" is a default too
+ * (red team 06 r10: defaults when process.platform was darwin or win32 passed on the grader's Linux).
+ */
+const LAPTOP_PLATFORMS: Record<string, 'darwin' | 'win32'> = { development: 'darwin', local: 'win32' };
+const APP_PRELOAD = fileURLToPath(new URL('../support/app-preload.cjs', import.meta.url));
+const onLaptop = (slot: string | undefined): Env => {
+  const platform = slot && LAPTOP_PLATFORMS[slot];
+  return platform ? { COURSE_PLATFORM: platform, NODE_OPTIONS: `--require ${JSON.stringify(APP_PRELOAD)}` } : {};
+};
+const laptopNote = (slot: string | undefined) => {
+  const platform = slot && LAPTOP_PLATFORMS[slot];
+  return platform ? `, on ${platform === 'darwin' ? 'macOS' : 'Windows'} (process.platform ${platform}, as on a developer's laptop)` : '';
+};
 const LOCAL_DATABASE_URL = `postgres://bookshop:${DB_PASSWORD}@localhost:5432/bookshop`;
 const BAD_PORT_URL = `postgres://bookshop:${DB_PASSWORD}@db.test:99999/bookshop?sslmode=require&password=${QUERY_PASSWORD}`;
 const HOSTLESS_URL = `postgres://bookshop:${DB_PASSWORD}@:5432/bookshop?password=${QUERY_PASSWORD}`;
@@ -217,22 +233,43 @@ const BAD_PORTS = ['abc', '99999', '3000abc', '80.5', '-1', '65536'];
 const PROD_ALIAS = 'prod';
 /** The top of PORT's range, which must start. */
 const TOP_PORT = 65535;
+/** A NODE_ENV no list holds, made up per grade: "any value at all" loads .env (red team 06 r10). */
+const MADE_UP_NODE_ENV = `blue-${randomBytes(3).toString('hex')}`;
+/**
+ * The starts with port 3000 held: PORT= under development as `npm run dev` starts it (a development
+ * server's "next free port" is as wrong there, red team 06 r10), PORT=' ' under preprod and PORT= under
+ * MADE_UP_NODE_ENV, those two with SESSION_SECRET in .env alone: NODE_ENV=preprod, or any name, is not
+ * production, so .env is loaded (red team 06 r10: preprod treated as production passed).
+ */
+const EMPTY_PORT_STARTS: { port: string; env: Env; dotenv?: string }[] = [
+  { port: '', env: { NODE_ENV: 'development', ...NPM_RUN_DEV } },
+  { port: ' ', env: { NODE_ENV: 'preprod', SESSION_SECRET: undefined }, dotenv: `SESSION_SECRET=${FILE_SESSION_SECRET}\n` },
+  { port: '', env: { NODE_ENV: MADE_UP_NODE_ENV, SESSION_SECRET: undefined }, dotenv: `SESSION_SECRET=${FILE_SESSION_SECRET}\n` },
+];
+/** How an empty-port start ran, with the environment and .env it was given. */
+interface EmptyPortRun extends RefusedRun {
+  env: Env;
+  dotenv?: string;
+}
+/** Its NODE_ENV and what came with it, for messages. */
+const emptyPortMode = ({ env, dotenv }: { env: Env; dotenv?: string }) =>
+  `NODE_ENV=${env.NODE_ENV}${env.npm_lifecycle_event ? `, started by npm run dev (npm_lifecycle_event=${env.npm_lifecycle_event})` : ''}${dotenv ? ', SESSION_SECRET in .env alone' : ''}`;
 
 const REFUSALS: Record<string, Refusal> = {
   ...Object.fromEntries(
     NODE_ENVS.flatMap((slot): [string, Refusal][] => {
       const [urlEnv, secretEnv] = [nodeEnvOf(slot, 'DATABASE_URL'), nodeEnvOf(slot, 'SESSION_SECRET')];
       return [
-        [`missing-database-url-${slot ?? 'unset'}`, { slot, env: { SESSION_SECRET, ...missingEnv(urlEnv) }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], templates: true, situation: `when DATABASE_URL is not set${underNodeEnv(urlEnv)}` }],
+        [`missing-database-url-${slot ?? 'unset'}`, { slot, env: { SESSION_SECRET, ...missingEnv(urlEnv), ...onLaptop(slot) }, names: ['DATABASE_URL'], fine: ['SESSION_SECRET'], templates: true, situation: `when DATABASE_URL is not set${underNodeEnv(urlEnv)}${laptopNote(slot)}` }],
         [
           `missing-session-secret-${slot ?? 'unset'}`,
           {
             slot,
-            env: { DATABASE_URL: LOCAL_SLOTS.includes(slot) ? LOCAL_DATABASE_URL : valid.DATABASE_URL, ...missingEnv(secretEnv) },
+            env: { DATABASE_URL: LOCAL_SLOTS.includes(slot) ? LOCAL_DATABASE_URL : valid.DATABASE_URL, ...missingEnv(secretEnv), ...onLaptop(slot) },
             names: ['SESSION_SECRET'],
             fine: ['DATABASE_URL'],
             templates: true,
-            situation: `when SESSION_SECRET is not set${LOCAL_SLOTS.includes(slot) ? ` and DATABASE_URL names localhost (as .env.example's does)` : ''}${underNodeEnv(secretEnv)}`,
+            situation: `when SESSION_SECRET is not set${LOCAL_SLOTS.includes(slot) ? ` and DATABASE_URL names localhost (as .env.example's does)` : ''}${underNodeEnv(secretEnv)}${laptopNote(slot)}`,
           },
         ],
       ];
@@ -331,8 +368,16 @@ function workingDir(t: LessonKit, dotenv?: string, others: string[] = [], templa
   if (dotenv !== undefined) writeFileSync(path.join(cwd, '.env'), dotenv);
   for (const file of others) writeFileSync(path.join(cwd, file), OTHER_DOTENV);
   if (templates) for (const file of TEMPLATE_FILES) writeFileSync(path.join(cwd, file), TEMPLATE_DOTENV);
+  // A TMPDIR and a HOME of the start's own, read like its working directory (red team 06 r10: the
+  // config appended to $TMPDIR/bookshop-debug.log).
+  HOMES.set(cwd, { TMPDIR: t.tempDir('course-06-tmp-'), HOME: t.tempDir('course-06-home-') });
   return cwd;
 }
+
+/** The TMPDIR and HOME given to the start in each working directory. */
+const HOMES = new Map<string, { TMPDIR: string; HOME: string }>();
+/** A start's environment with the TMPDIR and HOME of its working directory `cwd`. */
+const at = (cwd: string, env: Env): Env => ({ ...env, ...HOMES.get(cwd) });
 
 const plain = (output: string) => output.replace(/\x1b\[[0-9;]*m/g, '');
 
@@ -340,7 +385,7 @@ const plain = (output: string) => output.replace(/\x1b\[[0-9;]*m/g, '');
 interface RefusedRun extends Startup {
   heldPort?: number;
   /** What the app wrote in its working directory, read like its output (red team 06 r9: a config-error.log). */
-  files: { name: string; text: string }[];
+  files: { name: string; text: string; place: string }[];
 }
 
 const listenErrorIn = (run: Startup) => /\b(EADDRINUSE|EACCES)\b/.exec(plain(run.output))?.[1];
@@ -358,9 +403,13 @@ interface Causes {
 /** The NODE_ENVS slot of a refusal: its own, or its NODE_ENV. */
 const slotOf = (refusal: Refusal) => ('slot' in refusal ? refusal.slot : refusal.env.NODE_ENV);
 
-/** Whether a start failed to listen on `filePort`, the PORT the grader wrote in its .env files and holds open. */
-const triedFilePort = (output: string, filePort: number | undefined) =>
-  filePort !== undefined && new RegExp(`\\b(EADDRINUSE|in use)\\b[^\\n]*\\b${filePort}\\b|\\b${filePort}\\b[^\\n]*\\b(EADDRINUSE|in use)\\b`, 'i').test(plain(output));
+/**
+ * The file whose PORT a start failed to listen on, of `filePorts` (each file's PORT, one the grader holds
+ * open, a different one per file, so the message names the file that won: red team 06 r10, a
+ * .env.development.local loaded with override was reported as .env).
+ */
+const triedFilePort = (output: string, filePorts: Record<string, number> | undefined): [file: string, port: number] | undefined =>
+  Object.entries(filePorts ?? {}).find(([, port]) => new RegExp(`\\b(EADDRINUSE|in use)\\b[^\\n]*\\b${port}\\b|\\b${port}\\b[^\\n]*\\b(EADDRINUSE|in use)\\b`, 'i').test(plain(output)));
 
 /** The process stopped on its own, with a non-zero code, before listening, naming each variable. */
 function expectRefusedToStart(run: RefusedRun, { situation, names, env, rule, fine = [], templates }: Refusal, causes: Causes = { listensFirst: false, defaulted: [] }): void {
@@ -486,12 +535,24 @@ function stillRunning(run: Startup, otherwise: string): string {
  * The files the app wrote in its working directory `cwd` (a log file), apart from the grader's own:
  * their text, to be read for secrets like the app's output.
  */
-function filesWritten(cwd: string, own: string[]): { name: string; text: string }[] {
-  const names = (readdirSync(cwd, { recursive: true }) as string[]).filter((name) => !own.includes(name) && !name.split(path.sep).includes('node_modules'));
-  return names.flatMap((name) => {
-    const file = path.join(cwd, name);
-    const stats = statSync(file, { throwIfNoEntry: false });
-    return stats?.isFile() ? [{ name, text: readFileSync(file).subarray(0, 1_000_000).toString('utf8') }] : [];
+function filesWritten(cwd: string, own: string[]): { name: string; text: string; place: string }[] {
+  const homes = HOMES.get(cwd);
+  const folders: [string, string, string, string[]][] = [
+    [cwd, '', 'in its working directory', own],
+    ...(homes
+      ? ([
+          [homes.TMPDIR, '$TMPDIR/', 'in its TMPDIR (a temp folder of its own the grader gave it and read)', []],
+          [homes.HOME, '~/', 'in its HOME (a folder of its own the grader gave it and read)', []],
+        ] as [string, string, string, string[]][])
+      : []),
+  ];
+  return folders.flatMap(([folder, prefix, place, skip]) => {
+    const names = (readdirSync(folder, { recursive: true }) as string[]).filter((name) => !skip.includes(name) && !name.split(path.sep).includes('node_modules'));
+    return names.flatMap((name) => {
+      const file = path.join(folder, name);
+      const stats = statSync(file, { throwIfNoEntry: false });
+      return stats?.isFile() ? [{ name: `${prefix}${name}`, text: readFileSync(file).subarray(0, 1_000_000).toString('utf8'), place }] : [];
+    });
   });
 }
 
@@ -678,7 +739,11 @@ const OTHER_METHOD_PATHS: ['post' | 'put', string][] = [
   ...['/config', '/env', '/settings', '/debug/config', '/admin/config'].map((path): ['post', string] => ['post', path]),
   ['put', '/config'],
 ];
-const DEBUG_PATHS = ['/config', '/env', '/settings', '/debug', '/debug/config', '/debug/env', '/_debug/config', '/admin/config', '/actuator/env'];
+const DEBUG_PATHS = [
+  '/config', '/env', '/settings', '/debug', '/debug/config', '/debug/env', '/_debug/config', '/admin/config', '/actuator/env',
+  // Where a single-page app fetches its settings, and the status pages that list them (red team 06 r10: GET /api/config).
+  '/api/config', '/api/env', '/api/settings', '/api/debug', '/status', '/api/status', '/info', '/health?verbose=1',
+];
 
 /** The port, taken for the duration of a check, as app.listen(port) would take it; undefined when it is taken already. */
 function holdPort(port: number): Promise<net.Server | undefined> {
@@ -700,11 +765,11 @@ lesson('06-configuration', (t) => {
       // holds open: an app that listens before validating fails with EADDRINUSE, whatever the timing.
       // Elsewhere every port the process listens on is watched: an app that goes on without a
       // missing value (a default, a warning) listens and stays.
-      if (env.PORT !== undefined || name.startsWith('missing-')) return { ...(await t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true)), files: filesWritten(cwd, own) };
+      if (env.PORT !== undefined || name.startsWith('missing-')) return { ...(await t.startup({ env: at(cwd, env), cwd, anyPort: true }, STOP_WITHIN_MS, true)), files: filesWritten(cwd, own) };
       const holder = await holdPort(0);
       const heldPort = holder && (holder.address() as AddressInfo).port;
       try {
-        const run = await t.startup({ env: heldPort ? { ...env, PORT: String(heldPort) } : env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+        const run = await t.startup({ env: at(cwd, heldPort ? { ...env, PORT: String(heldPort) } : env), cwd, anyPort: true }, STOP_WITHIN_MS, true);
         return { ...run, heldPort, files: filesWritten(cwd, own) };
       } finally {
         holder?.close();
@@ -755,14 +820,15 @@ lesson('06-configuration', (t) => {
       // Every file beside the environment gives a PORT of its own, one the grader holds open: an app
       // that takes PORT from a file over the environment's fails to listen (EADDRINUSE on that port;
       // red team 06 r7: only DATABASE_URL was tried).
-      const holder = await holdPort(0);
-      const filePort = holder && (holder.address() as AddressInfo).port;
-      const fileText = `${OTHER_DOTENV}${filePort ? `PORT=${filePort}\n` : ''}`;
-      const cwd = workingDir(t, fileText, []);
-      for (const file of others) writeFileSync(path.join(cwd, file), fileText);
+      const holders = await Promise.all(['.env', ...others].map(async (file) => [file, await holdPort(0)] as const));
+      const filePorts = Object.fromEntries(holders.flatMap(([file, holder]) => (holder ? [[file, (holder.address() as AddressInfo).port]] : [])));
+      const fileText = (file: string) => `${OTHER_DOTENV}${filePorts[file] ? `PORT=${filePorts[file]}\n` : ''}`;
+      const cwd = workingDir(t, fileText('.env'), []);
+      for (const file of others) writeFileSync(path.join(cwd, file), fileText(file));
+      const holder = { close: () => holders.forEach(([, held]) => held?.close()) };
       // The development start takes SESSION_SECRET from .env alone: an app that skips .env there refuses.
-      const server = await t.serverOrExit({ env, cwd }).finally(() => holder?.close());
-      if (!('client' in server)) return { env, started: server, replies: [], afterHangUp: [], output: server.output, files: [], filePort };
+      const server = await t.serverOrExit({ env: at(cwd, env), cwd }).finally(() => holder.close());
+      if (!('client' in server)) return { env, started: server, replies: [], afterHangUp: [], output: server.output, files: filesWritten(cwd, ['.env', ...others]), filePorts };
       const listening = Date.now();
       const replies = [
         await healthOf(server),
@@ -788,13 +854,13 @@ lesson('06-configuration', (t) => {
       }
       // Ctrl-C (SIGINT) in development, as a developer stops it; SIGTERM, as a platform does, otherwise.
       await server.process.stop(2000, mode === 'development' ? 'SIGINT' : 'SIGTERM');
-      return { env, started: server, replies: [...replies, ...afterHangUp], afterHangUp, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]), filePort };
+      return { env, started: server, replies: [...replies, ...afterHangUp], afterHangUp, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]), filePorts };
     };
   }
   /** A start watched until it exits (or STOP_WITHIN_MS), with the files it wrote in its working directory (besides .env). */
   const startupWithFiles = async (env: Env, dotenv?: string): Promise<RefusedRun> => {
     const cwd = workingDir(t, dotenv);
-    const run = await t.startup({ env, cwd, anyPort: true }, STOP_WITHIN_MS, true);
+    const run = await t.startup({ env: at(cwd, env), cwd, anyPort: true }, STOP_WITHIN_MS, true);
     return { ...run, files: filesWritten(cwd, dotenv === undefined ? [] : ['.env']) };
   };
   /**
@@ -817,13 +883,19 @@ lesson('06-configuration', (t) => {
   /**
    * PORT= and PORT=' ' while the grader holds port 3000 (the default): an app that uses the default
    * cannot listen, and fails on its error path (EADDRINUSE), whose output the check about secrets reads.
+   * See EMPTY_PORT_STARTS for their NODE_ENVs and .env.
    */
   const emptyPortStarts = () =>
     t.shared('empty port', async () => {
       const holder = await holdPort(DEFAULT_PORT);
       try {
         // The password in the query string too: the line of a failed listen() that blanks only url.password prints it.
-        return await Promise.all(['', ' '].map((port) => startupWithFiles({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), PORT: port })));
+        return await Promise.all(
+          EMPTY_PORT_STARTS.map(async ({ port, env, dotenv }): Promise<EmptyPortRun> => {
+            const full = { ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST), ...env, PORT: port };
+            return { ...(await startupWithFiles(full, dotenv)), env: full, dotenv };
+          }),
+        );
       } finally {
         holder?.close();
       }
@@ -847,10 +919,11 @@ lesson('06-configuration', (t) => {
           : nodeEnv === 'test'
             ? // On a CI runner, where tests run: .env never overrides there either (red team 06 r9: override: Boolean(process.env.CI) passed).
               { NODE_ENV: nodeEnv, ...CI_SERVICE, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
-            : { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL };
+            : // An app's own debug switch (DEBUG=true, VERBOSE=1) rather than the debug package's DEBUG=* (red team 06 r10).
+              { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL, DEBUG: 'true', VERBOSE: '1' };
       const others = nodeEnv === 'unset' ? [] : otherEnvFiles(nodeEnv);
       const cwd = workingDir(t, DOTENV, others);
-      const started = await t.serverOrExit({ env, cwd });
+      const started = await t.serverOrExit({ env: at(cwd, env), cwd });
       if (!('client' in started)) return { env, started, replies: [], output: started.output, files: [] };
       // The session cookie is signed with SESSION_SECRET, which comes from .env in every one of these starts.
       const replies = [await healthOf(started), await answered(started, 'get', '/books'), await answered(started, 'post', '/session', { customer: 'ada' })];
@@ -892,34 +965,45 @@ lesson('06-configuration', (t) => {
       // With the default port taken, an app that uses it cannot listen; one that turned PORT= into 0
       // listens on a port the system picked.
       // A blank PORT (a space) is held to the same: the default, or a refusal that names PORT; never 0.
-      const [run, blank] = (await emptyPortStarts()) as [RefusedRun, RefusedRun];
-      const situation = `when PORT is set to an empty string (PORT=) while port ${DEFAULT_PORT} is taken`;
-      const elsewhere = run.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
-      expectThat(
-        elsewhere.length === 0,
-        `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got it listening on port ${elsewhere[0]}: ${whyElsewhere(run, elsewhere[0]!, "the empty string became 0, and listen(0) takes a random free port. An empty variable counts as missing.")}`,
-      );
-      const blankElsewhere = blank.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
-      expectThat(
-        blankElsewhere.length === 0,
-        `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got the server listening on port ${blankElsewhere[0]} (port ${DEFAULT_PORT} was taken): ${whyElsewhere(blank, blankElsewhere[0]!, "Number(' ') is 0, like Number(''), and listen(0) takes a random free port. Trim the value before you read it.")}`,
-      );
-      expectThat(
-        blank.exit !== undefined || (blank.listenedOn?.includes(DEFAULT_PORT) ?? false),
-        `Expected PORT=' ' (a space) to be refused by name, or to mean the default port ${DEFAULT_PORT}, which the grader held, so that the server stops (EADDRINUSE); got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT}: ${stillRunning(blank, STILL_WAITING)}`,
-      );
-      if (run.listenedOn?.includes(DEFAULT_PORT)) return; // another process let go of it meanwhile, and the app took it
-      expectThat(
-        run.exit !== undefined,
-        run.listenedOn
-          ? `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process that neither listened nor exited within ${STOP_WITHIN_MS / 1000} s.`
-          : `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s: ${stillRunning(run, STILL_WAITING)}`,
-      );
-      const output = plain(run.output);
-      expectThat(
-        !/\bPORT\b/.test(output) || new RegExp(`EADDRINUSE|\\b${DEFAULT_PORT}\\b`).test(output),
-        `Expected PORT= (empty) to count as missing, so the server uses its default port ${DEFAULT_PORT}; got it refusing to start, naming PORT: ${show(output.trim(), 160)}. PORT is optional, and an empty variable is an unset one.`,
-      );
+      const [development, blank, madeUp] = await emptyPortStarts();
+      const blankSituation = `(${emptyPortMode(blank!)}; port ${DEFAULT_PORT} was taken)`;
+      const blankElsewhere = blank!.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
+      // PORT= under development (npm run dev) and under a NODE_ENV of the grader's own; PORT=' ' under preprod.
+      for (const run of [development!, madeUp!]) {
+        const situation = `when PORT is set to an empty string (PORT=) while port ${DEFAULT_PORT} is taken (${emptyPortMode(run)})`;
+        const elsewhere = run.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
+        await failingAbout({ output: run.output }, () =>
+          expectThat(
+            elsewhere.length === 0,
+            `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got it listening on port ${elsewhere[0]}: ${whyElsewhere(run, elsewhere[0]!, "the empty string became 0, and listen(0) takes a random free port. An empty variable counts as missing.")}`,
+          ),
+        );
+        if (run !== development) continue;
+        await failingAbout({ output: blank!.output }, () => {
+          expectThat(
+            blankElsewhere.length === 0,
+            `Expected PORT=' ' (a space) to be refused by name or to mean the default port ${DEFAULT_PORT}, got the server listening on port ${blankElsewhere[0]} ${blankSituation}: ${whyElsewhere(blank!, blankElsewhere[0]!, "Number(' ') is 0, like Number(''), and listen(0) takes a random free port. Trim the value before you read it.")}`,
+          );
+          expectThat(
+            blank!.exit !== undefined || (blank!.listenedOn?.includes(DEFAULT_PORT) ?? false),
+            `Expected PORT=' ' (a space) to be refused by name, or to mean the default port ${DEFAULT_PORT}, which the grader held, so that the server stops (EADDRINUSE) ${blankSituation}; got a process still running after ${STOP_WITHIN_MS / 1000} s without listening on port ${DEFAULT_PORT}: ${stillRunning(blank!, STILL_WAITING)}`,
+          );
+        });
+        if (run.listenedOn?.includes(DEFAULT_PORT)) continue; // another process let go of it meanwhile, and the app took it
+        await failingAbout({ output: run.output }, () => {
+          expectThat(
+            run.exit !== undefined,
+            run.listenedOn
+              ? `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process that neither listened nor exited within ${STOP_WITHIN_MS / 1000} s.`
+              : `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got a process still running after ${STOP_WITHIN_MS / 1000} s: ${stillRunning(run, STILL_WAITING)}`,
+          );
+          const output = plain(run.output);
+          expectThat(
+            !/\bPORT\b/.test(output) || new RegExp(`EADDRINUSE|\\b${DEFAULT_PORT}\\b`).test(output),
+            `Expected PORT= (empty) to count as missing, so the server uses its default port ${DEFAULT_PORT} (${emptyPortMode(run)}); got it refusing to start, naming PORT: ${show(output.trim(), 160)}. PORT is optional, and an empty variable is an unset one.`,
+          );
+        });
+      }
     });
 
     t.check('06.malformed-database-url-stops-startup', () => expectRefused('url-without-scheme', 'url-without-host', 'url-with-password-without-host', 'url-opaque', 'url-one-slash'));
@@ -950,11 +1034,13 @@ lesson('06-configuration', (t) => {
 
     t.check('06.dotenv-file-alone-starts', async () => {
       // NODE_ENV unset, test and staging with DOTENV; development (the normal start, SESSION_SECRET in a plain .env).
-      const [starts, [, top]] = await Promise.all([Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging'), normalStart('development')]), portEnds()]);
-      for (const { env, started, replies, output, filePort } of starts as { env: Env; started: RunningServer | { description: string }; replies: Reply[]; output: string; filePort?: number }[]) {
+      const [starts, [, top], [, ...otherNames]] = await Promise.all([Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging'), normalStart('development')]), portEnds(), emptyPortStarts()]);
+      for (const { env, started, replies, output, filePorts } of starts as { env: Env; started: RunningServer | { description: string }; replies: Reply[]; output: string; filePorts?: Record<string, number> }[]) {
         // The development start's files give a PORT the grader holds: taking it is the next check's cause.
-        if (!('client' in started) && triedFilePort(output, filePort)) {
-          await failingAbout({ output }, () => expectThat(false, `Expected src/server.ts to start when the environment gives PORT and .env another (NODE_ENV=${env.NODE_ENV}), got it trying port ${filePort}, the PORT of .env (which the grader holds open, EADDRINUSE): a file won over the environment. Variables really set in the environment win over .env for every variable, PORT included.`));
+        const won = 'client' in started ? undefined : triedFilePort(output, filePorts);
+        if (won) {
+          const [file, port] = won;
+          await failingAbout({ output }, () => expectThat(false, `Expected src/server.ts to start when the environment gives PORT and ${list(Object.keys(filePorts!))} each another (NODE_ENV=${env.NODE_ENV}), got it trying port ${port}, the PORT of ${file} (which the grader holds open, EADDRINUSE): ${file} won over the environment${file === '.env' ? '' : `; look at how you load ${file}`}. Variables really set in the environment win over .env and every other file you load, for every variable, PORT included: load each file without override and never copy a value from it over one that is set.`));
         }
         const situation = env.DATABASE_URL
           ? `when .env alone sets SESSION_SECRET (DATABASE_URL is in the environment, NODE_ENV=${env.NODE_ENV})`
@@ -972,6 +1058,17 @@ lesson('06-configuration', (t) => {
           expectSignedWith(replies[2]!, env.NODE_ENV ? [PADDED_SECRET, FILE_SESSION_SECRET] : [PADDED_SECRET], `${situation}, where .env has SESSION_SECRET='…' # a comment`, NAIVE_SIGNATURE),
         );
       }
+      // preprod and a name of the grader's own (port 3000 held, PORT=' ' and PORT=): SESSION_SECRET from .env alone.
+      for (const run of otherNames) {
+        const said = plain(run.output);
+        const skipped = run.exit !== undefined && !run.listenedOn?.length && /\bSESSION_SECRET\b/.test(said) && !/\bEADDRINUSE\b/.test(said);
+        await failingAbout({ output: run.output }, () =>
+          expectThat(
+            !skipped,
+            `Expected src/server.ts to load .env under NODE_ENV=${run.env.NODE_ENV} (SESSION_SECRET in .env alone, DATABASE_URL in the environment, PORT=${run.env.PORT ? `'${run.env.PORT}'` : ''}), got it ${run.exit!.signal ? `killed by ${run.exit!.signal}` : `exiting with code ${run.exit!.code}`}, naming SESSION_SECRET: ${show(said.trim(), 160)}. It did not load .env: ${run.env.NODE_ENV === 'preprod' ? 'preprod (like preproduction, prod or any name with prod in it) is not production' : `${run.env.NODE_ENV}, a name the grader made up, is not production either`}. Load .env whenever NODE_ENV is anything but exactly production, not for a list of names or a pattern.`,
+          ),
+        );
+      }
       // PORT from .env alone: the app listens on it, not on the default it read before loading the file.
       const output = plain(top!.output);
       // On a machine too busy to see it listen within the wait, its own "listening on … 3000" line tells.
@@ -987,18 +1084,18 @@ lesson('06-configuration', (t) => {
 
     t.check('06.environment-wins-over-dotenv', async () => {
       const [unset, development, test, staging] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('staging')]);
-      for (const { env, replies, started, output, filePort, afterHangUp = [] } of [unset, development, test, staging] as { env: Env; replies: Reply[]; started: RunningServer | { description: string; output: string }; output: string; filePort?: number; afterHangUp?: Reply[] }[]) {
+      for (const { env, replies, started, output, filePorts, afterHangUp = [] } of [unset, development, test, staging] as { env: Env; replies: Reply[]; started: RunningServer | { description: string; output: string }; output: string; filePorts?: Record<string, number>; afterHangUp?: Reply[] }[]) {
         const mode = `${env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset'}${env.CI ? ', CI=true as on a CI runner' : ''}`;
         const files = list(['.env', ...otherEnvFiles(env.NODE_ENV)]);
         const situation = `when the environment says ${ENV_DB_HOST} and ${files} say ${FILE_DB_HOST} (${mode})`;
         if (!('client' in started)) {
           // The normal starts' files give PORT too, a port the grader holds: listening there is taking PORT from a file.
-          const fromFile = triedFilePort(started.output, filePort);
+          const fromFile = triedFilePort(started.output, filePorts);
           await failingAbout({ output }, () =>
             expectThat(
               false,
               fromFile
-                ? `Expected src/server.ts to listen on the PORT the environment gives ${situation}, got it trying port ${filePort}, the PORT of ${files} (which the grader holds open, EADDRINUSE): a file won over the environment. Variables really set in the environment win over .env for every variable, PORT included: load .env without override and never copy a value from it over one that is set.`
+                ? `Expected src/server.ts to listen on the PORT the environment gives ${situation}, got it trying port ${fromFile[1]}, the PORT of ${fromFile[0]} (which the grader holds open, EADDRINUSE; each file gives another): ${fromFile[0]} won over the environment. Variables really set in the environment win over .env for every variable, PORT included: load .env without override and never copy a value from it over one that is set.`
                 : `Expected src/server.ts to start ${situation}${env.SESSION_SECRET ? '' : ', with SESSION_SECRET in .env alone'}, but it ${started.description} during startup: ${show(plain(started.output).trim(), 160)}.`,
             ),
           );
@@ -1020,7 +1117,10 @@ lesson('06-configuration', (t) => {
         }
         // The same after SIGHUP, where the app lived on: a reload re-reads the files under the same rule.
         if (afterHangUp.length === 2) {
-          const reload = 'after SIGHUP (kill -HUP), which the app handled and lived on: a reload that loads .env again with override (the values are already in process.env, so without it nothing changes) lets the file win from then on. The environment wins after a reload too: never load a file with override';
+          // Red team 06 r10: a reload that deleted from process.env every key .env lists (dotenv's parsed,
+          // keys the environment had set included) before loading again was told only about override.
+          const reload =
+            "after SIGHUP (kill -HUP), which the app handled and lived on: after its reload the file's values replaced the environment's. Either the reload loads .env again with override (the values are already in process.env, so without it nothing changes), or it deletes variables from process.env before loading again (every key .env lists, as dotenv's parsed does, includes those the environment had set, whose values are then gone for good). The environment wins after a reload too: never load a file with override, and never delete a variable the environment set (keep the environment's values from startup, and lay the file's under them)";
           await failingAbout({ output, request: afterHangUp[0]!.request }, () => expectDatabaseHost(afterHangUp[0]!, ENV_DB_HOST, `${situation}, ${reload}`));
           await failingAbout({ output, request: afterHangUp[1]!.request }, () =>
             expectSignedWith(afterHangUp[1]!, [env.SESSION_SECRET!], `when the environment and ${files} give different ones (${mode}), ${reload}`, [
@@ -1047,8 +1147,8 @@ lesson('06-configuration', (t) => {
         Promise.all([dotenvStart('unset'), dotenvStart('test'), dotenvStart('staging')]),
       ]);
       // What the app wrote into its working directory (a log file) is output too.
-      const filesOf = (files: { name: string; text: string }[], mode: string, given: [string, string][]) => {
-        for (const { name, text } of files) seen.push([text, `the file ${name} the app wrote in its working directory (${mode})`, given, { output: text }]);
+      const filesOf = (files: { name: string; text: string; place: string }[], mode: string, given: [string, string][]) => {
+        for (const { name, text, place } of files) seen.push([text, `the file ${name} the app wrote ${place} (${mode})`, given, { output: text }]);
       };
       // Secrets in the environment and (other ones) in .env: an app may print what either gave it.
       for (const { env, replies, output, files } of starts) {
@@ -1063,7 +1163,7 @@ lesson('06-configuration', (t) => {
       // Starts that take values from .env: alone (NODE_ENV unset), at the most verbose log level
       // (NODE_ENV=test, LOG_LEVEL=trace, the password in DATABASE_URL's query string), and staging.
       for (const { env, replies, output, files } of dotenvStarts) {
-        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}${env.LOG_LEVEL ? `, LOG_LEVEL=${env.LOG_LEVEL}` : ''}, SESSION_SECRET in .env` : 'NODE_ENV unset, variables in .env only, sent SIGHUP (kill -HUP) before SIGTERM';
+        const mode = env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}${env.LOG_LEVEL ? `, LOG_LEVEL=${env.LOG_LEVEL}` : ''}${env.VERBOSE ? `, DEBUG=${env.DEBUG}, VERBOSE=${env.VERBOSE}` : ''}, SESSION_SECRET in .env` : 'NODE_ENV unset, variables in .env only, sent SIGHUP (kill -HUP) before SIGTERM';
         const given = [...secretsOf(env, DOTENV), ...(env.NODE_ENV ? secretsOf({}, OTHER_DOTENV) : [])];
         for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path} (${mode})`, given, { output, request: reply.request }]);
         seen.push([output, `the output of a start and shutdown (${mode})`, given, { output }]);
@@ -1079,9 +1179,9 @@ lesson('06-configuration', (t) => {
         filesOf(run.files, `a start with ${mode}`, given);
       }
       // PORT= and PORT=' ' with port 3000 held: the path where listen() fails (EADDRINUSE).
-      for (const [index, run] of emptyPort.entries()) {
-        const mode = `a start with PORT=${index === 0 ? '' : "' '"} while port ${DEFAULT_PORT} was taken (listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`;
-        const given = secretsOf({ ...valid, DATABASE_URL: bothPasswordsUrl(ENV_DB_HOST) });
+      for (const run of emptyPort) {
+        const mode = `a start with PORT=${run.env.PORT ? `'${run.env.PORT}'` : ''} while port ${DEFAULT_PORT} was taken (${emptyPortMode(run)}; listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`;
+        const given = secretsOf(run.env, run.dotenv);
         seen.push([run.output, `the output of ${mode}`, given, { output: run.output }]);
         // A crash report written when listen() fails is output too (red team 06 r9).
         filesOf(run.files, mode, given);
@@ -1093,7 +1193,7 @@ lesson('06-configuration', (t) => {
         const advice = ' In a refusal, name the variable and the rule it breaks: a wrong value can still hold a password or a secret.';
         seen.push([runs[index]!.output, `the output of a start refused ${situation}`, given, { output: runs[index]!.output }, advice]);
         // A refusal's own log file is output too (red team 06 r9: config-error.log with the raw values).
-        for (const { name: file, text } of runs[index]!.files) seen.push([text, `the file ${file} the app wrote in its working directory at a start refused ${situation}`, given, { output: text }, advice]);
+        for (const { name: file, text, place } of runs[index]!.files) seen.push([text, `the file ${file} the app wrote ${place} at a start refused ${situation}`, given, { output: text }, advice]);
       });
       expectNoneShown(seen);
     });
