@@ -55,8 +55,10 @@ const describe = (exit: ExitInfo) => (exit.signal ? `was killed by ${exit.signal
 lesson(LESSON, (t) => {
   t.concurrently(() => {
     t.check('09.health-answers-while-alive', async () => {
-      const tour = await redisTour(t);
+      // The Redis tour, and the SIGTERM run's /health half received at the signal (no run of its own).
+      const [tour, stop] = await Promise.all([redisTour(t), sigtermDrain(t)]);
       if (tour.health) fail(tour.health);
+      if (stop.health) fail(stop.health);
     });
 
     t.check('09.ready-follows-redis', async () => {
@@ -64,7 +66,10 @@ lesson(LESSON, (t) => {
       if (tour.ready) fail(tour.ready);
     });
 
-    t.check('09.sigterm-finishes-in-flight-and-exits-0', () => drain(t, 'SIGTERM'));
+    t.check('09.sigterm-finishes-in-flight-and-exits-0', async () => {
+      const run = await sigtermDrain(t);
+      if (run.error) throw run.error;
+    });
     // With SIGINT the report's own connection is left idle after its answer (a pooled connection the load
     // balancer does not use again at once): only Connection: close on that answer lets the process exit then.
     t.check('09.sigint-finishes-in-flight-and-exits-0', () => drain(t, 'SIGINT', true));
@@ -219,19 +224,32 @@ async function makeRedisTour(t: LessonKit): Promise<RedisTour> {
   }
 }
 
+/** The SIGTERM run: what it found wrong with the drain (thrown by its check), and with /health during shutdown. */
+const sigtermDrain = (t: LessonKit) =>
+  t.shared('09-drain-sigterm', async (): Promise<{ error?: unknown; health?: string }> => {
+    const found: { health?: string } = {};
+    try {
+      await drain(t, 'SIGTERM', false, found);
+      return found;
+    } catch (error) {
+      return { error, ...found };
+    }
+  });
+
 /**
  * src/server.ts with a slow report in flight and an idle kept-alive connection, then `signal`: the
  * report completes with 200, /ready never answers 200 again, and the process exits 0 soon after the
  * report's answer, although the grader keeps sending requests over the connections it kept alive, as a
  * load balancer does.
  */
-async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectionIdle = false): Promise<void> {
+async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectionIdle = false, found: { health?: string } = {}): Promise<void> {
   const server = await t.server({ env: env(await (await redis(LESSON)).isolatedUrl()) });
   const { port, process: app } = server;
   const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const busy = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let half: HalfSent | undefined;
   let halfWork: HalfSent | undefined;
+  let halfHealth: HalfSent | undefined;
   try {
     const before = await ask(port, '/api/books/1', { agent: idle, timeoutMs: 5000 });
     if (before.status !== 200) fail(`Expected GET /api/books/1 to answer 200 before any signal, got ${said(before)}.`);
@@ -241,6 +259,8 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
     // And a request for work (GET /api/books, which asks Redis) on its way the same way: it is in flight, so it must be
     // answered 200 (a connection ended because no request had arrived on it yet, or Redis closed before the drain, loses it).
     halfWork = signal === 'SIGTERM' ? halfSent(port, '/api/books') : undefined;
+    // And a liveness probe on its way the same way: the process is alive until it exits, so it must be answered 200.
+    halfHealth = signal === 'SIGTERM' ? halfSent(port, '/health') : undefined;
     const origin = Date.now();
     const report = ask(port, REPORT, { agent: busy, timeoutMs: DEADLINE_MS + 5000, origin });
     // The report takes 2 s: the signal comes while it is being built.
@@ -264,11 +284,21 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
     })();
     const halfAnswer = half ? taken.then(() => half!.complete(2000)) : undefined;
     const halfWorkAnswer = halfWork ? taken.then(() => halfWork!.complete(3000)) : undefined;
+    const halfHealthAnswer = halfHealth ? taken.then(() => halfHealth!.complete(3000)) : undefined;
     const exit = await exitWithin(server, DEADLINE_MS + 2000);
     const exitedAt = Date.now() - origin;
     streaming = false;
-    const halfStatus = await halfAnswer;
-    const halfWorkStatus = await halfWorkAnswer;
+    const halfStatus = (await halfAnswer)?.status;
+    const halfWorkStatus = (await halfWorkAnswer)?.status;
+    const halves = [
+      { path: '/ready', answer: await halfAnswer },
+      { path: '/api/books', answer: await halfWorkAnswer },
+      { path: '/health', answer: await halfHealthAnswer },
+    ];
+    const healthStatus = halves[2]!.answer?.status;
+    if (typeof healthStatus === 'number' && healthStatus !== 200) {
+      found.health = `Expected GET /health, sent over a connection opened before ${signal} and completed after it, to answer 200, got ${healthStatus}. Liveness says only that the process is alive, and it is until it exits: a liveness probe that fails during the shutdown gets the process killed before it has drained. Only /ready turns 503 when shutdown begins; /health stays 200.`;
+    }
     const reportAnswer = await report;
     await stream;
     const output = app.output(mark);
@@ -300,9 +330,24 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
       fail(
         `Expected GET /api/books, sent over a connection opened before ${signal} and completed after it, to answer 200, got ${halfWorkStatus}. A request already on its way when the signal comes is in flight and must be answered. ${
           typeof halfWorkStatus === 'number'
-            ? `It reached the app but failed: ${halfWorkStatus >= 500 ? 'was Redis closed before the server had drained? Close Redis only once server.close() has called back' : 'it must be served as any request before the signal'}.`
+            ? `It reached the app but failed: ${
+                halfWorkStatus === 503
+                  ? 'the app turned away a request it had already received (a shutdown middleware that answers 503 to everything once shutdown begins?). Only /ready answers 503 at shutdown; a request that reached the app is served as any other, with Connection: close'
+                  : halfWorkStatus >= 500
+                    ? 'was Redis closed before the server had drained? Close Redis only once server.close() has called back'
+                    : 'it must be served as any request before the signal'
+              }.`
             : 'Its connection was ended without an answer: a shutdown that ends every connection with no request in progress at the signal (as stoppable, used by @godaddy/terminus, does) also ends one whose request is only half received. Close only idle connections (server.closeIdleConnections() leaves those alone) and answer the rest with Connection: close.'
         }`,
+      );
+    }
+    const keptAlive = halves.filter(({ answer }) => typeof answer?.status === 'number' && !answer.close);
+    if (keptAlive.length) {
+      fail(
+        `Expected the answers to requests received after ${signal} (half sent at the signal, completed after it) to carry Connection: close, but ${keptAlive
+          .map(({ path, answer }) => `GET ${path} answered ${answer!.status}`)
+          .join(' and ')} without it${exit ? `; the process ${describe(exit)} ${((exitedAt - signalledAt) / 1000).toFixed(1)} s after the signal` : `; the process was still running ${((exitedAt - signalledAt) / 1000).toFixed(1)} s after it`}. ` +
+          'The grader keeps those connections open afterwards, as a load balancer\'s pool does: a kept-alive connection holds server.close() until the deadline. Set Connection: close on every answer sent after the signal, those to requests that arrive after it included, not only on those in flight at it.',
       );
     }
     const servedAfter = after.filter((answer) => typeof answer.status === 'number');
@@ -331,12 +376,16 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
     busy.destroy();
     half?.destroy();
     halfWork?.destroy();
+    halfHealth?.destroy();
   }
 }
 
 interface HalfSent {
-  /** Sends the rest of the request: its status, or what happened to the connection instead. */
-  complete(timeoutMs: number): Promise<number | string>;
+  /**
+   * Sends the rest of the request: its status, or what happened to the connection instead, and whether the answer
+   * carried Connection: close. The connection stays open afterwards (as a load balancer's pool keeps it) until destroy().
+   */
+  complete(timeoutMs: number): Promise<{ status: number | string; close: boolean }>;
   destroy(): void;
 }
 
@@ -354,15 +403,18 @@ function halfSent(port: number, path: string): HalfSent {
     complete: (timeoutMs) =>
       new Promise((resolve) => {
         const status = () => /^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1];
+        const head = () => (data.includes('\r\n\r\n') ? data.slice(0, data.indexOf('\r\n\r\n')) : undefined);
+        let done = false;
         const finish = (result: number | string) => {
+          if (done) return;
+          done = true;
           clearTimeout(timer);
-          socket.destroy();
-          resolve(result);
+          resolve({ status: result, close: /\r\nconnection:[ \t]*close/i.test(head() ?? data) });
         };
         const timer = setTimeout(() => finish(status() ? Number(status()) : `no answer within ${timeoutMs / 1000} s`), timeoutMs);
         const look = () => {
           const code = status();
-          if (code) finish(Number(code));
+          if (code && (head() !== undefined || ended)) finish(Number(code));
           else if (ended) finish(ended);
         };
         socket.on('data', look);
@@ -506,7 +558,10 @@ async function endsWithRedisStalled(t: LessonKit): Promise<string | undefined> {
   }
 }
 
-/** A report in flight (2 s) and SHUTDOWN_TIMEOUT_MS=1000, then SIGTERM: exit 1 at the deadline with a log line. */
+/**
+ * A report in flight (2 s) and SHUTDOWN_TIMEOUT_MS=1000, then SIGINT (what pm2 stop and pm2 reload send; the silent-Redis
+ * run sends SIGTERM): exit 1 at the deadline with a log line.
+ */
 async function forcedByDeadline(t: LessonKit): Promise<string | undefined> {
   const deadline = 1000;
   const server = await t.server({ env: env(await (await redis(LESSON)).isolatedUrl(), { SHUTDOWN_TIMEOUT_MS: String(deadline) }) });
@@ -515,24 +570,24 @@ async function forcedByDeadline(t: LessonKit): Promise<string | undefined> {
   await sleep(400);
   const mark = app.mark;
   const signalled = Date.now();
-  app.child.kill('SIGTERM');
+  app.child.kill('SIGINT');
   // What the app writes from here on is about the deadline, not about the signal (a line such as "Shutting down").
   let atDeadline = mark;
   void sleep(deadline * 0.7).then(() => (atDeadline = app.mark));
   const exit = await exitWithin(server, deadline + 4000);
   const took = Date.now() - signalled;
   await report;
-  if (!exit) return `Expected the process to exit with code 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) while ${REPORT} (2 s) was still in flight, but it was still running ${(took / 1000).toFixed(1)} s after SIGTERM.`;
+  if (!exit) return `Expected the process to exit with code 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) while ${REPORT} (2 s) was still in flight, but it was still running ${(took / 1000).toFixed(1)} s after SIGINT.`;
   if (exit.code !== 1) {
-    return `Expected the process to exit with code 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) while ${REPORT} (2 s) was still in flight, but it ${describe(exit)} ${(took / 1000).toFixed(1)} s after SIGTERM. ${
-      exit.code === 0 ? 'A shutdown that did not finish in time is not clean: read the deadline from SHUTDOWN_TIMEOUT_MS and exit 1 when it passes.' : ''
+    return `Expected the process to exit with code 1 at its shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) while ${REPORT} (2 s) was still in flight, but it ${describe(exit)} ${(took / 1000).toFixed(1)} s after SIGINT. ${
+      exit.code === 0 ? 'A shutdown that did not finish in time is not clean: read the deadline from SHUTDOWN_TIMEOUT_MS, start it for SIGINT as for SIGTERM (pm2 stop and pm2 reload send SIGINT), and exit 1 when it passes.' : ''
     }`;
   }
-  if (took < deadline * 0.7) return `Expected the process to wait for its requests until the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}), but it exited with code 1 ${(took / 1000).toFixed(1)} s after SIGTERM.`;
+  if (took < deadline * 0.7) return `Expected the process to wait for its requests until the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}), but it exited with code 1 ${(took / 1000).toFixed(1)} s after SIGINT.`;
   await sleep(50);
   if (!app.output(atDeadline).trim()) {
     return `Expected a log line saying the shutdown deadline (SHUTDOWN_TIMEOUT_MS=${deadline}) forced the exit, got ${
-      app.output(mark).trim() ? 'only what the app wrote when the signal came' : 'no output after SIGTERM'
+      app.output(mark).trim() ? 'only what the app wrote when the signal came' : 'no output after SIGINT'
     }: write one when the deadline passes, just before exiting 1.`;
   }
   return undefined;

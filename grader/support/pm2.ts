@@ -59,7 +59,9 @@ interface Worker {
   listenTimeout?: number;
   /** The kill_timeout PM2 runs it with, if the config sets one. */
   killTimeout?: number;
-  /** SHUTDOWN_TIMEOUT_MS in the worker's environment, as PM2 gave it (the grader's, or the config's own). */
+  /** The files PM2 writes the worker's output and errors to. */
+  logs: string[];
+  /** SHUTDOWN_TIMEOUT_MS in the worker's environment, as PM2 gave it (the config's own: the grader passes none to PM2). */
   deadline?: string;
 }
 
@@ -88,7 +90,10 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
   }
   const home = t.tempDir('course-pm2-');
   const port = await pickPort();
-  const env = baseEnv({ ...envFor(await (await redis(lesson)).isolatedUrl()), PORT: String(port), PM2_HOME: home });
+  // Without the grader's own SHUTDOWN_TIMEOUT_MS: the workers run with the deadline ecosystem.config.cjs gives them, or the
+  // app's default, as in production, and kill_timeout is judged against that one.
+  const { SHUTDOWN_TIMEOUT_MS: _graderDeadline, ...appEnv } = envFor(await (await redis(lesson)).isolatedUrl());
+  const env = baseEnv({ ...appEnv, PORT: String(port), PM2_HOME: home });
   const god = new AppProcess({ script: PM2_BIN, args: ['start', 'ecosystem.config.cjs', '--no-daemon'], cwd: dir, env });
   // The CLI starts a daemon of its own (detached, out of the watchdog's reach) when it finds none: so it is
   // used only while the grader's PM2 runs and answers on its socket, and any daemon it started anyway is
@@ -130,6 +135,8 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     /** How long a start took on this machine now: the longest a new worker may take to listen. */
     const startMs = Date.now() - started;
     const name = workers[0]!.name;
+    /** The workers' own output files (the same ids, so the same files, after the reload and the crash). */
+    const logFiles = [...new Set(workers.flatMap((worker) => worker.logs))];
     const shape =
       workers.length >= 2 && workers.every((worker) => worker.mode === 'cluster_mode')
         ? undefined
@@ -276,17 +283,21 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
         found.stop = new CannotJudge(`Could not judge \`pm2 stop\`: ${stoppingAt === undefined ? 'PM2 never said it was stopping the app' : 'no report was in flight when PM2 began the stop'} (a busy machine?). Grade again when it is quieter.`);
       } else if (killed) found.stop = 'Expected every worker to exit on its own after `pm2 stop` (SIGINT), but PM2 had to kill one with SIGKILL after kill_timeout: make kill_timeout longer than the app\'s shutdown deadline, and let the shutdown end with an exit.';
       else if (exits.some((exit) => exit.code !== '0')) found.stop = `Expected every worker to exit with code 0 after \`pm2 stop\`, got ${exits.map((exit) => `code ${exit.code} via ${exit.signal}`).join(', ')}.`;
-      else {
-        // The grader gives the workers a short deadline to keep the tour short; in production nothing sets
-        // SHUTDOWN_TIMEOUT_MS unless the config does, so the app's own default is the deadline to outlast.
+      else if (crashInLogs(logFiles)) {
+        // PM2 reports the code of the signal it sent, whatever ended the worker: the workers' own output says how they ended.
+        found.stop = `Expected every worker to exit by itself once drained during \`pm2 reload\` and \`pm2 stop\` (SIGINT), but a worker's own output (PM2's log files) shows it crashed instead: ${show(crashInLogs(logFiles)!, 300)}. Under PM2 the IPC channel keeps a worker alive, so a shutdown that relies on the event loop emptying lingers until its deadline, which then writes to a logger already ended. End the shutdown with process.exit(0) once Redis and the logger are closed.`;
+      } else {
+        // The deadline the workers actually run with: SHUTDOWN_TIMEOUT_MS in their environment as PM2 reports it (string or
+        // number alike: the ecosystem's env, or one the ecosystem passed on from the environment PM2 started in). The grader
+        // starts PM2 without one of its own, so without it the workers run with the app's 10 s default.
         const worker = workers[0];
-        const ownDeadline = worker?.deadline !== undefined && worker.deadline !== env.SHUTDOWN_TIMEOUT_MS ? Number(worker.deadline) : undefined;
-        const deadline = ownDeadline || APP_DEADLINE_MS;
+        const ownDeadline = worker?.deadline !== undefined && worker.deadline !== '' ? Number(worker.deadline) || undefined : undefined;
+        const deadline = ownDeadline ?? APP_DEADLINE_MS;
         const killTimeout = worker?.killTimeout ?? PM2_KILL_TIMEOUT_MS;
         if (worker && killTimeout <= deadline) {
           found.stop = `Expected PM2 to give a stopping worker longer than its shutdown deadline before SIGKILL, but kill_timeout is ${
             worker.killTimeout === undefined ? 'not set (1.6 s by default)' : `${killTimeout / 1000} s`
-          } and the deadline is ${deadline / 1000} s (${ownDeadline ? 'SHUTDOWN_TIMEOUT_MS from ecosystem.config.cjs' : 'the app\'s default: nothing in ecosystem.config.cjs sets SHUTDOWN_TIMEOUT_MS'}). The reports here took 2 s and finished, but a request that takes longer would be cut by SIGKILL before the app's deadline could end it with its log line: make kill_timeout longer than the deadline.`;
+          } and the deadline is ${deadline / 1000} s (${ownDeadline ? `SHUTDOWN_TIMEOUT_MS=${worker.deadline} in the workers' environment` : 'the app\'s default: the workers run with no SHUTDOWN_TIMEOUT_MS, nothing in ecosystem.config.cjs sets one'}). The reports here took 2 s and finished, but a request that takes longer would be cut by SIGKILL before the app's deadline could end it with its log line: make kill_timeout longer than the deadline.`;
         }
       }
     }
@@ -297,6 +308,21 @@ async function makeTour(t: LessonKit, lesson: string, envFor: (redisUrl: string)
     await god.stop(2000);
     strays();
   }
+}
+
+/** The first crash (an uncaught error's stack, a write to an ended stream) in the workers' output files, with the lines before it. */
+function crashInLogs(files: string[]): string | undefined {
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const crash = /write after end|Unhandled 'error' event|Emitted 'error' event|^\s+at .+:\d+:\d+\)?$/m.exec(text);
+    if (crash) return text.slice(Math.max(0, crash.index - 200), crash.index + 200).trim();
+  }
+  return undefined;
 }
 
 /**
@@ -436,7 +462,8 @@ function rpcClient(socketFile: string): { workers(): Promise<Worker[]>; close():
               since: entry.pm2_env?.pm_uptime ?? 0,
               listenTimeout: Number(entry.pm2_env?.listen_timeout) || undefined,
               killTimeout: Number(entry.pm2_env?.kill_timeout) || undefined,
-              deadline: entry.pm2_env?.SHUTDOWN_TIMEOUT_MS ?? entry.pm2_env?.env?.SHUTDOWN_TIMEOUT_MS,
+              logs: [entry.pm2_env?.pm_out_log_path, entry.pm2_env?.pm_err_log_path].filter((file): file is string => typeof file === 'string' && file !== '/dev/null'),
+              deadline: (entry.pm2_env?.SHUTDOWN_TIMEOUT_MS ?? entry.pm2_env?.env?.SHUTDOWN_TIMEOUT_MS)?.toString(),
             })),
           );
         });
@@ -452,7 +479,7 @@ interface AxonSocket {
 }
 
 interface RpcClient {
-  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string; pm_uptime?: number; listen_timeout?: number | string; kill_timeout?: number | string; SHUTDOWN_TIMEOUT_MS?: string; env?: { SHUTDOWN_TIMEOUT_MS?: string } } }[]) => void): void;
+  call(method: 'getMonitorData', env: object, done: (error: Error | null, all?: { pid: number; name: string; pm_id: number; pm2_env?: { status?: string; exec_mode?: string; pm_uptime?: number; listen_timeout?: number | string; kill_timeout?: number | string; pm_out_log_path?: string; pm_err_log_path?: string; SHUTDOWN_TIMEOUT_MS?: string | number; env?: { SHUTDOWN_TIMEOUT_MS?: string | number } } }[]) => void): void;
 }
 
 /** One PM2 CLI command against this run's PM2_HOME, in a watched process group, stopped after `ms`. */
