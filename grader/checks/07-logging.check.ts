@@ -71,8 +71,13 @@ const DEVELOPMENT_LEVELS = new Set<string | undefined>([SIGINT_LEVEL]);
  * 'test'`, a Jest habit) writes nothing, errors included: the lines must be the same in every environment.
  */
 const TEST_LEVELS = new Set<string | undefined>([ERROR_LEVEL]);
-/** What npm test, Jest and Vitest set besides NODE_ENV, in every start under test: a log silenced on any of them is silenced under test all the same. */
-const UNDER_TEST_RUNNER = { npm_lifecycle_event: 'test', JEST_WORKER_ID: '1', VITEST: 'true' };
+/**
+ * What npm test, Jest and Vitest set besides NODE_ENV, and CI=true as GitHub Actions, GitLab and most CI
+ * systems set it, in every start under test: a log silenced on any of them is silenced under test all the same.
+ */
+const UNDER_TEST_RUNNER = { npm_lifecycle_event: 'test', JEST_WORKER_ID: '1', VITEST: 'true', CI: 'true' };
+/** How UNDER_TEST_RUNNER reads in a message. */
+const UNDER_TEST_NAMES = 'npm_lifecycle_event=test, JEST_WORKER_ID, VITEST and CI=true were set';
 /**
  * The runs made with a NODE_ENV the app does not know (staging): WARN and the unknown level. An app that
  * warns about it with a plain line at startup writes it there (before or instead of the refusal).
@@ -99,9 +104,11 @@ const EXIT_WITHIN_MS = 5000;
 /**
  * How far the default run moves the app's timers before SIGTERM: a setInterval or setTimeout due within
  * this time fires at once, so that what the app logs as time passes (a report every 30 s, every hour,
- * every day) is read too.
+ * every day, every week, every month) is read too. Each timer fires once, then an interval goes on at its
+ * own period: a short one does not fire thousands of times. Past 31 days Node cannot wait anyway (it
+ * fires a timer longer than 2^31 - 1 ms at once).
  */
-const TIMERS_AHEAD_MS = 25 * 60 * 60 * 1000;
+const TIMERS_AHEAD_MS = 31 * 24 * 60 * 60 * 1000;
 /**
  * Loaded with NODE_OPTIONS=--import into the default run: notes the timers the app sets (global, from
  * node:timers, or from node:timers/promises, whose setTimeout and setInterval it makes from the noted
@@ -189,6 +196,22 @@ if (file) {
   poll.unref();
 }
 `;
+
+/**
+ * Loaded with NODE_OPTIONS=--import into the run at error: on SIGUSR2 (which the grader sends once the
+ * requests are answered), a promise rejected that nothing handles, as a forgotten await leaves one. What
+ * the app then prints (an unhandledRejection handler of its own, or Node's crash on stderr) is read too.
+ */
+const rejectionShim = `
+process.on('SIGUSR2', () => {
+  Promise.reject(new Error('Connection to the mail server lost (a promise the grader rejected outside any request; nothing handled it)'));
+});
+`;
+/** The POST the default run leaves half-sent as it sends SIGTERM: its headers and the start of its body, with the rest never coming. */
+const IN_FLIGHT_PATH = '/login/';
+const IN_FLIGHT = `POST ${IN_FLIGHT_PATH} (its Content-Length promising 64 bytes of JSON body, 30 of them sent)`;
+/** How much later than EXIT_WITHIN_MS the default run kills the app, for a timer of exactly 5 s on a busy machine. */
+const EXIT_SLACK_MS = 1000;
 
 /**
  * Loaded with NODE_OPTIONS=--import into the run without LOG_DIR: notes every path the app opens for
@@ -369,6 +392,12 @@ interface Run {
   besideSource: string[];
   /** What a refused start wrote on stdout. */
   refusedStdout: LogEntry[];
+  /** Index in `stdout` of the first line written after the grader caused an unhandled rejection (the run at error). */
+  rejectedFrom?: number;
+  /** Index in `stderr` of the first line written after that rejection (Node's own report of it, when nothing handled it). */
+  stderrRejectedFrom?: number;
+  /** The request the app still had in flight when the signal came (the default run), for a message. */
+  inFlight?: string;
 }
 
 /** The levels of the runs: unset (the default), debug, warn, error, and four that not every logger knows. */
@@ -383,7 +412,7 @@ const FULL_RUNS = new Set<Level>([undefined, 'debug', PINO_ONLY_LEVEL, WINSTON_O
  * alias starts. A run a check asks for that is not listed here is still made, when it asks.
  */
 const READS: Record<string, { levels?: readonly Level[]; extras?: readonly ExtraKey[]; aliases?: boolean }> = {
-  '07.stdout-lines-are-json': { levels: LEVELS, extras: ['quiet', 'busy'] },
+  '07.stdout-lines-are-json': { levels: LEVELS, extras: ['quiet', 'busy', 'badPort'] },
   '07.access-line-per-request': { levels: [...FULL_RUNS, SIGINT_LEVEL] },
   '07.log-level-warn-silences-info': { levels: ['warn', ERROR_LEVEL], extras: ['restart', 'quiet', 'bare', 'busy', 'devWarn'] },
   // No colour in any run's files; the files kept in every run and across the restart.
@@ -510,6 +539,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     ...(nodeEnv === 'test' ? UNDER_TEST_RUNNER : {}),
     ...(timersFile ? { COURSE_TIMERS_FILE: timersFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(timersShim)}` } : {}),
     ...(writesFile ? { COURSE_WRITES_FILE: writesFile, NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(writesShim)}` } : {}),
+    ...(level === ERROR_LEVEL ? { NODE_OPTIONS: `--import data:text/javascript,${encodeURIComponent(rejectionShim)}` } : {}),
     ...(logDir ? { LOG_DIR: logDir } : {}),
     ...(tmp && home ? { TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: home } : {}),
     ...(level === undefined ? {} : { LOG_LEVEL: level }),
@@ -545,6 +575,13 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const shortPassword = `pw${mark.slice(-6)}`;
   const cookie = { Cookie: `sid=ck-${mark}` };
   const headers = { Authorization: `Bearer tok-${mark}`, ...cookie };
+  // A failed login for an address with no account: a path of its own in a login route.
+  const strangerPassword = `px-${mark}`;
+  // Basic credentials: an Authorization header that is a password too, base64-encoded.
+  const basicPassword = `pb-${mark}`;
+  const basic = Buffer.from(`${ACCOUNT.email}:${basicPassword}`).toString('base64');
+  // Below info, the login with a query string (a redirect after sign-in): the same route as /login, which a mask keyed on the URL misses.
+  const loginPath = level === undefined ? '/login' : '/login?next=%2Forders';
   const sent: Sent[] = [];
   const send = async (what: string, request: () => Promise<Reply>) => {
     const sentAt = Date.now();
@@ -578,6 +615,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     if (everyRoute) await send('answered by its route', () => client.get('/books/1'));
     if (everyRoute) await send('answered 404 by its route', () => client.get('/books/999'));
     await send('a failed login, answered 401', () => client.post('/login', { headers, body: { email: ACCOUNT.email, password } }));
+    await send('a failed login for an address that has no account', () => client.post(loginPath, { body: { email: 'nobody@example.org', password: strangerPassword } }));
     // A body express.json() cannot parse: its error carries the raw body, password and all.
     await send('with a body express.json() cannot parse', () => client.post('/login', { headers: { ...headers, 'Content-Type': 'application/json' }, body: `{"email":"${ACCOUNT.email}","password":"${password}"` }));
     // A short one whose parse error message quotes it, password and all: Unexpected token 'p', ..."password":pw1a2b3c}" is not valid JSON.
@@ -585,6 +623,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     const login = await send('a successful login', () => client.post('/login', { body: ACCOUNT }));
     token = (login.json as { token?: unknown } | undefined)?.token;
     await send('refused because it is not signed in', () => client.get('/orders', { headers }));
+    await send('with an Authorization header of the Basic scheme (email:password in base64)', () => client.get('/orders', { headers: { Authorization: `Basic ${basic}` } }));
     await send('made signed in', () => client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
     if (everyRoute) await send('with a method no route takes', () => client.request('DELETE', '/books/1', { headers }));
     // Methods no route names: HEAD, which Express answers from the GET route, and OPTIONS (here the catch-all answers it 404).
@@ -626,9 +665,31 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const filesSize = async () => (logDir ? await readAllFiles(logDir) : []).reduce((size, file) => size + file.text.length, 0);
   await pollFor(() => parseLines(process.streamOutput('stdout')).some((entry) => accessFields(entry).path === FAILING || stringsOf(entry).some((text) => FAILURE.test(text))));
   await settle(async () => process.mark + (await filesSize()), 250, 1000);
+  // A promise rejected that nothing handles (the run at error, whose exit no check judges): what the app prints then is output too.
+  let rejectedFrom: number | undefined;
+  let stderrRejectedFrom: number | undefined;
+  if (level === ERROR_LEVEL && process.running) {
+    rejectedFrom = completeLines(process.streamOutput('stdout')).length;
+    stderrRejectedFrom = completeLines(process.streamOutput('stderr')).length;
+    process.child.kill('SIGUSR2');
+    await settle(async () => process.mark, 150, 600);
+  }
+  // A client still sending its body as the signal comes (the default run): server.close() waits for it, and the app must exit within 5 s all the same.
+  let inFlight: net.Socket | undefined;
+  if (level === undefined && process.running) {
+    inFlight = await new Promise<net.Socket | undefined>((resolve) => {
+      const socket = net.connect(started.port, '127.0.0.1', () => {
+        socket.write(`POST ${IN_FLIGHT_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${started.port}\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{"email":"reader@example.com",`, () => resolve(socket));
+      });
+      socket.on('error', () => resolve(undefined));
+    });
+    // Until the app has read its headers: express.json() then waits for the rest of the body.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
   // Up to the exit: a drain of a few seconds is fine, an app still running after EXIT_WITHIN_MS is killed.
-  const exit = await process.stop(EXIT_WITHIN_MS, signal);
+  const exit = await process.stop(EXIT_WITHIN_MS + (inFlight ? EXIT_SLACK_MS : 0), signal);
+  inFlight?.destroy();
   const stillRunning = exit.signal === 'SIGKILL';
   // The copy of the app the grader runs (…/src/server.js): no log file may land beside the code either.
   const script = process.child.spawnargs.find((arg) => /[\\/]src[\\/]server\.js$/.test(arg));
@@ -636,7 +697,15 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
 
   const written = logDir ? await readAllFiles(logDir) : [];
   const seeded = written.find((file) => file.name === 'error.log');
-  const seedGone = !logDir || seeded?.text.includes(seed) ? undefined : seeded ? `error.log holding ${((count) => `${count} line${count === 1 ? '' : 's'}`)(seeded.text.split('\n').filter((line) => line.trim()).length)}, without it` : 'no error.log at all: it was deleted';
+  // A file the app renamed error.log to at startup (error-<time>.log) still holds the grader's line.
+  const movedTo = written.find((file) => file !== seeded && file.text.includes(seed))?.name;
+  const moved = movedTo ? ` (the app moved it to ${movedTo} at startup)` : '';
+  const seedGone =
+    !logDir || seeded?.text.includes(seed)
+      ? undefined
+      : seeded
+        ? `error.log holding ${((count) => `${count} line${count === 1 ? '' : 's'}`)(seeded.text.split('\n').filter((line) => line.trim()).length)}, without it${moved}`
+        : `no error.log at all: it was ${movedTo ? 'renamed' : 'deleted'}${moved}`;
   // The checks judge what the app wrote: the grader's line aside, and error.log aside if that line is all it holds.
   const files = written.map((file) => (file === seeded ? { ...file, text: file.text.replace(seed, '') } : file)).filter((file) => !(seeded && file.name === seeded.name && file.text.length === 0));
   const stdoutText = process.streamOutput('stdout');
@@ -662,6 +731,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
       'the password sent to POST /login': password,
       'the password in a short body express.json() could not parse (its error message quotes it)': shortPassword,
       'the password of the account that signed in': ACCOUNT.password,
+      [`the password sent to POST ${loginPath} for an address with no account`]: strangerPassword,
+      'the Authorization header of the Basic scheme (email:password in base64)': basic,
+      'the password inside an Authorization header of the Basic scheme': basicPassword,
       'the Authorization header': `tok-${mark}`,
       'the Cookie header': `ck-${mark}`,
       ...(typeof token === 'string' && token.length >= 8 ? { 'the bearer token POST /login issued': token } : {}),
@@ -676,6 +748,8 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     ],
     slow,
     timersFrom,
+    ...(rejectedFrom === undefined ? {} : { rejectedFrom, stderrRejectedFrom }),
+    ...(inFlight ? { inFlight: IN_FLIGHT } : {}),
     stillRunning,
     besideSource,
     refusedStdout: [],
@@ -709,7 +783,7 @@ interface Extra {
   stderrText?: string;
 }
 
-type ExtraKey = 'restart' | 'quiet' | 'busy' | 'devWarn' | 'bare';
+type ExtraKey = 'restart' | 'quiet' | 'busy' | 'devWarn' | 'bare' | 'badPort';
 
 /**
  * A copy of the LOG_DIR the run at error left once it exited (undefined if it refused or had none): each
@@ -784,8 +858,11 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
    * and a path no route matches writes no line below info.
    */
   quiet: (t) => startAndAsk(t, 'with NODE_ENV=test and LOG_LEVEL unset', { NODE_ENV: 'test', ...UNDER_TEST_RUNNER }, ['/no-such-page'], true, undefined, true),
-  /** NODE_ENV and LOG_LEVEL both unset (a laptop), without LOG_DIR: info is the default there too. */
-  bare: (t) => startAndAsk(t, 'with NODE_ENV and LOG_LEVEL unset and LOG_DIR empty', { LOG_DIR: '' }, ['/books', '/no-such-page']),
+  /**
+   * NODE_ENV unset (a laptop), LOG_LEVEL and LOG_DIR set but empty (as a compose file writes them): an
+   * empty value counts as unset (lesson 06), so info is the level and there is no error file.
+   */
+  bare: (t) => startAndAsk(t, 'with NODE_ENV unset and LOG_LEVEL and LOG_DIR empty', { LOG_DIR: '', LOG_LEVEL: '' }, ['/books', '/no-such-page']),
   /** Started under NODE_ENV=development with LOG_LEVEL=warn and asked GET /books: an app that chooses its own level while developing writes that request's info line. */
   async devWarn(t) {
     const label = 'with NODE_ENV=development and LOG_LEVEL=warn';
@@ -795,6 +872,15 @@ const EXTRAS: Record<ExtraKey, (t: LessonKit) => Promise<Extra>> = {
     const reply = await started.client.get('/books');
     await started.process.stop(EXIT_WITHIN_MS);
     return { label, output: started.process.output(), stdout: parseLines(`${started.process.streamOutput('stdout')}\n`), stderr: parseLines(`${started.process.streamOutput('stderr')}\n`), reply, wrote: watch.wrote() };
+  },
+  /**
+   * Started with PORT=abc, a setting that names no port: what it prints as it refuses to start (its own
+   * check, as lesson 06 teaches, or Node's ERR_SOCKET_BAD_PORT on stderr) is read by the collector too.
+   */
+  async badPort(t) {
+    const label = 'with PORT=abc, a setting that names no port';
+    const run = await t.startup({ env: { NODE_ENV: 'production', PORT: 'abc' }, cwd: t.tempDir('course-07-cwd-'), anyPort: true }, 3000, true);
+    return { label, output: run.output, stdout: parseLines(`${run.stdout ?? ''}\n`), stderr: [] };
   },
   /** Started on a PORT another process holds: what it prints as it fails to listen is read by the collector too. */
   async busy(t) {
@@ -834,14 +920,26 @@ function failAbout(message: string, output: string, request?: Reply['request']):
   throw error;
 }
 
+/**
+ * Fails with no "Look at" line: the fault is in what the app writes (a field, a mask, a cut stack, a
+ * format), not where a stack in its output was thrown, which would send the learner to the wrong file.
+ */
+function failWithoutPointer(message: string): never {
+  const error = new CheckFailure(message) as CheckFailure & { locateIn: string };
+  error.locateIn = '';
+  throw error;
+}
+
 /** A run outside production that wrote nothing on stdout, while the production run wrote lines: the environment silenced the logger. */
 function silencedOutsideProduction(run: Run, production: Run): string | undefined {
   if (run.refused || run.nodeEnv === 'production' || run.stdout.length > 0 || production.stdout.length === 0) return undefined;
   const noLogDir = run.label.includes('no LOG_DIR');
-  if (run.stderr.length > 0) {
+  // What the app wrote on stderr before the grader's unhandled rejection (Node reports that one there by itself).
+  const stderr = run.stderr.slice(0, run.stderrRejectedFrom);
+  if (stderr.length > 0) {
     // Not silenced: written to the other stream (a Console transport with stderrLevels, pino.destination(2)).
     return (
-      `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing on stdout: its ${run.stderr.length} line${run.stderr.length === 1 ? '' : 's'} went to stderr, such as ${describeLine(run.stderr[0]!.line, 90)}. ` +
+      `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing on stdout: its ${stderr.length} line${stderr.length === 1 ? '' : 's'} went to stderr, such as ${describeLine(stderr[0]!.line, 90)}. ` +
       "Every line goes to stdout, errors included, the stream the platform collects as the log: no stderrLevels on winston's Console transport, no pino.destination(2)."
     );
   }
@@ -849,7 +947,7 @@ function silencedOutsideProduction(run: Run, production: Run): string | undefine
     `Expected JSON lines on stdout ${run.label}, the error of GET ${FAILING} at least, got nothing at all on stdout, while the run in production${noLogDir ? ', with LOG_DIR,' : ''} wrote ${production.stdout.length} lines. ` +
     `NODE_ENV changes neither the format nor whether lines are written: don't silence the logger in one environment (silent: ${run.nodeEnv === undefined ? '!process.env.NODE_ENV' : `process.env.NODE_ENV === '${run.nodeEnv}'`} writes nothing, errors included)` +
     (noLogDir ? ', and keep its console transport with or without LOG_DIR.' : ', and keep its console transport in all.') +
-    (run.nodeEnv === 'test' ? ' The grader started it as a test runner does (npm_lifecycle_event=test, JEST_WORKER_ID and VITEST set): none of those may silence it either.' : '')
+    (run.nodeEnv === 'test' ? ` The grader started it as a test runner does on a CI machine (${UNDER_TEST_NAMES}): none of those may silence it either.` : '')
   );
 }
 
@@ -908,7 +1006,7 @@ async function keptAcrossRestart(t: LessonKit): Promise<void> {
     if (!run.seedGone) continue;
     failAbout(
       `Expected the line LOG_DIR/error.log held before the app started (the grader wrote it there, as an earlier start of the app would have) to be still there once the run ${run.label} had exited, got ${run.seedGone}. ` +
-        `The error file is the record for when the collector is down: open it to append in every environment${run.nodeEnv === 'production' ? '' : `, ${run.nodeEnv === undefined ? 'with NODE_ENV unset' : `NODE_ENV=${run.nodeEnv}`} included`}, as winston's File transport and pino.destination do by default (flags: 'w' empties it at every start).`,
+        `The error file is the record for when the collector is down: open it to append in every environment${run.nodeEnv === 'production' ? '' : `, ${run.nodeEnv === undefined ? 'with NODE_ENV unset' : `NODE_ENV=${run.nodeEnv}`} included`}, as winston's File transport and pino.destination do by default (${run.seedGone.includes('moved it to') ? 'renaming it away at every start takes its lines out of error.log just the same: rotate by size or date, if at all' : "flags: 'w' empties it at every start"}).`,
       run.startupOutput,
     );
   }
@@ -1047,11 +1145,14 @@ function partialSecret(text: string, secrets: Record<string, string>): [string, 
   return undefined;
 }
 
+/** The path of a request as an access line's path is read: without its query string (/login?next=%2Forders is /login). */
+const pathPart = (requested: string) => requested.split('?')[0]!;
+
 /** The lines of `stdout` that are access lines for the request of `reply`: its method, path and status. */
 function accessLinesFor(stdout: LogEntry[], reply: Reply): { entry: LogEntry; access: AccessFields }[] {
   return stdout
     .map((entry) => ({ entry, access: accessFields(entry) }))
-    .filter(({ access }) => access.method === reply.request.method && access.path === reply.request.path && access.status === reply.status);
+    .filter(({ access }) => access.method === reply.request.method && access.path === pathPart(reply.request.path) && access.status === reply.status);
 }
 
 /** Whether `pattern` is an Express route path (/books/:id, or its tail /:id) that `path` matches, with at least one parameter. */
@@ -1112,7 +1213,7 @@ lesson('07-logging', (t) => {
       // One run after another, so that the report shows the output of the run a failure is about last.
       for (const level of [undefined, SIGINT_LEVEL, 'warn', ERROR_LEVEL, PINO_ONLY_LEVEL, WINSTON_ONLY_LEVEL] as const) {
         const each = await runAt(t, level);
-        const { label, stdout, stdoutText, shutdownFrom, refused, signal, timersFrom } = each;
+        const { label, stdout, stdoutText, shutdownFrom, refused, signal, timersFrom, rejectedFrom } = each;
         if (refused) continue; // trace or silly, which one of them the app's logger does not know: judged by 07.log-level-any-case-or-refused
         const silenced = silencedOutsideProduction(each, run);
         if (silenced) failAbout(silenced, each.output, each.failing?.request);
@@ -1123,16 +1224,20 @@ lesson('07-logging', (t) => {
           const last = index === stdout.length - 1 && !stdoutText.endsWith('\n') ? ', its last output, without a newline' : '';
           const timers =
             timersFrom !== undefined && index >= timersFrom && index < shutdownFrom
-              ? `, printed once the grader moved the app's timers ${TIMERS_AHEAD_MS / 3_600_000} hours ahead (a setInterval or setTimeout of its own: what it logs as time passes)`
+              ? `, printed once the grader moved the app's timers ${TIMERS_AHEAD_MS / 86_400_000} days ahead, each firing once (a setInterval or setTimeout of its own, daily, weekly or monthly too: what it logs as time passes)`
               : '';
-          const when = `${label === 'at the default level' ? '' : ` ${label}`}${timers}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
+          const rejected =
+            rejectedFrom !== undefined && index >= rejectedFrom && index < shutdownFrom
+              ? ", printed once the grader rejected a promise in the app that nothing handled (an error outside any request: process.on('unhandledRejection') or Node's own report of it)"
+              : '';
+          const when = `${label === 'at the default level' ? '' : ` ${label}`}${timers}${rejected}${index >= shutdownFrom ? `, printed after ${signal} while the app shut down${last}` : ''}`;
           if (!entry.fields) {
             const message =
               `Expected every line on stdout to be a JSON object, up to the exit, got the plain line ${describeLine(entry.line)}${when}. ` +
-              `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : timers ? 'those a timer of src/server.ts or src/logger.ts writes included' : 'from startup to shutdown'}: no console.log, no text format` +
+              `Write every line through a logger with a JSON format, ${index >= shutdownFrom ? 'the last ones at shutdown included' : timers ? 'those a timer of src/server.ts or src/logger.ts writes included' : rejected ? 'those of a process-wide handler included (log the reason with logger.error, its stack as a field, or leave it to Node, which reports it on stderr)' : 'from startup to shutdown'}: no console.log, no text format` +
               (label.includes('NODE_ENV=development') ? ', in development too (to read the JSON at a terminal, pipe it through a pretty-printer such as pino-pretty).' : label.includes('NODE_ENV') ? ', whatever NODE_ENV says, set or not.' : '.');
             // Written on a timer or at shutdown: no request of the grader's is the cause, and the failing route's stack is not where to look.
-            if (timers || index >= shutdownFrom) failAbout(message, stdout.slice(index).map((each) => each.line).join('\n'));
+            if (timers || rejected || index >= shutdownFrom) failAbout(message, stdout.slice(index).map((each) => each.line).join('\n'));
             fail(message);
           }
           if (colouredRank(entry) !== undefined) {
@@ -1165,7 +1270,7 @@ lesson('07-logging', (t) => {
           quiet.stderr.length
             ? `Expected the startup line on stdout ${quiet.label}, got nothing on stdout: its ${quiet.stderr.length} line${quiet.stderr.length === 1 ? '' : 's'} went to stderr, such as ${describeLine(quiet.stderr[0]!.line, 90)}. Every line goes to stdout, in every environment.`
             : `Expected the startup line on stdout ${quiet.label}, got nothing at all on stdout, while the run in production wrote ${run.stdout.length} lines. ` +
-                "NODE_ENV changes neither the format nor whether lines are written, with or without LOG_LEVEL: don't silence the logger under test (silent: process.env.NODE_ENV === 'test' && !process.env.LOG_LEVEL writes nothing, errors included), nor when a test runner starts it (npm_lifecycle_event=test, JEST_WORKER_ID and VITEST were set).",
+                `NODE_ENV changes neither the format nor whether lines are written, with or without LOG_LEVEL: don't silence the logger under test (silent: process.env.NODE_ENV === 'test' && !process.env.LOG_LEVEL writes nothing, errors included), nor when a test runner or a CI machine starts it (${UNDER_TEST_NAMES}).`,
           quiet.output,
         );
       }
@@ -1192,6 +1297,16 @@ lesson('07-logging', (t) => {
           busy.output,
         );
       }
+      // A start refused for a bad setting (PORT=abc) likewise: JSON on stdout, or stderr.
+      const badPort = await extra(t, 'badPort');
+      const badPortPlain = badPort.stdout.find((entry) => !entry.fields);
+      if (badPortPlain) {
+        failAbout(
+          `Expected every line on stdout to be a JSON object, a refusal to start included, got the plain line ${describeLine(badPortPlain.line)} ${badPort.label}. ` +
+            'Print why it will not start on stderr (console.error), or as a JSON line through the logger: no console.log, for PORT as for every other setting.',
+          badPort.output,
+        );
+      }
       const late = timestampProblem(run);
       if (late) fail(late);
 
@@ -1211,7 +1326,7 @@ lesson('07-logging', (t) => {
       const cut = stdoutErrors.filter((entry) => stringsOf(entry).some((text) => FAILING_FRAME.test(text)));
       if (cut.length && !cut.some((entry) => stringsOf(entry).some((text) => FAILING_FRAME.test(text) && CALLER_FRAME.test(text)))) {
         t.reproduce(run.failing!.request);
-        fail(`Expected the error of GET ${FAILING} on stdout with its whole stack, salesReport in src/catalog.ts and the route in src/app.ts that called it, got a stack that stops before app.ts: ${describeLine(cut[0]!.line, 200)}. ${CALLER_ADVICE}`);
+        failWithoutPointer(`Expected the error of GET ${FAILING} on stdout with its whole stack, salesReport in src/catalog.ts and the route in src/app.ts that called it, got a stack that stops before app.ts: ${describeLine(cut[0]!.line, 200)}. ${CALLER_ADVICE}`);
       }
 
       // Each line reaches stdout as it is logged: a buffer that holds lines until it fills or the app exits
@@ -1234,12 +1349,19 @@ lesson('07-logging', (t) => {
 
       // The lifecycle lines are log lines too: one at startup, one at shutdown, on SIGTERM and on SIGINT alike.
       for (const level of [undefined, SIGINT_LEVEL] as const) {
-        const { label, stdout, stderr, shutdownFrom, signal, stillRunning } = await runAt(t, level);
+        const { label, stdout, stderr, shutdownFrom, signal, stillRunning, inFlight } = await runAt(t, level);
         const when = label === 'at the default level' ? '' : ` ${label}`;
         const firstAccess = stdout.findIndex((entry) => accessFields(entry).status !== undefined);
         const beforeRequests = stdout.slice(0, firstAccess === -1 ? shutdownFrom : Math.min(firstAccess, shutdownFrom));
         const onStderr = (entries: LogEntry[]) => (entries.length ? ` (stderr has ${describeLine(entries[0]!.line, 70)})` : '');
         if (stillRunning) {
+          if (inFlight) {
+            failAbout(
+              `Expected src/server.ts to exit within ${EXIT_WITHIN_MS / 1000} s of ${signal}${when}, got a process still running ${(EXIT_WITHIN_MS + EXIT_SLACK_MS) / 1000} s after the signal (the grader killed it, as a platform does) while a client was still sending a request: ${IN_FLIGHT}. ` +
+                'server.close() waits for every request in flight, and a client on a slow network may never finish its own: after a drain of a few seconds, exit anyway (a timer, unref()ed, that calls process.exit, or server.closeAllConnections()).',
+              stdout.slice(shutdownFrom).map((entry) => entry.line).join('\n'),
+            );
+          }
           fail(
             `Expected src/server.ts to exit after ${signal}${when}, got a process still running ${EXIT_WITHIN_MS / 1000} s after the signal (the grader killed it, as a platform does), so the log has no end. ` +
               'Log the shutdown line, close the server, then exit: server.close(() => process.exit(0)). A drain of a few seconds before closing is fine; a timer or a connection left open keeps the process alive.',
@@ -1319,7 +1441,7 @@ lesson('07-logging', (t) => {
           // A line for this request whose path is the route that answered it (/books/:id), not the URL asked for.
           const pattern = lines.find(({ access }) => access.method === reply.request.method && access.path !== reply.request.path && isRoutePatternOf(access.path, reply.request.path));
           if (!elsewhere && pattern) {
-            fail(
+            failWithoutPointer(
               `Expected the access line for ${request} (a request ${what}, status ${reply.status}) to name the path the client asked for, got ${describeLine(pattern.entry.line, 90)}, whose path ${show(pattern.access.path)} is the route pattern. ` +
                 "Log req.originalUrl, the URL the client asked for: the pattern (req.route.path) says which route answered, not which book was asked for, and it is unknown for requests no route matched.",
             );
@@ -1365,7 +1487,7 @@ lesson('07-logging', (t) => {
           const request = `${reply.request.method} ${reply.request.path}`;
           // An error line with the request as context (method, path, status 500 beside the stack) is no access line.
           const found = accessLinesFor(each.stdout, reply).filter(({ entry }) => !stringsOf(entry).some((text) => STACK_FRAME.test(text)));
-          const twins = each.sent.filter(({ reply: other }) => other.request.method === reply.request.method && other.request.path === reply.request.path && other.status === reply.status).length;
+          const twins = each.sent.filter(({ reply: other }) => other.request.method === reply.request.method && pathPart(other.request.path) === pathPart(reply.request.path) && other.status === reply.status).length;
           if (found.length > twins) {
             t.reproduce(reply.request);
             fail(
@@ -1395,14 +1517,14 @@ lesson('07-logging', (t) => {
       if (thrown.length) {
         // All of it: the frame that threw and the route in src/app.ts that called it, not the top frame alone.
         if (!thrown.some(({ entry }) => stringsOf(entry).some((text) => FAILING_FRAME.test(text) && CALLER_FRAME.test(text)))) {
-          fail(
+          failWithoutPointer(
             `Expected the error line in ${thrown[0]!.file} to carry the whole stack of the error GET ${FAILING} threw, salesReport in src/catalog.ts and the route in src/app.ts that called it, got a stack that stops before app.ts: ${describeLine(thrown[0]!.entry.line, 200)}. ${CALLER_ADVICE}`,
           );
         }
         // Every line carries its time, in the file too: it is the record read when the collector was down.
         const untimed = thrown.find(({ entry }) => !entry.time);
         if (untimed && !thrown.some(({ entry }) => entry.time)) {
-          fail(
+          failWithoutPointer(
             `Expected the error line in ${untimed.file} to carry a timestamp, as every line on stdout does, got ${describeLine(untimed.entry.line, 160)} without one. ` +
               "The file is the record read when the collector was down, and a line without its time says nothing of when: give the file transport the same format as the console (winston's format.timestamp() in the logger's format, not on one transport only).",
           );
@@ -1446,7 +1568,7 @@ lesson('07-logging', (t) => {
       if (withErrors.some((file) => file.entries.every(isErrorLine))) return;
       const file = withErrors[0]!;
       const others = file.entries.filter((entry) => !isErrorLine(entry));
-      fail(
+      failWithoutPointer(
         `Expected ${file.name} to hold errors only, got ${others.length} other line${others.length === 1 ? '' : 's'} in it too, such as ${describeLine(others[0]!.line)}. ` +
           "Give the file transport its own level: 'error'.",
       );
@@ -1500,6 +1622,22 @@ lesson('07-logging', (t) => {
             restart.reply?.request,
           );
         }
+      }
+      // LOG_LEVEL= (empty) is LOG_LEVEL unset: the app starts, at info (GET /books has its access line).
+      const bare = await extra(t, 'bare');
+      if (bare.refused) {
+        failAbout(
+          `Expected src/server.ts to start ${bare.label}, at info, but it ${bare.refused.description} during startup (its output is below). ` +
+            "An empty value counts as unset, as lesson 06 teaches: read LOG_LEVEL with || 'info' (not ?? 'info', which keeps the empty string) before checking it.",
+          bare.output,
+        );
+      }
+      if (!bare.stdout.some((entry) => accessFields(entry).path === '/books')) {
+        failAbout(
+          `Expected the access line of GET /books on stdout ${bare.label}, as at info, got none ${bare.stdout.length ? `among its ${bare.stdout.length} lines` : '(nothing at all on stdout)'}. ` +
+            "An empty LOG_LEVEL counts as unset, and unset means info: read it with || 'info' (not ?? 'info', which hands the logger an empty level).",
+          bare.output,
+        );
       }
       // No file beside the app's code either (the folder the grader runs it from), whatever the working directory.
       if (run.besideSource.length) {
@@ -1728,7 +1866,7 @@ lesson('07-logging', (t) => {
           if (!secret) [secret, part] = partialSecret(text, run.secrets) ?? [];
           if (!secret) continue;
           const line = text.split('\n').find((candidate) => candidate.includes(encoded ?? part ?? value!))!;
-          fail(
+          failWithoutPointer(
             `Expected ${secret} to appear nowhere in the logs, got it ${encoded ? `encoded (base64 or hex, which anyone decodes: ${show(encoded, 40)}) ` : ''}${part ? `in part (${part.length} of its ${run.secrets[secret]!.length} characters, ${show(part, 40)}, left by a mask that stopped short: mask the whole value, or better leave the header out) ` : ''}${where} ${run.label}: ${describeLine(line)}. ` +
               (secret.includes('token') ? 'A token signs in whoever holds it: log who signed in, never the token. ' : '') +
               (secret.includes('could not parse') ? "A JSON parse error's message quotes the body it could not read: answer client errors (4xx) without logging their contents. " : '') +

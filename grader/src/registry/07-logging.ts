@@ -103,7 +103,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer, hourly or daily too, from setInterval or setTimeout, global, of node:timers or of node:timers/promises) included, and a refusal to start or a start on a port in use too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, the startup line too, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them, however small): a collector would see it late, and a crash would lose it.',
+      text: 'Write every line on stdout as one JSON object with a level, a message and a timestamp taken when the line was written (not once at startup), at every level and from startup to exit, the lines written at shutdown and those written as time passes (on a timer, hourly, daily, weekly or monthly too, from setInterval or setTimeout, global, of node:timers or of node:timers/promises) included, what a process-wide handler prints (an unhandled rejection), and a refusal to start (a bad setting such as PORT=abc, a bad LOG_LEVEL) or a start on a port in use too (on stderr, or as JSON): no console.log left on any path, signed in or not. Each line reaches stdout as it is logged, the startup line too, not held in a buffer until it fills or the app exits (pino.destination({ minLength }) holds them, however small): a collector would see it late, and a crash would lose it.',
       checks: ['07.stdout-lines-are-json'],
     },
     {
@@ -111,11 +111,11 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.error-logged-with-stack-to-file', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr), in every environment: the shutdown line on SIGTERM and on SIGINT alike, and exit within 5 s of the signal (a drain of a few seconds first is fine).',
+      text: 'Write a startup line and a shutdown line through the logger, on stdout (not stderr), in every environment: the shutdown line on SIGTERM and on SIGINT alike, and exit within 5 s of the signal, also while a client is still sending a request (server.close() waits for it: bound the drain; a drain of a few seconds first is fine).',
       checks: ['07.stdout-lines-are-json'],
     },
     {
-      text: "Keep a console transport on stdout in every environment, test included (never silent: NODE_ENV === 'test', with LOG_LEVEL unset too), with or without LOG_DIR, every line on stdout (errors not sent to stderr): access lines and errors go there, the error's message and stack included (not only the 500's access line).",
+      text: "Keep a console transport on stdout in every environment, test included (never silent: NODE_ENV === 'test', with LOG_LEVEL unset too, nor when a test runner or CI (CI=true) starts it), with or without LOG_DIR, every line on stdout (errors not sent to stderr): access lines and errors go there, the error's message and stack included (not only the 500's access line).",
       checks: ['07.stdout-lines-are-json', '07.access-line-per-request', '07.log-level-warn-silences-info'],
     },
     {
@@ -130,7 +130,7 @@ export default {
       checks: ['07.stdout-lines-are-json', '07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it, nor caps it in production), default info in every environment (no line below info when it is unset, in development, under test and with NODE_ENV unset too): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx: a 304, a slow success) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
+      text: 'Take the level from LOG_LEVEL, in every environment (NODE_ENV never overrules it, nor caps it in production), default info in every environment (an empty LOG_LEVEL counts as unset, as lesson 06 teaches: it starts, at info; no line below info when it is unset, in development, under test and with NODE_ENV unset too): LOG_LEVEL=warn drops info lines, routine (2xx, 3xx: a 304, a slow success) access lines among them, and keeps errors on stdout; LOG_LEVEL=error keeps nothing below error.',
       checks: ['07.log-level-warn-silences-info', '07.log-level-any-case-or-refused'],
     },
     {
@@ -138,7 +138,7 @@ export default {
       checks: ['07.log-level-any-case-or-refused'],
     },
     {
-      text: 'Let no password, Authorization header, cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, in clear or encoded (base64 or hex, which anyone decodes), at any level and in any environment (the default, debug with NODE_ENV=development and the lowest level of the logger, silly or trace, are tried), whether a login fails, succeeds or sends a body the parser rejects (long or short).',
+      text: 'Let no password, Authorization header (of any scheme: Basic carries the password in base64), cookie or token the app issued appear on stdout, on stderr or in any file under LOG_DIR, in clear or encoded (base64 or hex, which anyone decodes), at any level and in any environment (the default, debug with NODE_ENV=development and the lowest level of the logger, silly or trace, are tried), whether a login fails (for an account, or for an address that has none), succeeds or sends a body the parser rejects (long or short), whatever URL reached the login route (/login?next=%2Forders too).',
       checks: ['07.secrets-stay-out-of-logs'],
     },
   ],

@@ -12,6 +12,8 @@ const server = app.listen(Number(process.env.PORT ?? 3000), (error) => {
 function shutdown(signal: string) {
   logger.info('Closing the server', { signal });
   server.close(() => process.exit(0));
+  // close() waits for requests in flight, and a slow client may never finish its own: exit within 5 s anyway.
+  setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
