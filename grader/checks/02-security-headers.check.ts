@@ -157,6 +157,43 @@ const PUBLIC_CDN_SCRIPTS = [
   'https://assets.adobedtm.com/bookshop-pwn/launch-EN0000.min.js',
   'https://tags.tiqcdn.com/utag/bookshop-pwn/main/prod/utag.js',
 ];
+/**
+ * Families of hosts that serve, under one shared hostname, files anyone can publish: every spelling of
+ * path-style S3, Google Cloud and Firebase storage, GitHub's raw files, and the package CDNs. A policy
+ * that names one of them (whatever the region or mirror) lets in the file an attacker puts there.
+ * Hosts one customer owns (mybucket.s3.amazonaws.com, myshop.web.app) are not among them; a wildcard
+ * over them (*.web.app, *.blob.core.windows.net) already fails as a wildcard.
+ */
+const PUBLISHABLE_HOST_FAMILIES: [family: RegExp, what: string][] = [
+  [/^s3(?:[.-]external-1|(?:\.dualstack)?[.-][a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d+)?\.amazonaws\.com(?:\.cn)?$/, "Amazon S3's shared host, where anyone's bucket is a path"],
+  [/^(?:storage|firebasestorage|commondatastorage)\.googleapis\.com$|^storage\.cloud\.google\.com$/, "Google Cloud or Firebase storage's shared host, where anyone's bucket is a path"],
+  [/^(?:raw|gist|objects)\.githubusercontent\.com$|^(?:cdn\.)?rawgit\.com$|^(?:raw|rawcdn)\.githack\.com$|^(?:[a-z0-9-]+\.)?statically\.io$|^gitcdn\.(?:link|xyz)$/, 'a host that serves any GitHub file'],
+  [/^(?:[a-z0-9-]+\.)?(?:jsdelivr\.(?:net|com)|unpkg\.com|npmcdn\.com|esm\.sh|esm\.run|skypack\.dev|jspm\.(?:io|dev)|deno\.land|jsr\.io|bundle\.run|cdn\.pika\.dev)$/, 'a CDN that serves any published package'],
+  [/^cdnjs\.cloudflare\.com$/, 'cdnjs, which serves thousands of libraries, old AngularJS among them'],
+];
+
+/** The family of hosts anyone can publish on that this host belongs to; undefined when none. */
+function publishableHost(hostname: string): string | undefined {
+  return PUBLISHABLE_HOST_FAMILIES.find(([family]) => family.test(hostname.toLowerCase()))?.[1];
+}
+
+/**
+ * Host sources (no path, or only /) of the effective script-src that belong to a family of hosts anyone
+ * can publish on, each as a script URL an attacker would publish there: the browser check injects them.
+ */
+function publishableHostScripts(policies: Policy[]): string[] {
+  const urls = new Set<string>();
+  for (const policy of policies) {
+    const sources = effectiveSources(policy, 'script-src-elem');
+    if (!sources || (sources.includes("'strict-dynamic'") && hasNonceOrHash(sources))) continue;
+    for (const source of sources) {
+      const host = source.match(/^(?:(https?):\/\/)?([a-z0-9.-]+)(?::\d+)?\/?$/i);
+      if (host && publishableHost(host[2]!)) urls.add(`${host[1]?.toLowerCase() ?? 'https'}://${host[2]!.toLowerCase()}/bookshop-pwn/x.js`);
+    }
+  }
+  return [...urls];
+}
+
 /** Any other site: an https:, http: or * source lets these in. */
 const ANY_SITE_SCRIPTS = ['https://attacker.example/x.js', 'http://attacker.example/x.js'];
 const ANGULAR_HOSTS = ['cdnjs.cloudflare.com', 'ajax.googleapis.com', 'code.angularjs.org'];
@@ -176,15 +213,22 @@ const INLINE_VECTORS = [
  * ?callback=, whatever its parameter's name) runs the function an attacker names. alert() shows, and
  * Chromium's dialog is recorded.
  */
-const SAME_ORIGIN_GADGETS = ['/api/books', '/api/books/1', '/health'].map((path) => `${path}?callback=alert&jsonp=alert&cb=alert`);
-/** The search page with all of the above in its query: one page load tries every way in. */
-const BROWSER_INJECTION = `/search?q=${encodeURIComponent(
-  [
-    ...INLINE_VECTORS.map((vector) => vector.html),
-    ...[...PUBLIC_CDN_SCRIPTS, ...ANY_SITE_SCRIPTS, PROTOCOL_RELATIVE_SCRIPT, ...SAME_ORIGIN_GADGETS].map((url) => `<script src="${url}"></script>`),
-    END_TAGS,
-  ].join(''),
-)}`;
+const CALLBACK_PARAMETERS = ['callback', 'jsoncallback', '_callback', 'jsonp', 'cb', 'fn', 'func', 'call', 'jsonpcallback'];
+const SAME_ORIGIN_GADGETS = ['/api/books', '/api/books/1', '/health'].map((path) => `${path}?${CALLBACK_PARAMETERS.map((name) => `${name}=alert`).join('&')}`);
+/**
+ * What an attacker writes into a query parameter of a script the app generates from the request (a
+ * "data" script such as /search-data.js?q=…): one for each way the value may be quoted in the code.
+ */
+const SCRIPT_BREAKOUTS = ['"', "'", '`', ''].map((quote) => `${quote};${mark('own-script')};//`);
+/** The search page with all of the above in its query, and `more` script URLs: one page load tries every way in. */
+const browserInjection = (more: string[] = []) =>
+  `/search?q=${encodeURIComponent(
+    [
+      ...INLINE_VECTORS.map((vector) => vector.html),
+      ...[...PUBLIC_CDN_SCRIPTS, ...more, ...ANY_SITE_SCRIPTS, PROTOCOL_RELATIVE_SCRIPT, ...SAME_ORIGIN_GADGETS].map((url) => `<script src="${url}"></script>`),
+      END_TAGS,
+    ].join(''),
+  )}`;
 
 /** Body parsers other than express.json(), and a body of about `size` bytes each reads. */
 const BODY_PARSERS = [
@@ -243,7 +287,7 @@ async function fetchErrors(app: Client): Promise<Sample[]> {
     { method: 'OPTIONS', path: '/api/orders', label: 'OPTIONS', headers: { ...headers, ...API_CLIENT } },
     { method: 'OPTIONS', path: '/api/orders', label: 'a CORS preflight from another origin (Origin, Access-Control-Request-Method: POST)', headers: { ...headers, ...PREFLIGHT } },
     // The files of public/ at paths other than /static: a second mount above the headers answers them bare.
-    ...['/search.js', '/robots.txt', '/favicon.ico', '/public/app.css', '/assets/app.css'].map((path) => ({ method: 'GET', path, label: 'a file of public/ outside /static, 404 unless you serve it there', headers })),
+    ...['/search.js', '/robots.txt', '/favicon.ico', '/public/app.css', '/assets/app.css'].map((path) => ({ method: 'GET', path, label: 'a path outside /static: a file of public/ mounted again, or a route of its own; 404 unless something answers it', headers })),
     // A folder asked without its trailing slash: express.static writes the 301 to /static/ by itself, and
     // its setHeaders option runs only for the files it sends.
     ...['GET', 'HEAD'].map((method) => ({
@@ -453,7 +497,9 @@ const rules = {
     // When a policy names frame-ancestors, browsers ignore X-Frame-Options.
     if (ancestors.length) {
       const sameSiteOnly = ancestors.some((sources) => sources.every((source) => ["'none'", "'self'"].includes(source.toLowerCase())));
-      return sameSiteOnly ? undefined : `frame-ancestors ${ancestors[0]!.join(' ')}, which lets other sites frame it (browsers then ignore X-Frame-Options)`;
+      if (sameSiteOnly) return undefined;
+      const others = ancestors[0]!.filter((source) => !["'none'", "'self'"].includes(source.toLowerCase()));
+      return `frame-ancestors ${ancestors[0]!.join(' ')}, which lets ${others.join(' and ')} frame it (browsers then ignore X-Frame-Options): take ${others.join(' and ')} out of frame-ancestors`;
     }
     const value = header(reply, 'x-frame-options');
     if (value === undefined) return 'neither X-Frame-Options nor a CSP frame-ancestors directive, so any site can frame it';
@@ -548,6 +594,13 @@ function publicHostAllowed(policy: Policy): string | undefined {
     const source = sources.find((candidate) => !candidate.startsWith("'") && !candidate.includes('*') && !/^[a-z][a-z0-9+.-]*:$/i.test(candidate) && sourceMatchesUrl(candidate, url, PAGE_ORIGIN));
     if (source) return publicHostCause(`the source ${source} in ${governingDirective(policy, 'script-src-elem')}`, url);
   }
+  // Any spelling of a host anyone can publish on (a region, a mirror), named by its host alone.
+  const [url] = publishableHostScripts([policy]);
+  if (url) {
+    const host = new URL(url).hostname;
+    const source = sources.find((candidate) => candidate.toLowerCase().replace(/^https?:\/\//, '').replace(/[:/].*$/, '') === host)!;
+    return publicHostCause(`the source ${source} in ${governingDirective(policy, 'script-src-elem')}`, new URL(url));
+  }
   // A folder of a public host (a source ending in /) lets in every file under it: anyone's package or repository.
   for (const source of sources) {
     const folder = source.match(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/'*]+)(\/.*\/)$/i);
@@ -569,7 +622,8 @@ function publicHostCause(where: string, url: URL): string {
   if (TAG_MANAGER_HOSTS.includes(url.hostname)) {
     return `${where} lets in ${url.hostname}, a tag manager: anyone can open an account and publish a container there that runs any code, and an attacker points a <script> at theirs`;
   }
-  return `${where} lets in ${url.hostname}, which serves files anyone can publish (any npm package, GitHub file or storage bucket): an attacker publishes one and points a <script> at it`;
+  const family = publishableHost(url.hostname);
+  return `${where} lets in ${url.hostname}, which serves files anyone can publish (${family ?? 'any npm package, GitHub file or storage bucket'}): an attacker publishes one and points a <script> at it; allow the one file you need by its full URL`;
 }
 
 /** The content of a <meta http-equiv="Content-Security-Policy"> in an HTML page, if any. */
@@ -1176,7 +1230,7 @@ function whyScriptRan(reply: Reply, url: URL): string {
     const source = effectiveSources(policy.directives, 'script-src-elem')?.find((candidate) => sourceMatchesUrl(candidate, url, PAGE_ORIGIN));
     if (!source) continue;
     const where = `the source ${source} in ${governingDirective(policy.directives, 'script-src-elem')}`;
-    return PUBLIC_CDN_SCRIPTS.some((known) => new URL(known).hostname === url.hostname) ? publicHostCause(where, url) : `${where} lets in ${url.hostname}`;
+    return PUBLIC_CDN_SCRIPTS.some((known) => new URL(known).hostname === url.hostname) || publishableHost(url.hostname) ? publicHostCause(where, url) : `${where} lets in ${url.hostname}`;
   }
   return `the policy ${show(header(reply, 'content-security-policy'), 160)} lets it in`;
 }
@@ -1201,8 +1255,51 @@ async function failOnGadget(app: Client, dialogs: string[]): Promise<never> {
   fail(
     `Expected Chromium to block every script injected through GET /search?q=, got one of your own answers running as a script: ` +
       `the query held <script src="${SAME_ORIGIN_GADGETS[0]}"> and Chromium showed ${show(dialogs[0], 80)}. The cause: ${which}, ` +
-      "a JSONP answer (res.jsonp(), or a callback parameter you honour) that calls whatever function the URL names. script-src 'self' trusts every script your origin serves, so an attacker injects it with any callback. " +
+      `a JSONP answer (res.jsonp(), whatever its 'jsonp callback name', or a callback parameter you honour: ${CALLBACK_PARAMETERS.join(', ')} were all tried) that calls whatever function the URL names. script-src 'self' trusts every script your origin serves, so an attacker injects it with any callback. ` +
       'Answer JSON as JSON (res.json(), Content-Type application/json, which nosniff keeps from running), never wrapped in a callback.',
+  );
+}
+
+/**
+ * The page's own scripts (same origin) whose URL carries a query parameter, each with every parameter
+ * set to each of SCRIPT_BREAKOUTS: a script generated from the request runs what the attacker wrote.
+ */
+function ownScriptsWithBreakouts(page: Reply): { src: string; asked: string }[] {
+  const found: { src: string; asked: string }[] = [];
+  for (const [, src = ''] of page.text.matchAll(/<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)/gi)) {
+    const url = new URL(src.replace(/&amp;/g, '&'), PAGE_ORIGIN);
+    if (url.origin !== PAGE_ORIGIN.origin || !url.search) continue;
+    for (const breakout of SCRIPT_BREAKOUTS) {
+      const asked = new URL(url);
+      for (const name of new Set(asked.searchParams.keys())) asked.searchParams.set(name, breakout);
+      found.push({ src, asked: `${asked.pathname}${asked.search}` });
+    }
+  }
+  return found;
+}
+
+/**
+ * Fails when one of the page's own scripts, asked with a query an attacker wrote, runs that query as
+ * code once injected into the search page: 'self' lets it in. One more page load, only for a page that
+ * loads a script of its own with a query string.
+ */
+async function expectOwnScriptsNotGadgets(tab: BrowserPage, app: Client, page: Reply): Promise<void> {
+  const gadgets = ownScriptsWithBreakouts(page);
+  if (!gadgets.length) return;
+  await load(tab, app, `/search?q=${encodeURIComponent(gadgets.map(({ asked }) => `<script src="${asked}"></script>`).join(''))}`);
+  if (!(await tab.evaluate<string[]>('self.__injected || []')).includes('own-script')) return;
+  // Which one ran: the first whose answer holds the attacker's code.
+  let gadget = gadgets[0]!;
+  let reply = await app.get(gadget.asked);
+  for (const candidate of gadgets.slice(1)) {
+    if (reply.text.includes(mark('own-script'))) break;
+    gadget = candidate;
+    reply = await app.get(gadget.asked); // the last is the curl line
+  }
+  fail(
+    `Expected Chromium to block every script injected through GET /search?q=, got one of your own scripts running the attacker's code: GET ${RESULTS_PAGE} loads <script src="${show(gadget.src, 80)}">, ` +
+      `and asked as GET ${show(gadget.asked, 100)} it answers ${show(reply.text, 100)}, a script your app writes from the request. Injected into the page as a <script src>, 'self' lets it in and it runs what the URL says. ` +
+      'Never generate JavaScript from the request: serve the script as a fixed file under public/ and give it the data another way (a data- attribute the template escapes, or JSON it fetches).',
   );
 }
 
@@ -1298,7 +1395,7 @@ lesson('02-security-headers', (t) => {
       await fetchRoutes(app),
       rules.framing,
       "framing limited to your own site (X-Frame-Options DENY or SAMEORIGIN, or CSP frame-ancestors 'none' or 'self')",
-      "Send X-Frame-Options: SAMEORIGIN (helmet's default) or add frame-ancestors 'self' to your policy.",
+      "Send X-Frame-Options: SAMEORIGIN (helmet's default), or frame-ancestors 'self' or 'none' with no other source.",
     );
   });
 
@@ -1338,8 +1435,11 @@ lesson('02-security-headers', (t) => {
         await app.get(RESULTS_PAGE); // the curl line: the page as served
         fail(
           `Expected Chromium to send other sites at most your origin as the Referer from GET ${RESULTS_PAGE}, got a request to ${show(leaked.url, 80)} with Referer: ${show(leaked.referer, 100)}. ` +
-            "Your header is not what Chromium followed: a script of the page (public/search.js) set a looser referrerPolicy on an element, one it never even added to the page (a new Image() pixel), and the search terms went with it. " +
-            'Take the referrerPolicy out of the script, or give it a value as safe as the header.',
+            (['fetch', 'xhr'].includes(leaked.type)
+              ? "Your header is not what Chromium followed: a script of the page (public/search.js) sent a fetch() with a looser referrerPolicy option (or a referrer of its own), and the search terms went with it. " +
+                'Take the referrerPolicy (and referrer) option out of that fetch() call, or give it a value as safe as the header.'
+              : "Your header is not what Chromium followed: a script of the page (public/search.js) set a looser referrerPolicy on an element, one it never even added to the page (a new Image() pixel), and the search terms went with it. " +
+                'Take the referrerPolicy out of the script, or give it a value as safe as the header.'),
         );
       }
       if (loosened) {
@@ -1420,13 +1520,17 @@ lesson('02-security-headers', (t) => {
     const tab = await openPage();
     try {
       // Its nonce counts among the first app's, for a fresh start that gives it again.
-      browserNonces = (await load(tab, app, BROWSER_INJECTION)).flatMap((policy) => noncesIn(policy.directives));
+      // The hosts anyone can publish on that the page's policy names, in whatever spelling, are tried too.
+      const results = await app.get(RESULTS_PAGE);
+      const published = publishableHostScripts(parsePolicies(header(results, 'content-security-policy')).map((policy) => policy.directives));
+      const injection = browserInjection(published);
+      browserNonces = (await load(tab, app, injection)).flatMap((policy) => noncesIn(policy.directives));
       const ranInline = await tab.evaluate<string[]>('self.__injected || []');
       const ranExternal = await tab.ranFrom();
       const dialogs = await tab.dialogs();
       if (dialogs.length && !ranInline.length && !ranExternal.length) await failOnGadget(app, dialogs);
       if (ranInline.length || ranExternal.length) {
-        const reply = await app.get(BROWSER_INJECTION); // the page as Chromium got it, and the curl line
+        const reply = await app.get(injection); // the page as Chromium got it, and the curl line
         const ran = [
           ...INLINE_VECTORS.filter((vector) => ranInline.includes(vector.name)).map((vector) => vector.what),
           ...ranExternal.map((url) => `<script src="${url}">`),
@@ -1446,6 +1550,7 @@ lesson('02-security-headers', (t) => {
           `${running} The cause: ${cause}. Let script-src allow only your own origin ('self') or a fresh nonce: no 'unsafe-inline', no scheme, no public CDN or tag manager.`,
         );
       }
+      await expectOwnScriptsNotGadgets(tab, app, results);
     } finally {
       await tab.close();
     }

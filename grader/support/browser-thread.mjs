@@ -21,7 +21,7 @@ const ready = (async () => {
       // What the page told the other host about itself: the Referer it sent (a script's detached
       // new Image() with referrerPolicy 'unsafe-url' shows only here, never in the document).
       const state = stateOf(request);
-      if (state) state.crossOrigin.push({ url: request.url(), referer: (await request.allHeaders().catch(() => request.headers())).referer ?? '' });
+      if (state) state.crossOrigin.push({ url: request.url(), referer: (await request.allHeaders().catch(() => request.headers())).referer ?? '', type: request.resourceType() });
       if (request.resourceType() !== 'script') return route.abort('blockedbyclient');
       return route.fulfill({
         status: 200,

@@ -214,8 +214,8 @@ export class BrowserPage {
     return this.browser.call('messages', this.id);
   }
 
-  /** Every request the page made to another host, with the Referer Chromium sent ('' for none). */
-  crossOriginRequests(): Promise<{ url: string; referer: string }[]> {
+  /** Every request the page made to another host, with the Referer Chromium sent ('' for none) and what asked for it (Chromium's resource type: 'image', 'fetch', 'xhr', 'script'…). */
+  crossOriginRequests(): Promise<{ url: string; referer: string; type: string }[]> {
     return this.browser.call('crossOrigin', this.id);
   }
 

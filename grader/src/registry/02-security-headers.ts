@@ -136,7 +136,7 @@ export default {
       checks: ['02.csp-blocks-injected-script'],
     },
     {
-      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package or a tag manager anyone can publish a container on (Google Tag Manager, Adobe Launch, Tealium), nor from any other site, nor one of your own app\'s answers that a page can load as a script (a JSONP answer to `?callback=`: \'self\' trusts every script your origin serves, so answer JSON only as JSON).',
+      text: 'Let no script injected into the search page run in a browser: no inline `<script>`, no inline event handler, no `data:` URL, no script from a public CDN that serves any npm package or a tag manager anyone can publish a container on (Google Tag Manager, Adobe Launch, Tealium), nor from any other site, nor one of your own app\'s answers that a page can load as a script (a JSONP answer to `?callback=`, `?jsoncallback=` or any other name, or a script written from the request such as `/search-data.js?q=`: \'self\' trusts every script your origin serves, so answer JSON only as JSON and serve scripts as fixed files), nor from a host anyone can publish on in any spelling (S3 in any region, Google Cloud or Firebase storage, raw.githubusercontent.com).',
       checks: ['02.csp-blocks-injected-script'],
     },
     {
@@ -177,6 +177,7 @@ export default {
     'helmet() is the short way to all of these headers; setting them by hand in one middleware, with app.disable(\'x-powered-by\'), works as well.',
     'Add includeSubDomains to HSTS once every subdomain serves HTTPS.',
     "Take nonce bytes from crypto (randomBytes, randomUUID), never from Math.random(): its output can be worked out from a few values, though no check can tell by looking at the nonces.",
+    "With 'strict-dynamic', a script of your own that creates a <script> from markup it finds (a loader for every [data-widget-src]) runs whatever an injected element points at: let such loaders take only URLs of your own. The grader does not check this.",
     "Never app.set('trust proxy', 'loopback') either (the first entry of the forbidden list): it works only while the proxy runs on the app's own machine. Behind a proxy on another host, req.secure stays false (no HSTS when you send it only over HTTPS) and every customer shares the proxy's address in the limiter. The grader's proxy runs on the loopback, so it cannot see this.",
   ],
 } satisfies LessonDefinition;
