@@ -207,8 +207,37 @@ function movableClock(name: string) {
 
 /** The grader's preload for app processes (grader/support/app-preload.cjs): os.hostname() answers COURSE_HOSTNAME. */
 const APP_PRELOAD = fileURLToPath(new URL('../support/app-preload.cjs', import.meta.url));
-/** A process told it runs on a machine of its own: HOSTNAME in its environment, and os.hostname() through the preload. */
-const onHost = (name: string, nodeOptions = '') => ({ HOSTNAME: name, COURSE_HOSTNAME: name, NODE_OPTIONS: `${nodeOptions} --require ${JSON.stringify(APP_PRELOAD)}`.trim() });
+/**
+ * The instance ids platforms and process managers set, each different on every instance (Heroku, pm2,
+ * Fly, Cloud Run, Render, Kubernetes, containers): a key prefix made of any of them splits the counts
+ * as a host name does.
+ */
+const instanceIds = (n: number): Record<string, string> => ({
+  DYNO: `web.${n}`,
+  HEROKU_DYNO_ID: `6f1c0d2e-0000-4000-8000-00000000000${n}`,
+  NODE_APP_INSTANCE: String(n - 1),
+  pm_id: String(n - 1),
+  INSTANCE_ID: `instance-${n}`,
+  FLY_ALLOC_ID: `alloc-${n}-4a2f9c`,
+  FLY_MACHINE_ID: `machine-${n}-1d8e`,
+  K_REVISION: `shop-0000${n}-rev`,
+  RENDER_INSTANCE_ID: `srv-shop-${n}-inst`,
+  POD_NAME: `shop-web-pod-${n}`,
+  CONTAINER_ID: `container-${n}-b7e1`,
+  WEBSITE_INSTANCE_ID: `site-instance-${n}`,
+});
+/** The instance ids that only one process of the two was given, as they would appear in a key. */
+const instanceMarks = [1, 2].flatMap((n) => Object.values(instanceIds(n)).filter((value) => value.length > 2));
+/**
+ * A process told it runs on a machine of its own, instance `n` of the shop: HOSTNAME in its environment,
+ * os.hostname() through the preload, and every instance id a platform sets.
+ */
+const onHost = (name: string, n: number, nodeOptions = '') => ({
+  ...instanceIds(n),
+  HOSTNAME: name,
+  COURSE_HOSTNAME: name,
+  NODE_OPTIONS: `${nodeOptions} --require ${JSON.stringify(APP_PRELOAD)}`.trim(),
+});
 
 /**
  * This machine's first address that is not loopback, if it has one: a proxy on another machine reaches
@@ -317,10 +346,25 @@ async function spendReset(app: Client, forwardedFor: string, email: (index: numb
  */
 const missingBook = (index: number) => (index % 10 === 9 ? `/api/books/9${index}` : undefined);
 
-/** 100 API requests (10 of them 404s), then one more. */
+/**
+ * Which of the API requests repeat GET /api/books as a cache does: conditional (If-None-Match with the
+ * ETag the app sent), so the app answers 304. A 304 is an answer too: a limiter that counts only 200s
+ * (or leaves 304s out, "conditional requests are free") lets a client poll without end.
+ */
+const conditional = (index: number) => index % 10 === 2 || index % 10 === 6;
+const isConditional = (reply: RawReply) => Object.keys(reply.request.headers).some((name) => name.toLowerCase() === 'if-none-match');
+
+/** 100 API requests (10 of them 404s, about 20 conditional ones answered 304 when the app sends an ETag), then one more. */
 async function spendApi(app: Client, forwardedFor: string): Promise<Spent> {
-  const burstReplies = await burst(app, 100, (index) => ({ method: 'GET', path: missingBook(index) ?? apiPath(index), options: { headers: from(forwardedFor) } }));
-  return { burst: burstReplies, over: await app.raw('GET', apiPath(100), { headers: from(forwardedFor) }) };
+  // The first alone: its ETag is what the conditional ones send back.
+  const first = await app.raw('GET', apiPath(0), { headers: from(forwardedFor) });
+  const etag = header(first, 'etag');
+  const rest = await burst(app, 99, (at) => {
+    const index = at + 1;
+    const validator: Record<string, string> = etag && conditional(index) ? { 'If-None-Match': etag } : {};
+    return { method: 'GET', path: missingBook(index) ?? apiPath(index), options: { headers: { ...from(forwardedFor), ...validator } } };
+  });
+  return { burst: [first, ...rest], over: await app.raw('GET', apiPath(100), { headers: from(forwardedFor) }) };
 }
 
 /*
@@ -342,11 +386,11 @@ function resetSpentBy({ burst: replies, over }: Spent, shared?: string): RawRepl
 
 /** The 100 API requests must each answer 200 (404 for a missing book); returns the 101st reply. */
 function apiSpentBy({ burst: replies, over }: Spent, shared?: string): RawReply {
-  const index = replies.findIndex((reply, at) => reply.status !== (missingBook(at) ? 404 : 200));
+  const index = replies.findIndex((reply, at) => reply.status !== (missingBook(at) ? 404 : 200) && !(isConditional(reply) && reply.status === 304));
   if (index >= 0) {
     const reply = replies[index]!;
     fail(
-      `Expected the first 100 API requests from one client to answer 200 (404 for the books that do not exist), got ${reply.status} on request ${index + 1} of 100 (${reply.request.method} ${reply.request.path}).` +
+      `Expected the first 100 API requests from one client to answer 200 (404 for the books that do not exist, 304 for the conditional ones), got ${reply.status} on request ${index + 1} of 100 (${reply.request.method} ${reply.request.path}).` +
         (reply.status === 429 ? ` ${shared ?? 'The API allows 100 requests per 15 minutes per client (express-rate-limit on its own allows 5 per minute).'}` : ''),
     );
   }
@@ -841,8 +885,13 @@ function probe(baseUrl: string, what: string, served: number, method: string, pa
 const CLOSED = [429, 500, 503];
 /** How long the grader waits for the limited routes to answer while Redis is down: a store error is known at once. */
 const DOWN_ANSWER_MS = 4_000;
-/** How much longer than GET /health, sent at the same time, a limited route may take to answer while Redis is down. */
-const AT_ONCE_MS = 1_500;
+/**
+ * How much longer than GET /health, sent at the same time, a limited route may take to answer while Redis
+ * is down: a store error comes at once, a command timeout (even of 1 s) waits. Beyond SLOW_HEALTH_MS for
+ * /health itself the machine is too busy to tell.
+ */
+const AT_ONCE_MS = 300;
+const SLOW_HEALTH_MS = 1_000;
 /** What a Redis client sends when it connects or reconnects: no limiter's command. */
 const CONNECTING = ['HELLO', 'CLIENT', 'SELECT', 'AUTH', 'PING', 'INFO', 'COMMAND', 'READONLY', 'QUIT'];
 /**
@@ -901,6 +950,8 @@ lesson('04-rate-limiting', (t) => {
    * request it judged.
    */
   let spending: Promise<SpentBudgets> | undefined;
+  /** The app the shared run spent its budgets on: asked again only to name a cause. */
+  let spendingApp: Client | undefined;
   /** How far the host's clock stands ahead: it only moves forward, whichever check moves it. */
   let hostAhead = 0;
   const moveHost = async (ms: number) => {
@@ -909,6 +960,7 @@ lesson('04-rate-limiting', (t) => {
   };
   const spentBudgets = async () =>
     (spending ??= memoryApp().then((app) => {
+      spendingApp = app;
       const base = hostAhead;
       return spendBudgets(app, (ms) => moveHost(base + ms), base).catch((error: unknown) => {
         // The shared run sends about 300 requests, many at once: on a machine far busier than its CPUs,
@@ -937,12 +989,12 @@ lesson('04-rate-limiting', (t) => {
       // prefix made of os.hostname() or HOSTNAME is not shared by accident.
       // The second starts once a client spent its login budget on the first: a new instance (a deploy, a
       // restart, a scale-out) finds the counts of the running ones and must keep them, not wipe them.
-      const one = await t.server({ env: { ...env, ...onHost('web-1', env.NODE_OPTIONS) } });
+      const one = await t.server({ env: { ...env, ...onHost('web-1', 1, env.NODE_OPTIONS) } });
       const early = '203.0.113.108';
       const earlyEmail = listed(11);
       const earlyAttempts = await burst(overLan(one.client), 5, (index) => ({ method: 'POST', path: '/login', options: { headers: from(early), body: { email: earlyEmail, password: `guess-${index + 1}` } } }), 1);
       expectAll(earlyAttempts, 401, '5 failed logins with REDIS_URL set', 'The limit is 5 attempts per 15 minutes, not fewer.');
-      const two = await t.server({ env: { ...env, ...onHost('web-2', env.NODE_OPTIONS) } });
+      const two = await t.server({ env: { ...env, ...onHost('web-2', 2, env.NODE_OPTIONS) } });
       const both = [one.client, two.client];
       // Every limit at once, each from a client of its own, its requests sent to one process and the other.
       // Each on an account of its own, so that a per-account limit on top decides nothing here.
@@ -1033,7 +1085,7 @@ lesson('04-rate-limiting', (t) => {
         }
       }
       // Keys that name the instance's host are never shared by instances on other hosts.
-      const hostKeys = apart.length === 0 ? [] : await withConnection(url, async (connection) => ((await connection.command('KEYS', '*')) as string[]).filter((key) => /web-[12]/.test(key)));
+      const hostKeys = apart.length === 0 ? [] : await withConnection(url, async (connection) => ((await connection.command('KEYS', '*')) as string[]).filter((key) => /web-[12]/.test(key) || instanceMarks.some((mark) => key.includes(mark))));
       expectThat(
         apart.length === 0,
         () =>
@@ -1043,8 +1095,12 @@ lesson('04-rate-limiting', (t) => {
             ? 'Either each process counts on its own, so N instances allow N times every budget, or nothing limits these routes yet (see 04.api-allows-100-then-429 and 04.login-limited-after-five-failures).'
             : `The ${apart.join(' and ')} limit${apart.length > 1 ? 's count' : ' counts'} in each process's memory (${together.join(' and ')} ${together.length > 1 ? 'are' : 'is'} shared), so N instances allow N times ${apart.length > 1 ? 'those budgets' : 'that budget'}.`) +
           (hostKeys.length > 0
-            ? ` Your keys name the host (${hostKeys.slice(0, 2).join(', ')}): the grader started the two processes with host names of their own (web-1, web-2), as two machines or containers have, ` +
-              'and a key prefix made of os.hostname() or HOSTNAME gives each instance keys of its own. Use the same prefix on every instance.'
+            ? ` Your keys name the host or instance (${hostKeys.slice(0, 2).join(', ')}): the grader started the two processes as two instances, each with a host name of its own (web-1, web-2) ` +
+              'and the instance ids platforms set (DYNO web.1 and web.2, NODE_APP_INSTANCE 0 and 1, POD_NAME, FLY_ALLOC_ID, …), ' +
+              'and a key prefix made of os.hostname(), HOSTNAME or any instance id gives each instance keys of its own. Use the same prefix on every instance.'
+            : apart.length > 0 && together.length > 0
+              ? ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis), with a prefix that is the same on every instance: the grader started the two processes ' +
+                'with host names of their own and the instance ids platforms set (DYNO web.1 and web.2, NODE_APP_INSTANCE 0 and 1, pm_id, POD_NAME, …), and nothing of them may go into a key.'
             : ' When REDIS_URL is set, give every limiter a store in Redis (rate-limit-redis).'),
       );
       // The client that spent its logins on the first process before the second started: refused by the second.
@@ -1140,6 +1196,18 @@ lesson('04-rate-limiting', (t) => {
             .join(', ')}: ` +
           "each hit sets the expiry again, so the window slides with every request, a refused one included, and a client that keeps trying (or makes a request every few minutes) never gets its budget back. " +
           "Each client's window starts with its own first request and does not move: set the expiry only when the key is created (PEXPIRE key windowMs NX, or only when INCR returned 1), or let rate-limit-redis do it.",
+      );
+      // A restart or a scale-down stops one instance with SIGTERM while the others run on: the counts are
+      // the shop's, not the instance's, so the running one still refuses the spent client.
+      await two.process.stop(3000);
+      const afterStop = await loginAs(one.client, '203.0.113.100', 'guess-8', '/login', listed(10));
+      expectThat(
+        afterStop.status === 429,
+        () =>
+          (t.reproduce(afterStop.request),
+          `Expected the 8th failed login from a client whose budget was spent to answer 429 on the first process after the grader stopped the second one with SIGTERM (as a restart, a deploy or a scale-down does), got ${afterStop.status}, ` +
+            'while it was refused before. The counts in Redis are gone: does src/server.ts delete keys (DEL, UNLINK, FLUSHDB, a reset of the store) when it shuts down? ' +
+            "They belong to every instance, not to the one stopping: deleting them hands every client a fresh budget on every restart and wipes the counts of the instances still running. On shutdown close the connection and leave the keys to expire on their own."),
       );
     });
 
@@ -1260,8 +1328,8 @@ lesson('04-rate-limiting', (t) => {
         const took = (sent: OutageProbe) => (sent.outcome ? sent.outcome.at - sent.sentAt : Infinity);
         const held = probes.filter((sent) => took(sent) - took(health) > AT_ONCE_MS);
         if (held.length > 0) {
-          const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-          if (took(health) > AT_ONCE_MS) {
+          const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+          if (took(health) > SLOW_HEALTH_MS) {
             throw new CannotJudge(
               `${held.map((sent) => sent.what).join(', ')} answered ${held.map((sent) => seconds(took(sent))).join(', ')} after it was sent while Redis was down, ` +
                 `but GET /health, sent at the same time, took ${health.outcome ? seconds(took(health)) : 'longer still'} too: ${busyMachine() ?? `the machine was busy (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs)`}. Grade again when it is quieter.`,
@@ -1271,8 +1339,9 @@ lesson('04-rate-limiting', (t) => {
           fail(
             `Expected ${held.map((sent) => sent.what).join(', ')} to answer at once while Redis was down (within ${seconds(AT_ONCE_MS)} of GET /health, sent at the same time), ` +
               `got ${held.map((sent) => `${sent.outcome!.status} after ${seconds(took(sent))}`).join(', ')}, while GET /health answered in ${seconds(took(health))}. ` +
-              "The limiter's command waited for Redis until a timeout ended it: a command timeout of a few seconds (commandOptions: { timeout }) instead of disableOfflineQueue holds every limited request, " +
-              'and the customer with it, that long, while the requests pile up. Create the client with disableOfflineQueue: true, so that commands fail at once and passOnStoreError decides.',
+              "The limiter's command waited for Redis until a timeout ended it: node-redis holds commands in its offline queue while it reconnects, and a command timeout (commandOptions: { timeout }, a socket or connect timeout), " +
+              'even of 1 s, only ends the wait: every limited request, and the customer with it, is held that long while the requests pile up. ' +
+              'Create the client with disableOfflineQueue: true, so that commands fail at once and passOnStoreError decides; a short timeout may come beside it, never instead.',
           );
         }
         // A minute without Redis, by the app's clock (its timers fire, its Date moves): the process lives
@@ -1404,15 +1473,23 @@ lesson('04-rate-limiting', (t) => {
     const skipped = 'a limiter that leaves failed requests out (skipFailedRequests) lets anyone scan ids or unknown paths without limit';
     const perPath =
       "a keyGenerator that adds the path or the method to req.ip gives each route a budget of its own (the 100 requests went to /api/books and /api/books/1, /2, /3), so a client may send 100 to each: key on the client alone";
+    // Conditional requests the app answered 304: a limiter that leaves them out says about as many are left.
+    const notModified = run.api.burst.filter((reply) => reply.status === 304).length;
+    const free =
+      `${notModified} of the 100 were conditional (If-None-Match with the ETag your app sent, as a browser or cache revalidates) and answered 304: ` +
+      'a 304 is an answer like any other and must count, or a client that sends the ETag back polls without limit (skipSuccessfulRequests with a requestWasSuccessful that takes 304 as free, a skip rule on If-None-Match, or a count taken only for 200s)';
+    const freeFirst = notModified > 0 && left !== undefined && Math.abs(left - notModified) <= 3;
     expectLimited(
       over,
-      '100 API requests from one client (10 of them for books that do not exist, answered 404)',
+      `100 API requests from one client (10 of them for books that do not exist, answered 404${notModified > 0 ? `, ${notModified} conditional ones answered 304` : ''})`,
       'Put a limiter of 100 requests per 15 minutes per client in front of every /api route, and count every request: ' +
-        (left === undefined
-          ? `either ${skipped}, or ${perPath}.`
-          : left >= 30
-            ? `your limiter says ${left} are left after the 100, so it counted far fewer: ${perPath}.`
-            : `${skipped}.`),
+        (freeFirst
+          ? `your limiter says ${left} are left after the 100: ${free}.`
+          : left === undefined
+            ? `either ${skipped}, or ${perPath}${notModified > 0 ? `, or ${free}` : ''}.`
+            : left >= 30
+              ? `your limiter says ${left} are left after the 100, so it counted far fewer: ${perPath}.`
+              : `${skipped}.`),
     );
     expectThat(
       header(over, 'retry-after') !== undefined,
@@ -1453,6 +1530,20 @@ lesson('04-rate-limiting', (t) => {
     expectFifteenMinutes(api, run.spentAhead);
     const login = loginSpent(shownSpent(run.login, 401));
     expectLimited(login, '5 failed logins from one client', 'Without a 429 there is no window to read; see 04.login-limited-after-five-failures.');
+    // The same spent budget for an address without an account (the outsider's 6th) states the per-client
+    // window: when it is right and the demo account's is not, a limit per account answered a request the
+    // per-client limiter would have refused, so it runs in front of it.
+    const perClient = timeStatements(run.outsider.over, Date.now() + run.spentAhead).filter((statement) => statement.header === 'retry-after');
+    const demoTold = timeStatements(login, Date.now() + run.spentAhead).filter((statement) => statement.header === 'retry-after');
+    if (run.outsider.over.status === 429 && perClient.some((statement) => inRange(statement.seconds)) && demoTold.length > 0 && !demoTold.some((statement) => inRange(statement.seconds))) {
+      shown(login);
+      fail(
+        `Expected the 429 from POST /login to point about 15 minutes ahead (900 seconds), got ${describeTimes(demoTold)} for the 6th login of a client that had spent its 5 on ${account.email}, ` +
+          `while the same client budget spent on ${listed(3)} (no account) answered ${describeTimes(perClient)}: your per-client window is right, and the 429 came from your limit per account. ` +
+          'It answered a request the per-client limiter refuses, so it is registered in front of the per-client limiter: it counts every attempt a spent client keeps sending, and its own window answers first. ' +
+          'Register the per-client limiter first and the per-account one after it (app.post(\'/login\', perClient, perAccount, handler)), so that it counts only what the per-client limit lets through.',
+      );
+    }
     expectFifteenMinutes(login, run.spentAhead);
     const reset = resetSpent(shownSpent(run.reset, 200));
     expectLimited(reset, '5 password-reset requests from one client', 'Without a 429 there is no window to read; see 04.password-reset-limited.');
@@ -1466,6 +1557,20 @@ lesson('04-rate-limiting', (t) => {
     // The window is over 15 minutes after each client's first request, wherever its later requests fell.
     for (const reply of run.back) {
       const { method, path: where } = reply.request;
+      // A login refused then: whether a fresh client's first login for another address without an account
+      // is refused too tells one bucket shared by every such address (a per-account key like 'unknown') from a sliding window.
+      if (reply.status === 429 && where === '/login' && spendingApp) {
+        const stranger = await loginAs(spendingApp, '192.0.2.201', 'guess-1', '/login', freshAddress());
+        if (stranger.status === 429) {
+          shown(stranger);
+          fail(
+            `Expected ${method} ${where} for ${listed(92)} (no account) to be let through again 15 minutes and 30 s after the client's first request, its window over, got 429, ` +
+              `and the first login of a client never seen before, for another address without an account (${JSON.parse(stranger.request.body ?? '{}').email}), got 429 too. ` +
+              'Every address without an account shares one bucket in your limit per account (a key such as findAccount(email)?.email ?? \'unknown\'): whoever guesses at made-up addresses spends it for everyone, ' +
+              'and a 429 that addresses without an account meet and real ones do not tells which addresses have one. Key the per-account limit on the normalised email itself, with an account or without.',
+          );
+        }
+      }
       expectThat(
         reply.status !== 429,
         () =>
@@ -1626,6 +1731,43 @@ lesson('04-rate-limiting', (t) => {
     ] as const) {
       const [a, b] = [refusedAt(demo), refusedAt(other)];
       if (a.join() === b.join()) continue;
+      const route = what === 'failed logins' ? 'login' : 'reset';
+      // Addresses without an account met 429 first: whether a fresh client's first request for another
+      // such address is refused too tells one bucket shared by all of them (a key like 'unknown').
+      if (b.length > 0 && (a.length === 0 || b[0]! < a[0]!)) {
+        const email = freshAddress();
+        const stranger = await app.raw('POST', route === 'login' ? '/login' : '/password-reset', {
+          headers: from('192.0.2.230'),
+          body: route === 'login' ? { email, password: 'guess-1' } : { email },
+        });
+        if (stranger.status === 429) {
+          t.reproduce(stranger.request);
+          fail(
+            `Expected ${ACCOUNT_PROBES} ${what} for ${account.email} and ${ACCOUNT_PROBES} for ${nobody} (no account), each from a client of its own, to meet 429 at the same requests, ` +
+              `got 429 ${describe(a)} for ${account.email} and ${describe(b)} for ${nobody}, and the first request of a client never seen before, for another address without an account, got 429 too. ` +
+              "Every address without an account shares one bucket in your limit per account (a key such as findAccount(email)?.email ?? 'unknown'): requests for made-up addresses spend it for everyone, " +
+              `and a 429 that addresses without an account meet and real ones do not tells which addresses have one, ${tells}. Key the per-account limit on the normalised email itself, with an account or without.`,
+          );
+        }
+      }
+      // The demo account met 429 first, though both met it: this check sent the demo account requests
+      // the per-client limiter refused (the 6th of a spent client). Whether requests a spent client sends
+      // for a fresh address bring its 429 forward tells a per-account limiter in front of the per-client one.
+      if (route === 'login' && a.length > 0 && b.length > 0 && a[0]! < b[0]!) {
+        const target = freshAddress();
+        await burst(app, 3, (index) => ({ method: 'POST', path: '/login', options: { headers: from('203.0.113.110'), body: { email: target, password: `spent-${index + 1}` } } }), 1);
+        const c = refusedAt(await perAccount('login', target, 240));
+        if (c.length > 0 && c[0]! < b[0]!) {
+          t.reproduce(demo[a[0]! - 1]!.request);
+          fail(
+            `Expected ${ACCOUNT_PROBES} failed logins for ${account.email} and ${ACCOUNT_PROBES} for ${nobody} (no account), each from a client of its own, to meet 429 at the same requests, ` +
+              `got 429 ${describe(a)} for ${account.email} and ${describe(b)} for ${nobody}. The difference is requests the per-client limiter refused: after 3 logins for another fresh address, ` +
+              `sent by a client that had spent its 5 (each refused with 429), that address met 429 ${describe(c)}. Your limit per account counts requests the per-client limiter refuses, ` +
+              'so it is registered in front of it: a client that keeps sending after its 429 spends the account\'s budget and keeps the customer out. ' +
+              "Register the per-client limiter first and the per-account one after it (app.post('/login', perClient, perAccount, handler)), so that it counts only what the per-client limit lets through.",
+          );
+        }
+      }
       t.reproduce((a.length > 0 ? demo : other)[Math.min(...(a.length > 0 ? a : b)) - 1]!.request);
       fail(
         `Expected ${ACCOUNT_PROBES} ${what} for ${account.email} and ${ACCOUNT_PROBES} for ${nobody} (no account), each from a client of its own, to meet 429 at the same requests, ` +

@@ -195,7 +195,7 @@ export default {
   ],
   requirements: [
     {
-      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, every method (HEAD and OPTIONS too) and every answer (404s too), answering 429 with Retry-After (a number of seconds, or an HTTP-date) once the budget is spent',
+      text: 'Limit every client to 100 requests per 15 minutes on everything under /api, every method (HEAD and OPTIONS too) and every answer (404s too, and 304s to conditional requests), answering 429 with Retry-After (a number of seconds, or an HTTP-date) once the budget is spent',
       checks: ['04.api-allows-100-then-429', '04.limits-use-a-15-minute-window'],
     },
     {
@@ -247,7 +247,7 @@ export default {
       checks: ['04.path-variants-share-the-bucket'],
     },
     {
-      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own, the same on every host (no prefix from the host name), and keep the counts when a process starts (no keys deleted at startup: a new instance honours a budget spent on the running ones)',
+      text: 'With REDIS_URL set, share every limit (API, login, password reset) between processes through Redis, each limiter with a store and key prefix of its own, the same on every host (no prefix from the host name or any instance id: DYNO, NODE_APP_INSTANCE, POD_NAME…), and keep the counts when a process starts or stops (no keys deleted at startup or on SIGTERM: a new instance honours a budget spent on the running ones, and the running ones keep it when another stops)',
       checks: ['04.redis-shares-limit-across-processes'],
     },
     {
@@ -275,6 +275,7 @@ export default {
     'While Redis is down, which routes stay open (passOnStoreError: true) and which are refused is your choice; a common one is closed for login and password reset, open for the catalogue.',
     'No limiter at all in front of GET /health, however high its limit: the grader sends 150 probes and reads their headers and the Redis commands, so a limiter that stays silent, counts in memory and allows more than 150 is past what it can see, yet the load balancer spends it.',
     "Listen for the Redis client's 'error' events with on(), not once(): after the first, the next failed reconnect ends the process or stops the reconnecting (node-redis 6, depending on timing); the grader checks for a listener, not for once().",
-    'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit: it slows a botnet that spreads one list over many addresses. Keep it generous and short: a limit an attacker can spend keeps the real customer out while it lasts.',
+    'A limit per account (the normalised email) on login and password reset may come on top of the per-client limit, registered after it: it slows a botnet that spreads one list over many addresses. Keep it generous and short: a limit an attacker can spend keeps the real customer out while it lasts. The grader does not try other spellings of an address (upper case): keying on the normalised email is advice it does not check.',
+    'With REDIS_URL set, a process that finds Redis unreachable when it starts keeps trying and counts in Redis once it answers, never in memory for good; the grader starts its processes with Redis up and does not check this.',
   ],
 } satisfies LessonDefinition;
