@@ -614,8 +614,8 @@ function systemError(code: string, errno: number, syscall: string, more = ''): s
  * The errors the grader throws outside any request, one shape per run: none of them a plain Error, each
  * with the traits a handler that "carries on for harmless errors" looks for, spread over the runs: Node's
  * own codes juniors exempt after their first crash (ERR_HTTP_HEADERS_SENT, ERR_STREAM_*), a socket's
- * ECONNRESET and EPIPE (the usual "ignore ECONNRESET" snippets), connection and DNS codes (ECONNREFUSED,
- * ENOTFOUND), an AbortError and a TimeoutError by name, an error marked isOperational, and rejections
+ * ECONNRESET and EPIPE (the usual "ignore ECONNRESET" snippets), a refused connection's ECONNREFUSED, a
+ * timeout's ETIMEDOUT, an AbortError and a TimeoutError by name, an error marked isOperational, and rejections
  * nobody handles whose reason is no Error at all (a string, undefined), which Node turns into an uncaught
  * exception unless an unhandledRejection handler keeps the process alive (red team 01 r9). The same in
  * every grade: a verdict that changed from one grade to the next could be had by grading again.
@@ -651,18 +651,18 @@ const uncaughtShapes = {
     preload: uncaughtPreload('undefined', true),
   },
   // In production too ("a stray promise must never take production down"), an error marked operational
-  // with an http-errors status and expose as well (red team 01 r7), a refused connection's code and a
-  // TimeoutError's name (AbortSignal.timeout) besides.
+  // with an http-errors status and expose as well (red team 01 r7), a timeout's code and a TimeoutError's
+  // name (AbortSignal.timeout) besides.
   operational: {
-    what: 'a promise the grader rejected (with a TimeoutError (err.name) with code ECONNREFUSED, marked isOperational, status 503) and nothing handled',
+    what: 'a promise the grader rejected (with a TimeoutError (err.name) with code ETIMEDOUT, marked isOperational, status 503) and nothing handled',
     preload: uncaughtPreload(
-      `Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432 (rejected by the grader outside any request)'),{name:'TimeoutError',code:'ECONNREFUSED',errno:-111,syscall:'connect',isOperational:true,status:503,statusCode:503,expose:false})`,
+      `Object.assign(new Error('connect ETIMEDOUT 10.0.0.7:5432 (rejected by the grader outside any request)'),{name:'TimeoutError',code:'ETIMEDOUT',errno:-110,syscall:'connect',isOperational:true,status:503,statusCode:503,expose:false})`,
       true,
     ),
   },
-  notFound: {
-    what: 'a promise the grader rejected (with a system error with code ENOTFOUND) and nothing handled',
-    preload: uncaughtPreload(systemError('ENOTFOUND', -3008, 'getaddrinfo'), true),
+  refused: {
+    what: 'a promise the grader rejected (with a system error with code ECONNREFUSED) and nothing handled',
+    preload: uncaughtPreload(systemError('ECONNREFUSED', -111, 'connect'), true),
   },
 };
 /**
@@ -1030,7 +1030,7 @@ lesson('01-error-handling', (t) => {
     // Its own object: the log run that repeats its errors (env === test) is the one above.
     ['rejectedString', { NODE_ENV: 'test' }, ' with NODE_ENV=test'],
     ['operational', production, ' with NODE_ENV=production'],
-    ['notFound', { NODE_ENV: 'development' }, ' with NODE_ENV=development'],
+    ['refused', { NODE_ENV: 'development' }, ' with NODE_ENV=development'],
     // And a made-up mode, where a log kept only in a file outside the known modes is met.
     ['rejectedUndefined', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
   ];
