@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { effectiveSources, parsePolicies, scriptSourceWeaknesses } from '../support/csp.js';
 import { contentCodings, decodedBody } from '../support/encoding.js';
 import { expectThat, fail, show } from '../support/expect.js';
 import { header, type RawReply, type RequestOptions } from '../support/http.js';
@@ -47,6 +48,15 @@ const OVERSIZED = JSON.stringify({ bookId: 1, note: 'x'.repeat(200 * 1024) });
  */
 const JUST_OVER = JSON.stringify({ bookId: 1, note: 'x'.repeat(100 * 1024) });
 const MALFORMED = '{"bookId": 1,';
+/**
+ * Bodies no parser of the exercise reads, each over 100 kB: an express.urlencoded(), express.text() or
+ * express.raw() added above the limiter reads them (413) before a client over its budget is refused.
+ */
+const OTHER_BODIES: [type: string, body: string][] = [
+  ['application/x-www-form-urlencoded', `email=reader%40example.com&note=${'x'.repeat(200 * 1024)}`],
+  ['text/plain', 'x'.repeat(200 * 1024)],
+  ['application/octet-stream', 'x'.repeat(200 * 1024)],
+];
 const FAILING = '/api/reports/sales';
 const STYLESHEET = '/static/storefront.css';
 const CATALOGUE = '/api/books';
@@ -125,6 +135,10 @@ interface Tour {
     spoofed: RawReply[];
     /** Over the budget, from another address of the client's own IPv6 /64 network (ROTATED). */
     rotated: RawReply;
+    /** Over the budget, from the same address with another User-Agent, Accept and Accept-Language: headers a client writes at will. */
+    varied: RawReply[];
+    /** Over the budget, bodies of the OTHER_BODIES types sent to POST /api/login. */
+    others: RawReply[];
   };
   stdout: LogEntry[];
   /** The app's stdout and stderr as text: express-rate-limit prints its own misconfiguration there (ERR_ERL_…). */
@@ -286,6 +300,14 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       send('a request over the budget', FLOODER, 'GET', '/api/books/1', { headers: { 'X-Forwarded-For': forwarded } }),
     ),
   );
+  // The address is the client; what it writes in its headers is not: a key that takes in the User-Agent
+  // (or any header) gives it a fresh budget per value.
+  const varied = await Promise.all(
+    ([
+      { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Accept-Language': 'de-DE,de;q=0.9' },
+      { 'User-Agent': 'curl/8.11.1', Accept: 'application/json', 'Accept-Language': 'fr' },
+    ] as Record<string, string>[]).map((headers) => send('a request over the budget', FLOODER, 'GET', '/api/books/1', { headers })),
+  );
   const readsAfter = await sessionReads(client);
   // The load balancer's probe and the dashboard come from anywhere, spent clients included.
   // The limit is the API's: the stylesheet is not part of it either.
@@ -313,7 +335,8 @@ async function makeTour(t: LessonKit): Promise<Tour> {
       send('a request over the budget', FLOODER, 'POST', '/API', { headers: json, body: MALFORMED }),
     ]),
   ]);
-  const flood = { refused, neighbour, withCookie, readsBefore, readsAfter, unlimited, spent: spentReplies, login: overLogin!, malformed: overMalformed!, oversized: overOversized!, bare: overBare, spoofed, rotated: rotated! };
+  const others = await Promise.all(OTHER_BODIES.map(([type, body]) => send('a request over the budget', FLOODER, 'POST', '/api/login', { headers: { 'Content-Type': type }, body })));
+  const flood = { refused, neighbour, withCookie, readsBefore, readsAfter, unlimited, spent: spentReplies, login: overLogin!, malformed: overMalformed!, oversized: overOversized!, bare: overBare, spoofed, rotated: rotated!, varied, others };
 
   // The last answer's access line, then quiet: the app has written what it will.
   const last = overOversized!;
@@ -356,12 +379,39 @@ function kindOf(reply: RawReply): string {
   return /html/i.test(type) ? `an HTML page (${show(bodyOf(reply), 60)})` : `${type.split(';')[0]} ${show(bodyOf(reply), 60)}`;
 }
 
+/**
+ * Why spellings with capitals miss the limiter and the routes: every request spelled with capitals got
+ * 404 while one spelled in lower case reached the same place. '' when that is not what the answers show.
+ */
+function routesByCase({ sent }: Tour): string {
+  const pathOf = (reply: RawReply) => new URL(reply.request.path, 'http://x').pathname;
+  const capital = sent.map(({ reply }) => reply).filter((reply) => /[A-Z]/.test(pathOf(reply)));
+  if (!capital.length || capital.some((reply) => reply.status !== 404)) return '';
+  const twin = sent.find(({ reply }) => !/[A-Z]/.test(pathOf(reply)) && reply.status !== 404 && capital.some((other) => routed(other.request.path) === routed(reply.request.path)))?.reply;
+  if (!twin) return '';
+  const example = capital.find((reply) => routed(reply.request.path) === routed(twin.request.path))!;
+  return (
+    `Every request spelled with capitals got 404 (${described(example)}), while ${described(twin)} got ${twin.status}: the app routes by case, so /API reaches neither the limiter nor any route. ` +
+    "app.set('case sensitive routing', true), or a Router({ caseSensitive: true }), does that. Express matches paths in any case by default: leave it so, and the limiter mounted with app.use('/api', limiter) covers every spelling."
+  );
+}
+
+/** The body parser of Express that reads the request's Content-Type, for messages. */
+function parserOf(reply: RawReply): string {
+  const type = requestHeader(reply, 'content-type') ?? '';
+  const parser = [['urlencoded', 'express.urlencoded()'], ['text/', 'express.text()'], ['octet-stream', 'express.raw()']].find(([part]) => type.includes(part!))?.[1];
+  return parser ? `a body parser (${parser}, or another that reads ${type.split(';')[0]})` : 'express.json()';
+}
+
 /** What a reply lacks of the headers helmet() sets, by name; [] when it has them all. */
 function missingHeaders(reply: RawReply): string[] {
   const missing: string[] = [];
   if (header(reply, 'x-powered-by')) missing.push(`X-Powered-By is there (${header(reply, 'x-powered-by')})`);
   const csp = header(reply, 'content-security-policy');
   if (!csp) missing.push('no Content-Security-Policy');
+  // A browser enforces every policy it gets: scripts are open only when each of them lets them in.
+  const weak = parsePolicies(csp).map((policy) => scriptSourceWeaknesses(effectiveSources(policy.directives, 'script-src')));
+  if (weak.length && weak.every((found) => found.length > 0)) missing.push(`a Content-Security-Policy that lets injected scripts run (${weak[0]![0]})`);
   const maxAge = Number(header(reply, 'strict-transport-security')?.match(/max-age=(\d+)/i)?.[1] ?? NaN);
   if (!(maxAge >= 15_552_000)) missing.push('no Strict-Transport-Security of six months or more');
   if (header(reply, 'x-content-type-options')?.toLowerCase() !== 'nosniff') missing.push('no X-Content-Type-Options: nosniff');
@@ -605,6 +655,12 @@ lesson('08-middleware-order', (t) => {
               : 'Register compression() before every layer that can answer.'),
       );
       expectThat(decodedBody(gzip).equals(decodedBody(plain)), `Expected ${what} to decode to the same bytes as its uncompressed answer, got ${decodedBody(gzip).length} bytes instead of ${decodedBody(plain).length}.`);
+      // gzip framing around bytes stored as they are (level 0) is an answer no smaller than the plain one.
+      expectThat(
+        gzip.bytes.length <= plain.bytes.length * 0.8,
+        `Expected ${what} (${described(gzip)}) to be smaller compressed, got ${gzip.bytes.length} bytes with Content-Encoding: gzip for ${plain.bytes.length} bytes plain: the body is wrapped in gzip but not compressed. ` +
+          'compression({ level: 0 }) does that (it stores the bytes as they are). Keep compression() with its defaults, as the exercise has it.',
+      );
     }
   });
 
@@ -672,6 +728,17 @@ lesson('08-middleware-order', (t) => {
         'Key on the client as lesson 04 does: the default key of express-rate-limit, or ipKeyGenerator(req.ip), which counts an IPv6 network as one client' +
         (complaint ? ` (express-rate-limit said so itself on the app's output: ${complaint}).` : '.'),
     );
+    // One address, one budget, whatever the client writes in its other headers.
+    for (const reply of flood.varied) {
+      t.reproduce(reply.request);
+      const written = ['User-Agent', 'Accept', 'Accept-Language'].filter((name) => requestHeader(reply, name.toLowerCase())).map((name) => `${name}: ${requestHeader(reply, name.toLowerCase())}`);
+      expectThat(
+        reply.status === 429,
+        `Expected ${described(reply)} from the client over its API budget, from the same address (${FLOODER}) with ${written.join(', ')}, to be refused with 429, got ${reply.status}. ` +
+          'Those headers are the client\'s own choice: a key that takes one of them in (the User-Agent beside the address, say) gives a client a fresh budget for every value it writes. ' +
+          'Key on the client\'s address alone, as lesson 04 does: the default key of express-rate-limit, or ipKeyGenerator(req.ip).',
+      );
+    }
     // The window, as the limiter states it on the wire: lesson 04 proves it by behaviour, this run takes
     // seconds, so a limiter that states a window or a reset must state 15 minutes.
     t.reproduce(flood.refused.request);
@@ -694,6 +761,7 @@ lesson('08-middleware-order', (t) => {
       ['a 200 kB body', flood.oversized, 413],
       ['a malformed JSON body', flood.login, 400],
       ...flood.bare.map((reply): [string, RawReply, number] => ['a malformed JSON body', reply, 400]),
+      ...flood.others.map((reply): [string, RawReply, number] => [`a 200 kB ${requestHeader(reply, 'content-type')} body`, reply, 413]),
     ];
     for (const [what, reply, parserStatus] of bodies) {
       t.reproduce(reply.request);
@@ -703,14 +771,16 @@ lesson('08-middleware-order', (t) => {
       expectThat(
         reply.status === 429,
         `Expected ${described(reply)} with ${what} from a client over its API budget to be refused with 429, got ${reply.status}${
-          bare && otherSpelling
+          reply.status === 404 && routesByCase(run)
+            ? `. ${routesByCase(run)}`
+            : bare && otherSpelling
             ? ` (${kindOf(reply)}), while the same body to ${described(otherSpelling)} got 429: the limiter misses a spelling Express routes to the same place. ` +
               "A RegExp mount or a check of req.path by hand compares case: mount the limiter with app.use('/api', limiter), which matches /api in any case"
             : bare
             ? ` (${kindOf(reply)}), while the same body to ${described(flood.malformed)} got 429: the limiter runs before the body parser but leaves out /api itself, which app.use('/api', limiter) covers as it covers /api/…. ` +
               "A check of req.path by hand misses it (one that wants '/api/', or knows some spellings only): mount the limiter with app.use('/api', limiter)"
             : reply.status === parserStatus
-            ? ` (${kindOf(reply)}): express.json() read and judged the body before the rate limiter counted the request. Register the /api limiter before the body parser, and let it cover every /api path (app.use('/api', limiter)), the login included`
+            ? ` (${kindOf(reply)}): ${parserOf(reply)} read and judged the body before the rate limiter counted the request. Register the /api limiter before every body parser, and let it cover every /api path (app.use('/api', limiter)), the login included`
             : ''
         }.`,
       );
@@ -718,7 +788,8 @@ lesson('08-middleware-order', (t) => {
   });
 
   t.check('08.refused-before-session-lookup', async () => {
-    const { flood, login } = await tour(t);
+    const run = await tour(t);
+    const { flood, login } = run;
     const { readsBefore, readsAfter, withCookie } = flood;
     if (typeof readsBefore === 'string' || typeof readsAfter === 'string') {
       fail(`Expected GET /metrics to answer 200 with {"sessionStoreReads": <number>}, got ${typeof readsBefore === 'string' ? readsBefore : readsAfter}. Keep GET /metrics as the exercise has it, outside /api.`);
@@ -751,7 +822,7 @@ lesson('08-middleware-order', (t) => {
             'This shop answers no cross-origin request: every method under /api counts and is refused once the budget is spent. Drop the skip.',
         );
       }
-      const skipped = limiterSkipsBelowApi(flood);
+      const skipped = limiterSkipsBelowApi(flood) || (notRefused.status === 404 && routesByCase(run));
       if (skipped) fail(expected + skipped);
       fail(
         expected +
@@ -791,6 +862,16 @@ lesson('08-middleware-order', (t) => {
             : ''),
       );
     }
+    // A limiter that counts them refuses them once its budget is spent, however large: a generous
+    // "backstop" for the whole app takes the probe out of rotation after a flood all the same.
+    const counted = flood.unlimited.find(([reply]) => limitHeaders(reply));
+    if (counted) {
+      t.reproduce(counted[0].request);
+      fail(
+        `Expected ${described(counted[0])} to be outside every rate limit, got an answer with rate-limit headers (${['ratelimit', 'ratelimit-policy', 'x-ratelimit-limit'].map((name) => header(counted[0], name) && `${name}: ${show(header(counted[0], name), 60)}`).filter(Boolean).join(', ')}): a limiter counts it, and refuses it once that budget is spent. ` +
+          "A limiter without a path (a generous backstop for the whole app included) covers every request registered below it: keep the health probe, the metrics, the static files and the pages outside /api out of every limiter (app.use('/api', limiter)).",
+      );
+    }
   });
 
   t.check('08.protected-routes-refuse-anonymous', async () => {
@@ -814,6 +895,8 @@ lesson('08-middleware-order', (t) => {
             : reply.request.method === 'HEAD' && reply.status < 500 && guarded.length
             ? `The guard let HEAD by, while ${guarded.slice(0, 3).join(', ')} got 401. Express answers HEAD with the GET route (its status and headers, without the body), so a guard that lists the methods it knows and leaves HEAD out lets anyone see what the export would send. ` +
               "The guard covers every method: app.use('/api/orders', requireSignIn) with no test of req.method."
+            : reply.status === 404 && routesByCase(run)
+            ? routesByCase(run)
             : reply.status === 404 && guarded.length
             ? `No route answers ${described(reply)}, and the guard never ran, while ${guarded.slice(0, 3).join(', ')} got 401: it is passed to the routes one by one, or lists the methods or paths it covers` +
               (reply.request.path.split('/').filter(Boolean).length > 3 ? ' (a pattern such as /api/orders/:id matches one level below /api/orders, not /api/orders/101/items)' : '') +

@@ -107,15 +107,15 @@ export default {
       checks: ['08.every-request-logged-once'],
     },
     {
-      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429, errors, OPTIONS, GET /health and GET /metrics.',
+      text: 'Send the security headers (Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options or frame-ancestors) and no X-Powered-By on every answer: static files, JSON, CSV, 201, 401, 404, 413, 429, errors, OPTIONS, GET /health and GET /metrics, with helmet\'s defaults or stricter (a Content-Security-Policy loosened until injected scripts run, with \'unsafe-inline\' or a wildcard, counts as none).',
       checks: ['08.every-answer-hardened'],
     },
     {
-      text: 'Compress the static stylesheet and the catalogue for a client that accepts gzip, without changing their bytes.',
+      text: 'Compress the static stylesheet and the catalogue for a client that accepts gzip, without changing their bytes: smaller on the wire, not only wrapped in gzip (level 0 stores the bytes as they are).',
       checks: ['08.static-and-large-answers-compressed'],
     },
     {
-      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not; key on the client as lesson 04 does, the default key or ipKeyGenerator(req.ip), not the bare req.ip, which gives an IPv6 client a fresh budget for every address of its own network, nor the Cookie header or the session), with a window of 15 minutes, stated on its 429 (Retry-After or the RateLimit headers, as the exercise's standardHeaders send them: the grader holds the stated window to 15 minutes, and a 429 that states none fails), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too; a second, stricter limiter on the login alone is your choice), then refuse it with 429 before reading its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413.",
+      text: "Serve each client its own 100 API requests per 15 minutes (the clients come through one proxy: keep app.set('trust proxy', 1), or they share the proxy's address and one budget; trust proxy true or 2, or a key read from the X-Forwarded-For header, gives a client that writes its own addresses in front of the proxy's a fresh budget for each, and it must not; key on the client as lesson 04 does, the default key or ipKeyGenerator(req.ip), on the address alone (not the User-Agent or any other header the client writes, each value of which would buy a fresh budget), not the bare req.ip, which gives an IPv6 client a fresh budget for every address of its own network, nor the Cookie header or the session), with a window of 15 minutes, stated on its 429 (Retry-After or the RateLimit headers, as the exercise's standardHeaders send them: the grader holds the stated window to 15 minutes, and a 429 that states none fails), each counted once whichever /api route it uses and however it is answered (POST /api/login and /api/orders included: a limiter used again on a route counts it twice; failed answers count too; a second, stricter limiter on the login alone is your choice), then refuse it with 429 before any body parser reads its body: a malformed or oversized body, POST /api/login included, gets 429, not 400 or 413, and so does a form, text or binary body (an express.urlencoded(), express.text() or express.raw() above the limiter reads it first).",
       checks: ['08.refused-before-body-parse'],
     },
     {
@@ -123,7 +123,7 @@ export default {
       checks: ['08.refused-before-session-lookup'],
     },
     {
-      text: 'Keep GET /health and GET /metrics (in every spelling Express routes there: /HEALTH, /health/), the static files and every page outside /api outside the API rate limit: a client that has spent its API budget gets 200 from them, and 404 from a page that does not exist, /apidocs and /api-docs included.',
+      text: 'Keep GET /health and GET /metrics (in every spelling Express routes there: /HEALTH, /health/), the static files and every page outside /api outside the API rate limit: a client that has spent its API budget gets 200 from them, and 404 from a page that does not exist, /apidocs and /api-docs included. No limiter counts them (their answers carry no rate-limit headers): a limiter without a path, however generous its budget, refuses them once it is spent.',
       checks: ['08.health-and-metrics-never-limited'],
     },
     {
@@ -136,6 +136,8 @@ export default {
     },
   ],
   advice: [
+    "Keep trust proxy at 1 (the one proxy), not 'loopback' or a list of subnets: the grader's proxy is on this machine, so it cannot tell 'loopback' from 1, but behind a proxy on another host req.ip would be the proxy's address for every client.",
+    'A whole-app limiter that sends no rate-limit headers is invisible until its budget is spent: the grader sees a limiter on /health only by its headers or its 429, so do not add one.',
     'Order by what each layer needs and what it protects: observe (logger), harden (helmet), shrink (compression), serve files, refuse cheaply (rate limits), parse, look up the session, authenticate, route, 404, errors.',
     'Whether GET /health and GET /metrics get access lines is your choice: the grader does not count them.',
     'Serve static files before the body parser and the session: a file needs neither, and a visitor with a cookie would pay a store lookup per file.',
