@@ -616,7 +616,7 @@ function systemError(code: string, errno: number, syscall: string, more = ''): s
  * own codes juniors exempt after their first crash (ERR_HTTP_HEADERS_SENT, ERR_STREAM_*), a socket's
  * ECONNRESET and EPIPE (the usual "ignore ECONNRESET" snippets), a refused connection's ECONNREFUSED, a
  * timeout's ETIMEDOUT, an AbortError and a TimeoutError by name, an error marked isOperational, and rejections
- * nobody handles whose reason is no Error at all (a string, undefined), which Node turns into an uncaught
+ * nobody handles whose reason is no Error at all (a string, a plain object), which Node turns into an uncaught
  * exception unless an unhandledRejection handler keeps the process alive (red team 01 r9). The same in
  * every grade: a verdict that changed from one grade to the next could be had by grading again.
  */
@@ -646,9 +646,11 @@ const uncaughtShapes = {
     what: "a promise the grader rejected with a string ('ETIMEDOUT', no Error) and nothing handled",
     preload: uncaughtPreload(`'ETIMEDOUT'`, true),
   },
-  rejectedUndefined: {
-    what: 'a promise the grader rejected with undefined (Promise.reject()) and nothing handled',
-    preload: uncaughtPreload('undefined', true),
+  // A plain object, not undefined: close-with-grace reads a falsy reason as "no error" and exits 0, a
+  // corner of that library no lesson teaches (Promise.reject() with nothing is rare; a cancellation object is not).
+  rejectedObject: {
+    what: "a promise the grader rejected with a plain object ({ code: 'ECANCELED' }, no Error) and nothing handled",
+    preload: uncaughtPreload(`{code:'ECANCELED',reason:'cancelled by the grader outside any request'}`, true),
   },
   // In production too ("a stray promise must never take production down"), an error marked operational
   // with an http-errors status and expose as well (red team 01 r7), a timeout's code and a TimeoutError's
@@ -1032,7 +1034,7 @@ lesson('01-error-handling', (t) => {
     ['operational', production, ' with NODE_ENV=production'],
     ['refused', { NODE_ENV: 'development' }, ' with NODE_ENV=development'],
     // And a made-up mode, where a log kept only in a file outside the known modes is met.
-    ['rejectedUndefined', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
+    ['rejectedObject', { NODE_ENV: qa.NODE_ENV }, ` with NODE_ENV=${qa.NODE_ENV}`],
   ];
   check('01.errors-logged-with-stack', async () => {
     uncaughtOutcomes = [];
