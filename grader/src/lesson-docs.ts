@@ -13,9 +13,21 @@ export function lessonFile(lesson: LessonDefinition): string {
   return existsSync(md) ? md : `${md}x`;
 }
 
+/**
+ * Registry text as Markdown: a `<` outside code spans is escaped, so that a tag a sentence names (a
+ * <script> it talks about) is shown, not rendered by the site as HTML; and a `|` cannot end a table cell.
+ */
+function inline(text: string): string {
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, index) => (index % 2 === 1 ? part : part.replaceAll('<', '&lt;')))
+    .join('')
+    .replace(/\|/g, '\\|');
+}
+
 /** The "What the grader checks" table, generated from the registry so that it cannot drift. */
 export function checksTable(lesson: LessonDefinition): string {
-  const rows = lesson.checks.map((check) => `| ${check.title.replace(/\|/g, '\\|')} | \`${check.id}\` | ${check.points} |`);
+  const rows = lesson.checks.map((check) => `| ${inline(check.title)} | \`${check.id}\` | ${check.points} |`);
   return ['| The grader proves that… | Check | Points |', '| --- | --- | ---: |', ...rows].join('\n');
 }
 
@@ -24,11 +36,10 @@ export function checksTable(lesson: LessonDefinition): string {
  * then what the text only advises, which no check looks at.
  */
 export function requirementsTable(lesson: LessonDefinition): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
-  const rows = lesson.requirements.map((requirement) => `| ${cell(requirement.text)} | ${requirement.checks.map((id) => `\`${id}\``).join(', ')} |`);
+  const rows = lesson.requirements.map((requirement) => `| ${inline(requirement.text)} | ${requirement.checks.map((id) => `\`${id}\``).join(', ')} |`);
   const lines = ['| Your app must… | Proven by |', '| --- | --- |', ...rows];
   if (lesson.advice.length) {
-    lines.push('', 'Advice the grader does not check (good practice, and your choice):', '', ...lesson.advice.map((advice) => `- ${advice}`));
+    lines.push('', 'Advice the grader does not check (good practice, and your choice):', '', ...lesson.advice.map((advice) => `- ${inline(advice)}`));
   }
   return lines.join('\n');
 }
