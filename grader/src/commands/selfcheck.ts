@@ -97,7 +97,15 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
   const unstable = outcomes.filter((outcome) => outcome.ok && outcome.unstable);
   if (unstable.length > 0) console.log(pc.yellow(`\nRight only when graded again alone (widen their margins):\n${unstable.map((outcome) => `  ${outcome.name}`).join('\n')}`));
   const failures = outcomes.filter((outcome) => !outcome.ok);
-  if (failures.length > 0) console.log(pc.red(`\nFailed:\n${failures.map((outcome) => `  ${outcome.name}`).join('\n')}`));
+  // With the first lines of why, cut short: a CI log is often read from its tail alone.
+  const why = (outcome: Outcome) =>
+    (outcome.detail ?? '')
+      .split('\n')
+      .filter((line) => line.trim())
+      .slice(0, 3)
+      .map((line) => `\n      ${line.trim().slice(0, 240)}`)
+      .join('');
+  if (failures.length > 0) console.log(pc.red(`\nFailed:\n${failures.map((outcome) => `  ${outcome.name}${why(outcome)}`).join('\n')}`));
   const passed = outcomes.length - failures.length;
   console.log(`\n${passed} passed, ${failures.length} failed${unstable.length > 0 ? `, ${unstable.length} of the passed right only when graded again alone` : ''}`);
   return failures.length === 0 ? 0 : 1;
@@ -122,10 +130,15 @@ function runUnitTests(jsonFile: string, vitest: string, graded?: string): Outcom
   );
   if (!existsSync(jsonFile)) return [{ name: 'grader unit tests ran', ok: false, detail: `vitest exited with ${run.status}` }];
   const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
-    testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string }[] }[];
+    testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string; failureMessages?: string[] }[] }[];
   };
   const outcomes = json.testResults.flatMap((file) => [
-    ...file.assertionResults.map((test) => ({ name: test.fullName, ok: test.status === 'passed' })),
+    // A failure's first lines beside its name: the tail of a CI log then says why, not only what.
+    ...file.assertionResults.map((test) => ({
+      name: test.fullName,
+      ok: test.status === 'passed',
+      detail: test.failureMessages?.join('\n').split('\n').slice(0, 12).join('\n'),
+    })),
     ...(file.status === 'failed' && file.assertionResults.length === 0 ? [{ name: path.basename(file.name), ok: false, detail: file.message }] : []),
   ]);
   if (run.status !== 0 && outcomes.every((outcome) => outcome.ok)) outcomes.push({ name: 'vitest exit code', ok: false, detail: `exited with ${run.status}` });
