@@ -38,7 +38,8 @@ const serverErrors: ServerError[] = [
   {
     path: '/reports/sales',
     label: 'GET /reports/sales',
-    says: /connect ECONNREFUSED/,
+    // The whole message: a log that masks part of it (the address, the numbers) loses what went wrong (red team 01 r10).
+    says: /connect ECONNREFUSED 10\.0\.3\.7:5432/,
     thrownAt: /^\s*at [^\n]*\bcatalog\.[cm]?[jt]s:\d+/,
     // Its only frame below the await, unless the route awaits it (an async frame then).
     frames: 1,
@@ -58,7 +59,7 @@ const serverErrors: ServerError[] = [
   {
     path: '/books/3/stock',
     label: 'GET /books/3/stock',
-    says: /Warehouse B timed out/,
+    says: /Warehouse B timed out looking up book 3\b/,
     thrownAt: /^\s*at [^\n]*\bcatalog\.[cm]?[jt]s:\d+/,
     // Made in a timer: the timer's frame, then Node's listOnTimeout and processTimers.
     calledBy: /^\s*at listOnTimeout\b/,
@@ -668,6 +669,15 @@ const uncaughtShapes = {
   },
 };
 /**
+ * What the output must show after each throw: the error written down before the process ended (red team
+ * 01 r10: a handler that only exits hides why it died). Node's own report of a rejection whose reason is a
+ * plain object names no field of it, so that one is not asked for.
+ */
+function loggedText(shape: keyof typeof uncaughtShapes): string | undefined {
+  if (shape === 'rejectedObject') return undefined;
+  return shape === 'rejectedString' ? 'ETIMEDOUT' : 'by the grader outside any request';
+}
+/**
  * How many times the log run under NODE_ENV=test asks for the rejected error, ten at a time: more than
  * any cap per message a log throttle plausibly has (20, 50 or 100 a minute). Fixed, so that a grade
  * is the same each time it is run.
@@ -1074,7 +1084,7 @@ lesson('01-error-handling', (t) => {
       let end = 'its exit on SIGTERM';
       if (uncaught) {
         const outcome = throwOutsideRequests(server, uncaughtShapes[uncaught].what);
-        uncaughtOutcomes?.push({ mode, outcome, output: () => server.process.output() });
+        uncaughtOutcomes?.push({ shape: uncaught, mode, outcome, output: () => server.process.output() });
         await outcome.catch(() => undefined);
         if (!server.process.running) end = 'its exit';
       }
@@ -1171,7 +1181,7 @@ lesson('01-error-handling', (t) => {
   }
 
   /** How the log check's runs with NODE_ENV unset and test ended, after an error thrown outside any request. */
-  let uncaughtOutcomes: { mode: string; outcome: Promise<UncaughtOutcome | undefined>; output: () => string }[] | undefined;
+  let uncaughtOutcomes: { shape: keyof typeof uncaughtShapes; mode: string; outcome: Promise<UncaughtOutcome | undefined>; output: () => string }[] | undefined;
 
   t.check('01.uncaught-exception-ends-process', async () => {
     // The log check's runs ended this way; run alone, the check starts servers of its own, asks for the
@@ -1183,14 +1193,15 @@ lesson('01-error-handling', (t) => {
         await server.client.get(callback.path).catch(() => undefined);
         const outcome = throwOutsideRequests(server, uncaughtShapes[shape].what);
         await outcome.catch(() => undefined).finally(() => server.stop());
-        return { mode, outcome, output: () => server.process.output() };
+        return { shape, mode, outcome, output: () => server.process.output() };
       }),
     );
-    for (const { mode, outcome, output } of outcomes) {
+    for (const { shape, mode, outcome, output } of outcomes) {
       const result = await outcome;
       if (!result) continue;
       try {
         judgeEnd(mode, result);
+        judgeWrittenDown(mode, result, output(), loggedText(shape));
       } catch (error) {
         // The output of the run the message is about (red team 01 r9); its "Look at" only where that
         // output shows code of the app outside the four errors' own stacks (a handler that exits with code 0 does not).
@@ -1206,6 +1217,20 @@ lesson('01-error-handling', (t) => {
       }
     }
   });
+
+  /** Fails the check unless the output after the grader's throw names the error the process ended on. */
+  function judgeWrittenDown(mode: string, result: UncaughtOutcome, output: string, text: string | undefined): void {
+    const [, ...afterThrow] = output.split(UNCAUGHT_MARK);
+    // Ended on an error of one of its requests before the throw: that error may have been logged while it was asked for.
+    if (!text || result.kept || result.early || afterThrow.length === 0) return;
+    const written = afterThrow.join('\n').split('\n').filter((line) => !line.startsWith('[grader] '));
+    expectThat(
+      written.some((line) => line.includes(text)),
+      `Expected src/server.ts${mode} to write down the error it ended on (${result.after}) on stdout or stderr before it exited, got nothing that names it (${JSON.stringify(text)}) after the throw. ` +
+        "A process.on('uncaughtException') or process.on('unhandledRejection') handler that only calls process.exit(1) hides why the process died: the restarted one starts with no trace of the cause. " +
+        'Log the error (its message and stack) and then exit 1, or install no handler and let Node print it.',
+    );
+  }
 
   /** Fails the check unless the process `result` tells of ended, with a non-zero code, after the error it was given. */
   function judgeEnd(mode: string, result: UncaughtOutcome): void {

@@ -82,6 +82,27 @@ const EDGE: Record<string, string> = {
   tracestate: 'congo=t61rcWkgMzE',
   'X-B3-TraceId': '463ac35c9f6413ad48485a3953bb6124',
 };
+/**
+ * A phone's browser prefetching a page from a link, with every hint browsers send about the device and
+ * the network (client hints, Save-Data, the Network Information headers) and, as a proxy inside a VPC or
+ * Kubernetes forwards it, a private address as Host: none says whether the client reads gzip (red team 05 r14).
+ */
+const MOBILE: Record<string, string> = {
+  'User-Agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+  'Sec-CH-UA': '"Chromium";v="131", "Not_A Brand";v="24"',
+  'Sec-CH-UA-Mobile': '?1',
+  'Sec-CH-UA-Platform': '"Android"',
+  'Save-Data': 'on',
+  ECT: '4g',
+  Downlink: '10',
+  RTT: '50',
+  'Device-Memory': '8',
+  DPR: '3',
+  'Viewport-Width': '390',
+  'Sec-Purpose': 'prefetch',
+  Purpose: 'prefetch',
+  Host: '10.0.1.7:3000',
+};
 /** How API clients send their key besides Authorization (which the partner feed uses). */
 const API_KEYS: Record<string, string> = { 'X-Api-Key': 'pk_live_7f3a9c2e', 'Api-Key': 'pk_live_7f3a9c2e', 'X-Auth-Token': 'tok_7f3a9c2e' };
 /** What a browser sends on a hard reload (Ctrl+Shift+R): fetch it again rather than from its cache. */
@@ -118,8 +139,18 @@ function who(reply: RawReply): string {
   const cdn = edge.length === 0 ? '' : edge.length > 3 ? `, through a CDN with its request ids and trace context (${edge.join(', ')})` : `, with ${edge.map((name) => `${name}: ${headers[name]}`).join(', ')}`;
   const reload = headers['Pragma'] ? ', as a hard reload (Cache-Control: no-cache, Pragma: no-cache)' : '';
   const carried = ['Authorization', 'Cookie', ...Object.keys(API_KEYS)].filter((name) => headers[name] !== undefined).map((name) => `, ${name}: ${headers[name]}`).join('');
-  const script = headers['User-Agent'] ? ` from a script (User-Agent: ${headers['User-Agent']}, Accept: ${headers['Accept'] ?? '(none)'}${carried})` : carried ? ` with ${carried.slice(2)}` : '';
-  const version = (reply.request as SentRequest & { version?: string }).version;
+  const mobile = Object.keys(MOBILE).filter((name) => headers[name] !== undefined);
+  const script =
+    mobile.length > 1
+      ? ` from a phone's browser prefetching, through a proxy that forwards a private Host (${mobile.map((name) => `${name}: ${headers[name]}`).join(', ')}${carried})`
+      : headers['User-Agent'] === MOBILE['User-Agent']
+        ? ` from a phone's browser (User-Agent: ${headers['User-Agent']})`
+        : headers['User-Agent']
+        ? ` from a script (User-Agent: ${headers['User-Agent']}, Accept: ${headers['Accept'] ?? '(none)'}${carried})`
+        : carried
+          ? ` with ${carried.slice(2)}`
+          : '';
+  const version = reply.request.version;
   return `${asked === undefined ? 'without Accept-Encoding' : `with Accept-Encoding: ${asked}`}${proxied}${port}${cdn}${browsing}${reload}${script}${version ? ` over HTTP/${version}` : ''}`;
 }
 
@@ -590,11 +621,13 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
   // HTTP/1.0 (what nginx's proxy_pass speaks by default). One request; when it is turned away, each
   // property alone tells which one the app skips.
   const script = SCRIPTS[path];
-  const scriptHeaders: Record<string, string> = script ? { 'User-Agent': script.userAgent, Accept: mediaType(plain).split(';')[0]! } : {};
+  // A browser's list comes from a browser: a phone's, prefetching, with its hints; the scripts ask with one coding.
+  const scriptHeaders: Record<string, string> =
+    acceptEncoding === BROWSER ? MOBILE : script ? { 'User-Agent': script.userAgent, Accept: mediaType(plain).split(';')[0]! } : {};
   const carried = script?.extra ?? {};
   // A typed URL for the browser's list; for the others what that URL is fetched as (see BROWSING).
   const browsing = acceptEncoding === BROWSER ? NAVIGATION : (BROWSING[path] ?? NAVIGATION);
-  const productionRequest: SentRequest & { version: string } = {
+  const productionRequest: SentRequest = {
     method: 'GET',
     path: script?.url ?? path,
     headers: { 'Accept-Encoding': acceptEncoding, ...PROXIED, ...FORWARDED_PORT, ...EDGE, ...browsing, ...HARD_RELOAD, ...scriptHeaders, ...carried, ...API_KEYS },
@@ -651,6 +684,15 @@ async function expectCompressed(app: Client, path: string, acceptEncoding: strin
           'to leave it unencoded. Compress whatever the client accepts; only the client itself may opt out, with a request header it sends for that.',
       ],
     ];
+    if (acceptEncoding === BROWSER) {
+      causes.push([
+        () => fetchRaw(app, path, acceptEncoding, 'GET', MOBILE),
+        async () =>
+          `${await alone(MOBILE)} switched compression off: phones send such headers (a mobile User-Agent, client hints, Save-Data and the network's speed, Sec-Purpose ` +
+          'on a prefetch), and a proxy inside a VPC or a Kubernetes service forwards a private address as Host. None of them says whether the client reads gzip, and a ' +
+          'phone on a slow network is who compression is for. Compress whatever the client accepts; only the client itself may opt out, with a request header it sends for that.',
+      ]);
+    }
     if (script) {
       causes.push(
         [
@@ -856,7 +898,7 @@ function pipelined(app: Client, path: string, requests: SentRequest[], version =
     socket.on('error', () => {});
     socket.on('close', () => (clearTimeout(deadline), resolve(readReplies(Buffer.concat(chunks), requests))));
     const head = (request: SentRequest, last: boolean) =>
-      `${request.method} ${request.path} HTTP/${version}\r\nHost: ${hostname}:${port}\r\n${Object.entries(request.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}${last ? 'Connection: close\r\n' : ''}\r\n`;
+      `${request.method} ${request.path} HTTP/${version}\r\n${'Host' in request.headers ? '' : `Host: ${hostname}:${port}\r\n`}${Object.entries(request.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}${last ? 'Connection: close\r\n' : ''}\r\n`;
     // write, not end: a server that reads the end of the request stream may close before it answers.
     socket.write(requests.map((request, at) => head(request, at === requests.length - 1)).join(''));
   });

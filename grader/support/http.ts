@@ -6,6 +6,8 @@ export interface SentRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** The HTTP version it was sent with, when not 1.1 (a raw socket's request). */
+  version?: string;
 }
 
 export interface Reply {
@@ -201,6 +203,7 @@ function whyNoAnswer(request: SentRequest, error: unknown, limit: number): Check
 export function toCurl(request: SentRequest, base = 'http://localhost:3000'): string {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   const parts = ['curl -i'];
+  if (request.version === '1.0') parts.push('--http1.0');
   if (request.method === 'HEAD') parts.push('--head');
   else if (request.method !== 'GET') parts.push(`-X ${request.method}`);
   for (const [name, value] of Object.entries(request.headers)) parts.push(`-H ${quote(`${name}: ${value}`)}`);

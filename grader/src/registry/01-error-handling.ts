@@ -144,7 +144,7 @@ export default {
     },
     {
       id: '01.uncaught-exception-ends-process',
-      title: 'An uncaught exception (thrown outside any request, one with a code such as ERR_HTTP_HEADERS_SENT, ECONNRESET or ECONNREFUSED, an AbortError or an error marked operational too, an unhandled promise rejection in production too and one whose reason is no Error, or a request\'s own) ends the process with a non-zero exit code, in every NODE_ENV: nothing keeps it running',
+      title: 'An uncaught exception (thrown outside any request, one with a code such as ERR_HTTP_HEADERS_SENT, ECONNRESET or ECONNREFUSED, an AbortError or an error marked operational too, an unhandled promise rejection in production too and one whose reason is no Error, or a request\'s own) ends the process with a non-zero exit code, in every NODE_ENV, after the error is written down: nothing keeps it running',
       points: 1,
       guards:
         'The exercise has no uncaughtException handler, so Node ends the process with code 1 (on its callback error already); a fix that keeps an uncaught exception from ending it (a process-wide handler that resumes, for some errors or all) or ends it with code 0 breaks this.',
@@ -227,7 +227,7 @@ export default {
       checks: ['01.connection-kept-after-error-answers', '01.malformed-json-answers-400-json', '01.parser-client-errors-keep-their-status', '01.unknown-route-answers-404-json'],
     },
     {
-      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all), in every NODE_ENV (production too): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') or process.on('unhandledRejection') handler that resumes (for every error, for errors with a code such as ERR_HTTP_HEADERS_SENT, ERR_STREAM_DESTROYED, ECONNRESET, EPIPE or ECONNREFUSED, for an AbortError or a TimeoutError, for errors marked operational (err.isOperational), for a rejection whose reason is not an Error, in one mode such as production, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request and a promise rejection nobody handled too, ends it.",
+      text: "Let an uncaught exception end the process, with a non-zero exit code (process.exit(1) if you handle it at all), in every NODE_ENV (production too): hand request errors to Express (next(err)) instead of a process.on('uncaughtException') or process.on('unhandledRejection') handler that resumes (for every error, for errors with a code such as ERR_HTTP_HEADERS_SENT, ERR_STREAM_DESTROYED, ECONNRESET, EPIPE or ECONNREFUSED, for an AbortError or a TimeoutError, for errors marked operational (err.isOperational), for a rejection whose reason is not an Error, in one mode such as production, or after forwarding the error to a request), so that any uncaught exception, one thrown outside any request and a promise rejection nobody handled too, ends it; a handler logs the error before it exits (one that only exits hides why the process died).",
       checks: ['01.uncaught-exception-ends-process'],
     },
   ],

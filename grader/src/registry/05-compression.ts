@@ -184,6 +184,7 @@ export default {
     'Turn up the gzip level or the Brotli quality only after measuring: each step costs CPU on every response.',
     'Encode a file of public/ once at start-up only if it cannot change while the app runs: a copy kept after the file changed on disk sends browsers the old stylesheet while plain clients get the new one.',
     'A lower threshold (even 0), any gzip level from 1 to 9, and a filter that lets a client opt out and otherwise falls back to compression.filter are all fine.',
+    'Vary: * passes too (no cache hands one coding to a client that asked for another), but then no shared cache reuses the answer at all: a CDN in front stops caching the catalogue. Vary: Accept-Encoding is what you want.',
     'Measure compression on the wire with a raw client (curl without --compressed, or node:http): libraries that decompress for you hide the bytes you want to count.',
     'Do not compress an answer that carries a secret next to input the client chose (BREACH): leave it uncompressed or make the secret differ on every answer.',
     'Repeat Vary: Accept-Encoding on a 304 Not Modified (RFC 9110 15.4.5); compression() leaves it off, and a cache keeps the Vary stored with the 200, so the grader does not ask for it.',
