@@ -137,6 +137,7 @@ export default {
     },
   ],
   advice: [
+    "Keep helmet's other defaults too (Cross-Origin-Resource-Policy: same-origin, Referrer-Policy: no-referrer and the rest): the grader checks the four headers the table names, not these, and loosening one (crossOriginResourcePolicy: 'cross-origin', the usual answer to an image blocked on another site) is a choice to make per route, for the files that need it.",
     "Keep trust proxy at 1 (the one proxy), not 'loopback' or a list of subnets: the grader's proxy is on this machine, so it cannot tell 'loopback' from 1, but behind a proxy on another host req.ip would be the proxy's address for every client.",
     'A whole-app limiter that sends no rate-limit headers is invisible until its budget is spent: the grader sees a limiter on /health only by its headers or its 429, so do not add one.',
     'Order by what each layer needs and what it protects: observe (logger), harden (helmet), shrink (compression), serve files, refuse cheaply (rate limits), parse, look up the session, authenticate, route, 404, errors.',
