@@ -98,13 +98,15 @@ export async function selfCheck(options: { lessons: LessonDefinition[]; skip?: s
   if (unstable.length > 0) console.log(pc.yellow(`\nRight only when graded again alone (widen their margins):\n${unstable.map((outcome) => `  ${outcome.name}`).join('\n')}`));
   const failures = outcomes.filter((outcome) => !outcome.ok);
   // With the first lines of why, cut short: a CI log is often read from its tail alone.
-  const why = (outcome: Outcome) =>
-    (outcome.detail ?? '')
-      .split('\n')
-      .filter((line) => line.trim())
+  // The checks that failed come first (an alternative's summary lists the passing ones too).
+  const why = (outcome: Outcome) => {
+    const lines = (outcome.detail ?? '').split('\n').filter((line) => line.trim());
+    const failing = lines.filter((line) => /^\s*[✗!]/.test(line));
+    return (failing.length ? failing : lines)
       .slice(0, 3)
       .map((line) => `\n      ${line.trim().slice(0, 240)}`)
       .join('');
+  };
   if (failures.length > 0) console.log(pc.red(`\nFailed:\n${failures.map((outcome) => `  ${outcome.name}${why(outcome)}`).join('\n')}`));
   const passed = outcomes.length - failures.length;
   console.log(`\n${passed} passed, ${failures.length} failed${unstable.length > 0 ? `, ${unstable.length} of the passed right only when graded again alone` : ''}`);
