@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,9 @@ import { parseEnv } from 'node:util';
 import { CannotJudge, CheckFailure, expectThat, show } from '../support/expect.js';
 import { expectStatus, type Reply } from '../support/http.js';
 import { lesson, type FailureAbout, type LessonKit, type RunningServer, type Startup } from '../support/lesson.js';
+import { BUILD_ERROR_FILE } from '../src/build.js';
 import { busyMachine } from '../support/machine.js';
-import type { AppProcess } from '../support/app-process.js';
+import { type AppProcess, catchesSignal } from '../support/app-process.js';
 
 // Values no real machine has, so every appearance in output or a response is the app's doing.
 // The password holds characters a URL's userinfo allows beyond \w, so a mask such as /:(\w+)@/ misses it.
@@ -236,15 +237,24 @@ const TOP_PORT = 65535;
 /** A NODE_ENV no list holds, made up per grade: "any value at all" loads .env (red team 06 r10). */
 const MADE_UP_NODE_ENV = `blue-${randomBytes(3).toString('hex')}`;
 /**
+ * The last of EMPTY_PORT_STARTS, with no PORT at all (a next free port "only when PORT is not set" is
+ * as wrong, red team 06 r11): NODE_ENV=live, started by `npm start`, with what Kubernetes and Heroku set.
+ * None of them is production: a test of npm_lifecycle_event, a platform's variables or a list of
+ * aliases that skips .env there passed (red team 06 r11).
+ */
+const LIVE = 'live';
+const ON_A_PLATFORM = { npm_lifecycle_event: 'start', npm_command: 'start', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', DYNO: 'web.1' };
+/**
  * The starts with port 3000 held: PORT= under development as `npm run dev` starts it (a development
  * server's "next free port" is as wrong there, red team 06 r10), PORT=' ' under preprod and PORT= under
  * MADE_UP_NODE_ENV, those two with SESSION_SECRET in .env alone: NODE_ENV=preprod, or any name, is not
  * production, so .env is loaded (red team 06 r10: preprod treated as production passed).
  */
-const EMPTY_PORT_STARTS: { port: string; env: Env; dotenv?: string }[] = [
+const EMPTY_PORT_STARTS: { port?: string; env: Env; dotenv?: string }[] = [
   { port: '', env: { NODE_ENV: 'development', ...NPM_RUN_DEV } },
   { port: ' ', env: { NODE_ENV: 'preprod', SESSION_SECRET: undefined }, dotenv: `SESSION_SECRET=${FILE_SESSION_SECRET}\n` },
   { port: '', env: { NODE_ENV: MADE_UP_NODE_ENV, SESSION_SECRET: undefined }, dotenv: `SESSION_SECRET=${FILE_SESSION_SECRET}\n` },
+  { env: { NODE_ENV: LIVE, ...ON_A_PLATFORM, SESSION_SECRET: undefined }, dotenv: `SESSION_SECRET=${FILE_SESSION_SECRET}\n` },
 ];
 /** How an empty-port start ran, with the environment and .env it was given. */
 interface EmptyPortRun extends RefusedRun {
@@ -253,7 +263,9 @@ interface EmptyPortRun extends RefusedRun {
 }
 /** Its NODE_ENV and what came with it, for messages. */
 const emptyPortMode = ({ env, dotenv }: { env: Env; dotenv?: string }) =>
-  `NODE_ENV=${env.NODE_ENV}${env.npm_lifecycle_event ? `, started by npm run dev (npm_lifecycle_event=${env.npm_lifecycle_event})` : ''}${dotenv ? ', SESSION_SECRET in .env alone' : ''}`;
+  `NODE_ENV=${env.NODE_ENV}${env.npm_lifecycle_event ? `, started by npm ${env.npm_lifecycle_event === 'start' ? 'start' : `run ${env.npm_lifecycle_event}`} (npm_lifecycle_event=${env.npm_lifecycle_event})` : ''}${env.KUBERNETES_SERVICE_HOST ? ', on Kubernetes and Heroku (KUBERNETES_SERVICE_HOST and DYNO set)' : ''}${env.PORT === undefined ? ', PORT not set' : ''}${dotenv ? ', SESSION_SECRET in .env alone' : ''}`;
+/** PORT as a start was given it, for messages. */
+const portGiven = (env: Env) => (env.PORT === undefined ? 'PORT not set' : env.PORT ? `PORT='${env.PORT}'` : 'PORT=');
 
 const REFUSALS: Record<string, Refusal> = {
   ...Object.fromEntries(
@@ -557,6 +569,24 @@ function filesWritten(cwd: string, own: string[]): { name: string; text: string;
 }
 
 /**
+ * The files in the folder the apps run from (the compiled copy of the lesson folder) that the learner's
+ * folder does not hold as they are: what the app wrote beside its code, found from import.meta.url or
+ * __dirname rather than the working directory. The JavaScript compiled beside each .ts file is the grader's.
+ */
+function filesBesideCode(t: LessonKit): { name: string; text: string }[] {
+  const names = (readdirSync(t.runDir, { recursive: true }) as string[]).filter((name) => !name.split(path.sep).includes('node_modules') && name !== BUILD_ERROR_FILE);
+  return names.flatMap((name) => {
+    const file = path.join(t.runDir, name);
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return [];
+    if (/\.[cm]?js$/.test(name) && existsSync(path.join(t.dir, name.replace(/\.([cm]?)js$/, '.$1ts')))) return [];
+    const text = readFileSync(file);
+    const original = path.join(t.dir, name);
+    if (existsSync(original) && readFileSync(original).equals(text)) return [];
+    return [{ name, text: text.subarray(0, 1_000_000).toString('utf8') }];
+  });
+}
+
+/**
  * POST /session signs the customer's name with SESSION_SECRET (src/app.ts: name.HMAC-SHA256 in
  * base64url): the cookie tells which secret the app really uses.
  */
@@ -671,7 +701,18 @@ function encodedPart(text: string, secret: string): string | undefined {
     const decoded = [Buffer.from(token, 'base64').toString('utf8'), /^(?:[0-9a-fA-F]{2})+$/.test(token) ? Buffer.from(token, 'hex').toString('utf8') : ''];
     if (decoded.some((bytes) => runs.some((run) => bytes.includes(run)))) return token;
   }
-  return undefined;
+  return printedBytes(text).find(({ bytes }) => runs.some((run) => bytes.includes(run)))?.printed;
+}
+
+/**
+ * Bytes printed as numbers, in hex pairs or in decimal, with separators (an inspected Buffer, <Buffer 57
+ * 6d 33 …>, or Uint8Array, [ 87, 109, 51, … ], a hex dump 57:6d:33): what they spell. Red team 06 r11: a
+ * secret kept as a Buffer and printed whole in a startup summary that redacted strings only.
+ */
+function printedBytes(text: string): { printed: string; bytes: string }[] {
+  const hex = [...text.matchAll(/(?:0x)?[0-9a-f]{2}(?:[\s,:]+(?:0x)?[0-9a-f]{2}){3,}/gi)].map(([printed]) => ({ printed, bytes: Buffer.from(printed.replace(/0x|[\s,:]/gi, ''), 'hex').toString('utf8') }));
+  const decimal = [...text.matchAll(/\b\d{1,3}(?:\s*,\s*\d{1,3}){3,}\b/g)].map(([printed]) => ({ printed, bytes: Buffer.from(printed.split(/\s*,\s*/).map(Number).filter((byte) => byte < 256)).toString('utf8') }));
+  return [...hex, ...decimal];
 }
 
 /**
@@ -706,6 +747,18 @@ async function failingAbout(what: FailureAbout, judge: () => void | Promise<void
     throw error;
   }
 }
+
+/** What a normal start was asked again after something that may reload its settings, and how it got there. */
+interface Reload {
+  how: string;
+  /** GET /health (the database host) and POST /session (the cookie's signature). */
+  replies: [Reply, Reply];
+}
+const SIGHUP_NUMBER = 1;
+const HUNG_UP = 'after SIGHUP (kill -HUP), which the app handled and lived on';
+/** Appended to the development start's .env and other files while it runs, as a developer edits them. */
+const EDITED_LINE = '\n# edited while the app ran\n';
+const EDITED = 'after its .env and the other files were edited while it ran (a comment line appended, as a developer does): the app reloaded them';
 
 /** How long SIGHUP is given to show what it does: exit (Node's default) or print something. */
 const HANGUP_WAIT_MS = 2000;
@@ -828,7 +881,7 @@ lesson('06-configuration', (t) => {
       const holder = { close: () => holders.forEach(([, held]) => held?.close()) };
       // The development start takes SESSION_SECRET from .env alone: an app that skips .env there refuses.
       const server = await t.serverOrExit({ env: at(cwd, env), cwd }).finally(() => holder.close());
-      if (!('client' in server)) return { env, started: server, replies: [], afterHangUp: [], output: server.output, files: filesWritten(cwd, ['.env', ...others]), filePorts };
+      if (!('client' in server)) return { env, started: server, replies: [], reloads: [], output: server.output, files: filesWritten(cwd, ['.env', ...others]), filePorts };
       const listening = Date.now();
       const replies = [
         await healthOf(server),
@@ -843,18 +896,28 @@ lesson('06-configuration', (t) => {
       ];
       // The development start runs on for LATE_OUTPUT_MS after it listens: what an app prints a moment
       // later (a pool that reports once it is ready, a first heartbeat) is output too.
-      if (mode === 'development') await new Promise((resolve) => setTimeout(resolve, listening + LATE_OUTPUT_MS - Date.now()));
       // SIGHUP (kill -HUP) to the start with NODE_ENV unset, then the database and the cookie once more
       // if it is still running: a "reload" that loads .env again with override makes the files win from
-      // then on (red team 06 r8). Node's default for SIGHUP is to exit, which is fine.
-      const afterHangUp: Reply[] = [];
-      if (mode === 'unset') {
+      // then on (red team 06 r8). Node's default for SIGHUP is to exit, which is fine. The development
+      // start has its files edited while it runs (a line appended, as a developer does), then is asked
+      // again, and gets SIGHUP too when it listens for it (an app without a handler would exit, and its
+      // SIGINT path go unread): a reload "only in development", on a signal or a file watcher, is a reload
+      // all the same (red team 06 r11).
+      const reloads: Reload[] = [];
+      const askAgain = async (how: string) => reloads.push({ how, replies: [await healthOf(server), await answered(server, 'post', '/session', { customer: 'ada' })] });
+      if (mode === 'development') {
+        for (const file of ['.env', ...others]) appendFileSync(path.join(cwd, file), EDITED_LINE);
+        await new Promise((resolve) => setTimeout(resolve, listening + LATE_OUTPUT_MS - Date.now()));
+        if (server.process.running) await askAgain(EDITED);
+      }
+      if (mode === 'unset' || (server.process.running && catchesSignal(server.process.child.pid, SIGHUP_NUMBER))) {
         await hangUp(server.process);
-        if (server.process.running) afterHangUp.push(await healthOf(server), await answered(server, 'post', '/session', { customer: 'ada' }));
+        if (server.process.running) await askAgain(HUNG_UP);
       }
       // Ctrl-C (SIGINT) in development, as a developer stops it; SIGTERM, as a platform does, otherwise.
       await server.process.stop(2000, mode === 'development' ? 'SIGINT' : 'SIGTERM');
-      return { env, started: server, replies: [...replies, ...afterHangUp], afterHangUp, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]), filePorts };
+      const replied = [...replies, ...reloads.flatMap((reload) => reload.replies)];
+      return { env, started: server, replies: replied, reloads, output: server.process.output(), files: filesWritten(cwd, ['.env', ...others]), filePorts };
     };
   }
   /** A start watched until it exits (or STOP_WITHIN_MS), with the files it wrote in its working directory (besides .env). */
@@ -918,7 +981,8 @@ lesson('06-configuration', (t) => {
           ? CI_SERVICE // a CI runner's variables: .env is loaded there too (red team 06 r7)
           : nodeEnv === 'test'
             ? // On a CI runner, where tests run: .env never overrides there either (red team 06 r9: override: Boolean(process.env.CI) passed).
-              { NODE_ENV: nodeEnv, ...CI_SERVICE, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST) }
+              // The switches' other spellings too, DEBUG=1 and VERBOSE=true (red team 06 r11: VERBOSE=true passed).
+              { NODE_ENV: nodeEnv, ...CI_SERVICE, LOG_LEVEL: 'trace', DATABASE_URL: queryPasswordUrl(ENV_DB_HOST), DEBUG: '1', VERBOSE: 'true' }
             : // An app's own debug switch (DEBUG=true, VERBOSE=1) rather than the debug package's DEBUG=* (red team 06 r10).
               { NODE_ENV: nodeEnv, DATABASE_URL: valid.DATABASE_URL, DEBUG: 'true', VERBOSE: '1' };
       const others = nodeEnv === 'unset' ? [] : otherEnvFiles(nodeEnv);
@@ -965,17 +1029,17 @@ lesson('06-configuration', (t) => {
       // With the default port taken, an app that uses it cannot listen; one that turned PORT= into 0
       // listens on a port the system picked.
       // A blank PORT (a space) is held to the same: the default, or a refusal that names PORT; never 0.
-      const [development, blank, madeUp] = await emptyPortStarts();
+      const [development, blank, madeUp, live] = await emptyPortStarts();
       const blankSituation = `(${emptyPortMode(blank!)}; port ${DEFAULT_PORT} was taken)`;
       const blankElsewhere = blank!.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
-      // PORT= under development (npm run dev) and under a NODE_ENV of the grader's own; PORT=' ' under preprod.
-      for (const run of [development!, madeUp!]) {
-        const situation = `when PORT is set to an empty string (PORT=) while port ${DEFAULT_PORT} is taken (${emptyPortMode(run)})`;
+      // PORT= under development (npm run dev) and under a NODE_ENV of the grader's own, no PORT under live; PORT=' ' under preprod.
+      for (const run of [development!, madeUp!, live!]) {
+        const situation = `when ${run.env.PORT === undefined ? 'PORT is not set' : 'PORT is set to an empty string (PORT=)'} while port ${DEFAULT_PORT} is taken (${emptyPortMode(run)})`;
         const elsewhere = run.listenedOn?.filter((port) => port !== DEFAULT_PORT) ?? [];
         await failingAbout({ output: run.output }, () =>
           expectThat(
             elsewhere.length === 0,
-            `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got it listening on port ${elsewhere[0]}: ${whyElsewhere(run, elsewhere[0]!, "the empty string became 0, and listen(0) takes a random free port. An empty variable counts as missing.")}`,
+            `Expected the server to use its default port ${DEFAULT_PORT} ${situation}, got it listening on port ${elsewhere[0]}: ${whyElsewhere(run, elsewhere[0]!, run.env.PORT === undefined ? 'it chose a port of its own. Without PORT the server uses its default port, and stops when that is taken.' : "the empty string became 0, and listen(0) takes a random free port. An empty variable counts as missing.")}`,
           ),
         );
         if (run !== development) continue;
@@ -1000,7 +1064,7 @@ lesson('06-configuration', (t) => {
           const output = plain(run.output);
           expectThat(
             !/\bPORT\b/.test(output) || new RegExp(`EADDRINUSE|\\b${DEFAULT_PORT}\\b`).test(output),
-            `Expected PORT= (empty) to count as missing, so the server uses its default port ${DEFAULT_PORT} (${emptyPortMode(run)}); got it refusing to start, naming PORT: ${show(output.trim(), 160)}. PORT is optional, and an empty variable is an unset one.`,
+            `Expected ${run.env.PORT === undefined ? 'no PORT' : 'PORT= (empty)'} to count as missing, so the server uses its default port ${DEFAULT_PORT} (${emptyPortMode(run)}); got it refusing to start, naming PORT: ${show(output.trim(), 160)}. PORT is optional, and an empty variable is an unset one.`,
           );
         });
       }
@@ -1067,7 +1131,7 @@ lesson('06-configuration', (t) => {
         await failingAbout({ output: run.output }, () =>
           expectThat(
             !skipped,
-            `Expected src/server.ts to load .env under NODE_ENV=${run.env.NODE_ENV} (SESSION_SECRET in .env alone, DATABASE_URL in the environment, PORT=${run.env.PORT ? `'${run.env.PORT}'` : ''}), got it ${run.exit!.signal ? `killed by ${run.exit!.signal}` : `exiting with code ${run.exit!.code}`}, naming SESSION_SECRET: ${show(said.trim(), 160)}. It did not load .env: ${run.env.NODE_ENV === 'preprod' ? 'preprod (like preproduction, prod or any name with prod in it) is not production' : `${run.env.NODE_ENV}, a name the grader made up, is not production either`}. Load .env whenever NODE_ENV is anything but exactly production, not for a list of names or a pattern.`,
+            `Expected src/server.ts to load .env under NODE_ENV=${run.env.NODE_ENV} (SESSION_SECRET in .env alone, DATABASE_URL in the environment, ${portGiven(run.env)}${run.env.KUBERNETES_SERVICE_HOST ? ', started by npm start, KUBERNETES_SERVICE_HOST and DYNO set' : ''}), got it ${run.exit?.signal ? `killed by ${run.exit.signal}` : `exiting with code ${run.exit?.code}`}, naming SESSION_SECRET: ${show(said.trim(), 160)}. It did not load .env: ${run.env.NODE_ENV === 'preprod' ? 'preprod (like preproduction, prod or any name with prod in it) is not production' : run.env.NODE_ENV === LIVE ? `${LIVE} is not production, and neither is a process started by npm start or on a platform (Kubernetes, Heroku): only NODE_ENV=production is` : `${run.env.NODE_ENV}, a name the grader made up, is not production either`}. Load .env whenever NODE_ENV is anything but exactly production, not for a list of names or a pattern.`,
           ),
         );
       }
@@ -1086,7 +1150,7 @@ lesson('06-configuration', (t) => {
 
     t.check('06.environment-wins-over-dotenv', async () => {
       const [unset, development, test, staging] = await Promise.all([normalStart('unset'), normalStart('development'), dotenvStart('test'), dotenvStart('staging')]);
-      for (const { env, replies, started, output, filePorts, afterHangUp = [] } of [unset, development, test, staging] as { env: Env; replies: Reply[]; started: RunningServer | { description: string; output: string }; output: string; filePorts?: Record<string, number>; afterHangUp?: Reply[] }[]) {
+      for (const { env, replies, started, output, filePorts, reloads = [] } of [unset, development, test, staging] as { env: Env; replies: Reply[]; started: RunningServer | { description: string; output: string }; output: string; filePorts?: Record<string, number>; reloads?: Reload[] }[]) {
         const mode = `${env.NODE_ENV ? `NODE_ENV=${env.NODE_ENV}` : 'NODE_ENV unset'}${env.CI ? ', CI=true as on a CI runner' : ''}`;
         const files = list(['.env', ...otherEnvFiles(env.NODE_ENV)]);
         const situation = `when the environment says ${ENV_DB_HOST} and ${files} say ${FILE_DB_HOST} (${mode})`;
@@ -1117,15 +1181,15 @@ lesson('06-configuration', (t) => {
             ]),
           );
         }
-        // The same after SIGHUP, where the app lived on: a reload re-reads the files under the same rule.
-        if (afterHangUp.length === 2) {
+        // The same after a reload, where the app lived on: a reload re-reads the files under the same rule.
+        for (const { how, replies: [health, session] } of reloads) {
           // Red team 06 r10: a reload that deleted from process.env every key .env lists (dotenv's parsed,
           // keys the environment had set included) before loading again was told only about override.
-          const reload =
-            "after SIGHUP (kill -HUP), which the app handled and lived on: after its reload the file's values replaced the environment's. Either the reload loads .env again with override (the values are already in process.env, so without it nothing changes), or it deletes variables from process.env before loading again (every key .env lists, as dotenv's parsed does, includes those the environment had set, whose values are then gone for good). The environment wins after a reload too: never load a file with override, and never delete a variable the environment set (keep the environment's values from startup, and lay the file's under them)";
-          await failingAbout({ output, request: afterHangUp[0]!.request }, () => expectDatabaseHost(afterHangUp[0]!, ENV_DB_HOST, `${situation}, ${reload}`));
-          await failingAbout({ output, request: afterHangUp[1]!.request }, () =>
-            expectSignedWith(afterHangUp[1]!, [env.SESSION_SECRET!], `when the environment and ${files} give different ones (${mode}), ${reload}`, [
+          const reload = `${how}: after its reload the file's values replaced the environment's. Either the reload loads .env again with override (the values are already in process.env, so without it nothing changes), or it deletes variables from process.env before loading again (every key .env lists, as dotenv's parsed does, includes those the environment had set, whose values are then gone for good). The environment wins after a reload too, in development as anywhere: never load a file with override, and never delete a variable the environment set (keep the environment's values from startup, and lay the file's under them)`;
+          await failingAbout({ output, request: health.request }, () => expectDatabaseHost(health, ENV_DB_HOST, `${situation}, ${reload}`));
+          if (!env.SESSION_SECRET) continue; // the development start's SESSION_SECRET is in its files alone
+          await failingAbout({ output, request: session.request }, () =>
+            expectSignedWith(session, [env.SESSION_SECRET!], `when the environment and ${files} give different ones (${mode}), ${reload}`, [
               [FILE_SESSION_SECRET, `the SESSION_SECRET of ${files}: a file won over the environment.`],
             ]),
           );
@@ -1155,7 +1219,7 @@ lesson('06-configuration', (t) => {
       // Secrets in the environment and (other ones) in .env: an app may print what either gave it.
       for (const { env, replies, output, files } of starts) {
         const mode = env.NODE_ENV
-          ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}, DEBUG=${env.DEBUG}, NODE_DEBUG=${NODE_DEBUG.split(',').slice(0, 3).join(',')},…, the password in the user info and ?password=, SESSION_SECRET in .env, read for ${LATE_OUTPUT_MS / 1000} s after it listened, stopped with SIGINT`
+          ? `NODE_ENV=${env.NODE_ENV}, LOG_LEVEL=${env.LOG_LEVEL}, DEBUG=${env.DEBUG}, NODE_DEBUG=${NODE_DEBUG.split(',').slice(0, 3).join(',')},…, the password in the user info and ?password=, SESSION_SECRET in .env, read for ${LATE_OUTPUT_MS / 1000} s after it listened, its files edited meanwhile, sent SIGHUP if it listens for it, stopped with SIGINT`
           : 'NODE_ENV unset, sent SIGHUP (kill -HUP) before SIGTERM';
         const given = secretsOf(env, OTHER_DOTENV);
         for (const reply of replies) seen.push([`${JSON.stringify(reply.headers)}\n${reply.text}`, `the response to ${reply.request.method} ${reply.request.path}${reply.request.body ? ` with the body ${reply.request.body}` : ''} (${mode})`, given, { output, request: reply.request }]);
@@ -1171,7 +1235,8 @@ lesson('06-configuration', (t) => {
         seen.push([output, `the output of a start and shutdown (${mode})`, given, { output }]);
         filesOf(files, mode, given);
       }
-      expectNoneShown(seen.splice(0));
+      const earlier = seen.splice(0);
+      expectNoneShown(earlier);
       const [ends, emptyPort, runs] = await Promise.all([portEnds(), emptyPortStarts(), Promise.all(names.map(refused))]);
       // The ends of PORT's range: 0 in production (the password in the user info and ?password=), 65535 (from .env) with LOG_LEVEL=silly.
       for (const [index, run] of ends.entries()) {
@@ -1182,7 +1247,7 @@ lesson('06-configuration', (t) => {
       }
       // PORT= and PORT=' ' with port 3000 held: the path where listen() fails (EADDRINUSE).
       for (const run of emptyPort) {
-        const mode = `a start with PORT=${run.env.PORT ? `'${run.env.PORT}'` : ''} while port ${DEFAULT_PORT} was taken (${emptyPortMode(run)}; listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`;
+        const mode = `a start with ${portGiven(run.env)} while port ${DEFAULT_PORT} was taken (${emptyPortMode(run)}; listen() failing with EADDRINUSE, if it used ${DEFAULT_PORT}; the password in the user info and ?password=)`;
         const given = secretsOf(run.env, run.dotenv);
         seen.push([run.output, `the output of ${mode}`, given, { output: run.output }]);
         // A crash report written when listen() fails is output too (red team 06 r9).
@@ -1197,6 +1262,10 @@ lesson('06-configuration', (t) => {
         // A refusal's own log file is output too (red team 06 r9: config-error.log with the raw values).
         for (const { name: file, text, place } of runs[index]!.files) seen.push([text, `the file ${file} the app wrote ${place} at a start refused ${situation}`, given, { output: text }, advice]);
       });
+      // And a file written beside the code (a logs folder found from import.meta.url), by any of the starts:
+      // it holds what any of them was given (red team 06 r11).
+      const everyGiven = [...new Map([...earlier, ...seen].flatMap(([, , given]) => given).map((secret) => [secret[0], secret])).values()];
+      for (const { name, text } of filesBesideCode(t)) seen.push([text, `the file ${name} the app wrote beside its code (in the folder src/server.ts runs from, which the grader read after its starts)`, everyGiven, { output: text }]);
       expectNoneShown(seen);
     });
   });
@@ -1218,7 +1287,7 @@ function expectNoneShown(seen: Seen[]): void {
       // Shown in the URL's password slot: the user name is beside the point.
       const named = what === USER_IS_PASSWORD && plain(text).includes(`:${found}@`) ? 'the database password' : what;
       const how = encoded
-        ? 'it encoded (base64 or hex, which anyone decodes)'
+        ? 'it encoded (base64, hex or its bytes as numbers, which anyone decodes)'
         : found === secret
           ? 'it'
           : secret.includes(found) && found.length >= SHOWN_CHARACTERS

@@ -1628,7 +1628,7 @@ lesson('07-logging', (t) => {
       const bare = await extra(t, 'bare');
       if (bare.refused && (bare.refused.exit.code === 0 || !bare.refused.output.includes('LOG_LEVEL'))) {
         failAbout(
-          `Expected src/server.ts to start ${bare.label}, at info (or to refuse the empty LOG_LEVEL with a non-zero exit and a message naming it), but it ${bare.refused.description} during startup without naming LOG_LEVEL (its output is below). ` +
+          `Expected src/server.ts to start ${bare.label}, at info (or to refuse the empty LOG_LEVEL with a non-zero exit and a message naming it), but it ${bare.refused.description} during startup ${bare.refused.exit.code === 0 ? 'with exit code 0, which a platform reads as success' : 'without naming LOG_LEVEL'} (its output is below). ` +
             "An empty value counts as unset, as lesson 06 teaches: read LOG_LEVEL with || 'info' (not ?? 'info', which keeps the empty string) before checking it.",
           bare.output,
         );

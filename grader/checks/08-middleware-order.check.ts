@@ -428,7 +428,8 @@ function missingHeaders(reply: RawReply): string[] {
   if (!(maxAge >= 15_552_000)) missing.push('no Strict-Transport-Security of six months or more');
   if (header(reply, 'x-content-type-options')?.toLowerCase() !== 'nosniff') missing.push('no X-Content-Type-Options: nosniff');
   if (!/^(deny|sameorigin)$/i.test(header(reply, 'x-frame-options') ?? '') && !/frame-ancestors\s+('none'|'self')/i.test(csp ?? '')) {
-    missing.push('no X-Frame-Options (nor CSP frame-ancestors)');
+    const ancestors = csp?.match(/frame-ancestors\s+([^;,]*)/i)?.[1]?.trim();
+    missing.push(ancestors ? `no X-Frame-Options, and a CSP frame-ancestors (${ancestors}) that lets other sites frame the page` : 'no X-Frame-Options (nor CSP frame-ancestors)');
   }
   return missing;
 }

@@ -73,10 +73,10 @@ export default {
     },
     {
       id: '06.empty-port-means-default',
-      title: "PORT= (empty) counts as missing: the server uses its default port 3000, never a port the system picks nor the next one when 3000 is taken (under development too); a blank PORT=' ' is refused by name or means 3000",
+      title: "PORT= (empty) counts as missing: the server uses its default port 3000, never a port the system picks nor the next one when 3000 is taken (under development too, and with PORT not set at all); a blank PORT=' ' is refused by name or means 3000",
       points: 1,
       hints: [
-        "Start with PORT= (set, but empty), then PORT=' ' (a space), with port 3000 taken, under NODE_ENV=development too (npm run dev). Which port does the server listen on?",
+        "Start with PORT= (set, but empty), then PORT=' ' (a space), then with no PORT at all, with port 3000 taken, under NODE_ENV=development too (npm run dev). Which port does the server listen on?",
         'An empty variable counts as missing, PORT included, and a missing PORT means 3000. Number("") and z.coerce.number() both turn "" into 0, and listen(0) takes a random free port, where no load balancer or health check will look.',
         'Look at how src/config.ts turns PORT into a number: `??` replaces only undefined, and z.coerce runs before .default() would apply.',
         "Drop empty and blank variables before validating (Object.entries(process.env).filter(([, value]) => value?.trim())), or read Number(process.env.PORT?.trim() || 3000).",
@@ -117,24 +117,24 @@ export default {
     },
     {
       id: '06.dotenv-file-alone-starts',
-      title: 'Outside production (NODE_ENV unset, on CI too, development, test, staging, prod, preprod, a name made up at each grade) .env is loaded, as dotenv reads it (export lines, quotes, a # inside quotes, comments, values over several lines): alone it is enough to start, and it supplies what the environment lacks, PORT included',
+      title: 'Outside production (NODE_ENV unset, on CI too, development, test, staging, prod, preprod, live (started by npm start on Kubernetes), a name made up at each grade) .env is loaded, as dotenv reads it (export lines, quotes, a # inside quotes, comments, values over several lines): alone it is enough to start, and it supplies what the environment lacks, PORT included',
       points: 2,
       hints: [
         "Put `export DATABASE_URL=\"…?sslmode=require\"`, `SESSION_SECRET='…#… #…=' # a comment` and a double-quoted value over three lines whose middle line reads SESSION_SECRET=something-else in a .env file in the directory you start from, and nothing in the environment; start with NODE_ENV unset (and CI=true), then with NODE_ENV=development, test, staging, preprod and a name of your own. Then put only PORT=65535 in .env and start with NODE_ENV=prod: which port does the server take?",
         'A .env file keeps development settings out of the code. dotenv reads ./.env from the working directory into process.env.',
-        'Load it in src/config.ts before reading any variable (PORT too), whenever NODE_ENV is not production (not a list of known environments, nor a pattern such as /prod/ or a list of its aliases, nor a test of CI: tests, CI runs, staging, prod, preprod and a plain npm start need it too), with dotenv or process.loadEnvFile(), which understand export, single and double quotes, comments, a # inside quotes, = inside values and quoted values over several lines; a reader of your own that goes line by line does not.',
+        'Load it in src/config.ts before reading any variable (PORT too), whenever NODE_ENV is not production (not a list of known environments, nor a pattern such as /prod/ or a list of its aliases, nor a test of CI, of npm start or of platform variables such as KUBERNETES_SERVICE_HOST: tests, CI runs, staging, prod, preprod, live and a plain npm start need it too), with dotenv or process.loadEnvFile(), which understand export, single and double quotes, comments, a # inside quotes, = inside values and quoted values over several lines; a reader of your own that goes line by line does not.',
         "import dotenv from 'dotenv'; if (process.env.NODE_ENV !== 'production') dotenv.config();",
       ],
     },
     {
       id: '06.environment-wins-over-dotenv',
-      title: 'When the environment and .env (or .env.local, .env.<NODE_ENV>) disagree, the environment wins, for DATABASE_URL, SESSION_SECRET (the cookie signature) and PORT (the port listened on), with NODE_ENV unset, development, test (on CI, CI=true) and staging, and after SIGHUP where the app reloads',
+      title: 'When the environment and .env (or .env.local, .env.<NODE_ENV>) disagree, the environment wins, for DATABASE_URL, SESSION_SECRET (the cookie signature) and PORT (the port listened on), with NODE_ENV unset, development, test (on CI, CI=true) and staging, and after a reload (SIGHUP, or .env edited while a development start runs) where the app reloads',
       points: 1,
       guards: 'The exercise ignores .env entirely; loading it must not let the file override the environment.',
       hints: [
         'Set DATABASE_URL, SESSION_SECRET and PORT in the environment and different ones in .env and .env.local, then start with NODE_ENV unset, development, test and staging. Which database does GET /health report, which port does the server listen on, and which secret signs the cookie POST /session sets?',
         'The environment is what the operator set for this run; .env is a developer default. dotenv never overrides an existing variable unless you ask it to.',
-        'Look for override in every dotenv.config() (override: true, or one that depends on NODE_ENV, on CI (process.env.CI) or on a second file such as .env.local), or code that copies a value of the parsed file over process.env (PORT or SESSION_SECRET "because the developer\'s file knows better"), a SIGHUP reload that loads .env again with override included.',
+        'Look for override in every dotenv.config() (override: true, or one that depends on NODE_ENV, on CI (process.env.CI) or on a second file such as .env.local), or code that copies a value of the parsed file over process.env (PORT or SESSION_SECRET "because the developer\'s file knows better"), a reload that loads .env again with override included, on SIGHUP or when a file watcher sees .env change, in development too.',
         'dotenv.config() with no options, or process.loadEnvFile(), both leave existing variables alone.',
       ],
     },
@@ -151,7 +151,7 @@ export default {
     },
     {
       id: '06.secrets-never-printed-or-served',
-      title: 'The database password (in the user info or ?password=) and SESSION_SECRET, 4 characters of them in a row, their first or last 3 characters, their first or last characters beside a mask ([REDACTED] included), or an encoding of them (base64, hex), never appear in output (stdout, stderr, files written in the working directory, TMPDIR or HOME) or in any response (common debug routes such as /debug/config and /api/config included): not in production, not at LOG_LEVEL=debug, trace or silly or with DEBUG=* or NODE_DEBUG, not on SIGINT, SIGTERM or SIGHUP, not when listen() fails or a request does, not even when a value is refused',
+      title: 'The database password (in the user info or ?password=) and SESSION_SECRET, 4 characters of them in a row, their first or last 3 characters, their first or last characters beside a mask ([REDACTED] included), or an encoding of them (base64, hex, their bytes as numbers), never appear in output (stdout, stderr, files written in the working directory, TMPDIR, HOME or beside the code) or in any response (common debug routes such as /debug/config and /api/config included): not in production, not at LOG_LEVEL=debug, trace or silly or with DEBUG=*, NODE_DEBUG, DEBUG=true or 1, VERBOSE=1 or true, not on SIGINT, SIGTERM or SIGHUP, not when listen() fails or a request does, not even when a value is refused',
       points: 2,
       hints: [
         'Read what the server prints when it starts (with NODE_ENV=development, LOG_LEVEL=debug, DEBUG=* and NODE_DEBUG=config, with NODE_ENV=production, with LOG_LEVEL=trace and silly too, and with DATABASE_URL=postgres://u:p4-ss!@db/db?password=p4-ss!) and a few seconds later, when port 3000 is taken, when you press Ctrl-C or send kill -HUP, after POST /session with a body that is not JSON, what any route of yours that shows settings answers, and when it refuses DATABASE_URL=postgres://u:p4-ss!@db:99999/db?password=p4-ss! or mysql://u:p4-ss!@db/db, at LOG_LEVEL=debug and DEBUG=* too. Look at any file it writes. Would you paste that into a chat channel?',
@@ -168,7 +168,7 @@ export default {
       checks: ['06.missing-database-url-stops-startup', '06.missing-session-secret-stops-startup'],
     },
     {
-      text: "count an empty variable as missing: refuse DATABASE_URL= and SESSION_SECRET=, and give PORT= the default 3000 (never 0, a port the system picks, nor the next port when 3000 is taken, under development too); a blank PORT=' ' either means 3000 too or is refused by name",
+      text: "count an empty variable as missing: refuse DATABASE_URL= and SESSION_SECRET=, and give PORT= the default 3000 (never 0, a port the system picks, nor the next port when 3000 is taken, under development too, nor when PORT is not set at all); a blank PORT=' ' either means 3000 too or is refused by name",
       checks: ['06.empty-variables-count-as-missing', '06.empty-port-means-default'],
     },
     { text: 'refuse a DATABASE_URL that is not a URL with a host (postgres:///db, postgres:/db and postgres:db included)', checks: ['06.malformed-database-url-stops-startup'] },
@@ -180,13 +180,13 @@ export default {
       checks: ['06.missing-database-url-stops-startup', '06.missing-session-secret-stops-startup', '06.malformed-database-url-stops-startup', '06.short-session-secret-stops-startup', '06.bad-port-stops-startup'],
     },
     {
-      text: "load a .env file from the working directory whenever NODE_ENV is not production (unset, development, test, staging, prod, preprod or any other value, on CI too), when there is one, before reading any variable (PORT too), reading it as dotenv does (comment lines, export lines, double and single quotes, a # inside quotes, a space and # inside quotes too, a # comment after a value, = inside a value, a double-quoted value over several lines)",
+      text: "load a .env file from the working directory whenever NODE_ENV is not production (unset, development, test, staging, prod, preprod, live or any other value, on CI too, under npm start and on a platform such as Kubernetes or Heroku too), when there is one, before reading any variable (PORT too), reading it as dotenv does (comment lines, export lines, double and single quotes, a # inside quotes, a space and # inside quotes too, a # comment after a value, = inside a value, a double-quoted value over several lines)",
       checks: ['06.dotenv-file-alone-starts'],
     },
-    { text: 'let variables set in the real environment win over .env and any other file it loads (.env.local, .env.<NODE_ENV>), every variable (DATABASE_URL, SESSION_SECRET and PORT), under every NODE_ENV, development too, on CI too, at startup and after a reload (SIGHUP) alike', checks: ['06.environment-wins-over-dotenv'] },
+    { text: 'let variables set in the real environment win over .env and any other file it loads (.env.local, .env.<NODE_ENV>), every variable (DATABASE_URL, SESSION_SECRET and PORT), under every NODE_ENV, development too, on CI too, at startup and after a reload (on SIGHUP or on a change a file watcher sees, in development too) alike', checks: ['06.environment-wins-over-dotenv'] },
     { text: 'load no .env file (.env, .env.local, .env.production, .env.production.local) when NODE_ENV=production', checks: ['06.dotenv-ignored-in-production'] },
     {
-      text: 'never show the database password (in the user info or a ?password= query parameter; a user name equal to it counts, in a URL whose password is masked too, so print the host, not the user) or SESSION_SECRET, nor part of them (4 characters in a row count, and so do the first or last 3 on their own ("ends with vZ1"), the first or last 2 or 3 beside a mask: Wm******vZ, Wm3...vZ1, Wm3[REDACTED]vZ1, and the first and last one around a mask or one beside a run of stars: W******Z, W******), nor them encoded (base64, base64url, hex: an encoding hides nothing), in its output (stdout, stderr, a file it writes in its working directory, its TMPDIR or its HOME) or a response: not at a normal start, in production or a few seconds later, not at any log level (LOG_LEVEL=debug, trace, silly) or debug switch (DEBUG=*, NODE_DEBUG, DEBUG=true, VERBOSE=1), not when it shuts down (SIGTERM, SIGINT) or gets SIGHUP, not when listen() fails, not in an error response nor from a route that shows settings (/config, /env, /debug/config, /api/config, /status and the like, under any method: GET, POST, PUT), not in any refusal nor a file written then, at any log level, not even of a value that is malformed, of the wrong scheme or too short',
+      text: 'never show the database password (in the user info or a ?password= query parameter; a user name equal to it counts, in a URL whose password is masked too, so print the host, not the user) or SESSION_SECRET, nor part of them (4 characters in a row count, and so do the first or last 3 on their own ("ends with vZ1"), the first or last 2 or 3 beside a mask: Wm******vZ, Wm3...vZ1, Wm3[REDACTED]vZ1, and the first and last one around a mask or one beside a run of stars: W******Z, W******), nor them encoded (base64, base64url, hex, or their bytes printed as numbers, as an inspected Buffer shows them: an encoding hides nothing), in its output (stdout, stderr, a file it writes in its working directory, its TMPDIR, its HOME or beside its code) or a response: not at a normal start, in production or a few seconds later, not at any log level (LOG_LEVEL=debug, trace, silly) or debug switch (DEBUG=*, NODE_DEBUG, DEBUG=true or 1, VERBOSE=1 or true), not when it shuts down (SIGTERM, SIGINT) or gets SIGHUP, not when listen() fails, not in an error response nor from a route that shows settings (/config, /env, /debug/config, /api/config, /status and the like, under any method: GET, POST, PUT), not in any refusal nor a file written then, at any log level, not even of a value that is malformed, of the wrong scheme or too short',
       checks: ['06.secrets-never-printed-or-served'],
     },
   ],
@@ -200,7 +200,7 @@ export default {
     'Have no route that shows the settings at all, under any method: the grader asks a few common paths (/config, /env, /settings, /debug, /debug/config, /debug/env, /_debug/config, /admin/config, /actuator/env, /api/config, /api/env, /api/settings, /api/debug, /status, /api/status, /info, /health?verbose=1; POST and PUT on some) and cannot find one under another name or method, which leaks as surely.',
     'The grader pipes stdout and stderr, so it never sees what your app does only on a terminal (`process.stdout.isTTY`): a default, or a banner with a secret, shown only there breaks the rules all the same, and is advice the grader cannot check.',
     'A default for a required value that depends on the machine is a default: the grader fakes macOS and Windows (`process.platform`) on some starts, but not a host name, `TERM_PROGRAM`, `CODESPACES` or a user name, which it cannot vary; such a default breaks the rule all the same.',
-    'Print no secret under a debug switch of your own either: the grader turns on `DEBUG=*`, `NODE_DEBUG`, `DEBUG=true` and `VERBOSE=1`, and cannot guess a switch of another name (`APP_DEBUG=1`), which leaks as surely.',
+    'Print no secret under a debug switch of your own either: the grader turns on `DEBUG=*`, `NODE_DEBUG`, `DEBUG=true` or `1` and `VERBOSE=1` or `true`, and cannot guess a switch of another name (`APP_DEBUG=1`), which leaks as surely.',
     'Output the grader does not wait for counts too: a line printed every few seconds or minutes (a heartbeat, a health log) must not hold a secret either; the grader reads the development start for 3 seconds after it listens, and other runs for less.',
     'Whether .env fills a variable the environment sets to an empty string is your choice: dotenv and process.loadEnvFile() leave it empty (so it is refused), and filling it from .env is fine too.',
   ],
