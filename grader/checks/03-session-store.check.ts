@@ -90,6 +90,14 @@ const DEMO = { username: 'reader', password: 'open-sesame' };
 const WRONG_PASSWORD = { username: 'reader', password: 'not-the-password' };
 /** What the one reverse proxy in front of the app adds to every request it forwards. */
 const PROXY_HEADERS = { 'X-Forwarded-Proto': 'https' };
+/**
+ * NODE_ENV of the process whose clock the lifetime check moves, per store path, and of the embedded path's login
+ * process: a limit switched off "for development" or "for the tests" (red team 03 r10), or kept "for production"
+ * only (red team 03 r9), fails on one of them.
+ */
+const LIFETIME_NODE_ENV: Record<StorePath, string> = { redis: 'development', embedded: 'production' };
+/** NODE_ENV of the embedded path's login process, where the old cookie is replayed too. */
+const LIFETIME_LOGIN_NODE_ENV = 'test';
 /** How far ahead the clock of the process that must find the session expired runs: past the 8 hours, with room for the run itself. */
 const EXPIRED_SHIFT_MS = (MAX_SESSION_SECONDS + 10 * 60) * 1000;
 /**
@@ -145,6 +153,10 @@ const OUTAGE_GAP_MS = 1_000;
  */
 const OUTAGE_FAST_MS = 1_500;
 const OUTAGE_SPEEDUP = 1_200;
+/** The tries node-redis's default (2 s apart at most) makes in half an hour, which the long outage waits for... */
+const OUTAGE_TRIES = 900;
+/** ...for this long at most, in real time. */
+const OUTAGE_FAST_MAX_MS = 6_000;
 const RECOVERY_SPEEDUP = 40;
 /**
  * The last stretch of the second outage, at RECOVERY_SPEEDUP: how long it lasts in real time (a minute on the app's
@@ -945,7 +957,13 @@ lesson('03-session-store', (t) => {
    */
   async function loginLifetime(storePath: StorePath): Promise<void> {
     const clockFile = path.join(t.tempDir('course-03-clock-file-'), 'ahead-ms');
-    const env: Record<string, string> = { ...(await deployment(storePath)), ...onHost('web-1'), NODE_OPTIONS: preloading(APP_PRELOAD, clockShift()), COURSE_CLOCK_FILE: clockFile };
+    const env: Record<string, string> = {
+      ...(await deployment(storePath)),
+      NODE_ENV: LIFETIME_NODE_ENV[storePath],
+      ...onHost('web-1'),
+      NODE_OPTIONS: preloading(APP_PRELOAD, clockShift()),
+      COURSE_CLOCK_FILE: clockFile,
+    };
     let ahead = 0;
     // One connection for every move (on Redis), closed with the check's run below.
     const db = storePath === 'redis' ? graderConnection(env.REDIS_URL!) : undefined;
@@ -1000,16 +1018,15 @@ lesson('03-session-store', (t) => {
     elsewhere: boolean,
     keep: () => Promise<() => Promise<void>>,
   ): Promise<void> {
-    // The login process runs without NODE_ENV (the other in production): the 8 hours hold whatever NODE_ENV says.
-    const { NODE_ENV: _mode, ...loginEnv } = env;
-    const [app, loginApp] = await Promise.all([start(env), elsewhere ? start({ ...loginEnv, HOSTNAME: 'web-2', COURSE_HOSTNAME: 'web-2' }) : undefined]);
+    // The login process runs under another NODE_ENV (LIFETIME_LOGIN_NODE_ENV): the 8 hours hold whatever NODE_ENV says.
+    const [app, loginApp] = await Promise.all([start(env), elsewhere ? start({ ...env, NODE_ENV: LIFETIME_LOGIN_NODE_ENV, HOSTNAME: 'web-2', COURSE_HOSTNAME: 'web-2' }) : undefined]);
     const loginBrowser = new Browser((loginApp ?? app).client, new CookieJar(), ahead);
     const loginSent = Date.now();
     await loginBrowser.login();
     // The login time the app kept lies between these two moments of the grader's clock (the app's ran with it until now).
     const loginAnswered = Date.now();
     const browser = loginBrowser.on(app);
-    const madeOn = loginApp ? ' (made on another process of the app, started without NODE_ENV, with the same store and clock)' : '';
+    const madeOn = `${loginApp ? ` (made on another process of the app, started with NODE_ENV=${LIFETIME_LOGIN_NODE_ENV}, with the same store and clock)` : ''}, on a process started with NODE_ENV=${env.NODE_ENV}`;
     /** `ms` after the login on the app's clock: at least (counted from the login's answer) or at most (from when it was sent). */
     const afterLogin = (ms: number, atLeast: boolean) => setAhead(ms - (Date.now() - (atLeast ? loginAnswered : loginSent)));
     // The session used with USE_GAP_MS between an answer and the next request on the app's clock, then once
@@ -1156,16 +1173,17 @@ lesson('03-session-store', (t) => {
               ? 'the process that made the login ends it, the other does not: the login time is kept in one process (a Map, a timer), where no other process and no restart sees it. Keep the time of the login in the session, which the store shares.'
               : await whyStillIn(browser.jar)),
     );
-    // The same cookie on the process started without NODE_ENV: a limit kept only in production is no limit.
+    // The same cookie on the login process, started under another NODE_ENV: a limit that depends on it is no limit.
     if (sameCookieOnLoginProcess) {
       const reply = sameCookieOnLoginProcess;
+      const [there, here] = [`NODE_ENV=${LIFETIME_LOGIN_NODE_ENV}`, `NODE_ENV=${env.NODE_ENV}`];
       expectOn(
         reply,
         reply.status === 401,
         reply.status >= 500
-          ? `Expected GET /me ${replayed}, on the process started without NODE_ENV, to answer 401, got ${reply.status}: a login past its 8 hours must read as signed out, never as a server error.`
-          : `Expected GET /me ${replayed}, on the process started without NODE_ENV, to answer 401, got ${reply.status} ${show(reply.text, 60)}, while the process started with NODE_ENV=production answered 401 to the same cookie: ` +
-              'the app ends a login after 8 hours only under NODE_ENV=production. A development box, a staging server or a deployment that forgot NODE_ENV keeps a copied cookie alive for ever: check the 8 hours on every request, whatever NODE_ENV says.',
+          ? `Expected GET /me ${replayed}, on the process started with ${there}, to answer 401, got ${reply.status}: a login past its 8 hours must read as signed out, never as a server error.`
+          : `Expected GET /me ${replayed}, on the process started with ${there}, to answer 401, got ${reply.status} ${show(reply.text, 60)}, while the process started with ${here} answered 401 to the same cookie: ` +
+              `the app ends a login after 8 hours under ${here} only. A test run, a development box, a staging server or a deployment that forgot NODE_ENV keeps a copied cookie alive for ever: check the 8 hours on every request, whatever NODE_ENV says.`,
       );
     }
     // Signed out is not locked out: with that cookie still in the browser, the catalogue answers (it needs no
@@ -1653,13 +1671,10 @@ lesson('03-session-store', (t) => {
         // clock (its timers and Date sped up, pending ones too), long enough for a client that gives up reconnecting
         // (a reconnectStrategy that returns an Error after some tries) or a watchdog that exits after some minutes to do so.
         await relay.down();
-        writeFileSync(speedFile, String(OUTAGE_SPEEDUP));
-        await Promise.race([new Promise((resolve) => setTimeout(resolve, OUTAGE_FAST_MS)), app.process.exited]);
-        // Back to a pace at which a reconnect to the relay fits in node-redis's connect timeout (the app reads the file every 50 ms).
-        writeFileSync(speedFile, String(RECOVERY_SPEEDUP));
-        await Promise.race([new Promise((resolve) => setTimeout(resolve, 120)), app.process.exited]);
-        // The last minute of the outage on the app's clock: every try to reconnect seen (a listener of the grader's on the
-        // relay's port that resets each connection), so that the longest wait between tries shows (see SILENCE_STRETCH_MS).
+        // Every try to reconnect is seen from here on (a listener of the grader's on the relay's port that resets each
+        // connection, as a Redis that refuses): the outage lasts until the client has tried as often as node-redis's
+        // default makes it try in half an hour (red team 03 r10: a give-up after 450 tries passed, since each refused
+        // connect costs real time the sped-up clock does not shorten), within OUTAGE_FAST_MAX_MS.
         const tries: number[] = [];
         const refusing = net.createServer((socket) => {
           tries.push(performance.now());
@@ -1667,11 +1682,22 @@ lesson('03-session-store', (t) => {
         });
         const port = Number(new URL(relay.url).port);
         const listening = await new Promise<boolean>((resolve) => refusing.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+        writeFileSync(speedFile, String(OUTAGE_SPEEDUP));
+        const fastFrom = Date.now();
+        while (app.process.running && Date.now() - fastFrom < OUTAGE_FAST_MAX_MS && (Date.now() - fastFrom < OUTAGE_FAST_MS || (listening && tries.length < OUTAGE_TRIES))) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const [triedInOutage, fastFor] = [tries.length, Date.now() - fastFrom];
+        // Back to a pace at which a reconnect to the relay fits in node-redis's connect timeout (the app reads the file every 50 ms).
+        writeFileSync(speedFile, String(RECOVERY_SPEEDUP));
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, 120)), app.process.exited]);
+        // The last minute of the outage on the app's clock, so that the longest wait between tries shows (see SILENCE_STRETCH_MS).
+        tries.length = 0;
         const stretchFrom = performance.now();
         if (listening) await Promise.race([new Promise((resolve) => setTimeout(resolve, SILENCE_STRETCH_MS)), app.process.exited]);
         const stretchTo = performance.now();
         await new Promise<void>((resolve) => (listening ? refusing.close(() => resolve()) : resolve()));
-        const longOutage = `a second outage of about ${Math.round((OUTAGE_FAST_MS * OUTAGE_SPEEDUP) / 60_000)} minutes on its clock (the grader ran its timers and clock faster meanwhile)`;
+        const longOutage = `a second outage of ${Math.round((fastFor * OUTAGE_SPEEDUP) / 60_000)} minutes or so on its clock${listening ? `, with ${triedInOutage} tries to reconnect refused before its last minute` : ''} (the grader ran its timers and clock faster meanwhile)`;
         expectThat(
           !app.process.exit,
           `Expected the app to keep running while its Redis is down, got a process that ${app.process.describeExit()} during ${longOutage}: ` +
@@ -1747,6 +1773,16 @@ lesson('03-session-store', (t) => {
         const built = captured().filter((key) => key !== embedded.secret && !written.has(key) && !KNOWN_SECRETS.includes(key));
         const builtForgery = await acceptedForgery(visitor, built);
         if (builtForgery) throwForgery(builtForgery, written, '', true);
+        // Any other HMAC the app makes with a string from the repository (a cookie of its own that holds the login time,
+        // say): what it signs, anyone who reads the code signs too (red team 03 r10: a login-time cookie signed with a key
+        // written in the code passed, and a forged one kept a copied session alive past its 8 hours).
+        const fromCode = captured().find((key) => key !== embedded.secret && (written.has(key) || KNOWN_SECRETS.includes(key)));
+        if (fromCode) {
+          throw new CheckFailure(
+            `Expected every key the app signs with to come from the environment, got HMACs made with ${show(fromCode)}, ${written.has(fromCode) ? `a string written in ${written.get(fromCode)}` : 'a secret printed in the docs'}, ` +
+              'after a login and GET /me: whatever the app signs with it (a cookie of its own, the time of a login), anyone who reads the code can sign too. Sign with SESSION_SECRET (or a key derived from it), never with a string in the code.',
+          );
+        }
       }
       // The same on the store run's first process, started with NODE_ENV=test (LOGIN_NODE_ENV): a secret "for the tests" beside SESSION_SECRET.
       const underTest = (await (await storeRuns()).get(storePath)!.catch(() => undefined))?.testForgery;

@@ -200,7 +200,7 @@ export default {
       checks: ['03.sessions-stored-in-session-dir', '03.session-shared-between-processes', '03.restart-keeps-session', '03.no-memorystore-warning-in-production'],
     },
     {
-      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, whatever NODE_ENV says (NODE_ENV=test included), never a secret written in the code (not even an old one kept beside it, however the code builds it: every string written in the lesson folder, src/ and files beside it, is tried as one, and so is every other key the app signs or checks cookies with) or made up at startup.",
+      text: "Sign the session cookie with the SESSION_SECRET from the environment, its value itself as express-session's secret (not a key derived from it): the same on every process, whatever NODE_ENV says (NODE_ENV=test included), never a secret written in the code (not even an old one kept beside it, however the code builds it: every string written in the lesson folder, src/ and files beside it, is tried as one, and so is every other key the app signs or checks cookies with; an HMAC the app makes with a string written there, whatever it signs, fails too) or made up at startup.",
       checks: ['03.secret-from-environment', '03.session-shared-between-processes'],
     },
     { text: 'Refuse to start (exit with a non-zero code, never listening) when SESSION_SECRET is missing or empty, whatever NODE_ENV says (no fallback for development or for the tests).', checks: ['03.refuses-to-start-without-secret'] },
@@ -213,7 +213,7 @@ export default {
       checks: ['03.cookie-expires-within-limit', '03.sessions-stored-in-redis', '03.sessions-stored-in-session-dir'],
     },
     {
-      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), on a process started with NODE_ENV=production and on one without NODE_ENV alike, also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login; signed out, not locked out: with that cookie still sent, the catalogue answers 200 and a new login works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
+      text: 'Keep a login 8 hours and end it then, however often the session was used since (an absolute lifetime, on both store paths): a session used every 14 minutes 57 seconds holds until 8 hours after the login (10 seconds before, it still answers 200; an idle timeout of the app\'s own may sign out after more than 15 minutes without a request, never sooner), a request with its cookie after that (from 8 hours 3 seconds on, no grace period) reads as signed out (401), whatever NODE_ENV says (the grader moves the clock of a process started with NODE_ENV=development on the Redis path and NODE_ENV=production on the file store path, where the login is made on one started with NODE_ENV=test), also with the session cookie alone, the other cookies\' times edited (plain or encoded), or the other cookies of a new login put beside it, and on a process other than the one that made the login; signed out, not locked out: with that cookie still sent, the catalogue answers 200 and a new login works. maxAge alone, rolling or not, is an idle timeout; a login time in one process\'s memory, in a cookie the browser can change, or in a signed cookie that is not bound to its session (one from any other login fits) is no limit.',
       checks: ['03.login-ends-8-hours-after-login'],
     },
     {
@@ -235,6 +235,8 @@ export default {
     },
   ],
   advice: [
+    "Give the session cookie a maxAge of 8 hours, or a shorter one with rolling: true: a browser drops a cookie when it expires, so a shorter one that no answer renews signs a customer out sooner than the 8 hours the login promises. The grader replays cookies as an attacker would, whatever their expiry, and does not check this.",
+    "Leave node-redis's socketTimeout unset: it closes a connection that has been idle that long, and the default reconnectStrategy does not reconnect after it, so a quiet spell takes every login down until a restart. The grader never leaves Redis idle long enough to see it.",
     "Listen for the Redis client's error event: without a listener, a dropped connection crashes the process.",
     'Give the file store retries: 0 and a quiet logFn, so that a missing session file is a quiet miss instead of five logged retries.',
     'When refusing to start, print which variable is missing.',
