@@ -176,7 +176,7 @@ export default {
     "When a page breaks under the policy, fix the page (move inline code to public/, or give it the response's nonce) rather than weakening the policy.",
     'helmet() is the short way to all of these headers; setting them by hand in one middleware, with app.disable(\'x-powered-by\'), works as well.',
     'Add includeSubDomains to HSTS once every subdomain serves HTTPS.',
-    "Take nonce bytes from crypto (randomBytes, randomUUID), never from Math.random(): its output can be worked out from a few values, though no check can tell by looking at the nonces.",
+    "Take nonce bytes from crypto (randomBytes, randomUUID), never from Math.random(), nor from a counter or a clock mixed with something of your own and hashed (sha256 of the process id and a counter, of process.hrtime(), of the time and the URL): their output can be worked out from a few values, though no check can tell by looking at the nonces. The grader catches a bare counter and the time in seconds or milliseconds, hashed or not, and nonces that repeat.",
     "With 'strict-dynamic', a script of your own that creates a <script> from markup it finds (a loader for every [data-widget-src]) runs whatever an injected element points at: let such loaders take only URLs of your own. The grader does not check this.",
     "Never app.set('trust proxy', 'loopback') either (the first entry of the forbidden list): it works only while the proxy runs on the app's own machine. Behind a proxy on another host, req.secure stays false (no HSTS when you send it only over HTTPS) and every customer shares the proxy's address in the limiter. The grader's proxy runs on the loopback, so it cannot see this.",
   ],
