@@ -684,9 +684,16 @@ function clientWrittenHeaders(appCookies: string | undefined, appOrigin: string)
     { what: 'Host: localhost', headers: { Host: 'localhost' } },
     { what: "the shop's own Origin and Referer", headers: { Origin: 'http://localhost:3000', Referer: 'http://localhost:3000/', 'X-Requested-With': 'XMLHttpRequest' } },
     { what: 'query parameters it made up', headers: {}, query: `?api_key=${made()}&apiKey=${made()}&token=${made()}&internal=true` },
+    // Red team 04 r10: a skip unless Content-Type is exactly application/json, a key with the Accept type or with
+    // req.protocol (which reads X-Forwarded-Proto once the proxy is trusted), a skip when email is not a string.
+    { what: 'a Content-Type with a charset and an Accept type it made up', headers: { 'Content-Type': 'application/json; charset=utf-8', Accept: `application/vnd.x-${made().slice(0, 6)}+json` } },
+    { what: 'another X-Forwarded-Proto and X-Forwarded-Port', headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Port': '443' } },
+    { what: 'the email as a one-item list', headers: {}, body: { email: [account.email] } },
   ];
 }
 
+/** A client at a private address that reads the API past its budget (04.clients-have-separate-buckets). */
+const INTERNAL_READER = '10.9.8.7';
 /** The clients that spend the three budgets of the shared run. */
 const reader = '203.0.113.10';
 const guesser = '203.0.113.30';
@@ -1877,11 +1884,18 @@ lesson('04-rate-limiting', (t) => {
     // Clients the proxy saw at private and loopback addresses (an office, a VPN, the VPC, the proxy's own host) are clients too.
     // And the shared (CGNAT) range a VPN such as Tailscale hands out, link-local, and the benchmarking range.
     const addressed = ['192.168.7.8', '172.20.1.2', 'fd12:3456:789a::7', '127.0.0.9', '100.100.7.7', '169.254.10.20', '198.18.0.9'];
-    const [sixth, sixthV6, overApiV6, sixthResetV6, ...sixthsAt] = await inOrder<RawReply[]>([
+    // The API from a private address too (red team 04 r10: an API limiter that skipped, or raised the limit for, internal clients passed).
+    const internalApi = async () => {
+      const reads = await burst(app, 100, (index) => ({ method: 'GET', path: apiPath(index), options: { headers: from(INTERNAL_READER) } }));
+      expectAll(reads, 200, `100 API requests from one client at ${INTERNAL_READER}`, 'The API allows 100 requests per 15 minutes per client.');
+      return app.raw('GET', apiPath(100), { headers: from(INTERNAL_READER) });
+    };
+    const [sixth, sixthV6, overApiV6, sixthResetV6, overApiInternal, ...sixthsAt] = await inOrder<RawReply[]>([
       bruteForce(app, '203.0.113.60', listed(0)),
       sixIn56(),
       v6Api(),
       v6Reset(),
+      internalApi(),
       ...addressed.map((address, index) => bruteForce(app, address, listed(60 + index))),
     ]);
     expectLimited(sixth!, `5 failed logins for ${listed(0)}`, `This check needs login limited first, whatever account is submitted (${listed(0)} has none); see 04.auth-limits-hold-across-accounts.`);
@@ -1892,6 +1906,14 @@ lesson('04-rate-limiting', (t) => {
         `Expected POST /login to answer 429 after 5 failed logins from one client at ${unlimited.map(({ address }) => address).join(', ')} (as the proxy saw it), got ${unlimited[0]!.reply.status}, ` +
           `while a client at 203.0.113.60 was refused after the same attempts. Your limiter skips clients by their address (private, loopback, a VPN's 100.64.0.0/10, link-local or other "internal" ranges): ` +
           'anyone who reaches the proxy from an office, a VPN, another service in the VPC or a compromised host there has no limit at all. ' +
+          'Limit every client, whatever its address; if some caller must be exempt, check a key your server issued.',
+      );
+    }
+    if (overApiInternal!.status !== 429 && (await spentBudgets()).api.over.status === 429) {
+      t.reproduce(overApiInternal!.request);
+      fail(
+        `Expected the 101st API request from one client at ${INTERNAL_READER} (as the proxy saw it) to answer 429, got ${overApiInternal!.status}, while a public client was refused after 100: ` +
+          'your API limiter skips clients at private or "internal" addresses, or gives them a higher limit. Anyone who reaches the proxy from an office, a VPN or another service in the VPC then reads the catalogue without a limit. ' +
           'Limit every client, whatever its address; if some caller must be exempt, check a key your server issued.',
       );
     }

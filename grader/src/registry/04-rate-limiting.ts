@@ -239,7 +239,7 @@ export default {
       checks: ['04.clients-have-separate-buckets', '04.forwarded-for-cannot-escape'],
     },
     {
-      text: 'Let nothing a client writes skip a limit or choose its bucket: no header (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Accept-Language, a prefetch hint such as Sec-Purpose, ids it makes up, Origin, Host, X-Forwarded-Host, Forwarded, other address headers), no query parameter, no field of the body (a captcha nobody verified, a resend or remember-me flag): the grader sends many common names, and a name it did not think of is as much a hole',
+      text: 'Let nothing a client writes skip a limit or choose its bucket: no header (Authorization, cookies, the cookies the app itself set at login, API keys, User-Agent, Accept, Accept-Language, Content-Type (application/json; charset=utf-8 is JSON too), a prefetch hint such as Sec-Purpose, ids it makes up, Origin, Host, X-Forwarded-Host, X-Forwarded-Proto (what req.protocol reads behind a trusted proxy), Forwarded, other address headers), no query parameter, no field of the body (a captcha nobody verified, a resend or remember-me flag, an email sent as a list rather than a string): the grader sends many common names, and a name it did not think of is as much a hole',
       checks: ['04.client-headers-cannot-skip-a-limit'],
     },
     {
@@ -268,6 +268,7 @@ export default {
     },
   ],
   advice: [
+    'Keep any limit per account in the shared store too, as every other limiter: one kept in each process\'s memory counts a fraction of the attempts once there are several. The per-account limit is advice, and the grader does not count it across processes.',
     'Login and password reset may share one budget or have one each.',
     'Counting only failed logins (skipSuccessfulRequests) is a reasonable choice for login.',
     "Send standard RateLimit headers (standardHeaders: 'draft-8') beside Retry-After; any draft, or the legacy X-RateLimit-* headers, will do.",
