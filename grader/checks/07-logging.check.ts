@@ -363,6 +363,8 @@ interface Run {
   /** Index in `stdout` of the first line written after SIGTERM. */
   shutdownFrom: number;
   stderr: LogEntry[];
+  /** Index in `stderr` of the first line written after the signal (none for a run that did not get one). */
+  stderrShutdownFrom?: number;
   stderrText: string;
   /** Every file under LOG_DIR after the exit. */
   files: LogFile[];
@@ -581,7 +583,9 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
   const basicPassword = `pb-${mark}`;
   const basic = Buffer.from(`${ACCOUNT.email}:${basicPassword}`).toString('base64');
   // Below info, the login with a query string (a redirect after sign-in): the same route as /login, which a mask keyed on the URL misses.
-  const loginPath = level === undefined ? '/login' : '/login?next=%2Forders';
+  // Spelled /Login/ too, which reaches the same route (Express matches paths in any case, with or without a trailing
+  // slash): a mask keyed on req.path === '/login' misses it (red team 07 r10).
+  const loginPath = level === undefined ? '/login' : '/Login/?next=%2Forders';
   const sent: Sent[] = [];
   const send = async (what: string, request: () => Promise<Reply>) => {
     const sentAt = Date.now();
@@ -622,10 +626,15 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     await send('with a short body express.json() cannot parse', () => client.post('/login', { headers: { 'Content-Type': 'application/json' }, body: `{"password":${shortPassword}}` }));
     const login = await send('a successful login', () => client.post('/login', { body: ACCOUNT }));
     token = (login.json as { token?: unknown } | undefined)?.token;
-    await send('refused because it is not signed in', () => client.get('/orders', { headers }));
+    // Header names and the scheme in lower case, as many clients send them (HTTP/2 always does): a mask keyed on the exact
+    // spelling Authorization, Cookie or Bearer misses them (red team 07 r10).
+    await send('refused because it is not signed in (its headers named in lower case, the scheme too)', () =>
+      client.get('/orders', { headers: { authorization: `bearer tok-${mark}`, cookie: `sid=ck-${mark}` } }),
+    );
     await send('with an Authorization header of the Basic scheme (email:password in base64)', () => client.get('/orders', { headers: { Authorization: `Basic ${basic}` } }));
     await send('made signed in', () => client.get('/orders', { headers: { Authorization: `Bearer ${typeof token === 'string' ? token : 'none'}`, ...cookie } }));
-    if (everyRoute) await send('with a method no route takes', () => client.request('DELETE', '/books/1', { headers }));
+    // And a scheme other than Bearer and Basic: the whole header is a credential, whatever its scheme.
+    if (everyRoute) await send('with a method no route takes (an Authorization header of the Token scheme)', () => client.request('DELETE', '/books/1', { headers: { Authorization: `Token tok-${mark}`, ...cookie } }));
     // Methods no route names: HEAD, which Express answers from the GET route, and OPTIONS (here the catch-all answers it 404).
     if (everyRoute) await send('with the method HEAD, which Express answers from the GET route', () => client.head('/books'));
     if (everyRoute) await send('with the method OPTIONS, which no route names', () => client.request('OPTIONS', '/books'));
@@ -687,6 +696,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const shutdownFrom = completeLines(process.streamOutput('stdout')).length;
+  const stderrShutdownFrom = completeLines(process.streamOutput('stderr')).length;
   // Up to the exit: a drain of a few seconds is fine, an app still running after EXIT_WITHIN_MS is killed.
   const exit = await process.stop(EXIT_WITHIN_MS + (inFlight ? EXIT_SLACK_MS : 0), signal);
   inFlight?.destroy();
@@ -723,6 +733,7 @@ async function makeRun(t: LessonKit, level: string | undefined): Promise<Run> {
     stdout: parseLines(`${stdoutText}\n`),
     stdoutText,
     shutdownFrom,
+    stderrShutdownFrom,
     stderr: parseLines(`${stderrText}\n`),
     stderrText,
     files,
@@ -1217,6 +1228,15 @@ lesson('07-logging', (t) => {
         if (refused) continue; // trace or silly, which one of them the app's logger does not know: judged by 07.log-level-any-case-or-refused
         const silenced = silencedOutsideProduction(each, run);
         if (silenced) failAbout(silenced, each.output, each.failing?.request);
+        // The lines of the shutdown go through the logger too, the last one included: a plain line on stderr (console.error)
+        // after the signal is outside the log (red team 07 r10). Node's own warnings, "(node:…)", aside.
+        const lateStderr = each.stderr.slice(each.stderrShutdownFrom ?? each.stderr.length).find((entry) => entry.line.trim() && !entry.fields && !/^\(node:\d+\)|^\(Use `node --trace/.test(entry.line));
+        if (lateStderr) {
+          failAbout(
+            `Expected every line the app writes as it shuts down to go through the logger to stdout, up to the last one, got the plain line ${describeLine(lateStderr.line)} on stderr after ${signal}${label === 'at the default level' ? '' : ` ${label}`}. Write the last lines of the shutdown with the logger as well (logger.info), not console.error or console.log.`,
+            each.stderr.slice(each.stderrShutdownFrom).map((entry) => entry.line).join('\n'),
+          );
+        }
         stdout.forEach((entry, index) => {
           const problem = structureProblem(entry);
           const coloured = hasColourCode(entry.line);
