@@ -420,9 +420,12 @@ function missingHeaders(reply: RawReply): string[] {
   const missing: string[] = [];
   if (header(reply, 'x-powered-by')) missing.push(`X-Powered-By is there (${header(reply, 'x-powered-by')})`);
   const csp = header(reply, 'content-security-policy');
-  if (!csp) missing.push('no Content-Security-Policy');
+  if (!csp) missing.push(header(reply, 'content-security-policy-report-only') ? 'no Content-Security-Policy, only Content-Security-Policy-Report-Only, which blocks nothing (reportOnly: true)' : 'no Content-Security-Policy');
   // A browser enforces every policy it gets: scripts are open only when each of them lets them in.
-  const weak = parsePolicies(csp).map((policy) => scriptSourceWeaknesses(effectiveSources(policy.directives, 'script-src')));
+  // script-src-elem and script-src-attr too, which override script-src for <script> elements and event handlers (red team 08 r10).
+  const weak = parsePolicies(csp).map((policy) =>
+    (['script-src', 'script-src-elem', 'script-src-attr'] as const).flatMap((directive) => scriptSourceWeaknesses(effectiveSources(policy.directives, directive), directive)),
+  );
   if (weak.length && weak.every((found) => found.length > 0)) missing.push(`a Content-Security-Policy that lets injected scripts run (${weak[0]![0]})`);
   const maxAge = Number(header(reply, 'strict-transport-security')?.match(/max-age=(\d+)/i)?.[1] ?? NaN);
   if (!(maxAge >= 15_552_000)) missing.push('no Strict-Transport-Security of six months or more');
@@ -649,7 +652,11 @@ lesson('08-middleware-order', (t) => {
       }
       // helmet's other headers on this answer, and no answer with them all: helmet() ran, with some switched off
       // (not on Express's own error page, which sets a CSP and nosniff of its own).
-      const helmetRan = !hardened.length && !/html/i.test(header(reply, 'content-type') ?? '') && header(reply, 'x-content-type-options')?.toLowerCase() === 'nosniff' && header(reply, 'content-security-policy');
+      const helmetRan =
+        !hardened.length &&
+        !/html/i.test(header(reply, 'content-type') ?? '') &&
+        header(reply, 'x-content-type-options')?.toLowerCase() === 'nosniff' &&
+        (header(reply, 'content-security-policy') || header(reply, 'content-security-policy-report-only'));
       if (helmetRan) {
         fail(
           `Expected ${what} (${described(reply)}, ${reply.status}) to carry the security headers, got ${missing.join(', ')}, and no answer has them all. Its other security headers are there, so helmet() runs: an option passed to it switches the missing ones off or weakens them (helmet({ strictTransportSecurity: false }), a short maxAge). ` +
