@@ -535,7 +535,8 @@ async function forcedBySecondSignal(t: LessonKit, first: 'SIGINT', then: 'SIGTER
 async function secondSignalRun(t: LessonKit, first: 'SIGINT', then: 'SIGTERM' | 'SIGINT', redisNote: string, redisUrl?: string): Promise<string | undefined> {
   const server = await t.server({ env: env(redisUrl ?? (await (await redis(LESSON)).isolatedUrl())) });
   const { port, process: app } = server;
-  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000 });
+  const origin = Date.now();
+  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000, origin });
   await sleep(700);
   app.child.kill(first);
   await sleep(500);
@@ -552,7 +553,8 @@ async function secondSignalRun(t: LessonKit, first: 'SIGINT', then: 'SIGTERM' | 
   const took = ((Date.now() - secondAt) / 1000).toFixed(1);
   // A report the app never took (a loaded machine, slow to accept it before the first signal closed the
   // listener) leaves a shutdown with nothing to wait for, which may end before the second signal is handled.
-  if (exit?.code === 0 && (await report).status !== 200) return undefined;
+  // So does a report answered before the second signal (a machine so loaded that the signals came late).
+  if ((exit?.code === 0 && (await report).status !== 200) || origin + (await report).at <= secondAt) return undefined;
   await report;
   const second = then === first ? `a second ${then} during shutdown (Ctrl-C pressed twice)` : `a second signal of the other kind (${then} during a shutdown begun by ${first})`;
   if (!exit) return `Expected ${second} to end the process at once with code 1, but it was still running 2.5 s later. Whoever sends a second signal will not wait: exit 1 there, with a log line that says why.`;
@@ -576,7 +578,8 @@ async function secondSignalRun(t: LessonKit, first: 'SIGINT', then: 'SIGTERM' | 
  */
 async function secondSignal(server: RunningServer, signal: 'SIGTERM'): Promise<string | undefined> {
   const { port, process: app } = server;
-  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000 });
+  const origin = Date.now();
+  const report = ask(port, REPORT, { timeoutMs: DEADLINE_MS + 5000, origin });
   await sleep(700);
   if (!app.running) return undefined;
   // From here the process is meant to end: its exit is judged here, not reported as an end before the check ended.
@@ -593,7 +596,8 @@ async function secondSignal(server: RunningServer, signal: 'SIGTERM'): Promise<s
   const exit = await exitWithin(server, 2500);
   const took = ((Date.now() - secondAt) / 1000).toFixed(1);
   // As in forcedBySecondSignal: a report the app never took leaves nothing in flight to judge the second signal by.
-  if (exit?.code === 0 && (await report).status !== 200) return undefined;
+  // So does a report answered before the second signal (a machine so loaded that the signals came late).
+  if ((exit?.code === 0 && (await report).status !== 200) || origin + (await report).at <= secondAt) return undefined;
   await report;
   const second = `a second ${signal} during shutdown (a platform that gave up waiting)`;
   if (!exit) return `Expected ${second} to end the process at once with code 1, but it was still running 2.5 s later. Handle each signal the same way: a second one during shutdown, whichever it is, logs why and exits 1.`;
