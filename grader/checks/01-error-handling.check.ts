@@ -506,6 +506,8 @@ const unknownRoutes: [method: string, path: string, options?: RequestOptions][] 
   // Methods beyond the five a CRUD API serves still reach app.use(): a catch-all route for some methods
   // leaves OPTIONS to Express's automatic answer (200 and an Allow list) and the rest to its HTML page.
   ['OPTIONS', '/no-such-page'],
+  // A browser's CORS preflight too (red team 01 r11: a preflight answered 204 on any path passed).
+  ['OPTIONS', '/no/such/page', { headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'DELETE' } }],
   ['TRACE', '/no/such/page'],
   ['PROPFIND', '/no-such-page'],
   ['PURGE', '/'],
@@ -523,7 +525,8 @@ function notFoundAdvice(method: string, path: string): string {
 
 /** Bodies express.json() refuses for reasons other than syntax, and the status it gives each. */
 const refusedBodies: [status: number, why: string, options: RequestOptions][] = [
-  [413, 'a JSON body over the parser\'s 100 kB limit', { body: { title: 'x'.repeat(110_000), author: 'A', price: 1 } }],
+  // From a client that prefers plain text: a client error is JSON too, whatever Accept says (red team 01 r11).
+  [413, 'a JSON body over the parser\'s 100 kB limit', { body: { title: 'x'.repeat(110_000), author: 'A', price: 1 }, headers: { Accept: 'text/plain' } }],
   [415, 'a JSON body in an unsupported charset (latin1)', { body: '{"title":"Dune"}', headers: { 'Content-Type': 'application/json; charset=latin1' } }],
   [415, 'a JSON body in an unsupported Content-Encoding (compress)', { body: '{"title":"Dune"}', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'compress' } }],
 ];
@@ -980,6 +983,9 @@ lesson('01-error-handling', (t) => {
     let before: { label: string; status: number; at: number } | undefined;
     try {
       for (const [label, request] of overOneConnection) {
+        // The last request after a pause, as a client comes back a moment later (red team 01 r11: a connection closed
+        // 300 ms after every error answer passed requests sent back to back).
+        if (label === 'GET /health') await new Promise((resolve) => setTimeout(resolve, 800));
         t.reproduce(request);
         let answer: ConnectionAnswer;
         try {
@@ -1259,10 +1265,13 @@ lesson('01-error-handling', (t) => {
 });
 
 /** Fails the check: the app closed the connection after an error answer it announced as keep-alive. */
-function cutAfter(before: { label: string; status: number }, next: string, mode: string): never {
+function cutAfter(before: { label: string; status: number; at: number }, next: string, mode: string): never {
+  const after = Date.now() - before.at;
   fail(
-    `Expected the keep-alive connection to serve ${next}${mode} after the ${before.status} answer to ${before.label}, but your app closed it after answering. ` +
-      "Express's built-in handler destroys the connection when it receives an error whose answer has already been sent: " +
+    `Expected the keep-alive connection to serve ${next}${mode} after the ${before.status} answer to ${before.label}, but your app closed it after answering` +
+      (after >= 500
+        ? ` (the grader sent ${next} ${(after / 1000).toFixed(1)} s after that answer, well within Node's keep-alive timeout). An error is no reason to drop the connection, at once or a moment later: do not end or destroy the socket after an error answer. Express's built-in handler also destroys it when it receives an error whose answer has already been sent: `
+        : ". Express's built-in handler destroys the connection when it receives an error whose answer has already been sent: ") +
       'call next(err) only when res.headersSent is true (an answer already under way), and otherwise answer and stop.',
   );
 }

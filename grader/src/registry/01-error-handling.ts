@@ -219,7 +219,7 @@ export default {
       checks: ['01.unknown-route-answers-404-json'],
     },
     {
-      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV (development included): do not call next(err) after your answer, or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close).",
+      text: "After answering an error, a client error included (400, 404, 413, 415), stop, in every NODE_ENV (development included): do not call next(err) after your answer, or Express's built-in handler closes the client's connection; and do not close it yourself (Connection: close), at once or a moment later (the grader sends its last request 0.8 s after an error answer).",
       checks: ['01.connection-kept-after-error-answers'],
     },
     {
