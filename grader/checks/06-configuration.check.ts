@@ -754,7 +754,6 @@ interface Reload {
   /** GET /health (the database host) and POST /session (the cookie's signature). */
   replies: [Reply, Reply];
 }
-const SIGHUP_NUMBER = 1;
 const HUNG_UP = 'after SIGHUP (kill -HUP), which the app handled and lived on';
 /** Appended to the development start's .env and other files while it runs, as a developer edits them. */
 const EDITED_LINE = '\n# edited while the app ran\n';
@@ -910,7 +909,7 @@ lesson('06-configuration', (t) => {
         await new Promise((resolve) => setTimeout(resolve, listening + LATE_OUTPUT_MS - Date.now()));
         if (server.process.running) await askAgain(EDITED);
       }
-      if (mode === 'unset' || (server.process.running && catchesSignal(server.process.child.pid, SIGHUP_NUMBER))) {
+      if (mode === 'unset' || (server.process.running && catchesSignal(server.process.child.pid, 'SIGHUP'))) {
         await hangUp(server.process);
         if (server.process.running) await askAgain(HUNG_UP);
       }

@@ -331,7 +331,7 @@ async function drain(t: LessonKit, signal: 'SIGTERM' | 'SIGINT', reportConnectio
       found.health = `Expected GET /health, sent over a connection opened before ${signal} and completed after it, to answer 200, got ${healthStatus}. Liveness says only that the process is alive, and it is until it exits: a liveness probe that fails during the shutdown gets the process killed before it has drained. Only /ready turns 503 when shutdown begins; /health stays 200.`;
     }
     const reportAnswer = await report;
-    const lateReport = halves[3]?.answer;
+    const lateReport = await halfReportAnswer;
     await stream;
     const freshAnswer = await fresh;
     const output = app.output(mark);
@@ -439,14 +439,14 @@ async function idleDrain(t: LessonKit): Promise<string | undefined> {
   try {
     await sleep(100);
     app.stopping = true; // its exit is the drain's, judged by the other runs
-    const took = Date.now();
+    const signalledAt = Date.now();
     app.child.kill('SIGTERM');
     await sleep(150);
     const answer = await probe.complete(3000);
     if (answer.status === 200) return undefined;
     return (
       `Expected GET /api/books/1, half sent before SIGTERM and completed 0.15 s after it, with no other request in flight, to answer 200, got ${answer.status}` +
-      `${app.exit ? ` (the process ${describe(app.exit)} ${((Date.now() - took) / 1000).toFixed(1)} s after the signal)` : ''}. ` +
+      `${app.exit ? ` (the process ${describe(app.exit)} ${((Date.now() - signalledAt) / 1000).toFixed(1)} s after the signal)` : ''}. ` +
       'A request whose bytes were still arriving at the signal is in flight too, even when no answer is in the making: a shutdown that exits at once when no response is open drops it. Close only idle connections, and let every request that arrives on an open connection finish, with Connection: close.'
     );
   } finally {

@@ -64,13 +64,13 @@ export function residentMb(pid: number): number | undefined {
 }
 
 /**
- * Whether a process has a handler for `signal` (a number: 1 for SIGHUP), from /proc/<pid>/status (Linux):
- * Node installs one only for a signal the program listens to. Undefined where /proc is not available.
+ * Whether a process has a handler for `signal`, from /proc/<pid>/status (Linux): Node installs one only for a
+ * signal the program listens to. Undefined where /proc is not available.
  */
-export function catchesSignal(pid: number | undefined, signal: number): boolean | undefined {
+export function catchesSignal(pid: number | undefined, signal: NodeJS.Signals): boolean | undefined {
   try {
     const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return caught === undefined ? undefined : (BigInt(`0x${caught}`) >> BigInt(signal - 1)) % 2n === 1n;
+    return caught === undefined ? undefined : (BigInt(`0x${caught}`) >> BigInt(os.constants.signals[signal] - 1)) % 2n === 1n;
   } catch {
     return undefined;
   }
